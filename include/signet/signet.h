@@ -1,0 +1,209 @@
+/*
+ * libsignet: the client side of signetd.
+ *
+ * A process linking this library asks signetd to generate keys, sign data and
+ * build requests with keys that stay inside the HSM. It never sees private key
+ * material: everything that comes back is public (keys, CSRs, signatures).
+ *
+ * Conventions for every function below:
+ *  - the return value is SIGNET_OK (0) or a negative enum signet_err;
+ *  - outputs are written only on success and are owned by the caller, who
+ *    releases them with the matching *_free() function (all accept NULL);
+ *  - after a failure, signet_last_error(client) gives the daemon's message
+ *    (or the local reason) for that call.
+ *
+ * A signet_client is not thread-safe: use one per thread (connections are
+ * cheap, and signetd serves them in parallel).
+ */
+#ifndef SIGNET_SIGNET_H
+#define SIGNET_SIGNET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SIGNET_PROTOCOL_VERSION 1
+
+/* Endpoint used when neither an argument nor SIGNET_ENDPOINT names one. */
+#define SIGNET_DEFAULT_ENDPOINT "ipc:///run/signet/signetd.sock"
+#define SIGNET_ENDPOINT_ENV "SIGNET_ENDPOINT"
+
+/*
+ * One error type for the whole project. The first group mirrors the wire
+ * status codes (the value is minus the gRPC code); the second is local to the
+ * client side (transport, memory, protocol violations by the peer).
+ */
+enum signet_err {
+	SIGNET_OK = 0,
+	SIGNET_E_CANCELLED = -1,
+	SIGNET_E_UNKNOWN = -2,
+	SIGNET_E_INVALID_ARGUMENT = -3,
+	SIGNET_E_DEADLINE_EXCEEDED = -4,
+	SIGNET_E_NOT_FOUND = -5,
+	SIGNET_E_ALREADY_EXISTS = -6,
+	SIGNET_E_PERMISSION_DENIED = -7,
+	SIGNET_E_RESOURCE_EXHAUSTED = -8,
+	SIGNET_E_FAILED_PRECONDITION = -9,
+	SIGNET_E_ABORTED = -10,
+	SIGNET_E_OUT_OF_RANGE = -11,
+	SIGNET_E_UNIMPLEMENTED = -12,
+	SIGNET_E_INTERNAL = -13,
+	SIGNET_E_UNAVAILABLE = -14,
+	SIGNET_E_DATA_LOSS = -15,
+	SIGNET_E_UNAUTHENTICATED = -16,
+	/* local errors */
+	SIGNET_E_NOMEM = -100,      /* out of memory */
+	SIGNET_E_TRANSPORT = -101,  /* could not reach or talk to signetd */
+	SIGNET_E_PROTOCOL = -102,   /* signetd's reply was malformed */
+};
+
+/* Static English text for an error ("not found"). Never NULL. */
+const char *signet_strerror(int err);
+/* Status name as scripts see it ("NOT_FOUND", "TRANSPORT"). Never NULL. */
+const char *signet_status_name(int err);
+
+enum signet_key_alg {
+	SIGNET_KEY_UNSPECIFIED = 0,
+	SIGNET_KEY_EC_P256 = 1,
+	SIGNET_KEY_EC_P384 = 2,
+	SIGNET_KEY_RSA_2048 = 3,
+	SIGNET_KEY_RSA_3072 = 4,
+	SIGNET_KEY_RSA_4096 = 5,
+};
+
+/* "p256", "p384", "rsa2048", ... and back; -1 / NULL when unknown. */
+const char *signet_key_alg_name(enum signet_key_alg alg);
+int signet_key_alg_from_name(const char *name, enum signet_key_alg *out);
+
+enum signet_hash {
+	SIGNET_HASH_DEFAULT = 0, /* SHA-384 for P-384 keys, SHA-256 otherwise */
+	SIGNET_HASH_SHA256 = 1,
+	SIGNET_HASH_SHA384 = 2,
+	SIGNET_HASH_SHA512 = 3,
+};
+
+enum signet_sig_format {
+	SIGNET_SIG_DEFAULT = 0,   /* ECDSA_DER for EC keys, RSA_PKCS1 for RSA */
+	SIGNET_SIG_ECDSA_DER = 1, /* ECDSA-Sig-Value, as `openssl dgst` verifies */
+	SIGNET_SIG_ECDSA_RAW = 2, /* r || s, each padded to the field size */
+	SIGNET_SIG_RSA_PKCS1 = 3, /* RSASSA-PKCS1-v1_5 */
+	SIGNET_SIG_RSA_PSS = 4,   /* RSASSA-PSS, MGF1(same hash), salt = hash length */
+};
+
+typedef struct signet_client signet_client;
+
+/* A byte string returned by the daemon. Free with signet_buf_free(). */
+struct signet_buf {
+	uint8_t *data;
+	size_t len;
+};
+void signet_buf_free(struct signet_buf *buf); /* frees data, zeroes the struct */
+
+/*
+ * Connect to signetd at `endpoint` (NULL: $SIGNET_ENDPOINT, else the
+ * default). `timeout_ms` bounds every later call on this client (0: 30 s).
+ * nanomsg connects lazily, so an absent daemon shows up as
+ * SIGNET_E_UNAVAILABLE or SIGNET_E_DEADLINE_EXCEEDED on the first call.
+ */
+int signet_connect(const char *endpoint, int timeout_ms, signet_client **out);
+void signet_close(signet_client *client);
+/* Message of the last failed call on this client; "" if none. */
+const char *signet_last_error(const signet_client *client);
+
+/* GetInfo */
+struct signet_info {
+	char *daemon_version;
+	uint32_t protocol_version;
+	char *token_label;
+	char *token_serial;
+	char *token_model;
+	char *token_manufacturer;
+	uint64_t slot_id;
+	enum signet_key_alg *key_algs;
+	size_t n_key_algs;
+	char **methods;
+	size_t n_methods;
+	uint32_t workers;
+	uint64_t max_message_size;
+};
+int signet_get_info(signet_client *client, struct signet_info **out);
+void signet_info_free(struct signet_info *info);
+
+/* Health: SIGNET_OK when the daemon serves and its token works. */
+struct signet_health {
+	int serving;              /* 1 when serving */
+	char token_state[128];    /* "ok" or what is wrong */
+	uint64_t uptime_seconds;
+};
+int signet_health(signet_client *client, struct signet_health *out);
+
+/* Keys. A key is named by its token label: 1-64 of [A-Za-z0-9._-]. */
+struct signet_key_info {
+	char *name;
+	enum signet_key_alg alg;
+	uint8_t *id; /* CKA_ID */
+	size_t id_len;
+	int sensitive;
+	int extractable;
+	uint8_t *spki_der; /* SubjectPublicKeyInfo; NULL in list results */
+	size_t spki_len;
+	char *spki_pem;    /* NULL unless from signet_get_public_key() */
+};
+void signet_key_info_free(struct signet_key_info *key);
+
+struct signet_key_list {
+	struct signet_key_info *keys;
+	size_t n_keys;
+};
+void signet_key_list_free(struct signet_key_list *list);
+
+/* SIGNET_E_ALREADY_EXISTS if a key of that name exists. */
+int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
+			struct signet_key_info **out);
+/* SIGNET_E_NOT_FOUND if there is no such key. */
+int signet_get_public_key(signet_client *client, const char *name, struct signet_key_info **out);
+int signet_list_keys(signet_client *client, struct signet_key_list **out);
+int signet_delete_key(signet_client *client, const char *name);
+
+/* CreateCsr: a PKCS#10 request signed on the token by key `key`. */
+struct signet_csr_params {
+	const char *key;
+	const char *subject; /* OpenSSL form: "/CN=device-1/O=Example" */
+	const char *const *dns_names;
+	size_t n_dns_names;
+	const char *const *ip_addresses;
+	size_t n_ip_addresses;
+	const char *const *uris;
+	size_t n_uris;
+	const char *const *emails;
+	size_t n_emails;
+	enum signet_hash hash;
+};
+/* On success `der_out` holds the DER request; `pem_out` (optional) the PEM. */
+int signet_create_csr(signet_client *client, const struct signet_csr_params *params,
+		      struct signet_buf *der_out, char **pem_out);
+
+/* SignNonce: sign `data` with key `key`. */
+struct signet_sign_params {
+	const char *key;
+	const uint8_t *data;
+	size_t len;
+	int prehashed; /* 1: data is a digest of `hash`'s length; 0: a message */
+	enum signet_hash hash;
+	enum signet_sig_format format;
+};
+/* Optional `used_hash`/`used_format` report what the daemon chose. */
+int signet_sign(signet_client *client, const struct signet_sign_params *params,
+		struct signet_buf *sig_out, enum signet_hash *used_hash,
+		enum signet_sig_format *used_format);
+
+/* Free a string returned by this library. */
+void signet_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIGNET_SIGNET_H */
