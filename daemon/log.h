@@ -1,0 +1,28 @@
+/*
+ * Levelled logging to stderr. Under systemd (JOURNAL_STREAM set) each line
+ * carries an sd-daemon "<N>" priority prefix so journald keeps the level.
+ * Never pass a secret to these functions.
+ */
+#ifndef SIGNETD_LOG_H
+#define SIGNETD_LOG_H
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN = 1,
+	LOG_LVL_INFO = 2,
+	LOG_LVL_DEBUG = 3,
+};
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* "error", "warn"/"warning", "info", "debug" -> level; -1 when unknown. */
+int log_level_from_name(const char *name, enum log_level *out);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

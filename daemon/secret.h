@@ -1,0 +1,29 @@
+/*
+ * Secrets (the token PIN): held in a page of their own that is locked in RAM
+ * (mlock), excluded from core dumps (MADV_DONTDUMP), bounded in size, and
+ * wiped (explicit_bzero) before it is unmapped.
+ */
+#ifndef SIGNETD_SECRET_H
+#define SIGNETD_SECRET_H
+
+#include <stddef.h>
+
+#define SECRET_MAX_LEN 256
+
+struct secret {
+	char *buf;  /* NUL-terminated; NULL when empty */
+	size_t len; /* bytes before the NUL */
+};
+
+/*
+ * Read a PIN file: the whole content minus one trailing "\n" or "\r\n".
+ * Refuses (-1 and a message in err, which never contains the secret):
+ * a file that is not a regular file, one readable or writable by group or
+ * others, an empty one, one longer than SECRET_MAX_LEN, or one containing NUL.
+ */
+int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen);
+
+/* Wipe and release; safe on a zeroed or already freed struct. */
+void secret_free(struct secret *s);
+
+#endif
