@@ -1,0 +1,176 @@
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const struct {
+	const char *method;
+	rpc_handler fn;
+} handler_table[] = {
+	{"GetInfo", process_get_info},
+	{"Health", process_health},
+	{"GenerateKey", process_generate_key},
+	{"GetPublicKey", process_get_public_key},
+	{"ListKeys", process_list_keys},
+	{"DeleteKey", process_delete_key},
+	{"CreateCsr", process_create_csr},
+	{"SignNonce", process_sign_nonce},
+};
+
+#define SERVICE (&signet__v1__signet__descriptor)
+#define MAX_METHODS 64
+
+static rpc_handler handlers_by_index[MAX_METHODS];
+
+int dispatch_init(char *err, size_t errlen)
+{
+	if (SERVICE->n_methods > MAX_METHODS) {
+		snprintf(err, errlen, "too many methods in the service descriptor");
+		return -1;
+	}
+	for (unsigned i = 0; i < SERVICE->n_methods; i++) {
+		const char *name = SERVICE->methods[i].name;
+
+		handlers_by_index[i] = NULL;
+		for (size_t h = 0; h < sizeof(handler_table) / sizeof(handler_table[0]); h++)
+			if (strcmp(handler_table[h].method, name) == 0)
+				handlers_by_index[i] = handler_table[h].fn;
+		if (handlers_by_index[i] == NULL) {
+			snprintf(err, errlen, "method %s has no handler", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+rpc_handler dispatch_handler(unsigned method_index)
+{
+	return method_index < SERVICE->n_methods ? handlers_by_index[method_index] : NULL;
+}
+
+int rpc_respond(struct rpc *rq, const ProtobufCMessage *response)
+{
+	size_t len = protobuf_c_message_get_packed_size(response);
+
+	free(rq->out);
+	rq->out = malloc(len > 0 ? len : 1);
+	if (rq->out == NULL)
+		return errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	rq->out_len = protobuf_c_message_pack(response, rq->out);
+	return 0;
+}
+
+/* A method name fit to quote in a message or log: printable ASCII, bounded. */
+static void quote_method(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 1 < outlen; in++)
+		out[o++] = (*in > 0x20 && *in < 0x7f) ? *in : '?';
+	out[o] = '\0';
+}
+
+static void pack_reply(const Signet__V1__Envelope *env, int err, const char *message,
+		       const uint8_t *payload, size_t payload_len, uint8_t **reply,
+		       size_t *reply_len)
+{
+	Signet__V1__Reply rep = SIGNET__V1__REPLY__INIT;
+	size_t len;
+
+	rep.version = SIGNET_PROTOCOL_VERSION;
+	if (env != NULL && env->request_id.len == WIRE_REQUEST_ID_LEN)
+		rep.request_id = env->request_id;
+	rep.status = wire_status_from_err(err);
+	rep.message = (char *)(err != 0 ? message : "");
+	if (err == 0) {
+		rep.payload.data = (uint8_t *)payload;
+		rep.payload.len = payload_len;
+	}
+	len = protobuf_c_message_get_packed_size(&rep.base);
+	*reply = malloc(len > 0 ? len : 1);
+	*reply_len = *reply != NULL ? protobuf_c_message_pack(&rep.base, *reply) : 0;
+}
+
+/* Validate the envelope and find the handler; on failure the message is in em. */
+static int envelope_check(const Signet__V1__Envelope *env,
+			  const ProtobufCMethodDescriptor **method, struct errmsg *em)
+{
+	char quoted[65];
+
+	if (env->version != SIGNET_PROTOCOL_VERSION)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "protocol version %u is not supported; this daemon speaks %d",
+				  env->version, SIGNET_PROTOCOL_VERSION);
+	if (env->request_id.len != WIRE_REQUEST_ID_LEN)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "request_id must be %d bytes, got %zu", WIRE_REQUEST_ID_LEN,
+				  env->request_id.len);
+	*method = protobuf_c_service_descriptor_get_method_by_name(SERVICE, env->method);
+	if (*method == NULL) {
+		quote_method(env->method, quoted, sizeof(quoted));
+		return errmsg_set(em, SIGNET_E_UNIMPLEMENTED, "unknown method '%s'", quoted);
+	}
+	return 0;
+}
+
+static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
+		      const ProtobufCMethodDescriptor *method)
+{
+	ProtobufCMessage *req;
+	rpc_handler fn = dispatch_handler((unsigned)(method - SERVICE->methods));
+	int r;
+
+	if (fn == NULL)
+		return errmsg_set(&rq->em, SIGNET_E_UNIMPLEMENTED, "method %s is not served",
+				  method->name);
+	req = protobuf_c_message_unpack(method->input, NULL, env->payload.len, env->payload.data);
+	if (req == NULL)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "cannot decode %s",
+				  method->input->short_name);
+	rq->em.err = 0;
+	r = fn(rq, req);
+	protobuf_c_message_free_unpacked(req, NULL);
+	return r;
+}
+
+void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const uint8_t *msg,
+		      size_t len, uint8_t **reply, size_t *reply_len)
+{
+	struct rpc rq = {.d = d, .session = session};
+	const ProtobufCMethodDescriptor *method = NULL;
+	Signet__V1__Envelope *env = NULL;
+	int r;
+
+	/* Bounded before anything is decoded. */
+	if (len > d->cfg->max_message_size) {
+		r = errmsg_set(&rq.em, SIGNET_E_RESOURCE_EXHAUSTED,
+			       "request of %zu bytes exceeds the limit of %zu bytes", len,
+			       d->cfg->max_message_size);
+		goto out;
+	}
+	env = (Signet__V1__Envelope *)protobuf_c_message_unpack(&signet__v1__envelope__descriptor,
+								 NULL, len, msg);
+	if (env == NULL) {
+		r = errmsg_set(&rq.em, SIGNET_E_INVALID_ARGUMENT,
+			       "request is not a signet Envelope");
+		goto out;
+	}
+	if ((r = envelope_check(env, &method, &rq.em)) == 0)
+		r = run_method(&rq, env, method);
+out:
+	if (r != 0) {
+		if (rq.em.text[0] == '\0')
+			snprintf(rq.em.text, sizeof(rq.em.text), "%s", signet_strerror(r));
+		log_info("%s: %s: %s", method != NULL ? method->name : "request",
+			 signet_status_name(r), rq.em.text);
+	} else {
+		log_debug("%s: OK", method->name);
+	}
+	pack_reply(env, r, rq.em.text, rq.out, rq.out_len, reply, reply_len);
+	free(rq.out);
+	if (env != NULL)
+		protobuf_c_message_free_unpacked(&env->base, NULL);
+}

@@ -1,0 +1,200 @@
+/*
+ * signetd: start-up and shutdown. Everything that can fail at start-up fails
+ * here, loudly and with exit status 1, before the daemon reports READY.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "keybridge.h"
+#include "keystore.h"
+#include "log.h"
+#include "secret.h"
+#include "server.h"
+#include "token.h"
+
+#define EXIT_STARTUP 1
+#define EXIT_USAGE   2
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: signetd --config FILE [--check-config]\n"
+		     "       signetd --version | --help\n"
+		     "\n"
+		     "  -c, --config FILE   configuration file (see signetd.conf.example)\n"
+		     "      --check-config  load and validate the configuration, then exit\n"
+		     "  -V, --version       print the version and exit\n"
+		     "  -h, --help          print this help and exit\n");
+}
+
+/* Secrets must not end up in a core file, and no one else may ptrace us. */
+static void protect_process(void)
+{
+	struct rlimit no_core = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(077);
+}
+
+static int parse_args(int argc, char **argv, const char **config, int *check_only)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 'k':
+			*check_only = 1;
+			break;
+		case 'V':
+			printf("signetd %s (protocol %d)\n", SIGNET_VERSION, SIGNET_PROTOCOL_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || *config == NULL) {
+		fprintf(stderr, "signetd: %s\n",
+			*config == NULL ? "--config FILE is required" : "unexpected argument");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the token and log in; the PIN is wiped as soon as the login is done. */
+static int open_token(const struct config *cfg, struct token *token)
+{
+	struct secret pin = {0};
+	char err[512];
+	int r = -1;
+
+	if (token_open(token, cfg->module_path, &cfg->token, err, sizeof(err)) != 0)
+		goto out;
+	if (secret_read_file(cfg->pin_file, &pin, err, sizeof(err)) != 0)
+		goto out;
+	r = token_login(token, &pin, err, sizeof(err));
+out:
+	secret_free(&pin);
+	if (r != 0)
+		log_error("token: %s", err);
+	return r;
+}
+
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	/* Workers inherit this mask, so only the main thread's sigwait() sees them. */
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void wait_for_stop(const sigset_t *set)
+{
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_warn("SIGHUP: configuration reload is not supported yet; restart to "
+				 "apply changes");
+			continue;
+		}
+		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return;
+	}
+}
+
+static int run(const struct config *cfg)
+{
+	struct token token = {0};
+	struct keystore keys;
+	struct server srv = {0};
+	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys};
+	char err[512];
+	sigset_t set;
+	int r = EXIT_STARTUP;
+
+	block_signals(&set);
+	if (dispatch_init(err, sizeof(err)) != 0 || keybridge_init() != 0) {
+		log_error("internal: %s", err);
+		return EXIT_STARTUP;
+	}
+	if (open_token(cfg, &token) != 0)
+		goto out_token;
+	if (keystore_init(&keys, &token) != 0)
+		goto out_token;
+	state.started = time(NULL);
+	if (server_start(&srv, &state, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out_server;
+	}
+	log_info("signetd %s serving token '%s' (serial %s) with %u workers", SIGNET_VERSION,
+		 token.label, token.serial, cfg->workers);
+	sd_notify(0, "READY=1\nSTATUS=serving");
+	wait_for_stop(&set);
+	sd_notify(0, "STOPPING=1");
+	r = 0;
+out_server:
+	server_stop(&srv);
+	keystore_fini(&keys);
+out_token:
+	token_close(&token);
+	keybridge_fini();
+	if (r == 0)
+		log_info("stopped");
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	int check_only = 0, r;
+	struct config cfg;
+	char err[512];
+
+	protect_process();
+	if (parse_args(argc, argv, &config_path, &check_only) != 0)
+		return EXIT_USAGE;
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_load(config_path, &cfg, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_STARTUP;
+	}
+	log_set_level(cfg.log_level);
+	if (check_only) {
+		printf("%s: configuration OK\n", config_path);
+		config_free(&cfg);
+		return 0;
+	}
+	r = run(&cfg);
+	config_free(&cfg);
+	return r;
+}

@@ -1,0 +1,50 @@
+/*
+ * Request handling: one handler per RPC, named process_<method>(). A handler
+ * gets the decoded request, does the work on its worker's session, and either
+ * calls rpc_respond() with its response and returns 0, or returns a negative
+ * enum signet_err with a message in rq->em.
+ */
+#ifndef SIGNETD_RPC_H
+#define SIGNETD_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "errmsg.h"
+#include "keystore.h"
+#include "token.h"
+#include "wire.h"
+
+/* What every handler may use; shared by all workers, read-only after start. */
+struct daemon_state {
+	const struct config *cfg;
+	struct token *token;
+	struct keystore *keys;
+	time_t started;
+};
+
+struct rpc {
+	struct daemon_state *d;
+	CK_SESSION_HANDLE session; /* this worker's own token session */
+	struct errmsg em;
+	uint8_t *out;              /* packed response payload (malloc) */
+	size_t out_len;
+};
+
+typedef int (*rpc_handler)(struct rpc *rq, const ProtobufCMessage *request);
+
+/* Pack `response` as the reply payload. */
+int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
+
+int process_get_info(struct rpc *rq, const ProtobufCMessage *request);
+int process_health(struct rpc *rq, const ProtobufCMessage *request);
+int process_generate_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_public_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_keys(struct rpc *rq, const ProtobufCMessage *request);
+int process_delete_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_csr(struct rpc *rq, const ProtobufCMessage *request);
+int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request);
+
+#endif

@@ -1,0 +1,181 @@
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "dispatch.h"
+#include "log.h"
+
+/* How often an idle worker looks at the stop flag. */
+#define WORKER_POLL_MS 100
+
+static void worker_answer(int sock, void *ctrl, uint8_t *reply, size_t reply_len)
+{
+	struct nn_msghdr hdr;
+	struct nn_iovec iov;
+
+	memset(&hdr, 0, sizeof(hdr));
+	iov.iov_base = reply;
+	iov.iov_len = reply_len;
+	hdr.msg_iov = &iov;
+	hdr.msg_iovlen = 1;
+	hdr.msg_control = &ctrl; /* the request's routing header goes back with the reply */
+	hdr.msg_controllen = NN_MSG;
+	if (nn_sendmsg(sock, &hdr, 0) < 0) {
+		log_warn("cannot send a reply: %s", nn_strerror(nn_errno()));
+		nn_freemsg(ctrl);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+
+	while (!atomic_load(&srv->stopping)) {
+		struct nn_msghdr hdr;
+		struct nn_iovec iov;
+		void *body = NULL, *ctrl = NULL;
+		uint8_t *reply = NULL;
+		size_t reply_len = 0;
+		int n;
+
+		memset(&hdr, 0, sizeof(hdr));
+		iov.iov_base = &body;
+		iov.iov_len = NN_MSG;
+		hdr.msg_iov = &iov;
+		hdr.msg_iovlen = 1;
+		hdr.msg_control = &ctrl;
+		hdr.msg_controllen = NN_MSG;
+		n = nn_recvmsg(srv->sock, &hdr, 0);
+		if (n < 0) {
+			int e = nn_errno();
+
+			if (e == ETIMEDOUT || e == EAGAIN || e == EINTR)
+				continue;
+			if (e == EBADF || e == ETERM)
+				break;
+			log_warn("receive failed: %s", nn_strerror(e));
+			continue;
+		}
+		dispatch_request(srv->d, w->session, body, (size_t)n, &reply, &reply_len);
+		nn_freemsg(body);
+		if (reply == NULL) {
+			log_error("out of memory answering a request; dropped");
+			nn_freemsg(ctrl);
+			continue;
+		}
+		worker_answer(srv->sock, ctrl, reply, reply_len);
+		free(reply);
+	}
+	return NULL;
+}
+
+static int server_bind(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *cfg = srv->d->cfg;
+	int timeout = WORKER_POLL_MS;
+	/* nanomsg refuses larger messages outright; keep headroom so that a
+	 * moderately oversized request still gets an explanatory reply. */
+	int maxsize = cfg->max_message_size > (size_t)INT32_MAX / 4 ? INT32_MAX
+								     : (int)cfg->max_message_size * 4;
+
+	srv->sock = nn_socket(AF_SP_RAW, NN_REP);
+	if (srv->sock < 0) {
+		snprintf(err, errlen, "nn_socket: %s", nn_strerror(nn_errno()));
+		return -1;
+	}
+	if (nn_setsockopt(srv->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)) < 0 ||
+	    nn_setsockopt(srv->sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof(maxsize)) < 0) {
+		snprintf(err, errlen, "nn_setsockopt: %s", nn_strerror(nn_errno()));
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if (nn_bind(srv->sock, cfg->endpoints[i]) < 0) {
+			snprintf(err, errlen, "cannot bind %s: %s", cfg->endpoints[i],
+				 nn_strerror(nn_errno()));
+			return -1;
+		}
+		log_info("listening on %s", cfg->endpoints[i]);
+	}
+	return 0;
+}
+
+static int server_open_sessions(struct server *srv, char *err, size_t errlen)
+{
+	struct errmsg em = {0};
+
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		srv->workers[i].srv = srv;
+		srv->workers[i].session = CK_INVALID_HANDLE;
+		if (token_session_open(srv->d->token, &srv->workers[i].session, &em) != 0) {
+			snprintf(err, errlen, "worker %u: %s", i, em.text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int server_start(struct server *srv, struct daemon_state *d, char *err, size_t errlen)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->d = d;
+	srv->sock = -1;
+	atomic_init(&srv->stopping, false);
+	srv->n_workers = d->cfg->workers;
+	srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
+	if (srv->workers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (server_open_sessions(srv, err, errlen) != 0 || server_bind(srv, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		int e = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+
+		if (e != 0) {
+			snprintf(err, errlen, "cannot start worker %u: %s", i, strerror(e));
+			return -1;
+		}
+		srv->workers[i].running = 1;
+	}
+	return 0;
+}
+
+static void remove_ipc_files(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		const char *ep = cfg->endpoints[i];
+
+		if (strncmp(ep, "ipc://", 6) == 0 && unlink(ep + 6) != 0 && errno != ENOENT)
+			log_warn("cannot remove %s: %s", ep + 6, strerror(errno));
+	}
+}
+
+void server_stop(struct server *srv)
+{
+	if (srv->workers == NULL)
+		return;
+	atomic_store(&srv->stopping, true);
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		if (srv->workers[i].running)
+			pthread_join(srv->workers[i].thread, NULL);
+	if (srv->sock >= 0) {
+		/* nanomsg 1.1 has no working NN_LINGER: give its I/O thread a moment to
+		 * flush the last replies before the socket goes away. */
+		usleep(100 * 1000);
+		nn_close(srv->sock);
+		remove_ipc_files(srv->d->cfg);
+	}
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		token_session_close(srv->d->token, srv->workers[i].session);
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->sock = -1;
+}
