@@ -1,0 +1,142 @@
+/* Unit tests for daemon/csr.c: subject parsing, SAN validation, and a real
+ * request built with a software key standing in for the token. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/x509v3.h>
+
+#include "csr.h"
+#include "keystore.h"
+
+static char *name_text(X509_NAME *n)
+{
+	static char buf[256];
+
+	X509_NAME_oneline(n, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_subject_parse(void **state)
+{
+	X509_NAME *n = NULL;
+
+	(void)state;
+	assert_int_equal(csr_subject_parse("/CN=device-1/O=Acme\\/Sub/C=DE", &n, NULL), 0);
+	assert_string_equal(name_text(n), "/CN=device-1/O=Acme/Sub/C=DE");
+	assert_int_equal(X509_NAME_entry_count(n), 3);
+	X509_NAME_free(n);
+	assert_int_equal(csr_subject_parse("", &n, NULL), 0);
+	assert_int_equal(X509_NAME_entry_count(n), 0);
+	X509_NAME_free(n);
+}
+
+static void test_subject_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"CN=no-leading-slash", "/CN=",	     "/=value",		"/CN",
+		"/NOPE=x",	       "/C=TOOLONG", "/CN=ok//O=empty",
+	};
+	struct errmsg em = {0};
+	X509_NAME *n = NULL;
+	char big[2048];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		em.text[0] = '\0';
+		assert_int_equal(csr_subject_parse(bad[i], &n, &em), SIGNET_E_INVALID_ARGUMENT);
+		assert_true(em.text[0] != '\0');
+	}
+	memset(big, 'a', sizeof(big) - 1);
+	big[0] = '/';
+	big[1] = 'C';
+	big[2] = 'N';
+	big[3] = '=';
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(csr_subject_parse(big, &n, &em), SIGNET_E_INVALID_ARGUMENT);
+	/* CN is at most 64 characters (RFC 5280 ub-common-name) */
+	assert_int_equal(csr_subject_parse("/CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					   &n, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+}
+
+static void test_dns_names(void **state)
+{
+	(void)state;
+	assert_true(csr_dns_name_valid("device-1.example.com"));
+	assert_true(csr_dns_name_valid("*.example.com"));
+	assert_true(csr_dns_name_valid("localhost"));
+	assert_false(csr_dns_name_valid(""));
+	assert_false(csr_dns_name_valid("-bad.example"));
+	assert_false(csr_dns_name_valid("bad-.example"));
+	assert_false(csr_dns_name_valid("a..b"));
+	assert_false(csr_dns_name_valid("a.*.b"));
+	assert_false(csr_dns_name_valid("under_score.example"));
+	assert_false(csr_dns_name_valid("trailing."));
+}
+
+static void test_key_names(void **state)
+{
+	(void)state;
+	assert_true(keystore_name_valid("device-1"));
+	assert_true(keystore_name_valid("A.b_c-9"));
+	assert_false(keystore_name_valid(""));
+	assert_false(keystore_name_valid(NULL));
+	assert_false(keystore_name_valid("has space"));
+	assert_false(keystore_name_valid("slash/name"));
+	assert_false(keystore_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+
+static void test_build_request(void **state)
+{
+	char *dns[] = {"device-1.example"}, *ips[] = {"192.0.2.7"}, *bad_ip[] = {"300.1.1.1"};
+	struct csr_params p = {.subject = "/CN=device-1", .dns_names = dns, .n_dns_names = 1,
+			       .ip_addresses = ips, .n_ip_addresses = 1};
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	const unsigned char *cursor;
+	struct errmsg em = {0};
+	uint8_t *der = NULL;
+	size_t len = 0;
+	X509_REQ *req;
+	STACK_OF(X509_EXTENSION) *exts;
+
+	(void)state;
+	assert_non_null(key);
+	assert_int_equal(csr_build(&p, key, key, EVP_sha256(), &der, &len, &em), 0);
+	cursor = der;
+	req = d2i_X509_REQ(NULL, &cursor, (long)len);
+	assert_non_null(req);
+	assert_int_equal(X509_REQ_verify(req, key), 1);
+	assert_string_equal(name_text(X509_REQ_get_subject_name(req)), "/CN=device-1");
+	exts = X509_REQ_get_extensions(req);
+	assert_int_equal(sk_X509_EXTENSION_num(exts), 1);
+	assert_int_equal(OBJ_obj2nid(X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, 0))),
+			 NID_subject_alt_name);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+
+	p.ip_addresses = bad_ip;
+	assert_int_equal(csr_build(&p, key, key, EVP_sha256(), &der, &len, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "300.1.1.1"));
+	p.subject = "";
+	p.n_dns_names = 0;
+	p.n_ip_addresses = 0;
+	assert_int_equal(csr_build(&p, key, key, EVP_sha256(), &der, &len, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	EVP_PKEY_free(key);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_subject_parse),	 cmocka_unit_test(test_subject_refusals),
+		cmocka_unit_test(test_dns_names),	 cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_build_request),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
