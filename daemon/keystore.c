@@ -437,37 +437,60 @@ static int object_name(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HAND
 	return keystore_name_valid(name) ? 0 : -1;
 }
 
+/* Handles of every private key object, gathered in chunks. */
+static int find_private_keys(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE **out,
+			     size_t *n, struct errmsg *em)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
+	CK_OBJECT_HANDLE *handles = NULL, *grown;
+	size_t have = 0, cap = 0;
+	CK_ULONG got = 0;
+	CK_RV rv = fn->C_FindObjectsInit(s, &tmpl, 1);
+
+	if (rv != CKR_OK)
+		return p11_fail(em, rv, "C_FindObjectsInit");
+	do {
+		if (have == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			grown = cap <= KEYSTORE_LIST_MAX ? realloc(handles, cap * sizeof(*handles))
+							 : NULL;
+			if (grown == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			handles = grown;
+		}
+		rv = fn->C_FindObjects(s, handles + have, (CK_ULONG)(cap - have), &got);
+		have += got;
+	} while (rv == CKR_OK && got > 0);
+	fn->C_FindObjectsFinal(s);
+	if (rv != CKR_OK) {
+		free(handles);
+		return p11_fail(em, rv, "C_FindObjects");
+	}
+	*out = handles;
+	*n = have;
+	return 0;
+}
+
 int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, size_t *n,
 		  struct errmsg *em)
 {
 	CK_FUNCTION_LIST *fn = ks->token->fn;
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
 	CK_OBJECT_HANDLE *handles = NULL;
-	CK_ULONG count = 0;
+	size_t count = 0, nkeys = 0;
 	struct key **keys = NULL;
-	size_t nkeys = 0;
-	CK_RV rv;
-	int r = 0;
+	int r;
 
-	handles = calloc(KEYSTORE_LIST_MAX, sizeof(*handles));
-	if (handles == NULL)
-		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
-	rv = fn->C_FindObjectsInit(s, &tmpl, 1);
-	if (rv == CKR_OK) {
-		rv = fn->C_FindObjects(s, handles, KEYSTORE_LIST_MAX, &count);
-		fn->C_FindObjectsFinal(s);
-	}
-	if (rv != CKR_OK) {
-		r = p11_fail(em, rv, "C_FindObjects");
-		goto out;
-	}
+	if ((r = find_private_keys(fn, s, &handles, &count, em)) != 0)
+		return r;
 	keys = calloc(count > 0 ? count : 1, sizeof(*keys));
 	if (keys == NULL) {
 		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
-	for (CK_ULONG i = 0; i < count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		char name[KEY_NAME_MAX + 1];
 
 		/* Unlabelled keys, and keys that vanish or are unreadable, are not listed. */

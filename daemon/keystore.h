@@ -22,7 +22,7 @@
 #define KEY_NAME_MAX 64
 #define KEY_ID_MAX   64
 #define KEYSTORE_BUCKETS 1024
-#define KEYSTORE_LIST_MAX 100000
+#define KEYSTORE_LIST_MAX 100000 /* objects ListKeys looks at */
 
 struct key {
 	atomic_int refs;

@@ -102,6 +102,7 @@ static int server_bind(struct server *srv, char *err, size_t errlen)
 				 nn_strerror(nn_errno()));
 			return -1;
 		}
+		srv->n_bound = i + 1;
 		log_info("listening on %s", cfg->endpoints[i]);
 	}
 	return 0;
@@ -148,9 +149,9 @@ int server_start(struct server *srv, struct daemon_state *d, char *err, size_t e
 	return 0;
 }
 
-static void remove_ipc_files(const struct config *cfg)
+static void remove_ipc_files(const struct config *cfg, size_t n_bound)
 {
-	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+	for (size_t i = 0; i < n_bound; i++) {
 		const char *ep = cfg->endpoints[i];
 
 		if (strncmp(ep, "ipc://", 6) == 0 && unlink(ep + 6) != 0 && errno != ENOENT)
@@ -171,7 +172,7 @@ void server_stop(struct server *srv)
 		 * flush the last replies before the socket goes away. */
 		usleep(100 * 1000);
 		nn_close(srv->sock);
-		remove_ipc_files(srv->d->cfg);
+		remove_ipc_files(srv->d->cfg, srv->n_bound);
 	}
 	for (unsigned i = 0; i < srv->n_workers; i++)
 		token_session_close(srv->d->token, srv->workers[i].session);

@@ -25,6 +25,7 @@ struct server {
 	int sock;
 	struct worker *workers;
 	unsigned n_workers;
+	size_t n_bound; /* endpoints bound so far: only their ipc files are ours to remove */
 	atomic_bool stopping;
 };
 
