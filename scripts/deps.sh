@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install every Debian package signet needs to build, run, test and package.
+#
+#   scripts/deps.sh
+#
+# Idempotent: apt-get is called only when a package is missing, so a second
+# run installs nothing and needs no network. Runs as root, or through sudo
+# when it is there. Needs no stdin (CI runs it with none).
+# SIGNET_SKIP_DEPS=1 skips it (for machines that are not Debian, at your risk).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+packages=(
+	# build
+	build-essential cmake pkg-config
+	protobuf-c-compiler libprotobuf-c-dev
+	libnanomsg-dev libp11-dev
+	libp11-kit-dev # the OASIS pkcs11.h header signetd compiles against
+	libssl-dev libconfig-dev libsystemd-dev libsqlite3-dev
+	# tests and their tools
+	libcmocka-dev clang-format shellcheck
+	openssl     # the demo and tests verify every signature and CSR with it
+	softhsm2    # the PKCS#11 token used in development and tests
+	opensc      # pkcs11-tool: initialises tokens, inspects key attributes
+	nanomsg-utils
+	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
+	dpkg-dev file
+)
+
+if [[ ${SIGNET_SKIP_DEPS:-0} == 1 ]]; then
+	say "deps: skipped (SIGNET_SKIP_DEPS=1)"
+	exit 0
+fi
+command -v dpkg-query >/dev/null || die "this is not a Debian-based system; install the equivalents of: ${packages[*]} (then set SIGNET_SKIP_DEPS=1)"
+
+missing=()
+for pkg in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+	say "deps: all ${#packages[@]} packages are installed"
+	exit 0
+fi
+
+if ((EUID == 0)); then
+	as_root=()
+elif command -v sudo >/dev/null; then
+	as_root=(sudo)
+else
+	die "missing packages: ${missing[*]}; run this script as root or install sudo"
+fi
+
+say "deps: installing ${missing[*]}"
+# </dev/null: never wait for an answer, even when run from a terminal.
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null >&2
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >&2
+say "deps: done"
