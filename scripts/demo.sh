@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# signet end to end on a fresh SoftHSM token, step by step.
+#
+#   scripts/demo.sh
+#
+# Installs missing packages, builds signetd and the signet CLI in build/ (or
+# $SIGNET_BUILD_DIR), creates a throwaway token, starts signetd on it and walks
+# through generating a key in the token, exporting its public key, making a
+# CSR and signing a nonce, checking every result with OpenSSL and showing with
+# pkcs11-tool that the private key cannot leave the token. Then it stops the
+# daemon. The temporary directory is removed at the end unless
+# SIGNET_DEMO_KEEP=1.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$SIGNET_ROOT"
+
+build=${SIGNET_BUILD_DIR:-build}
+label=signet-demo
+key=device-1
+
+scripts/deps.sh
+
+step "build signetd and the signet CLI in $build/"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+cmake --build "$build" -j"$(build_jobs)" >&2
+daemon_bin=$SIGNET_ROOT/$build/daemon/signetd
+cli_bin=$SIGNET_ROOT/$build/client/cli/signet
+[[ $build == /* ]] && daemon_bin=$build/daemon/signetd cli_bin=$build/client/cli/signet
+[[ -x $daemon_bin ]] || die "$daemon_bin was not built"
+[[ -x $cli_bin ]] || die "$cli_bin was not built"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-demo.XXXXXX")
+daemon_pid=
+cleanup() {
+	local rc=$?
+	if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -TERM "$daemon_pid" 2>/dev/null || true
+		wait "$daemon_pid" 2>/dev/null || true
+	fi
+	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
+		say "--- signetd log ($dir/signetd.log) ---"
+		tail -n 40 "$dir/signetd.log" >&2
+	fi
+	if [[ ${SIGNET_DEMO_KEEP:-0} == 1 ]]; then
+		say "kept $dir"
+	else
+		rm -rf -- "$dir"
+	fi
+	((rc == 0)) || say "demo FAILED (exit $rc)"
+}
+trap cleanup EXIT
+
+step "create a fresh SoftHSM token '$label' in $dir/tokens"
+token_env=$(scripts/softhsm-token.sh "$dir" "$label")
+eval "$token_env"
+module=$SIGNET_PKCS11_MODULE
+endpoint=ipc://$dir/signetd.sock
+
+conf=$dir/signetd.conf
+cat >"$conf" <<CONF
+log_level = "info";
+state_dir = "$dir/state";
+token: {
+  module = "$module";
+  uri = "pkcs11:token=$label";
+  pin_file = "$SIGNET_USER_PIN_FILE";
+};
+server: {
+  endpoints = [ "$endpoint" ];
+  workers = 2;
+};
+CONF
+mkdir -p "$dir/state"
+say "config: $conf"
+sed 's/^/    /' "$conf" >&2
+
+signet() {
+	printf '$ signet %s\n' "$*" >&2
+	"$cli_bin" --endpoint "$endpoint" "$@"
+}
+
+step "start signetd (log: $dir/signetd.log)"
+"$daemon_bin" --config "$conf" </dev/null >"$dir/signetd.log" 2>&1 &
+daemon_pid=$!
+# Bounded wait: the socket appears once signetd has bound it; health answers
+# once the workers serve. `timeout` guards against a client that would wait
+# for its full request timeout.
+ready=0
+for _ in $(seq 50); do
+	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
+	if [[ -S $dir/signetd.sock ]] &&
+		timeout 5 "$cli_bin" --endpoint "$endpoint" health >/dev/null 2>&1; then
+		ready=1
+		break
+	fi
+	sleep 0.2
+done
+((ready)) || die "signetd did not answer health within 10 s"
+signet health
+
+step "ask the daemon what it is and which token it serves"
+signet info
+
+step "generate an EC P-256 key pair inside the token"
+signet key generate --alg p256 "$key"
+
+step "export the public key (the private key stays in the token)"
+signet key pub "$key" --out "$dir/$key.pub.pem"
+cat "$dir/$key.pub.pem"
+
+step "create a certificate signing request signed by the token key, and check it with OpenSSL"
+signet csr "$key" --subject "/CN=$key/O=Signet Demo" --dns "$key.example" --out "$dir/$key.csr.pem"
+openssl req -in "$dir/$key.csr.pem" -verify -noout -text
+
+step "sign a random 32-byte nonce with the token key, and verify it with OpenSSL"
+openssl rand -out "$dir/nonce.bin" 32
+signet sign "$key" --in "$dir/nonce.bin" --out "$dir/nonce.sig"
+openssl dgst -sha256 -verify "$dir/$key.pub.pem" -signature "$dir/nonce.sig" "$dir/nonce.bin"
+
+step "list the keys in the token"
+signet key list
+
+step "ask the token itself (pkcs11-tool) whether the private key could ever leave it"
+# The PIN goes to pkcs11-tool through its environment only.
+objects=$(SIGNET_DEMO_PIN=$(<"$SIGNET_USER_PIN_FILE") \
+	pkcs11-tool --module "$module" --token-label "$label" --login --pin env:SIGNET_DEMO_PIN \
+	--list-objects --type privkey 2>/dev/null) || die "pkcs11-tool could not list the token's private keys"
+# --label does not filter --list-objects: pick the block of our key.
+block=$(awk -v want="$key" '
+	/^[^ ].*Object;/ { inkey = ($0 ~ /^Private Key Object/); head = $0; lab = ""; next }
+	inkey && /^  label:/ { lab = $0; sub(/^  label: */, "", lab);
+		if (lab == want) print head }
+	inkey && lab == want { print }' <<<"$objects")
+[[ -n $block ]] || die "pkcs11-tool shows no private key labelled $key"
+printf '%s\n' "$block"
+access=$(sed -n 's/^ *Access: *//p' <<<"$block")
+# Attributes are listed as "sensitive, always sensitive, never extractable, local".
+IFS=, read -r -a attrs <<<"$access"
+sensitive=0 extractable=0
+for a in "${attrs[@]}"; do
+	a=${a# }
+	[[ $a == sensitive ]] && sensitive=1
+	[[ $a == extractable ]] && extractable=1
+done
+((sensitive)) || die "the private key is not CKA_SENSITIVE"
+((!extractable)) || die "the private key is CKA_EXTRACTABLE"
+say "OK: the private key is sensitive and never extractable"
+
+step "stop signetd with SIGTERM"
+kill -TERM "$daemon_pid"
+status=0
+wait "$daemon_pid" || status=$?
+daemon_pid=
+((status == 0)) || die "signetd exited with status $status"
+say "signetd exited with status 0"
+[[ ! -e $dir/signetd.sock ]] || die "signetd left its socket $dir/signetd.sock behind"
+say "and removed its socket $dir/signetd.sock"
+
+step "demo finished: every signature and request above was checked by OpenSSL"
