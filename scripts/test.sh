@@ -56,7 +56,7 @@ if command -v shellcheck >/dev/null; then
 	scripts=()
 	while IFS= read -r f; do
 		[[ -f $f ]] && scripts+=("$f")
-	done < <(source_files '*.sh' '.ci/run' 'packaging/postinst' 'packaging/prerm' 'packaging/postrm')
+	done < <(source_files '*.sh' '.ci/run' 'packaging/postinst.in' 'packaging/prerm.in' 'packaging/postrm.in')
 	# -S warning: real mistakes fail the run, style notes do not.
 	if ((${#scripts[@]} == 0)) || shellcheck -x -S warning "${scripts[@]}" >&2; then
 		passed+=(shellcheck)
