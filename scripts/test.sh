@@ -25,11 +25,15 @@ source_files() {
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		git ls-files -- "$@"
 	else
-		local pattern args=()
+		# Skip build trees (anything with a CMakeCache.txt) and their generated code.
+		local pattern d args=() prune=(-path ./.git)
+		while IFS= read -r d; do
+			prune+=(-o -path "$d")
+		done < <(find . -name CMakeCache.txt -printf '%h\n')
 		for pattern in "$@"; do
 			args+=(${args[0]:+-o} -path "./$pattern")
 		done
-		find . -path './build*' -prune -o \( "${args[@]}" \) -type f -print | sed 's|^\./||'
+		find . \( "${prune[@]}" \) -prune -o \( "${args[@]}" \) -type f -print | sed 's|^\./||'
 	fi
 }
 
