@@ -53,6 +53,8 @@ trap cleanup EXIT
 
 step "create a fresh SoftHSM token '$label' in $dir/tokens"
 token_env=$(scripts/softhsm-token.sh "$dir" "$label")
+# Exports SOFTHSM2_CONF among others: signetd and pkcs11-tool inherit it, and
+# it is how SoftHSM2 finds this token instead of the system store.
 eval "$token_env"
 module=$SIGNET_PKCS11_MODULE
 endpoint=ipc://$dir/signetd.sock
