@@ -1,0 +1,466 @@
+/* Table-driven parsing of the signet command line. */
+#include "args.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+#define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
+#define CMD_BIT(cmd) (1u << (cmd))
+#define ANY_COMMAND  ((1u << CLI_CMD_COUNT) - 1)
+
+enum cli_opt {
+	OPT_ENDPOINT,
+	OPT_TIMEOUT,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_ALG,
+	OPT_DER,
+	OPT_OUT,
+	OPT_IN,
+	OPT_SUBJECT,
+	OPT_DNS,
+	OPT_IP,
+	OPT_URI,
+	OPT_EMAIL,
+	OPT_HASH,
+	OPT_DIGEST,
+	OPT_FORMAT,
+};
+
+#define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
+#define OPT_REPEAT 0x2 /* may be given more than once */
+
+struct cli_option {
+	const char *name;
+	enum cli_opt id;
+	unsigned flags;
+	unsigned commands; /* CMD_BITs of the commands that accept it */
+};
+
+#define KEY_OUTPUT (CMD_BIT(CLI_CMD_KEY_PUB) | CMD_BIT(CLI_CMD_CSR))
+
+static const struct cli_option options[] = {
+	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
+	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
+	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
+	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
+	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE)},
+	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT},
+	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN)},
+	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
+	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR)},
+	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
+	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
+	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
+	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
+	{"hash", OPT_HASH, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN)},
+	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
+	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
+};
+
+struct cli_command_desc {
+	const char *group; /* "key" for key subcommands, else NULL */
+	const char *word;
+	const char *name; /* as the user types it, for messages */
+	enum cli_command cmd;
+	int takes_name; /* expects the key NAME positional */
+};
+
+static const struct cli_command_desc commands[] = {
+	{NULL, "info", "info", CLI_CMD_INFO, 0},
+	{NULL, "health", "health", CLI_CMD_HEALTH, 0},
+	{NULL, "key", "key", CLI_CMD_KEY, 0},
+	{"key", "generate", "key generate", CLI_CMD_KEY_GENERATE, 1},
+	{"key", "pub", "key pub", CLI_CMD_KEY_PUB, 1},
+	{"key", "list", "key list", CLI_CMD_KEY_LIST, 0},
+	{"key", "delete", "key delete", CLI_CMD_KEY_DELETE, 1},
+	{NULL, "csr", "csr", CLI_CMD_CSR, 1},
+	{NULL, "sign", "sign", CLI_CMD_SIGN, 1},
+};
+
+struct name_value {
+	const char *name;
+	int value;
+};
+
+static const struct name_value alg_names[] = {
+	{"p256", SIGNET_KEY_EC_P256},	  {"p384", SIGNET_KEY_EC_P384},
+	{"rsa2048", SIGNET_KEY_RSA_2048}, {"rsa3072", SIGNET_KEY_RSA_3072},
+	{"rsa4096", SIGNET_KEY_RSA_4096},
+};
+
+static const struct name_value hash_names[] = {
+	{"sha256", SIGNET_HASH_SHA256},
+	{"sha384", SIGNET_HASH_SHA384},
+	{"sha512", SIGNET_HASH_SHA512},
+};
+
+static const struct name_value format_names[] = {
+	{"der", SIGNET_SIG_ECDSA_DER},
+	{"raw", SIGNET_SIG_ECDSA_RAW},
+	{"pkcs1", SIGNET_SIG_RSA_PKCS1},
+	{"pss", SIGNET_SIG_RSA_PSS},
+};
+
+/* Cursor over argv while parsing. */
+struct parser {
+	int argc;
+	char *const *argv;
+	int i;
+	unsigned seen; /* bit per enum cli_opt given so far */
+	struct cli_args *args;
+};
+
+static int usage(struct cli_args *args, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage(struct cli_args *args, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args->error, sizeof(args->error), fmt, ap);
+	va_end(ap);
+	return CLI_E_USAGE;
+}
+
+const char *cli_command_name(enum cli_command cmd)
+{
+	for (size_t i = 0; i < N_ELEMS(commands); i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].name;
+	return "";
+}
+
+static const struct cli_command_desc *command_desc(enum cli_command cmd)
+{
+	for (size_t i = 0; i < N_ELEMS(commands); i++)
+		if (commands[i].cmd == cmd)
+			return &commands[i];
+	return NULL;
+}
+
+/* "--hash must be one of sha256|sha384|sha512, not 'md5'" when not found. */
+static int parse_choice(struct cli_args *args, const char *option, const char *value,
+			const struct name_value *table, size_t n, int *out)
+{
+	char choices[128] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(value, table[i].name) == 0) {
+			*out = table[i].value;
+			return 0;
+		}
+		used += (size_t)snprintf(choices + used, sizeof(choices) - used, "%s%s",
+					 i > 0 ? "|" : "", table[i].name);
+		if (used >= sizeof(choices))
+			break;
+	}
+	return usage(args, "--%s must be one of %s, not '%s'", option, choices, value);
+}
+
+static int parse_timeout(struct cli_args *args, const char *value)
+{
+	char *end;
+	long ms;
+
+	errno = 0;
+	ms = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || ms <= 0 || ms > INT_MAX)
+		return usage(args, "--timeout wants milliseconds from 1 to %d, not '%s'", INT_MAX,
+			     value);
+	args->timeout_ms = (int)ms;
+	return 0;
+}
+
+/* Room for every value a repeatable option can take: at most one per argv entry. */
+static int strlist_push(struct cli_strlist *list, int argc, const char *value)
+{
+	if (list->items == NULL &&
+	    (list->items = calloc((size_t)argc, sizeof(*list->items))) == NULL)
+		return SIGNET_E_NOMEM;
+	list->items[list->n++] = value;
+	return 0;
+}
+
+static int apply_choice(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
+	int v, r;
+
+	switch (opt->id) {
+	case OPT_ALG:
+		r = parse_choice(args, opt->name, value, alg_names, N_ELEMS(alg_names), &v);
+		args->alg = (enum signet_key_alg)v;
+		return r;
+	case OPT_HASH:
+		r = parse_choice(args, opt->name, value, hash_names, N_ELEMS(hash_names), &v);
+		args->hash = (enum signet_hash)v;
+		return r;
+	default:
+		r = parse_choice(args, opt->name, value, format_names, N_ELEMS(format_names), &v);
+		args->format = (enum signet_sig_format)v;
+		return r;
+	}
+}
+
+static int apply_option(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
+
+	switch (opt->id) {
+	case OPT_ENDPOINT:
+		if (value[0] == '\0')
+			return usage(args, "--endpoint needs a URL, e.g. %s",
+				     SIGNET_DEFAULT_ENDPOINT);
+		args->endpoint = value;
+		return 0;
+	case OPT_TIMEOUT:
+		return parse_timeout(args, value);
+	case OPT_HELP:
+		args->help = 1;
+		return 0;
+	case OPT_VERSION:
+		args->version = 1;
+		return 0;
+	case OPT_ALG:
+	case OPT_HASH:
+	case OPT_FORMAT:
+		return apply_choice(p, opt, value);
+	case OPT_DER:
+		args->der = 1;
+		return 0;
+	case OPT_DIGEST:
+		args->digest = 1;
+		return 0;
+	case OPT_OUT:
+		args->out = value;
+		return 0;
+	case OPT_IN:
+		args->in = value;
+		return 0;
+	case OPT_SUBJECT:
+		args->subject = value;
+		return 0;
+	case OPT_DNS:
+		return strlist_push(&args->dns, p->argc, value);
+	case OPT_IP:
+		return strlist_push(&args->ip, p->argc, value);
+	case OPT_URI:
+		return strlist_push(&args->uri, p->argc, value);
+	case OPT_EMAIL:
+		return strlist_push(&args->email, p->argc, value);
+	}
+	return usage(args, "internal error: option --%s has no handler", opt->name);
+}
+
+static const struct cli_option *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_ELEMS(options); i++)
+		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static int unknown_option(struct parser *p, const char *arg)
+{
+	enum cli_command cmd = p->args->cmd;
+
+	if (cmd == CLI_CMD_NONE)
+		return usage(p->args, "unknown option '%s'", arg);
+	return usage(p->args, "unknown option '%s' for 'signet %s'", arg, cli_command_name(cmd));
+}
+
+/* One option at argv[p->i] ("--name", "--name=value", "-h"); consumes its value. */
+static int parse_option(struct parser *p)
+{
+	const char *arg = p->argv[p->i];
+	const char *name = arg + 2, *eq, *value = NULL;
+	const struct cli_option *opt;
+
+	if (strcmp(arg, "-h") == 0)
+		name = "help";
+	else if (strncmp(arg, "--", 2) != 0)
+		return unknown_option(p, arg);
+	eq = strchr(name, '=');
+	opt = find_option(name, eq != NULL ? (size_t)(eq - name) : strlen(name));
+	if (opt == NULL || !(opt->commands & CMD_BIT(p->args->cmd)))
+		return unknown_option(p, arg);
+	if (!(opt->flags & OPT_VALUE) && eq != NULL)
+		return usage(p->args, "option --%s takes no value", opt->name);
+	if ((opt->flags & OPT_VALUE) && eq != NULL)
+		value = eq + 1;
+	else if (opt->flags & OPT_VALUE) {
+		if (p->i + 1 >= p->argc)
+			return usage(p->args, "option --%s needs a value", opt->name);
+		value = p->argv[++p->i];
+	}
+	if (!(opt->flags & OPT_REPEAT) && (p->seen & (1u << opt->id)))
+		return usage(p->args, "option --%s is given twice", opt->name);
+	p->seen |= 1u << opt->id;
+	return apply_option(p, opt, value);
+}
+
+static int is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] != '\0';
+}
+
+static int is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* Global options, up to the command word (as getopt's "+"). */
+static int parse_global(struct parser *p)
+{
+	int r;
+
+	for (; p->i < p->argc && is_option(p->argv[p->i]); p->i++) {
+		if (strcmp(p->argv[p->i], "--") == 0) {
+			p->i++;
+			break;
+		}
+		if ((r = parse_option(p)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct cli_command_desc *find_command(const char *group, const char *word)
+{
+	for (size_t i = 0; i < N_ELEMS(commands); i++) {
+		int same_group = group == NULL ? commands[i].group == NULL
+					       : commands[i].group != NULL &&
+							 strcmp(commands[i].group, group) == 0;
+
+		if (same_group && strcmp(commands[i].word, word) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+/* The command word(s): "info", "key generate", ... */
+static int parse_command(struct parser *p)
+{
+	const struct cli_command_desc *d;
+	const char *word;
+
+	if (p->i >= p->argc)
+		return usage(p->args, "no command given");
+	word = p->argv[p->i++];
+	if ((d = find_command(NULL, word)) == NULL)
+		return usage(p->args, "unknown command '%s'", word);
+	p->args->cmd = d->cmd;
+	if (d->cmd != CLI_CMD_KEY)
+		return 0;
+	/* "key --help" asks for the group's help; anything else needs a subcommand. */
+	if (p->i < p->argc && is_help(p->argv[p->i])) {
+		p->args->help = 1;
+		return 0;
+	}
+	if (p->i >= p->argc || is_option(p->argv[p->i]))
+		return usage(p->args,
+			     "'signet key' needs a subcommand: generate, pub, list, delete");
+	word = p->argv[p->i++];
+	if ((d = find_command("key", word)) == NULL)
+		return usage(p->args, "unknown subcommand 'key %s'", word);
+	p->args->cmd = d->cmd;
+	return 0;
+}
+
+static int take_positional(struct parser *p, const char *arg)
+{
+	const struct cli_command_desc *d = command_desc(p->args->cmd);
+
+	if (!d->takes_name || p->args->name != NULL)
+		return usage(p->args, "unexpected argument '%s' for 'signet %s'", arg, d->name);
+	p->args->name = arg;
+	return 0;
+}
+
+/* Options and the NAME positional of a command, in any order; "--" ends options. */
+static int parse_command_args(struct parser *p)
+{
+	int only_positionals = 0, r;
+
+	for (; p->i < p->argc; p->i++) {
+		const char *arg = p->argv[p->i];
+
+		r = 0;
+		if (!only_positionals && strcmp(arg, "--") == 0)
+			only_positionals = 1;
+		else if (!only_positionals && is_option(arg))
+			r = parse_option(p);
+		else
+			r = take_positional(p, arg);
+		if (r != 0 || p->args->help)
+			return r;
+	}
+	return 0;
+}
+
+/* What a command cannot run without. */
+static int check_required(struct cli_args *args)
+{
+	const struct cli_command_desc *d = command_desc(args->cmd);
+
+	if (d->takes_name && args->name == NULL)
+		return usage(args, "'signet %s' needs a key NAME", d->name);
+	if (args->cmd == CLI_CMD_KEY_GENERATE && args->alg == SIGNET_KEY_UNSPECIFIED)
+		return usage(args,
+			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");
+	if (args->cmd == CLI_CMD_CSR && args->subject == NULL)
+		return usage(args, "'signet csr' needs --subject, e.g. /CN=device-1/O=Example");
+	if (args->cmd == CLI_CMD_SIGN && args->in == NULL)
+		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
+	return 0;
+}
+
+/* --endpoint wins over $SIGNET_ENDPOINT, which wins over the default; empty means unset. */
+static void resolve_endpoint(struct cli_args *args, const char *env_endpoint)
+{
+	if (args->endpoint != NULL)
+		return;
+	if (env_endpoint != NULL && env_endpoint[0] != '\0')
+		args->endpoint = env_endpoint;
+	else
+		args->endpoint = SIGNET_DEFAULT_ENDPOINT;
+}
+
+int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli_args *args)
+{
+	struct parser p = {.argc = argc, .argv = argv, .i = 1, .args = args};
+	int r;
+
+	memset(args, 0, sizeof(*args));
+	if ((r = parse_global(&p)) != 0)
+		goto out;
+	if (args->help || args->version)
+		goto out;
+	if ((r = parse_command(&p)) != 0 || args->help)
+		goto out;
+	if ((r = parse_command_args(&p)) != 0 || args->help)
+		goto out;
+	r = check_required(args);
+out:
+	resolve_endpoint(args, env_endpoint);
+	return r;
+}
+
+void cli_args_free(struct cli_args *args)
+{
+	if (args == NULL)
+		return;
+	free(args->dns.items);
+	free(args->ip.items);
+	free(args->uri.items);
+	free(args->email.items);
+	memset(args, 0, sizeof(*args));
+}

@@ -1,0 +1,64 @@
+/*
+ * The signet command line, parsed into a struct. Pure logic: no I/O and no
+ * environment access (the caller passes $SIGNET_ENDPOINT in), so every rule
+ * is unit-tested.
+ */
+#ifndef SIGNET_CLI_ARGS_H
+#define SIGNET_CLI_ARGS_H
+
+#include <stddef.h>
+
+#include <signet/signet.h>
+
+enum cli_command {
+	CLI_CMD_NONE = 0, /* no command (yet): global --help / --version */
+	CLI_CMD_INFO,
+	CLI_CMD_HEALTH,
+	CLI_CMD_KEY, /* the 'key' group itself; only ever asked for --help */
+	CLI_CMD_KEY_GENERATE,
+	CLI_CMD_KEY_PUB,
+	CLI_CMD_KEY_LIST,
+	CLI_CMD_KEY_DELETE,
+	CLI_CMD_CSR,
+	CLI_CMD_SIGN,
+	CLI_CMD_COUNT
+};
+
+/* Values of a repeatable option, pointing into argv. */
+struct cli_strlist {
+	const char **items;
+	size_t n;
+};
+
+struct cli_args {
+	enum cli_command cmd;
+	int help;	      /* print the help of `cmd` */
+	int version;	      /* print the version */
+	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
+	int timeout_ms;	      /* 0: the library's default */
+	const char *name;     /* the key NAME positional */
+	enum signet_key_alg alg;
+	const char *subject;
+	struct cli_strlist dns, ip, uri, email;
+	enum signet_hash hash;
+	enum signet_sig_format format;
+	int der;	 /* DER output instead of PEM */
+	int digest;	 /* --in holds a digest, not a message */
+	const char *in;	 /* file or "-" */
+	const char *out; /* file or "-"; NULL: standard output */
+	char error[256]; /* why parsing failed */
+};
+
+/*
+ * Parse argv (argv[0] is the program). `env_endpoint` is $SIGNET_ENDPOINT or
+ * NULL. Returns 0, CLI_E_USAGE with args->error set (args->cmd says how far
+ * parsing got, for the hint), or SIGNET_E_NOMEM. Strings in args point into
+ * argv; release args with cli_args_free() in every case.
+ */
+int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli_args *args);
+void cli_args_free(struct cli_args *args);
+
+/* "key generate", "csr", ...; "" for CLI_CMD_NONE. */
+const char *cli_command_name(enum cli_command cmd);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * What the signet commands share: the context they run in and the one way
+ * they report a failure (main prints it as "signet: STATUS: reason").
+ */
+#ifndef SIGNET_CLI_H
+#define SIGNET_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <signet/signet.h>
+
+#include "args.h"
+#include "status.h"
+
+/* Largest input 'signet sign' reads: signetd's default message limit. */
+#define CLI_MAX_INPUT (1024 * 1024)
+#define CLI_MSG_MAX   512
+
+struct cli_ctx {
+	signet_client *client;
+	FILE *in;	       /* what "--in -" reads */
+	FILE *out;	       /* standard output */
+	char msg[CLI_MSG_MAX]; /* why the command failed */
+};
+
+/* Record why the command failed and return `err`. */
+int cli_error(struct cli_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Record a libsignet failure with the client's message; returns `err`. */
+int cli_client_error(struct cli_ctx *ctx, int err);
+
+/* Open the client for args->endpoint; a failure here means exit 3 (or 1 on NOMEM). */
+int cli_connect(struct cli_ctx *ctx, const struct cli_args *args);
+/* Run the parsed command (not help or version). */
+int cli_run(struct cli_ctx *ctx, const struct cli_args *args);
+
+/* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
+int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);
+int cli_write_output(struct cli_ctx *ctx, const char *path, const void *data, size_t len);
+
+/* print.c: what the commands print. */
+void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
+void cli_print_key(FILE *f, const struct signet_key_info *key);
+void cli_print_info(FILE *f, const struct signet_info *info);
+void cli_print_health(FILE *f, const struct signet_health *health);
+
+#endif

@@ -1,0 +1,194 @@
+/* The signet commands: each asks libsignet once and prints the answer. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(struct cli_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int cli_client_error(struct cli_ctx *ctx, int err)
+{
+	const char *why = signet_last_error(ctx->client);
+
+	return cli_error(ctx, err, "%s", why[0] != '\0' ? why : signet_strerror(err));
+}
+
+int cli_connect(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	int r = signet_connect(args->endpoint, args->timeout_ms, &ctx->client);
+
+	if (r == SIGNET_E_NOMEM)
+		return cli_error(ctx, r, "out of memory");
+	/* nanomsg connects lazily: what fails here is the address itself. */
+	if (r != 0)
+		return cli_error(ctx, SIGNET_E_TRANSPORT, "cannot use endpoint '%s': %s",
+				 args->endpoint, signet_strerror(r));
+	return 0;
+}
+
+static int cmd_info(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_info *info = NULL;
+	int r;
+
+	(void)args;
+	if ((r = signet_get_info(ctx->client, &info)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_info(ctx->out, info);
+	signet_info_free(info);
+	return 0;
+}
+
+static int cmd_health(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_health health;
+	int r;
+
+	(void)args;
+	if ((r = signet_health(ctx->client, &health)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_health(ctx->out, &health);
+	return 0;
+}
+
+static int cmd_key_generate(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_key_info *key = NULL;
+	int r;
+
+	if ((r = signet_generate_key(ctx->client, args->name, args->alg, &key)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_key(ctx->out, key);
+	signet_key_info_free(key);
+	return 0;
+}
+
+static int cmd_key_pub(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_key_info *key = NULL;
+	int r;
+
+	if ((r = signet_get_public_key(ctx->client, args->name, &key)) != 0)
+		return cli_client_error(ctx, r);
+	if (args->der && key->spki_len == 0)
+		r = cli_error(ctx, SIGNET_E_PROTOCOL, "signetd sent no public key for '%s'",
+			      args->name);
+	else if (args->der)
+		r = cli_write_output(ctx, args->out, key->spki_der, key->spki_len);
+	else if (key->spki_pem == NULL || key->spki_pem[0] == '\0')
+		r = cli_error(ctx, SIGNET_E_PROTOCOL, "signetd sent no PEM for key '%s'",
+			      args->name);
+	else
+		r = cli_write_output(ctx, args->out, key->spki_pem, strlen(key->spki_pem));
+	signet_key_info_free(key);
+	return r;
+}
+
+static int cmd_key_list(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_key_list *list = NULL;
+	int r;
+
+	(void)args;
+	if ((r = signet_list_keys(ctx->client, &list)) != 0)
+		return cli_client_error(ctx, r);
+	for (size_t i = 0; i < list->n_keys; i++)
+		cli_print_key(ctx->out, &list->keys[i]);
+	signet_key_list_free(list);
+	return 0;
+}
+
+static int cmd_key_delete(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	int r;
+
+	if ((r = signet_delete_key(ctx->client, args->name)) != 0)
+		return cli_client_error(ctx, r);
+	return 0;
+}
+
+static int cmd_csr(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_csr_params params = {
+		.key = args->name,
+		.subject = args->subject,
+		.dns_names = args->dns.items,
+		.n_dns_names = args->dns.n,
+		.ip_addresses = args->ip.items,
+		.n_ip_addresses = args->ip.n,
+		.uris = args->uri.items,
+		.n_uris = args->uri.n,
+		.emails = args->email.items,
+		.n_emails = args->email.n,
+		.hash = args->hash,
+	};
+	struct signet_buf der = {0};
+	char *pem = NULL;
+	int r;
+
+	if ((r = signet_create_csr(ctx->client, &params, &der, &pem)) != 0)
+		return cli_client_error(ctx, r);
+	if (args->der)
+		r = cli_write_output(ctx, args->out, der.data, der.len);
+	else
+		r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	signet_buf_free(&der);
+	signet_free(pem);
+	return r;
+}
+
+static int cmd_sign(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_sign_params params = {
+		.key = args->name,
+		.prehashed = args->digest,
+		.hash = args->hash,
+		.format = args->format,
+	};
+	struct signet_buf input = {0}, sig = {0};
+	int r;
+
+	/* Local input first: no daemon round trip for a missing file. */
+	if ((r = cli_read_input(ctx, args->in, CLI_MAX_INPUT, &input)) != 0)
+		goto out;
+	params.data = input.data;
+	params.len = input.len;
+	if ((r = signet_sign(ctx->client, &params, &sig, NULL, NULL)) != 0) {
+		cli_client_error(ctx, r);
+		goto out;
+	}
+	r = cli_write_output(ctx, args->out, sig.data, sig.len);
+out:
+	signet_buf_free(&input);
+	signet_buf_free(&sig);
+	return r;
+}
+
+typedef int (*cli_command_fn)(struct cli_ctx *ctx, const struct cli_args *args);
+
+static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
+	[CLI_CMD_INFO] = cmd_info,
+	[CLI_CMD_HEALTH] = cmd_health,
+	[CLI_CMD_KEY_GENERATE] = cmd_key_generate,
+	[CLI_CMD_KEY_PUB] = cmd_key_pub,
+	[CLI_CMD_KEY_LIST] = cmd_key_list,
+	[CLI_CMD_KEY_DELETE] = cmd_key_delete,
+	[CLI_CMD_CSR] = cmd_csr,
+	[CLI_CMD_SIGN] = cmd_sign,
+};
+
+int cli_run(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	if ((unsigned)args->cmd >= CLI_CMD_COUNT || command_fns[args->cmd] == NULL)
+		return cli_error(ctx, CLI_E_USAGE, "nothing to run for 'signet %s'",
+				 cli_command_name(args->cmd));
+	return command_fns[args->cmd](ctx, args);
+}

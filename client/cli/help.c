@@ -1,0 +1,152 @@
+/* --help texts. Kept next to each other so that they read as one manual. */
+#include "help.h"
+
+#define GLOBAL_OPTIONS                                                                             \
+	"Global options (before or after the command):\n"                                          \
+	"  --endpoint URL   signetd's address (default: $" SIGNET_ENDPOINT_ENV ", else\n"          \
+	"                   " SIGNET_DEFAULT_ENDPOINT ")\n"                                        \
+	"  --timeout MS     give up on signetd after MS milliseconds (default 30000)\n"            \
+	"  -h, --help       show this help\n"
+
+#define EXIT_CODES                                                                                 \
+	"Exit codes: 0 ok, 1 local failure (files), 2 usage error, 3 could not talk to\n"          \
+	"signetd, 10+N signetd answered gRPC status N (13 INVALID_ARGUMENT, 15 NOT_FOUND,\n"       \
+	"16 ALREADY_EXISTS, 22 UNIMPLEMENTED, 24 UNAVAILABLE, ...).\n"
+
+static const char help_overview[] =
+	"Usage: signet [--endpoint URL] [--timeout MS] [--help] [--version] COMMAND ...\n"
+	"\n"
+	"Talk to signetd, which keeps private keys inside a hardware token.\n"
+	"\n"
+	"Commands:\n"
+	"  info                       describe the daemon and its token\n"
+	"  health                     check that signetd serves; exit 0 only if it does\n"
+	"  key generate --alg ALG NAME  create a key pair on the token\n"
+	"  key pub NAME               print a public key (SubjectPublicKeyInfo)\n"
+	"  key list                   list the keys on the token\n"
+	"  key delete NAME            delete a key pair\n"
+	"  csr NAME --subject DN      create a PKCS#10 request signed by key NAME\n"
+	"  sign NAME --in FILE        sign a file (or a digest) with key NAME\n"
+	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
+	"\n"
+	"Run 'signet COMMAND --help' for a command's options.\n"
+	"\n" EXIT_CODES;
+
+static const char help_info[] =
+	"Usage: signet info\n"
+	"\n"
+	"Print signetd's version and protocol, the token's label, serial, model,\n"
+	"manufacturer and slot, the key algorithms it can generate, the methods\n"
+	"signetd serves, its worker count and its message size limit, one\n"
+	"'name: value' per line.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_health[] =
+	"Usage: signet health\n"
+	"\n"
+	"Print \"SERVING token=STATE uptime=Ns\" and exit 0 when signetd serves and its\n"
+	"token works. Otherwise exit non-zero (24 UNAVAILABLE when signetd answers that\n"
+	"it is not serving, 3 when it does not answer).\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_key[] = "Usage: signet key SUBCOMMAND ...\n"
+			       "\n"
+			       "  key generate --alg p256|p384|rsa2048|rsa3072|rsa4096 NAME\n"
+			       "  key pub NAME [--der] [--out FILE]\n"
+			       "  key list\n"
+			       "  key delete NAME\n"
+			       "\n"
+			       "A key NAME is its label on the token: 1-64 of A-Z a-z 0-9 . _ -\n"
+			       "Run 'signet key SUBCOMMAND --help' for details.\n"
+			       "\n" GLOBAL_OPTIONS;
+
+static const char help_key_generate[] =
+	"Usage: signet key generate --alg p256|p384|rsa2048|rsa3072|rsa4096 NAME\n"
+	"\n"
+	"Generate a key pair named NAME on the token. The private key never leaves it.\n"
+	"Prints the key as 'key list' does: NAME ALG ID sensitive=yes|no extractable=yes|no\n"
+	"\n"
+	"  --alg ALG        p256, p384 (ECDSA) or rsa2048, rsa3072, rsa4096 (required)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_key_pub[] =
+	"Usage: signet key pub NAME [--der] [--out FILE]\n"
+	"\n"
+	"Write the public key of NAME as a SubjectPublicKeyInfo, PEM by default.\n"
+	"\n"
+	"  --der            write DER instead of PEM\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_key_list[] =
+	"Usage: signet key list\n"
+	"\n"
+	"One line per key: NAME ALG ID sensitive=yes|no extractable=yes|no\n"
+	"(ID is the CKA_ID in hex, '-' when empty).\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_key_delete[] =
+	"Usage: signet key delete NAME\n"
+	"\n"
+	"Delete the key pair NAME from the token. Prints nothing on success.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_csr[] =
+	"Usage: signet csr NAME --subject /CN=x/O=y [--dns NAME]... [--ip ADDR]...\n"
+	"                  [--uri URI]... [--email ADDR]... [--hash sha256|sha384|sha512]\n"
+	"                  [--der] [--out FILE]\n"
+	"\n"
+	"Create a PKCS#10 certificate request for key NAME, signed on the token.\n"
+	"\n"
+	"  --subject DN     subject in OpenSSL form, /CN=device-1/O=Example (required)\n"
+	"  --dns NAME       add a DNS subject alternative name (repeatable)\n"
+	"  --ip ADDR        add an IP address SAN, IPv4 or IPv6 (repeatable)\n"
+	"  --uri URI        add a URI SAN (repeatable)\n"
+	"  --email ADDR     add an email SAN (repeatable)\n"
+	"  --hash HASH      sha256, sha384 or sha512 (default: sha384 for p384 keys,\n"
+	"                   else sha256)\n"
+	"  --der            write DER instead of PEM\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_sign[] =
+	"Usage: signet sign NAME --in FILE|- [--out FILE|-] [--digest]\n"
+	"                   [--hash sha256|sha384|sha512] [--format der|raw|pkcs1|pss]\n"
+	"\n"
+	"Sign the contents of FILE with key NAME; the raw signature bytes go to\n"
+	"standard output unless --out names a file. Input is limited to 1 MiB.\n"
+	"\n"
+	"  --in FILE        what to sign ('-': standard input) (required)\n"
+	"  --out FILE       where the signature goes ('-': stdout, the default)\n"
+	"  --digest         FILE already holds a digest of --hash's length\n"
+	"  --hash HASH      sha256, sha384 or sha512 (default: sha384 for p384 keys,\n"
+	"                   else sha256)\n"
+	"  --format FMT     der: ECDSA-Sig-Value (EC default), raw: r||s (COSE, JOSE),\n"
+	"                   pkcs1: RSASSA-PKCS1-v1_5 (RSA default), pss: RSASSA-PSS\n"
+	"\n" GLOBAL_OPTIONS;
+
+const char *cli_help(enum cli_command cmd)
+{
+	switch (cmd) {
+	case CLI_CMD_INFO:
+		return help_info;
+	case CLI_CMD_HEALTH:
+		return help_health;
+	case CLI_CMD_KEY:
+		return help_key;
+	case CLI_CMD_KEY_GENERATE:
+		return help_key_generate;
+	case CLI_CMD_KEY_PUB:
+		return help_key_pub;
+	case CLI_CMD_KEY_LIST:
+		return help_key_list;
+	case CLI_CMD_KEY_DELETE:
+		return help_key_delete;
+	case CLI_CMD_CSR:
+		return help_csr;
+	case CLI_CMD_SIGN:
+		return help_sign;
+	default:
+		return help_overview;
+	}
+}

@@ -1,0 +1,85 @@
+/* Output formats of the commands: stable, one fact per line or field. */
+#include <inttypes.h>
+
+#include "cli.h"
+
+void cli_print_hex(FILE *f, const uint8_t *data, size_t len)
+{
+	/* '-' keeps a line's field count fixed for scripts when there is nothing. */
+	if (len == 0) {
+		fputc('-', f);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		fprintf(f, "%02x", data[i]);
+}
+
+/* Daemon and token strings reach a terminal: no control characters. */
+static void print_text(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+static void print_field(FILE *f, const char *label, const char *value)
+{
+	fprintf(f, "%s: ", label);
+	print_text(f, value);
+	fputc('\n', f);
+}
+
+static void print_alg(FILE *f, enum signet_key_alg alg)
+{
+	const char *name = signet_key_alg_name(alg);
+
+	if (name != NULL)
+		fputs(name, f);
+	else
+		fprintf(f, "unknown(%d)", (int)alg);
+}
+
+static const char *yes_no(int v)
+{
+	return v ? "yes" : "no";
+}
+
+void cli_print_key(FILE *f, const struct signet_key_info *key)
+{
+	print_text(f, key->name);
+	fputc(' ', f);
+	print_alg(f, key->alg);
+	fputc(' ', f);
+	cli_print_hex(f, key->id, key->id_len);
+	fprintf(f, " sensitive=%s extractable=%s\n", yes_no(key->sensitive),
+		yes_no(key->extractable));
+}
+
+void cli_print_info(FILE *f, const struct signet_info *info)
+{
+	print_field(f, "daemon_version", info->daemon_version);
+	fprintf(f, "protocol_version: %" PRIu32 "\n", info->protocol_version);
+	print_field(f, "token_label", info->token_label);
+	print_field(f, "token_serial", info->token_serial);
+	print_field(f, "token_model", info->token_model);
+	print_field(f, "token_manufacturer", info->token_manufacturer);
+	fprintf(f, "slot: %" PRIu64 "\n", info->slot_id);
+	fputs("algorithms:", f);
+	for (size_t i = 0; i < info->n_key_algs; i++) {
+		fputc(' ', f);
+		print_alg(f, info->key_algs[i]);
+	}
+	fputs("\nmethods:", f);
+	for (size_t i = 0; i < info->n_methods; i++) {
+		fputc(' ', f);
+		print_text(f, info->methods[i]);
+	}
+	fprintf(f, "\nworkers: %" PRIu32 "\n", info->workers);
+	fprintf(f, "max_message_size: %" PRIu64 "\n", info->max_message_size);
+}
+
+void cli_print_health(FILE *f, const struct signet_health *health)
+{
+	fprintf(f, "%s token=", health->serving ? "SERVING" : "NOT_SERVING");
+	print_text(f, health->token_state);
+	fprintf(f, " uptime=%" PRIu64 "s\n", health->uptime_seconds);
+}

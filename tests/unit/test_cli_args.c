@@ -1,0 +1,543 @@
+/* Unit tests for client/cli/args.c (the command line), status.c (exit codes) and help.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "args.h"
+#include "help.h"
+#include "status.h"
+
+#define MAX_ARGS 32
+
+/* Parse "signet" followed by the NULL-terminated arguments; `env` stands for $SIGNET_ENDPOINT. */
+static int parse(struct cli_args *args, const char *env, ...)
+{
+	char *argv[MAX_ARGS] = {"signet"};
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, env);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL) {
+		argc++;
+		assert_true(argc < MAX_ARGS);
+	}
+	va_end(ap);
+	return cli_parse(argc, argv, env, args);
+}
+
+#define PARSE(args, env, ...) parse((args), (env), __VA_ARGS__, (char *)NULL)
+
+static void test_no_command_is_a_usage_error(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(parse(&a, NULL, (char *)NULL), CLI_E_USAGE);
+	assert_string_equal(a.error, "no command given");
+	assert_int_equal(a.cmd, CLI_CMD_NONE);
+	cli_args_free(&a);
+}
+
+static void test_global_help_and_version(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "--help"), 0);
+	assert_true(a.help);
+	assert_int_equal(a.cmd, CLI_CMD_NONE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "-h"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "--version"), 0);
+	assert_true(a.version);
+	assert_false(a.help);
+	cli_args_free(&a);
+	/* --version belongs to the program, not to a command. */
+	assert_int_equal(PARSE(&a, NULL, "info", "--version"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--version' for 'signet info'");
+	cli_args_free(&a);
+}
+
+static void test_unknown_options_and_commands(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "--bogus", "info"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--bogus'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "-x", "info"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "frobnicate"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown command 'frobnicate'");
+	cli_args_free(&a);
+	/* A subcommand's word alone is not a command. */
+	assert_int_equal(PARSE(&a, NULL, "generate"), CLI_E_USAGE);
+	cli_args_free(&a);
+	/* An option valid for one command is unknown to another. */
+	assert_int_equal(PARSE(&a, NULL, "key", "list", "--der"), CLI_E_USAGE);
+	assert_int_equal(a.cmd, CLI_CMD_KEY_LIST);
+	assert_string_equal(a.error, "unknown option '--der' for 'signet key list'");
+	cli_args_free(&a);
+	/* Prefixes are not abbreviations. */
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--form", "der"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--formatx", "der"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_endpoint_precedence(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "info"), 0);
+	assert_string_equal(a.endpoint, SIGNET_DEFAULT_ENDPOINT);
+	assert_string_equal(a.endpoint, "ipc:///run/signet/signetd.sock");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, "tcp://10.0.0.1:7000", "info"), 0);
+	assert_string_equal(a.endpoint, "tcp://10.0.0.1:7000");
+	cli_args_free(&a);
+	/* An empty variable counts as unset. */
+	assert_int_equal(PARSE(&a, "", "info"), 0);
+	assert_string_equal(a.endpoint, SIGNET_DEFAULT_ENDPOINT);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, "tcp://env:1", "--endpoint", "ipc:///tmp/flag.sock", "info"), 0);
+	assert_string_equal(a.endpoint, "ipc:///tmp/flag.sock");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, "tcp://env:1", "--endpoint=ipc:///tmp/eq.sock", "info"), 0);
+	assert_string_equal(a.endpoint, "ipc:///tmp/eq.sock");
+	cli_args_free(&a);
+	/* Global options may follow the command too. */
+	assert_int_equal(PARSE(&a, "tcp://env:1", "key", "list", "--endpoint", "tcp://late:2"), 0);
+	assert_string_equal(a.endpoint, "tcp://late:2");
+	cli_args_free(&a);
+	/* Usage errors still resolve the endpoint (nothing is left NULL). */
+	assert_int_equal(PARSE(&a, "tcp://env:1", "nope"), CLI_E_USAGE);
+	assert_string_equal(a.endpoint, "tcp://env:1");
+	cli_args_free(&a);
+}
+
+static void test_endpoint_errors(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "--endpoint"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --endpoint needs a value");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "--endpoint=", "info"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "--endpoint", "a", "info", "--endpoint", "b"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --endpoint is given twice");
+	cli_args_free(&a);
+}
+
+static void test_timeout(void **state)
+{
+	static const char *const bad[] = {
+		"0", "-5", "abc", "12ms", "", "2147483648", "99999999999999999999"};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "health"), 0);
+	assert_int_equal(a.timeout_ms, 0);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "--timeout", "1500", "health"), 0);
+	assert_int_equal(a.timeout_ms, 1500);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "health", "--timeout=2147483647"), 0);
+	assert_int_equal(a.timeout_ms, 2147483647);
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "--timeout", (char *)bad[i], "health"),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--timeout wants milliseconds"));
+		cli_args_free(&a);
+	}
+}
+
+static void test_info_and_health(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "info"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_INFO);
+	assert_null(a.name);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "health"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_HEALTH);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "health", "extra"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'extra' for 'signet health'");
+	cli_args_free(&a);
+}
+
+static void test_key_group(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "key"), CLI_E_USAGE);
+	assert_int_equal(a.cmd, CLI_CMD_KEY);
+	assert_non_null(strstr(a.error, "needs a subcommand"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_KEY);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "-h"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "rotate", "x"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown subcommand 'key rotate'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "--der", "pub", "x"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_key_generate_algorithms(void **state)
+{
+	static const struct {
+		const char *name;
+		enum signet_key_alg alg;
+	} algs[] = {
+		{"p256", SIGNET_KEY_EC_P256},	  {"p384", SIGNET_KEY_EC_P384},
+		{"rsa2048", SIGNET_KEY_RSA_2048}, {"rsa3072", SIGNET_KEY_RSA_3072},
+		{"rsa4096", SIGNET_KEY_RSA_4096},
+	};
+	struct cli_args a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		assert_int_equal(
+			PARSE(&a, NULL, "key", "generate", "--alg", (char *)algs[i].name, "k1"), 0);
+		assert_int_equal(a.cmd, CLI_CMD_KEY_GENERATE);
+		assert_int_equal(a.alg, algs[i].alg);
+		assert_string_equal(a.name, "k1");
+		cli_args_free(&a);
+	}
+	/* Options after the positional, and the --opt=value form. */
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "web-1", "--alg=rsa3072"), 0);
+	assert_int_equal(a.alg, SIGNET_KEY_RSA_3072);
+	assert_string_equal(a.name, "web-1");
+	cli_args_free(&a);
+}
+
+static void test_key_generate_errors(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "k1"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --alg"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet key generate' needs a key NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "ed25519", "k"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "--alg must be one of p256|p384|rsa2048|rsa3072|rsa4096, not 'ed25519'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "P256", "k"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --alg needs a value");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256", "a", "b"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'b' for 'signet key generate'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256", "--alg", "p384", "k"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_key_pub_list_delete(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "key", "pub", "k"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_KEY_PUB);
+	assert_false(a.der);
+	assert_null(a.out);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "pub", "--der", "--out", "k.der", "k"), 0);
+	assert_true(a.der);
+	assert_string_equal(a.out, "k.der");
+	assert_string_equal(a.name, "k");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "pub", "--der=yes", "k"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --der takes no value");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "pub"), CLI_E_USAGE);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "key", "list"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_KEY_LIST);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "list", "k"), CLI_E_USAGE);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "key", "delete", "old.key_1"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_KEY_DELETE);
+	assert_string_equal(a.name, "old.key_1");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "delete"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet key delete' needs a key NAME");
+	cli_args_free(&a);
+	/* "--" lets a name start with a dash (labels may). */
+	assert_int_equal(PARSE(&a, NULL, "key", "delete", "--", "-odd"), 0);
+	assert_string_equal(a.name, "-odd");
+	cli_args_free(&a);
+}
+
+static void test_csr_repeated_sans(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "csr", "--dns", "a.example", "dev", "--subject",
+			       "/CN=dev/O=Ex", "--dns", "b.example", "--ip", "10.0.0.1", "--ip",
+			       "::1", "--uri", "spiffe://ex/dev", "--email", "ops@example.com",
+			       "--dns=c.example", "--hash", "sha512", "--der", "--out", "dev.csr"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CSR);
+	assert_string_equal(a.name, "dev");
+	assert_string_equal(a.subject, "/CN=dev/O=Ex");
+	assert_int_equal(a.dns.n, 3);
+	assert_string_equal(a.dns.items[0], "a.example");
+	assert_string_equal(a.dns.items[1], "b.example");
+	assert_string_equal(a.dns.items[2], "c.example");
+	assert_int_equal(a.ip.n, 2);
+	assert_string_equal(a.ip.items[0], "10.0.0.1");
+	assert_string_equal(a.ip.items[1], "::1");
+	assert_int_equal(a.uri.n, 1);
+	assert_string_equal(a.uri.items[0], "spiffe://ex/dev");
+	assert_int_equal(a.email.n, 1);
+	assert_string_equal(a.email.items[0], "ops@example.com");
+	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
+	assert_true(a.der);
+	assert_string_equal(a.out, "dev.csr");
+	cli_args_free(&a);
+	assert_null(a.dns.items);
+}
+
+static void test_csr_defaults_and_errors(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x"), 0);
+	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+	assert_int_equal(a.dns.n, 0);
+	assert_null(a.dns.items);
+	assert_false(a.der);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --subject"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "--subject", "/CN=x"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs a key NAME"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--hash", "md5"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--hash must be one of sha256|sha384|sha512, not 'md5'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--dns"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--format", "der"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--subject", "/CN=y"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_sign_options(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "msg.bin"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_SIGN);
+	assert_string_equal(a.in, "msg.bin");
+	assert_null(a.out);
+	assert_false(a.digest);
+	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+	assert_int_equal(a.format, SIGNET_SIG_DEFAULT);
+	cli_args_free(&a);
+	/* "-" is a value, not an option. */
+	assert_int_equal(PARSE(&a, NULL, "sign", "--in", "-", "--out", "-", "--digest", "--hash",
+			       "sha384", "k"),
+			 0);
+	assert_string_equal(a.in, "-");
+	assert_string_equal(a.out, "-");
+	assert_true(a.digest);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
+	assert_string_equal(a.name, "k");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "sign", "k"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --in"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--hash", "sha1"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--alg", "p256"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_sign_formats(void **state)
+{
+	static const struct {
+		const char *name;
+		enum signet_sig_format format;
+	} formats[] = {
+		{"der", SIGNET_SIG_ECDSA_DER},
+		{"raw", SIGNET_SIG_ECDSA_RAW},
+		{"pkcs1", SIGNET_SIG_RSA_PKCS1},
+		{"pss", SIGNET_SIG_RSA_PSS},
+	};
+	struct cli_args a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--format",
+				       (char *)formats[i].name),
+				 0);
+		assert_int_equal(a.format, formats[i].format);
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--format=jws"), CLI_E_USAGE);
+	assert_string_equal(a.error, "--format must be one of der|raw|pkcs1|pss, not 'jws'");
+	cli_args_free(&a);
+}
+
+static void test_command_help(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	/* --help wins over missing required options. */
+	assert_int_equal(PARSE(&a, NULL, "sign", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_SIGN);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "-h"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_KEY_GENERATE);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--help", "--bogus"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_command_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cli_command_name(CLI_CMD_NONE), "");
+	assert_string_equal(cli_command_name(CLI_CMD_INFO), "info");
+	assert_string_equal(cli_command_name(CLI_CMD_KEY), "key");
+	assert_string_equal(cli_command_name(CLI_CMD_KEY_GENERATE), "key generate");
+	assert_string_equal(cli_command_name(CLI_CMD_KEY_DELETE), "key delete");
+	assert_string_equal(cli_command_name(CLI_CMD_SIGN), "sign");
+}
+
+static void test_help_texts(void **state)
+{
+	static const struct {
+		enum cli_command cmd;
+		const char *must_mention;
+	} topics[] = {
+		{CLI_CMD_NONE, "--endpoint URL"},   {CLI_CMD_INFO, "Usage: signet info"},
+		{CLI_CMD_HEALTH, "SERVING"},	    {CLI_CMD_KEY, "key delete NAME"},
+		{CLI_CMD_KEY_GENERATE, "rsa4096"},  {CLI_CMD_KEY_PUB, "--der"},
+		{CLI_CMD_KEY_LIST, "extractable="}, {CLI_CMD_KEY_DELETE, "signet key delete"},
+		{CLI_CMD_CSR, "--email ADDR"},	    {CLI_CMD_SIGN, "--format"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+		const char *text = cli_help(topics[i].cmd);
+
+		assert_non_null(strstr(text, topics[i].must_mention));
+		/* Every level documents the global options. */
+		assert_non_null(strstr(text, "--timeout MS"));
+	}
+	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "Exit codes"));
+}
+
+static void test_exit_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(cli_exit_code(SIGNET_OK), 0);
+	assert_int_equal(cli_exit_code(CLI_E_IO), 1);
+	assert_int_equal(cli_exit_code(SIGNET_E_NOMEM), 1);
+	assert_int_equal(cli_exit_code(-999), 1);
+	assert_int_equal(cli_exit_code(42), 1);
+	assert_int_equal(cli_exit_code(CLI_E_USAGE), 2);
+	assert_int_equal(cli_exit_code(SIGNET_E_TRANSPORT), 3);
+	assert_int_equal(cli_exit_code(SIGNET_E_PROTOCOL), 3);
+	assert_int_equal(cli_exit_code(SIGNET_E_DEADLINE_EXCEEDED), 3);
+	assert_int_equal(cli_exit_code(SIGNET_E_CANCELLED), 11);
+	assert_int_equal(cli_exit_code(SIGNET_E_UNKNOWN), 12);
+	assert_int_equal(cli_exit_code(SIGNET_E_INVALID_ARGUMENT), 13);
+	assert_int_equal(cli_exit_code(SIGNET_E_NOT_FOUND), 15);
+	assert_int_equal(cli_exit_code(SIGNET_E_ALREADY_EXISTS), 16);
+	assert_int_equal(cli_exit_code(SIGNET_E_PERMISSION_DENIED), 17);
+	assert_int_equal(cli_exit_code(SIGNET_E_RESOURCE_EXHAUSTED), 18);
+	assert_int_equal(cli_exit_code(SIGNET_E_FAILED_PRECONDITION), 19);
+	assert_int_equal(cli_exit_code(SIGNET_E_ABORTED), 20);
+	assert_int_equal(cli_exit_code(SIGNET_E_OUT_OF_RANGE), 21);
+	assert_int_equal(cli_exit_code(SIGNET_E_UNIMPLEMENTED), 22);
+	assert_int_equal(cli_exit_code(SIGNET_E_INTERNAL), 23);
+	assert_int_equal(cli_exit_code(SIGNET_E_UNAVAILABLE), 24);
+	assert_int_equal(cli_exit_code(SIGNET_E_DATA_LOSS), 25);
+	assert_int_equal(cli_exit_code(SIGNET_E_UNAUTHENTICATED), 26);
+}
+
+static void test_status_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cli_status_name(CLI_E_USAGE), "USAGE");
+	assert_string_equal(cli_status_name(CLI_E_IO), "IO");
+	assert_string_equal(cli_status_name(SIGNET_E_NOT_FOUND), "NOT_FOUND");
+	assert_string_equal(cli_status_name(SIGNET_E_DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED");
+	assert_string_equal(cli_status_name(SIGNET_E_TRANSPORT), "TRANSPORT");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_command_is_a_usage_error),
+		cmocka_unit_test(test_global_help_and_version),
+		cmocka_unit_test(test_unknown_options_and_commands),
+		cmocka_unit_test(test_endpoint_precedence),
+		cmocka_unit_test(test_endpoint_errors),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_info_and_health),
+		cmocka_unit_test(test_key_group),
+		cmocka_unit_test(test_key_generate_algorithms),
+		cmocka_unit_test(test_key_generate_errors),
+		cmocka_unit_test(test_key_pub_list_delete),
+		cmocka_unit_test(test_csr_repeated_sans),
+		cmocka_unit_test(test_csr_defaults_and_errors),
+		cmocka_unit_test(test_sign_options),
+		cmocka_unit_test(test_sign_formats),
+		cmocka_unit_test(test_command_help),
+		cmocka_unit_test(test_command_names),
+		cmocka_unit_test(test_help_texts),
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_status_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
