@@ -102,6 +102,7 @@ int signet_health(signet_client *client, struct signet_health *out)
 {
 	Signet__V1__HealthRequest req = SIGNET__V1__HEALTH_REQUEST__INIT;
 	const Signet__V1__HealthResponse *resp;
+	struct signet_health health = {0};
 	ProtobufCMessage *msg = NULL;
 	int r;
 
@@ -111,14 +112,15 @@ int signet_health(signet_client *client, struct signet_health *out)
 			     &msg)) != 0)
 		return r;
 	resp = (const Signet__V1__HealthResponse *)msg;
-	memset(out, 0, sizeof(*out));
-	out->serving = resp->status == SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
-	out->uptime_seconds = resp->uptime_seconds;
-	reply_copy_text(resp->token_state, out->token_state, sizeof(out->token_state));
+	health.serving = resp->status == SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	health.uptime_seconds = resp->uptime_seconds;
+	reply_copy_text(resp->token_state, health.token_state, sizeof(health.token_state));
 	/* NOT_SERVING is a successful answer that says the service is unavailable. */
-	if (!out->serving)
-		r = client_error(client, SIGNET_E_UNAVAILABLE, "signetd is not serving: token %s",
-				 out->token_state);
+	if (health.serving)
+		*out = health;
+	else
+		r = client_error(client, SIGNET_E_UNAVAILABLE, "signetd is not serving (token: %s)",
+				 health.token_state);
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
 }

@@ -1,0 +1,637 @@
+/*
+ * libsignet against a scripted in-process signetd (nanomsg REP over inproc):
+ * what each RPC puts on the wire, how each reply becomes a plain C struct,
+ * and how timeouts and bad replies surface.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+
+#include "client.h"
+
+#define FAKE_ENDPOINT "inproc://signet-test"
+#define TIMEOUT_MS    300
+
+enum fake_mode {
+	FAKE_ANSWER,   /* reply with our request id */
+	FAKE_WRONG_ID, /* reply with another request id */
+	FAKE_GARBAGE,  /* reply with bytes that are no Reply */
+	FAKE_SILENT,   /* never reply */
+};
+
+/* One scripted exchange: what to answer, and what the client sent. */
+struct fake {
+	int sock;
+	pthread_t thread;
+	enum fake_mode mode;
+	int status;
+	const char *message;
+	const ProtobufCMessage *response;
+	Signet__V1__Envelope *env; /* the request received, for the test to inspect */
+};
+
+static struct fake fake = {.sock = -1};
+
+static void fake_reply(struct fake *f)
+{
+	Signet__V1__Reply rep = SIGNET__V1__REPLY__INIT;
+	uint8_t wrong_id[WIRE_REQUEST_ID_LEN] = {0};
+	uint8_t *payload = NULL, *buf;
+	size_t len;
+
+	rep.version = 1;
+	rep.request_id = f->env->request_id;
+	if (f->mode == FAKE_WRONG_ID) {
+		rep.request_id.data = wrong_id;
+		rep.request_id.len = sizeof(wrong_id);
+	}
+	rep.status = (Signet__V1__StatusCode)f->status;
+	rep.message = (char *)(f->message != NULL ? f->message : "");
+	if (f->response != NULL) {
+		payload = malloc(protobuf_c_message_get_packed_size(f->response) + 1);
+		rep.payload.data = payload;
+		rep.payload.len = protobuf_c_message_pack(f->response, payload);
+	}
+	len = protobuf_c_message_get_packed_size(&rep.base);
+	buf = malloc(len + 1);
+	protobuf_c_message_pack(&rep.base, buf);
+	if (f->mode == FAKE_GARBAGE)
+		memset(buf, 0xff, len);
+	nn_send(f->sock, buf, len, 0);
+	free(buf);
+	free(payload);
+}
+
+static void *fake_serve_one(void *arg)
+{
+	struct fake *f = arg;
+	void *msg = NULL;
+	int n = nn_recv(f->sock, &msg, NN_MSG, 0);
+
+	if (n < 0)
+		return NULL;
+	f->env = signet__v1__envelope__unpack(NULL, (size_t)n, msg);
+	nn_freemsg(msg);
+	if (f->env != NULL && f->mode != FAKE_SILENT)
+		fake_reply(f);
+	return NULL;
+}
+
+/* Script the next exchange and start serving it. */
+static void fake_expect(enum fake_mode mode, int status, const char *message,
+			const ProtobufCMessage *response)
+{
+	fake.mode = mode;
+	fake.status = status;
+	fake.message = message;
+	fake.response = response;
+	fake.env = NULL;
+	assert_int_equal(pthread_create(&fake.thread, NULL, fake_serve_one, &fake), 0);
+}
+
+/* Wait for the exchange; returns the request's payload decoded as `desc`. */
+static ProtobufCMessage *fake_done(const char *method, const ProtobufCMessageDescriptor *desc)
+{
+	ProtobufCMessage *req;
+
+	assert_int_equal(pthread_join(fake.thread, NULL), 0);
+	assert_non_null(fake.env);
+	assert_int_equal(fake.env->version, SIGNET_PROTOCOL_VERSION);
+	assert_string_equal(fake.env->method, method);
+	assert_int_equal(fake.env->request_id.len, WIRE_REQUEST_ID_LEN);
+	req = protobuf_c_message_unpack(desc, NULL, fake.env->payload.len, fake.env->payload.data);
+	assert_non_null(req);
+	signet__v1__envelope__free_unpacked(fake.env, NULL);
+	fake.env = NULL;
+	return req;
+}
+
+static int group_setup(void **state)
+{
+	int timeout = 5000; /* a broken test must not hang the suite */
+
+	(void)state;
+	fake.sock = nn_socket(AF_SP, NN_REP);
+	if (fake.sock < 0 || nn_bind(fake.sock, FAKE_ENDPOINT) < 0 ||
+	    nn_setsockopt(fake.sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)) < 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	nn_close(fake.sock);
+	return 0;
+}
+
+static int client_setup(void **state)
+{
+	signet_client *client = NULL;
+
+	if (signet_connect(FAKE_ENDPOINT, TIMEOUT_MS, &client) != 0)
+		return -1;
+	*state = client;
+	return 0;
+}
+
+static int client_teardown(void **state)
+{
+	signet_close(*state);
+	return 0;
+}
+
+static void test_connect_arguments(void **state)
+{
+	signet_client *client = NULL;
+
+	(void)state;
+	assert_int_equal(signet_connect(FAKE_ENDPOINT, -1, &client), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_connect(FAKE_ENDPOINT, 0, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_connect("nonsense://x", 0, &client), SIGNET_E_INVALID_ARGUMENT);
+	assert_null(client);
+	assert_int_equal(signet_connect(FAKE_ENDPOINT, 0, &client), 0);
+	assert_int_equal(client->timeout_ms, CLIENT_DEFAULT_TIMEOUT_MS);
+	assert_string_equal(signet_last_error(client), "");
+	signet_close(client);
+	signet_close(NULL);
+	assert_string_equal(signet_last_error(NULL), "");
+}
+
+static void test_endpoint_from_environment(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health;
+	signet_client *client = NULL;
+
+	(void)state;
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	setenv(SIGNET_ENDPOINT_ENV, FAKE_ENDPOINT, 1);
+	assert_int_equal(signet_connect(NULL, TIMEOUT_MS, &client), 0);
+	unsetenv(SIGNET_ENDPOINT_ENV);
+	assert_string_equal(client->endpoint, FAKE_ENDPOINT);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(client, &health), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+	signet_close(client);
+
+	assert_int_equal(signet_connect(NULL, TIMEOUT_MS, &client), 0);
+	assert_string_equal(client->endpoint, SIGNET_DEFAULT_ENDPOINT);
+	signet_close(client);
+}
+
+static void test_get_info(void **state)
+{
+	Signet__V1__GetInfoResponse resp = SIGNET__V1__GET_INFO_RESPONSE__INIT;
+	Signet__V1__TokenInfo tok = SIGNET__V1__TOKEN_INFO__INIT;
+	Signet__V1__KeyAlgorithm algs[] = {SIGNET__V1__KEY_ALGORITHM__EC_P256,
+					   SIGNET__V1__KEY_ALGORITHM__RSA_4096};
+	char *methods[] = {"GetInfo", "SignNonce"};
+	struct signet_info *info = NULL;
+
+	tok.label = "signet-test";
+	tok.serial = "0123";
+	tok.model = "SoftHSM v2";
+	tok.manufacturer = "SoftHSM project";
+	tok.slot_id = 77;
+	resp.daemon_version = "0.1.0";
+	resp.protocol_version = 1;
+	resp.token = &tok;
+	resp.n_key_algorithms = 2;
+	resp.key_algorithms = algs;
+	resp.n_methods = 2;
+	resp.methods = methods;
+	resp.workers = 4;
+	resp.max_message_size = 1048576;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_info(*state, &info), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetInfo", &signet__v1__get_info_request__descriptor), NULL);
+	assert_string_equal(info->daemon_version, "0.1.0");
+	assert_int_equal(info->protocol_version, 1);
+	assert_string_equal(info->token_label, "signet-test");
+	assert_string_equal(info->token_serial, "0123");
+	assert_string_equal(info->token_model, "SoftHSM v2");
+	assert_string_equal(info->token_manufacturer, "SoftHSM project");
+	assert_int_equal(info->slot_id, 77);
+	assert_int_equal(info->n_key_algs, 2);
+	assert_int_equal(info->key_algs[0], SIGNET_KEY_EC_P256);
+	assert_int_equal(info->key_algs[1], SIGNET_KEY_RSA_4096);
+	assert_int_equal(info->n_methods, 2);
+	assert_string_equal(info->methods[1], "SignNonce");
+	assert_int_equal(info->workers, 4);
+	assert_int_equal(info->max_message_size, 1048576);
+	signet_info_free(info);
+}
+
+static void test_get_info_without_token(void **state)
+{
+	Signet__V1__GetInfoResponse resp = SIGNET__V1__GET_INFO_RESPONSE__INIT;
+	struct signet_info *info = NULL;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_info(*state, &info), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetInfo", &signet__v1__get_info_request__descriptor), NULL);
+	/* Absent strings come back empty, never NULL. */
+	assert_string_equal(info->token_label, "");
+	assert_int_equal(info->n_key_algs, 0);
+	assert_int_equal(info->n_methods, 0);
+	signet_info_free(info);
+}
+
+static void test_health(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health = {.serving = 7};
+
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	resp.token_state = "ok";
+	resp.uptime_seconds = 3600;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+	assert_int_equal(health.serving, 1);
+	assert_string_equal(health.token_state, "ok");
+	assert_int_equal(health.uptime_seconds, 3600);
+
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__NOT_SERVING;
+	resp.token_state = "token removed";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), SIGNET_E_UNAVAILABLE);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "signetd is not serving (token: token removed)");
+	/* Outputs are written only on success. */
+	assert_string_equal(health.token_state, "ok");
+}
+
+static void test_generate_key(void **state)
+{
+	Signet__V1__GenerateKeyResponse resp = SIGNET__V1__GENERATE_KEY_RESPONSE__INIT;
+	Signet__V1__KeyInfo k = SIGNET__V1__KEY_INFO__INIT;
+	Signet__V1__GenerateKeyRequest *req;
+	uint8_t id[] = {0xde, 0xad, 0xbe, 0xef};
+	uint8_t spki[] = {0x30, 0x59, 0x30, 0x13};
+	struct signet_key_info *key = NULL;
+
+	k.name = "web-1";
+	k.algorithm = SIGNET__V1__KEY_ALGORITHM__EC_P384;
+	k.id.data = id;
+	k.id.len = sizeof(id);
+	k.sensitive = 1;
+	resp.key = &k;
+	resp.public_key_der.data = spki;
+	resp.public_key_der.len = sizeof(spki);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_generate_key(*state, "web-1", SIGNET_KEY_EC_P384, &key), 0);
+	req = (Signet__V1__GenerateKeyRequest *)fake_done(
+		"GenerateKey", &signet__v1__generate_key_request__descriptor);
+	assert_string_equal(req->name, "web-1");
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__EC_P384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(key->name, "web-1");
+	assert_int_equal(key->alg, SIGNET_KEY_EC_P384);
+	assert_int_equal(key->id_len, 4);
+	assert_memory_equal(key->id, id, 4);
+	assert_int_equal(key->sensitive, 1);
+	assert_int_equal(key->extractable, 0);
+	assert_int_equal(key->spki_len, sizeof(spki));
+	assert_memory_equal(key->spki_der, spki, sizeof(spki));
+	assert_null(key->spki_pem);
+	signet_key_info_free(key);
+}
+
+static void test_daemon_error_is_returned_with_its_message(void **state)
+{
+	struct signet_key_info *key = NULL;
+
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__ALREADY_EXISTS,
+		    "a key named 'web-1' already exists", NULL);
+	assert_int_equal(signet_generate_key(*state, "web-1", SIGNET_KEY_EC_P256, &key),
+			 SIGNET_E_ALREADY_EXISTS);
+	protobuf_c_message_free_unpacked(
+		fake_done("GenerateKey", &signet__v1__generate_key_request__descriptor), NULL);
+	assert_null(key);
+	assert_string_equal(signet_last_error(*state), "a key named 'web-1' already exists");
+}
+
+static void test_reply_without_key_is_protocol_error(void **state)
+{
+	Signet__V1__GetPublicKeyResponse resp = SIGNET__V1__GET_PUBLIC_KEY_RESPONSE__INIT;
+	struct signet_key_info *key = NULL;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_public_key(*state, "k", &key), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetPublicKey", &signet__v1__get_public_key_request__descriptor), NULL);
+	assert_null(key);
+	assert_string_equal(signet_last_error(*state), "GetPublicKey reply carries no key");
+}
+
+static void test_get_public_key(void **state)
+{
+	Signet__V1__GetPublicKeyResponse resp = SIGNET__V1__GET_PUBLIC_KEY_RESPONSE__INIT;
+	Signet__V1__KeyInfo k = SIGNET__V1__KEY_INFO__INIT;
+	Signet__V1__GetPublicKeyRequest *req;
+	uint8_t spki[] = {0x30, 0x82, 0x01, 0x22};
+	struct signet_key_info *key = NULL;
+
+	k.name = "rsa";
+	k.algorithm = SIGNET__V1__KEY_ALGORITHM__RSA_2048;
+	resp.key = &k;
+	resp.public_key_der.data = spki;
+	resp.public_key_der.len = sizeof(spki);
+	resp.public_key_pem = "-----BEGIN PUBLIC KEY-----\nMII=\n-----END PUBLIC KEY-----\n";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_public_key(*state, "rsa", &key), 0);
+	req = (Signet__V1__GetPublicKeyRequest *)fake_done(
+		"GetPublicKey", &signet__v1__get_public_key_request__descriptor);
+	assert_string_equal(req->name, "rsa");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(key->alg, SIGNET_KEY_RSA_2048);
+	assert_int_equal(key->id_len, 0);
+	assert_memory_equal(key->spki_der, spki, sizeof(spki));
+	assert_string_equal(key->spki_pem, resp.public_key_pem);
+	signet_key_info_free(key);
+}
+
+static void test_list_and_delete_keys(void **state)
+{
+	Signet__V1__ListKeysResponse resp = SIGNET__V1__LIST_KEYS_RESPONSE__INIT;
+	Signet__V1__KeyInfo k1 = SIGNET__V1__KEY_INFO__INIT, k2 = SIGNET__V1__KEY_INFO__INIT;
+	Signet__V1__KeyInfo *keys[] = {&k1, &k2};
+	Signet__V1__DeleteKeyResponse del = SIGNET__V1__DELETE_KEY_RESPONSE__INIT;
+	Signet__V1__DeleteKeyRequest *req;
+	struct signet_key_list *list = NULL;
+
+	k1.name = "a";
+	k1.algorithm = SIGNET__V1__KEY_ALGORITHM__EC_P256;
+	k2.name = "b";
+	k2.algorithm = SIGNET__V1__KEY_ALGORITHM__RSA_3072;
+	k2.extractable = 1;
+	resp.n_keys = 2;
+	resp.keys = keys;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_keys(*state, &list), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListKeys", &signet__v1__list_keys_request__descriptor), NULL);
+	assert_int_equal(list->n_keys, 2);
+	assert_string_equal(list->keys[0].name, "a");
+	assert_string_equal(list->keys[1].name, "b");
+	assert_int_equal(list->keys[1].alg, SIGNET_KEY_RSA_3072);
+	assert_int_equal(list->keys[1].extractable, 1);
+	assert_null(list->keys[0].spki_der);
+	signet_key_list_free(list);
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &del.base);
+	assert_int_equal(signet_delete_key(*state, "b"), 0);
+	req = (Signet__V1__DeleteKeyRequest *)fake_done(
+		"DeleteKey", &signet__v1__delete_key_request__descriptor);
+	assert_string_equal(req->name, "b");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+static void test_create_csr_sends_every_san(void **state)
+{
+	Signet__V1__CreateCsrResponse resp = SIGNET__V1__CREATE_CSR_RESPONSE__INIT;
+	Signet__V1__CreateCsrRequest *req;
+	const char *dns[] = {"a.example", "b.example"};
+	const char *ips[] = {"10.0.0.1"};
+	const char *uris[] = {"spiffe://ex/a"};
+	const char *emails[] = {"ops@example.com", "sec@example.com"};
+	struct signet_csr_params params = {
+		.key = "k",
+		.subject = "/CN=a/O=Ex",
+		.dns_names = dns,
+		.n_dns_names = 2,
+		.ip_addresses = ips,
+		.n_ip_addresses = 1,
+		.uris = uris,
+		.n_uris = 1,
+		.emails = emails,
+		.n_emails = 2,
+		.hash = SIGNET_HASH_SHA384,
+	};
+	uint8_t der[] = {0x30, 0x82};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+
+	resp.csr_der.data = der;
+	resp.csr_der.len = sizeof(der);
+	resp.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_csr(*state, &params, &out, &pem), 0);
+	req = (Signet__V1__CreateCsrRequest *)fake_done(
+		"CreateCsr", &signet__v1__create_csr_request__descriptor);
+	assert_string_equal(req->key, "k");
+	assert_string_equal(req->subject, "/CN=a/O=Ex");
+	assert_int_equal(req->n_dns_names, 2);
+	assert_string_equal(req->dns_names[1], "b.example");
+	assert_int_equal(req->n_ip_addresses, 1);
+	assert_string_equal(req->ip_addresses[0], "10.0.0.1");
+	assert_int_equal(req->n_uris, 1);
+	assert_int_equal(req->n_emails, 2);
+	assert_string_equal(req->emails[1], "sec@example.com");
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(out.len, 2);
+	assert_memory_equal(out.data, der, 2);
+	assert_string_equal(pem, resp.csr_pem);
+	signet_buf_free(&out);
+	assert_null(out.data);
+	assert_int_equal(out.len, 0);
+	signet_free(pem);
+}
+
+static void test_create_csr_rejects_bad_params_locally(void **state)
+{
+	struct signet_csr_params params = {.key = "k", .subject = NULL};
+	struct signet_buf out = {0};
+
+	assert_int_equal(signet_create_csr(*state, &params, &out, NULL), SIGNET_E_INVALID_ARGUMENT);
+	params.subject = "/CN=x";
+	params.n_dns_names = 1; /* but no list */
+	assert_int_equal(signet_create_csr(*state, &params, &out, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_null(out.data);
+}
+
+static void test_sign_message_and_digest(void **state)
+{
+	Signet__V1__SignNonceResponse resp = SIGNET__V1__SIGN_NONCE_RESPONSE__INIT;
+	Signet__V1__SignNonceRequest *req;
+	uint8_t sig[] = {0x30, 0x45, 0x02, 0x21};
+	uint8_t digest[32];
+	struct signet_sign_params params = {.key = "k", .data = (const uint8_t *)"hello", .len = 5};
+	struct signet_buf out = {0};
+	enum signet_hash hash = SIGNET_HASH_DEFAULT;
+	enum signet_sig_format format = SIGNET_SIG_DEFAULT;
+
+	resp.signature.data = sig;
+	resp.signature.len = sizeof(sig);
+	resp.hash = SIGNET__V1__HASH_ALGORITHM__SHA256;
+	resp.format = SIGNET__V1__SIGNATURE_FORMAT__ECDSA_DER;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_sign(*state, &params, &out, &hash, &format), 0);
+	req = (Signet__V1__SignNonceRequest *)fake_done(
+		"SignNonce", &signet__v1__sign_nonce_request__descriptor);
+	assert_int_equal(req->input_case, SIGNET__V1__SIGN_NONCE_REQUEST__INPUT_MESSAGE);
+	assert_int_equal(req->message.len, 5);
+	assert_memory_equal(req->message.data, "hello", 5);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_memory_equal(out.data, sig, sizeof(sig));
+	assert_int_equal(hash, SIGNET_HASH_SHA256);
+	assert_int_equal(format, SIGNET_SIG_ECDSA_DER);
+	signet_buf_free(&out);
+
+	memset(digest, 0xab, sizeof(digest));
+	params.data = digest;
+	params.len = sizeof(digest);
+	params.prehashed = 1;
+	params.hash = SIGNET_HASH_SHA256;
+	params.format = SIGNET_SIG_ECDSA_RAW;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_sign(*state, &params, &out, NULL, NULL), 0);
+	req = (Signet__V1__SignNonceRequest *)fake_done(
+		"SignNonce", &signet__v1__sign_nonce_request__descriptor);
+	assert_int_equal(req->input_case, SIGNET__V1__SIGN_NONCE_REQUEST__INPUT_DIGEST);
+	assert_int_equal(req->digest.len, 32);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA256);
+	assert_int_equal(req->format, SIGNET__V1__SIGNATURE_FORMAT__ECDSA_RAW);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	signet_buf_free(&out);
+}
+
+static void test_empty_signature_is_protocol_error(void **state)
+{
+	Signet__V1__SignNonceResponse resp = SIGNET__V1__SIGN_NONCE_RESPONSE__INIT;
+	struct signet_sign_params params = {.key = "k", .data = (const uint8_t *)"x", .len = 1};
+	struct signet_buf out = {0};
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_sign(*state, &params, &out, NULL, NULL), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("SignNonce", &signet__v1__sign_nonce_request__descriptor), NULL);
+	assert_null(out.data);
+}
+
+static void test_wrong_request_id_is_protocol_error(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health;
+
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	fake_expect(FAKE_WRONG_ID, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+	assert_non_null(strstr(signet_last_error(*state), "does not match the request"));
+}
+
+static void test_garbage_reply_is_protocol_error(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health;
+
+	resp.token_state = "padding so the reply has a few bytes";
+	fake_expect(FAKE_GARBAGE, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+}
+
+static void test_silence_is_deadline_exceeded_and_client_recovers(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health;
+
+	fake_expect(FAKE_SILENT, 0, NULL, NULL);
+	assert_int_equal(signet_health(*state, &health), SIGNET_E_DEADLINE_EXCEEDED);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "no answer from signetd at " FAKE_ENDPOINT " within 300 ms");
+	/* The next call goes through on a fresh socket. */
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("Health", &signet__v1__health_request__descriptor), NULL);
+}
+
+static void test_request_ids_are_fresh(void **state)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	struct signet_health health;
+	uint8_t first[WIRE_REQUEST_ID_LEN];
+
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), 0);
+	assert_int_equal(pthread_join(fake.thread, NULL), 0);
+	memcpy(first, fake.env->request_id.data, sizeof(first));
+	signet__v1__envelope__free_unpacked(fake.env, NULL);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(*state, &health), 0);
+	assert_int_equal(pthread_join(fake.thread, NULL), 0);
+	assert_memory_not_equal(first, fake.env->request_id.data, sizeof(first));
+	signet__v1__envelope__free_unpacked(fake.env, NULL);
+	fake.env = NULL;
+}
+
+static void test_null_arguments(void **state)
+{
+	struct signet_key_info *key = NULL;
+	struct signet_buf out = {0};
+
+	assert_int_equal(signet_get_info(NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_generate_key(*state, NULL, SIGNET_KEY_EC_P256, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no key name given");
+	assert_int_equal(signet_delete_key(*state, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_sign(*state, NULL, &out, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	signet_info_free(NULL);
+	signet_key_info_free(NULL);
+	signet_key_list_free(NULL);
+	signet_buf_free(NULL);
+	signet_free(NULL);
+}
+
+#define CLIENT_TEST(fn) cmocka_unit_test_setup_teardown(fn, client_setup, client_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_arguments),
+		cmocka_unit_test(test_endpoint_from_environment),
+		CLIENT_TEST(test_get_info),
+		CLIENT_TEST(test_get_info_without_token),
+		CLIENT_TEST(test_health),
+		CLIENT_TEST(test_generate_key),
+		CLIENT_TEST(test_daemon_error_is_returned_with_its_message),
+		CLIENT_TEST(test_reply_without_key_is_protocol_error),
+		CLIENT_TEST(test_get_public_key),
+		CLIENT_TEST(test_list_and_delete_keys),
+		CLIENT_TEST(test_create_csr_sends_every_san),
+		CLIENT_TEST(test_create_csr_rejects_bad_params_locally),
+		CLIENT_TEST(test_sign_message_and_digest),
+		CLIENT_TEST(test_empty_signature_is_protocol_error),
+		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
+		CLIENT_TEST(test_garbage_reply_is_protocol_error),
+		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
+		CLIENT_TEST(test_request_ids_are_fresh),
+		CLIENT_TEST(test_null_arguments),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
