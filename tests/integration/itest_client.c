@@ -1,0 +1,414 @@
+/*
+ * Integration test: every RPC through libsignet against a real signetd on a
+ * throwaway SoftHSM token (started by run-itest.sh). Every signature and
+ * request the daemon returns is checked with OpenSSL here, in-process.
+ *
+ * Environment: SIGNET_ENDPOINT (the daemon), SIGNET_TEST_TOKEN_LABEL.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <signet/signet.h>
+
+static signet_client *connect_or_fail(void)
+{
+	signet_client *c = NULL;
+
+	assert_int_equal(signet_connect(NULL, 20000, &c), SIGNET_OK);
+	assert_non_null(c);
+	return c;
+}
+
+static EVP_PKEY *public_key_of(signet_client *c, const char *name)
+{
+	struct signet_key_info *k = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pkey;
+
+	assert_int_equal(signet_get_public_key(c, name, &k), SIGNET_OK);
+	p = k->spki_der;
+	pkey = d2i_PUBKEY(NULL, &p, (long)k->spki_len);
+	assert_non_null(pkey);
+	signet_key_info_free(k);
+	return pkey;
+}
+
+static void generate(signet_client *c, const char *name, enum signet_key_alg alg)
+{
+	struct signet_key_info *k = NULL;
+
+	assert_int_equal(signet_generate_key(c, name, alg, &k), SIGNET_OK);
+	assert_string_equal(k->name, name);
+	assert_int_equal(k->alg, alg);
+	assert_true(k->sensitive);
+	assert_false(k->extractable);
+	assert_true(k->spki_len > 0);
+	assert_true(k->id_len > 0);
+	signet_key_info_free(k);
+}
+
+/* Verify `sig` over `msg` with OpenSSL; returns 1 when it verifies. */
+static int verify(EVP_PKEY *pkey, const EVP_MD *md, int pss, const uint8_t *msg, size_t len,
+		  const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok;
+
+	/* no cmocka asserts here: worker threads call this too */
+	if (ctx == NULL || EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return 0;
+	}
+	if (pss) {
+		EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+	}
+	ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
+	EVP_MD_CTX_free(ctx);
+	return ok == 1;
+}
+
+static void sign_ok(signet_client *c, const char *key, enum signet_hash hash,
+		    enum signet_sig_format fmt, struct signet_buf *sig, const uint8_t *msg,
+		    size_t len)
+{
+	struct signet_sign_params p = {
+		.key = key, .data = msg, .len = len, .hash = hash, .format = fmt};
+
+	assert_int_equal(signet_sign(c, &p, sig, NULL, NULL), SIGNET_OK);
+}
+
+static void test_info_and_health(void **state)
+{
+	signet_client *c = connect_or_fail();
+	struct signet_info *info = NULL;
+	struct signet_health h;
+	const char *label = getenv("SIGNET_TEST_TOKEN_LABEL");
+	int has_sign = 0, has_p256 = 0;
+
+	(void)state;
+	assert_int_equal(signet_get_info(c, &info), SIGNET_OK);
+	assert_int_equal(info->protocol_version, SIGNET_PROTOCOL_VERSION);
+	if (label != NULL)
+		assert_string_equal(info->token_label, label);
+	assert_true(info->workers >= 1);
+	assert_int_equal(info->n_methods, 8);
+	for (size_t i = 0; i < info->n_methods; i++)
+		has_sign |= strcmp(info->methods[i], "SignNonce") == 0;
+	for (size_t i = 0; i < info->n_key_algs; i++)
+		has_p256 |= info->key_algs[i] == SIGNET_KEY_EC_P256;
+	assert_true(has_sign);
+	assert_true(has_p256);
+	signet_info_free(info);
+	assert_int_equal(signet_health(c, &h), SIGNET_OK);
+	assert_true(h.serving);
+	assert_string_equal(h.token_state, "ok");
+	signet_close(c);
+}
+
+static void test_ec_signatures(void **state)
+{
+	static const uint8_t msg[] = "challenge-nonce-0123456789";
+	signet_client *c = connect_or_fail();
+	struct signet_buf sig = {0};
+	struct signet_sign_params p = {.key = "it-p256", .data = msg, .len = sizeof(msg)};
+	enum signet_hash used_hash;
+	enum signet_sig_format used_fmt;
+	EVP_PKEY *pub;
+	ECDSA_SIG *es;
+	BIGNUM *r, *s;
+	uint8_t *der = NULL;
+	int der_len;
+
+	(void)state;
+	generate(c, "it-p256", SIGNET_KEY_EC_P256);
+	generate(c, "it-p384", SIGNET_KEY_EC_P384);
+	pub = public_key_of(c, "it-p256");
+
+	/* defaults: SHA-256, DER */
+	assert_int_equal(signet_sign(c, &p, &sig, &used_hash, &used_fmt), SIGNET_OK);
+	assert_int_equal(used_hash, SIGNET_HASH_SHA256);
+	assert_int_equal(used_fmt, SIGNET_SIG_ECDSA_DER);
+	assert_true(verify(pub, EVP_sha256(), 0, msg, sizeof(msg), sig.data, sig.len));
+	assert_false(verify(pub, EVP_sha256(), 0, msg, sizeof(msg) - 1, sig.data, sig.len));
+	signet_buf_free(&sig);
+
+	/* raw r||s is 64 bytes for P-256 and verifies once re-encoded */
+	sign_ok(c, "it-p256", SIGNET_HASH_SHA512, SIGNET_SIG_ECDSA_RAW, &sig, msg, sizeof(msg));
+	assert_int_equal(sig.len, 64);
+	r = BN_bin2bn(sig.data, 32, NULL);
+	s = BN_bin2bn(sig.data + 32, 32, NULL);
+	es = ECDSA_SIG_new();
+	ECDSA_SIG_set0(es, r, s);
+	der_len = i2d_ECDSA_SIG(es, &der);
+	assert_true(verify(pub, EVP_sha512(), 0, msg, sizeof(msg), der, (size_t)der_len));
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	signet_buf_free(&sig);
+	EVP_PKEY_free(pub);
+
+	/* P-384 defaults to SHA-384 */
+	pub = public_key_of(c, "it-p384");
+	p.key = "it-p384";
+	assert_int_equal(signet_sign(c, &p, &sig, &used_hash, NULL), SIGNET_OK);
+	assert_int_equal(used_hash, SIGNET_HASH_SHA384);
+	assert_true(verify(pub, EVP_sha384(), 0, msg, sizeof(msg), sig.data, sig.len));
+	signet_buf_free(&sig);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+static void test_prehashed_digest(void **state)
+{
+	static const uint8_t msg[] = "prehashed";
+	signet_client *c = connect_or_fail();
+	uint8_t digest[32];
+	struct signet_buf sig = {0};
+	struct signet_sign_params p = {
+		.key = "it-p256", .data = digest, .len = 32, .prehashed = 1};
+	EVP_PKEY *pub = public_key_of(c, "it-p256");
+
+	(void)state;
+	EVP_Digest(msg, sizeof(msg), digest, NULL, EVP_sha256(), NULL);
+	assert_int_equal(signet_sign(c, &p, &sig, NULL, NULL), SIGNET_OK);
+	assert_true(verify(pub, EVP_sha256(), 0, msg, sizeof(msg), sig.data, sig.len));
+	signet_buf_free(&sig);
+	/* a digest of the wrong length is refused, and says why */
+	p.len = 31;
+	assert_int_equal(signet_sign(c, &p, &sig, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(c), "32 bytes"));
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+static void test_rsa_signatures(void **state)
+{
+	static const uint8_t msg[] = "rsa nonce";
+	signet_client *c = connect_or_fail();
+	struct signet_buf sig = {0};
+	EVP_PKEY *pub;
+
+	(void)state;
+	generate(c, "it-rsa2048", SIGNET_KEY_RSA_2048);
+	pub = public_key_of(c, "it-rsa2048");
+	assert_int_equal(EVP_PKEY_get_bits(pub), 2048);
+	sign_ok(c, "it-rsa2048", SIGNET_HASH_DEFAULT, SIGNET_SIG_DEFAULT, &sig, msg, sizeof(msg));
+	assert_int_equal(sig.len, 256);
+	assert_true(verify(pub, EVP_sha256(), 0, msg, sizeof(msg), sig.data, sig.len));
+	signet_buf_free(&sig);
+	sign_ok(c, "it-rsa2048", SIGNET_HASH_SHA384, SIGNET_SIG_RSA_PSS, &sig, msg, sizeof(msg));
+	assert_true(verify(pub, EVP_sha384(), 1, msg, sizeof(msg), sig.data, sig.len));
+	assert_false(verify(pub, EVP_sha384(), 0, msg, sizeof(msg), sig.data, sig.len));
+	signet_buf_free(&sig);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+static void test_larger_rsa_keys(void **state)
+{
+	static const uint8_t msg[] = "big";
+	signet_client *c = connect_or_fail();
+	struct signet_buf sig = {0};
+	EVP_PKEY *pub;
+
+	(void)state;
+	generate(c, "it-rsa3072", SIGNET_KEY_RSA_3072);
+	generate(c, "it-rsa4096", SIGNET_KEY_RSA_4096);
+	pub = public_key_of(c, "it-rsa4096");
+	assert_int_equal(EVP_PKEY_get_bits(pub), 4096);
+	sign_ok(c, "it-rsa4096", SIGNET_HASH_SHA512, SIGNET_SIG_RSA_PKCS1, &sig, msg, sizeof(msg));
+	assert_int_equal(sig.len, 512);
+	assert_true(verify(pub, EVP_sha512(), 0, msg, sizeof(msg), sig.data, sig.len));
+	signet_buf_free(&sig);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+static void test_key_errors(void **state)
+{
+	static const uint8_t msg[] = "x";
+	signet_client *c = connect_or_fail();
+	struct signet_key_info *k = NULL;
+	struct signet_buf sig = {0};
+	struct signet_sign_params p = {.key = "no-such-key", .data = msg, .len = 1};
+
+	(void)state;
+	assert_int_equal(signet_generate_key(c, "it-p256", SIGNET_KEY_EC_P256, &k),
+			 SIGNET_E_ALREADY_EXISTS);
+	assert_non_null(strstr(signet_last_error(c), "it-p256"));
+	assert_int_equal(signet_generate_key(c, "bad name", SIGNET_KEY_EC_P256, &k),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_generate_key(c, "it-alg", (enum signet_key_alg)77, &k),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_generate_key(c, "it-alg", SIGNET_KEY_UNSPECIFIED, &k),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_get_public_key(c, "no-such-key", &k), SIGNET_E_NOT_FOUND);
+	assert_int_equal(signet_sign(c, &p, &sig, NULL, NULL), SIGNET_E_NOT_FOUND);
+	assert_non_null(strstr(signet_last_error(c), "no-such-key"));
+	p.key = "it-p256";
+	p.format = SIGNET_SIG_RSA_PSS;
+	assert_int_equal(signet_sign(c, &p, &sig, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	p.format = SIGNET_SIG_DEFAULT;
+	p.hash = (enum signet_hash)9;
+	assert_int_equal(signet_sign(c, &p, &sig, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_null(sig.data);
+	signet_close(c);
+}
+
+static void test_csr(void **state)
+{
+	const char *dns[] = {"device-1.example"}, *ips[] = {"10.1.2.3"},
+		   *uris[] = {"urn:dev:1"};
+	struct signet_csr_params p = {
+		.key = "it-p256", .subject = "/CN=device-1/O=Signet Test",
+		.dns_names = dns, .n_dns_names = 1, .ip_addresses = ips, .n_ip_addresses = 1,
+		.uris = uris, .n_uris = 1};
+	signet_client *c = connect_or_fail();
+	struct signet_buf der = {0};
+	char *pem = NULL, subject[128];
+	EVP_PKEY *pub = public_key_of(c, "it-p256");
+	const unsigned char *cursor;
+	X509_REQ *req;
+	BIO *bio;
+
+	(void)state;
+	assert_int_equal(signet_create_csr(c, &p, &der, &pem), SIGNET_OK);
+	cursor = der.data;
+	req = d2i_X509_REQ(NULL, &cursor, (long)der.len);
+	assert_non_null(req);
+	assert_int_equal(X509_REQ_verify(req, pub), 1);
+	X509_NAME_oneline(X509_REQ_get_subject_name(req), subject, sizeof(subject));
+	assert_string_equal(subject, "/CN=device-1/O=Signet Test");
+	assert_int_equal(EVP_PKEY_eq(X509_REQ_get0_pubkey(req), pub), 1);
+	X509_REQ_free(req);
+	/* the PEM is the same request */
+	bio = BIO_new_mem_buf(pem, -1);
+	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+	assert_non_null(req);
+	assert_int_equal(X509_REQ_verify(req, pub), 1);
+	X509_REQ_free(req);
+	BIO_free(bio);
+	signet_free(pem);
+	signet_buf_free(&der);
+
+	/* RSA keys make requests too */
+	p.key = "it-rsa2048";
+	assert_int_equal(signet_create_csr(c, &p, &der, NULL), SIGNET_OK);
+	signet_buf_free(&der);
+
+	p.subject = "CN=missing-slash";
+	assert_int_equal(signet_create_csr(c, &p, &der, NULL), SIGNET_E_INVALID_ARGUMENT);
+	p.subject = "/CN=x";
+	dns[0] = "not a dns name";
+	assert_int_equal(signet_create_csr(c, &p, &der, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(c), "DNS"));
+	p.key = "no-such-key";
+	assert_int_equal(signet_create_csr(c, &p, &der, NULL), SIGNET_E_NOT_FOUND);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+static void test_list_and_delete(void **state)
+{
+	signet_client *c = connect_or_fail();
+	struct signet_key_list *list = NULL;
+	struct signet_key_info *k = NULL;
+	int seen = 0;
+
+	(void)state;
+	generate(c, "it-doomed", SIGNET_KEY_EC_P256);
+	assert_int_equal(signet_list_keys(c, &list), SIGNET_OK);
+	for (size_t i = 0; i < list->n_keys; i++) {
+		assert_true(list->keys[i].sensitive);
+		assert_false(list->keys[i].extractable);
+		seen += strcmp(list->keys[i].name, "it-doomed") == 0;
+	}
+	assert_int_equal(seen, 1);
+	signet_key_list_free(list);
+	assert_int_equal(signet_delete_key(c, "it-doomed"), SIGNET_OK);
+	assert_int_equal(signet_get_public_key(c, "it-doomed", &k), SIGNET_E_NOT_FOUND);
+	assert_int_equal(signet_delete_key(c, "it-doomed"), SIGNET_E_NOT_FOUND);
+	/* the name is free again */
+	generate(c, "it-doomed", SIGNET_KEY_EC_P384);
+	assert_int_equal(signet_delete_key(c, "it-doomed"), SIGNET_OK);
+	signet_close(c);
+}
+
+#define THREADS 8
+#define SIGNS_PER_THREAD 200
+
+static void *sign_many(void *arg)
+{
+	EVP_PKEY *pub = arg;
+	signet_client *c = NULL;
+	uint8_t msg[32];
+	long bad = 0;
+
+	if (signet_connect(NULL, 20000, &c) != SIGNET_OK)
+		return (void *)1L;
+	for (int i = 0; i < SIGNS_PER_THREAD; i++) {
+		struct signet_buf sig = {0};
+		struct signet_sign_params p = {.key = "it-p256", .data = msg, .len = sizeof(msg)};
+
+		RAND_bytes(msg, sizeof(msg));
+		if (signet_sign(c, &p, &sig, NULL, NULL) != SIGNET_OK ||
+		    !verify(pub, EVP_sha256(), 0, msg, sizeof(msg), sig.data, sig.len))
+			bad++;
+		signet_buf_free(&sig);
+	}
+	signet_close(c);
+	return (void *)bad;
+}
+
+static void test_concurrent_signing(void **state)
+{
+	signet_client *c = connect_or_fail();
+	EVP_PKEY *pub = public_key_of(c, "it-p256");
+	pthread_t t[THREADS];
+	long bad = 0;
+
+	(void)state;
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sign_many, pub), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *ret;
+
+		pthread_join(t[i], &ret);
+		bad += (long)ret;
+	}
+	assert_int_equal(bad, 0);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_info_and_health),
+		cmocka_unit_test(test_ec_signatures),
+		cmocka_unit_test(test_prehashed_digest),
+		cmocka_unit_test(test_rsa_signatures),
+		cmocka_unit_test(test_larger_rsa_keys),
+		cmocka_unit_test(test_key_errors),
+		cmocka_unit_test(test_csr),
+		cmocka_unit_test(test_list_and_delete),
+		cmocka_unit_test(test_concurrent_signing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
