@@ -1,0 +1,14 @@
+/*
+ * A PKCS#11 function list that fails every call with CKR_DEVICE_ERROR, so
+ * that fuzzing and unit tests can drive request handlers without a token.
+ * Only the functions signetd's handlers call are filled in; reaching any
+ * other one crashes on purpose (a NULL call), which would be a finding.
+ */
+#ifndef SIGNET_TESTS_FAKE_TOKEN_H
+#define SIGNET_TESTS_FAKE_TOKEN_H
+
+#include "token.h"
+
+void fake_token_init(struct token *t);
+
+#endif

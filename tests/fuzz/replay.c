@@ -1,0 +1,88 @@
+/*
+ * Runs a fuzz target without libFuzzer, so every build exercises it: each
+ * file of the corpus directories given as arguments, then every prefix of
+ * each file and a batch of deterministic mutations of it (byte flips,
+ * truncations, splices). With clang and -DSIGNET_FUZZ=ON the same target is
+ * linked with libFuzzer instead for real fuzzing.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REPLAY_MAX_INPUT (1 << 20)
+#define MUTATIONS 20000
+
+static uint32_t rng_state = 0x5151abcd;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+static void mutate_and_run(const uint8_t *in, size_t len, uint8_t *buf)
+{
+	for (size_t cut = 0; cut <= len; cut++)
+		LLVMFuzzerTestOneInput(in, cut);
+	for (int i = 0; i < MUTATIONS && len > 0; i++) {
+		size_t n = len;
+
+		memcpy(buf, in, len);
+		for (int flips = 1 + (int)(rng() % 4); flips > 0; flips--)
+			buf[rng() % n] ^= (uint8_t)(1u << (rng() % 8));
+		if (rng() % 4 == 0)
+			n = rng() % (len + 1);
+		LLVMFuzzerTestOneInput(buf, n);
+	}
+}
+
+static int run_file(const char *path, uint8_t *data, uint8_t *scratch)
+{
+	FILE *f = fopen(path, "rb");
+	size_t len;
+
+	if (f == NULL)
+		return -1;
+	len = fread(data, 1, REPLAY_MAX_INPUT, f);
+	fclose(f);
+	LLVMFuzzerTestOneInput(data, len);
+	mutate_and_run(data, len, scratch);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t *data = malloc(REPLAY_MAX_INPUT), *scratch = malloc(REPLAY_MAX_INPUT);
+	int files = 0;
+
+	if (data == NULL || scratch == NULL)
+		return 2;
+	for (int a = 1; a < argc; a++) {
+		DIR *d = opendir(argv[a]);
+		struct dirent *e;
+		char path[4096];
+
+		if (d == NULL) {
+			fprintf(stderr, "cannot open corpus %s\n", argv[a]);
+			return 2;
+		}
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", argv[a], e->d_name);
+			if (run_file(path, data, scratch) == 0)
+				files++;
+		}
+		closedir(d);
+	}
+	free(data);
+	free(scratch);
+	printf("replayed %d corpus files with mutations\n", files);
+	return files > 0 ? 0 : 1;
+}
