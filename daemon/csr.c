@@ -138,8 +138,8 @@ static int san_push(GENERAL_NAMES *gens, int type, ASN1_IA5STRING *ia5, ASN1_OCT
 
 static int san_add_text(GENERAL_NAMES *gens, int type, const char *value, struct errmsg *em)
 {
-	static const char *const kinds[] = {[GEN_DNS] = "DNS name", [GEN_URI] = "URI",
-					    [GEN_EMAIL] = "email address"};
+	static const char *const kinds[] = {
+		[GEN_DNS] = "DNS name", [GEN_URI] = "URI", [GEN_EMAIL] = "email address"};
 	ASN1_IA5STRING *ia5;
 	size_t len = strlen(value);
 	int ok;
@@ -199,7 +199,8 @@ static int san_build(const struct csr_params *p, GENERAL_NAMES *gens, struct err
 	return r;
 }
 
-/* The extensionRequest attribute: SAN only, critical when the subject is empty (RFC 5280 4.2.1.6). */
+/* The extensionRequest attribute: SAN only, critical when the subject is empty (RFC 5280 4.2.1.6).
+ */
 static int csr_add_san(X509_REQ *req, GENERAL_NAMES *gens, int subject_empty, struct errmsg *em)
 {
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
@@ -249,8 +250,8 @@ int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const
 			       "a request needs a subject or at least one alternative name");
 		goto out;
 	}
-	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, name) ||
-	    !X509_REQ_set_pubkey(req, pub)) {
+	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, pub)) {
 		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot fill the request");
 		goto out;
 	}

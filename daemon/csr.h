@@ -13,10 +13,10 @@
 
 #include "errmsg.h"
 
-#define CSR_SUBJECT_MAX    1024
+#define CSR_SUBJECT_MAX	   1024
 #define CSR_NAME_ATTRS_MAX 16
-#define CSR_SAN_MAX        64
-#define CSR_SAN_LEN_MAX    255
+#define CSR_SAN_MAX	   64
+#define CSR_SAN_LEN_MAX	   255
 
 struct csr_params {
 	const char *subject; /* "/CN=device-1/O=Example"; may be "" when SANs are given */

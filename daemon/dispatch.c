@@ -10,17 +10,13 @@ static const struct {
 	const char *method;
 	rpc_handler fn;
 } handler_table[] = {
-	{"GetInfo", process_get_info},
-	{"Health", process_health},
-	{"GenerateKey", process_generate_key},
-	{"GetPublicKey", process_get_public_key},
-	{"ListKeys", process_list_keys},
-	{"DeleteKey", process_delete_key},
-	{"CreateCsr", process_create_csr},
-	{"SignNonce", process_sign_nonce},
+	{"GetInfo", process_get_info},	       {"Health", process_health},
+	{"GenerateKey", process_generate_key}, {"GetPublicKey", process_get_public_key},
+	{"ListKeys", process_list_keys},       {"DeleteKey", process_delete_key},
+	{"CreateCsr", process_create_csr},     {"SignNonce", process_sign_nonce},
 };
 
-#define SERVICE (&signet__v1__signet__descriptor)
+#define SERVICE	    (&signet__v1__signet__descriptor)
 #define MAX_METHODS 64
 
 static rpc_handler handlers_by_index[MAX_METHODS];
@@ -95,8 +91,8 @@ static void pack_reply(const Signet__V1__Envelope *env, int err, const char *mes
 }
 
 /* Validate the envelope and find the handler; on failure the message is in em. */
-static int envelope_check(const Signet__V1__Envelope *env,
-			  const ProtobufCMethodDescriptor **method, struct errmsg *em)
+static int envelope_check(const Signet__V1__Envelope *env, const ProtobufCMethodDescriptor **method,
+			  struct errmsg *em)
 {
 	char quoted[65];
 
@@ -152,7 +148,7 @@ void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const u
 		goto out;
 	}
 	env = (Signet__V1__Envelope *)protobuf_c_message_unpack(&signet__v1__envelope__descriptor,
-								 NULL, len, msg);
+								NULL, len, msg);
 	if (env == NULL) {
 		r = errmsg_set(&rq.em, SIGNET_E_INVALID_ARGUMENT,
 			       "request is not a signet Envelope");

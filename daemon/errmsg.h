@@ -17,7 +17,8 @@ struct errmsg {
 
 /* Record a message (em may be NULL) and return `err`, so callers can write
  * `return errmsg_set(em, SIGNET_E_NOT_FOUND, "no key named '%s'", name);`. */
-int errmsg_set(struct errmsg *em, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int errmsg_set(struct errmsg *em, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Like errmsg_set, appending the first queued OpenSSL error, and clearing the queue. */
 int errmsg_openssl(struct errmsg *em, int err, const char *fmt, ...)

@@ -16,9 +16,9 @@
 
 struct keybridge {
 	struct keystore *ks;
-	struct key *key;          /* borrowed; must outlive the EVP_PKEY */
+	struct key *key; /* borrowed; must outlive the EVP_PKEY */
 	CK_SESSION_HANDLE session;
-	struct errmsg *em;        /* receives the token's error, if any */
+	struct errmsg *em; /* receives the token's error, if any */
 };
 
 /* Set up the methods once at start-up; 0 or SIGNET_E_INTERNAL. */

@@ -202,8 +202,8 @@ static int key_read_attrs(struct keystore *ks, CK_SESSION_HANDLE s, struct key *
 	return 0;
 }
 
-static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
-		    struct key **out, struct errmsg *em)
+static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,
+		    struct errmsg *em)
 {
 	CK_FUNCTION_LIST *fn = ks->token->fn;
 	struct key *k = calloc(1, sizeof(*k));
@@ -276,7 +276,9 @@ static int keygen_mechanism(enum signet_key_alg alg, CK_MECHANISM *mech, CK_ULON
 	case SIGNET_KEY_RSA_3072:
 	case SIGNET_KEY_RSA_4096:
 		mech->mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
-		*bits = alg == SIGNET_KEY_RSA_2048 ? 2048 : alg == SIGNET_KEY_RSA_3072 ? 3072 : 4096;
+		*bits = alg == SIGNET_KEY_RSA_2048   ? 2048
+			: alg == SIGNET_KEY_RSA_3072 ? 3072
+						     : 4096;
 		return 0;
 	default:
 		return SIGNET_E_INVALID_ARGUMENT;
@@ -394,8 +396,7 @@ static int destroy_labelled(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_
 	return 0;
 }
 
-int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
-		    struct errmsg *em)
+int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct errmsg *em)
 {
 	CK_ULONG destroyed = 0;
 	int r;
@@ -509,8 +510,7 @@ out:
 }
 
 int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_MECHANISM *mech,
-		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen,
-		  struct errmsg *em)
+		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen, struct errmsg *em)
 {
 	CK_FUNCTION_LIST *fn = ks->token->fn;
 	CK_ULONG len = *siglen;

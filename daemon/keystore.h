@@ -19,9 +19,9 @@
 
 #include "token.h"
 
-#define KEY_NAME_MAX 64
-#define KEY_ID_MAX   64
-#define KEYSTORE_BUCKETS 1024
+#define KEY_NAME_MAX	  64
+#define KEY_ID_MAX	  64
+#define KEYSTORE_BUCKETS  1024
 #define KEYSTORE_LIST_MAX 100000 /* objects ListKeys looks at */
 
 struct key {
@@ -42,9 +42,9 @@ struct key {
 
 struct keystore {
 	struct token *token;
-	pthread_rwlock_t lock;   /* guards buckets and epoch */
-	pthread_mutex_t admin;   /* serialises generate/delete so names stay unique */
-	unsigned long epoch;     /* bumped by every eviction, so stale loads are not cached */
+	pthread_rwlock_t lock; /* guards buckets and epoch */
+	pthread_mutex_t admin; /* serialises generate/delete so names stay unique */
+	unsigned long epoch;   /* bumped by every eviction, so stale loads are not cached */
 	struct key *buckets[KEYSTORE_BUCKETS];
 };
 
@@ -64,8 +64,7 @@ int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 		      enum signet_key_alg alg, struct key **out, struct errmsg *em);
 
 /* Destroy every object labelled `name` (private and public). */
-int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
-		    struct errmsg *em);
+int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct errmsg *em);
 
 /* Every private key on the token that has a label; release with keystore_list_free(). */
 int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, size_t *n,
@@ -74,7 +73,6 @@ void keystore_list_free(struct key **keys, size_t n);
 
 /* C_SignInit + C_Sign with `mech` on session `s`. *siglen: in capacity, out length. */
 int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_MECHANISM *mech,
-		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen,
-		  struct errmsg *em);
+		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen, struct errmsg *em);
 
 #endif

@@ -51,8 +51,10 @@ static void protect_process(void)
 static int parse_args(int argc, char **argv, const char **config, int *check_only)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
-		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -66,7 +68,8 @@ static int parse_args(int argc, char **argv, const char **config, int *check_onl
 			*check_only = 1;
 			break;
 		case 'V':
-			printf("signetd %s (protocol %d)\n", SIGNET_VERSION, SIGNET_PROTOCOL_VERSION);
+			printf("signetd %s (protocol %d)\n", SIGNET_VERSION,
+			       SIGNET_PROTOCOL_VERSION);
 			exit(0);
 		case 'h':
 			usage(stdout);

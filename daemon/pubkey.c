@@ -75,12 +75,14 @@ static int ec_point_unwrap(const uint8_t *attr, size_t len, size_t field, const 
 		*plen = len;
 		return 0;
 	}
-	if (len >= 2 && attr[0] == 0x04 && attr[1] < 0x80 && attr[1] == len - 2 && attr[1] == want) {
+	if (len >= 2 && attr[0] == 0x04 && attr[1] < 0x80 && attr[1] == len - 2 &&
+	    attr[1] == want) {
 		*point = attr + 2;
 		*plen = len - 2;
 		return 0;
 	}
-	if (len >= 3 && attr[0] == 0x04 && attr[1] == 0x81 && attr[2] == len - 3 && attr[2] == want) {
+	if (len >= 3 && attr[0] == 0x04 && attr[1] == 0x81 && attr[2] == len - 3 &&
+	    attr[2] == want) {
 		*point = attr + 3;
 		*plen = len - 3;
 		return 0;
@@ -189,8 +191,7 @@ int pubkey_load(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub,
 		return load_ec(fn, s, pub, alg, out, em);
 	if (type == CKK_RSA)
 		return load_rsa(fn, s, pub, alg, out, em);
-	return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
-			  "the key's type is neither EC nor RSA");
+	return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION, "the key's type is neither EC nor RSA");
 }
 
 int pubkey_spki(EVP_PKEY *pkey, uint8_t **der, size_t *len)

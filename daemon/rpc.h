@@ -29,7 +29,7 @@ struct rpc {
 	struct daemon_state *d;
 	CK_SESSION_HANDLE session; /* this worker's own token session */
 	struct errmsg em;
-	uint8_t *out;              /* packed response payload (malloc) */
+	uint8_t *out; /* packed response payload (malloc) */
 	size_t out_len;
 };
 

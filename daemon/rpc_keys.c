@@ -242,8 +242,8 @@ int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request)
 				  &rq->em)) != 0)
 		goto out;
 	sign_plan_mechanism(&plan, &mech);
-	if ((r = keystore_sign(rq->d->keys, rq->session, k, &mech, input, input_len, sig,
-			       &sig_len, &rq->em)) != 0)
+	if ((r = keystore_sign(rq->d->keys, rq->session, k, &mech, input, input_len, sig, &sig_len,
+			       &rq->em)) != 0)
 		goto out;
 	if ((r = sign_encode(&plan, sig, &sig_len)) != 0) {
 		r = errmsg_set(&rq->em, r, "the token returned a malformed ECDSA signature");

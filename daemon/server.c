@@ -83,8 +83,9 @@ static int server_bind(struct server *srv, char *err, size_t errlen)
 	int timeout = WORKER_POLL_MS;
 	/* nanomsg refuses larger messages outright; keep headroom so that a
 	 * moderately oversized request still gets an explanatory reply. */
-	int maxsize = cfg->max_message_size > (size_t)INT32_MAX / 4 ? INT32_MAX
-								     : (int)cfg->max_message_size * 4;
+	int maxsize = cfg->max_message_size > (size_t)INT32_MAX / 4
+			      ? INT32_MAX
+			      : (int)cfg->max_message_size * 4;
 
 	srv->sock = nn_socket(AF_SP_RAW, NN_REP);
 	if (srv->sock < 0) {
@@ -138,7 +139,8 @@ int server_start(struct server *srv, struct daemon_state *d, char *err, size_t e
 	if (server_open_sessions(srv, err, errlen) != 0 || server_bind(srv, err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < srv->n_workers; i++) {
-		int e = pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]);
+		int e = pthread_create(&srv->workers[i].thread, NULL, worker_main,
+				       &srv->workers[i]);
 
 		if (e != 0) {
 			snprintf(err, errlen, "cannot start worker %u: %s", i, strerror(e));

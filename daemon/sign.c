@@ -86,7 +86,8 @@ static int plan_format(enum signet_key_alg alg, enum signet_sig_format format,
 		if (!key_is_ec(alg))
 			return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 					  "signature format %s needs an EC key",
-					  format == SIGNET_SIG_ECDSA_DER ? "ECDSA_DER" : "ECDSA_RAW");
+					  format == SIGNET_SIG_ECDSA_DER ? "ECDSA_DER"
+									 : "ECDSA_RAW");
 		out->mechanism = CKM_ECDSA;
 		break;
 	case SIGNET_SIG_RSA_PKCS1:
@@ -105,8 +106,8 @@ static int plan_format(enum signet_key_alg alg, enum signet_sig_format format,
 	return 0;
 }
 
-int sign_plan_make(enum signet_key_alg alg, enum signet_hash hash,
-		   enum signet_sig_format format, struct sign_plan *out, struct errmsg *em)
+int sign_plan_make(enum signet_key_alg alg, enum signet_hash hash, enum signet_sig_format format,
+		   struct sign_plan *out, struct errmsg *em)
 {
 	const struct hash_desc *h;
 	int r;

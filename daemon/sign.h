@@ -14,21 +14,21 @@
 #include "p11.h"
 
 #define SIGN_MAX_DIGEST 64
-#define SIGN_MAX_INPUT  (19 + SIGN_MAX_DIGEST) /* DigestInfo prefix + digest */
-#define SIGN_MAX_SIG    512                    /* RSA-4096 */
+#define SIGN_MAX_INPUT	(19 + SIGN_MAX_DIGEST) /* DigestInfo prefix + digest */
+#define SIGN_MAX_SIG	512		       /* RSA-4096 */
 
 struct sign_plan {
-	enum signet_hash hash;           /* never SIGNET_HASH_DEFAULT */
-	enum signet_sig_format format;   /* never SIGNET_SIG_DEFAULT */
+	enum signet_hash hash;	       /* never SIGNET_HASH_DEFAULT */
+	enum signet_sig_format format; /* never SIGNET_SIG_DEFAULT */
 	CK_MECHANISM_TYPE mechanism;
-	CK_RSA_PKCS_PSS_PARAMS pss;      /* for CKM_RSA_PKCS_PSS */
+	CK_RSA_PKCS_PSS_PARAMS pss; /* for CKM_RSA_PKCS_PSS */
 	size_t digest_len;
 };
 
 /* Resolve defaults and refuse combinations that make no sense for the key
  * (an RSA format for an EC key, say). INVALID_ARGUMENT with a message. */
-int sign_plan_make(enum signet_key_alg alg, enum signet_hash hash,
-		   enum signet_sig_format format, struct sign_plan *out, struct errmsg *em);
+int sign_plan_make(enum signet_key_alg alg, enum signet_hash hash, enum signet_sig_format format,
+		   struct sign_plan *out, struct errmsg *em);
 
 /* Fill a CK_MECHANISM for the plan; it points into `plan`. */
 void sign_plan_mechanism(struct sign_plan *plan, CK_MECHANISM *mech);

@@ -160,8 +160,8 @@ int token_login(struct token *t, const struct secret *pin, char *err, size_t err
 
 int token_session_open(struct token *t, CK_SESSION_HANDLE *out, struct errmsg *em)
 {
-	CK_RV rv = t->fn->C_OpenSession(t->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-					NULL, out);
+	CK_RV rv = t->fn->C_OpenSession(t->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					out);
 
 	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_OpenSession");
 }

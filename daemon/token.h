@@ -23,7 +23,7 @@ struct token {
 	PKCS11_SLOT *slots;
 	unsigned int n_slots;
 	CK_FUNCTION_LIST *fn; /* the module's own function list */
-	void *dl;             /* our dlopen reference to the module libp11 loaded */
+	void *dl;	      /* our dlopen reference to the module libp11 loaded */
 	CK_SLOT_ID slot_id;
 	char label[33];
 	char manufacturer[33];

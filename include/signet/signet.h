@@ -29,7 +29,7 @@ extern "C" {
 
 /* Endpoint used when neither an argument nor SIGNET_ENDPOINT names one. */
 #define SIGNET_DEFAULT_ENDPOINT "ipc:///run/signet/signetd.sock"
-#define SIGNET_ENDPOINT_ENV "SIGNET_ENDPOINT"
+#define SIGNET_ENDPOINT_ENV	"SIGNET_ENDPOINT"
 
 /*
  * One error type for the whole project. The first group mirrors the wire
@@ -55,9 +55,9 @@ enum signet_err {
 	SIGNET_E_DATA_LOSS = -15,
 	SIGNET_E_UNAUTHENTICATED = -16,
 	/* local errors */
-	SIGNET_E_NOMEM = -100,      /* out of memory */
-	SIGNET_E_TRANSPORT = -101,  /* could not reach or talk to signetd */
-	SIGNET_E_PROTOCOL = -102,   /* signetd's reply was malformed */
+	SIGNET_E_NOMEM = -100,	   /* out of memory */
+	SIGNET_E_TRANSPORT = -101, /* could not reach or talk to signetd */
+	SIGNET_E_PROTOCOL = -102,  /* signetd's reply was malformed */
 };
 
 /* Static English text for an error ("not found"). Never NULL. */
@@ -86,11 +86,11 @@ enum signet_hash {
 };
 
 enum signet_sig_format {
-	SIGNET_SIG_DEFAULT = 0,   /* ECDSA_DER for EC keys, RSA_PKCS1 for RSA */
+	SIGNET_SIG_DEFAULT = 0,	  /* ECDSA_DER for EC keys, RSA_PKCS1 for RSA */
 	SIGNET_SIG_ECDSA_DER = 1, /* ECDSA-Sig-Value, as `openssl dgst` verifies */
 	SIGNET_SIG_ECDSA_RAW = 2, /* r || s, each padded to the field size */
 	SIGNET_SIG_RSA_PKCS1 = 3, /* RSASSA-PKCS1-v1_5 */
-	SIGNET_SIG_RSA_PSS = 4,   /* RSASSA-PSS, MGF1(same hash), salt = hash length */
+	SIGNET_SIG_RSA_PSS = 4,	  /* RSASSA-PSS, MGF1(same hash), salt = hash length */
 };
 
 typedef struct signet_client signet_client;
@@ -134,8 +134,8 @@ void signet_info_free(struct signet_info *info);
 
 /* Health: SIGNET_OK when the daemon serves and its token works. */
 struct signet_health {
-	int serving;              /* 1 when serving */
-	char token_state[128];    /* "ok" or what is wrong */
+	int serving;	       /* 1 when serving */
+	char token_state[128]; /* "ok" or what is wrong */
 	uint64_t uptime_seconds;
 };
 int signet_health(signet_client *client, struct signet_health *out);
@@ -150,7 +150,7 @@ struct signet_key_info {
 	int extractable;
 	uint8_t *spki_der; /* SubjectPublicKeyInfo; NULL in list results */
 	size_t spki_len;
-	char *spki_pem;    /* NULL unless from signet_get_public_key() */
+	char *spki_pem; /* NULL unless from signet_get_public_key() */
 };
 void signet_key_info_free(struct signet_key_info *key);
 

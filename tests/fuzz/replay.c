@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_MAX_INPUT (1 << 20)
-#define MUTATIONS 20000
+#define MUTATIONS	 20000
 
 static uint32_t rng_state = 0x5151abcd;
 

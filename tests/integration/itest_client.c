@@ -180,8 +180,7 @@ static void test_prehashed_digest(void **state)
 	signet_client *c = connect_or_fail();
 	uint8_t digest[32];
 	struct signet_buf sig = {0};
-	struct signet_sign_params p = {
-		.key = "it-p256", .data = digest, .len = 32, .prehashed = 1};
+	struct signet_sign_params p = {.key = "it-p256", .data = digest, .len = 32, .prehashed = 1};
 	EVP_PKEY *pub = public_key_of(c, "it-p256");
 
 	(void)state;
@@ -273,12 +272,15 @@ static void test_key_errors(void **state)
 
 static void test_csr(void **state)
 {
-	const char *dns[] = {"device-1.example"}, *ips[] = {"10.1.2.3"},
-		   *uris[] = {"urn:dev:1"};
-	struct signet_csr_params p = {
-		.key = "it-p256", .subject = "/CN=device-1/O=Signet Test",
-		.dns_names = dns, .n_dns_names = 1, .ip_addresses = ips, .n_ip_addresses = 1,
-		.uris = uris, .n_uris = 1};
+	const char *dns[] = {"device-1.example"}, *ips[] = {"10.1.2.3"}, *uris[] = {"urn:dev:1"};
+	struct signet_csr_params p = {.key = "it-p256",
+				      .subject = "/CN=device-1/O=Signet Test",
+				      .dns_names = dns,
+				      .n_dns_names = 1,
+				      .ip_addresses = ips,
+				      .n_ip_addresses = 1,
+				      .uris = uris,
+				      .n_uris = 1};
 	signet_client *c = connect_or_fail();
 	struct signet_buf der = {0};
 	char *pem = NULL, subject[128];
@@ -350,7 +352,7 @@ static void test_list_and_delete(void **state)
 	signet_close(c);
 }
 
-#define THREADS 8
+#define THREADS		 8
 #define SIGNS_PER_THREAD 200
 
 static void *sign_many(void *arg)

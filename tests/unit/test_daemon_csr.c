@@ -37,8 +37,8 @@ static void test_subject_parse(void **state)
 static void test_subject_refusals(void **state)
 {
 	static const char *const bad[] = {
-		"CN=no-leading-slash", "/CN=",	     "/=value",		"/CN",
-		"/NOPE=x",	       "/C=TOOLONG", "/CN=ok//O=empty",
+		"CN=no-leading-slash", "/CN=", "/=value", "/CN", "/NOPE=x", "/C=TOOLONG",
+		"/CN=ok//O=empty",
 	};
 	struct errmsg em = {0};
 	X509_NAME *n = NULL;
@@ -58,9 +58,11 @@ static void test_subject_refusals(void **state)
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(csr_subject_parse(big, &n, &em), SIGNET_E_INVALID_ARGUMENT);
 	/* CN is at most 64 characters (RFC 5280 ub-common-name) */
-	assert_int_equal(csr_subject_parse("/CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					   &n, &em),
-			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(
+		csr_subject_parse(
+			"/CN=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &n,
+			&em),
+		SIGNET_E_INVALID_ARGUMENT);
 }
 
 static void test_dns_names(void **state)
@@ -87,21 +89,25 @@ static void test_key_names(void **state)
 	assert_false(keystore_name_valid(NULL));
 	assert_false(keystore_name_valid("has space"));
 	assert_false(keystore_name_valid("slash/name"));
-	assert_false(keystore_name_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	assert_false(keystore_name_valid(
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
 static void test_build_request(void **state)
 {
 	char *dns[] = {"device-1.example"}, *ips[] = {"192.0.2.7"}, *bad_ip[] = {"300.1.1.1"};
-	struct csr_params p = {.subject = "/CN=device-1", .dns_names = dns, .n_dns_names = 1,
-			       .ip_addresses = ips, .n_ip_addresses = 1};
+	struct csr_params p = {.subject = "/CN=device-1",
+			       .dns_names = dns,
+			       .n_dns_names = 1,
+			       .ip_addresses = ips,
+			       .n_ip_addresses = 1};
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	const unsigned char *cursor;
 	struct errmsg em = {0};
 	uint8_t *der = NULL;
 	size_t len = 0;
 	X509_REQ *req;
-	STACK_OF(X509_EXTENSION) *exts;
+	STACK_OF(X509_EXTENSION) * exts;
 
 	(void)state;
 	assert_non_null(key);
@@ -134,8 +140,8 @@ static void test_build_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_subject_parse),	 cmocka_unit_test(test_subject_refusals),
-		cmocka_unit_test(test_dns_names),	 cmocka_unit_test(test_key_names),
+		cmocka_unit_test(test_subject_parse), cmocka_unit_test(test_subject_refusals),
+		cmocka_unit_test(test_dns_names),     cmocka_unit_test(test_key_names),
 		cmocka_unit_test(test_build_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

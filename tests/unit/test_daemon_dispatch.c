@@ -16,7 +16,7 @@
 
 static struct config cfg = {.max_message_size = 4096, .workers = 1};
 static struct daemon_state st = {.cfg = &cfg};
-static const uint8_t rid[WIRE_REQUEST_ID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8,
+static const uint8_t rid[WIRE_REQUEST_ID_LEN] = {1, 2,	3,  4,	5,  6,	7,  8,
 						 9, 10, 11, 12, 13, 14, 15, 16};
 
 /* Run raw bytes through dispatch and decode the reply. */

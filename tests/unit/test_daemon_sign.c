@@ -33,8 +33,8 @@ static void test_pss_parameters(void **state)
 	CK_MECHANISM mech;
 
 	(void)state;
-	assert_int_equal(sign_plan_make(SIGNET_KEY_RSA_2048, SIGNET_HASH_SHA384,
-					SIGNET_SIG_RSA_PSS, &p, NULL),
+	assert_int_equal(sign_plan_make(SIGNET_KEY_RSA_2048, SIGNET_HASH_SHA384, SIGNET_SIG_RSA_PSS,
+					&p, NULL),
 			 0);
 	sign_plan_mechanism(&p, &mech);
 	assert_int_equal(mech.mechanism, CKM_RSA_PKCS_PSS);

@@ -14,7 +14,8 @@ static void test_status_round_trip(void **state)
 	(void)state;
 	for (int code = 0; code <= 16; code++)
 		assert_int_equal(wire_status_from_err(wire_err_from_status(code)), code);
-	assert_int_equal(wire_status_from_err(SIGNET_E_NOT_FOUND), SIGNET__V1__STATUS_CODE__NOT_FOUND);
+	assert_int_equal(wire_status_from_err(SIGNET_E_NOT_FOUND),
+			 SIGNET__V1__STATUS_CODE__NOT_FOUND);
 	assert_int_equal(wire_err_from_status(SIGNET__V1__STATUS_CODE__UNAUTHENTICATED),
 			 SIGNET_E_UNAUTHENTICATED);
 }
