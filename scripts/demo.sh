@@ -92,7 +92,7 @@ ready=0
 for _ in $(seq 50); do
 	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
 	if [[ -S $dir/signetd.sock ]] &&
-		timeout 5 "$cli_bin" --endpoint "$endpoint" health >/dev/null 2>&1; then
+		timeout 5 "$cli_bin" --endpoint "$endpoint" --timeout 1000 health >/dev/null 2>&1; then
 		ready=1
 		break
 	fi
