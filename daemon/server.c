@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nanomsg/nn.h>
@@ -77,6 +78,22 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The daemon's umask makes the socket 0600. Who may connect is decided by the
+ * socket's directory (owned by signetd's user and the client group, mode
+ * 0750), so the socket itself is opened to that group.
+ */
+static int ipc_open_to_group(const char *endpoint, char *err, size_t errlen)
+{
+	if (strncmp(endpoint, "ipc://", 6) != 0)
+		return 0;
+	if (chmod(endpoint + 6, 0660) != 0) {
+		snprintf(err, errlen, "chmod %s: %s", endpoint + 6, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int server_bind(struct server *srv, char *err, size_t errlen)
 {
 	const struct config *cfg = srv->d->cfg;
@@ -104,6 +121,8 @@ static int server_bind(struct server *srv, char *err, size_t errlen)
 			return -1;
 		}
 		srv->n_bound = i + 1;
+		if (ipc_open_to_group(cfg->endpoints[i], err, errlen) != 0)
+			return -1;
 		log_info("listening on %s", cfg->endpoints[i]);
 	}
 	return 0;
