@@ -10,21 +10,21 @@
 #include "log.h"
 #include "p11uri.h"
 
-#define CONFIG_MAX_ENDPOINTS 8
-#define CONFIG_MAX_WORKERS 256
+#define CONFIG_MAX_ENDPOINTS	   8
+#define CONFIG_MAX_WORKERS	   256
 #define CONFIG_DEFAULT_MAX_MESSAGE (1024 * 1024)
-#define CONFIG_MIN_MESSAGE 1024
-#define CONFIG_MAX_MESSAGE (64 * 1024 * 1024)
+#define CONFIG_MIN_MESSAGE	   1024
+#define CONFIG_MAX_MESSAGE	   (64 * 1024 * 1024)
 
 struct config {
 	/* token { ... } */
-	char *module_path;     /* absolute path of the PKCS#11 module */
-	struct p11uri token;   /* from token.uri, or token.label / token.serial */
-	char *pin_file;        /* absolute path; never the PIN itself */
+	char *module_path;   /* absolute path of the PKCS#11 module */
+	struct p11uri token; /* from token.uri, or token.label / token.serial */
+	char *pin_file;	     /* absolute path; never the PIN itself */
 	/* server { ... } */
 	char *endpoints[CONFIG_MAX_ENDPOINTS]; /* "ipc://..." or "tcp://..." */
 	size_t n_endpoints;
-	unsigned workers;        /* 0 in the file means: number of online CPUs */
+	unsigned workers;	 /* 0 in the file means: number of online CPUs */
 	size_t max_message_size; /* bytes; requests above it are refused */
 	/* top level */
 	char *state_dir;

@@ -6,6 +6,8 @@
 #ifndef SIGNETD_LOG_H
 #define SIGNETD_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_LVL_ERROR = 0,
 	LOG_LVL_WARN = 1,
@@ -17,6 +19,9 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* "error", "warn"/"warning", "info", "debug" -> level; -1 when unknown. */
 int log_level_from_name(const char *name, enum log_level *out);
+
+/* Copy src escaping control characters as \xNN; returns the length written. */
+size_t log_sanitize(char *dst, size_t dstlen, const char *src);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

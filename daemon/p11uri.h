@@ -7,12 +7,13 @@
 #define SIGNETD_P11URI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Sizes follow CK_TOKEN_INFO (label 32, manufacturer 32, model 16, serial 16), plus NUL. */
 struct p11uri {
-	char token[33];        /* "token=" label; "" matches any */
+	char token[33];	       /* "token=" label; "" matches any */
 	char manufacturer[33]; /* "manufacturer=" */
-	char model[17];        /* "model=" */
+	char model[17];	       /* "model=" */
 	char serial[17];       /* "serial=" */
 	bool has_slot_id;
 	unsigned long slot_id; /* "slot-id=" */
