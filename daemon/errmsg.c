@@ -6,15 +6,20 @@
 
 #include <openssl/err.h>
 
+static void errmsg_vset(struct errmsg *em, int err, const char *fmt, va_list ap)
+{
+	em->err = err;
+	vsnprintf(em->text, sizeof(em->text), fmt, ap);
+}
+
 int errmsg_set(struct errmsg *em, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (em == NULL)
 		return err;
-	em->err = err;
 	va_start(ap, fmt);
-	vsnprintf(em->text, sizeof(em->text), fmt, ap);
+	errmsg_vset(em, err, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -31,9 +36,8 @@ int errmsg_openssl(struct errmsg *em, int err, const char *fmt, ...)
 	ERR_clear_error();
 	if (em == NULL)
 		return err;
-	em->err = err;
 	va_start(ap, fmt);
-	vsnprintf(em->text, sizeof(em->text), fmt, ap);
+	errmsg_vset(em, err, fmt, ap);
 	va_end(ap);
 	used = strlen(em->text);
 	if (detail[0] != '\0' && used < sizeof(em->text))
