@@ -10,10 +10,20 @@ static const struct {
 	const char *method;
 	rpc_handler fn;
 } handler_table[] = {
-	{"GetInfo", process_get_info},	       {"Health", process_health},
-	{"GenerateKey", process_generate_key}, {"GetPublicKey", process_get_public_key},
-	{"ListKeys", process_list_keys},       {"DeleteKey", process_delete_key},
-	{"CreateCsr", process_create_csr},     {"SignNonce", process_sign_nonce},
+	/* clang-format off */
+	{"GetInfo", process_get_info},
+	{"Health", process_health},
+	{"GenerateKey", process_generate_key},
+	{"GetPublicKey", process_get_public_key},
+	{"ListKeys", process_list_keys},
+	{"DeleteKey", process_delete_key},
+	{"CreateCsr", process_create_csr},
+	{"SignNonce", process_sign_nonce},
+	{"CreateRootCa", process_create_root_ca},
+	{"CreateIntermediateCa", process_create_intermediate_ca},
+	{"GetCaChain", process_get_ca_chain},
+	{"ListCas", process_list_cas},
+	/* clang-format on */
 };
 
 #define SERVICE	    (&signet__v1__signet__descriptor)

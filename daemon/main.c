@@ -139,8 +139,9 @@ static int run(const struct config *cfg)
 {
 	struct token token = {0};
 	struct keystore keys;
+	struct castore cas = {0};
 	struct server srv = {0};
-	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys};
+	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
 	char err[512];
 	sigset_t set;
 	int r = EXIT_STARTUP;
@@ -154,6 +155,10 @@ static int run(const struct config *cfg)
 		goto out_token;
 	if (keystore_init(&keys, &token) != 0)
 		goto out_token;
+	if (castore_open(&cas, cfg->state_dir, err, sizeof(err)) != 0) {
+		log_error("CA store: %s", err);
+		goto out_server;
+	}
 	state.started = time(NULL);
 	if (server_start(&srv, &state, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -167,6 +172,7 @@ static int run(const struct config *cfg)
 	r = 0;
 out_server:
 	server_stop(&srv);
+	castore_close(&cas);
 	keystore_fini(&keys);
 out_token:
 	token_close(&token);

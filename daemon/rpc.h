@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "castore.h"
 #include "config.h"
 #include "errmsg.h"
 #include "keystore.h"
@@ -22,6 +23,7 @@ struct daemon_state {
 	const struct config *cfg;
 	struct token *token;
 	struct keystore *keys;
+	struct castore *cas;
 	time_t started;
 };
 
@@ -46,5 +48,9 @@ int process_list_keys(struct rpc *rq, const ProtobufCMessage *request);
 int process_delete_key(struct rpc *rq, const ProtobufCMessage *request);
 int process_create_csr(struct rpc *rq, const ProtobufCMessage *request);
 int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_root_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
 
 #endif

@@ -13,18 +13,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct token token;
 static struct keystore keys;
+static struct castore cas;
 static struct config cfg = {.max_message_size = 65536, .workers = 1};
-static struct daemon_state state = {.cfg = &cfg, .token = &token, .keys = &keys};
+static struct daemon_state state = {.cfg = &cfg, .token = &token, .keys = &keys, .cas = &cas};
 
 static void fuzz_setup_once(void)
 {
 	static int done;
-	char err[128];
+	char err[128], dir[] = "/tmp/signet-fuzz-XXXXXX";
 
 	if (done)
 		return;
 	fake_token_init(&token);
-	if (keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0)
+	/* CA requests reach the (empty) CA store before the failing token */
+	if (mkdtemp(dir) == NULL || castore_open(&cas, dir, err, sizeof(err)) != 0 ||
+	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0)
 		abort();
 	done = 1;
 }

@@ -1,0 +1,354 @@
+/* CA RPCs: CreateRootCa, CreateIntermediateCa, GetCaChain, ListCas. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "castore.h"
+#include "certbuild.h"
+#include "csr.h"
+#include "keybridge.h"
+#include "log.h"
+#include "rpc.h"
+#include "sign.h"
+
+#define ROOT_DEFAULT_DAYS	  3650
+#define INTERMEDIATE_DEFAULT_DAYS 1825
+#define CA_MAX_DAYS		  36500
+#define CA_BACKDATE_SECONDS	  60 /* tolerate small clock skew on relying parties */
+
+/* Azure's sample CA profile: digitalSignature, keyCertSign, cRLSign (critical). */
+#define CA_KEY_USAGE (KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN)
+
+struct ca_request {
+	const char *name;
+	const char *parent; /* NULL for a root */
+	enum signet_key_alg alg;
+	const char *subject;
+	unsigned validity_days;
+	int path_len; /* -1: none */
+	Signet__V1__HashAlgorithm hash;
+};
+
+/* Everything a CaInfo points into, owned here. */
+struct ca_info_buf {
+	Signet__V1__CaInfo info;
+	char subject[512];
+	char parent[CA_NAME_MAX + 1];
+	uint8_t *der;
+	uint8_t serial[32];
+};
+
+static int64_t asn1_time_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
+}
+
+static int ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf *b)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(ca->cert);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+	long plen = X509_get_pathlen(ca->cert);
+	int n;
+
+	signet__v1__ca_info__init(&b->info);
+	X509_NAME_oneline(X509_get_subject_name(ca->cert), b->subject, sizeof(b->subject));
+	castore_parent_name(cs, ca, b->parent, sizeof(b->parent));
+	b->der = NULL;
+	n = i2d_X509(ca->cert, &b->der);
+	if (n <= 0 || bn == NULL || BN_num_bytes(bn) > (int)sizeof(b->serial)) {
+		BN_free(bn);
+		return SIGNET_E_INTERNAL;
+	}
+	b->info.name = (char *)ca->name;
+	b->info.key = (char *)ca->key;
+	b->info.subject = b->subject;
+	b->info.parent = b->parent;
+	b->info.certificate_der.data = b->der;
+	b->info.certificate_der.len = (size_t)n;
+	b->info.not_before = asn1_time_unix(X509_get0_notBefore(ca->cert));
+	b->info.not_after = asn1_time_unix(X509_get0_notAfter(ca->cert));
+	b->info.path_len_limited = plen >= 0;
+	b->info.path_len = plen >= 0 ? (uint32_t)plen : 0;
+	b->info.serial.len = (size_t)BN_bn2bin(bn, b->serial);
+	b->info.serial.data = b->serial;
+	BN_free(bn);
+	return 0;
+}
+
+static void ca_info_release(struct ca_info_buf *b)
+{
+	OPENSSL_free(b->der);
+	b->der = NULL;
+}
+
+static int check_request(const struct ca_request *cr, struct errmsg *em)
+{
+	if (!castore_name_valid(cr->name))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	if (cr->validity_days > CA_MAX_DAYS)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "validity of %u days is over the limit of %d", cr->validity_days,
+				  CA_MAX_DAYS);
+	if (cr->subject == NULL || cr->subject[0] == '\0')
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "a CA needs a subject");
+	return 0;
+}
+
+static const EVP_MD *ca_md(enum signet_key_alg signer_alg, Signet__V1__HashAlgorithm wire)
+{
+	if (wire != SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT)
+		return sign_hash_md((enum signet_hash)wire);
+	return signer_alg == SIGNET_KEY_EC_P384 ? EVP_sha384() : EVP_sha256();
+}
+
+/* Sign the new CA's certificate with `signer_key` (itself for a root). */
+static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *subject_key,
+		      struct key *signer_key, X509 *issuer, X509 **out)
+{
+	struct keybridge bridge = {
+		.ks = rq->d->keys, .key = signer_key, .session = rq->session, .em = &rq->em};
+	X509_NAME *subject = NULL;
+	EVP_PKEY *signer = NULL;
+	time_t now = time(NULL);
+	unsigned days = cr->validity_days;
+	struct cert_spec spec = {.subject_key = subject_key->pub_pkey,
+				 .issuer = issuer,
+				 .is_ca = 1,
+				 .path_len = cr->path_len,
+				 .key_usage = CA_KEY_USAGE};
+	const EVP_MD *md = ca_md(signer_key->alg, cr->hash);
+	int r;
+
+	if (days == 0)
+		days = issuer == NULL ? ROOT_DEFAULT_DAYS : INTERMEDIATE_DEFAULT_DAYS;
+	spec.not_before = now - CA_BACKDATE_SECONDS;
+	spec.not_after = now + (time_t)days * 24 * 3600;
+	if (md == NULL)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "unknown hash algorithm %d",
+				  (int)cr->hash);
+	if ((r = csr_subject_parse(cr->subject, &subject, &rq->em)) != 0)
+		return r;
+	spec.subject = subject;
+	signer = keybridge_pkey(&bridge);
+	if (signer == NULL)
+		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
+	else
+		r = certbuild_sign(&spec, signer, signer_key->pub_pkey, md, out, &rq->em);
+	EVP_PKEY_free(signer);
+	X509_NAME_free(subject);
+	return r;
+}
+
+static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
+{
+	struct ca_info_buf b;
+	int r = ca_info_fill(rq->d->cas, ca, &b);
+
+	if (r != 0)
+		return errmsg_set(&rq->em, r, "cannot encode the CA certificate");
+	if (root) {
+		Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
+
+		resp.ca = &b.info;
+		r = rpc_respond(rq, &resp.base);
+	} else {
+		Signet__V1__CreateIntermediateCaResponse resp =
+			SIGNET__V1__CREATE_INTERMEDIATE_CA_RESPONSE__INIT;
+
+		resp.ca = &b.info;
+		r = rpc_respond(rq, &resp.base);
+	}
+	ca_info_release(&b);
+	return r;
+}
+
+/* The parent's entry and token key, for an intermediate. */
+static int ca_load_parent(struct rpc *rq, const char *parent, struct ca *pca, struct key **pkey)
+{
+	int r = castore_get(rq->d->cas, parent, pca, &rq->em);
+
+	if (r == 0 && (r = keystore_get(rq->d->keys, rq->session, pca->key, pkey, &rq->em)) != 0)
+		ca_release(pca);
+	return r;
+}
+
+static int ca_create(struct rpc *rq, const struct ca_request *cr)
+{
+	struct ca pca = {.cert = NULL}, made = {.cert = NULL};
+	struct key *key = NULL, *parent_key = NULL;
+	char key_name[CA_NAME_MAX + 4];
+	X509 *cert = NULL;
+	int r;
+
+	if ((r = check_request(cr, &rq->em)) != 0)
+		return r;
+	if (castore_get(rq->d->cas, cr->name, &made, NULL) == 0) {
+		ca_release(&made);
+		return errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS, "a CA named '%s' exists",
+				  cr->name);
+	}
+	if (cr->parent != NULL && (r = ca_load_parent(rq, cr->parent, &pca, &parent_key)) != 0)
+		return r;
+	snprintf(key_name, sizeof(key_name), "ca.%s", cr->name);
+	if ((r = keystore_generate(rq->d->keys, rq->session, key_name, cr->alg, &key, &rq->em)) !=
+	    0)
+		goto out;
+	r = ca_certify(rq, cr, key, parent_key != NULL ? parent_key : key, pca.cert, &cert);
+	if (r == 0)
+		r = castore_add(rq->d->cas, cr->name, cert, &rq->em);
+	if (r != 0) {
+		/* no orphan key on the token for a CA that does not exist */
+		keystore_delete(rq->d->keys, rq->session, key_name, NULL);
+		goto out;
+	}
+	log_info("created %s CA '%s'%s%s", cr->parent != NULL ? "intermediate" : "root", cr->name,
+		 cr->parent != NULL ? " under " : "", cr->parent != NULL ? cr->parent : "");
+	if ((r = castore_get(rq->d->cas, cr->name, &made, &rq->em)) == 0)
+		r = ca_respond(rq, &made, cr->parent == NULL);
+out:
+	ca_release(&made);
+	ca_release(&pca);
+	X509_free(cert);
+	key_put(key);
+	key_put(parent_key);
+	return r;
+}
+
+int process_create_root_ca(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__CreateRootCaRequest *req = (const void *)request;
+	struct ca_request cr = {.name = req->name,
+				.alg = (enum signet_key_alg)req->algorithm,
+				.subject = req->subject,
+				.validity_days = req->validity_days,
+				.path_len = req->path_len_limited ? (int)req->path_len : -1,
+				.hash = req->hash};
+
+	if (req->path_len_limited && req->path_len > 32)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
+	return ca_create(rq, &cr);
+}
+
+int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__CreateIntermediateCaRequest *req = (const void *)request;
+	struct ca_request cr = {.name = req->name,
+				.parent = req->parent,
+				.alg = (enum signet_key_alg)req->algorithm,
+				.subject = req->subject,
+				.validity_days = req->validity_days,
+				.path_len = req->path_len_limited ? (int)req->path_len : -1,
+				.hash = req->hash};
+
+	if (req->parent[0] == '\0')
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "an intermediate CA needs a parent CA");
+	if (req->path_len_limited && req->path_len > 32)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
+	return ca_create(rq, &cr);
+}
+
+/* DER and concatenated PEM of every certificate in the chain. */
+static int chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	int r = 0;
+
+	for (int i = 0; bio != NULL && r == 0 && i < sk_X509_num(chain); i++) {
+		X509 *c = sk_X509_value(chain, i);
+		unsigned char *der = NULL;
+		int n = i2d_X509(c, &der);
+
+		ders[i].data = der;
+		ders[i].len = n > 0 ? (size_t)n : 0;
+		if (n <= 0 || !PEM_write_bio_X509(bio, c))
+			r = SIGNET_E_INTERNAL;
+	}
+	if (bio == NULL || r != 0) {
+		BIO_free(bio);
+		return SIGNET_E_INTERNAL;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	*pem = malloc((size_t)len + 1);
+	if (*pem != NULL) {
+		memcpy(*pem, data, (size_t)len);
+		(*pem)[len] = '\0';
+	}
+	BIO_free(bio);
+	return *pem != NULL ? 0 : SIGNET_E_RESOURCE_EXHAUSTED;
+}
+
+int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__GetCaChainRequest *req = (const void *)request;
+	Signet__V1__GetCaChainResponse resp = SIGNET__V1__GET_CA_CHAIN_RESPONSE__INIT;
+	STACK_OF(X509) *chain = NULL;
+	ProtobufCBinaryData *ders = NULL;
+	char *pem = NULL;
+	int r, n;
+
+	if ((r = castore_chain(rq->d->cas, req->name, &chain, &rq->em)) != 0)
+		return r;
+	n = sk_X509_num(chain);
+	ders = calloc((size_t)n, sizeof(*ders));
+	if (ders == NULL || (r = chain_encode(chain, ders, &pem)) != 0) {
+		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the chain");
+		goto out;
+	}
+	resp.certificates_der = ders;
+	resp.n_certificates_der = (size_t)n;
+	resp.pem = pem;
+	r = rpc_respond(rq, &resp.base);
+out:
+	for (int i = 0; ders != NULL && i < n; i++)
+		OPENSSL_free(ders[i].data);
+	free(ders);
+	free(pem);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+int process_list_cas(struct rpc *rq, const ProtobufCMessage *request)
+{
+	Signet__V1__ListCasResponse resp = SIGNET__V1__LIST_CAS_RESPONSE__INIT;
+	struct ca_info_buf *bufs = NULL;
+	Signet__V1__CaInfo **ptrs = NULL;
+	struct ca *cas = NULL;
+	size_t n = 0, filled = 0;
+	int r;
+
+	(void)request;
+	if ((r = castore_list(rq->d->cas, &cas, &n, &rq->em)) != 0)
+		return r;
+	bufs = calloc(n > 0 ? n : 1, sizeof(*bufs));
+	ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
+	if (bufs == NULL || ptrs == NULL) {
+		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	for (; filled < n && r == 0; filled++) {
+		r = ca_info_fill(rq->d->cas, &cas[filled], &bufs[filled]);
+		ptrs[filled] = &bufs[filled].info;
+	}
+	if (r != 0) {
+		r = errmsg_set(&rq->em, r, "cannot encode a CA certificate");
+		goto out;
+	}
+	resp.cas = ptrs;
+	resp.n_cas = n;
+	r = rpc_respond(rq, &resp.base);
+out:
+	for (size_t i = 0; bufs != NULL && i < filled; i++)
+		ca_info_release(&bufs[i]);
+	free(bufs);
+	free(ptrs);
+	castore_list_free(cas, n);
+	return r;
+}
