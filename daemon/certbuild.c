@@ -220,9 +220,12 @@ static int fill_cert(X509 *cert, const struct cert_spec *spec, struct errmsg *em
 int certbuild_sign(const struct cert_spec *spec, EVP_PKEY *signer, EVP_PKEY *issuer_key,
 		   const EVP_MD *md, X509 **out, struct errmsg *em)
 {
+	struct errmsg local = {0};
 	X509 *cert = X509_new();
 	int r;
 
+	if (em == NULL)
+		em = &local;
 	if (cert == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	if ((r = fill_cert(cert, spec, em)) != 0)

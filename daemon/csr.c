@@ -232,11 +232,15 @@ static int csr_encode(X509_REQ *req, uint8_t **der, size_t *derlen, struct errms
 int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const EVP_MD *md,
 	      uint8_t **der, size_t *derlen, struct errmsg *em)
 {
-	X509_REQ *req = X509_REQ_new();
+	struct errmsg local = {0};
+	X509_REQ *req;
 	X509_NAME *name = NULL;
 	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
 	int r, subject_empty;
 
+	if (em == NULL)
+		em = &local;
+	req = X509_REQ_new();
 	if (req == NULL || gens == NULL) {
 		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
