@@ -23,6 +23,7 @@ static const struct {
 	{"CreateIntermediateCa", process_create_intermediate_ca},
 	{"GetCaChain", process_get_ca_chain},
 	{"ListCas", process_list_cas},
+	{"IssueVerificationCertificate", process_issue_verification_certificate},
 	/* clang-format on */
 };
 

@@ -52,5 +52,6 @@ int process_create_root_ca(struct rpc *rq, const ProtobufCMessage *request);
 int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *request);
 int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
 int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
+int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request);
 
 #endif

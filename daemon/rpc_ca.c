@@ -352,3 +352,104 @@ out:
 	castore_list_free(cas, n);
 	return r;
 }
+
+#define VERIFICATION_DEFAULT_DAYS 30
+#define VERIFICATION_MAX_DAYS	  365
+#define VERIFICATION_CODE_MAX	  64
+
+/* Registry codes are hex (AWS) or alphanumeric (Azure): accept a safe superset. */
+static int verification_code_valid(const char *code)
+{
+	size_t n = strlen(code);
+
+	if (n == 0 || n > VERIFICATION_CODE_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = code[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Sign a CA:FALSE certificate for CN=code and a throwaway key with the CA's token key. */
+static int verification_certify(struct rpc *rq, const struct ca *ca, struct key *ca_key,
+				const char *code, unsigned days, X509 **out)
+{
+	struct keybridge bridge = {
+		.ks = rq->d->keys, .key = ca_key, .session = rq->session, .em = &rq->em};
+	EVP_PKEY *throwaway = EVP_EC_gen("P-256"), *signer = NULL;
+	X509_NAME *subject = X509_NAME_new();
+	time_t now = time(NULL);
+	struct cert_spec spec = {.subject = subject,
+				 .subject_key = throwaway,
+				 .issuer = ca->cert,
+				 .not_before = now - CA_BACKDATE_SECONDS,
+				 .not_after = now + (time_t)days * 24 * 3600,
+				 .path_len = -1,
+				 .key_usage = KU_DIGITAL_SIGNATURE};
+	int r;
+
+	if (throwaway == NULL || subject == NULL ||
+	    !X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
+					(const unsigned char *)code, -1, -1, 0) ||
+	    (signer = keybridge_pkey(&bridge)) == NULL)
+		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot prepare the certificate");
+	else
+		r = certbuild_sign(&spec, signer, ca_key->pub_pkey, ca_md(ca_key->alg, 0), out,
+				   &rq->em);
+	EVP_PKEY_free(signer);
+	EVP_PKEY_free(throwaway); /* the private half is never used again */
+	X509_NAME_free(subject);
+	return r;
+}
+
+int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__IssueVerificationCertificateRequest *req = (const void *)request;
+	Signet__V1__IssueVerificationCertificateResponse resp =
+		SIGNET__V1__ISSUE_VERIFICATION_CERTIFICATE_RESPONSE__INIT;
+	unsigned days = req->validity_days != 0 ? req->validity_days : VERIFICATION_DEFAULT_DAYS;
+	struct ca ca = {.cert = NULL};
+	struct key *ca_key = NULL;
+	X509 *cert = NULL;
+	unsigned char *der = NULL;
+	BIO *bio = NULL;
+	char *pem = NULL;
+	int r, n;
+
+	if (!verification_code_valid(req->code))
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "verification codes are 1-%d characters of A-Z a-z 0-9 . _ -",
+				  VERIFICATION_CODE_MAX);
+	if (days > VERIFICATION_MAX_DAYS)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "a verification certificate lives at most %d days",
+				  VERIFICATION_MAX_DAYS);
+	if ((r = ca_load_parent(rq, req->ca, &ca, &ca_key)) != 0)
+		return r;
+	if ((r = verification_certify(rq, &ca, ca_key, req->code, days, &cert)) != 0)
+		goto out;
+	n = i2d_X509(cert, &der);
+	bio = BIO_new(BIO_s_mem());
+	if (n <= 0 || bio == NULL || !PEM_write_bio_X509(bio, cert) || BIO_write(bio, "", 1) != 1 ||
+	    BIO_get_mem_data(bio, &pem) <= 0) {
+		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the certificate");
+		goto out;
+	}
+	log_info("issued a verification certificate for code '%s' with CA '%s'", req->code,
+		 req->ca);
+	resp.certificate_der.data = der;
+	resp.certificate_der.len = (size_t)n;
+	resp.certificate_pem = pem; /* NUL-terminated by the write above */
+	r = rpc_respond(rq, &resp.base);
+out:
+	BIO_free(bio);
+	OPENSSL_free(der);
+	X509_free(cert);
+	ca_release(&ca);
+	key_put(ca_key);
+	return r;
+}

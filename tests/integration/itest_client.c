@@ -108,7 +108,7 @@ static void test_info_and_health(void **state)
 	if (label != NULL)
 		assert_string_equal(info->token_label, label);
 	assert_true(info->workers >= 1);
-	assert_int_equal(info->n_methods, 12);
+	assert_int_equal(info->n_methods, 13);
 	for (size_t i = 0; i < info->n_methods; i++)
 		has_sign |= strcmp(info->methods[i], "SignNonce") == 0;
 	for (size_t i = 0; i < info->n_key_algs; i++)
