@@ -20,11 +20,18 @@ struct p11uri {
 };
 
 /*
- * Parse `uri` ("pkcs11:token=signet;serial=1a2b"). Percent-escapes are
- * decoded; unknown path attributes (object=, id=, type=, ...) and query
- * attributes other than pin-source/module-path are refused with a message,
- * since silently ignoring them would select the wrong token.
- * Returns 0, or -1 with a message in err.
+ * Parse `uri` ("pkcs11:token=signet;serial=1a2b"; the scheme in any case).
+ * Path attributes are separated by ';', query attributes (after '?') by '&';
+ * values are percent-decoded. Attributes signetd does not honour are refused
+ * rather than ignored, since ignoring one would select the wrong token or
+ * module: unknown ones, object attributes (object=, id=, type=), pin-value
+ * and pin-source (the PIN comes from token.pin_file), module-path and
+ * module-name (the module is token.module). Also refused: a repeated
+ * attribute, an empty value, a value longer than its field, a malformed
+ * escape, a decoded NUL or control character, a slot-id that is not a
+ * decimal number. Messages name the attribute, never its value, and leave
+ * out the URI: callers add that context.
+ * Returns 0, or -1 with a message in err and *out zeroed.
  */
 int p11uri_parse(const char *uri, struct p11uri *out, char *err, size_t errlen);
 
