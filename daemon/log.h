@@ -6,6 +6,7 @@
 #ifndef SIGNETD_LOG_H
 #define SIGNETD_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level {
@@ -20,9 +21,24 @@ enum log_level log_get_level(void);
 /* "error", "warn"/"warning", "info", "debug" -> level; -1 when unknown. */
 int log_level_from_name(const char *name, enum log_level *out);
 
-/* Copy src escaping control characters as \xNN; returns the length written. */
+/*
+ * Copy src escaping control characters (newlines above all) as \xNN, so that
+ * text from a request cannot forge a log line. Stops before a character that
+ * would not fit; dst is always NUL-terminated when dstlen > 0. Returns the
+ * length written.
+ */
 size_t log_sanitize(char *dst, size_t dstlen, const char *src);
 
+/*
+ * The complete line log_msg() writes for msg: "<6>msg\n" when stderr is the
+ * journal, "signetd[PID]: info: msg\n" otherwise; msg sanitized, the line cut
+ * to fit but always ending in "\n" (dstlen >= 2). Returns its length.
+ * Pure, for the tests.
+ */
+size_t log_format_line(char *dst, size_t dstlen, enum log_level level, bool journal, long pid,
+		       const char *msg);
+
+/* Thread-safe: each line reaches stderr in a single write(), whole. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
