@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,61 +11,120 @@
 
 #include "log.h"
 
-#define SECRET_PAGE 4096
+/*
+ * A PIN of SECRET_MAX_LEN bytes may be followed by "\r\n"; one byte more
+ * than that tells a longer file from one that fits.
+ */
+#define SECRET_FILE_MAX	  (SECRET_MAX_LEN + 2)
+#define SECRET_READ_LIMIT (SECRET_FILE_MAX + 1)
 
-static char *secret_page_new(void)
+/* The smallest page any Linux port uses: the buffer always fits in one. */
+_Static_assert(SECRET_READ_LIMIT + 1 <= 4096, "the PIN buffer must fit in one page");
+
+static size_t page_size(void)
 {
-	char *p =
-		mmap(NULL, SECRET_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long p = sysconf(_SC_PAGESIZE);
 
-	if (p == MAP_FAILED)
+	return p > 0 ? (size_t)p : 4096;
+}
+
+static void page_free(char *p)
+{
+	size_t size = page_size();
+
+	explicit_bzero(p, size);
+	(void)munlock(p, size);
+	(void)munmap(p, size);
+}
+
+/*
+ * A page of its own, locked so it is never swapped and left out of core
+ * dumps. An unprivileged development run may lack RLIMIT_MEMLOCK: it goes
+ * on unlocked, with a warning.
+ */
+static char *page_new(char *err, size_t errlen)
+{
+	size_t size = page_size();
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot allocate the PIN buffer: %s", strerror(errno));
 		return NULL;
-	if (mlock(p, SECRET_PAGE) != 0)
-		log_warn("cannot lock the PIN buffer in memory (%s); it may be swapped",
+	}
+	if (mlock(p, size) != 0) {
+		if (errno != EPERM && errno != ENOMEM && errno != EAGAIN) {
+			snprintf(err, errlen, "cannot lock the PIN buffer: %s", strerror(errno));
+			(void)munmap(p, size);
+			return NULL;
+		}
+		log_warn("cannot lock the PIN buffer in memory (%s); it may reach swap",
 			 strerror(errno));
-	(void)madvise(p, SECRET_PAGE, MADV_DONTDUMP);
+	}
+	if (madvise(p, size, MADV_DONTDUMP) != 0)
+		log_warn("cannot keep the PIN buffer out of core dumps (%s)", strerror(errno));
 	return p;
 }
 
 void secret_free(struct secret *s)
 {
-	if (s == NULL || s->buf == NULL)
+	if (s == NULL)
 		return;
-	explicit_bzero(s->buf, SECRET_PAGE);
-	munlock(s->buf, SECRET_PAGE);
-	munmap(s->buf, SECRET_PAGE);
-	s->buf = NULL;
-	s->len = 0;
+	if (s->buf != NULL)
+		page_free(s->buf);
+	memset(s, 0, sizeof(*s));
 }
 
-static int secret_check_file(int fd, const char *path, char *err, size_t errlen)
+/*
+ * O_NOFOLLOW: a symlink could point the daemon at a file its owner did not
+ * protect. O_NONBLOCK: a FIFO must be refused, not waited on forever; it has
+ * no effect on the regular file we go on to read.
+ */
+static int open_pin_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP)
+		snprintf(err, errlen, "PIN file %s: is a symbolic link; name the file itself",
+			 path);
+	else
+		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
+	return -1;
+}
+
+static int check_pin_file(int fd, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "PIN file %s: not a regular file", path);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
 		snprintf(err, errlen,
-			 "%s: mode %04o lets others read or change the PIN; chmod 600 it", path,
-			 (unsigned)(st.st_mode & 07777));
+			 "PIN file %s: mode %04o lets group or others at the PIN; chmod 600 it",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (st.st_size > SECRET_FILE_MAX) {
+		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
 		return -1;
 	}
 	return 0;
 }
 
-/* Read at most SECRET_MAX_LEN + 1 bytes straight into the locked page. */
-static ssize_t secret_read_all(int fd, char *buf)
+/* Straight into the locked page: no stdio buffer keeps a copy. */
+static ssize_t read_bounded(int fd, char *buf, size_t limit)
 {
 	size_t got = 0;
 
-	while (got < SECRET_MAX_LEN + 1) {
-		ssize_t n = read(fd, buf + got, SECRET_MAX_LEN + 1 - got);
+	while (got < limit) {
+		ssize_t n = read(fd, buf + got, limit - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -77,52 +137,58 @@ static ssize_t secret_read_all(int fd, char *buf)
 	return (ssize_t)got;
 }
 
+/* Editors end files with a newline; it is not part of the PIN. */
+static size_t strip_line_end(const char *buf, size_t len)
+{
+	if (len > 0 && buf[len - 1] == '\n') {
+		len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+	}
+	return len;
+}
+
+/* The content is judged without ever being copied into a message. */
+static int check_pin(const char *buf, size_t len, bool truncated, const char *path, char *err,
+		     size_t errlen)
+{
+	if (truncated || len > SECRET_MAX_LEN)
+		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
+	else if (len == 0)
+		snprintf(err, errlen, "PIN file %s: empty", path);
+	else if (memchr(buf, '\0', len) != NULL)
+		snprintf(err, errlen, "PIN file %s: contains a NUL byte", path);
+	else
+		return 0;
+	return -1;
+}
+
 int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen)
 {
+	char *buf = NULL;
 	int fd = -1, r = -1;
 	ssize_t n;
-	char *buf = NULL;
+	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
+	if ((fd = open_pin_file(path, err, errlen)) < 0 ||
+	    check_pin_file(fd, path, err, errlen) != 0 || (buf = page_new(err, errlen)) == NULL)
+		goto out;
+	if ((n = read_bounded(fd, buf, SECRET_READ_LIMIT)) < 0) {
 		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (secret_check_file(fd, path, err, errlen) != 0)
+	len = strip_line_end(buf, (size_t)n);
+	if (check_pin(buf, len, n == SECRET_READ_LIMIT, path, err, errlen) != 0)
 		goto out;
-	if ((buf = secret_page_new()) == NULL) {
-		snprintf(err, errlen, "cannot allocate the PIN buffer");
-		goto out;
-	}
-	if ((n = secret_read_all(fd, buf)) < 0) {
-		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (n > SECRET_MAX_LEN) {
-		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
-		goto out;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	if (n == 0 || memchr(buf, '\0', (size_t)n) != NULL) {
-		snprintf(err, errlen, "PIN file %s: %s", path,
-			 n == 0 ? "empty" : "contains a NUL byte");
-		goto out;
-	}
+	buf[len] = '\0';
 	out->buf = buf;
-	out->len = (size_t)n;
+	out->len = len;
 	buf = NULL; /* transferred */
 	r = 0;
 out:
-	if (buf != NULL) {
-		struct secret tmp = {buf, 0};
-
-		secret_free(&tmp);
-	}
+	if (buf != NULL)
+		page_free(buf);
 	if (fd >= 0)
 		close(fd);
 	return r;

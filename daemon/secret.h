@@ -18,8 +18,10 @@ struct secret {
 /*
  * Read a PIN file: the whole content minus one trailing "\n" or "\r\n".
  * Refuses (-1 and a message in err, which never contains the secret):
- * a file that is not a regular file, one readable or writable by group or
- * others, an empty one, one longer than SECRET_MAX_LEN, or one containing NUL.
+ * a symbolic link, anything but a regular file, a file readable or writable
+ * by group or others, an empty PIN, one longer than SECRET_MAX_LEN, or one
+ * containing NUL. On success out->buf is a locked page the caller releases
+ * with secret_free(); on failure *out is zeroed.
  */
 int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen);
 

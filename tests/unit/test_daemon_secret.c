@@ -13,37 +13,108 @@
 
 #include "secret.h"
 
-static char path[64];
+/* What every test PIN contains, so a leak into a message is easy to spot. */
+#define MARK "s3cr3t"
+
+static char dir[64];
+static char path[128];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/signet-secret-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pin", dir);
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
 
 static void write_pin(const char *content, size_t len, mode_t mode)
 {
+	char tmpl[128];
 	int fd;
 
-	strcpy(path, "/tmp/signet-pin-XXXXXX");
-	fd = mkstemp(path);
+	snprintf(tmpl, sizeof(tmpl), "%s/pin-XXXXXX", dir);
+	fd = mkstemp(tmpl);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
-	chmod(path, mode);
+	assert_int_equal(rename(tmpl, path), 0);
 }
 
-static void test_reads_and_strips(void **state)
+static void expect_pin(const char *content, size_t len, const char *want, size_t want_len)
 {
-	static const char *const files[] = {"1234", "1234\n", "1234\r\n"};
+	struct secret s;
+	char err[256] = "";
+
+	write_pin(content, len, 0600);
+	if (secret_read_file(path, &s, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(s.len, want_len);
+	assert_memory_equal(s.buf, want, want_len);
+	assert_int_equal(s.buf[s.len], '\0');
+	secret_free(&s);
+	assert_null(s.buf);
+	assert_int_equal(s.len, 0);
+}
+
+static void test_reads_and_strips_one_line_end(void **state)
+{
+	(void)state;
+	expect_pin(MARK, 6, MARK, 6);
+	expect_pin(MARK "\n", 7, MARK, 6);
+	expect_pin(MARK "\r\n", 8, MARK, 6);
+	/* only one line end goes, and a lone CR or inner blanks are part of the PIN */
+	expect_pin(MARK "\n\n", 8, MARK "\n", 7);
+	expect_pin(MARK "\r", 7, MARK "\r", 7);
+	expect_pin(" " MARK " \n", 9, " " MARK " ", 8);
+}
+
+/* The longest PIN is accepted with or without its line end, one byte more is not. */
+static void test_length_limit(void **state)
+{
+	char pin[SECRET_MAX_LEN + 3], err[256];
+	struct secret s;
+
+	(void)state;
+	memset(pin, 'x', sizeof(pin));
+	expect_pin(pin, SECRET_MAX_LEN, pin, SECRET_MAX_LEN);
+	memcpy(pin + SECRET_MAX_LEN, "\n", 1);
+	expect_pin(pin, SECRET_MAX_LEN + 1, pin, SECRET_MAX_LEN);
+	memcpy(pin + SECRET_MAX_LEN, "\r\n", 2);
+	expect_pin(pin, SECRET_MAX_LEN + 2, pin, SECRET_MAX_LEN);
+	memset(pin, 'x', sizeof(pin));
+	for (size_t len = SECRET_MAX_LEN + 1; len <= sizeof(pin); len++) {
+		write_pin(pin, len, 0600);
+		assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "longer than 256 bytes"));
+	}
+	/* a PIN of the maximum length followed by more than a line end */
+	memcpy(pin + SECRET_MAX_LEN, "\r\n", 2);
+	pin[SECRET_MAX_LEN + 2] = 'y';
+	write_pin(pin, sizeof(pin), 0600);
+	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+}
+
+static void test_big_file_refused(void **state)
+{
+	static char big[100000];
 	struct secret s;
 	char err[256];
 
 	(void)state;
-	for (size_t i = 0; i < 3; i++) {
-		write_pin(files[i], strlen(files[i]), 0600);
-		assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), 0);
-		assert_string_equal(s.buf, "1234");
-		assert_int_equal(s.len, 4);
-		secret_free(&s);
-		assert_null(s.buf);
-		secret_free(&s); /* twice is safe */
-		unlink(path);
-	}
+	memset(big, 'x', sizeof(big));
+	write_pin(big, sizeof(big), 0600);
+	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than"));
 }
 
 static void expect_refused(const char *content, size_t len, mode_t mode, const char *why)
@@ -52,46 +123,116 @@ static void expect_refused(const char *content, size_t len, mode_t mode, const c
 	char err[256] = "";
 
 	write_pin(content, len, mode);
+	memset(&s, 0xa5, sizeof(s));
 	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
 	assert_null(s.buf);
+	assert_int_equal(s.len, 0);
 	if (strstr(err, why) == NULL)
 		fail_msg("message '%s' lacks '%s'", err, why);
-	if (len > 0 && len < 32)
-		assert_null(strstr(err, content)); /* the secret never reaches a message */
-	unlink(path);
+	if (strstr(err, MARK) != NULL)
+		fail_msg("the secret reached the message '%s'", err);
 }
 
 static void test_refusals(void **state)
 {
-	char big[SECRET_MAX_LEN + 2];
+	(void)state;
+	expect_refused(MARK, 6, 0644, "mode 0644");
+	expect_refused(MARK, 6, 0644, "chmod 600");
+	expect_refused(MARK, 6, 0640, "chmod 600");
+	expect_refused(MARK, 6, 0660, "chmod 600");
+	expect_refused(MARK, 6, 0602, "chmod 600");
+	expect_refused(MARK, 6, 0604, "chmod 600");
+	expect_refused("", 0, 0600, "empty");
+	expect_refused("\n", 1, 0600, "empty");
+	expect_refused("\r\n", 2, 0600, "empty");
+	expect_refused(MARK "\0" MARK, 13, 0600, "NUL");
+	expect_refused("\0", 1, 0600, "NUL");
+}
+
+static void test_stricter_modes_accepted(void **state)
+{
+	static const mode_t modes[] = {0400, 0600, 0700};
 	struct secret s;
 	char err[256];
 
 	(void)state;
-	expect_refused("secretpin", 9, 0644, "chmod 600");
-	expect_refused("secretpin", 9, 0660, "chmod 600");
-	expect_refused("", 0, 0600, "empty");
-	expect_refused("\n", 1, 0600, "empty");
-	expect_refused("ab\0cd", 5, 0600, "NUL");
-	memset(big, 'x', sizeof(big));
-	expect_refused(big, sizeof(big), 0600, "longer than");
-	assert_int_equal(secret_read_file("/nonexistent/pin", &s, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "/nonexistent/pin"));
-	assert_int_equal(secret_read_file("/tmp", &s, err, sizeof(err)), -1);
-	/* a symlink is not followed */
-	write_pin("1234", 4, 0600);
-	unlink("/tmp/signet-pin-link");
-	assert_int_equal(symlink(path, "/tmp/signet-pin-link"), 0);
-	assert_int_equal(secret_read_file("/tmp/signet-pin-link", &s, err, sizeof(err)), -1);
-	unlink("/tmp/signet-pin-link");
-	unlink(path);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		write_pin(MARK, 6, modes[i]);
+		if (secret_read_file(path, &s, err, sizeof(err)) != 0)
+			fail_msg("mode %04o refused: %s", (unsigned)modes[i], err);
+		secret_free(&s);
+	}
+}
+
+static void expect_path_refused(const char *p, const char *why)
+{
+	struct secret s;
+	char err[256] = "";
+
+	memset(&s, 0xa5, sizeof(s));
+	assert_int_equal(secret_read_file(p, &s, err, sizeof(err)), -1);
+	assert_null(s.buf);
+	if (strstr(err, why) == NULL)
+		fail_msg("'%s': message '%s' lacks '%s'", p, err, why);
+	assert_non_null(strstr(err, p));
+}
+
+static void test_not_a_plain_file(void **state)
+{
+	char link[160], fifo[160];
+
+	(void)state;
+	expect_path_refused(dir, "not a regular file");
+	expect_path_refused("/dev/null", "not a regular file");
+	/* a FIFO is refused at once, not waited on */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_path_refused(fifo, "not a regular file");
+	unlink(fifo);
+	/* a symlink is not followed, even to a good file */
+	write_pin(MARK, 6, 0600);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(path, link), 0);
+	expect_path_refused(link, "symbolic link");
+	unlink(link);
+}
+
+static void test_missing_file(void **state)
+{
+	char missing[160];
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/absent", dir);
+	expect_path_refused(missing, "No such file");
+}
+
+static void test_free_is_safe(void **state)
+{
+	struct secret zero = {0};
+	struct secret s;
+	char err[256];
+
+	(void)state;
+	secret_free(NULL);
+	secret_free(&zero);
+	write_pin(MARK, 6, 0600);
+	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), 0);
+	secret_free(&s);
+	secret_free(&s); /* twice */
+	assert_null(s.buf);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reads_and_strips),
+		cmocka_unit_test(test_reads_and_strips_one_line_end),
+		cmocka_unit_test(test_length_limit),
+		cmocka_unit_test(test_big_file_refused),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_stricter_modes_accepted),
+		cmocka_unit_test(test_not_a_plain_file),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_free_is_safe),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
