@@ -1,67 +1,99 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <libconfig.h>
 
-#define ENDPOINT_MAX_LEN 255
-#define PATH_MAX_LEN	 4096
+#define DEFAULT_STATE_DIR "/var/lib/signet"
+#define ENDPOINT_MAX_LEN  255
+#define PATH_MAX_LEN	  4095 /* bytes before the NUL, as PATH_MAX */
+/* nanomsg binds an ipc endpoint to a sockaddr_un: the path must fit with its NUL */
+#define IPC_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 struct loader {
-	const char *file;
+	const char *file; /* as the administrator named it, for messages */
 	char *err;
 	size_t errlen;
 };
 
-static int fail(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* "FILE:LINE: " + message; libconfig knows the line of every setting. */
-static int fail(struct loader *l, const config_setting_t *s, const char *fmt, ...)
+/* Write "FILE:LINE: GROUP.NAME: " into l->err; returns its length. */
+static size_t error_prefix(struct loader *l, const config_setting_t *at, const char *group,
+			   const char *name)
 {
+	const char *file = config_setting_source_file(at); /* set inside an @include */
+	unsigned line = config_setting_source_line(at);
+	char line_part[16] = "";
+	int n;
+
+	if (line > 0) /* the root group has none */
+		snprintf(line_part, sizeof(line_part), "%u:", line);
+	n = snprintf(l->err, l->errlen, "%s:%s %s%s%s: ", file != NULL ? file : l->file, line_part,
+		     group != NULL ? group : "", group != NULL && name != NULL ? "." : "",
+		     name != NULL ? name : "");
+	return n < 0 ? 0 : (size_t)n < l->errlen ? (size_t)n : l->errlen - 1;
+}
+
+/*
+ * Refuse member `name` of `group` (or the group itself when name is NULL),
+ * pointing at the member's line when it is there, else at the group's.
+ */
+static int refuse(struct loader *l, const config_setting_t *group, const char *name,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int refuse(struct loader *l, const config_setting_t *group, const char *name,
+		  const char *fmt, ...)
+{
+	const config_setting_t *at = name != NULL ? config_setting_get_member(group, name) : NULL;
 	size_t used;
 	va_list ap;
 
-	if (s != NULL && config_setting_source_line(s) > 0)
-		snprintf(l->err, l->errlen, "%s:%u: ", l->file, config_setting_source_line(s));
-	else
-		snprintf(l->err, l->errlen, "%s: ", l->file);
-	used = strlen(l->err);
+	if (l->errlen == 0)
+		return -1;
+	used = error_prefix(l, at != NULL ? at : group, config_setting_name(group), name);
 	va_start(ap, fmt);
 	vsnprintf(l->err + used, l->errlen - used, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* Unknown settings are refused: a typo must not be silently ignored. */
-static int only_known(struct loader *l, const config_setting_t *group, const char *where,
-		      const char *const *known)
+static bool is_known(const char *name, const char *const *known)
 {
-	for (int i = 0; i < config_setting_length(group); i++) {
-		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-		const char *name = config_setting_name(s);
-		int ok = 0;
+	for (; *known != NULL; known++) {
+		if (strcmp(name, *known) == 0)
+			return true;
+	}
+	return false;
+}
 
-		for (const char *const *k = known; *k != NULL && !ok; k++)
-			ok = strcmp(*k, name) == 0;
-		if (!ok && strcmp(name, "pin") == 0 && strcmp(where, "token") == 0)
-			return fail(
-				l, s,
-				"token.pin: never put the PIN in the config; put it in pin_file");
-		if (!ok)
-			return fail(l, s, "%s%s%s: unknown setting", where, *where ? "." : "",
-				    name);
+/* Unknown settings are refused: a typo must not be silently ignored. */
+static int only_known(struct loader *l, const config_setting_t *group, const char *const *known)
+{
+	char list[128] = "";
+
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const char *name = config_setting_name(config_setting_get_elem(group, (unsigned)i));
+
+		if (is_known(name, known))
+			continue;
+		for (const char *const *k = known; *k != NULL; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k == known ? "" : ", ", *k);
+		return refuse(l, group, name, "unknown setting (known here: %s)", list);
 	}
 	return 0;
 }
 
-/* An optional string setting; *out stays NULL when absent. */
-static int get_string(struct loader *l, const config_setting_t *group, const char *where,
-		      const char *name, const char **out)
+/* An optional string; *out stays NULL when the setting is absent. */
+static int get_string(struct loader *l, const config_setting_t *group, const char *name,
+		      const char **out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 
@@ -69,61 +101,153 @@ static int get_string(struct loader *l, const config_setting_t *group, const cha
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return fail(l, s, "%s.%s: must be a string", where, name);
+		return refuse(l, group, name, "must be a string in double quotes");
 	*out = config_setting_get_string(s);
 	return 0;
 }
 
-static int get_path(struct loader *l, const config_setting_t *group, const char *where,
-		    const char *name, char **out)
+/*
+ * An absolute path, copied into *out; `fallback` when absent, or required
+ * when fallback is NULL. Relative paths would depend on the daemon's working
+ * directory.
+ */
+static int get_path(struct loader *l, const config_setting_t *group, const char *name,
+		    const char *fallback, char **out)
 {
 	const char *v;
 
-	if (get_string(l, group, where, name, &v) != 0)
+	if (get_string(l, group, name, &v) != 0)
+		return -1;
+	if (v == NULL && fallback == NULL)
+		return refuse(l, group, name, "required");
+	if (v == NULL)
+		v = fallback;
+	if (v[0] != '/')
+		return refuse(l, group, name, "must be an absolute path");
+	if (strlen(v) > PATH_MAX_LEN)
+		return refuse(l, group, name, "longer than %d bytes", PATH_MAX_LEN);
+	if ((*out = strdup(v)) == NULL)
+		return refuse(l, group, name, "out of memory");
+	return 0;
+}
+
+/* Optional whole number in [min, max]; *out keeps its default when absent. */
+static int get_int(struct loader *l, const config_setting_t *group, const char *name, long long min,
+		   long long max, long long *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	long long v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return refuse(l, group, name, "must be a whole number, without quotes");
+	/* libconfig 1.5 wraps literals beyond int (write 64-bit ones with an L). */
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return refuse(l, group, name, "must be between %lld and %lld", min, max);
+	*out = v;
+	return 0;
+}
+
+/* token.label / token.serial: it must fit the CK_TOKEN_INFO field it is compared with. */
+static int get_token_field(struct loader *l, const config_setting_t *tok, const char *name,
+			   char *dst, size_t size)
+{
+	const char *v;
+
+	if (get_string(l, tok, name, &v) != 0)
 		return -1;
 	if (v == NULL)
-		return fail(l, group, "%s.%s: required", where, name);
-	if (v[0] != '/' || strlen(v) > PATH_MAX_LEN)
-		return fail(l, config_setting_get_member(group, name),
-			    "%s.%s: must be an absolute path", where, name);
-	*out = strdup(v);
-	return *out != NULL ? 0 : fail(l, NULL, "out of memory");
+		return 0;
+	if (v[0] == '\0')
+		return refuse(l, tok, name, "empty; leave it out instead");
+	if (strlen(v) >= size)
+		return refuse(l, tok, name, "longer than %zu bytes", size - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* Which token: token.uri, or token.label and/or token.serial; never both ways. */
+static int load_token_selection(struct loader *l, const config_setting_t *tok, struct p11uri *sel)
+{
+	bool by_uri = config_setting_get_member(tok, "uri") != NULL;
+	bool by_name = config_setting_get_member(tok, "label") != NULL ||
+		       config_setting_get_member(tok, "serial") != NULL;
+	const char *uri;
+	char why[256];
+
+	memset(sel, 0, sizeof(*sel));
+	if (by_uri && by_name)
+		return refuse(l, tok, "uri", "give either uri or label/serial, not both");
+	if (!by_uri && !by_name)
+		return refuse(l, tok, NULL, "name the token with uri, or with label and/or serial");
+	if (by_name) {
+		if (get_token_field(l, tok, "label", sel->token, sizeof(sel->token)) != 0 ||
+		    get_token_field(l, tok, "serial", sel->serial, sizeof(sel->serial)) != 0)
+			return -1;
+		return 0;
+	}
+	if (get_string(l, tok, "uri", &uri) != 0)
+		return -1;
+	if (p11uri_parse(uri, sel, why, sizeof(why)) != 0)
+		return refuse(l, tok, "uri", "%s", why);
+	return 0;
 }
 
 static int load_token(struct loader *l, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const known[] = {"module", "uri", "label", "serial", "pin_file", NULL};
 	const config_setting_t *tok = config_setting_get_member(root, "token");
-	const char *uri, *label, *serial;
-	char uerr[256];
 
-	if (tok == NULL || !config_setting_is_group(tok))
-		return fail(l, tok, "token: required group { module, uri, pin_file }");
-	if (only_known(l, tok, "token", known) != 0 ||
-	    get_path(l, tok, "token", "module", &cfg->module_path) != 0 ||
-	    get_path(l, tok, "token", "pin_file", &cfg->pin_file) != 0 ||
-	    get_string(l, tok, "token", "uri", &uri) != 0 ||
-	    get_string(l, tok, "token", "label", &label) != 0 ||
-	    get_string(l, tok, "token", "serial", &serial) != 0)
+	if (tok == NULL)
+		return refuse(l, root, "token",
+			      "required: a group { module = \"...\"; uri = \"...\"; pin_file = "
+			      "\"...\"; }");
+	if (!config_setting_is_group(tok))
+		return refuse(l, root, "token", "must be a group { ... }");
+	/* before the unknown-setting check, to say where the PIN belongs */
+	if (config_setting_get_member(tok, "pin") != NULL)
+		return refuse(l, tok, "pin",
+			      "refused; put the PIN in pin_file (mode 0600), never in the "
+			      "configuration");
+	if (only_known(l, tok, known) != 0 ||
+	    get_path(l, tok, "module", NULL, &cfg->module_path) != 0 ||
+	    get_path(l, tok, "pin_file", NULL, &cfg->pin_file) != 0)
 		return -1;
-	if (uri != NULL && (label != NULL || serial != NULL))
-		return fail(l, tok, "token: give either uri or label/serial, not both");
-	if (uri == NULL && label == NULL && serial == NULL)
-		return fail(l, tok, "token: name the token with uri, or label and/or serial");
-	if (uri != NULL) {
-		if (p11uri_parse(uri, &cfg->token, uerr, sizeof(uerr)) != 0)
-			return fail(l, config_setting_get_member(tok, "uri"), "token.uri: %s",
-				    uerr);
-		return 0;
+	return load_token_selection(l, tok, &cfg->token);
+}
+
+/* tcp://HOST:PORT, the port a decimal 1..65535. */
+static bool tcp_address_ok(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == addr || colon[1] < '0' || colon[1] > '9')
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && port >= 1 && port <= 65535;
+}
+
+/* What is wrong with one endpoint, or NULL; nanomsg itself would say less. */
+static const char *endpoint_problem(const char *ep)
+{
+	if (strlen(ep) > ENDPOINT_MAX_LEN)
+		return "longer than 255 bytes";
+	if (strncmp(ep, "ipc://", 6) == 0) {
+		if (ep[6] != '/')
+			return "ipc:// needs an absolute path: ipc:///run/signet/signetd.sock";
+		if (strlen(ep + 6) > IPC_PATH_MAX)
+			return "ipc:// socket path longer than a socket address allows (107 bytes)";
+		return NULL;
 	}
-	memset(&cfg->token, 0, sizeof(cfg->token));
-	if (label != NULL && snprintf(cfg->token.token, sizeof(cfg->token.token), "%s", label) >=
-				     (int)sizeof(cfg->token.token))
-		return fail(l, tok, "token.label: at most 32 characters");
-	if (serial != NULL && snprintf(cfg->token.serial, sizeof(cfg->token.serial), "%s",
-				       serial) >= (int)sizeof(cfg->token.serial))
-		return fail(l, tok, "token.serial: at most 16 characters");
-	return 0;
+	if (strncmp(ep, "tcp://", 6) == 0)
+		return tcp_address_ok(ep + 6) ? NULL
+					      : "tcp:// needs HOST:PORT: tcp://127.0.0.1:5555";
+	return "must start with ipc:// or tcp://";
 }
 
 static int load_endpoints(struct loader *l, const config_setting_t *server, struct config *cfg)
@@ -132,110 +256,120 @@ static int load_endpoints(struct loader *l, const config_setting_t *server, stru
 	int n = eps != NULL ? config_setting_length(eps) : 0;
 
 	if (eps == NULL || !(config_setting_is_array(eps) || config_setting_is_list(eps)) || n == 0)
-		return fail(l, eps != NULL ? eps : server,
-			    "server.endpoints: required, a list like [ "
-			    "\"ipc:///run/signet/signetd.sock\" ]");
+		return refuse(l, server, "endpoints",
+			      "required: a list like [ \"ipc:///run/signet/signetd.sock\" ]");
 	if (n > CONFIG_MAX_ENDPOINTS)
-		return fail(l, eps, "server.endpoints: at most %d", CONFIG_MAX_ENDPOINTS);
+		return refuse(l, server, "endpoints", "at most %d", CONFIG_MAX_ENDPOINTS);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(eps, (unsigned)i);
-		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING
-					? config_setting_get_string(e)
-					: NULL;
+		const char *ep = config_setting_get_string(e); /* NULL unless a string */
+		const char *problem = ep != NULL ? endpoint_problem(ep) : "must be a string";
 
-		if (v == NULL || strlen(v) > ENDPOINT_MAX_LEN ||
-		    (strncmp(v, "ipc://", 6) != 0 && strncmp(v, "tcp://", 6) != 0) || strlen(v) < 7)
-			return fail(l, e,
-				    "server.endpoints[%d]: must be an ipc:// or tcp:// address", i);
-		if ((cfg->endpoints[i] = strdup(v)) == NULL)
-			return fail(l, NULL, "out of memory");
+		for (int j = 0; problem == NULL && j < i; j++) {
+			if (strcmp(ep, cfg->endpoints[j]) == 0)
+				problem = "listed twice";
+		}
+		if (problem != NULL)
+			return refuse(l, server, "endpoints", "item %d: %s", i + 1, problem);
+		if ((cfg->endpoints[i] = strdup(ep)) == NULL)
+			return refuse(l, server, "endpoints", "out of memory");
 		cfg->n_endpoints = (size_t)i + 1;
 	}
 	return 0;
 }
 
-static int get_int(struct loader *l, const config_setting_t *group, const char *name, long long min,
-		   long long max, long long *out)
+/* 0 workers: one per online CPU, within the limit every other value obeys. */
+static unsigned resolve_workers(long long configured)
 {
-	const config_setting_t *s = config_setting_get_member(group, name);
+	long cpus;
 
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return fail(l, s, "server.%s: must be a whole number", name);
-	*out = config_setting_get_int64(s);
-	if (*out < min || *out > max)
-		return fail(l, s, "server.%s: must be between %lld and %lld", name, min, max);
-	return 0;
+	if (configured > 0)
+		return (unsigned)configured;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)cpus;
 }
 
 static int load_server(struct loader *l, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const known[] = {"endpoints", "workers", "max_message_size", NULL};
 	const config_setting_t *server = config_setting_get_member(root, "server");
-	long long workers = 0, maxmsg = CONFIG_DEFAULT_MAX_MESSAGE;
-	long cpus;
+	long long workers = 0, max_message = CONFIG_DEFAULT_MAX_MESSAGE;
 
-	if (server == NULL || !config_setting_is_group(server))
-		return fail(l, server, "server: required group { endpoints = [ ... ]; }");
-	if (only_known(l, server, "server", known) != 0 || load_endpoints(l, server, cfg) != 0 ||
+	if (server == NULL)
+		return refuse(l, root, "server",
+			      "required: a group { endpoints = [ \"ipc:///...\" ]; }");
+	if (!config_setting_is_group(server))
+		return refuse(l, root, "server", "must be a group { ... }");
+	if (only_known(l, server, known) != 0 || load_endpoints(l, server, cfg) != 0 ||
 	    get_int(l, server, "workers", 0, CONFIG_MAX_WORKERS, &workers) != 0 ||
 	    get_int(l, server, "max_message_size", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE,
-		    &maxmsg) != 0)
+		    &max_message) != 0)
 		return -1;
-	if (workers == 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		workers = cpus < 1 ? 1 : cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : cpus;
-	}
-	cfg->workers = (unsigned)workers;
-	cfg->max_message_size = (size_t)maxmsg;
+	cfg->workers = resolve_workers(workers);
+	cfg->max_message_size = (size_t)max_message;
 	return 0;
 }
 
 static int load_top(struct loader *l, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const known[] = {"log_level", "state_dir", "token", "server", NULL};
-	const char *level, *state_dir;
+	const char *level;
 
-	if (only_known(l, root, "", known) != 0 ||
-	    get_string(l, root, "", "log_level", &level) != 0 ||
-	    get_string(l, root, "", "state_dir", &state_dir) != 0)
+	if (only_known(l, root, known) != 0 || get_string(l, root, "log_level", &level) != 0)
 		return -1;
 	cfg->log_level = LOG_LVL_INFO;
 	if (level != NULL && log_level_from_name(level, &cfg->log_level) != 0)
-		return fail(l, config_setting_get_member(root, "log_level"),
-			    "log_level: one of error, warn, info, debug");
-	if (state_dir != NULL && state_dir[0] != '/')
-		return fail(l, config_setting_get_member(root, "state_dir"),
-			    "state_dir: must be an absolute path");
-	cfg->state_dir = strdup(state_dir != NULL ? state_dir : "/var/lib/signet");
-	return cfg->state_dir != NULL ? 0 : fail(l, NULL, "out of memory");
+		return refuse(l, root, "log_level", "must be error, warn, info or debug");
+	return get_path(l, root, "state_dir", DEFAULT_STATE_DIR, &cfg->state_dir);
+}
+
+/* libconfig would read a directory as an empty file and report a syntax error. */
+static FILE *open_config(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		fclose(f);
+		return NULL;
+	}
+	return f;
 }
 
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
 	struct loader l = {.file = path, .err = err, .errlen = errlen};
-	config_t cf;
 	const config_setting_t *root;
+	FILE *f = NULL;
+	config_t cf;
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
 	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			snprintf(err, errlen, "%s: cannot read the configuration file", path);
-		else
-			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cf),
-				 config_error_text(&cf));
+	if ((f = open_config(path, err, errlen)) == NULL)
+		goto out;
+	if (!config_read(&cf, f)) {
+		/* error_file is NULL for the file we opened, set inside an @include */
+		snprintf(err, errlen, "%s:%d: %s",
+			 config_error_file(&cf) != NULL ? config_error_file(&cf) : path,
+			 config_error_line(&cf), config_error_text(&cf));
 		goto out;
 	}
 	root = config_root_setting(&cf);
-	r = load_top(&l, root, out) == 0 && load_token(&l, root, out) == 0 &&
-			    load_server(&l, root, out) == 0
-		    ? 0
-		    : -1;
+	if (load_top(&l, root, out) != 0 || load_token(&l, root, out) != 0 ||
+	    load_server(&l, root, out) != 0)
+		goto out;
+	r = 0;
 out:
+	if (f != NULL)
+		fclose(f);
 	config_destroy(&cf);
 	if (r != 0)
 		config_free(out);

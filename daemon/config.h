@@ -24,7 +24,7 @@ struct config {
 	/* server { ... } */
 	char *endpoints[CONFIG_MAX_ENDPOINTS]; /* "ipc://..." or "tcp://..." */
 	size_t n_endpoints;
-	unsigned workers;	 /* 0 in the file means: number of online CPUs */
+	unsigned workers;	 /* >= 1; 0 in the file means: number of online CPUs */
 	size_t max_message_size; /* bytes; requests above it are refused */
 	/* top level */
 	char *state_dir;
@@ -32,16 +32,20 @@ struct config {
 };
 
 /*
- * Load and validate `path`. On error returns -1 and writes a message naming
- * the file, line (when libconfig knows it) and setting into err. On success
- * every field is set (defaults applied) and must be released with
- * config_free(). Validation: module_path and pin_file absolute; exactly one
- * of token.uri / token.label+serial style selection (uri wins if both are
- * given is NOT allowed: both is an error); at least one endpoint, each
- * starting with ipc:// or tcp://; 0 <= workers <= CONFIG_MAX_WORKERS;
- * CONFIG_MIN_MESSAGE <= max_message_size <= CONFIG_MAX_MESSAGE; log_level one
- * of error/warn/info/debug; unknown settings are refused (typos must not be
- * silently ignored).
+ * Load and validate `path`. On error returns -1, leaves *out zeroed, and
+ * writes into err a message naming the file, the line (when libconfig knows
+ * it) and the setting: "signetd.conf:12: server.workers: must be between 0
+ * and 256". On success every field is set (defaults applied; workers = 0 is
+ * resolved to the number of online CPUs, at least 1) and must be released
+ * with config_free().
+ * Validation: module_path, pin_file and state_dir absolute; the token named
+ * by token.uri (see p11uri_parse) or by token.label and/or token.serial,
+ * never both ways; 1..CONFIG_MAX_ENDPOINTS distinct endpoints, each
+ * ipc:///absolute/path or tcp://host:port; 0 <= workers <=
+ * CONFIG_MAX_WORKERS; CONFIG_MIN_MESSAGE <= max_message_size <=
+ * CONFIG_MAX_MESSAGE; log_level one of error/warn/info/debug. Unknown
+ * settings are refused (typos must not be silently ignored), and so is a
+ * token.pin: the PIN belongs in pin_file, and no message repeats it.
  */
 int config_load(const char *path, struct config *out, char *err, size_t errlen);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -15,126 +16,385 @@
 #define TOKEN_OK                                                                                   \
 	"token: { module = \"/usr/lib/softhsm/libsofthsm2.so\"; uri = \"pkcs11:token=t\"; "        \
 	"pin_file = \"/etc/signet/pin\"; };\n"
-#define SERVER_OK "server: { endpoints = [ \"ipc:///run/signet/signetd.sock\" ]; };\n"
+#define SERVER_OK   "server: { endpoints = [ \"ipc:///run/signet/signetd.sock\" ]; };\n"
+#define SERVER_WITH "server: { endpoints = [ \"ipc:///a\" ]; "
+#define TOKEN_WITH  "token: { module = \"/m.so\"; pin_file = \"/p\"; "
 
-static char path[64];
+static char dir[64];
+static char path[128];
 
-static int load(const char *text, struct config *cfg, char *err, size_t errlen)
+/*
+ * Fixtures live in data/ beside this file; the shipped example two levels up.
+ * (TEST_DATA_DIR names tests/data, which does not exist.) CMake compiles with
+ * absolute source paths, so __FILE__ locates them from any build directory.
+ */
+static const char *source_path(const char *relative)
 {
-	FILE *f;
-	int fd, r;
+	static char buf[512];
+	const char *slash = strrchr(__FILE__, '/');
 
-	strcpy(path, "/tmp/signet-conf-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	r = config_load(path, cfg, err, errlen);
+	assert_non_null(slash);
+	snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - __FILE__), __FILE__, relative);
+	return buf;
+}
+
+static int make_dir(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/signet-conf-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/signetd.conf", dir);
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
 	unlink(path);
-	return r;
+	rmdir(dir);
+	return 0;
+}
+
+static void write_file(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int load_text(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	write_file(path, text);
+	return config_load(path, cfg, err, errlen);
+}
+
+static void load_ok(const char *file, struct config *cfg)
+{
+	char err[512] = "";
+
+	if (config_load(file, cfg, err, sizeof(err)) != 0)
+		fail_msg("%s refused: %s", file, err);
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
 }
 
 static void test_minimal_gets_defaults(void **state)
 {
 	struct config cfg;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(load(TOKEN_OK SERVER_OK, &cfg, err, sizeof(err)), 0);
+	load_ok(source_path("data/config-minimal.conf"), &cfg);
 	assert_string_equal(cfg.module_path, "/usr/lib/softhsm/libsofthsm2.so");
-	assert_string_equal(cfg.token.token, "t");
-	assert_string_equal(cfg.pin_file, "/etc/signet/pin");
+	assert_string_equal(cfg.token.token, "signet");
+	assert_string_equal(cfg.token.serial, "");
+	assert_string_equal(cfg.pin_file, "/etc/signet/user-pin");
 	assert_int_equal(cfg.n_endpoints, 1);
-	assert_true(cfg.workers >= 1);
+	assert_string_equal(cfg.endpoints[0], "ipc:///run/signet/signetd.sock");
+	assert_int_equal(cfg.workers, online_cpus()); /* 0 resolved to the CPU count */
 	assert_int_equal(cfg.max_message_size, CONFIG_DEFAULT_MAX_MESSAGE);
 	assert_string_equal(cfg.state_dir, "/var/lib/signet");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
 	config_free(&cfg);
+	assert_null(cfg.module_path);
 	config_free(&cfg); /* safe twice */
 }
 
 static void test_full(void **state)
 {
 	struct config cfg;
-	char err[512];
 
 	(void)state;
-	assert_int_equal(load("log_level = \"debug\"; state_dir = \"/srv/s\";\n"
-			      "token: { module = \"/m.so\"; label = \"lab\"; serial = \"123\"; "
-			      "pin_file = \"/p\"; };\n"
-			      "server: { endpoints = [ \"ipc:///a\", \"tcp://127.0.0.1:5555\" ]; "
-			      "workers = 3; max_message_size = 2048; };\n",
-			      &cfg, err, sizeof(err)),
-			 0);
+	load_ok(source_path("data/config-full.conf"), &cfg);
 	assert_int_equal(cfg.log_level, LOG_LVL_DEBUG);
-	assert_string_equal(cfg.token.token, "lab");
-	assert_string_equal(cfg.token.serial, "123");
-	assert_int_equal(cfg.n_endpoints, 2);
-	assert_int_equal(cfg.workers, 3);
-	assert_int_equal(cfg.max_message_size, 2048);
+	assert_string_equal(cfg.state_dir, "/srv/signet/state");
+	assert_string_equal(cfg.module_path, "/opt/hsm/lib/libvendor-pkcs11.so");
+	assert_string_equal(cfg.token.token, "signet production");
+	assert_string_equal(cfg.token.serial, "1a2b3c4d5e6f7081");
+	assert_false(cfg.token.has_slot_id);
+	assert_string_equal(cfg.pin_file, "/run/credentials/signetd.service/user-pin");
+	assert_int_equal(cfg.n_endpoints, 3);
+	assert_string_equal(cfg.endpoints[0], "ipc:///run/signet/signetd.sock");
+	assert_string_equal(cfg.endpoints[1], "tcp://127.0.0.1:5555");
+	assert_string_equal(cfg.endpoints[2], "tcp://[::1]:5556");
+	assert_int_equal(cfg.workers, 16);
+	assert_int_equal(cfg.max_message_size, 4194304);
 	config_free(&cfg);
 }
 
-static void refused(const char *text, const char *why)
+/* The shipped example must stay a configuration the daemon accepts. */
+static void test_packaged_example_loads(void **state)
 {
 	struct config cfg;
-	char err[512] = "";
 
-	assert_int_equal(load(text, &cfg, err, sizeof(err)), -1);
-	if (strstr(err, why) == NULL)
-		fail_msg("message '%s' lacks '%s'", err, why);
-	assert_null(cfg.module_path); /* nothing left allocated */
+	(void)state;
+	load_ok(source_path("../../packaging/signetd.conf.example"), &cfg);
+	assert_string_equal(cfg.token.token, "signet");
+	assert_int_equal(cfg.n_endpoints, 1);
+	config_free(&cfg);
 }
+
+static void test_accepted_variants(void **state)
+{
+	static const char *const texts[] = {
+		/* serial alone; the group and list spellings libconfig allows */
+		TOKEN_WITH "serial = \"0123456789abcdef\"; };\n" SERVER_OK,
+		TOKEN_WITH "label = \"32 bytes: aaaaaaaaaaaaaaaaaaaaaa\"; };\n" SERVER_OK,
+		"token = { module = \"/m\"; uri = \"pkcs11:serial=1\"; pin_file = \"/p\"; };\n"
+		"server = { endpoints = ( \"ipc:///a\", \"tcp://*:5555\" ); };\n",
+		TOKEN_OK SERVER_WITH "workers = 256; max_message_size = 1024; };\n",
+		TOKEN_OK SERVER_WITH "max_message_size = 67108864; };\n",
+		TOKEN_OK SERVER_WITH "workers = 4L; max_message_size = 0x100000; };\n",
+		TOKEN_OK SERVER_OK "log_level = \"warning\";\n",
+		TOKEN_OK SERVER_OK "log_level = \"error\";\n",
+	};
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (load_text(texts[i], &cfg, err, sizeof(err)) != 0)
+			fail_msg("refused:\n%s\n-> %s", texts[i], err);
+		config_free(&cfg);
+	}
+}
+
+static const struct refusal {
+	const char *text;
+	const char *why; /* the message must contain this */
+} refusals[] = {
+	/* required groups and settings */
+	{SERVER_OK, "token: required"},
+	{TOKEN_OK, "server: required"},
+	{"token = \"x\";\n" SERVER_OK, ":1: token: must be a group"},
+	{TOKEN_OK "server = [ \"ipc:///a\" ];\n", "server: must be a group"},
+	{"token: { uri = \"pkcs11:token=t\"; pin_file = \"/p\"; };\n" SERVER_OK,
+	 "token.module: required"},
+	{"token: { module = \"/m\"; uri = \"pkcs11:token=t\"; };\n" SERVER_OK,
+	 "token.pin_file: required"},
+	{TOKEN_WITH "};\n" SERVER_OK, "token: name the token with uri, or with label"},
+	{TOKEN_OK "server: { workers = 2; };\n", "server.endpoints: required"},
+	/* how the token is named */
+	{TOKEN_WITH "uri = \"pkcs11:token=t\"; label = \"t\"; };\n" SERVER_OK,
+	 "token.uri: give either uri or label/serial, not both"},
+	{TOKEN_WITH "uri = \"pkcs11:token=t\"; serial = \"1\"; };\n" SERVER_OK, "not both"},
+	{TOKEN_WITH "uri = \"pkcs11:object=x\"; };\n" SERVER_OK,
+	 "token.uri: object: names an object, but signetd needs a token URI"},
+	{TOKEN_WITH "uri = \"pkcs11:object=x\"; };\n" SERVER_OK, "names an object"},
+	{TOKEN_WITH "uri = \"file:///x\"; };\n" SERVER_OK, "token.uri: must start with 'pkcs11:'"},
+	{TOKEN_WITH "uri = 7; };\n" SERVER_OK, "token.uri: must be a string"},
+	{TOKEN_WITH "label = \"\"; };\n" SERVER_OK, "token.label: empty"},
+	{TOKEN_WITH "label = \"33 bytes: aaaaaaaaaaaaaaaaaaaaaaa\"; };\n" SERVER_OK,
+	 "token.label: longer than 32 bytes"},
+	{TOKEN_WITH "serial = \"0123456789abcdef0\"; };\n" SERVER_OK,
+	 "token.serial: longer than 16 bytes"},
+	/* paths */
+	{"token: { module = \"libsofthsm2.so\"; uri = \"pkcs11:\"; pin_file = \"/p\"; "
+	 "};\n" SERVER_OK,
+	 "token.module: must be an absolute path"},
+	{"token: { module = \"/m\"; uri = \"pkcs11:\"; pin_file = \"pin\"; };\n" SERVER_OK,
+	 "token.pin_file: must be an absolute path"},
+	{"token: { module = \"\"; uri = \"pkcs11:\"; pin_file = \"/p\"; };\n" SERVER_OK,
+	 "token.module: must be an absolute path"},
+	{"token: { module = [\"/m\"]; uri = \"pkcs11:\"; pin_file = \"/p\"; };\n" SERVER_OK,
+	 "token.module: must be a string"},
+	{TOKEN_OK SERVER_OK "state_dir = \"var/lib/signet\";\n", "state_dir: must be an absolute"},
+	/* endpoints */
+	{TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n",
+	 "server.endpoints: item 1: must start with ipc:// or tcp://"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\", \"inproc://x\" ]; };\n", "item 2"},
+	{TOKEN_OK "server: { endpoints = [ ]; };\n", "server.endpoints: required"},
+	{TOKEN_OK "server: { endpoints = \"ipc:///a\"; };\n", "server.endpoints: required"},
+	{TOKEN_OK "server: { endpoints = ( \"ipc:///a\", 5 ); };\n", "item 2: must be a string"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc://relative.sock\" ]; };\n",
+	 "ipc:// needs an absolute path"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc://\" ]; };\n", "ipc:// needs an absolute path"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://127.0.0.1\" ]; };\n", "tcp:// needs HOST:PORT"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://:5555\" ]; };\n", "tcp:// needs HOST:PORT"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://h:0\" ]; };\n", "tcp:// needs HOST:PORT"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://h:65536\" ]; };\n", "tcp:// needs HOST:PORT"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://h:80x\" ]; };\n", "tcp:// needs HOST:PORT"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\", \"ipc:///a\" ]; };\n",
+	 "item 2: listed twice"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///1\", \"ipc:///2\", \"ipc:///3\", \"ipc:///4\", "
+		  "\"ipc:///5\", \"ipc:///6\", \"ipc:///7\", \"ipc:///8\", \"ipc:///9\" ]; };\n",
+	 "server.endpoints: at most 8"},
+	/* numbers */
+	{TOKEN_OK SERVER_WITH "workers = 257; };\n", "server.workers: must be between 0 and 256"},
+	{TOKEN_OK SERVER_WITH "workers = -1; };\n", "server.workers: must be between 0 and 256"},
+	{TOKEN_OK SERVER_WITH "workers = 100000000000L; };\n", "must be between 0 and 256"},
+	{TOKEN_OK SERVER_WITH "workers = \"2\"; };\n", "server.workers: must be a whole number"},
+	{TOKEN_OK SERVER_WITH "workers = 2.0; };\n", "server.workers: must be a whole number"},
+	{TOKEN_OK SERVER_WITH "workers = true; };\n", "must be a whole number"},
+	{TOKEN_OK SERVER_WITH "max_message_size = 1023; };\n",
+	 "server.max_message_size: must be between 1024 and 67108864"},
+	{TOKEN_OK SERVER_WITH "max_message_size = 67108865; };\n",
+	 "server.max_message_size: must be between 1024 and 67108864"},
+	{TOKEN_OK SERVER_WITH "max_message_size = \"1M\"; };\n", "must be a whole number"},
+	/* unknown settings, at every level */
+	{TOKEN_OK SERVER_WITH "wrokers = 2; };\n", "server.wrokers: unknown setting"},
+	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
+	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file)"},
+	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":3: frobnicate: unknown setting"},
+	{TOKEN_OK SERVER_OK "profiles: { };\n", "profiles: unknown setting"},
+	{TOKEN_OK SERVER_OK "Log_level = \"info\";\n", "Log_level: unknown setting"},
+	/* other values */
+	{TOKEN_OK SERVER_OK "log_level = \"loud\";\n",
+	 "log_level: must be error, warn, info or debug"},
+	{TOKEN_OK SERVER_OK "log_level = 3;\n", "log_level: must be a string"},
+	/* syntax errors carry file and line */
+	{"token: {\n  module = ;\n};\n", "signetd.conf:2: syntax error"},
+	{TOKEN_OK TOKEN_OK SERVER_OK, ":2: duplicate setting name"},
+	{"", "token: required"},
+};
 
 static void test_refusals(void **state)
 {
 	(void)state;
-	refused(SERVER_OK, "token: required");
-	refused(TOKEN_OK, "server: required");
-	refused("token: { uri = \"pkcs11:token=t\"; pin_file = \"/p\"; };\n" SERVER_OK,
-		"token.module: required");
-	refused("token: { module = \"/m\"; uri = \"pkcs11:token=t\"; };\n" SERVER_OK,
-		"token.pin_file: required");
-	refused("token: { module = \"m.so\"; uri = \"pkcs11:\"; pin_file = \"/p\"; };\n" SERVER_OK,
-		"absolute path");
-	refused("token: { module = \"/m\"; uri = \"pkcs11:token=t\"; label = \"t\"; "
-		"pin_file = \"/p\"; };\n" SERVER_OK,
-		"not both");
-	refused("token: { module = \"/m\"; pin_file = \"/p\"; };\n" SERVER_OK, "name the token");
-	refused("token: { module = \"/m\"; uri = \"pkcs11:object=x\"; pin_file = \"/p\"; "
-		"};\n" SERVER_OK,
-		"token.uri");
-	refused("token: { module = \"/m\"; uri = \"pkcs11:token=t\"; pin_file = \"/p\"; "
-		"pin = \"1234\"; };\n" SERVER_OK,
-		"pin_file");
-	refused(TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n", "ipc:// or tcp://");
-	refused(TOKEN_OK "server: { endpoints = [ ]; };\n", "server.endpoints");
-	refused(TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; workers = 999; };\n",
-		"between 0 and 256");
-	refused(TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; workers = \"two\"; };\n",
-		"whole number");
-	refused(TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; max_message_size = 10; };\n",
-		"max_message_size");
-	refused(TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; wrokers = 2; };\n",
-		"server.wrokers: unknown setting");
-	refused(TOKEN_OK SERVER_OK "frobnicate = 1;\n", "frobnicate: unknown setting");
-	refused(TOKEN_OK SERVER_OK "log_level = \"loud\";\n", "log_level");
-	refused(TOKEN_OK SERVER_OK "state_dir = \"relative\";\n", "state_dir");
-	/* the line of the offending setting is named */
-	refused(TOKEN_OK SERVER_OK "\n\nextra = 1;\n", ":5:");
-	/* libconfig's own syntax errors carry file and line */
-	refused("token: {\n  module = ;\n};\n", ":2:");
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		struct config cfg;
+		char err[512] = "";
+
+		if (load_text(refusals[i].text, &cfg, err, sizeof(err)) != -1)
+			fail_msg("accepted:\n%s", refusals[i].text);
+		if (strstr(err, refusals[i].why) == NULL)
+			fail_msg("message '%s' lacks '%s' for:\n%s", err, refusals[i].why,
+				 refusals[i].text);
+		if (strncmp(err, path, strlen(path)) != 0)
+			fail_msg("message '%s' does not start with the file name", err);
+		/* nothing left allocated, nothing half-set */
+		assert_null(cfg.module_path);
+		assert_null(cfg.state_dir);
+		assert_int_equal(cfg.n_endpoints, 0);
+	}
 }
 
-static void test_missing_file(void **state)
+/* Errors point at the line of the offending setting, even inside a group. */
+static void test_messages_name_the_line(void **state)
+{
+	static const char text[] = "# signetd\n"
+				   "log_level = \"info\";\n" TOKEN_OK "server: {\n"
+				   "  endpoints = [ \"ipc:///a\" ];\n"
+				   "  workers = 999;\n"
+				   "};\n";
+	struct config cfg;
+	char err[512], want[256];
+
+	(void)state;
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:6: server.workers: must be between 0 and 256", path);
+	assert_string_equal(err, want);
+}
+
+static void test_syntax_error_fixture(void **state)
+{
+	char file[512], want[600], err[600];
+	struct config cfg;
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s", source_path("data/config-syntax-error.conf"));
+	assert_int_equal(config_load(file, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:4: syntax error", file);
+	assert_string_equal(err, want);
+}
+
+/* The PIN is refused, where it belongs is said, and the PIN is not repeated. */
+static void test_pin_in_config_refused(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_WITH "uri = \"pkcs11:\"; pin = \"s3cr3t\"; };\n" SERVER_OK,
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, ":1: token.pin: "));
+	assert_non_null(strstr(err, "put the PIN in pin_file"));
+	assert_null(strstr(err, "s3cr3t"));
+	assert_int_equal(load_text(TOKEN_WITH
+				   "uri = \"pkcs11:token=t?pin-value=s3cr3t\"; };\n" SERVER_OK,
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "token.uri: pin-value"));
+	assert_null(strstr(err, "s3cr3t"));
+}
+
+static void test_long_endpoints(void **state)
+{
+	char text[1024], ep[300], err[512];
+	struct config cfg;
+
+	(void)state;
+	/* ipc: the path must fit a sockaddr_un (107 bytes) */
+	memset(ep, 'a', sizeof(ep));
+	memcpy(ep, "ipc:///", 7);
+	ep[6 + 107] = '\0';
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	ep[6 + 107] = 'a'; /* 108 bytes */
+	ep[6 + 108] = '\0';
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "socket path longer"));
+	/* any endpoint: at most 255 bytes */
+	memset(ep, 'h', sizeof(ep));
+	memcpy(ep, "tcp://", 6);
+	memcpy(ep + 251, ":555", 5);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	memcpy(ep + 251, ":5555", 6);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than 255 bytes"));
+}
+
+/* Settings from an @include file are reported with that file's name and line. */
+static void test_include_names_its_file(void **state)
+{
+	char inc[160], text[512], err[512], want[256];
+	struct config cfg;
+
+	(void)state;
+	snprintf(inc, sizeof(inc), "%s/server.conf", dir);
+	write_file(inc, "server: {\n  endpoints = [ \"ipc:///a\" ];\n  typo = 1;\n};\n");
+	snprintf(text, sizeof(text), TOKEN_OK "@include \"%s\"\n", inc);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:3: server.typo: unknown setting", inc);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("'%s' does not start with '%s'", err, want);
+	unlink(inc);
+}
+
+static void test_unreadable_files(void **state)
 {
 	struct config cfg;
 	char err[512];
 
 	(void)state;
 	assert_int_equal(config_load("/nonexistent/signetd.conf", &cfg, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "/nonexistent/signetd.conf"));
+	assert_string_equal(err, "/nonexistent/signetd.conf: No such file or directory");
+	assert_int_equal(config_load(dir, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_null(cfg.module_path);
+}
+
+static void test_small_error_buffer(void **state)
+{
+	struct config cfg;
+	char err[16];
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK "x = 1;\n", &cfg, err, sizeof(err)), -1);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK "x = 1;\n", &cfg, NULL, 0), -1);
 }
 
 int main(void)
@@ -142,8 +402,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_gets_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_packaged_example_loads),
+		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_messages_name_the_line),
+		cmocka_unit_test(test_syntax_error_fixture),
+		cmocka_unit_test(test_pin_in_config_refused),
+		cmocka_unit_test(test_long_endpoints),
+		cmocka_unit_test(test_include_names_its_file),
+		cmocka_unit_test(test_unreadable_files),
+		cmocka_unit_test(test_small_error_buffer),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
