@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,14 +11,15 @@
 #include "log.h"
 
 /*
- * A PIN of SECRET_MAX_LEN bytes may be followed by "\r\n"; one byte more
- * than that tells a longer file from one that fits.
+ * The longest acceptable file is a PIN of SECRET_MAX_LEN bytes and "\r\n".
+ * Reading one byte more is enough to refuse anything longer: at most two
+ * bytes are stripped, so a full read always leaves too long a PIN. st_size
+ * is not trusted (the file may grow between fstat and read).
  */
-#define SECRET_FILE_MAX	  (SECRET_MAX_LEN + 2)
-#define SECRET_READ_LIMIT (SECRET_FILE_MAX + 1)
+#define SECRET_READ_LIMIT (SECRET_MAX_LEN + 3)
 
 /* The smallest page any Linux port uses: the buffer always fits in one. */
-_Static_assert(SECRET_READ_LIMIT + 1 <= 4096, "the PIN buffer must fit in one page");
+_Static_assert(SECRET_READ_LIMIT <= 4096, "the PIN buffer must fit in one page");
 
 static size_t page_size(void)
 {
@@ -111,10 +111,6 @@ static int check_pin_file(int fd, const char *path, char *err, size_t errlen)
 			 path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	if (st.st_size > SECRET_FILE_MAX) {
-		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
-		return -1;
-	}
 	return 0;
 }
 
@@ -149,15 +145,20 @@ static size_t strip_line_end(const char *buf, size_t len)
 }
 
 /* The content is judged without ever being copied into a message. */
-static int check_pin(const char *buf, size_t len, bool truncated, const char *path, char *err,
-		     size_t errlen)
+static int check_pin(const char *buf, size_t len, const char *path, char *err, size_t errlen)
 {
-	if (truncated || len > SECRET_MAX_LEN)
+	if (len > SECRET_MAX_LEN)
 		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
 	else if (len == 0)
 		snprintf(err, errlen, "PIN file %s: empty", path);
 	else if (memchr(buf, '\0', len) != NULL)
 		snprintf(err, errlen, "PIN file %s: contains a NUL byte", path);
+	else if (memchr(buf, '\n', len) != NULL || memchr(buf, '\r', len) != NULL)
+		/* surely a stray line end: a login with it would cost one of the PIN's tries */
+		snprintf(
+			err, errlen,
+			"PIN file %s: a line break inside the PIN (only one at the end is ignored)",
+			path);
 	else
 		return 0;
 	return -1;
@@ -179,7 +180,7 @@ int secret_read_file(const char *path, struct secret *out, char *err, size_t err
 		goto out;
 	}
 	len = strip_line_end(buf, (size_t)n);
-	if (check_pin(buf, len, n == SECRET_READ_LIMIT, path, err, errlen) != 0)
+	if (check_pin(buf, len, path, err, errlen) != 0)
 		goto out;
 	buf[len] = '\0';
 	out->buf = buf;

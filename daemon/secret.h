@@ -20,8 +20,9 @@ struct secret {
  * Refuses (-1 and a message in err, which never contains the secret):
  * a symbolic link, anything but a regular file, a file readable or writable
  * by group or others, an empty PIN, one longer than SECRET_MAX_LEN, or one
- * containing NUL. On success out->buf is a locked page the caller releases
- * with secret_free(); on failure *out is zeroed.
+ * containing NUL or another line break (a login with it would fail and use
+ * up one of the token's PIN tries). On success out->buf is a locked page
+ * the caller releases with secret_free(); on failure *out is zeroed.
  */
 int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen);
 

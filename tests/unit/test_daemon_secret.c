@@ -72,9 +72,7 @@ static void test_reads_and_strips_one_line_end(void **state)
 	expect_pin(MARK, 6, MARK, 6);
 	expect_pin(MARK "\n", 7, MARK, 6);
 	expect_pin(MARK "\r\n", 8, MARK, 6);
-	/* only one line end goes, and a lone CR or inner blanks are part of the PIN */
-	expect_pin(MARK "\n\n", 8, MARK "\n", 7);
-	expect_pin(MARK "\r", 7, MARK "\r", 7);
+	/* blanks are part of the PIN */
 	expect_pin(" " MARK " \n", 9, " " MARK " ", 8);
 }
 
@@ -147,6 +145,11 @@ static void test_refusals(void **state)
 	expect_refused("\r\n", 2, 0600, "empty");
 	expect_refused(MARK "\0" MARK, 13, 0600, "NUL");
 	expect_refused("\0", 1, 0600, "NUL");
+	/* one line end is ignored; any other line break would fail a login and cost a try */
+	expect_refused(MARK "\n\n", 8, 0600, "line break");
+	expect_refused(MARK "\r", 7, 0600, "line break");
+	expect_refused(MARK "\r\r\n", 9, 0600, "line break");
+	expect_refused("12\n34", 5, 0600, "line break");
 }
 
 static void test_stricter_modes_accepted(void **state)
