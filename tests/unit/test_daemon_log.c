@@ -215,15 +215,29 @@ static void emit_info(void)
 	log_info("hello");
 }
 
-static void emit_under_journal(void)
+/* Point JOURNAL_STREAM at stderr's device and inode plus `ino_offset`. */
+static void set_journal_stream(unsigned long long ino_offset)
 {
 	struct stat st;
 	char env[64];
 
 	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
 	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
-		 (unsigned long long)st.st_ino);
+		 (unsigned long long)st.st_ino + ino_offset);
 	setenv("JOURNAL_STREAM", env, 1);
+}
+
+static void emit_under_journal(void)
+{
+	set_journal_stream(0);
+	log_info("hello");
+	unsetenv("JOURNAL_STREAM");
+}
+
+/* Same device, another inode: a stream the child inherited the variable for. */
+static void emit_under_other_stream(void)
+{
+	set_journal_stream(1);
 	log_info("hello");
 	unsetenv("JOURNAL_STREAM");
 }
@@ -236,6 +250,7 @@ static void test_log_msg_journal_detection(void **state)
 	(void)state;
 	assert_string_equal(capture(emit_under_journal), "<6>hello\n");
 	snprintf(want, sizeof(want), "signetd[%ld]: info: hello\n", (long)getpid());
+	assert_string_equal(capture(emit_under_other_stream), want);
 	setenv("JOURNAL_STREAM", "1:1", 1);
 	assert_string_equal(capture(emit_info), want);
 	setenv("JOURNAL_STREAM", "garbage", 1);
