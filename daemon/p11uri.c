@@ -22,6 +22,8 @@ static const struct {
 	{"model", offsetof(struct p11uri, model), FIELD_SIZE(model)},
 	{"serial", offsetof(struct p11uri, serial), FIELD_SIZE(serial)},
 };
+_Static_assert(sizeof(text_attrs) / sizeof(text_attrs[0]) == 4,
+	       "the seen-bits of the text attributes must stay below SEEN_SLOT_ID");
 
 /*
  * Attributes RFC 7512 defines that signetd will not honour. Ignoring them
