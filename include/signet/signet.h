@@ -200,6 +200,64 @@ int signet_sign(signet_client *client, const struct signet_sign_params *params,
 		struct signet_buf *sig_out, enum signet_hash *used_hash,
 		enum signet_sig_format *used_format);
 
+/*
+ * Certificate authorities whose keys live on the token. A CA NAME is 1-60 of
+ * [A-Za-z0-9._-]; its token key is "ca.<name>". signetd checks both.
+ */
+struct signet_ca_info {
+	char *name;	   /* signet's name for the CA */
+	char *key;	   /* its token key, "ca.<name>" */
+	char *subject;	   /* OpenSSL one-line form, "/CN=Example Root" */
+	char *parent;	   /* the issuing signet CA; "" for a root */
+	uint8_t *cert_der; /* the CA's certificate */
+	size_t cert_len;
+	int64_t not_before; /* Unix time */
+	int64_t not_after;
+	int path_len_limited; /* 1: basicConstraints carries pathLen */
+	unsigned path_len;    /* meaningful when path_len_limited */
+	uint8_t *serial;      /* big-endian */
+	size_t serial_len;
+};
+void signet_ca_info_free(struct signet_ca_info *ca);
+
+struct signet_ca_list {
+	struct signet_ca_info *cas;
+	size_t n_cas;
+};
+void signet_ca_list_free(struct signet_ca_list *list);
+
+struct signet_ca_params {
+	const char *name;
+	const char *parent; /* intermediates only: the signet CA that signs it */
+	enum signet_key_alg alg;
+	const char *subject;	/* "/CN=Example Root/O=Example" */
+	unsigned validity_days; /* 0: the daemon's default (3650 root, 1825 intermediate) */
+	int path_len;		/* -1: no pathLen constraint; else 0 or more */
+	enum signet_hash hash;
+};
+/*
+ * Create a CA key pair on the token and its certificate: self-signed for a
+ * root, signed by `parent` for an intermediate (whose validity signetd clamps
+ * to the parent's). `*out` describes the new CA, certificate included.
+ * SIGNET_E_INVALID_ARGUMENT locally when name, subject (or an intermediate's
+ * parent) is NULL or path_len is below -1; from signetd for a bad name,
+ * subject or validity. SIGNET_E_ALREADY_EXISTS for a name in use;
+ * intermediates: SIGNET_E_NOT_FOUND for an unknown parent,
+ * SIGNET_E_FAILED_PRECONDITION when the parent's pathLen forbids another level.
+ */
+int signet_create_root_ca(signet_client *client, const struct signet_ca_params *params,
+			  struct signet_ca_info **out);
+int signet_create_intermediate_ca(signet_client *client, const struct signet_ca_params *params,
+				  struct signet_ca_info **out);
+/*
+ * PEM of the CA's chain, the CA first and its root last; `*n_certs`
+ * (optional) is how many certificates it holds. Free `*pem_out` with
+ * signet_free(). SIGNET_E_NOT_FOUND if there is no such CA.
+ */
+int signet_get_ca_chain(signet_client *client, const char *name, char **pem_out, size_t *n_certs);
+/* Every CA signetd keeps; an empty list when there is none. */
+int signet_list_cas(signet_client *client, struct signet_ca_list **out);
+
 /* Free a string returned by this library. */
 void signet_free(void *ptr);
 

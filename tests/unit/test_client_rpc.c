@@ -526,6 +526,329 @@ static void test_empty_signature_is_protocol_error(void **state)
 	assert_null(out.data);
 }
 
+/* A CaInfo as signetd would send it; the arrays must outlive the reply. */
+static void ca_fill(Signet__V1__CaInfo *c, const char *name, const char *parent, uint8_t *cert,
+		    size_t cert_len, uint8_t *serial, size_t serial_len)
+{
+	c->name = (char *)name;
+	c->key = "ca.placeholder";
+	c->subject = "/CN=Example Root/O=Example";
+	c->parent = (char *)parent;
+	c->certificate_der.data = cert;
+	c->certificate_der.len = cert_len;
+	c->not_before = 1700000000;
+	c->not_after = 2015360000;
+	c->serial.data = serial;
+	c->serial.len = serial_len;
+}
+
+static void test_create_root_ca(void **state)
+{
+	Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__CreateRootCaRequest *req;
+	uint8_t cert[] = {0x30, 0x82, 0x01, 0xf0, 0x30};
+	uint8_t serial[] = {0x4f, 0x00, 0x9a};
+	struct signet_ca_params params = {
+		.name = "root",
+		.parent = "ignored-for-a-root",
+		.alg = SIGNET_KEY_EC_P384,
+		.subject = "/CN=Example Root/O=Example",
+		.validity_days = 7300,
+		.path_len = 1,
+		.hash = SIGNET_HASH_SHA384,
+	};
+	struct signet_ca_info *ca = NULL;
+
+	ca_fill(&c, "root", "", cert, sizeof(cert), serial, sizeof(serial));
+	c.key = "ca.root";
+	c.path_len_limited = 1;
+	c.path_len = 1;
+	resp.ca = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), 0);
+	req = (Signet__V1__CreateRootCaRequest *)fake_done(
+		"CreateRootCa", &signet__v1__create_root_ca_request__descriptor);
+	assert_string_equal(req->name, "root");
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__EC_P384);
+	assert_string_equal(req->subject, "/CN=Example Root/O=Example");
+	assert_int_equal(req->validity_days, 7300);
+	assert_true(req->path_len_limited);
+	assert_int_equal(req->path_len, 1);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+
+	assert_string_equal(ca->name, "root");
+	assert_string_equal(ca->key, "ca.root");
+	assert_string_equal(ca->subject, "/CN=Example Root/O=Example");
+	assert_string_equal(ca->parent, "");
+	assert_int_equal(ca->cert_len, sizeof(cert));
+	assert_memory_equal(ca->cert_der, cert, sizeof(cert));
+	assert_int_equal(ca->not_before, 1700000000);
+	assert_int_equal(ca->not_after, 2015360000);
+	assert_int_equal(ca->path_len_limited, 1);
+	assert_int_equal(ca->path_len, 1);
+	assert_int_equal(ca->serial_len, sizeof(serial));
+	assert_memory_equal(ca->serial, serial, sizeof(serial));
+	signet_ca_info_free(ca);
+}
+
+static void test_create_root_ca_without_path_len(void **state)
+{
+	Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__CreateRootCaRequest *req;
+	uint8_t cert[] = {0x30};
+	struct signet_ca_params params = {
+		.name = "root", .alg = SIGNET_KEY_EC_P256, .subject = "/CN=R", .path_len = -1};
+	struct signet_ca_info *ca = NULL;
+
+	ca_fill(&c, "root", "", cert, sizeof(cert), NULL, 0);
+	/* A path_len sent without its flag means nothing; the struct says 0. */
+	c.path_len = 9;
+	resp.ca = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), 0);
+	req = (Signet__V1__CreateRootCaRequest *)fake_done(
+		"CreateRootCa", &signet__v1__create_root_ca_request__descriptor);
+	assert_false(req->path_len_limited);
+	assert_int_equal(req->path_len, 0);
+	assert_int_equal(req->validity_days, 0);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(ca->path_len_limited, 0);
+	assert_int_equal(ca->path_len, 0);
+	assert_int_equal(ca->serial_len, 0);
+	assert_non_null(ca->serial);
+	signet_ca_info_free(ca);
+
+	/* path_len 0 is a constraint, not its absence. */
+	params.path_len = 0;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), 0);
+	req = (Signet__V1__CreateRootCaRequest *)fake_done(
+		"CreateRootCa", &signet__v1__create_root_ca_request__descriptor);
+	assert_true(req->path_len_limited);
+	assert_int_equal(req->path_len, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	signet_ca_info_free(ca);
+}
+
+static void test_create_intermediate_ca(void **state)
+{
+	Signet__V1__CreateIntermediateCaResponse resp =
+		SIGNET__V1__CREATE_INTERMEDIATE_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__CreateIntermediateCaRequest *req;
+	uint8_t cert[] = {0x30, 0x82};
+	uint8_t serial[] = {0x01};
+	struct signet_ca_params params = {
+		.name = "issuing",
+		.parent = "root",
+		.alg = SIGNET_KEY_RSA_3072,
+		.subject = "/CN=Issuing",
+		.validity_days = 365,
+		.path_len = -1,
+		.hash = SIGNET_HASH_SHA512,
+	};
+	struct signet_ca_info *ca = NULL;
+
+	ca_fill(&c, "issuing", "root", cert, sizeof(cert), serial, sizeof(serial));
+	resp.ca = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_intermediate_ca(*state, &params, &ca), 0);
+	req = (Signet__V1__CreateIntermediateCaRequest *)fake_done(
+		"CreateIntermediateCa", &signet__v1__create_intermediate_ca_request__descriptor);
+	assert_string_equal(req->name, "issuing");
+	assert_string_equal(req->parent, "root");
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__RSA_3072);
+	assert_string_equal(req->subject, "/CN=Issuing");
+	assert_int_equal(req->validity_days, 365);
+	assert_false(req->path_len_limited);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA512);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(ca->name, "issuing");
+	assert_string_equal(ca->parent, "root");
+	assert_int_equal(ca->path_len_limited, 0);
+	assert_memory_equal(ca->cert_der, cert, sizeof(cert));
+	signet_ca_info_free(ca);
+	ca = NULL;
+
+	params.path_len = 2;
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION,
+		    "parent 'root' has pathLen 0: it cannot sign another CA", NULL);
+	assert_int_equal(signet_create_intermediate_ca(*state, &params, &ca),
+			 SIGNET_E_FAILED_PRECONDITION);
+	req = (Signet__V1__CreateIntermediateCaRequest *)fake_done(
+		"CreateIntermediateCa", &signet__v1__create_intermediate_ca_request__descriptor);
+	assert_true(req->path_len_limited);
+	assert_int_equal(req->path_len, 2);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_null(ca);
+	assert_string_equal(signet_last_error(*state),
+			    "parent 'root' has pathLen 0: it cannot sign another CA");
+}
+
+static void test_create_ca_rejects_bad_params_locally(void **state)
+{
+	struct signet_ca_params params = {.name = "x", .subject = NULL, .path_len = -1};
+	struct signet_ca_info *ca = NULL;
+
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "a CA needs a name and a subject");
+	params.subject = "/CN=x";
+	params.name = NULL;
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_INVALID_ARGUMENT);
+	params.name = "x";
+	params.path_len = -2;
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_INVALID_ARGUMENT);
+	params.path_len = -1;
+	assert_int_equal(signet_create_intermediate_ca(*state, &params, &ca),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "an intermediate CA needs a parent CA");
+	assert_int_equal(signet_create_root_ca(*state, NULL, &ca), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_intermediate_ca(*state, &params, NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(ca);
+}
+
+static void test_created_ca_without_certificate_is_protocol_error(void **state)
+{
+	Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	struct signet_ca_params params = {.name = "r", .subject = "/CN=r", .path_len = -1};
+	struct signet_ca_info *ca = NULL;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateRootCa", &signet__v1__create_root_ca_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "CreateRootCa reply carries no certificate");
+	c.name = "r";
+	resp.ca = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateRootCa", &signet__v1__create_root_ca_request__descriptor), NULL);
+	assert_null(ca);
+}
+
+static void test_get_ca_chain(void **state)
+{
+	Signet__V1__GetCaChainResponse resp = SIGNET__V1__GET_CA_CHAIN_RESPONSE__INIT;
+	Signet__V1__GetCaChainRequest *req;
+	uint8_t c1[] = {0x30, 0x01}, c2[] = {0x30, 0x02};
+	ProtobufCBinaryData certs[] = {{sizeof(c1), c1}, {sizeof(c2), c2}};
+	char *pem = NULL;
+	size_t n = 0;
+
+	resp.n_certificates_der = 2;
+	resp.certificates_der = certs;
+	resp.pem = "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n"
+		   "-----BEGIN CERTIFICATE-----\nMAI=\n-----END CERTIFICATE-----\n";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_ca_chain(*state, "issuing", &pem, &n), 0);
+	req = (Signet__V1__GetCaChainRequest *)fake_done(
+		"GetCaChain", &signet__v1__get_ca_chain_request__descriptor);
+	assert_string_equal(req->name, "issuing");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(n, 2);
+	assert_string_equal(pem, resp.pem);
+	signet_free(pem);
+	pem = NULL;
+
+	/* n_certs is optional. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_ca_chain(*state, "issuing", &pem, NULL), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCaChain", &signet__v1__get_ca_chain_request__descriptor), NULL);
+	assert_string_equal(pem, resp.pem);
+	signet_free(pem);
+	pem = NULL;
+
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__NOT_FOUND, "no CA named 'nope'", NULL);
+	assert_int_equal(signet_get_ca_chain(*state, "nope", &pem, &n), SIGNET_E_NOT_FOUND);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCaChain", &signet__v1__get_ca_chain_request__descriptor), NULL);
+	assert_null(pem);
+	assert_int_equal(n, 2);
+
+	assert_int_equal(signet_get_ca_chain(*state, NULL, &pem, &n), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no CA name given");
+	assert_int_equal(signet_get_ca_chain(*state, "x", NULL, &n), SIGNET_E_INVALID_ARGUMENT);
+}
+
+static void test_empty_ca_chain_is_protocol_error(void **state)
+{
+	Signet__V1__GetCaChainResponse resp = SIGNET__V1__GET_CA_CHAIN_RESPONSE__INIT;
+	char *pem = NULL;
+	size_t n = 7;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_ca_chain(*state, "root", &pem, &n), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCaChain", &signet__v1__get_ca_chain_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "GetCaChain reply carries no certificate");
+	assert_null(pem);
+	assert_int_equal(n, 7);
+}
+
+static void test_list_cas(void **state)
+{
+	Signet__V1__ListCasResponse resp = SIGNET__V1__LIST_CAS_RESPONSE__INIT;
+	Signet__V1__CaInfo c1 = SIGNET__V1__CA_INFO__INIT, c2 = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__CaInfo *cas[] = {&c1, &c2};
+	uint8_t cert1[] = {0x30, 0x11}, cert2[] = {0x30, 0x22, 0x33};
+	uint8_t serial[] = {0x7f, 0xff};
+	struct signet_ca_list *list = NULL;
+
+	ca_fill(&c1, "root", "", cert1, sizeof(cert1), serial, sizeof(serial));
+	c1.key = "ca.root";
+	c1.path_len_limited = 1;
+	c1.path_len = 0;
+	ca_fill(&c2, "issuing", "root", cert2, sizeof(cert2), NULL, 0);
+	c2.key = "ca.issuing";
+	c2.subject = "/CN=Issuing";
+	c2.not_after = -1;
+	resp.n_cas = 2;
+	resp.cas = cas;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_cas(*state, &list), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListCas", &signet__v1__list_cas_request__descriptor), NULL);
+	assert_int_equal(list->n_cas, 2);
+	assert_string_equal(list->cas[0].name, "root");
+	assert_string_equal(list->cas[0].key, "ca.root");
+	assert_string_equal(list->cas[0].parent, "");
+	assert_int_equal(list->cas[0].path_len_limited, 1);
+	assert_int_equal(list->cas[0].path_len, 0);
+	assert_memory_equal(list->cas[0].serial, serial, sizeof(serial));
+	assert_int_equal(list->cas[0].cert_len, sizeof(cert1));
+	assert_string_equal(list->cas[1].name, "issuing");
+	assert_string_equal(list->cas[1].key, "ca.issuing");
+	assert_string_equal(list->cas[1].subject, "/CN=Issuing");
+	assert_string_equal(list->cas[1].parent, "root");
+	assert_int_equal(list->cas[1].path_len_limited, 0);
+	assert_int_equal(list->cas[1].not_before, 1700000000);
+	assert_int_equal(list->cas[1].not_after, -1);
+	assert_memory_equal(list->cas[1].cert_der, cert2, sizeof(cert2));
+	signet_ca_list_free(list);
+	list = NULL;
+
+	/* No CA yet: an empty list, not an error. */
+	resp.n_cas = 0;
+	resp.cas = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_cas(*state, &list), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListCas", &signet__v1__list_cas_request__descriptor), NULL);
+	assert_int_equal(list->n_cas, 0);
+	assert_non_null(list->cas);
+	signet_ca_list_free(list);
+	assert_int_equal(signet_list_cas(NULL, &list), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_list_cas(*state, NULL), SIGNET_E_INVALID_ARGUMENT);
+}
+
 static void test_wrong_request_id_is_protocol_error(void **state)
 {
 	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
@@ -604,6 +927,8 @@ static void test_null_arguments(void **state)
 	signet_info_free(NULL);
 	signet_key_info_free(NULL);
 	signet_key_list_free(NULL);
+	signet_ca_info_free(NULL);
+	signet_ca_list_free(NULL);
 	signet_buf_free(NULL);
 	signet_free(NULL);
 }
@@ -627,6 +952,14 @@ int main(void)
 		CLIENT_TEST(test_create_csr_rejects_bad_params_locally),
 		CLIENT_TEST(test_sign_message_and_digest),
 		CLIENT_TEST(test_empty_signature_is_protocol_error),
+		CLIENT_TEST(test_create_root_ca),
+		CLIENT_TEST(test_create_root_ca_without_path_len),
+		CLIENT_TEST(test_create_intermediate_ca),
+		CLIENT_TEST(test_create_ca_rejects_bad_params_locally),
+		CLIENT_TEST(test_created_ca_without_certificate_is_protocol_error),
+		CLIENT_TEST(test_get_ca_chain),
+		CLIENT_TEST(test_empty_ca_chain_is_protocol_error),
+		CLIENT_TEST(test_list_cas),
 		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
 		CLIENT_TEST(test_garbage_reply_is_protocol_error),
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
