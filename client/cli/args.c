@@ -31,6 +31,9 @@ enum cli_opt {
 	OPT_HASH,
 	OPT_DIGEST,
 	OPT_FORMAT,
+	OPT_PARENT,
+	OPT_DAYS,
+	OPT_PATH_LEN,
 };
 
 #define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
@@ -44,44 +47,60 @@ struct cli_option {
 };
 
 #define KEY_OUTPUT (CMD_BIT(CLI_CMD_KEY_PUB) | CMD_BIT(CLI_CMD_CSR))
+#define CA_CREATE  (CMD_BIT(CLI_CMD_CA_CREATE_ROOT) | CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE))
+#define CA_OUTPUT  (CA_CREATE | CMD_BIT(CLI_CMD_CA_CHAIN))
+
+/* signetd's own limits (it checks them too): a usage error costs no round trip. */
+#define CA_MAX_DAYS	36500
+#define CA_MAX_PATH_LEN 32
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
 	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
-	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE)},
+	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE},
 	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT},
-	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN)},
+	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT},
 	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
-	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR)},
+	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE},
 	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
 	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
 	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
 	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
-	{"hash", OPT_HASH, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN)},
+	{"hash", OPT_HASH, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE},
 	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
 	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
+	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
+	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE},
+	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE},
 };
 
 struct cli_command_desc {
-	const char *group; /* "key" for key subcommands, else NULL */
+	const char *group; /* "key" or "ca" for their subcommands, else NULL */
 	const char *word;
 	const char *name; /* as the user types it, for messages */
 	enum cli_command cmd;
-	int takes_name; /* expects the key NAME positional */
+	const char *positional; /* "key NAME", "CA NAME"; NULL: takes none */
+	int is_group;		/* only a word before a subcommand */
 };
 
 static const struct cli_command_desc commands[] = {
-	{NULL, "info", "info", CLI_CMD_INFO, 0},
-	{NULL, "health", "health", CLI_CMD_HEALTH, 0},
-	{NULL, "key", "key", CLI_CMD_KEY, 0},
-	{"key", "generate", "key generate", CLI_CMD_KEY_GENERATE, 1},
-	{"key", "pub", "key pub", CLI_CMD_KEY_PUB, 1},
-	{"key", "list", "key list", CLI_CMD_KEY_LIST, 0},
-	{"key", "delete", "key delete", CLI_CMD_KEY_DELETE, 1},
-	{NULL, "csr", "csr", CLI_CMD_CSR, 1},
-	{NULL, "sign", "sign", CLI_CMD_SIGN, 1},
+	{NULL, "info", "info", CLI_CMD_INFO, NULL, 0},
+	{NULL, "health", "health", CLI_CMD_HEALTH, NULL, 0},
+	{NULL, "key", "key", CLI_CMD_KEY, NULL, 1},
+	{"key", "generate", "key generate", CLI_CMD_KEY_GENERATE, "key NAME", 0},
+	{"key", "pub", "key pub", CLI_CMD_KEY_PUB, "key NAME", 0},
+	{"key", "list", "key list", CLI_CMD_KEY_LIST, NULL, 0},
+	{"key", "delete", "key delete", CLI_CMD_KEY_DELETE, "key NAME", 0},
+	{NULL, "csr", "csr", CLI_CMD_CSR, "key NAME", 0},
+	{NULL, "sign", "sign", CLI_CMD_SIGN, "key NAME", 0},
+	{NULL, "ca", "ca", CLI_CMD_CA, NULL, 1},
+	{"ca", "create-root", "ca create-root", CLI_CMD_CA_CREATE_ROOT, "CA NAME", 0},
+	{"ca", "create-intermediate", "ca create-intermediate", CLI_CMD_CA_CREATE_INTERMEDIATE,
+	 "CA NAME", 0},
+	{"ca", "chain", "ca chain", CLI_CMD_CA_CHAIN, "CA NAME", 0},
+	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
 };
 
 struct name_value {
@@ -179,6 +198,22 @@ static int parse_timeout(struct cli_args *args, const char *value)
 	return 0;
 }
 
+/* A decimal from `min` to `max`; `what` completes "--days wants ...". */
+static int parse_bounded(struct cli_args *args, const char *option, const char *what,
+			 const char *value, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+		return usage(args, "--%s wants %s from %ld to %ld, not '%s'", option, what, min,
+			     max, value);
+	*out = v;
+	return 0;
+}
+
 /* Room for every value a repeatable option can take: at most one per argv entry. */
 static int strlist_push(struct cli_strlist *list, int argc, const char *value)
 {
@@ -208,6 +243,24 @@ static int apply_choice(struct parser *p, const struct cli_option *opt, const ch
 		args->format = (enum signet_sig_format)v;
 		return r;
 	}
+}
+
+static int apply_number(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
+	long v;
+	int r;
+
+	if (opt->id == OPT_DAYS) {
+		if ((r = parse_bounded(args, opt->name, "a number of days", value, 1, CA_MAX_DAYS,
+				       &v)) == 0)
+			args->days = (unsigned)v;
+		return r;
+	}
+	if ((r = parse_bounded(args, opt->name, "a number of CA levels", value, 0, CA_MAX_PATH_LEN,
+			       &v)) == 0)
+		args->path_len = (int)v;
+	return r;
 }
 
 static int apply_option(struct parser *p, const struct cli_option *opt, const char *value)
@@ -256,6 +309,12 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 		return strlist_push(&args->uri, p->argc, value);
 	case OPT_EMAIL:
 		return strlist_push(&args->email, p->argc, value);
+	case OPT_PARENT:
+		args->parent = value;
+		return 0;
+	case OPT_DAYS:
+	case OPT_PATH_LEN:
+		return apply_number(p, opt, value);
 	}
 	return usage(args, "internal error: option --%s has no handler", opt->name);
 }
@@ -346,11 +405,24 @@ static const struct cli_command_desc *find_command(const char *group, const char
 	return NULL;
 }
 
-/* The command word(s): "info", "key generate", ... */
+/* "generate, pub, list, delete": the subcommands of `group`, from the table. */
+static void subcommand_list(const char *group, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_ELEMS(commands) && used < size; i++)
+		if (commands[i].group != NULL && strcmp(commands[i].group, group) == 0)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s",
+						 used > 0 ? ", " : "", commands[i].word);
+}
+
+/* The command word(s): "info", "key generate", "ca chain", ... */
 static int parse_command(struct parser *p)
 {
 	const struct cli_command_desc *d;
-	const char *word;
+	const char *word, *group;
+	char choices[128];
 
 	if (p->i >= p->argc)
 		return usage(p->args, "no command given");
@@ -358,19 +430,21 @@ static int parse_command(struct parser *p)
 	if ((d = find_command(NULL, word)) == NULL)
 		return usage(p->args, "unknown command '%s'", word);
 	p->args->cmd = d->cmd;
-	if (d->cmd != CLI_CMD_KEY)
+	if (!d->is_group)
 		return 0;
+	group = d->word;
 	/* "key --help" asks for the group's help; anything else needs a subcommand. */
 	if (p->i < p->argc && is_help(p->argv[p->i])) {
 		p->args->help = 1;
 		return 0;
 	}
-	if (p->i >= p->argc || is_option(p->argv[p->i]))
-		return usage(p->args,
-			     "'signet key' needs a subcommand: generate, pub, list, delete");
+	if (p->i >= p->argc || is_option(p->argv[p->i])) {
+		subcommand_list(group, choices, sizeof(choices));
+		return usage(p->args, "'signet %s' needs a subcommand: %s", group, choices);
+	}
 	word = p->argv[p->i++];
-	if ((d = find_command("key", word)) == NULL)
-		return usage(p->args, "unknown subcommand 'key %s'", word);
+	if ((d = find_command(group, word)) == NULL)
+		return usage(p->args, "unknown subcommand '%s %s'", group, word);
 	p->args->cmd = d->cmd;
 	return 0;
 }
@@ -379,7 +453,7 @@ static int take_positional(struct parser *p, const char *arg)
 {
 	const struct cli_command_desc *d = command_desc(p->args->cmd);
 
-	if (!d->takes_name || p->args->name != NULL)
+	if (d->positional == NULL || p->args->name != NULL)
 		return usage(p->args, "unexpected argument '%s' for 'signet %s'", arg, d->name);
 	p->args->name = arg;
 	return 0;
@@ -406,13 +480,29 @@ static int parse_command_args(struct parser *p)
 	return 0;
 }
 
+/* What the CA create commands cannot run without. */
+static int check_required_ca(struct cli_args *args, const char *name)
+{
+	if (args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE && args->parent == NULL)
+		return usage(args, "'signet %s' needs --parent CA, the CA that signs it", name);
+	if (args->subject == NULL)
+		return usage(args, "'signet %s' needs --subject, e.g. /CN=Example CA/O=Example",
+			     name);
+	if (args->alg == SIGNET_KEY_UNSPECIFIED)
+		return usage(args, "'signet %s' needs --alg p256|p384|rsa2048|rsa3072|rsa4096",
+			     name);
+	return 0;
+}
+
 /* What a command cannot run without. */
 static int check_required(struct cli_args *args)
 {
 	const struct cli_command_desc *d = command_desc(args->cmd);
 
-	if (d->takes_name && args->name == NULL)
-		return usage(args, "'signet %s' needs a key NAME", d->name);
+	if (d->positional != NULL && args->name == NULL)
+		return usage(args, "'signet %s' needs a %s", d->name, d->positional);
+	if (args->cmd == CLI_CMD_CA_CREATE_ROOT || args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
+		return check_required_ca(args, d->name);
 	if (args->cmd == CLI_CMD_KEY_GENERATE && args->alg == SIGNET_KEY_UNSPECIFIED)
 		return usage(args,
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");
@@ -440,6 +530,7 @@ int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli
 	int r;
 
 	memset(args, 0, sizeof(*args));
+	args->path_len = -1;
 	if ((r = parse_global(&p)) != 0)
 		goto out;
 	if (args->help || args->version)

@@ -21,6 +21,11 @@ enum cli_command {
 	CLI_CMD_KEY_DELETE,
 	CLI_CMD_CSR,
 	CLI_CMD_SIGN,
+	CLI_CMD_CA, /* the 'ca' group itself; only ever asked for --help */
+	CLI_CMD_CA_CREATE_ROOT,
+	CLI_CMD_CA_CREATE_INTERMEDIATE,
+	CLI_CMD_CA_CHAIN,
+	CLI_CMD_CA_LIST,
 	CLI_CMD_COUNT
 };
 
@@ -36,9 +41,12 @@ struct cli_args {
 	int version;	      /* print the version */
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
-	const char *name;     /* the key NAME positional */
+	const char *name;     /* the key or CA NAME positional */
 	enum signet_key_alg alg;
 	const char *subject;
+	const char *parent; /* --parent: the CA that signs an intermediate */
+	unsigned days;	    /* --days; 0: the daemon's default */
+	int path_len;	    /* --path-len; -1 when not given */
 	struct cli_strlist dns, ip, uri, email;
 	enum signet_hash hash;
 	enum signet_sig_format format;
@@ -58,7 +66,7 @@ struct cli_args {
 int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli_args *args);
 void cli_args_free(struct cli_args *args);
 
-/* "key generate", "csr", ...; "" for CLI_CMD_NONE. */
+/* "key generate", "ca chain", "csr", ...; "" for CLI_CMD_NONE. */
 const char *cli_command_name(enum cli_command cmd);
 
 #endif

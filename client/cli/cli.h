@@ -16,6 +16,8 @@
 /* Largest input 'signet sign' reads: signetd's default message limit. */
 #define CLI_MAX_INPUT (1024 * 1024)
 #define CLI_MSG_MAX   512
+/* Largest DER cli_pem_encode() takes; certificates are a few KiB. */
+#define CLI_MAX_PEM_DER (16 * 1024 * 1024)
 
 struct cli_ctx {
 	signet_client *client;
@@ -39,10 +41,19 @@ int cli_run(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);
 int cli_write_output(struct cli_ctx *ctx, const char *path, const void *data, size_t len);
 
+/*
+ * pem.c: `der` as PEM with "-----BEGIN label-----", 64 characters a line.
+ * *out is a NUL-terminated string to free(). SIGNET_E_INVALID_ARGUMENT for an
+ * empty or oversized input, SIGNET_E_NOMEM.
+ */
+int cli_pem_encode(const char *label, const uint8_t *der, size_t len, char **out);
+
 /* print.c: what the commands print. */
 void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
 void cli_print_key(FILE *f, const struct signet_key_info *key);
 void cli_print_info(FILE *f, const struct signet_info *info);
 void cli_print_health(FILE *f, const struct signet_health *health);
+/* NAME parent=PARENT|- subject=SUBJECT not_after=YYYY-MM-DDTHH:MM:SSZ path_len=N|none */
+void cli_print_ca(FILE *f, const struct signet_ca_info *ca);
 
 #endif

@@ -1,5 +1,6 @@
 /* The signet commands: each asks libsignet once and prints the answer. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -172,6 +173,75 @@ out:
 	return r;
 }
 
+/* The summary line first, so the CA is reported even when writing FILE fails. */
+static int ca_created(struct cli_ctx *ctx, const struct cli_args *args,
+		      const struct signet_ca_info *ca)
+{
+	char *pem = NULL;
+	int r;
+
+	cli_print_ca(ctx->out, ca);
+	if (args->out == NULL)
+		return 0;
+	if ((r = cli_pem_encode("CERTIFICATE", ca->cert_der, ca->cert_len, &pem)) != 0)
+		return cli_error(ctx, r, "cannot encode the certificate of CA '%s' as PEM",
+				 args->name);
+	r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	free(pem);
+	return r;
+}
+
+static int cmd_ca_create(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ca_params params = {
+		.name = args->name,
+		.parent = args->parent,
+		.alg = args->alg,
+		.subject = args->subject,
+		.validity_days = args->days,
+		.path_len = args->path_len,
+		.hash = args->hash,
+	};
+	struct signet_ca_info *ca = NULL;
+	int r;
+
+	if (args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
+		r = signet_create_intermediate_ca(ctx->client, &params, &ca);
+	else
+		r = signet_create_root_ca(ctx->client, &params, &ca);
+	if (r != 0)
+		return cli_client_error(ctx, r);
+	r = ca_created(ctx, args, ca);
+	signet_ca_info_free(ca);
+	return r;
+}
+
+static int cmd_ca_chain(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	char *pem = NULL;
+	int r;
+
+	if ((r = signet_get_ca_chain(ctx->client, args->name, &pem, NULL)) != 0)
+		return cli_client_error(ctx, r);
+	r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	signet_free(pem);
+	return r;
+}
+
+static int cmd_ca_list(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ca_list *list = NULL;
+	int r;
+
+	(void)args;
+	if ((r = signet_list_cas(ctx->client, &list)) != 0)
+		return cli_client_error(ctx, r);
+	for (size_t i = 0; i < list->n_cas; i++)
+		cli_print_ca(ctx->out, &list->cas[i]);
+	signet_ca_list_free(list);
+	return 0;
+}
+
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, const struct cli_args *args);
 
 static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
@@ -183,6 +253,10 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_KEY_DELETE] = cmd_key_delete,
 	[CLI_CMD_CSR] = cmd_csr,
 	[CLI_CMD_SIGN] = cmd_sign,
+	[CLI_CMD_CA_CREATE_ROOT] = cmd_ca_create,
+	[CLI_CMD_CA_CREATE_INTERMEDIATE] = cmd_ca_create,
+	[CLI_CMD_CA_CHAIN] = cmd_ca_chain,
+	[CLI_CMD_CA_LIST] = cmd_ca_list,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

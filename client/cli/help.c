@@ -27,6 +27,12 @@ static const char help_overview[] =
 	"  key delete NAME            delete a key pair\n"
 	"  csr NAME --subject DN      create a PKCS#10 request signed by key NAME\n"
 	"  sign NAME --in FILE        sign a file (or a digest) with key NAME\n"
+	"  ca create-root NAME --subject DN --alg ALG\n"
+	"                             create a root CA whose key stays on the token\n"
+	"  ca create-intermediate NAME --parent CA --subject DN --alg ALG\n"
+	"                             create a CA signed by the signet CA named CA\n"
+	"  ca chain NAME              print a CA's chain, the CA first and its root last\n"
+	"  ca list                    list the CAs\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
 	"Run 'signet COMMAND --help' for a command's options.\n"
@@ -125,6 +131,72 @@ static const char help_sign[] =
 	"                   pkcs1: RSASSA-PKCS1-v1_5 (RSA default), pss: RSASSA-PSS\n"
 	"\n" GLOBAL_OPTIONS;
 
+#define CA_LINE_FORMAT                                                                             \
+	"NAME parent=PARENT|- subject=SUBJECT not_after=YYYY-MM-DDTHH:MM:SSZ path_len=N|none"
+
+#define CA_CREATE_REQUIRED                                                                         \
+	"  --subject DN     subject in OpenSSL form, /CN=Example CA/O=Example (required)\n"        \
+	"  --alg ALG        the CA key: p256, p384 (ECDSA) or rsa2048, rsa3072, rsa4096\n"         \
+	"                   (required)\n"
+
+#define CA_CREATE_OPTIONAL                                                                         \
+	"  --path-len N     allow at most N CA levels below this one (0 to 32; default:\n"         \
+	"                   no limit)\n"                                                           \
+	"  --hash HASH      sha256, sha384 or sha512 for the certificate's signature\n"            \
+	"                   (default: sha384 for p384 signing keys, else sha256)\n"                \
+	"  --out FILE       also write the new certificate to FILE as PEM ('-': stdout)\n"
+
+static const char help_ca[] =
+	"Usage: signet ca SUBCOMMAND ...\n"
+	"\n"
+	"  ca create-root NAME --subject DN --alg ALG [--days N] [--path-len N]\n"
+	"                 [--hash HASH] [--out FILE]\n"
+	"  ca create-intermediate NAME --parent CA --subject DN --alg ALG [--days N]\n"
+	"                 [--path-len N] [--hash HASH] [--out FILE]\n"
+	"  ca chain NAME [--out FILE]\n"
+	"  ca list\n"
+	"\n"
+	"A CA's key is generated on the token as 'ca.NAME' and never leaves it.\n"
+	"A CA NAME is 1-60 of A-Z a-z 0-9 . _ -\n"
+	"Run 'signet ca SUBCOMMAND --help' for details.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ca_create_root[] =
+	"Usage: signet ca create-root NAME --subject DN --alg ALG [--days N]\n"
+	"                             [--path-len N] [--hash HASH] [--out FILE]\n"
+	"\n"
+	"Generate the key 'ca.NAME' on the token and a self-signed CA certificate for it.\n"
+	"Prints the new CA as 'ca list' does:\n" CA_LINE_FORMAT "\n"
+	"\n" CA_CREATE_REQUIRED
+	"  --days N         validity in days, 1 to 36500 (default 3650)\n" CA_CREATE_OPTIONAL
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ca_create_intermediate[] =
+	"Usage: signet ca create-intermediate NAME --parent CA --subject DN --alg ALG\n"
+	"                 [--days N] [--path-len N] [--hash HASH] [--out FILE]\n"
+	"\n"
+	"Generate the key 'ca.NAME' on the token and a CA certificate for it, signed by\n"
+	"the signet CA named CA. Prints the new CA as 'ca list' does:\n" CA_LINE_FORMAT "\n"
+	"\n"
+	"  --parent CA      the signet CA that signs it (required)\n" CA_CREATE_REQUIRED
+	"  --days N         validity in days, 1 to 36500 (default 1825); never beyond\n"
+	"                   the parent's\n" CA_CREATE_OPTIONAL "\n" GLOBAL_OPTIONS;
+
+static const char help_ca_chain[] =
+	"Usage: signet ca chain NAME [--out FILE]\n"
+	"\n"
+	"Write the certificate chain of CA NAME as PEM: NAME's certificate first, its\n"
+	"root's last.\n"
+	"\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ca_list[] = "Usage: signet ca list\n"
+				   "\n"
+				   "One line per CA:\n" CA_LINE_FORMAT "\n"
+				   "(parent '-' for a root; times in UTC).\n"
+				   "\n" GLOBAL_OPTIONS;
+
 const char *cli_help(enum cli_command cmd)
 {
 	switch (cmd) {
@@ -146,6 +218,16 @@ const char *cli_help(enum cli_command cmd)
 		return help_csr;
 	case CLI_CMD_SIGN:
 		return help_sign;
+	case CLI_CMD_CA:
+		return help_ca;
+	case CLI_CMD_CA_CREATE_ROOT:
+		return help_ca_create_root;
+	case CLI_CMD_CA_CREATE_INTERMEDIATE:
+		return help_ca_create_intermediate;
+	case CLI_CMD_CA_CHAIN:
+		return help_ca_chain;
+	case CLI_CMD_CA_LIST:
+		return help_ca_list;
 	default:
 		return help_overview;
 	}

@@ -1,5 +1,6 @@
 /* Output formats of the commands: stable, one fact per line or field. */
 #include <inttypes.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -82,4 +83,37 @@ void cli_print_health(FILE *f, const struct signet_health *health)
 	fprintf(f, "%s token=", health->serving ? "SERVING" : "NOT_SERVING");
 	print_text(f, health->token_state);
 	fprintf(f, " uptime=%" PRIu64 "s\n", health->uptime_seconds);
+}
+
+/* RFC 3339 in UTC; '-' for a time gmtime cannot express, so the field stays one word. */
+static void print_time(FILE *f, int64_t t)
+{
+	time_t tt = (time_t)t;
+	char buf[64];
+	struct tm tm;
+
+	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		fputc('-', f);
+		return;
+	}
+	fputs(buf, f);
+}
+
+void cli_print_ca(FILE *f, const struct signet_ca_info *ca)
+{
+	print_text(f, ca->name);
+	fputs(" parent=", f);
+	if (ca->parent != NULL && ca->parent[0] != '\0')
+		print_text(f, ca->parent);
+	else
+		fputc('-', f);
+	fputs(" subject=", f);
+	print_text(f, ca->subject);
+	fputs(" not_after=", f);
+	print_time(f, ca->not_after);
+	if (ca->path_len_limited)
+		fprintf(f, " path_len=%u\n", ca->path_len);
+	else
+		fputs(" path_len=none\n", f);
 }

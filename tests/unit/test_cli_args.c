@@ -422,6 +422,269 @@ static void test_sign_formats(void **state)
 	cli_args_free(&a);
 }
 
+static void test_ca_group(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca"), CLI_E_USAGE);
+	assert_int_equal(a.cmd, CLI_CMD_CA);
+	assert_string_equal(
+		a.error,
+		"'signet ca' needs a subcommand: create-root, create-intermediate, chain, list");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "revoke", "x"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown subcommand 'ca revoke'");
+	cli_args_free(&a);
+	/* Subcommands belong to their group. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "generate", "x"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "chain", "x"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "--out", "f", "list"), CLI_E_USAGE);
+	cli_args_free(&a);
+	/* The key group's message is built from the same table. */
+	assert_int_equal(PARSE(&a, NULL, "key"), CLI_E_USAGE);
+	assert_string_equal(a.error,
+			    "'signet key' needs a subcommand: generate, pub, list, delete");
+	cli_args_free(&a);
+}
+
+static void test_ca_create_root_every_option(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "--subject", "/CN=Example Root/O=Ex",
+			       "root", "--alg", "p384", "--days", "7300", "--path-len", "1",
+			       "--hash", "sha512", "--out", "root.pem"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_ROOT);
+	assert_string_equal(a.name, "root");
+	assert_string_equal(a.subject, "/CN=Example Root/O=Ex");
+	assert_int_equal(a.alg, SIGNET_KEY_EC_P384);
+	assert_int_equal(a.days, 7300);
+	assert_int_equal(a.path_len, 1);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
+	assert_string_equal(a.out, "root.pem");
+	assert_null(a.parent);
+	cli_args_free(&a);
+	/* Defaults: the daemon's validity, no pathLen, default hash, no file. */
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "create-root", "r", "--subject=/CN=R", "--alg=rsa4096"), 0);
+	assert_int_equal(a.alg, SIGNET_KEY_RSA_4096);
+	assert_int_equal(a.days, 0);
+	assert_int_equal(a.path_len, -1);
+	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+	assert_null(a.out);
+	cli_args_free(&a);
+	/* pathLen 0 (no CA below) and the bounds. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--path-len", "0", "--days", "1"),
+			 0);
+	assert_int_equal(a.path_len, 0);
+	assert_int_equal(a.days, 1);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--path-len=32", "--days=36500"),
+			 0);
+	assert_int_equal(a.path_len, 32);
+	assert_int_equal(a.days, 36500);
+	cli_args_free(&a);
+	/* Options of other commands are unknown here. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--parent", "x"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--parent' for 'signet ca create-root'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--der"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_ca_create_intermediate_every_option(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "issuing", "--parent", "root",
+			       "--subject", "/CN=Issuing", "--alg", "rsa3072", "--days", "365",
+			       "--path-len", "0", "--hash", "sha256", "--out", "-"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_INTERMEDIATE);
+	assert_string_equal(a.name, "issuing");
+	assert_string_equal(a.parent, "root");
+	assert_string_equal(a.subject, "/CN=Issuing");
+	assert_int_equal(a.alg, SIGNET_KEY_RSA_3072);
+	assert_int_equal(a.days, 365);
+	assert_int_equal(a.path_len, 0);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA256);
+	assert_string_equal(a.out, "-");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "--parent=root", "i",
+			       "--subject=/CN=I", "--alg=p256"),
+			 0);
+	assert_int_equal(a.path_len, -1);
+	assert_int_equal(a.days, 0);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "a",
+			       "--parent", "b", "--subject=/CN=I", "--alg=p256"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --parent is given twice");
+	cli_args_free(&a);
+}
+
+static void test_ca_create_missing_options(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--alg", "p256"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet ca create-root' needs --subject, e.g. /CN=Example CA/O=Example");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R"),
+			 CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet ca create-root' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "create-root", "--subject", "/CN=R", "--alg", "p256"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca create-root' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--subject", "/CN=I",
+			       "--alg", "p256"),
+			 CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet ca create-intermediate' needs --parent CA, the CA that signs it");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "r", "--alg", "p256"),
+		CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --subject"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "r",
+			       "--subject", "/CN=I"),
+			 CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --alg"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "--parent", "r", "--subject",
+			       "/CN=I", "--alg", "p256"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca create-intermediate' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg", "ed25519"),
+		CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "--alg must be one of p256|p384|rsa2048|rsa3072|rsa4096, not 'ed25519'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--hash", "md5"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "extra"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'extra' for 'signet ca create-root'");
+	cli_args_free(&a);
+}
+
+static void test_ca_create_bad_numbers(void **state)
+{
+	static const char *const bad_days[] = {"0", "-1",  "36501", "abc",
+					       "",  "12d", "1.5",   "99999999999999999999"};
+	static const char *const bad_path_len[] = {"-1", "33", "none", "", "1x", "4294967296"};
+	struct cli_args a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_days) / sizeof(bad_days[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R",
+				       "--alg", "p256", "--days", (char *)bad_days[i]),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--days wants a number of days from 1 to 36500"));
+		cli_args_free(&a);
+	}
+	for (size_t i = 0; i < sizeof(bad_path_len) / sizeof(bad_path_len[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "r",
+				       "--subject", "/CN=I", "--alg", "p256", "--path-len",
+				       (char *)bad_path_len[i]),
+				 CLI_E_USAGE);
+		assert_non_null(
+			strstr(a.error, "--path-len wants a number of CA levels from 0 to 32"));
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--days=-5"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--days wants a number of days from 1 to 36500, not '-5'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--days"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --days needs a value");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--path-len", "1", "--path-len", "2"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --path-len is given twice");
+	cli_args_free(&a);
+}
+
+static void test_ca_chain_and_list(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "issuing"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_CHAIN);
+	assert_string_equal(a.name, "issuing");
+	assert_null(a.out);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "--out", "chain.pem", "issuing"), 0);
+	assert_string_equal(a.out, "chain.pem");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca chain' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "x", "--der"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--der' for 'signet ca chain'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "x", "--subject", "/CN=x"), CLI_E_USAGE);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "ca", "list"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_LIST);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "list", "x"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'x' for 'signet ca list'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "list", "--out", "f"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "list", "--timeout", "500"), 0);
+	assert_int_equal(a.timeout_ms, 500);
+	cli_args_free(&a);
+
+	/* --help at every level wins over what is missing. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_ROOT);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "-h"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_INTERMEDIATE);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "--help"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -450,6 +713,12 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_KEY_GENERATE), "key generate");
 	assert_string_equal(cli_command_name(CLI_CMD_KEY_DELETE), "key delete");
 	assert_string_equal(cli_command_name(CLI_CMD_SIGN), "sign");
+	assert_string_equal(cli_command_name(CLI_CMD_CA), "ca");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_CREATE_ROOT), "ca create-root");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_CREATE_INTERMEDIATE),
+			    "ca create-intermediate");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_CHAIN), "ca chain");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_LIST), "ca list");
 }
 
 static void test_help_texts(void **state)
@@ -458,11 +727,22 @@ static void test_help_texts(void **state)
 		enum cli_command cmd;
 		const char *must_mention;
 	} topics[] = {
-		{CLI_CMD_NONE, "--endpoint URL"},   {CLI_CMD_INFO, "Usage: signet info"},
-		{CLI_CMD_HEALTH, "SERVING"},	    {CLI_CMD_KEY, "key delete NAME"},
-		{CLI_CMD_KEY_GENERATE, "rsa4096"},  {CLI_CMD_KEY_PUB, "--der"},
-		{CLI_CMD_KEY_LIST, "extractable="}, {CLI_CMD_KEY_DELETE, "signet key delete"},
-		{CLI_CMD_CSR, "--email ADDR"},	    {CLI_CMD_SIGN, "--format"},
+		{CLI_CMD_NONE, "--endpoint URL"},
+		{CLI_CMD_INFO, "Usage: signet info"},
+		{CLI_CMD_HEALTH, "SERVING"},
+		{CLI_CMD_KEY, "key delete NAME"},
+		{CLI_CMD_KEY_GENERATE, "rsa4096"},
+		{CLI_CMD_KEY_PUB, "--der"},
+		{CLI_CMD_KEY_LIST, "extractable="},
+		{CLI_CMD_KEY_DELETE, "signet key delete"},
+		{CLI_CMD_CSR, "--email ADDR"},
+		{CLI_CMD_SIGN, "--format"},
+		{CLI_CMD_NONE, "ca create-intermediate"},
+		{CLI_CMD_CA, "ca chain NAME"},
+		{CLI_CMD_CA_CREATE_ROOT, "--path-len N"},
+		{CLI_CMD_CA_CREATE_INTERMEDIATE, "--parent CA"},
+		{CLI_CMD_CA_CHAIN, "root's last"},
+		{CLI_CMD_CA_LIST, "path_len=N|none"},
 	};
 
 	(void)state;
@@ -533,6 +813,12 @@ int main(void)
 		cmocka_unit_test(test_csr_defaults_and_errors),
 		cmocka_unit_test(test_sign_options),
 		cmocka_unit_test(test_sign_formats),
+		cmocka_unit_test(test_ca_group),
+		cmocka_unit_test(test_ca_create_root_every_option),
+		cmocka_unit_test(test_ca_create_intermediate_every_option),
+		cmocka_unit_test(test_ca_create_missing_options),
+		cmocka_unit_test(test_ca_create_bad_numbers),
+		cmocka_unit_test(test_ca_chain_and_list),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),

@@ -110,6 +110,82 @@ static void test_health_line(void **state)
 	free(c.text);
 }
 
+static void test_ca_line(void **state)
+{
+	struct signet_ca_info ca = {.name = "issuing",
+				    .key = "ca.issuing",
+				    .subject = "/CN=Issuing CA/O=Ex\n\x1b[2J",
+				    .parent = "root",
+				    .not_before = 1700000000,
+				    .not_after = 1893456000, /* 2030-01-01 */
+				    .path_len_limited = 1,
+				    .path_len = 0};
+	struct capture c;
+
+	(void)state;
+	capture_start(&c);
+	cli_print_ca(c.f, &ca);
+	assert_string_equal(capture_end(&c), "issuing parent=root subject=/CN=Issuing CA/O=Ex??[2J "
+					     "not_after=2030-01-01T00:00:00Z path_len=0\n");
+	free(c.text);
+
+	/* A root, no pathLen, and a time gmtime cannot express. */
+	ca.name = "root";
+	ca.parent = "";
+	ca.subject = "/CN=Root";
+	ca.not_after = INT64_MAX;
+	ca.path_len_limited = 0;
+	ca.path_len = 7; /* meaningless without the flag */
+	capture_start(&c);
+	cli_print_ca(c.f, &ca);
+	assert_string_equal(capture_end(&c),
+			    "root parent=- subject=/CN=Root not_after=- path_len=none\n");
+	free(c.text);
+
+	ca.not_after = 0;
+	ca.path_len_limited = 1;
+	ca.path_len = 32;
+	capture_start(&c);
+	cli_print_ca(c.f, &ca);
+	assert_string_equal(capture_end(&c), "root parent=- subject=/CN=Root "
+					     "not_after=1970-01-01T00:00:00Z path_len=32\n");
+	free(c.text);
+}
+
+static void test_pem_encode(void **state)
+{
+	uint8_t der[49];
+	char *pem = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)i;
+	/* 48 bytes fill exactly one 64-character line. */
+	assert_int_equal(cli_pem_encode("CERTIFICATE", der, 48, &pem), 0);
+	assert_string_equal(pem,
+			    "-----BEGIN CERTIFICATE-----\n"
+			    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\n"
+			    "-----END CERTIFICATE-----\n");
+	free(pem);
+	assert_int_equal(cli_pem_encode("CERTIFICATE", der, 49, &pem), 0);
+	assert_string_equal(pem,
+			    "-----BEGIN CERTIFICATE-----\n"
+			    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v\n"
+			    "MA==\n"
+			    "-----END CERTIFICATE-----\n");
+	free(pem);
+	/* RFC 4648 test vectors for the padding. */
+	assert_int_equal(cli_pem_encode("X", (const uint8_t *)"fo", 2, &pem), 0);
+	assert_string_equal(pem, "-----BEGIN X-----\nZm8=\n-----END X-----\n");
+	free(pem);
+	assert_int_equal(cli_pem_encode("X", (const uint8_t *)"foobar", 6, &pem), 0);
+	assert_string_equal(pem, "-----BEGIN X-----\nZm9vYmFy\n-----END X-----\n");
+	free(pem);
+	pem = NULL;
+	assert_int_equal(cli_pem_encode("X", der, 0, &pem), SIGNET_E_INVALID_ARGUMENT);
+	assert_null(pem);
+}
+
 static void test_read_stdin_bounded(void **state)
 {
 	char data[] = "0123456789";
@@ -242,6 +318,8 @@ static void test_run_refuses_non_commands(void **state)
 
 	(void)state;
 	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
+	args.cmd = CLI_CMD_CA;
+	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
 	args.cmd = CLI_CMD_COUNT;
 	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
 }
@@ -252,6 +330,8 @@ int main(void)
 		cmocka_unit_test(test_key_line),
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_health_line),
+		cmocka_unit_test(test_ca_line),
+		cmocka_unit_test(test_pem_encode),
 		cmocka_unit_test(test_read_stdin_bounded),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_write_to_stdout),
