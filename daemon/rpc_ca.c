@@ -126,6 +126,11 @@ static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *s
 
 	if (days == 0)
 		days = issuer == NULL ? ROOT_DEFAULT_DAYS : INTERMEDIATE_DEFAULT_DAYS;
+	/* Like validity, pathLen is clamped to what the parent leaves: one level less.
+	 * (A parent with pathLen 0 is refused by certbuild.) */
+	if (issuer != NULL && X509_get_pathlen(issuer) > 0 &&
+	    (spec.path_len < 0 || spec.path_len > X509_get_pathlen(issuer) - 1))
+		spec.path_len = (int)X509_get_pathlen(issuer) - 1;
 	spec.not_before = now - CA_BACKDATE_SECONDS;
 	spec.not_after = now + (time_t)days * 24 * 3600;
 	if (md == NULL)
