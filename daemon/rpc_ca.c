@@ -3,13 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
 
 #include "castore.h"
 #include "certbuild.h"
 #include "csr.h"
 #include "keybridge.h"
 #include "log.h"
+#include "pem.h"
 #include "rpc.h"
 #include "sign.h"
 
@@ -261,32 +261,16 @@ int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *reque
 /* DER and concatenated PEM of every certificate in the chain. */
 static int chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	int r = 0;
-
-	for (int i = 0; bio != NULL && r == 0 && i < sk_X509_num(chain); i++) {
-		X509 *c = sk_X509_value(chain, i);
+	for (int i = 0; i < sk_X509_num(chain); i++) {
 		unsigned char *der = NULL;
-		int n = i2d_X509(c, &der);
+		int n = i2d_X509(sk_X509_value(chain, i), &der);
 
+		if (n <= 0)
+			return SIGNET_E_INTERNAL;
 		ders[i].data = der;
-		ders[i].len = n > 0 ? (size_t)n : 0;
-		if (n <= 0 || !PEM_write_bio_X509(bio, c))
-			r = SIGNET_E_INTERNAL;
+		ders[i].len = (size_t)n;
 	}
-	if (bio == NULL || r != 0) {
-		BIO_free(bio);
-		return SIGNET_E_INTERNAL;
-	}
-	len = BIO_get_mem_data(bio, &data);
-	*pem = malloc((size_t)len + 1);
-	if (*pem != NULL) {
-		memcpy(*pem, data, (size_t)len);
-		(*pem)[len] = '\0';
-	}
-	BIO_free(bio);
+	*pem = pem_encode_many("CERTIFICATE", ders, (size_t)sk_X509_num(chain));
 	return *pem != NULL ? 0 : SIGNET_E_RESOURCE_EXHAUSTED;
 }
 
@@ -421,7 +405,6 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 	struct key *ca_key = NULL;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
-	BIO *bio = NULL;
 	char *pem = NULL;
 	int r, n;
 
@@ -438,9 +421,7 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 	if ((r = verification_certify(rq, &ca, ca_key, req->code, days, &cert)) != 0)
 		goto out;
 	n = i2d_X509(cert, &der);
-	bio = BIO_new(BIO_s_mem());
-	if (n <= 0 || bio == NULL || !PEM_write_bio_X509(bio, cert) || BIO_write(bio, "", 1) != 1 ||
-	    BIO_get_mem_data(bio, &pem) <= 0) {
+	if (n <= 0 || (pem = pem_encode("CERTIFICATE", der, (size_t)n)) == NULL) {
 		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the certificate");
 		goto out;
 	}
@@ -448,10 +429,10 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 		 req->ca);
 	resp.certificate_der.data = der;
 	resp.certificate_der.len = (size_t)n;
-	resp.certificate_pem = pem; /* NUL-terminated by the write above */
+	resp.certificate_pem = pem;
 	r = rpc_respond(rq, &resp.base);
 out:
-	BIO_free(bio);
+	free(pem);
 	OPENSSL_free(der);
 	X509_free(cert);
 	ca_release(&ca);

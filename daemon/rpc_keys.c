@@ -2,11 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-
 #include "csr.h"
 #include "keybridge.h"
 #include "log.h"
+#include "pem.h"
 #include "pubkey.h"
 #include "rpc.h"
 #include "sign.h"
@@ -20,25 +19,6 @@ static void key_info_fill(const struct key *k, Signet__V1__KeyInfo *info)
 	info->id.len = k->id_len;
 	info->sensitive = k->sensitive;
 	info->extractable = k->extractable;
-}
-
-/* PEM text of a DER blob; caller frees with free(). */
-static char *pem_encode(const char *type, const uint8_t *der, size_t len)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *pem = NULL;
-	long n;
-
-	if (bio != NULL && PEM_write_bio(bio, type, "", der, (long)len) > 0) {
-		n = BIO_get_mem_data(bio, &data);
-		pem = malloc((size_t)n + 1);
-		if (pem != NULL) {
-			memcpy(pem, data, (size_t)n);
-			pem[n] = '\0';
-		}
-	}
-	BIO_free(bio);
-	return pem;
 }
 
 int process_generate_key(struct rpc *rq, const ProtobufCMessage *request)
