@@ -66,6 +66,33 @@ expect_rc 15 "$SIGNET" ca chain nobody
 expect_rc 0 "$SIGNET" key list
 grep -q '^ca.bad ' "$D/out" && it_fail "a refused CA left its key on the token"
 
+# a verification certificate for a registry code (no CLI verb yet: a hand-made request)
+verification_request() { # CA CODE -> Envelope bytes (protobuf, lengths < 128)
+	local payload
+	payload=$(printf "\\x0a\\x$(printf %02x "${#1}")%s\\x12\\x$(printf %02x "${#2}")%s" "$1" "$2")
+	printf '\x08\x01\x12\x1cIssueVerificationCertificate\x1a\x10'
+	head -c 16 /dev/zero
+	printf "\\x2a\\x$(printf %02x "${#payload}")%s" "$payload"
+}
+verification_request i1 0123456789ABCDEF >"$D/verify.req"
+timeout 20 nanocat --req --connect "$SIGNET_ENDPOINT" -F "$D/verify.req" --raw --recv-timeout 10 >"$D/verify.rep" ||
+	it_fail "no reply to IssueVerificationCertificate"
+# the reply is binary protobuf: cut the PEM text out of it
+LC_ALL=C sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{
+	s/.*-----BEGIN CERTIFICATE-----/-----BEGIN CERTIFICATE-----/
+	s/-----END CERTIFICATE-----.*/-----END CERTIFICATE-----/
+	p
+}' "$D/verify.rep" >"$D/verify.pem"
+openssl x509 -in "$D/verify.pem" -noout -subject | grep -q 'CN *= *0123456789ABCDEF' ||
+	it_fail "verification certificate CN is not the code"
+openssl x509 -in "$D/verify.pem" -noout -ext basicConstraints | grep -q 'CA:FALSE' ||
+	it_fail "verification certificate is a CA"
+openssl verify -CAfile "$D/root.pem" -untrusted "$D/i1.pem" "$D/verify.pem" | grep -q ': OK' ||
+	it_fail "verification certificate does not verify under i1"
+verification_request i1 'bad code!' >"$D/verify-bad.req"
+timeout 20 nanocat --req --connect "$SIGNET_ENDPOINT" -F "$D/verify-bad.req" --raw --recv-timeout 10 |
+	grep -q 'verification codes are' || it_fail "a bad code is not refused"
+
 # everything survives a restart
 it_stop
 it_start

@@ -715,6 +715,8 @@ static void test_create_ca_rejects_bad_params_locally(void **state)
 static void test_created_ca_without_certificate_is_protocol_error(void **state)
 {
 	Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
+	Signet__V1__CreateIntermediateCaResponse iresp =
+		SIGNET__V1__CREATE_INTERMEDIATE_CA_RESPONSE__INIT;
 	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
 	struct signet_ca_params params = {.name = "r", .subject = "/CN=r", .path_len = -1};
 	struct signet_ca_info *ca = NULL;
@@ -730,6 +732,18 @@ static void test_created_ca_without_certificate_is_protocol_error(void **state)
 	assert_int_equal(signet_create_root_ca(*state, &params, &ca), SIGNET_E_PROTOCOL);
 	protobuf_c_message_free_unpacked(
 		fake_done("CreateRootCa", &signet__v1__create_root_ca_request__descriptor), NULL);
+	assert_null(ca);
+
+	/* the same for an intermediate */
+	params.parent = "r";
+	fake_expect(FAKE_ANSWER, 0, NULL, &iresp.base);
+	assert_int_equal(signet_create_intermediate_ca(*state, &params, &ca), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateIntermediateCa",
+			  &signet__v1__create_intermediate_ca_request__descriptor),
+		NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "CreateIntermediateCa reply carries no certificate");
 	assert_null(ca);
 }
 
