@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "castore.h"
 #include "certbuild.h"
 #include "csr.h"
