@@ -12,20 +12,16 @@
 
 #include <libconfig.h>
 
+#include "config_internal.h"
+
 #define DEFAULT_STATE_DIR "/var/lib/signet"
 #define ENDPOINT_MAX_LEN  255
 #define PATH_MAX_LEN	  4095 /* bytes before the NUL, as PATH_MAX */
 /* nanomsg binds an ipc endpoint to a sockaddr_un: the path must fit with its NUL */
 #define IPC_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-struct loader {
-	const char *file; /* as the administrator named it, for messages */
-	char *err;
-	size_t errlen;
-};
-
 /* Write "FILE:LINE: GROUP.NAME: " into l->err; returns its length. */
-static size_t error_prefix(struct loader *l, const config_setting_t *at, const char *group,
+static size_t error_prefix(struct config_loader *l, const config_setting_t *at, const char *group,
 			   const char *name)
 {
 	const char *file = config_setting_source_file(at); /* set inside an @include */
@@ -45,11 +41,8 @@ static size_t error_prefix(struct loader *l, const config_setting_t *at, const c
  * Refuse member `name` of `group` (or the group itself when name is NULL),
  * pointing at the member's line when it is there, else at the group's.
  */
-static int refuse(struct loader *l, const config_setting_t *group, const char *name,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int refuse(struct loader *l, const config_setting_t *group, const char *name,
-		  const char *fmt, ...)
+int cfg_refuse(struct config_loader *l, const config_setting_t *group, const char *name,
+	       const char *fmt, ...)
 {
 	const config_setting_t *at = name != NULL ? config_setting_get_member(group, name) : NULL;
 	size_t used;
@@ -74,7 +67,7 @@ static bool is_known(const char *name, const char *const *known)
 }
 
 /* Unknown settings are refused: a typo must not be silently ignored. */
-static int only_known(struct loader *l, const config_setting_t *group, const char *const *known)
+int cfg_only_known(struct config_loader *l, const config_setting_t *group, const char *const *known)
 {
 	char list[128] = "";
 
@@ -86,14 +79,14 @@ static int only_known(struct loader *l, const config_setting_t *group, const cha
 		for (const char *const *k = known; *k != NULL; k++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 k == known ? "" : ", ", *k);
-		return refuse(l, group, name, "unknown setting (known here: %s)", list);
+		return cfg_refuse(l, group, name, "unknown setting (known here: %s)", list);
 	}
 	return 0;
 }
 
 /* An optional string; *out stays NULL when the setting is absent. */
-static int get_string(struct loader *l, const config_setting_t *group, const char *name,
-		      const char **out)
+int cfg_get_string(struct config_loader *l, const config_setting_t *group, const char *name,
+		   const char **out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 
@@ -101,7 +94,7 @@ static int get_string(struct loader *l, const config_setting_t *group, const cha
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return refuse(l, group, name, "must be a string in double quotes");
+		return cfg_refuse(l, group, name, "must be a string in double quotes");
 	*out = config_setting_get_string(s);
 	return 0;
 }
@@ -111,29 +104,29 @@ static int get_string(struct loader *l, const config_setting_t *group, const cha
  * when fallback is NULL. Relative paths would depend on the daemon's working
  * directory.
  */
-static int get_path(struct loader *l, const config_setting_t *group, const char *name,
+static int get_path(struct config_loader *l, const config_setting_t *group, const char *name,
 		    const char *fallback, char **out)
 {
 	const char *v;
 
-	if (get_string(l, group, name, &v) != 0)
+	if (cfg_get_string(l, group, name, &v) != 0)
 		return -1;
 	if (v == NULL && fallback == NULL)
-		return refuse(l, group, name, "required");
+		return cfg_refuse(l, group, name, "required");
 	if (v == NULL)
 		v = fallback;
 	if (v[0] != '/')
-		return refuse(l, group, name, "must be an absolute path");
+		return cfg_refuse(l, group, name, "must be an absolute path");
 	if (strlen(v) > PATH_MAX_LEN)
-		return refuse(l, group, name, "longer than %d bytes", PATH_MAX_LEN);
+		return cfg_refuse(l, group, name, "longer than %d bytes", PATH_MAX_LEN);
 	if ((*out = strdup(v)) == NULL)
-		return refuse(l, group, name, "out of memory");
+		return cfg_refuse(l, group, name, "out of memory");
 	return 0;
 }
 
 /* Optional whole number in [min, max]; *out keeps its default when absent. */
-static int get_int(struct loader *l, const config_setting_t *group, const char *name, long long min,
-		   long long max, long long *out)
+int cfg_get_int(struct config_loader *l, const config_setting_t *group, const char *name,
+		long long min, long long max, long long *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 	long long v;
@@ -142,35 +135,36 @@ static int get_int(struct loader *l, const config_setting_t *group, const char *
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return refuse(l, group, name, "must be a whole number, without quotes");
+		return cfg_refuse(l, group, name, "must be a whole number, without quotes");
 	/* libconfig 1.5 wraps literals beyond int (write 64-bit ones with an L). */
 	v = config_setting_get_int64(s);
 	if (v < min || v > max)
-		return refuse(l, group, name, "must be between %lld and %lld", min, max);
+		return cfg_refuse(l, group, name, "must be between %lld and %lld", min, max);
 	*out = v;
 	return 0;
 }
 
 /* token.label / token.serial: it must fit the CK_TOKEN_INFO field it is compared with. */
-static int get_token_field(struct loader *l, const config_setting_t *tok, const char *name,
+static int get_token_field(struct config_loader *l, const config_setting_t *tok, const char *name,
 			   char *dst, size_t size)
 {
 	const char *v;
 
-	if (get_string(l, tok, name, &v) != 0)
+	if (cfg_get_string(l, tok, name, &v) != 0)
 		return -1;
 	if (v == NULL)
 		return 0;
 	if (v[0] == '\0')
-		return refuse(l, tok, name, "empty; leave it out instead");
+		return cfg_refuse(l, tok, name, "empty; leave it out instead");
 	if (strlen(v) >= size)
-		return refuse(l, tok, name, "longer than %zu bytes", size - 1);
+		return cfg_refuse(l, tok, name, "longer than %zu bytes", size - 1);
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
 
 /* Which token: token.uri, or token.label and/or token.serial; never both ways. */
-static int load_token_selection(struct loader *l, const config_setting_t *tok, struct p11uri *sel)
+static int load_token_selection(struct config_loader *l, const config_setting_t *tok,
+				struct p11uri *sel)
 {
 	bool by_uri = config_setting_get_member(tok, "uri") != NULL;
 	bool by_name = config_setting_get_member(tok, "label") != NULL ||
@@ -180,39 +174,40 @@ static int load_token_selection(struct loader *l, const config_setting_t *tok, s
 
 	memset(sel, 0, sizeof(*sel));
 	if (by_uri && by_name)
-		return refuse(l, tok, "uri", "give either uri or label/serial, not both");
+		return cfg_refuse(l, tok, "uri", "give either uri or label/serial, not both");
 	if (!by_uri && !by_name)
-		return refuse(l, tok, NULL, "name the token with uri, or with label and/or serial");
+		return cfg_refuse(l, tok, NULL,
+				  "name the token with uri, or with label and/or serial");
 	if (by_name) {
 		if (get_token_field(l, tok, "label", sel->token, sizeof(sel->token)) != 0 ||
 		    get_token_field(l, tok, "serial", sel->serial, sizeof(sel->serial)) != 0)
 			return -1;
 		return 0;
 	}
-	if (get_string(l, tok, "uri", &uri) != 0)
+	if (cfg_get_string(l, tok, "uri", &uri) != 0)
 		return -1;
 	if (p11uri_parse(uri, sel, why, sizeof(why)) != 0)
-		return refuse(l, tok, "uri", "%s", why);
+		return cfg_refuse(l, tok, "uri", "%s", why);
 	return 0;
 }
 
-static int load_token(struct loader *l, const config_setting_t *root, struct config *cfg)
+static int load_token(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const known[] = {"module", "uri", "label", "serial", "pin_file", NULL};
 	const config_setting_t *tok = config_setting_get_member(root, "token");
 
 	if (tok == NULL)
-		return refuse(l, root, "token",
-			      "required: a group { module = \"...\"; uri = \"...\"; pin_file = "
-			      "\"...\"; }");
+		return cfg_refuse(l, root, "token",
+				  "required: a group { module = \"...\"; uri = \"...\"; pin_file = "
+				  "\"...\"; }");
 	if (!config_setting_is_group(tok))
-		return refuse(l, root, "token", "must be a group { ... }");
+		return cfg_refuse(l, root, "token", "must be a group { ... }");
 	/* before the unknown-setting check, to say where the PIN belongs */
 	if (config_setting_get_member(tok, "pin") != NULL)
-		return refuse(l, tok, "pin",
-			      "refused; put the PIN in pin_file (mode 0600), never in the "
-			      "configuration");
-	if (only_known(l, tok, known) != 0 ||
+		return cfg_refuse(l, tok, "pin",
+				  "refused; put the PIN in pin_file (mode 0600), never in the "
+				  "configuration");
+	if (cfg_only_known(l, tok, known) != 0 ||
 	    get_path(l, tok, "module", NULL, &cfg->module_path) != 0 ||
 	    get_path(l, tok, "pin_file", NULL, &cfg->pin_file) != 0)
 		return -1;
@@ -250,16 +245,17 @@ static const char *endpoint_problem(const char *ep)
 	return "must start with ipc:// or tcp://";
 }
 
-static int load_endpoints(struct loader *l, const config_setting_t *server, struct config *cfg)
+static int load_endpoints(struct config_loader *l, const config_setting_t *server,
+			  struct config *cfg)
 {
 	const config_setting_t *eps = config_setting_get_member(server, "endpoints");
 	int n = eps != NULL ? config_setting_length(eps) : 0;
 
 	if (eps == NULL || !(config_setting_is_array(eps) || config_setting_is_list(eps)) || n == 0)
-		return refuse(l, server, "endpoints",
-			      "required: a list like [ \"ipc:///run/signet/signetd.sock\" ]");
+		return cfg_refuse(l, server, "endpoints",
+				  "required: a list like [ \"ipc:///run/signet/signetd.sock\" ]");
 	if (n > CONFIG_MAX_ENDPOINTS)
-		return refuse(l, server, "endpoints", "at most %d", CONFIG_MAX_ENDPOINTS);
+		return cfg_refuse(l, server, "endpoints", "at most %d", CONFIG_MAX_ENDPOINTS);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(eps, (unsigned)i);
 		const char *ep = config_setting_get_string(e); /* NULL unless a string */
@@ -270,9 +266,9 @@ static int load_endpoints(struct loader *l, const config_setting_t *server, stru
 				problem = "listed twice";
 		}
 		if (problem != NULL)
-			return refuse(l, server, "endpoints", "item %d: %s", i + 1, problem);
+			return cfg_refuse(l, server, "endpoints", "item %d: %s", i + 1, problem);
 		if ((cfg->endpoints[i] = strdup(ep)) == NULL)
-			return refuse(l, server, "endpoints", "out of memory");
+			return cfg_refuse(l, server, "endpoints", "out of memory");
 		cfg->n_endpoints = (size_t)i + 1;
 	}
 	return 0;
@@ -291,37 +287,39 @@ static unsigned resolve_workers(long long configured)
 	return cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)cpus;
 }
 
-static int load_server(struct loader *l, const config_setting_t *root, struct config *cfg)
+static int load_server(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
 	static const char *const known[] = {"endpoints", "workers", "max_message_size", NULL};
 	const config_setting_t *server = config_setting_get_member(root, "server");
 	long long workers = 0, max_message = CONFIG_DEFAULT_MAX_MESSAGE;
 
 	if (server == NULL)
-		return refuse(l, root, "server",
-			      "required: a group { endpoints = [ \"ipc:///...\" ]; }");
+		return cfg_refuse(l, root, "server",
+				  "required: a group { endpoints = [ \"ipc:///...\" ]; }");
 	if (!config_setting_is_group(server))
-		return refuse(l, root, "server", "must be a group { ... }");
-	if (only_known(l, server, known) != 0 || load_endpoints(l, server, cfg) != 0 ||
-	    get_int(l, server, "workers", 0, CONFIG_MAX_WORKERS, &workers) != 0 ||
-	    get_int(l, server, "max_message_size", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE,
-		    &max_message) != 0)
+		return cfg_refuse(l, root, "server", "must be a group { ... }");
+	if (cfg_only_known(l, server, known) != 0 || load_endpoints(l, server, cfg) != 0 ||
+	    cfg_get_int(l, server, "workers", 0, CONFIG_MAX_WORKERS, &workers) != 0 ||
+	    cfg_get_int(l, server, "max_message_size", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE,
+			&max_message) != 0)
 		return -1;
 	cfg->workers = resolve_workers(workers);
 	cfg->max_message_size = (size_t)max_message;
 	return 0;
 }
 
-static int load_top(struct loader *l, const config_setting_t *root, struct config *cfg)
+static int load_top(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"log_level", "state_dir", "token", "server", NULL};
+	static const char *const known[] = {"log_level", "state_dir", "token",
+					    "server",	 "profiles",  NULL};
 	const char *level;
 
-	if (only_known(l, root, known) != 0 || get_string(l, root, "log_level", &level) != 0)
+	if (cfg_only_known(l, root, known) != 0 ||
+	    cfg_get_string(l, root, "log_level", &level) != 0)
 		return -1;
 	cfg->log_level = LOG_LVL_INFO;
 	if (level != NULL && log_level_from_name(level, &cfg->log_level) != 0)
-		return refuse(l, root, "log_level", "must be error, warn, info or debug");
+		return cfg_refuse(l, root, "log_level", "must be error, warn, info or debug");
 	return get_path(l, root, "state_dir", DEFAULT_STATE_DIR, &cfg->state_dir);
 }
 
@@ -345,7 +343,7 @@ static FILE *open_config(const char *path, char *err, size_t errlen)
 
 int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
-	struct loader l = {.file = path, .err = err, .errlen = errlen};
+	struct config_loader l = {.file = path, .err = err, .errlen = errlen};
 	const config_setting_t *root;
 	FILE *f = NULL;
 	config_t cf;
@@ -364,7 +362,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	}
 	root = config_root_setting(&cf);
 	if (load_top(&l, root, out) != 0 || load_token(&l, root, out) != 0 ||
-	    load_server(&l, root, out) != 0)
+	    load_server(&l, root, out) != 0 || cfg_load_profiles(&l, root, out) != 0)
 		goto out;
 	r = 0;
 out:
@@ -383,6 +381,7 @@ void config_free(struct config *cfg)
 	free(cfg->module_path);
 	free(cfg->pin_file);
 	free(cfg->state_dir);
+	profile_set_free(&cfg->profiles);
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		free(cfg->endpoints[i]);
 	memset(cfg, 0, sizeof(*cfg));

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "p11uri.h"
+#include "profile.h"
 
 #define CONFIG_MAX_ENDPOINTS	   8
 #define CONFIG_MAX_WORKERS	   256
@@ -26,6 +27,8 @@ struct config {
 	size_t n_endpoints;
 	unsigned workers;	 /* >= 1; 0 in the file means: number of online CPUs */
 	size_t max_message_size; /* bytes; requests above it are refused */
+	/* profiles { ... }: the built-in ones, changed or extended by the file */
+	struct profile_set profiles;
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;

@@ -1,9 +1,11 @@
 #include "csr.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 /* Split off the next "/TYPE=VALUE" component, undoing backslash escapes. */
@@ -280,4 +282,71 @@ out:
 	X509_NAME_free(name);
 	X509_REQ_free(req);
 	return r;
+}
+
+int csr_sans_build(const struct csr_params *p, GENERAL_NAMES **out, struct errmsg *em)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	int r;
+
+	if (gens == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if ((r = san_build(p, gens, em)) != 0) {
+		GENERAL_NAMES_free(gens);
+		return r;
+	}
+	*out = gens;
+	return 0;
+}
+
+static int looks_like_pem(const uint8_t *data, size_t len)
+{
+	static const char begin[] = "-----BEGIN";
+	size_t i = 0;
+
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	return len - i >= sizeof(begin) - 1 && memcmp(data + i, begin, sizeof(begin) - 1) == 0;
+}
+
+int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em)
+{
+	X509_REQ *req = NULL;
+
+	if (len == 0 || len > INT_MAX)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "no CSR given");
+	if (looks_like_pem(data, len)) {
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+
+		/* "NEW CERTIFICATE REQUEST" (old OpenSSL, Java keytool) is read too */
+		req = bio != NULL ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	} else {
+		const unsigned char *p = data;
+
+		req = d2i_X509_REQ(NULL, &p, (long)len);
+		if (req != NULL && p != data + len) {
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (req == NULL)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "the CSR is not a PKCS#10 request in PEM or DER");
+	*out = req;
+	return 0;
+}
+
+int csr_verify_signature(X509_REQ *req, struct errmsg *em)
+{
+	EVP_PKEY *key = X509_REQ_get0_pubkey(req);
+	int ok = key != NULL && X509_REQ_verify(req, key) == 1;
+
+	ERR_clear_error();
+	if (!ok)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "the CSR's signature does not verify with its own public key: "
+				  "it is no proof of possession, nothing issued");
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "errmsg.h"
 
@@ -43,5 +44,16 @@ int csr_dns_name_valid(const char *name);
  */
 int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const EVP_MD *md,
 	      uint8_t **der, size_t *derlen, struct errmsg *em);
+
+/* The SANs of `p` (DNS, IP, URI, e-mail), checked; for requests that override a CSR's. */
+int csr_sans_build(const struct csr_params *p, GENERAL_NAMES **out, struct errmsg *em);
+
+/* A PKCS#10 request in PEM or DER. INVALID_ARGUMENT when it is neither, or
+ * when bytes follow the DER request. */
+int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em);
+
+/* Proof that the requester holds the private key: the request's signature
+ * verifies with the public key it carries. INVALID_ARGUMENT when it does not. */
+int csr_verify_signature(X509_REQ *req, struct errmsg *em);
 
 #endif

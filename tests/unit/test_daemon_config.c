@@ -242,8 +242,42 @@ static const struct refusal {
 	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
 	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file)"},
 	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":3: frobnicate: unknown setting"},
-	{TOKEN_OK SERVER_OK "profiles: { };\n", "profiles: unknown setting"},
+	{TOKEN_OK SERVER_OK "ledger: { };\n", "ledger: unknown setting"},
 	{TOKEN_OK SERVER_OK "Log_level = \"info\";\n", "Log_level: unknown setting"},
+	/* profiles */
+	{TOKEN_OK SERVER_OK "profiles: { factory: { max_days = 10; }; };\n",
+	 "profiles.factory: a new profile needs base = \"device\""},
+	{TOKEN_OK SERVER_OK "profiles: { f: { base = \"nope\"; }; };\n",
+	 "f.base: no profile named 'nope'"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { max_day = 10; }; };\n",
+	 "device.max_day: unknown setting"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { key_types = [ \"p521\" ]; }; };\n",
+	 "device.key_types: item 1 ('p521'): not one of p256"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { key_types = [ ]; }; };\n",
+	 "key_types: allows no key type"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { key_usage = [ \"signing\" ]; }; };\n",
+	 "device.key_usage: item 1 ('signing'): not a key usage"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { extended_key_usage = [ \"bogus\" ]; }; };\n",
+	 "not a known extended key usage"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { path_len = 1; }; };\n",
+	 "path_len: only for ca = true"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { key_usage = [ \"keyCertSign\" ]; }; };\n",
+	 "keyCertSign and cRLSign are for ca = true"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { default_days = 400; max_days = 300; }; };\n",
+	 "default_days: must be between 1 and max_days"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { max_days = 40000; }; };\n",
+	 "device.max_days: must be between 1 and 36500"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { subject: { cn_pattern = \"(\"; }; }; };\n",
+	 "subject.cn_pattern: not a POSIX extended regular expression"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { subject: { attributes = [ \"O\" ]; }; }; };\n",
+	 "cn_required needs CN among them"},
+	{TOKEN_OK SERVER_OK "profiles: { server: { san: { ip = [ \"10.0.0.0/33\" ]; }; }; };\n",
+	 "san.ip: item 1 ('10.0.0.0/33'): not an address or CIDR range"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { ca = 1; }; };\n",
+	 "device.ca: must be true or false"},
+	{TOKEN_OK SERVER_OK "profiles: { device: 3; };\n", "profiles.device: must be a group"},
+	{TOKEN_OK SERVER_OK "profiles: { device: { signature_hash = \"md5\"; }; };\n",
+	 "signature_hash: must be default, sha256, sha384 or sha512"},
 	/* other values */
 	{TOKEN_OK SERVER_OK "log_level = \"loud\";\n",
 	 "log_level: must be error, warn, info or debug"},
@@ -253,6 +287,44 @@ static const struct refusal {
 	{TOKEN_OK TOKEN_OK SERVER_OK, ":2: duplicate setting name"},
 	{"", "token: required"},
 };
+
+/* Built-ins are there without a profiles group; the file changes and extends them. */
+static void test_profiles(void **state)
+{
+	static const char text[] = TOKEN_OK SERVER_OK
+		"profiles: {\n"
+		"  device: { max_days = 730; subject: { cn_pattern = \"SN-[0-9]{4}\"; }; };\n"
+		"  factory: { base = \"constrained-device\"; default_days = 30;\n"
+		"    extended_key_usage = [ \"clientAuth\", \"serverAuth\" ];\n"
+		"    san: { ip = [ \"10.0.0.0/8\" ]; uri = [ \"urn:dev:*\" ]; }; };\n"
+		"};\n";
+	const struct profile *device, *factory, *server;
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	if (load_text(text, &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(cfg.profiles.n, 5);
+	assert_non_null(device = profile_find(&cfg.profiles, "device"));
+	assert_int_equal(device->max_days, 730);
+	assert_int_equal(device->default_days, 365); /* kept from the built-in */
+	assert_string_equal(device->cn_pattern, "SN-[0-9]{4}");
+	assert_non_null(factory = profile_find(&cfg.profiles, "factory"));
+	assert_int_equal(factory->key_algs, PROFILE_BIT(SIGNET_KEY_EC_P256));
+	assert_int_equal(factory->issuer_key_algs, PROFILE_BIT(SIGNET_KEY_EC_P256));
+	assert_int_equal(factory->default_days, 30);
+	assert_int_equal(factory->n_eku, 2);
+	assert_int_equal(factory->n_ips, 1);
+	assert_int_equal(factory->n_uris, 1);
+	assert_string_equal(factory->cn_pattern, "[A-Za-z0-9._:-]*[A-Za-z0-9-]");
+	assert_non_null(server = profile_find(&cfg.profiles, "server"));
+	assert_true(server->san_required);
+	assert_non_null(profile_find(&cfg.profiles, "intermediate"));
+	assert_null(profile_find(&cfg.profiles, "nope"));
+	config_free(&cfg);
+	assert_int_equal(cfg.profiles.n, 0);
+}
 
 static void test_refusals(void **state)
 {
@@ -405,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_packaged_example_loads),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_messages_name_the_line),
 		cmocka_unit_test(test_syntax_error_fixture),
 		cmocka_unit_test(test_pin_in_config_refused),
