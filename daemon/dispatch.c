@@ -24,6 +24,7 @@ static const struct {
 	{"GetCaChain", process_get_ca_chain},
 	{"ListCas", process_list_cas},
 	{"IssueVerificationCertificate", process_issue_verification_certificate},
+	{"SignCsr", process_sign_csr},
 	/* clang-format on */
 };
 

@@ -53,5 +53,12 @@ int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *reque
 int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
 int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
 int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request);
+int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request);
+
+/* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
+ * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
+int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
+/* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
+int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
 
 #endif

@@ -172,7 +172,7 @@ static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 }
 
 /* The parent's entry and token key, for an intermediate. */
-static int ca_load_parent(struct rpc *rq, const char *parent, struct ca *pca, struct key **pkey)
+int rpc_ca_load(struct rpc *rq, const char *parent, struct ca *pca, struct key **pkey)
 {
 	int r = castore_get(rq->d->cas, parent, pca, &rq->em);
 
@@ -196,7 +196,7 @@ static int ca_create(struct rpc *rq, const struct ca_request *cr)
 		return errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS, "a CA named '%s' exists",
 				  cr->name);
 	}
-	if (cr->parent != NULL && (r = ca_load_parent(rq, cr->parent, &pca, &parent_key)) != 0)
+	if (cr->parent != NULL && (r = rpc_ca_load(rq, cr->parent, &pca, &parent_key)) != 0)
 		return r;
 	snprintf(key_name, sizeof(key_name), "ca.%s", cr->name);
 	if ((r = keystore_generate(rq->d->keys, rq->session, key_name, cr->alg, &key, &rq->em)) !=
@@ -258,7 +258,7 @@ int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *reque
 }
 
 /* DER and concatenated PEM of every certificate in the chain. */
-static int chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
+int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
 {
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		unsigned char *der = NULL;
@@ -286,7 +286,7 @@ int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request)
 		return r;
 	n = sk_X509_num(chain);
 	ders = calloc((size_t)n, sizeof(*ders));
-	if (ders == NULL || (r = chain_encode(chain, ders, &pem)) != 0) {
+	if (ders == NULL || (r = rpc_chain_encode(chain, ders, &pem)) != 0) {
 		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the chain");
 		goto out;
 	}
@@ -415,7 +415,7 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "a verification certificate lives at most %d days",
 				  VERIFICATION_MAX_DAYS);
-	if ((r = ca_load_parent(rq, req->ca, &ca, &ca_key)) != 0)
+	if ((r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0)
 		return r;
 	if ((r = verification_certify(rq, &ca, ca_key, req->code, days, &cert)) != 0)
 		goto out;
