@@ -34,6 +34,10 @@ enum cli_opt {
 	OPT_PARENT,
 	OPT_DAYS,
 	OPT_PATH_LEN,
+	OPT_CA,
+	OPT_PROFILE,
+	OPT_CSR,
+	OPT_CHAIN,
 };
 
 #define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
@@ -49,6 +53,7 @@ struct cli_option {
 #define KEY_OUTPUT (CMD_BIT(CLI_CMD_KEY_PUB) | CMD_BIT(CLI_CMD_CSR))
 #define CA_CREATE  (CMD_BIT(CLI_CMD_CA_CREATE_ROOT) | CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE))
 #define CA_OUTPUT  (CA_CREATE | CMD_BIT(CLI_CMD_CA_CHAIN))
+#define ISSUE	   CMD_BIT(CLI_CMD_ISSUE)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	36500
@@ -60,20 +65,24 @@ static const struct cli_option options[] = {
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
 	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE},
-	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT},
-	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT},
+	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE},
+	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE},
 	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
-	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE},
-	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
-	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
-	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
+	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE},
+	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
+	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
+	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
 	{"hash", OPT_HASH, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE},
 	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
 	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
 	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
-	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE},
+	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE},
 	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE},
+	{"ca", OPT_CA, OPT_VALUE, ISSUE},
+	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE},
+	{"csr", OPT_CSR, OPT_VALUE, ISSUE},
+	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE},
 };
 
 struct cli_command_desc {
@@ -101,6 +110,7 @@ static const struct cli_command_desc commands[] = {
 	 "CA NAME", 0},
 	{"ca", "chain", "ca chain", CLI_CMD_CA_CHAIN, "CA NAME", 0},
 	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
+	{NULL, "issue", "issue", CLI_CMD_ISSUE, NULL, 0},
 };
 
 struct name_value {
@@ -312,6 +322,18 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	case OPT_PARENT:
 		args->parent = value;
 		return 0;
+	case OPT_CA:
+		args->ca = value;
+		return 0;
+	case OPT_PROFILE:
+		args->profile = value;
+		return 0;
+	case OPT_CSR:
+		args->csr = value;
+		return 0;
+	case OPT_CHAIN:
+		args->chain = value;
+		return 0;
 	case OPT_DAYS:
 	case OPT_PATH_LEN:
 		return apply_number(p, opt, value);
@@ -508,6 +530,10 @@ static int check_required(struct cli_args *args)
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");
 	if (args->cmd == CLI_CMD_CSR && args->subject == NULL)
 		return usage(args, "'signet csr' needs --subject, e.g. /CN=device-1/O=Example");
+	if (args->cmd == CLI_CMD_ISSUE &&
+	    (args->ca == NULL || args->profile == NULL || args->csr == NULL))
+		return usage(args,
+			     "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE");
 	if (args->cmd == CLI_CMD_SIGN && args->in == NULL)
 		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
 	return 0;

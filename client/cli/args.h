@@ -26,6 +26,7 @@ enum cli_command {
 	CLI_CMD_CA_CREATE_INTERMEDIATE,
 	CLI_CMD_CA_CHAIN,
 	CLI_CMD_CA_LIST,
+	CLI_CMD_ISSUE,
 	CLI_CMD_COUNT
 };
 
@@ -45,8 +46,12 @@ struct cli_args {
 	enum signet_key_alg alg;
 	const char *subject;
 	const char *parent; /* --parent: the CA that signs an intermediate */
-	unsigned days;	    /* --days; 0: the daemon's default */
-	int path_len;	    /* --path-len; -1 when not given */
+	const char *ca;	    /* --ca: the CA that issues */
+	const char *profile;
+	const char *csr;   /* --csr FILE or "-" */
+	const char *chain; /* --chain FILE: where the issuing CA's chain goes */
+	unsigned days;	   /* --days; 0: the daemon's default */
+	int path_len;	   /* --path-len; -1 when not given */
 	struct cli_strlist dns, ip, uri, email;
 	enum signet_hash hash;
 	enum signet_sig_format format;

@@ -33,6 +33,8 @@ static const char help_overview[] =
 	"                             create a CA signed by the signet CA named CA\n"
 	"  ca chain NAME              print a CA's chain, the CA first and its root last\n"
 	"  ca list                    list the CAs\n"
+	"  issue --ca CA --profile PROFILE --csr FILE\n"
+	"                             sign a CSR with CA under PROFILE\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
 	"Run 'signet COMMAND --help' for a command's options.\n"
@@ -197,6 +199,33 @@ static const char help_ca_list[] = "Usage: signet ca list\n"
 				   "(parent '-' for a root; times in UTC).\n"
 				   "\n" GLOBAL_OPTIONS;
 
+static const char help_issue[] =
+	"Usage: signet issue --ca CA --profile PROFILE --csr FILE [--days N]\n"
+	"                    [--subject DN] [--dns NAME]... [--ip ADDR]... [--uri URI]...\n"
+	"                    [--out FILE] [--chain FILE] [--der]\n"
+	"\n"
+	"Have the signet CA named CA sign the PKCS#10 request in FILE (PEM or DER; '-':\n"
+	"standard input) under PROFILE, and write the certificate as PEM. signetd checks\n"
+	"the request's own signature and the profile's rules (key type, subject, CN\n"
+	"pattern, SANs, validity); a refusal names the rule.\n"
+	"\n"
+	"Built-in profiles (signetd's config may change them or add others):\n"
+	"  device              client certificate, CN = device ID (Azure IoT, AWS IoT)\n"
+	"  constrained-device  the same for CoAP/DTLS devices: P-256 and SHA-256 only\n"
+	"  server              TLS server certificate; at least one DNS or IP SAN\n"
+	"  intermediate        a CA certificate (pathLen 0) for a CSR made elsewhere\n"
+	"\n"
+	"  --ca CA          the signet CA that signs (required)\n"
+	"  --profile NAME   the profile (required)\n"
+	"  --csr FILE       the request (required)\n"
+	"  --days N         validity in days (default: the profile's; never beyond the CA's)\n"
+	"  --subject DN     replace the request's subject, if the profile allows it\n"
+	"  --dns, --ip, --uri  replace the request's SANs, if the profile allows it\n"
+	"  --out FILE       write the certificate to FILE instead of standard output\n"
+	"  --chain FILE     also write the CA's chain to FILE (the CA first, the root last)\n"
+	"  --der            write the certificate as DER\n"
+	"\n" GLOBAL_OPTIONS;
+
 const char *cli_help(enum cli_command cmd)
 {
 	switch (cmd) {
@@ -228,6 +257,8 @@ const char *cli_help(enum cli_command cmd)
 		return help_ca_chain;
 	case CLI_CMD_CA_LIST:
 		return help_ca_list;
+	case CLI_CMD_ISSUE:
+		return help_issue;
 	default:
 		return help_overview;
 	}

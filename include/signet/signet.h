@@ -258,6 +258,44 @@ int signet_get_ca_chain(signet_client *client, const char *name, char **pem_out,
 /* Every CA signetd keeps; an empty list when there is none. */
 int signet_list_cas(signet_client *client, struct signet_ca_list **out);
 
+/*
+ * SignCsr: a certificate for `csr` (PKCS#10, PEM or DER) signed by signet CA
+ * `ca` under profile `profile` ("device", "constrained-device", "server",
+ * "intermediate", or one from signetd's config). signetd checks the CSR's
+ * own signature (INVALID_ARGUMENT when it does not verify) and the profile's
+ * rules (INVALID_ARGUMENT naming the rule; FAILED_PRECONDITION when the CA's
+ * key does not suit the profile); NOT_FOUND for an unknown CA or profile.
+ */
+struct signet_issue_params {
+	const char *ca;
+	const char *profile;
+	const uint8_t *csr;
+	size_t csr_len;
+	unsigned validity_days; /* 0: the profile's default */
+	const char *subject;	/* replaces the CSR's, if the profile allows; NULL: keep */
+	/* replace the CSR's SANs, if the profile allows; all empty: keep */
+	const char *const *dns_names;
+	size_t n_dns_names;
+	const char *const *ip_addresses;
+	size_t n_ip_addresses;
+	const char *const *uris;
+	size_t n_uris;
+};
+struct signet_issued {
+	uint8_t *cert_der;
+	size_t cert_len;
+	char *cert_pem;
+	char *chain_pem; /* the issuing CA first, its root last */
+	size_t n_chain;
+	uint8_t *serial; /* big-endian */
+	size_t serial_len;
+	int64_t not_before; /* Unix time */
+	int64_t not_after;
+};
+void signet_issued_free(struct signet_issued *issued);
+int signet_sign_csr(signet_client *client, const struct signet_issue_params *params,
+		    struct signet_issued **out);
+
 /* Free a string returned by this library. */
 void signet_free(void *ptr);
 

@@ -685,6 +685,51 @@ static void test_ca_chain_and_list(void **state)
 	cli_args_free(&a);
 }
 
+static void test_issue(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "i2", "--profile", "device", "--csr",
+			       "d.csr", "--days", "30", "--subject", "/CN=x", "--dns", "a.example",
+			       "--dns", "b.example", "--ip", "10.0.0.1", "--uri", "urn:x", "--out",
+			       "d.pem", "--chain", "chain.pem", "--der"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_ISSUE);
+	assert_string_equal(a.ca, "i2");
+	assert_string_equal(a.profile, "device");
+	assert_string_equal(a.csr, "d.csr");
+	assert_int_equal(a.days, 30);
+	assert_string_equal(a.subject, "/CN=x");
+	assert_int_equal(a.dns.n, 2);
+	assert_int_equal(a.ip.n, 1);
+	assert_int_equal(a.uri.n, 1);
+	assert_string_equal(a.out, "d.pem");
+	assert_string_equal(a.chain, "chain.pem");
+	assert_true(a.der);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "i2", "--csr", "-"), CLI_E_USAGE);
+	assert_string_equal(a.error,
+			    "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "--profile", "p", "--csr", "-"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "stray"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'stray' for 'signet issue'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "a", "--ca", "b"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --ca is given twice");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "--path-len", "1"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--csr", "f"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "issue", "--help"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -719,6 +764,7 @@ static void test_command_names(void **state)
 			    "ca create-intermediate");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_CHAIN), "ca chain");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_LIST), "ca list");
+	assert_string_equal(cli_command_name(CLI_CMD_ISSUE), "issue");
 }
 
 static void test_help_texts(void **state)
@@ -743,6 +789,8 @@ static void test_help_texts(void **state)
 		{CLI_CMD_CA_CREATE_INTERMEDIATE, "--parent CA"},
 		{CLI_CMD_CA_CHAIN, "root's last"},
 		{CLI_CMD_CA_LIST, "path_len=N|none"},
+		{CLI_CMD_NONE, "issue --ca CA --profile PROFILE"},
+		{CLI_CMD_ISSUE, "constrained-device"},
 	};
 
 	(void)state;
@@ -819,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_ca_create_missing_options),
 		cmocka_unit_test(test_ca_create_bad_numbers),
 		cmocka_unit_test(test_ca_chain_and_list),
+		cmocka_unit_test(test_issue),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),
