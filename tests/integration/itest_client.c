@@ -108,7 +108,7 @@ static void test_info_and_health(void **state)
 	if (label != NULL)
 		assert_string_equal(info->token_label, label);
 	assert_true(info->workers >= 1);
-	assert_int_equal(info->n_methods, 13);
+	assert_int_equal(info->n_methods, 14);
 	for (size_t i = 0; i < info->n_methods; i++)
 		has_sign |= strcmp(info->methods[i], "SignNonce") == 0;
 	for (size_t i = 0; i < info->n_key_algs; i++)
@@ -326,6 +326,68 @@ static void test_csr(void **state)
 	signet_close(c);
 }
 
+/* SignCsr through the library: a token-key CSR becomes a certificate under a fresh CA. */
+static void test_sign_csr(void **state)
+{
+	struct signet_ca_params ca = {.name = "it-issuer",
+				      .alg = SIGNET_KEY_EC_P256,
+				      .subject = "/CN=It Issuer",
+				      .path_len = -1};
+	struct signet_csr_params cp = {.key = "it-p256", .subject = "/CN=it-device-1"};
+	signet_client *c = connect_or_fail();
+	struct signet_ca_info *info = NULL;
+	struct signet_buf csr = {0};
+	struct signet_issued *is = NULL;
+	struct signet_issue_params ip = {.ca = "it-issuer", .profile = "device"};
+	const unsigned char *cursor;
+	EVP_PKEY *pub = public_key_of(c, "it-p256"), *ca_pub;
+	X509 *cert, *ca_cert;
+	char cn[64];
+
+	(void)state;
+	assert_int_equal(signet_create_root_ca(c, &ca, &info), SIGNET_OK);
+	cursor = info->cert_der;
+	ca_cert = d2i_X509(NULL, &cursor, (long)info->cert_len);
+	assert_non_null(ca_cert);
+	assert_int_equal(signet_create_csr(c, &cp, &csr, NULL), SIGNET_OK);
+	ip.csr = csr.data;
+	ip.csr_len = csr.len;
+	assert_int_equal(signet_sign_csr(c, &ip, &is), SIGNET_OK);
+	cursor = is->cert_der;
+	cert = d2i_X509(NULL, &cursor, (long)is->cert_len);
+	assert_non_null(cert);
+	ca_pub = X509_get0_pubkey(ca_cert);
+	assert_int_equal(X509_verify(cert, ca_pub), 1);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(cert), pub), 1);
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+	assert_string_equal(cn, "it-device-1");
+	assert_int_equal(is->n_chain, 1);
+	assert_non_null(strstr(is->cert_pem, "BEGIN CERTIFICATE"));
+	assert_true(is->serial_len >= 8 && is->serial_len <= 20);
+	assert_true(is->not_after > is->not_before);
+	signet_issued_free(is);
+	is = NULL;
+
+	/* refusals carry the daemon's reason */
+	ip.profile = "constrained-device";
+	cp.key = "it-rsa2048";
+	signet_buf_free(&csr);
+	assert_int_equal(signet_create_csr(c, &cp, &csr, NULL), SIGNET_OK);
+	ip.csr = csr.data;
+	ip.csr_len = csr.len;
+	assert_int_equal(signet_sign_csr(c, &ip, &is), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(c), "key type RSA 2048 is not allowed"));
+	assert_null(is);
+	ip.profile = NULL;
+	assert_int_equal(signet_sign_csr(c, &ip, &is), SIGNET_E_INVALID_ARGUMENT);
+	X509_free(cert);
+	X509_free(ca_cert);
+	EVP_PKEY_free(pub);
+	signet_buf_free(&csr);
+	signet_ca_info_free(info);
+	signet_close(c);
+}
+
 static void test_list_and_delete(void **state)
 {
 	signet_client *c = connect_or_fail();
@@ -409,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_larger_rsa_keys),
 		cmocka_unit_test(test_key_errors),
 		cmocka_unit_test(test_csr),
+		cmocka_unit_test(test_sign_csr),
 		cmocka_unit_test(test_list_and_delete),
 		cmocka_unit_test(test_concurrent_signing),
 	};
