@@ -6,9 +6,11 @@
 # Installs missing packages, builds signetd and the signet CLI in build/ (or
 # $SIGNET_BUILD_DIR), creates a throwaway token, starts signetd on it and walks
 # through generating a key in the token, exporting its public key, making a
-# CSR and signing a nonce, checking every result with OpenSSL and showing with
-# pkcs11-tool that the private key cannot leave the token. Then it stops the
-# daemon. The temporary directory is removed at the end unless
+# CSR and signing a nonce, building a root -> intermediate -> issuing CA chain
+# on the token, issuing device certificates (for a key made outside the daemon
+# and for the token key) and showing refusals, checking every result with
+# OpenSSL and showing with pkcs11-tool that the private key cannot leave the
+# token. Then it stops the daemon. The temporary directory is removed at the end unless
 # SIGNET_DEMO_KEEP=1.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -112,13 +114,57 @@ signet key pub "$key" --out "$dir/$key.pub.pem"
 cat "$dir/$key.pub.pem"
 
 step "create a certificate signing request signed by the token key, and check it with OpenSSL"
-signet csr "$key" --subject "/CN=$key/O=Signet Demo" --dns "$key.example" --out "$dir/$key.csr.pem"
+signet csr "$key" --subject "/CN=$key/O=Signet Demo" --out "$dir/$key.csr.pem"
 openssl req -in "$dir/$key.csr.pem" -verify -noout -text
 
 step "sign a random 32-byte nonce with the token key, and verify it with OpenSSL"
 openssl rand -out "$dir/nonce.bin" 32
 signet sign "$key" --in "$dir/nonce.bin" --out "$dir/nonce.sig"
 openssl dgst -sha256 -verify "$dir/$key.pub.pem" -signature "$dir/nonce.sig" "$dir/nonce.bin"
+
+step "build a CA hierarchy whose keys never leave the token: root -> intermediate -> issuing"
+signet ca create-root demo-root --alg p256 --subject "/CN=Signet Demo Root/O=Signet Demo" \
+	--days 3650 --out "$dir/root.pem"
+signet ca create-intermediate demo-intermediate --parent demo-root --alg p256 \
+	--subject "/CN=Signet Demo Intermediate/O=Signet Demo"
+signet ca create-intermediate demo-issuing --parent demo-intermediate --alg p256 \
+	--subject "/CN=Signet Demo Issuing/O=Signet Demo" --days 1825
+signet ca list
+signet ca chain demo-issuing --out "$dir/chain.pem"
+openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain.pem" "$dir/chain.pem"
+
+# check_device CERT DEVICE_ID: the chain verifies to the root and CN = device ID.
+check_device() {
+	local cert=$1 id=$2 cn
+	openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain.pem" "$cert"
+	cn=$(openssl x509 -in "$cert" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+	[[ $cn == "$id" ]] || die "the certificate's CN is '$cn', not the device ID '$id'"
+	say "OK: CN = device ID = $id"
+	openssl x509 -in "$cert" -noout -serial -dates -ext keyUsage,extendedKeyUsage,authorityKeyIdentifier
+}
+
+device=factory-dev-0001
+step "a device makes its own key and CSR (as on a real device); signet issues it a certificate"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$device.key"
+openssl req -new -key "$dir/$device.key" -subj "/CN=$device" -out "$dir/$device.csr"
+signet issue --ca demo-issuing --profile device --csr "$dir/$device.csr" --out "$dir/$device.pem"
+check_device "$dir/$device.pem" "$device"
+
+step "the token key '$key' gets a device certificate for the CSR made above"
+signet issue --ca demo-issuing --profile device --csr "$dir/$key.csr.pem" --out "$dir/$key.pem"
+check_device "$dir/$key.pem" "$key"
+
+step "the profile refuses what it must: a CN that is not a device ID, a CSR whose signature fails"
+openssl req -new -key "$dir/$device.key" -subj "/CN=not a device id!" -out "$dir/bad.csr"
+if signet issue --ca demo-issuing --profile device --csr "$dir/bad.csr" --out /dev/null; then
+	die "a CSR with a bad device ID was signed"
+fi
+openssl req -in "$dir/$device.csr" -outform DER -out "$dir/$device.der"
+LC_ALL=C sed "s/$device/factory-dev-0002/" "$dir/$device.der" >"$dir/forged.der"
+if signet issue --ca demo-issuing --profile device --csr "$dir/forged.der" --out /dev/null; then
+	die "a CSR whose signature does not verify was signed"
+fi
+say "OK: both refused, with the rule named"
 
 step "list the keys in the token"
 signet key list
