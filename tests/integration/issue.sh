@@ -40,6 +40,7 @@ not_before() { date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)
 expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=Issue Test Root" --out "$D/root.pem"
 expect_rc 0 "$SIGNET" ca create-intermediate i1 --parent root --alg p256 --subject "/CN=Issue I1"
 expect_rc 0 "$SIGNET" ca create-intermediate i2 --parent i1 --alg p384 --subject "/CN=Issue I2"
+expect_rc 0 "$SIGNET" ca create-intermediate i3 --parent i2 --alg rsa2048 --subject "/CN=Issue I3"
 expect_rc 0 "$SIGNET" ca create-intermediate short --parent root --alg p256 --subject "/CN=Short" --days 2
 
 # --- device: a key made outside the daemon, as on a real device ---
@@ -75,6 +76,16 @@ cmp <(openssl x509 -in "$D/dev1.pem" -noout -pubkey) <(openssl pkey -in "$D/dev1
 expect_rc 0 "$SIGNET" issue --ca i2 --profile device --csr "$D/dev1.csr" --out "$D/dev1b.pem"
 [[ $(openssl x509 -in "$D/dev1b.pem" -noout -serial) != "$(openssl x509 -in "$D/dev1.pem" -noout -serial)" ]] ||
 	it_fail "two certificates share a serial"
+
+# --- root -> 3 intermediates -> device, as Azure's sample scripts build it ---
+expect_rc 0 "$SIGNET" issue --ca i3 --profile device --csr "$D/dev1.csr" --out "$D/deep.pem" --chain "$D/i3-chain.pem"
+[[ $(grep -c 'BEGIN CERTIFICATE' "$D/i3-chain.pem") -eq 4 ]] || it_fail "the chain of i3 is not 4 certificates"
+openssl verify -CAfile "$D/root.pem" -untrusted "$D/i3-chain.pem" "$D/deep.pem" | grep -q ': OK' ||
+	it_fail "a device under root -> i1 -> i2 -> i3 does not verify"
+openssl x509 -in "$D/deep.pem" -noout -text | grep -q 'Signature Algorithm: sha256WithRSAEncryption' ||
+	it_fail "not signed by the RSA i3"
+openssl verify -CAfile "$D/root.pem" -untrusted "$D/i2-chain.pem" "$D/deep.pem" >/dev/null 2>&1 &&
+	it_fail "a device of i3 verified without i3"
 
 # --- device: a key made on the token, its CSR from signet, DER output ---
 expect_rc 0 "$SIGNET" key generate dev2 --alg p256
