@@ -68,7 +68,7 @@ static void reset_keys(struct profile *p)
 	p->key_algs = 0;
 }
 
-static int add_key(struct profile *p, const char *item, char *why, size_t whylen)
+static int add_alg(unsigned *bits, const char *item, char *why, size_t whylen)
 {
 	enum signet_key_alg alg;
 
@@ -76,8 +76,13 @@ static int add_key(struct profile *p, const char *item, char *why, size_t whylen
 		snprintf(why, whylen, "not one of p256, p384, rsa2048, rsa3072, rsa4096");
 		return -1;
 	}
-	p->key_algs |= PROFILE_BIT(alg);
+	*bits |= PROFILE_BIT(alg);
 	return 0;
+}
+
+static int add_key(struct profile *p, const char *item, char *why, size_t whylen)
+{
+	return add_alg(&p->key_algs, item, why, whylen);
 }
 
 static void reset_issuer_keys(struct profile *p)
@@ -87,14 +92,7 @@ static void reset_issuer_keys(struct profile *p)
 
 static int add_issuer_key(struct profile *p, const char *item, char *why, size_t whylen)
 {
-	enum signet_key_alg alg;
-
-	if (signet_key_alg_from_name(item, &alg) != 0) {
-		snprintf(why, whylen, "not one of p256, p384, rsa2048, rsa3072, rsa4096");
-		return -1;
-	}
-	p->issuer_key_algs |= PROFILE_BIT(alg);
-	return 0;
+	return add_alg(&p->issuer_key_algs, item, why, whylen);
 }
 
 static int hash_from_name(const char *name, enum signet_hash *out)
