@@ -62,19 +62,7 @@ module=$SIGNET_PKCS11_MODULE
 endpoint=ipc://$dir/signetd.sock
 
 conf=$dir/signetd.conf
-cat >"$conf" <<CONF
-log_level = "info";
-state_dir = "$dir/state";
-token: {
-  module = "$module";
-  uri = "pkcs11:token=$label";
-  pin_file = "$SIGNET_USER_PIN_FILE";
-};
-server: {
-  endpoints = [ "$endpoint" ];
-  workers = 2;
-};
-CONF
+write_signetd_config "$conf" "$dir/state" "$label" "$endpoint" 2 info
 mkdir -p "$dir/state"
 say "config: $conf"
 sed 's/^/    /' "$conf" >&2
@@ -143,24 +131,24 @@ check_device() {
 	openssl x509 -in "$cert" -noout -serial -dates -ext keyUsage,extendedKeyUsage,authorityKeyIdentifier
 }
 
-device=factory-dev-0001
+device_id=factory-dev-0001
 step "a device makes its own key and CSR (as on a real device); signet issues it a certificate"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$device.key"
-openssl req -new -key "$dir/$device.key" -subj "/CN=$device" -out "$dir/$device.csr"
-signet issue --ca demo-issuing --profile device --csr "$dir/$device.csr" --out "$dir/$device.pem"
-check_device "$dir/$device.pem" "$device"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$device_id.key"
+openssl req -new -key "$dir/$device_id.key" -subj "/CN=$device_id" -out "$dir/$device_id.csr"
+signet issue --ca demo-issuing --profile device --csr "$dir/$device_id.csr" --out "$dir/$device_id.pem"
+check_device "$dir/$device_id.pem" "$device_id"
 
 step "the token key '$key' gets a device certificate for the CSR made above"
 signet issue --ca demo-issuing --profile device --csr "$dir/$key.csr.pem" --out "$dir/$key.pem"
 check_device "$dir/$key.pem" "$key"
 
 step "the profile refuses what it must: a CN that is not a device ID, a CSR whose signature fails"
-openssl req -new -key "$dir/$device.key" -subj "/CN=not a device id!" -out "$dir/bad.csr"
+openssl req -new -key "$dir/$device_id.key" -subj "/CN=not a device id!" -out "$dir/bad.csr"
 if signet issue --ca demo-issuing --profile device --csr "$dir/bad.csr" --out /dev/null; then
 	die "a CSR with a bad device ID was signed"
 fi
-openssl req -in "$dir/$device.csr" -outform DER -out "$dir/$device.der"
-LC_ALL=C sed "s/$device/factory-dev-0002/" "$dir/$device.der" >"$dir/forged.der"
+openssl req -in "$dir/$device_id.csr" -outform DER -out "$dir/$device_id.der"
+LC_ALL=C sed "s/$device_id/factory-dev-0002/" "$dir/$device_id.der" >"$dir/forged.der"
 if signet issue --ca demo-issuing --profile device --csr "$dir/forged.der" --out /dev/null; then
 	die "a CSR whose signature does not verify was signed"
 fi

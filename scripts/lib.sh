@@ -37,3 +37,24 @@ softhsm_module() {
 
 # Number of CPUs to build with.
 build_jobs() { nproc 2>/dev/null || echo 2; }
+
+# write_signetd_config FILE STATE_DIR TOKEN_LABEL ENDPOINT WORKERS LOG_LEVEL [SERVER_EXTRA]
+# A signetd config for a token made by softhsm-token.sh (it reads
+# $SIGNET_PKCS11_MODULE and $SIGNET_USER_PIN_FILE from its exports).
+# SERVER_EXTRA is appended inside the server group.
+write_signetd_config() {
+	cat >"$1" <<CONF
+log_level = "$6";
+state_dir = "$2";
+token: {
+  module = "${SIGNET_PKCS11_MODULE:?}";
+  uri = "pkcs11:token=$3";
+  pin_file = "${SIGNET_USER_PIN_FILE:?}";
+};
+server: {
+  endpoints = [ "$4" ];
+  workers = $5;
+  ${7:-}
+};
+CONF
+}

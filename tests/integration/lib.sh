@@ -4,6 +4,8 @@
 set -euo pipefail
 
 : "${SIGNET_SRC_DIR:?}" "${SIGNET_BUILD_DIR:?}"
+# shellcheck source=scripts/lib.sh
+. "$SIGNET_SRC_DIR/scripts/lib.sh"
 SIGNETD="$SIGNET_BUILD_DIR/daemon/signetd"
 SIGNET="$SIGNET_BUILD_DIR/client/cli/signet"
 IT_LABEL="itest"
@@ -40,20 +42,7 @@ it_setup() {
 
 # it_write_config FILE [extra settings for the server group]
 it_write_config() {
-	cat >"$1" <<CONF
-log_level = "debug";
-state_dir = "$IT_DIR/state";
-token: {
-  module = "$SIGNET_PKCS11_MODULE";
-  uri = "pkcs11:token=$IT_LABEL";
-  pin_file = "$SIGNET_USER_PIN_FILE";
-};
-server: {
-  endpoints = [ "$SIGNET_ENDPOINT" ];
-  workers = 4;
-  ${2:-}
-};
-CONF
+	write_signetd_config "$1" "$IT_DIR/state" "$IT_LABEL" "$SIGNET_ENDPOINT" 4 debug "${2:-}"
 }
 
 # it_start [config]: start signetd and wait until it answers Health.
