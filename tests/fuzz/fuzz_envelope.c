@@ -4,7 +4,9 @@
  * a token that fails every call. The reply must always decode.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "fake_token.h"
@@ -17,10 +19,23 @@ static struct castore cas;
 static struct config cfg = {.max_message_size = 65536, .workers = 1};
 static struct daemon_state state = {.cfg = &cfg, .token = &token, .keys = &keys, .cas = &cas};
 
+static char state_dir[] = "/tmp/signet-fuzz-XXXXXX";
+
+/* Leave no state directory behind in /tmp: it only ever holds an empty cas/. */
+static void fuzz_cleanup(void)
+{
+	char cas_dir[sizeof(state_dir) + 8];
+
+	snprintf(cas_dir, sizeof(cas_dir), "%s/cas", state_dir);
+	castore_close(&cas);
+	rmdir(cas_dir);
+	rmdir(state_dir);
+}
+
 static void fuzz_setup_once(void)
 {
 	static int done;
-	char err[128], dir[] = "/tmp/signet-fuzz-XXXXXX";
+	char err[128], *dir = state_dir;
 
 	if (done)
 		return;
@@ -30,6 +45,7 @@ static void fuzz_setup_once(void)
 	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
 	    profile_set_builtin(&cfg.profiles) != 0)
 		abort();
+	atexit(fuzz_cleanup);
 	done = 1;
 }
 
