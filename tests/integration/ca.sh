@@ -39,8 +39,7 @@ i1_aki=$(openssl x509 -in "$D/i1.pem" -noout -ext authorityKeyIdentifier | tail 
 [[ -n $root_ski && $root_ski == "$i1_aki" ]] || it_fail "i1's AKI ($i1_aki) is not the root's SKI ($root_ski)"
 openssl x509 -in "$D/i1.pem" -noout -text | grep -q 'ecdsa-with-SHA256' || it_fail "i1 not signed by the P-256 root with SHA-256"
 openssl x509 -in "$D/i2.pem" -noout -text | grep -q 'ecdsa-with-SHA384' || it_fail "i2 not signed by the P-384 i1 with SHA-384"
-serial=$(openssl x509 -in "$D/i1.pem" -noout -serial | cut -d= -f2)
-[[ ${#serial} -ge 16 && ${#serial} -le 40 ]] || it_fail "serial $serial is not 64-160 bits"
+serial_ok "$D/i1.pem" || it_fail "serial $(openssl x509 -in "$D/i1.pem" -noout -serial) is not 64-160 bits"
 
 # pathLen is clamped like validity: root 3 -> i1 2 -> i2 1 -> i3 0 (asked)
 openssl x509 -in "$D/i1.pem" -noout -ext basicConstraints | grep -q 'pathlen:2' || it_fail "i1 pathLen not clamped to 2"

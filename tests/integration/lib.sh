@@ -78,3 +78,14 @@ expect_rc() {
 	IT_ERR=$(cat "$IT_DIR/err")
 	[[ $rc -eq $want ]] || it_fail "'$*' exited $rc, wanted $want: $IT_ERR"
 }
+
+# serial_ok CERT: the serial is a positive integer of 64 to 160 bits (RFC 5280:
+# at most 20 octets; ours carry 127 random bits). OpenSSL prints it in hex,
+# with a '-' when negative; a leading 0 nibble is an ordinary value.
+serial_ok() {
+	local hex
+	hex=$(openssl x509 -in "$1" -noout -serial | cut -d= -f2)
+	[[ $hex =~ ^[0-9A-F]+$ ]] || return 1
+	hex=$(sed 's/^0*//' <<<"$hex")
+	((${#hex} >= 16 && ${#hex} <= 40))
+}
