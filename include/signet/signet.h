@@ -259,6 +259,24 @@ int signet_get_ca_chain(signet_client *client, const char *name, char **pem_out,
 int signet_list_cas(signet_client *client, struct signet_ca_list **out);
 
 /*
+ * IssueVerificationCertificate: proof of possession of CA `ca` toward a cloud
+ * registry (Azure IoT Hub/DPS "verify certificate", AWS IoT registration
+ * code). signetd makes a throwaway P-256 key, discards its private half, and
+ * has the CA's token key sign a CA:FALSE certificate whose subject is exactly
+ * CN=`code`. `validity_days` 0 means the daemon's default (30); at most 365,
+ * and never beyond the CA's own validity. On success `der_out` holds the
+ * certificate as DER (free with signet_buf_free()) and `pem_out` (optional;
+ * free with signet_free()) as PEM. SIGNET_E_INVALID_ARGUMENT locally when ca
+ * or code is NULL; from signetd for a code that is not 1-64 of
+ * [A-Za-z0-9._-] or a validity over 365 days (the message names the rule).
+ * SIGNET_E_NOT_FOUND for an unknown CA; SIGNET_E_PROTOCOL when an OK reply
+ * carries no certificate.
+ */
+int signet_issue_verification_certificate(signet_client *client, const char *ca, const char *code,
+					  unsigned validity_days, struct signet_buf *der_out,
+					  char **pem_out);
+
+/*
  * SignCsr: a certificate for `csr` (PKCS#10, PEM or DER) signed by signet CA
  * `ca` under profile `profile` ("device", "constrained-device", "server",
  * "intermediate", or one from signetd's config). signetd checks the CSR's

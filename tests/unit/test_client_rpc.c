@@ -863,6 +863,149 @@ static void test_list_cas(void **state)
 	assert_int_equal(signet_list_cas(*state, NULL), SIGNET_E_INVALID_ARGUMENT);
 }
 
+#define VCODE_PEM "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n"
+
+static void test_issue_verification_certificate(void **state)
+{
+	Signet__V1__IssueVerificationCertificateResponse resp =
+		SIGNET__V1__ISSUE_VERIFICATION_CERTIFICATE_RESPONSE__INIT;
+	Signet__V1__IssueVerificationCertificateRequest *req;
+	uint8_t der[] = {0x30, 0x01};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+
+	resp.certificate_der.data = der;
+	resp.certificate_der.len = sizeof(der);
+	resp.certificate_pem = VCODE_PEM;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(
+		signet_issue_verification_certificate(*state, "root", "0123ABCDEF", 7, &out, &pem),
+		0);
+	req = (Signet__V1__IssueVerificationCertificateRequest *)fake_done(
+		"IssueVerificationCertificate",
+		&signet__v1__issue_verification_certificate_request__descriptor);
+	assert_string_equal(req->ca, "root");
+	assert_string_equal(req->code, "0123ABCDEF");
+	assert_int_equal(req->validity_days, 7);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(out.len, sizeof(der));
+	assert_memory_equal(out.data, der, sizeof(der));
+	assert_string_equal(pem, VCODE_PEM);
+	signet_buf_free(&out);
+	signet_free(pem);
+
+	/* The PEM is optional; 0 days asks for the daemon's default. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, &out, NULL),
+			 0);
+	req = (Signet__V1__IssueVerificationCertificateRequest *)fake_done(
+		"IssueVerificationCertificate",
+		&signet__v1__issue_verification_certificate_request__descriptor);
+	assert_int_equal(req->validity_days, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_memory_equal(out.data, der, sizeof(der));
+	signet_buf_free(&out);
+}
+
+static void test_verification_certificate_refusals(void **state)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "verification codes are 1-64 characters of A-Z a-z 0-9 . _ -"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "a verification certificate lives at most 365 days"},
+		{SIGNET__V1__STATUS_CODE__NOT_FOUND, SIGNET_E_NOT_FOUND, "no CA named 'nope'"},
+		{SIGNET__V1__STATUS_CODE__UNAVAILABLE, SIGNET_E_UNAVAILABLE, "token not present"},
+	};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(signet_issue_verification_certificate(*state, "nope", "bad code!",
+								       0, &out, &pem),
+				 refusals[i].err);
+		protobuf_c_message_free_unpacked(
+			fake_done("IssueVerificationCertificate",
+				  &signet__v1__issue_verification_certificate_request__descriptor),
+			NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		/* Outputs are written only on success. */
+		assert_null(out.data);
+		assert_null(pem);
+	}
+
+	/* Checked before anything is sent. */
+	assert_int_equal(signet_issue_verification_certificate(*state, NULL, "c", 0, &out, &pem),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state),
+			    "a verification certificate needs a CA name and a code");
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", NULL, 0, &out, &pem),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, NULL, &pem),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_issue_verification_certificate(NULL, "root", "c", 0, &out, &pem),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(out.data);
+	assert_null(pem);
+}
+
+static void test_verification_reply_without_certificate_is_protocol_error(void **state)
+{
+	Signet__V1__IssueVerificationCertificateResponse resp =
+		SIGNET__V1__ISSUE_VERIFICATION_CERTIFICATE_RESPONSE__INIT;
+	uint8_t der[] = {0x30, 0x01};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+
+	/* An OK reply with nothing in it. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, &out, &pem),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("IssueVerificationCertificate",
+			  &signet__v1__issue_verification_certificate_request__descriptor),
+		NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "IssueVerificationCertificate reply carries no certificate");
+
+	/* Half a certificate is none: the DER without its PEM, and the reverse. */
+	resp.certificate_der.data = der;
+	resp.certificate_der.len = sizeof(der);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, &out, NULL),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("IssueVerificationCertificate",
+			  &signet__v1__issue_verification_certificate_request__descriptor),
+		NULL);
+	resp.certificate_der.len = 0;
+	resp.certificate_pem = VCODE_PEM;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, &out, &pem),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("IssueVerificationCertificate",
+			  &signet__v1__issue_verification_certificate_request__descriptor),
+		NULL);
+
+	/* Bytes that are no Reply at all. */
+	resp.certificate_der.len = sizeof(der);
+	fake_expect(FAKE_GARBAGE, 0, NULL, &resp.base);
+	assert_int_equal(signet_issue_verification_certificate(*state, "root", "c", 0, &out, &pem),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("IssueVerificationCertificate",
+			  &signet__v1__issue_verification_certificate_request__descriptor),
+		NULL);
+	assert_null(out.data);
+	assert_null(pem);
+}
+
 static void test_wrong_request_id_is_protocol_error(void **state)
 {
 	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
@@ -974,6 +1117,9 @@ int main(void)
 		CLIENT_TEST(test_get_ca_chain),
 		CLIENT_TEST(test_empty_ca_chain_is_protocol_error),
 		CLIENT_TEST(test_list_cas),
+		CLIENT_TEST(test_issue_verification_certificate),
+		CLIENT_TEST(test_verification_certificate_refusals),
+		CLIENT_TEST(test_verification_reply_without_certificate_is_protocol_error),
 		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
 		CLIENT_TEST(test_garbage_reply_is_protocol_error),
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
