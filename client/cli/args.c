@@ -54,10 +54,12 @@ struct cli_option {
 #define CA_CREATE  (CMD_BIT(CLI_CMD_CA_CREATE_ROOT) | CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE))
 #define CA_OUTPUT  (CA_CREATE | CMD_BIT(CLI_CMD_CA_CHAIN))
 #define ISSUE	   CMD_BIT(CLI_CMD_ISSUE)
+#define CA_VERIFY  CMD_BIT(CLI_CMD_CA_VERIFY_CODE)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	36500
 #define CA_MAX_PATH_LEN 32
+#define VERIFY_MAX_DAYS 365
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
@@ -65,8 +67,9 @@ static const struct cli_option options[] = {
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
 	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE},
-	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE},
-	{"out", OPT_OUT, OPT_VALUE, KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE},
+	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY},
+	{"out", OPT_OUT, OPT_VALUE,
+	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY},
 	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
 	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE},
 	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
@@ -77,7 +80,7 @@ static const struct cli_option options[] = {
 	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
 	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
 	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
-	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE},
+	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY},
 	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE},
 	{"ca", OPT_CA, OPT_VALUE, ISSUE},
 	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE},
@@ -110,6 +113,7 @@ static const struct cli_command_desc commands[] = {
 	 "CA NAME", 0},
 	{"ca", "chain", "ca chain", CLI_CMD_CA_CHAIN, "CA NAME", 0},
 	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
+	{"ca", "verify-code", "ca verify-code", CLI_CMD_CA_VERIFY_CODE, "CA NAME", 0},
 	{NULL, "issue", "issue", CLI_CMD_ISSUE, NULL, 0},
 };
 
@@ -262,8 +266,11 @@ static int apply_number(struct parser *p, const struct cli_option *opt, const ch
 	int r;
 
 	if (opt->id == OPT_DAYS) {
-		if ((r = parse_bounded(args, opt->name, "a number of days", value, 1, CA_MAX_DAYS,
-				       &v)) == 0)
+		/* A verification certificate is short-lived: signetd allows a year. */
+		long max = args->cmd == CLI_CMD_CA_VERIFY_CODE ? VERIFY_MAX_DAYS : CA_MAX_DAYS;
+
+		if ((r = parse_bounded(args, opt->name, "a number of days", value, 1, max, &v)) ==
+		    0)
 			args->days = (unsigned)v;
 		return r;
 	}
@@ -475,6 +482,12 @@ static int take_positional(struct parser *p, const char *arg)
 {
 	const struct cli_command_desc *d = command_desc(p->args->cmd);
 
+	/* 'ca verify-code CA CODE' is the one command with a second positional. */
+	if (p->args->cmd == CLI_CMD_CA_VERIFY_CODE && p->args->name != NULL &&
+	    p->args->code == NULL) {
+		p->args->code = arg;
+		return 0;
+	}
 	if (d->positional == NULL || p->args->name != NULL)
 		return usage(p->args, "unexpected argument '%s' for 'signet %s'", arg, d->name);
 	p->args->name = arg;
@@ -534,6 +547,9 @@ static int check_required(struct cli_args *args)
 	    (args->ca == NULL || args->profile == NULL || args->csr == NULL))
 		return usage(args,
 			     "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE");
+	if (args->cmd == CLI_CMD_CA_VERIFY_CODE && args->code == NULL)
+		return usage(args, "'signet ca verify-code' needs the registry's verification CODE "
+				   "after the CA NAME");
 	if (args->cmd == CLI_CMD_SIGN && args->in == NULL)
 		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
 	return 0;

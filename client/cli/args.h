@@ -27,6 +27,7 @@ enum cli_command {
 	CLI_CMD_CA_CHAIN,
 	CLI_CMD_CA_LIST,
 	CLI_CMD_ISSUE,
+	CLI_CMD_CA_VERIFY_CODE,
 	CLI_CMD_COUNT
 };
 
@@ -43,6 +44,7 @@ struct cli_args {
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
 	const char *name;     /* the key or CA NAME positional */
+	const char *code;     /* 'ca verify-code': the registry's CODE, after the CA */
 	enum signet_key_alg alg;
 	const char *subject;
 	const char *parent; /* --parent: the CA that signs an intermediate */

@@ -290,6 +290,25 @@ static int cmd_issue(struct cli_ctx *ctx, const struct cli_args *args)
 	return r;
 }
 
+/* What a cloud registry wants uploaded as proof that we hold the CA's key. */
+static int cmd_ca_verify_code(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_buf der = {0};
+	char *pem = NULL;
+	int r;
+
+	if ((r = signet_issue_verification_certificate(ctx->client, args->name, args->code,
+						       args->days, &der, &pem)) != 0)
+		return cli_client_error(ctx, r);
+	if (args->der)
+		r = cli_write_output(ctx, args->out, der.data, der.len);
+	else
+		r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	signet_buf_free(&der);
+	signet_free(pem);
+	return r;
+}
+
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, const struct cli_args *args);
 
 static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
@@ -306,6 +325,7 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CA_CHAIN] = cmd_ca_chain,
 	[CLI_CMD_CA_LIST] = cmd_ca_list,
 	[CLI_CMD_ISSUE] = cmd_issue,
+	[CLI_CMD_CA_VERIFY_CODE] = cmd_ca_verify_code,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

@@ -33,6 +33,8 @@ static const char help_overview[] =
 	"                             create a CA signed by the signet CA named CA\n"
 	"  ca chain NAME              print a CA's chain, the CA first and its root last\n"
 	"  ca list                    list the CAs\n"
+	"  ca verify-code CA CODE     a certificate with CN=CODE signed by CA: proof of\n"
+	"                             possession for a cloud registry (Azure, AWS IoT)\n"
 	"  issue --ca CA --profile PROFILE --csr FILE\n"
 	"                             sign a CSR with CA under PROFILE\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
@@ -157,6 +159,7 @@ static const char help_ca[] =
 	"                 [--path-len N] [--hash HASH] [--out FILE]\n"
 	"  ca chain NAME [--out FILE]\n"
 	"  ca list\n"
+	"  ca verify-code CA CODE [--days N] [--out FILE] [--der]\n"
 	"\n"
 	"A CA's key is generated on the token as 'ca.NAME' and never leaves it.\n"
 	"A CA NAME is 1-60 of A-Z a-z 0-9 . _ -\n"
@@ -198,6 +201,21 @@ static const char help_ca_list[] = "Usage: signet ca list\n"
 				   "One line per CA:\n" CA_LINE_FORMAT "\n"
 				   "(parent '-' for a root; times in UTC).\n"
 				   "\n" GLOBAL_OPTIONS;
+
+static const char help_ca_verify_code[] =
+	"Usage: signet ca verify-code CA CODE [--days N] [--out FILE] [--der]\n"
+	"\n"
+	"Prove to a cloud registry that you hold the key of the signet CA named CA: write\n"
+	"a certificate whose subject is exactly CN=CODE, signed by CA's token key, for a\n"
+	"throwaway key whose private half signetd discards. CODE is the registry's\n"
+	"verification code (Azure IoT Hub/DPS \"verify certificate\", AWS IoT\n"
+	"registration code): 1-64 of A-Z a-z 0-9 . _ - (signetd checks it; exit 13\n"
+	"otherwise). Exit 15 when there is no such CA.\n"
+	"\n"
+	"  --days N         validity in days, 1 to 365 (default 30; never beyond the CA's)\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"  --der            write DER instead of PEM\n"
+	"\n" GLOBAL_OPTIONS;
 
 static const char help_issue[] =
 	"Usage: signet issue --ca CA --profile PROFILE --csr FILE [--days N]\n"
@@ -259,6 +277,8 @@ const char *cli_help(enum cli_command cmd)
 		return help_ca_list;
 	case CLI_CMD_ISSUE:
 		return help_issue;
+	case CLI_CMD_CA_VERIFY_CODE:
+		return help_ca_verify_code;
 	default:
 		return help_overview;
 	}

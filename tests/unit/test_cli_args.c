@@ -431,7 +431,8 @@ static void test_ca_group(void **state)
 	assert_int_equal(a.cmd, CLI_CMD_CA);
 	assert_string_equal(
 		a.error,
-		"'signet ca' needs a subcommand: create-root, create-intermediate, chain, list");
+		"'signet ca' needs a subcommand: create-root, create-intermediate, chain, list, "
+		"verify-code");
 	cli_args_free(&a);
 	assert_int_equal(PARSE(&a, NULL, "ca", "--help"), 0);
 	assert_int_equal(a.cmd, CLI_CMD_CA);
@@ -730,6 +731,88 @@ static void test_issue(void **state)
 	cli_args_free(&a);
 }
 
+static void test_ca_verify_code(void **state)
+{
+	static const char *const bad_days[] = {"0", "366", "-1", "30d", ""};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "0123ABCDEF"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_VERIFY_CODE);
+	assert_string_equal(a.name, "root");
+	assert_string_equal(a.code, "0123ABCDEF");
+	assert_int_equal(a.days, 0);
+	assert_null(a.out);
+	assert_false(a.der);
+	cli_args_free(&a);
+	/* Options anywhere; CA first, CODE second. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "--days", "7", "issuing", "--der",
+			       "--out=v.cer", "abc.def_1-2"),
+			 0);
+	assert_string_equal(a.name, "issuing");
+	assert_string_equal(a.code, "abc.def_1-2");
+	assert_int_equal(a.days, 7);
+	assert_string_equal(a.out, "v.cer");
+	assert_true(a.der);
+	cli_args_free(&a);
+	/* A code that starts with '-' follows "--"; signetd judges its characters. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "--", "-x"), 0);
+	assert_string_equal(a.code, "-x");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "bad code!"), 0);
+	assert_string_equal(a.code, "bad code!");
+	cli_args_free(&a);
+	/* An option's value is not the CODE. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "--days", "365"),
+			 CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs the registry's verification CODE"));
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca verify-code' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error,
+		"'signet ca verify-code' needs the registry's verification CODE after the CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c1", "c2"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'c2' for 'signet ca verify-code'");
+	cli_args_free(&a);
+	/* A year at most, as signetd; other commands keep their own limit. */
+	for (size_t i = 0; i < sizeof(bad_days) / sizeof(bad_days[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--days",
+				       (char *)bad_days[i]),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--days wants a number of days from 1 to 365"));
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--days", "365"), 0);
+	assert_int_equal(a.days, 365);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
+			       "p256", "--days", "366"),
+			 0);
+	cli_args_free(&a);
+	/* Only its own options. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--chain", "f"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--chain' for 'signet ca verify-code'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--subject", "/CN=c"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--out", "a", "--out", "b"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "option --out is given twice");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_VERIFY_CODE);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -765,6 +848,7 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_CA_CHAIN), "ca chain");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_LIST), "ca list");
 	assert_string_equal(cli_command_name(CLI_CMD_ISSUE), "issue");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_VERIFY_CODE), "ca verify-code");
 }
 
 static void test_help_texts(void **state)
@@ -791,6 +875,9 @@ static void test_help_texts(void **state)
 		{CLI_CMD_CA_LIST, "path_len=N|none"},
 		{CLI_CMD_NONE, "issue --ca CA --profile PROFILE"},
 		{CLI_CMD_ISSUE, "constrained-device"},
+		{CLI_CMD_NONE, "ca verify-code CA CODE"},
+		{CLI_CMD_CA, "ca verify-code CA CODE [--days N]"},
+		{CLI_CMD_CA_VERIFY_CODE, "CN=CODE"},
 	};
 
 	(void)state;
@@ -868,6 +955,7 @@ int main(void)
 		cmocka_unit_test(test_ca_create_bad_numbers),
 		cmocka_unit_test(test_ca_chain_and_list),
 		cmocka_unit_test(test_issue),
+		cmocka_unit_test(test_ca_verify_code),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),

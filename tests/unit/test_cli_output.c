@@ -311,6 +311,27 @@ static void test_sign_reads_input_before_asking(void **state)
 	assert_int_equal(cli_exit_code(CLI_E_IO), 1);
 }
 
+static void test_verify_code_writes_nothing_on_failure(void **state)
+{
+	char path[] = "/tmp/test_cli_output.XXXXXX";
+	char *argv[] = {
+		"signet",      "--endpoint", "inproc://nobody-here", "--timeout", "100", "ca",
+		"verify-code", "root",	     "0123ABCDEF",	     "--out",	  path};
+	struct cli_ctx ctx = {0};
+	int fd = mkstemp(path);
+	int r;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	/* No answer: exit 3, and --out FILE is not even created. */
+	r = run_line(&ctx, 11, argv);
+	assert_int_equal(r, SIGNET_E_DEADLINE_EXCEEDED);
+	assert_int_equal(cli_exit_code(r), 3);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 static void test_run_refuses_non_commands(void **state)
 {
 	struct cli_args args = {.cmd = CLI_CMD_KEY};
@@ -338,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_absent_daemon_is_exit_3),
 		cmocka_unit_test(test_bad_endpoint_is_exit_3),
 		cmocka_unit_test(test_sign_reads_input_before_asking),
+		cmocka_unit_test(test_verify_code_writes_nothing_on_failure),
 		cmocka_unit_test(test_run_refuses_non_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
