@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CA hierarchy on the token: a root and three levels of intermediates (as in
 # Azure's sample scripts), checked with `openssl verify`; extensions, clamped
-# validity, pathLen, refusals; persistence across a restart.
+# validity, pathLen, refusals; verification certificates for registry codes
+# ('signet ca verify-code'); persistence across a restart.
 source "$(dirname "$0")/lib.sh"
 it_setup
 it_start
@@ -65,38 +66,74 @@ expect_rc 15 "$SIGNET" ca chain nobody
 expect_rc 0 "$SIGNET" key list
 grep -q '^ca.bad ' "$D/out" && it_fail "a refused CA left its key on the token"
 
-# a verification certificate for a registry code (no CLI verb yet: a hand-made request)
-verification_request() { # CA CODE -> Envelope bytes (protobuf, lengths < 128)
-	local payload
-	payload=$(printf "\\x0a\\x$(printf %02x "${#1}")%s\\x12\\x$(printf %02x "${#2}")%s" "$1" "$2")
-	printf '\x08\x01\x12\x1cIssueVerificationCertificate\x1a\x10'
-	head -c 16 /dev/zero
-	printf "\\x2a\\x$(printf %02x "${#payload}")%s" "$payload"
+# verification certificates for registry codes (Azure IoT "verify certificate", AWS IoT
+# registration code): CN = the code exactly, CA:FALSE, signed by the CA's token key.
+# vroot outlives the default 30 days, which the 30-day root above would clamp.
+expect_rc 0 "$SIGNET" ca create-root vroot --alg p384 --subject "/CN=Signet Verify Root" --out "$D/vroot.pem"
+check_vcode() { # CERT CODE ROOT [UNTRUSTED]: what a registry checks
+	local subject untrusted=()
+	[[ -n ${4:-} ]] && untrusted=(-untrusted "$4")
+	subject=$(openssl x509 -in "$1" -noout -subject -nameopt RFC2253)
+	[[ $subject == "subject=CN=$2" ]] || it_fail "verification certificate subject is '$subject', not CN=$2"
+	openssl x509 -in "$1" -noout -ext basicConstraints | grep -q 'CA:FALSE' ||
+		it_fail "verification certificate for $2 is a CA"
+	openssl verify -CAfile "$3" "${untrusted[@]}" "$1" | grep -q ': OK' ||
+		it_fail "verification certificate for $2 does not verify under $3"
 }
-verification_request i1 0123456789ABCDEF >"$D/verify.req"
-timeout 20 nanocat --req --connect "$SIGNET_ENDPOINT" -F "$D/verify.req" --raw --recv-timeout 10 >"$D/verify.rep" ||
-	it_fail "no reply to IssueVerificationCertificate"
-# the reply is binary protobuf: cut the PEM text out of it
-LC_ALL=C sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/{
-	s/.*-----BEGIN CERTIFICATE-----/-----BEGIN CERTIFICATE-----/
-	s/-----END CERTIFICATE-----.*/-----END CERTIFICATE-----/
-	p
-}' "$D/verify.rep" >"$D/verify.pem"
-openssl x509 -in "$D/verify.pem" -noout -subject | grep -q 'CN *= *0123456789ABCDEF' ||
-	it_fail "verification certificate CN is not the code"
-openssl x509 -in "$D/verify.pem" -noout -ext basicConstraints | grep -q 'CA:FALSE' ||
-	it_fail "verification certificate is a CA"
-openssl verify -CAfile "$D/root.pem" -untrusted "$D/i1.pem" "$D/verify.pem" | grep -q ': OK' ||
-	it_fail "verification certificate does not verify under i1"
-verification_request i1 'bad code!' >"$D/verify-bad.req"
-timeout 20 nanocat --req --connect "$SIGNET_ENDPOINT" -F "$D/verify-bad.req" --raw --recv-timeout 10 |
-	grep -q 'verification codes are' || it_fail "a bad code is not refused"
+# lifetime DAYS CERT: notAfter is DAYS days from now (give or take a minute)
+lifetime() {
+	openssl x509 -in "$2" -noout -checkend $(($1 * 86400 - 120)) >/dev/null ||
+		it_fail "$2 ends more than 2 minutes before $1 days"
+	openssl x509 -in "$2" -noout -checkend $(($1 * 86400 + 120)) >/dev/null &&
+		it_fail "$2 lives longer than $1 days"
+	return 0
+}
+expect_rc 0 "$SIGNET" ca verify-code vroot 0123456789ABCDEF --out "$D/verify.pem"
+[[ ! -s "$D/out" ]] || it_fail "verify-code --out also printed: $(cat "$D/out")"
+check_vcode "$D/verify.pem" 0123456789ABCDEF "$D/vroot.pem"
+lifetime 30 "$D/verify.pem"
+openssl x509 -in "$D/verify.pem" -noout -text | grep -q 'ecdsa-with-SHA384' ||
+	it_fail "verification certificate not signed by the P-384 root with SHA-384"
+# --days, an AWS registration code (64 hex digits), PEM on standard output
+aws_code=$(openssl rand -hex 32)
+expect_rc 0 "$SIGNET" ca verify-code vroot "$aws_code" --days 7
+cp "$D/out" "$D/verify-aws.pem"
+check_vcode "$D/verify-aws.pem" "$aws_code" "$D/vroot.pem"
+lifetime 7 "$D/verify-aws.pem"
+# DER, and an intermediate three levels down: verifies under its chain
+expect_rc 0 "$SIGNET" ca verify-code i3 "az.Code_1-x" --der --out "$D/verify-i3.der"
+openssl x509 -inform DER -in "$D/verify-i3.der" -out "$D/verify-i3.pem" ||
+	it_fail "verify-code --der is not a DER certificate"
+check_vcode "$D/verify-i3.pem" "az.Code_1-x" "$D/root.pem" "$D/chain.pem"
+openssl verify -CAfile "$D/vroot.pem" "$D/verify-i3.pem" >/dev/null 2>&1 &&
+	it_fail "i3's verification certificate verifies under another root"
+# a fresh throwaway key each time: two certificates for one code share no key
+expect_rc 0 "$SIGNET" ca verify-code vroot 0123456789ABCDEF --out "$D/verify2.pem"
+[[ "$(openssl x509 -in "$D/verify.pem" -noout -pubkey)" != "$(openssl x509 -in "$D/verify2.pem" -noout -pubkey)" ]] ||
+	it_fail "two verification certificates share a key"
+# refusals, each naming its rule; a refusal leaves --out untouched
+echo untouched >"$D/keep.pem"
+expect_rc 13 "$SIGNET" ca verify-code vroot 'bad code!' --out "$D/keep.pem"
+[[ $IT_ERR == *"verification codes are 1-64 characters of A-Z a-z 0-9 . _ -"* ]] ||
+	it_fail "a bad code is not refused by its rule: $IT_ERR"
+[[ $(cat "$D/keep.pem") == untouched ]] || it_fail "a refused verify-code wrote its --out file"
+expect_rc 13 "$SIGNET" ca verify-code vroot "${aws_code}0"
+[[ $IT_ERR == *"1-64 characters"* ]] || it_fail "a 65-character code is not refused by its rule: $IT_ERR"
+expect_rc 13 "$SIGNET" ca verify-code vroot ""
+expect_rc 15 "$SIGNET" ca verify-code nobody 0123456789ABCDEF
+[[ $IT_ERR == *nobody* ]] || it_fail "unknown CA refusal does not name it: $IT_ERR"
+expect_rc 2 "$SIGNET" ca verify-code vroot 0123456789ABCDEF --days 366
+[[ $IT_ERR == *"from 1 to 365"* ]] || it_fail "--days 366 refusal does not give the limit: $IT_ERR"
+expect_rc 2 "$SIGNET" ca verify-code vroot
+# no key left behind by the throwaway keys: only CA keys on the token
+expect_rc 0 "$SIGNET" key list
+grep -qv '^ca\.' "$D/out" && it_fail "verify-code left a key on the token: $(cat "$D/out")"
 
 # everything survives a restart
 it_stop
 it_start
 expect_rc 0 "$SIGNET" ca list
-[[ $(wc -l <"$D/out") -eq 4 ]] || it_fail "ca list after restart: $(cat "$D/out")"
+[[ $(wc -l <"$D/out") -eq 5 ]] || it_fail "ca list after restart: $(cat "$D/out")"
 grep '^i3 ' "$D/out" | grep -q 'parent=i2' || it_fail "i3's parent lost: $(cat "$D/out")"
 grep '^root ' "$D/out" | grep -q 'parent=-' || it_fail "root has a parent: $(cat "$D/out")"
 expect_rc 0 "$SIGNET" ca chain i3 --out "$D/chain2.pem"
