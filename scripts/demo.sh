@@ -7,11 +7,11 @@
 # $SIGNET_BUILD_DIR), creates a throwaway token, starts signetd on it and walks
 # through generating a key in the token, exporting its public key, making a
 # CSR and signing a nonce, building a root -> intermediate -> issuing CA chain
-# on the token, issuing device certificates (for a key made outside the daemon
-# and for the token key) and showing refusals, checking every result with
-# OpenSSL and showing with pkcs11-tool that the private key cannot leave the
-# token. Then it stops the daemon. The temporary directory is removed at the end unless
-# SIGNET_DEMO_KEEP=1.
+# on the token, answering a cloud registry's verification code, issuing device
+# certificates (for a key made outside the daemon and for the token key) and
+# showing refusals, checking every result with OpenSSL and showing with
+# pkcs11-tool that the private key cannot leave the token. Then it stops the
+# daemon. The temporary directory is removed at the end unless SIGNET_DEMO_KEEP=1.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -120,6 +120,20 @@ signet ca create-intermediate demo-issuing --parent demo-intermediate --alg p256
 signet ca list
 signet ca chain demo-issuing --out "$dir/chain.pem"
 openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain.pem" "$dir/chain.pem"
+
+step "a cloud registry asks for proof of possession of the root: issue the verification certificate for its code"
+# Azure IoT Hub/DPS and AWS IoT hand out a code; the answer is a certificate with
+# CN = that code, signed by the CA's key (here on the token), for a throwaway key.
+code=$(openssl rand -hex 16)
+say "the registry's verification code: $code"
+signet ca verify-code demo-root "$code" --out "$dir/verification.pem"
+openssl verify -CAfile "$dir/root.pem" "$dir/verification.pem"
+cn=$(openssl x509 -in "$dir/verification.pem" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+[[ $cn == "$code" ]] || die "the verification certificate's CN is '$cn', not the code '$code'"
+openssl x509 -in "$dir/verification.pem" -noout -ext basicConstraints | grep -q 'CA:FALSE' ||
+	die "the verification certificate is a CA certificate"
+say "OK: CN = the registry's code, CA:FALSE, signed by the root; upload $dir/verification.pem"
+openssl x509 -in "$dir/verification.pem" -noout -subject -dates
 
 # check_device CERT DEVICE_ID: the chain verifies to the root and CN = device ID.
 check_device() {
