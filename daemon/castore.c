@@ -6,17 +6,57 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "keystore.h"
+#define RECORD_KEY_TAG "key: "
 
 int castore_name_valid(const char *name)
 {
 	return keystore_name_valid(name) && strlen(name) <= CA_NAME_MAX;
+}
+
+int castore_key_label(const char *name, unsigned gen, char *out, size_t outlen, struct errmsg *em)
+{
+	char label[KEY_NAME_MAX + 16];
+
+	if (gen <= 1)
+		snprintf(label, sizeof(label), "ca.%s", name);
+	else
+		snprintf(label, sizeof(label), "ca%u.%s", gen, name);
+	if (gen > CA_GENERATION_MAX || !keystore_name_valid(label) || strlen(label) >= outlen)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "CA '%s' cannot have a key generation %u: its key label would "
+				  "not fit %d characters",
+				  name, gen, KEY_NAME_MAX);
+	snprintf(out, outlen, "%s", label);
+	return 0;
+}
+
+unsigned castore_key_generation(const char *name, const char *label)
+{
+	unsigned long gen = 1;
+	const char *rest = label + 2;
+	char *end;
+
+	if (strncmp(label, "ca", 2) != 0)
+		return 0;
+	if (*rest != '.') {
+		if (*rest < '1' || *rest > '9')
+			return 0;
+		gen = strtoul(rest, &end, 10);
+		rest = end;
+		if (gen < 2)
+			return 0;
+	}
+	if (*rest != '.' || gen > CA_GENERATION_MAX || strcmp(rest + 1, name) != 0)
+		return 0;
+	return (unsigned)gen;
 }
 
 /* Did `parent` issue `child`? Issuer name and key identifier must agree. */
@@ -30,6 +70,8 @@ static int issued_by(X509 *child, X509 *parent)
 	return aki == NULL || ski == NULL || ASN1_OCTET_STRING_cmp(aki, ski) == 0;
 }
 
+/* The issuer of entry i among the others; a current generation wins over a
+ * retired one (after a renewal both match, and the renewed one lives longer). */
 static void link_parent(struct castore *cs, size_t i)
 {
 	X509 *cert = cs->cas[i].cert;
@@ -37,14 +79,30 @@ static void link_parent(struct castore *cs, size_t i)
 	cs->cas[i].parent = -1;
 	if (X509_get_extension_flags(cert) & EXFLAG_SS)
 		return;
-	for (size_t j = 0; j < cs->n; j++)
-		if (j != i && issued_by(cert, cs->cas[j].cert)) {
+	for (size_t j = 0; j < cs->n; j++) {
+		if (j == i || !issued_by(cert, cs->cas[j].cert))
+			continue;
+		if (cs->cas[i].parent < 0 || cs->cas[cs->cas[i].parent].retired)
 			cs->cas[i].parent = (int)j;
-			return;
-		}
+	}
 }
 
-static int append(struct castore *cs, const char *name, X509 *cert)
+static void link_all(struct castore *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		link_parent(cs, i);
+}
+
+static void entry_free(struct ca *e)
+{
+	X509_free(e->cert);
+	sk_X509_pop_free(e->above, X509_free);
+	e->cert = NULL;
+	e->above = NULL;
+}
+
+/* Take ownership of `e`'s certificates. */
+static int append(struct castore *cs, struct ca *e)
 {
 	struct ca *grown;
 
@@ -54,31 +112,131 @@ static int append(struct castore *cs, const char *name, X509 *cert)
 	if (grown == NULL)
 		return -1;
 	cs->cas = grown;
-	snprintf(grown[cs->n].name, sizeof(grown[cs->n].name), "%s", name);
-	snprintf(grown[cs->n].key, sizeof(grown[cs->n].key), "ca.%s", name);
-	grown[cs->n].cert = cert;
-	grown[cs->n].parent = -1;
-	cs->n++;
+	grown[cs->n++] = *e;
 	return 0;
 }
 
-static X509 *read_cert(const char *path)
+/* Read a whole record file, bounded. */
+static char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
-	X509 *cert;
+	char *buf = NULL;
+	size_t n = 0;
 
 	if (f == NULL)
 		return NULL;
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	buf = malloc(CA_RECORD_MAX + 1);
+	if (buf != NULL) {
+		n = fread(buf, 1, CA_RECORD_MAX + 1, f);
+		if (ferror(f) || n > CA_RECORD_MAX) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = n;
+		}
+	}
 	fclose(f);
-	return cert;
+	return buf;
+}
+
+/* The "key: LABEL" line of the explanatory text, if any, into e->key. */
+static int record_key(const char *buf, struct ca *e)
+{
+	const char *line = buf, *begin = strstr(buf, "-----BEGIN ");
+
+	snprintf(e->key, sizeof(e->key), "ca.%s", e->name);
+	while (line != NULL && (begin == NULL || line < begin)) {
+		if (strncmp(line, RECORD_KEY_TAG, strlen(RECORD_KEY_TAG)) == 0) {
+			const char *v = line + strlen(RECORD_KEY_TAG);
+			size_t len = strcspn(v, "\r\n");
+
+			if (len == 0 || len > KEY_NAME_MAX)
+				return -1;
+			snprintf(e->key, sizeof(e->key), "%.*s", (int)len, v);
+			return keystore_name_valid(e->key) ? 0 : -1;
+		}
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
+	}
+	return 0;
+}
+
+/* A record's text -> entry (certificate, then the issuers above it). */
+static int record_parse(const char *buf, size_t len, struct ca *e)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	X509 *c;
+	int r = -1;
+
+	e->cert = NULL;
+	e->above = NULL;
+	if (bio == NULL || record_key(buf, e) != 0 ||
+	    (e->cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		goto out;
+	while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if ((e->above == NULL && (e->above = sk_X509_new_null()) == NULL) ||
+		    sk_X509_num(e->above) >= CA_ABOVE_MAX || !sk_X509_push(e->above, c)) {
+			X509_free(c);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	ERR_clear_error(); /* the end of the PEM blocks queues an error */
+	BIO_free(bio);
+	if (r != 0)
+		entry_free(e);
+	return r;
+}
+
+static int load_record(struct castore *cs, const char *name, const char *path, int retired)
+{
+	struct ca e = {.retired = retired, .parent = -1};
+	size_t len = 0;
+	char *buf = read_file(path, &len);
+	int r = -1;
+
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	if (buf != NULL && record_parse(buf, len, &e) == 0) {
+		if ((r = append(cs, &e)) != 0)
+			entry_free(&e);
+	}
+	free(buf);
+	return r;
+}
+
+/* STATE_DIR/cas/NAME.old/ *.pem: the earlier generations of CA `name`. */
+static int load_retired(struct castore *cs, const char *name, char *err, size_t errlen)
+{
+	char dir[4096], path[4096 + 256];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s.old", cs->dir, name);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT
+			       ? 0
+			       : (snprintf(err, errlen, "%s: %s", dir, strerror(errno)), -1);
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 4, ".pem") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((r = load_record(cs, name, path, 1)) != 0)
+			snprintf(err, errlen, "%s: not a readable CA record", path);
+	}
+	closedir(d);
+	return r;
 }
 
 static int load_all(struct castore *cs, char *err, size_t errlen)
 {
 	DIR *d = opendir(cs->dir);
 	struct dirent *e;
-	char path[4096], name[CA_NAME_MAX + 8];
+	char path[4096 + 256], name[CA_NAME_MAX + 8];
 	int r = 0;
 
 	if (d == NULL) {
@@ -87,7 +245,6 @@ static int load_all(struct castore *cs, char *err, size_t errlen)
 	}
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
-		X509 *cert;
 
 		if (len < 5 || len - 4 > CA_NAME_MAX || strcmp(e->d_name + len - 4, ".pem") != 0)
 			continue;
@@ -95,15 +252,14 @@ static int load_all(struct castore *cs, char *err, size_t errlen)
 		if (!castore_name_valid(name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", cs->dir, e->d_name);
-		if ((cert = read_cert(path)) == NULL || append(cs, name, cert) != 0) {
-			X509_free(cert);
-			snprintf(err, errlen, "%s: not a readable CA certificate", path);
-			r = -1;
-		}
+		if ((r = load_record(cs, name, path, 0)) != 0)
+			snprintf(err, errlen, "%s: not a readable CA record", path);
+		else
+			r = load_retired(cs, name, err, errlen);
 	}
 	closedir(d);
-	for (size_t i = 0; r == 0 && i < cs->n; i++)
-		link_parent(cs, i);
+	if (r == 0)
+		link_all(cs);
 	return r;
 }
 
@@ -145,61 +301,125 @@ void castore_close(struct castore *cs)
 	if (cs->dir == NULL)
 		return;
 	for (size_t i = 0; i < cs->n; i++)
-		X509_free(cs->cas[i].cert);
+		entry_free(&cs->cas[i]);
 	free(cs->cas);
 	free(cs->dir);
 	pthread_rwlock_destroy(&cs->lock);
 	memset(cs, 0, sizeof(*cs));
 }
 
-/* Write to a temporary file, fsync, then link(2) into place: atomic, and
- * refused when the name exists. */
-static int write_ca_file(struct castore *cs, const char *name, X509 *cert, struct errmsg *em)
+static int record_write(FILE *f, const char *key, X509 *cert, STACK_OF(X509) * above)
 {
-	char tmp[4096], final[4096];
-	FILE *f;
-	int fd, r = 0;
+	if (fprintf(f,
+		    "signet CA record: the label of the CA's key on the token, its certificate,\n"
+		    "then the certificates above it that signet does not hold as "
+		    "CAs.\n" RECORD_KEY_TAG "%s\n",
+		    key) < 0 ||
+	    !PEM_write_X509(f, cert))
+		return -1;
+	for (int i = 0; i < sk_X509_num(above); i++)
+		if (!PEM_write_X509(f, sk_X509_value(above, i)))
+			return -1;
+	return 0;
+}
 
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", cs->dir, name);
-	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
-	if ((fd = mkstemp(tmp)) < 0)
-		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot write in %s: %s", cs->dir,
-				  strerror(errno));
-	f = fdopen(fd, "w");
-	if (f == NULL || !PEM_write_X509(f, cert) || fflush(f) != 0 || fsync(fd) != 0)
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot write %s", tmp);
-	if (f != NULL)
-		fclose(f);
-	else
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd >= 0) {
+		fsync(fd); /* the new directory entry is durable too */
 		close(fd);
-	if (r == 0 && link(tmp, final) != 0)
+	}
+}
+
+/* Write `text` (or the record) to a temporary file in `dir` and fsync it. */
+static int write_temp(const char *dir, const char *name, const char *text, const char *key,
+		      X509 *cert, STACK_OF(X509) * above, char *tmp, size_t tmplen,
+		      struct errmsg *em)
+{
+	FILE *f;
+	int fd, ok;
+
+	snprintf(tmp, tmplen, "%s/.%s.XXXXXX", dir, name);
+	if ((fd = mkstemp(tmp)) < 0)
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot write in %s: %s", dir,
+				  strerror(errno));
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot write %s", tmp);
+	}
+	ok = (text != NULL ? fputs(text, f) >= 0 : record_write(f, key, cert, above) == 0) &&
+	     fflush(f) == 0 && fsync(fd) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok) {
+		unlink(tmp);
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot write %s", tmp);
+	}
+	return 0;
+}
+
+/* A new record: link(2) into place, refused when the name exists. */
+static int create_record(struct castore *cs, const char *name, const char *key, X509 *cert,
+			 STACK_OF(X509) * above, struct errmsg *em)
+{
+	char tmp[4096 + 128], final[4096 + 128];
+	int r;
+
+	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
+	if ((r = write_temp(cs->dir, name, NULL, key, cert, above, tmp, sizeof(tmp), em)) != 0)
+		return r;
+	if (link(tmp, final) != 0)
 		r = errno == EEXIST ? errmsg_set(em, SIGNET_E_ALREADY_EXISTS,
 						 "a CA named '%s' exists", name)
 				    : errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot create %s: %s",
 						 final, strerror(errno));
 	unlink(tmp);
-	if (r == 0 && (fd = open(cs->dir, O_RDONLY | O_DIRECTORY)) >= 0) {
-		fsync(fd); /* the new directory entry is durable too */
-		close(fd);
-	}
+	if (r == 0)
+		sync_dir(cs->dir);
 	return r;
 }
 
-int castore_add(struct castore *cs, const char *name, X509 *cert, struct errmsg *em)
+static int entry_from(const char *name, const char *key, X509 *cert, STACK_OF(X509) * above,
+		      struct ca *e)
 {
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	if (key != NULL)
+		snprintf(e->key, sizeof(e->key), "%s", key);
+	else
+		snprintf(e->key, sizeof(e->key), "ca.%s", name);
+	e->parent = -1;
+	if (above != NULL && sk_X509_num(above) > 0 &&
+	    (sk_X509_num(above) > CA_ABOVE_MAX || (e->above = X509_chain_up_ref(above)) == NULL))
+		return -1;
+	X509_up_ref(cert);
+	e->cert = cert;
+	return 0;
+}
+
+int castore_add(struct castore *cs, const char *name, const char *key, X509 *cert,
+		STACK_OF(X509) * above, struct errmsg *em)
+{
+	struct ca e;
 	int r;
 
 	if (!castore_name_valid(name))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	if (key != NULL && !keystore_name_valid(key))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid key label");
+	if (entry_from(name, key, cert, above, &e) != 0)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "too many certificates above");
 	pthread_rwlock_wrlock(&cs->lock);
-	r = write_ca_file(cs, name, cert, em);
-	if (r == 0 && append(cs, name, cert) != 0)
+	r = create_record(cs, name, e.key, cert, above, em);
+	if (r == 0 && append(cs, &e) != 0)
 		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "too many CAs");
-	if (r == 0) {
-		X509_up_ref(cert);
-		link_parent(cs, cs->n - 1);
-	}
+	if (r == 0)
+		link_all(cs); /* children imported before their parent find it now */
+	else
+		entry_free(&e);
 	pthread_rwlock_unlock(&cs->lock);
 	return r;
 }
@@ -207,23 +427,162 @@ int castore_add(struct castore *cs, const char *name, X509 *cert, struct errmsg 
 static int find_locked(struct castore *cs, const char *name)
 {
 	for (size_t i = 0; i < cs->n; i++)
-		if (strcmp(cs->cas[i].name, name) == 0)
+		if (!cs->cas[i].retired && strcmp(cs->cas[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* The record on disk must still be the one in memory: another daemon on the
+ * same state directory may have replaced it. Keeps its text for the archive. */
+static int disk_matches(struct castore *cs, const struct ca *cur, char **text, struct errmsg *em)
+{
+	char path[4096 + 128];
+	struct ca disk = {.parent = -1};
+	size_t len = 0;
+	int same;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", cs->dir, cur->name);
+	snprintf(disk.name, sizeof(disk.name), "%s", cur->name);
+	if ((*text = read_file(path, &len)) == NULL || record_parse(*text, len, &disk) != 0) {
+		free(*text);
+		*text = NULL;
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot read %s", path);
+	}
+	same = X509_cmp(disk.cert, cur->cert) == 0 && strcmp(disk.key, cur->key) == 0;
+	entry_free(&disk);
+	if (!same) {
+		free(*text);
+		*text = NULL;
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "CA '%s' was changed by another process; restart signetd to "
+				  "load it",
+				  cur->name);
+	}
+	return 0;
+}
+
+/* Keep the replaced record as NAME.old/SERIAL.pem before it is replaced. */
+static int archive_record(struct castore *cs, const struct ca *cur, const char *text,
+			  struct errmsg *em)
+{
+	char dir[4096 + 128], tmp[4096 + 256], final[4096 + 512], err[256];
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cur->cert), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+	int r;
+
+	BN_free(bn);
+	if (hex == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	snprintf(dir, sizeof(dir), "%s/%s.old", cs->dir, cur->name);
+	snprintf(final, sizeof(final), "%s/%s.pem", dir, hex);
+	OPENSSL_free(hex);
+	if (make_dir(dir, err, sizeof(err)) != 0)
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "%s", err);
+	if ((r = write_temp(dir, cur->name, text, NULL, NULL, NULL, tmp, sizeof(tmp), em)) != 0)
+		return r;
+	/* EEXIST: archived by an earlier attempt that failed later on */
+	if (link(tmp, final) != 0 && errno != EEXIST)
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot create %s: %s", final,
+			       strerror(errno));
+	unlink(tmp);
+	if (r == 0)
+		sync_dir(dir);
+	return r;
+}
+
+static int replace_record(struct castore *cs, const struct ca *next, struct errmsg *em)
+{
+	char tmp[4096 + 128], final[4096 + 128];
+	int r;
+
+	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, next->name);
+	if ((r = write_temp(cs->dir, next->name, NULL, next->key, next->cert, next->above, tmp,
+			    sizeof(tmp), em)) != 0)
+		return r;
+	if (rename(tmp, final) != 0) {
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot replace %s: %s", final,
+			       strerror(errno));
+		unlink(tmp);
+		return r;
+	}
+	sync_dir(cs->dir);
+	return 0;
+}
+
+/* An exclusive lock on the CA directory, against another daemon's replace. */
+static int dir_lock(struct castore *cs, struct errmsg *em)
+{
+	char path[4096 + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", cs->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot lock %s: %s", path,
+				  strerror(errno));
+	}
+	return fd;
+}
+
+int castore_replace(struct castore *cs, const char *name, X509 *current, const char *key,
+		    X509 *cert, STACK_OF(X509) * above, struct errmsg *em)
+{
+	struct ca next;
+	char *text = NULL;
+	int i, r, lockfd = -1;
+
+	if (!keystore_name_valid(key))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid key label");
+	if (entry_from(name, key, cert, above, &next) != 0)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "too many certificates above");
+	pthread_rwlock_wrlock(&cs->lock);
+	i = find_locked(cs, name);
+	if (i < 0) {
+		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
+		goto out;
+	}
+	if (X509_cmp(cs->cas[i].cert, current) != 0) {
+		r = errmsg_set(em, SIGNET_E_ABORTED,
+			       "CA '%s' was renewed or re-keyed by another request meanwhile",
+			       name);
+		goto out;
+	}
+	if ((r = lockfd = dir_lock(cs, em)) < 0 ||
+	    (r = disk_matches(cs, &cs->cas[i], &text, em)) != 0 ||
+	    (r = archive_record(cs, &cs->cas[i], text, em)) != 0 ||
+	    (r = replace_record(cs, &next, em)) != 0)
+		goto out;
+	if (append(cs, &next) != 0) {
+		/* on disk already: a restart loads it */
+		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "too many CA generations");
+		goto out;
+	}
+	cs->cas[i].retired = 1;
+	next.cert = NULL; /* transferred */
+	next.above = NULL;
+	link_all(cs);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	pthread_rwlock_unlock(&cs->lock);
+	free(text);
+	entry_free(&next);
+	return r;
 }
 
 static void copy_entry(const struct ca *from, struct ca *to)
 {
 	*to = *from;
 	X509_up_ref(to->cert);
+	to->above = from->above != NULL ? X509_chain_up_ref(from->above) : NULL;
 }
 
 void ca_release(struct ca *ca)
 {
-	if (ca != NULL) {
-		X509_free(ca->cert);
-		ca->cert = NULL;
-	}
+	if (ca != NULL)
+		entry_free(ca);
 }
 
 int castore_get(struct castore *cs, const char *name, struct ca *out, struct errmsg *em)
@@ -238,10 +597,18 @@ int castore_get(struct castore *cs, const char *name, struct ca *out, struct err
 	return i >= 0 ? 0 : errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
 }
 
+static int push_ref(STACK_OF(X509) * chain, X509 *cert)
+{
+	if (!sk_X509_push(chain, cert))
+		return -1;
+	X509_up_ref(cert);
+	return 0;
+}
+
 int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, struct errmsg *em)
 {
 	STACK_OF(X509) *chain = sk_X509_new_null();
-	int i, r = 0;
+	int i, top = -1, r = 0;
 
 	if (chain == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
@@ -251,12 +618,14 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
 	/* bounded by the number of CAs, so a cycle cannot loop */
 	for (size_t hops = 0; r == 0 && i >= 0 && hops <= cs->n; hops++) {
-		if (!sk_X509_push(chain, cs->cas[i].cert))
+		if (push_ref(chain, cs->cas[i].cert) != 0)
 			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
-		else
-			X509_up_ref(cs->cas[i].cert);
+		top = i;
 		i = cs->cas[i].parent;
 	}
+	for (int a = 0; r == 0 && top >= 0 && a < sk_X509_num(cs->cas[top].above); a++)
+		if (push_ref(chain, sk_X509_value(cs->cas[top].above, a)) != 0)
+			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_rwlock_unlock(&cs->lock);
 	if (r != 0) {
 		sk_X509_pop_free(chain, X509_free);
@@ -269,17 +638,18 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)
 {
 	struct ca *copy;
+	size_t k = 0;
 
 	pthread_rwlock_rdlock(&cs->lock);
 	copy = calloc(cs->n > 0 ? cs->n : 1, sizeof(*copy));
-	if (copy != NULL)
-		for (size_t i = 0; i < cs->n; i++)
-			copy_entry(&cs->cas[i], &copy[i]);
-	*n = copy != NULL ? cs->n : 0;
+	for (size_t i = 0; copy != NULL && i < cs->n; i++)
+		if (!cs->cas[i].retired)
+			copy_entry(&cs->cas[i], &copy[k++]);
 	pthread_rwlock_unlock(&cs->lock);
 	if (copy == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	*out = copy;
+	*n = k;
 	return 0;
 }
 
@@ -296,5 +666,25 @@ int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size
 	snprintf(out, outlen, "%s",
 		 ca->parent >= 0 && (size_t)ca->parent < cs->n ? cs->cas[ca->parent].name : "");
 	pthread_rwlock_unlock(&cs->lock);
+	return 0;
+}
+
+int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)
+{
+	STACK_OF(X509) *all = sk_X509_new_null();
+	int r = 0;
+
+	if (all == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	pthread_rwlock_rdlock(&cs->lock);
+	for (size_t i = 0; r == 0 && i < cs->n; i++)
+		if (push_ref(all, cs->cas[i].cert) != 0)
+			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	pthread_rwlock_unlock(&cs->lock);
+	if (r != 0) {
+		sk_X509_pop_free(all, X509_free);
+		return r;
+	}
+	*out = all;
 	return 0;
 }

@@ -1,12 +1,21 @@
 /*
- * The certificate authorities signet knows: each CA's certificate, kept in
- * STATE_DIR/cas/NAME.pem, and its key on the token, labelled "ca.NAME".
- * A CA's parent is derived from its certificate (issuer name and AKI), not
- * stored, so the files cannot contradict each other.
+ * The certificate authorities signet knows. Each CA has one record file,
+ * STATE_DIR/cas/NAME.pem: the label of its token key, in RFC 7468
+ * "explanatory text" before the first PEM block ("key: LABEL"; records
+ * without it use "ca.NAME"), then the CA's certificate, then, for a sub-CA
+ * signed outside signet, the certificates above it up to its root.
  *
- * A CA file is created with link(2), which fails if the name exists: two
- * daemons sharing a state directory cannot silently write two different
- * certificates for one CA name.
+ * Renewal (same key, new certificate) and re-keying (new key) replace the
+ * record with one rename(2); the record they replace moves first to
+ * STATE_DIR/cas/NAME.old/SERIAL.pem. Those earlier generations stay loaded,
+ * so what they issued still chains, but only the current one signs.
+ *
+ * A CA's parent is derived from its certificate (issuer name and AKI), not
+ * stored, so the files cannot contradict each other. A new record is created
+ * with link(2), which fails if the name exists, and a replacement checks that
+ * the file on disk is still the one this process loaded: two daemons sharing
+ * a state directory cannot silently use two different certificates for one
+ * CA name.
  */
 #ifndef SIGNETD_CASTORE_H
 #define SIGNETD_CASTORE_H
@@ -16,15 +25,21 @@
 #include <openssl/x509.h>
 
 #include "errmsg.h"
+#include "keystore.h"
 
-#define CA_NAME_MAX 60 /* so that "ca." + name fits a key name */
-#define CASTORE_MAX 4096
+#define CA_NAME_MAX	  60 /* so that "ca." + name fits a key name */
+#define CASTORE_MAX	  4096
+#define CA_ABOVE_MAX	  16 /* certificates above an imported sub-CA */
+#define CA_RECORD_MAX	  (256 * 1024)
+#define CA_GENERATION_MAX 99
 
 struct ca {
 	char name[CA_NAME_MAX + 1];
-	char key[CA_NAME_MAX + 4]; /* "ca.NAME" */
+	char key[KEY_NAME_MAX + 1]; /* its token key's label */
 	X509 *cert;
-	int parent; /* index into castore.cas, -1 for a root or an unknown issuer */
+	STACK_OF(X509) * above; /* issuers outside signet, nearest first; NULL if none */
+	int retired;		/* an earlier generation: chains, never signs */
+	int parent; /* index into castore.cas, -1 for a root or an issuer outside signet */
 };
 
 struct castore {
@@ -36,26 +51,50 @@ struct castore {
 
 int castore_name_valid(const char *name);
 
+/* The token key label of a CA's key generation `gen` (1 for its first key):
+ * "ca.NAME", then "ca2.NAME", "ca3.NAME"... INVALID_ARGUMENT when it would
+ * not fit a key name (long names allow fewer re-keyings). */
+int castore_key_label(const char *name, unsigned gen, char *out, size_t outlen, struct errmsg *em);
+/* The generation of `label` for CA `name`, or 0 if it is not one of its labels. */
+unsigned castore_key_generation(const char *name, const char *label);
+
 /* Create STATE_DIR and STATE_DIR/cas if needed (0700) and load every CA. */
 int castore_open(struct castore *cs, const char *state_dir, char *err, size_t errlen);
 void castore_close(struct castore *cs);
 
-/* Record a new CA durably. ALREADY_EXISTS if the name is taken. */
-int castore_add(struct castore *cs, const char *name, X509 *cert, struct errmsg *em);
+/*
+ * Record a new CA durably. `key` NULL means "ca.NAME"; `above` (may be NULL)
+ * is copied. ALREADY_EXISTS if the name is taken.
+ */
+int castore_add(struct castore *cs, const char *name, const char *key, X509 *cert,
+		STACK_OF(X509) * above, struct errmsg *em);
 
-/* A copy of the CA's entry with its own reference to the certificate; release
- * with ca_release(). NOT_FOUND if there is no such CA. */
+/*
+ * Make `cert` (with `key`, `above`) the CA's current generation, retiring
+ * `current`, which must still be the current one (FAILED_PRECONDITION if
+ * another request or another daemon replaced it meanwhile).
+ */
+int castore_replace(struct castore *cs, const char *name, X509 *current, const char *key,
+		    X509 *cert, STACK_OF(X509) * above, struct errmsg *em);
+
+/* A copy of the CA's current entry with its own references; release with
+ * ca_release(). NOT_FOUND if there is no such CA. */
 int castore_get(struct castore *cs, const char *name, struct ca *out, struct errmsg *em);
 void ca_release(struct ca *ca);
 
-/* The CA's certificate, then its parent's, up to the root. */
+/* The CA's current certificate, its parent's, ... up to the root (and an
+ * imported CA's outside issuers). */
 int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, struct errmsg *em);
 
-/* Copies of every entry; release with castore_list_free(). */
+/* Copies of every current entry; release with castore_list_free(). */
 int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);
 void castore_list_free(struct ca *cas, size_t n);
 
 /* The name of entry `ca`'s parent, or "" (callers hold no lock: copies only). */
 int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size_t outlen);
+
+/* Copies of every certificate signet holds as a CA, current and retired, for
+ * verifying chains that end in one of them. */
+int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em);
 
 #endif

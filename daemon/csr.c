@@ -201,20 +201,49 @@ static int san_build(const struct csr_params *p, GENERAL_NAMES *gens, struct err
 	return r;
 }
 
-/* The extensionRequest attribute: SAN only, critical when the subject is empty (RFC 5280 4.2.1.6).
- */
-static int csr_add_san(X509_REQ *req, GENERAL_NAMES *gens, int subject_empty, struct errmsg *em)
+static int push_ext(STACK_OF(X509_EXTENSION) * exts, X509_EXTENSION *ext)
+{
+	if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
+		X509_EXTENSION_free(ext);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a CA's request asks for: the extensions RFC 5280 wants on a CA. */
+static int ca_exts(const struct csr_params *p, STACK_OF(X509_EXTENSION) * exts)
+{
+	char bc[64];
+
+	if (p->ca_path_len >= 0)
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", p->ca_path_len);
+	else
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+	if (push_ext(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, bc)) != 0 ||
+	    push_ext(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage,
+					       "critical,digitalSignature,keyCertSign,cRLSign")) !=
+		    0)
+		return -1;
+	return 0;
+}
+
+/* The extensionRequest attribute: SANs, critical when the subject is empty
+ * (RFC 5280 4.2.1.6), and a CA's constraints. */
+static int csr_add_extensions(X509_REQ *req, const struct csr_params *p, GENERAL_NAMES *gens,
+			      int subject_empty, struct errmsg *em)
 {
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext = X509V3_EXT_i2d(NID_subject_alt_name, subject_empty, gens);
 	int r = 0;
 
-	if (exts == NULL || ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
-		X509_EXTENSION_free(ext);
+	if (exts == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if (sk_GENERAL_NAME_num(gens) > 0 &&
+	    push_ext(exts, X509V3_EXT_i2d(NID_subject_alt_name, subject_empty, gens)) != 0)
 		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot encode subjectAltName");
-	} else if (!X509_REQ_add_extensions(req, exts)) {
+	else if (p->is_ca && ca_exts(p, exts) != 0)
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot encode the CA extensions");
+	else if (sk_X509_EXTENSION_num(exts) > 0 && !X509_REQ_add_extensions(req, exts))
 		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot add the extension request");
-	}
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return r;
 }
@@ -261,7 +290,7 @@ int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const
 		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot fill the request");
 		goto out;
 	}
-	if (sk_GENERAL_NAME_num(gens) > 0 && (r = csr_add_san(req, gens, subject_empty, em)) != 0)
+	if ((r = csr_add_extensions(req, p, gens, subject_empty, em)) != 0)
 		goto out;
 	em->err = 0;
 	if (X509_REQ_sign(req, signer, md) <= 0) {

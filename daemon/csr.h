@@ -29,6 +29,11 @@ struct csr_params {
 	size_t n_uris;
 	char **emails;
 	size_t n_emails;
+	/* A CA's request (a sub-CA for an outside CA): ask for basicConstraints
+	 * CA:TRUE (with pathLen when ca_path_len >= 0) and keyUsage keyCertSign,
+	 * cRLSign, digitalSignature, all critical. */
+	int is_ca;
+	int ca_path_len;
 };
 
 /* "/CN=a/O=b\/c" -> X509_NAME. "" gives an empty name. INVALID_ARGUMENT on bad input. */

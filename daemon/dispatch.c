@@ -25,6 +25,10 @@ static const struct {
 	{"ListCas", process_list_cas},
 	{"IssueVerificationCertificate", process_issue_verification_certificate},
 	{"SignCsr", process_sign_csr},
+	{"CreateCaRequest", process_create_ca_request},
+	{"ImportCaCertificate", process_import_ca_certificate},
+	{"RenewCa", process_renew_ca},
+	{"RekeyCa", process_rekey_ca},
 	/* clang-format on */
 };
 

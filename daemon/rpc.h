@@ -54,6 +54,10 @@ int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
 int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
 int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request);
 int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request);
+int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *request);
+int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request);
 
 /* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
  * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */

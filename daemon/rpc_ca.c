@@ -1,4 +1,5 @@
-/* CA RPCs: CreateRootCa, CreateIntermediateCa, GetCaChain, ListCas. */
+/* CA RPCs: CreateRootCa, CreateIntermediateCa, GetCaChain, ListCas,
+ * IssueVerificationCertificate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,12 @@
 #include "log.h"
 #include "pem.h"
 #include "rpc.h"
+#include "rpc_ca.h"
 #include "sign.h"
 
 #define ROOT_DEFAULT_DAYS	  3650
 #define INTERMEDIATE_DEFAULT_DAYS 1825
 #define CA_MAX_DAYS		  36500
-#define CA_BACKDATE_SECONDS	  60 /* tolerate small clock skew on relying parties */
-
-/* Azure's sample CA profile: digitalSignature, keyCertSign, cRLSign (critical). */
-#define CA_KEY_USAGE (KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN)
 
 struct ca_request {
 	const char *name;
@@ -30,15 +28,6 @@ struct ca_request {
 	Signet__V1__HashAlgorithm hash;
 };
 
-/* Everything a CaInfo points into, owned here. */
-struct ca_info_buf {
-	Signet__V1__CaInfo info;
-	char subject[512];
-	char parent[CA_NAME_MAX + 1];
-	uint8_t *der;
-	uint8_t serial[32];
-};
-
 static int64_t asn1_time_unix(const ASN1_TIME *t)
 {
 	struct tm tm;
@@ -46,24 +35,43 @@ static int64_t asn1_time_unix(const ASN1_TIME *t)
 	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
 }
 
-static int ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf *b)
+size_t rpc_ca_serial(const X509 *cert, uint8_t *buf, size_t buflen)
 {
-	const ASN1_INTEGER *serial = X509_get0_serialNumber(ca->cert);
-	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
-	long plen = X509_get_pathlen(ca->cert);
-	int n;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	size_t n = 0;
 
+	if (bn != NULL && (size_t)BN_num_bytes(bn) <= buflen)
+		n = (size_t)BN_bn2bin(bn, buf);
+	BN_free(bn);
+	return n;
+}
+
+int rpc_ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf *b)
+{
+	long plen = X509_get_pathlen(ca->cert);
+	int n, n_above = sk_X509_num(ca->above);
+
+	memset(b, 0, sizeof(*b));
 	signet__v1__ca_info__init(&b->info);
 	X509_NAME_oneline(X509_get_subject_name(ca->cert), b->subject, sizeof(b->subject));
 	castore_parent_name(cs, ca, b->parent, sizeof(b->parent));
-	b->der = NULL;
 	n = i2d_X509(ca->cert, &b->der);
-	if (n <= 0 || bn == NULL || BN_num_bytes(bn) > (int)sizeof(b->serial)) {
-		BN_free(bn);
+	b->info.serial.len = rpc_ca_serial(ca->cert, b->serial, sizeof(b->serial));
+	if (n <= 0 || b->info.serial.len == 0 || n_above > CA_ABOVE_MAX)
 		return SIGNET_E_INTERNAL;
+	for (int i = 0; i < n_above; i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(sk_X509_value(ca->above, i), &der);
+
+		if (len <= 0)
+			return SIGNET_E_INTERNAL;
+		b->external[b->info.n_external_chain_der].data = der;
+		b->external[b->info.n_external_chain_der++].len = (size_t)len;
 	}
+	b->info.external_chain_der = b->external;
 	b->info.name = (char *)ca->name;
 	b->info.key = (char *)ca->key;
+	b->info.key_generation = castore_key_generation(ca->name, ca->key);
 	b->info.subject = b->subject;
 	b->info.parent = b->parent;
 	b->info.certificate_der.data = b->der;
@@ -72,16 +80,17 @@ static int ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_
 	b->info.not_after = asn1_time_unix(X509_get0_notAfter(ca->cert));
 	b->info.path_len_limited = plen >= 0;
 	b->info.path_len = plen >= 0 ? (uint32_t)plen : 0;
-	b->info.serial.len = (size_t)BN_bn2bin(bn, b->serial);
 	b->info.serial.data = b->serial;
-	BN_free(bn);
 	return 0;
 }
 
-static void ca_info_release(struct ca_info_buf *b)
+void rpc_ca_info_release(struct ca_info_buf *b)
 {
 	OPENSSL_free(b->der);
 	b->der = NULL;
+	for (size_t i = 0; i < b->info.n_external_chain_der; i++)
+		OPENSSL_free(b->external[i].data);
+	b->info.n_external_chain_der = 0;
 }
 
 static int check_request(const struct ca_request *cr, struct errmsg *em)
@@ -98,52 +107,63 @@ static int check_request(const struct ca_request *cr, struct errmsg *em)
 	return 0;
 }
 
-static const EVP_MD *ca_md(enum signet_key_alg signer_alg, Signet__V1__HashAlgorithm wire)
+const EVP_MD *rpc_ca_md(enum signet_key_alg signer_alg, Signet__V1__HashAlgorithm wire)
 {
 	if (wire != SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT)
 		return sign_hash_md((enum signet_hash)wire);
 	return signer_alg == SIGNET_KEY_EC_P384 ? EVP_sha384() : EVP_sha256();
 }
 
-/* Sign the new CA's certificate with `signer_key` (itself for a root). */
-static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *subject_key,
-		      struct key *signer_key, X509 *issuer, X509 **out)
+int rpc_ca_certify(struct rpc *rq, const struct ca_terms *t, EVP_PKEY *subject_key,
+		   struct key *signer_key, X509 *issuer, X509 **out)
 {
 	struct keybridge bridge = {
 		.ks = rq->d->keys, .key = signer_key, .session = rq->session, .em = &rq->em};
-	X509_NAME *subject = NULL;
 	EVP_PKEY *signer = NULL;
 	time_t now = time(NULL);
-	unsigned days = cr->validity_days;
-	struct cert_spec spec = {.subject_key = subject_key->pub_pkey,
+	struct cert_spec spec = {.subject = t->subject,
+				 .subject_key = subject_key,
 				 .issuer = issuer,
 				 .is_ca = 1,
-				 .path_len = cr->path_len,
-				 .key_usage = CA_KEY_USAGE};
-	const EVP_MD *md = ca_md(signer_key->alg, cr->hash);
+				 .path_len = t->path_len,
+				 .key_usage = CA_KEY_USAGE,
+				 .not_before = now - CA_BACKDATE_SECONDS,
+				 .not_after = now + (time_t)t->validity_days * 24 * 3600};
+	const EVP_MD *md = rpc_ca_md(signer_key->alg, t->hash);
 	int r;
 
-	if (days == 0)
-		days = issuer == NULL ? ROOT_DEFAULT_DAYS : INTERMEDIATE_DEFAULT_DAYS;
 	/* Like validity, pathLen is clamped to what the parent leaves: one level less.
 	 * (A parent with pathLen 0 is refused by certbuild.) */
 	if (issuer != NULL && X509_get_pathlen(issuer) > 0 &&
 	    (spec.path_len < 0 || spec.path_len > X509_get_pathlen(issuer) - 1))
 		spec.path_len = (int)X509_get_pathlen(issuer) - 1;
-	spec.not_before = now - CA_BACKDATE_SECONDS;
-	spec.not_after = now + (time_t)days * 24 * 3600;
 	if (md == NULL)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "unknown hash algorithm %d",
-				  (int)cr->hash);
-	if ((r = csr_subject_parse(cr->subject, &subject, &rq->em)) != 0)
-		return r;
-	spec.subject = subject;
+				  (int)t->hash);
 	signer = keybridge_pkey(&bridge);
 	if (signer == NULL)
 		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
 	else
 		r = certbuild_sign(&spec, signer, signer_key->pub_pkey, md, out, &rq->em);
 	EVP_PKEY_free(signer);
+	return r;
+}
+
+/* Sign the new CA's certificate with `signer_key` (itself for a root). */
+static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *subject_key,
+		      struct key *signer_key, X509 *issuer, X509 **out)
+{
+	struct ca_terms t = {
+		.validity_days = cr->validity_days, .path_len = cr->path_len, .hash = cr->hash};
+	X509_NAME *subject = NULL;
+	int r;
+
+	if (t.validity_days == 0)
+		t.validity_days = issuer == NULL ? ROOT_DEFAULT_DAYS : INTERMEDIATE_DEFAULT_DAYS;
+	if ((r = csr_subject_parse(cr->subject, &subject, &rq->em)) != 0)
+		return r;
+	t.subject = subject;
+	r = rpc_ca_certify(rq, &t, subject_key->pub_pkey, signer_key, issuer, out);
 	X509_NAME_free(subject);
 	return r;
 }
@@ -151,10 +171,12 @@ static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *s
 static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 {
 	struct ca_info_buf b;
-	int r = ca_info_fill(rq->d->cas, ca, &b);
+	int r = rpc_ca_info_fill(rq->d->cas, ca, &b);
 
-	if (r != 0)
+	if (r != 0) {
+		rpc_ca_info_release(&b);
 		return errmsg_set(&rq->em, r, "cannot encode the CA certificate");
+	}
 	if (root) {
 		Signet__V1__CreateRootCaResponse resp = SIGNET__V1__CREATE_ROOT_CA_RESPONSE__INIT;
 
@@ -167,7 +189,7 @@ static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 		resp.ca = &b.info;
 		r = rpc_respond(rq, &resp.base);
 	}
-	ca_info_release(&b);
+	rpc_ca_info_release(&b);
 	return r;
 }
 
@@ -204,7 +226,7 @@ static int ca_create(struct rpc *rq, const struct ca_request *cr)
 		goto out;
 	r = ca_certify(rq, cr, key, parent_key != NULL ? parent_key : key, pca.cert, &cert);
 	if (r == 0)
-		r = castore_add(rq->d->cas, cr->name, cert, &rq->em);
+		r = castore_add(rq->d->cas, cr->name, NULL, cert, NULL, &rq->em);
 	if (r != 0) {
 		/* no orphan key on the token for a CA that does not exist */
 		keystore_delete(rq->d->keys, rq->session, key_name, NULL);
@@ -322,7 +344,7 @@ int process_list_cas(struct rpc *rq, const ProtobufCMessage *request)
 		goto out;
 	}
 	for (; filled < n && r == 0; filled++) {
-		r = ca_info_fill(rq->d->cas, &cas[filled], &bufs[filled]);
+		r = rpc_ca_info_fill(rq->d->cas, &cas[filled], &bufs[filled]);
 		ptrs[filled] = &bufs[filled].info;
 	}
 	if (r != 0) {
@@ -334,7 +356,7 @@ int process_list_cas(struct rpc *rq, const ProtobufCMessage *request)
 	r = rpc_respond(rq, &resp.base);
 out:
 	for (size_t i = 0; bufs != NULL && i < filled; i++)
-		ca_info_release(&bufs[i]);
+		rpc_ca_info_release(&bufs[i]);
 	free(bufs);
 	free(ptrs);
 	castore_list_free(cas, n);
@@ -386,7 +408,7 @@ static int verification_certify(struct rpc *rq, const struct ca *ca, struct key 
 	    (signer = keybridge_pkey(&bridge)) == NULL)
 		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot prepare the certificate");
 	else
-		r = certbuild_sign(&spec, signer, ca_key->pub_pkey, ca_md(ca_key->alg, 0), out,
+		r = certbuild_sign(&spec, signer, ca_key->pub_pkey, rpc_ca_md(ca_key->alg, 0), out,
 				   &rq->em);
 	EVP_PKEY_free(signer);
 	EVP_PKEY_free(throwaway); /* the private half is never used again */

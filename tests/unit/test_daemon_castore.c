@@ -55,10 +55,11 @@ static void test_store_chain_reload(void **state)
 	root = make_ca("Root", rk, NULL, NULL);
 	inter = make_ca("Inter", ik, root, rk);
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
-	assert_int_equal(castore_add(&cs, "root", root, &em), 0);
-	assert_int_equal(castore_add(&cs, "inter", inter, &em), 0);
-	assert_int_equal(castore_add(&cs, "root", inter, &em), SIGNET_E_ALREADY_EXISTS);
-	assert_int_equal(castore_add(&cs, "bad/name", inter, &em), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(castore_add(&cs, "root", NULL, root, NULL, &em), 0);
+	assert_int_equal(castore_add(&cs, "inter", NULL, inter, NULL, &em), 0);
+	assert_int_equal(castore_add(&cs, "root", NULL, inter, NULL, &em), SIGNET_E_ALREADY_EXISTS);
+	assert_int_equal(castore_add(&cs, "bad/name", NULL, inter, NULL, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
 	castore_close(&cs);
 
 	/* a fresh store reads the files back and derives the parent */
@@ -83,7 +84,7 @@ static void test_store_chain_reload(void **state)
 
 	/* a second store on the same directory cannot take the name either */
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
-	assert_int_equal(castore_add(&cs, "inter", root, &em), SIGNET_E_ALREADY_EXISTS);
+	assert_int_equal(castore_add(&cs, "inter", NULL, root, NULL, &em), SIGNET_E_ALREADY_EXISTS);
 	castore_close(&cs);
 
 	X509_free(root);
@@ -94,10 +95,200 @@ static void test_store_chain_reload(void **state)
 	assert_int_equal(system(err), 0);
 }
 
+static void test_key_labels(void **state)
+{
+	char label[KEY_NAME_MAX + 1], name60[CA_NAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(castore_key_label("root", 1, label, sizeof(label), NULL), 0);
+	assert_string_equal(label, "ca.root");
+	assert_int_equal(castore_key_label("root", 2, label, sizeof(label), NULL), 0);
+	assert_string_equal(label, "ca2.root");
+	assert_int_equal(castore_key_label("root", 17, label, sizeof(label), NULL), 0);
+	assert_string_equal(label, "ca17.root");
+	assert_int_equal(
+		castore_key_label("root", CA_GENERATION_MAX + 1, label, sizeof(label), NULL),
+		SIGNET_E_FAILED_PRECONDITION);
+	/* the longest name has room for generations 2-9 only */
+	memset(name60, 'n', CA_NAME_MAX);
+	name60[CA_NAME_MAX] = '\0';
+	assert_int_equal(castore_key_label(name60, 9, label, sizeof(label), NULL), 0);
+	assert_int_equal(castore_key_label(name60, 10, label, sizeof(label), NULL),
+			 SIGNET_E_FAILED_PRECONDITION);
+
+	assert_int_equal(castore_key_generation("root", "ca.root"), 1);
+	assert_int_equal(castore_key_generation("root", "ca2.root"), 2);
+	assert_int_equal(castore_key_generation("root", "ca17.root"), 17);
+	/* not this CA's, or not a label castore makes */
+	assert_int_equal(castore_key_generation("root", "ca.other"), 0);
+	assert_int_equal(castore_key_generation("root", "ca2.root2"), 0);
+	assert_int_equal(castore_key_generation("root", "ca1.root"), 0);
+	assert_int_equal(castore_key_generation("root", "ca02.root"), 0);
+	assert_int_equal(castore_key_generation("root", "ca100.root"), 0);
+	assert_int_equal(castore_key_generation("root", "cax.root"), 0);
+	assert_int_equal(castore_key_generation("root", "root"), 0);
+	/* a CA named "2.root" is not generation 2 of "root", and vice versa */
+	assert_int_equal(castore_key_generation("2.root", "ca.2.root"), 1);
+	assert_int_equal(castore_key_generation("root", "ca.2.root"), 0);
+}
+
+static void assert_chain(struct castore *cs, const char *name, X509 *const *want, int n)
+{
+	STACK_OF(X509) *chain = NULL;
+	struct errmsg em = {0};
+
+	assert_int_equal(castore_chain(cs, name, &chain, &em), 0);
+	assert_int_equal(sk_X509_num(chain), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(X509_cmp(sk_X509_value(chain, i), want[i]), 0);
+	sk_X509_pop_free(chain, X509_free);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Renewal and re-keying: new generations sign, old ones still chain. */
+static void test_generations(void **state)
+{
+	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
+	EVP_PKEY *rk = EVP_EC_gen("P-256"), *rk2 = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256"),
+		 *sk = EVP_EC_gen("P-256");
+	X509 *root, *inter, *sub, *inter2, *root2, *inter3;
+	struct castore cs, other;
+	struct errmsg em = {0};
+	struct ca ca;
+	struct ca *all = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	root = make_ca("Root", rk, NULL, NULL);
+	inter = make_ca("Inter", ik, root, rk);
+	sub = make_ca("Sub", sk, inter, ik);
+	inter2 = make_ca("Inter", ik, root, rk);   /* renewed: same key and subject */
+	root2 = make_ca("Root", rk2, NULL, NULL);  /* re-keyed root */
+	inter3 = make_ca("Inter", ik, root2, rk2); /* renewed under the new root key */
+
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_add(&cs, "root", NULL, root, NULL, &em), 0);
+	assert_int_equal(castore_add(&cs, "inter", NULL, inter, NULL, &em), 0);
+	assert_int_equal(castore_add(&cs, "sub", NULL, sub, NULL, &em), 0);
+
+	/* renewal: the child now chains through the renewed certificate */
+	assert_int_equal(castore_replace(&cs, "inter", inter, "ca.inter", inter2, NULL, &em), 0);
+	assert_chain(&cs, "sub", (X509 *[]){sub, inter2, root}, 3);
+	/* a replace that lost a race with another request is refused */
+	assert_int_equal(castore_replace(&cs, "inter", inter, "ca.inter", inter3, NULL, &em),
+			 SIGNET_E_ABORTED);
+	assert_int_equal(castore_replace(&cs, "nobody", inter, "ca.nobody", inter3, NULL, &em),
+			 SIGNET_E_NOT_FOUND);
+
+	/* re-key the root: inter2 was issued by the old key and still chains to it */
+	assert_int_equal(castore_replace(&cs, "root", root, "ca2.root", root2, NULL, &em), 0);
+	assert_int_equal(castore_get(&cs, "root", &ca, &em), 0);
+	assert_string_equal(ca.key, "ca2.root");
+	assert_int_equal(X509_cmp(ca.cert, root2), 0);
+	ca_release(&ca);
+	assert_chain(&cs, "inter", (X509 *[]){inter2, root}, 2);
+	assert_int_equal(castore_list(&cs, &all, &n, &em), 0);
+	assert_int_equal(n, 3); /* current generations only */
+	castore_list_free(all, n);
+	castore_close(&cs);
+
+	/* everything survives a restart, the old generations archived */
+	snprintf(path, sizeof(path), "%s/cas/root.old", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
+	assert_chain(&cs, "sub", (X509 *[]){sub, inter2, root}, 3);
+	assert_int_equal(castore_get(&cs, "root", &ca, &em), 0);
+	assert_string_equal(ca.key, "ca2.root");
+	ca_release(&ca);
+
+	/* another store on the same directory replaces "inter": ours must notice */
+	assert_int_equal(castore_open(&other, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_replace(&other, "inter", inter2, "ca.inter", inter3, NULL, &em),
+			 0);
+	castore_close(&other);
+	assert_int_equal(castore_replace(&cs, "inter", inter2, "ca.inter", inter, NULL, &em),
+			 SIGNET_E_FAILED_PRECONDITION);
+	castore_close(&cs);
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
+	assert_chain(&cs, "inter", (X509 *[]){inter3, root2}, 2);
+	castore_close(&cs);
+
+	X509 *certs[] = {root, inter, sub, inter2, root2, inter3};
+	for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++)
+		X509_free(certs[i]);
+	EVP_PKEY *keys[] = {rk, rk2, ik, sk};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		EVP_PKEY_free(keys[i]);
+	rm_rf(dir);
+}
+
+/* A sub-CA signed outside signet keeps the chain above it, and its key label. */
+static void test_imported(void **state)
+{
+	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
+	EVP_PKEY *xk = EVP_EC_gen("P-256"), *xik = EVP_EC_gen("P-256"), *sk = EVP_EC_gen("P-256");
+	X509 *xroot = make_ca("Outside Root", xk, NULL, NULL);
+	X509 *xinter = make_ca("Outside Inter", xik, xroot, xk);
+	X509 *sub = make_ca("Our Sub", sk, xinter, xik);
+	STACK_OF(X509) *above = sk_X509_new_null();
+	struct castore cs;
+	struct errmsg em = {0};
+	struct ca ca;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sk_X509_push(above, xinter);
+	sk_X509_push(above, xroot);
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_add(&cs, "sub", "ca.sub", sub, above, &em), 0);
+	assert_chain(&cs, "sub", (X509 *[]){sub, xinter, xroot}, 3);
+	assert_int_equal(castore_add(&cs, "bad", "not a label", sub, NULL, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	castore_close(&cs);
+
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_get(&cs, "sub", &ca, &em), 0);
+	assert_string_equal(ca.key, "ca.sub");
+	assert_int_equal(ca.parent, -1); /* its issuer is not a CA of signet's */
+	assert_int_equal(sk_X509_num(ca.above), 2);
+	ca_release(&ca);
+	assert_chain(&cs, "sub", (X509 *[]){sub, xinter, xroot}, 3);
+	castore_close(&cs);
+
+	/* a record that is not one refuses to load, naming the file */
+	snprintf(path, sizeof(path), "%s/cas/broken.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("key: ca.broken\nno certificate here\n", f);
+	fclose(f);
+	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "broken.pem"));
+
+	sk_X509_free(above);
+	X509_free(xroot);
+	X509_free(xinter);
+	X509_free(sub);
+	EVP_PKEY_free(xk);
+	EVP_PKEY_free(xik);
+	EVP_PKEY_free(sk);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_chain_reload),
+		cmocka_unit_test(test_key_labels),
+		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_imported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

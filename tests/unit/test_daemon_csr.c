@@ -141,12 +141,47 @@ static void test_build_request(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* A sub-CA's request asks for CA:TRUE (with pathLen) and keyCertSign, critical. */
+static void test_ca_request(void **state)
+{
+	struct csr_params p = {.subject = "/CN=Sub CA", .is_ca = 1, .ca_path_len = 1};
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	const unsigned char *cursor;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	X509_REQ *req;
+	STACK_OF(X509_EXTENSION) * exts;
+	BASIC_CONSTRAINTS *bc;
+	ASN1_BIT_STRING *ku;
+
+	(void)state;
+	assert_int_equal(csr_build(&p, key, key, EVP_sha256(), &der, &len, NULL), 0);
+	cursor = der;
+	assert_non_null(req = d2i_X509_REQ(NULL, &cursor, (long)len));
+	exts = X509_REQ_get_extensions(req);
+	assert_int_equal(sk_X509_EXTENSION_num(exts), 2);
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++)
+		assert_true(X509_EXTENSION_get_critical(sk_X509_EXTENSION_value(exts, i)));
+	assert_non_null(bc = X509V3_get_d2i(exts, NID_basic_constraints, NULL, NULL));
+	assert_true(bc->ca);
+	assert_int_equal(ASN1_INTEGER_get(bc->pathlen), 1);
+	assert_non_null(ku = X509V3_get_d2i(exts, NID_key_usage, NULL, NULL));
+	assert_true(ASN1_BIT_STRING_get_bit(ku, 5)); /* keyCertSign */
+	assert_true(ASN1_BIT_STRING_get_bit(ku, 6)); /* cRLSign */
+	BASIC_CONSTRAINTS_free(bc);
+	ASN1_BIT_STRING_free(ku);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_parse), cmocka_unit_test(test_subject_refusals),
 		cmocka_unit_test(test_dns_names),     cmocka_unit_test(test_key_names),
-		cmocka_unit_test(test_build_request),
+		cmocka_unit_test(test_build_request), cmocka_unit_test(test_ca_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

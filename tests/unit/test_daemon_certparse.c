@@ -1,0 +1,153 @@
+/* Unit tests for daemon/certparse.c: certificates from callers, PEM or DER,
+ * one or a bounded list, nothing else accepted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/pem.h>
+
+#include "certbuild.h"
+#include "certparse.h"
+
+struct blob {
+	uint8_t data[16384];
+	size_t len;
+};
+
+static X509 *make_cert(const char *cn)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509_NAME *subject = X509_NAME_new();
+	time_t now = time(NULL);
+	struct cert_spec spec = {.subject = subject,
+				 .subject_key = key,
+				 .not_before = now,
+				 .not_after = now + 3600,
+				 .is_ca = 1,
+				 .path_len = -1,
+				 .key_usage = KU_KEY_CERT_SIGN};
+	X509 *cert = NULL;
+
+	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+				   0);
+	assert_int_equal(certbuild_sign(&spec, key, key, EVP_sha256(), &cert, NULL), 0);
+	X509_NAME_free(subject);
+	EVP_PKEY_free(key);
+	return cert;
+}
+
+static void append_der(struct blob *b, X509 *cert)
+{
+	unsigned char *p = b->data + b->len;
+	int n = i2d_X509(cert, &p);
+
+	assert_true(n > 0 && b->len + (size_t)n < sizeof(b->data));
+	b->len += (size_t)n;
+}
+
+static void append_pem(struct blob *b, X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *text;
+	long n;
+
+	assert_true(PEM_write_bio_X509(bio, cert));
+	n = BIO_get_mem_data(bio, &text);
+	assert_true(n > 0 && b->len + (size_t)n < sizeof(b->data));
+	memcpy(b->data + b->len, text, (size_t)n);
+	b->len += (size_t)n;
+	BIO_free(bio);
+}
+
+static void append_text(struct blob *b, const char *text)
+{
+	memcpy(b->data + b->len, text, strlen(text));
+	b->len += strlen(text);
+}
+
+static void test_one(void **state)
+{
+	X509 *a = make_cert("A"), *b = make_cert("B"), *got = NULL;
+	struct blob pem = {.len = 0}, der = {.len = 0}, two = {.len = 0};
+	struct errmsg em = {0};
+
+	(void)state;
+	append_text(&pem, "subject=/CN=A\n"); /* as `openssl x509 -subject` leaves it */
+	append_pem(&pem, a);
+	append_der(&der, a);
+	assert_int_equal(certparse_one(pem.data, pem.len, "the certificate", &got, &em), 0);
+	assert_int_equal(X509_cmp(got, a), 0);
+	X509_free(got);
+	assert_int_equal(certparse_one(der.data, der.len, "the certificate", &got, &em), 0);
+	assert_int_equal(X509_cmp(got, a), 0);
+	X509_free(got);
+
+	/* two where one is wanted; nothing; trailing bytes after the DER */
+	append_pem(&two, a);
+	append_pem(&two, b);
+	assert_int_equal(certparse_one(two.data, two.len, "the certificate", &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "the certificate"));
+	assert_int_equal(certparse_one(der.data, 0, "the certificate", &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "missing"));
+	der.data[der.len++] = 0x00;
+	assert_int_equal(certparse_one(der.data, der.len, "the certificate", &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	X509_free(a);
+	X509_free(b);
+}
+
+static void test_many(void **state)
+{
+	X509 *a = make_cert("A"), *b = make_cert("B");
+	struct blob pem = {.len = 0}, der = {.len = 0}, bad = {.len = 0};
+	STACK_OF(X509) *got = NULL;
+	struct errmsg em = {0};
+
+	(void)state;
+	append_pem(&pem, a);
+	append_pem(&pem, b);
+	append_der(&der, a);
+	append_der(&der, b);
+	assert_int_equal(certparse_many(pem.data, pem.len, 4, &got, &em), 0);
+	assert_int_equal(sk_X509_num(got), 2);
+	assert_int_equal(X509_cmp(sk_X509_value(got, 1), b), 0);
+	sk_X509_pop_free(got, X509_free);
+	assert_int_equal(certparse_many(der.data, der.len, 4, &got, &em), 0);
+	assert_int_equal(sk_X509_num(got), 2);
+	sk_X509_pop_free(got, X509_free);
+	/* empty is an empty list; over the bound is refused */
+	assert_int_equal(certparse_many(der.data, 0, 4, &got, &em), 0);
+	assert_int_equal(sk_X509_num(got), 0);
+	sk_X509_free(got);
+	assert_int_equal(certparse_many(der.data, der.len, 1, &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(certparse_many(pem.data, pem.len, 1, &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	/* garbage, truncated DER, a broken PEM block */
+	append_text(&bad, "not a certificate at all");
+	assert_int_equal(certparse_many(bad.data, bad.len, 4, &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(certparse_many(der.data, der.len - 10, 4, &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	bad.len = 0;
+	append_text(&bad, "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+	assert_int_equal(certparse_many(bad.data, bad.len, 4, &got, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	X509_free(a);
+	X509_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one),
+		cmocka_unit_test(test_many),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
