@@ -59,6 +59,15 @@ unsigned castore_key_generation(const char *name, const char *label)
 	return (unsigned)gen;
 }
 
+int castore_key_reserved(const char *label)
+{
+	if (strncmp(label, "ca", 2) != 0)
+		return 0;
+	label += 2;
+	label += strspn(label, "0123456789");
+	return *label == '.';
+}
+
 /* Did `parent` issue `child`? Issuer name and key identifier must agree. */
 static int issued_by(X509 *child, X509 *parent)
 {

@@ -58,6 +58,10 @@ int castore_key_label(const char *name, unsigned gen, char *out, size_t outlen, 
 /* The generation of `label` for CA `name`, or 0 if it is not one of its labels. */
 unsigned castore_key_generation(const char *name, const char *label);
 
+/* Is `label` in the CA key namespace ("ca.*", "caN.*")? Such keys sign only
+ * through the CA RPCs, under their rules; the key RPCs refuse them. */
+int castore_key_reserved(const char *label);
+
 /* Create STATE_DIR and STATE_DIR/cas if needed (0700) and load every CA. */
 int castore_open(struct castore *cs, const char *state_dir, char *err, size_t errlen);
 void castore_close(struct castore *cs);

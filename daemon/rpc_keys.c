@@ -10,6 +10,19 @@
 #include "rpc.h"
 #include "sign.h"
 
+/* CA keys sign certificates and CRLs through the CA RPCs only: a raw
+ * signature by one (SignNonce over a TBSCertificate's hash) would be a
+ * certificate no profile checked and no record holds. */
+static int refuse_ca_key(struct rpc *rq, const char *name)
+{
+	if (!castore_key_reserved(name))
+		return 0;
+	return errmsg_set(&rq->em, SIGNET_E_PERMISSION_DENIED,
+			  "key '%.64s' is in the CA key namespace (ca.*, caN.*): CA keys are "
+			  "made, used and removed through the CA RPCs only",
+			  name);
+}
+
 /* The wire enums and the public API enums share their numbers by design. */
 static void key_info_fill(const struct key *k, Signet__V1__KeyInfo *info)
 {
@@ -29,6 +42,8 @@ int process_generate_key(struct rpc *rq, const ProtobufCMessage *request)
 	struct key *k = NULL;
 	int r;
 
+	if ((r = refuse_ca_key(rq, req->name)) != 0)
+		return r;
 	r = keystore_generate(rq->d->keys, rq->session, req->name,
 			      (enum signet_key_alg)req->algorithm, &k, &rq->em);
 	if (r != 0)
@@ -109,7 +124,8 @@ int process_delete_key(struct rpc *rq, const ProtobufCMessage *request)
 	Signet__V1__DeleteKeyResponse resp = SIGNET__V1__DELETE_KEY_RESPONSE__INIT;
 	int r;
 
-	if ((r = keystore_delete(rq->d->keys, rq->session, req->name, &rq->em)) != 0)
+	if ((r = refuse_ca_key(rq, req->name)) != 0 ||
+	    (r = keystore_delete(rq->d->keys, rq->session, req->name, &rq->em)) != 0)
 		return r;
 	log_info("deleted key '%s'", req->name);
 	return rpc_respond(rq, &resp.base);
@@ -145,7 +161,8 @@ int process_create_csr(struct rpc *rq, const ProtobufCMessage *request)
 	char *pem = NULL;
 	int r;
 
-	if ((r = keystore_get(rq->d->keys, rq->session, req->key, &bridge.key, &rq->em)) != 0)
+	if ((r = refuse_ca_key(rq, req->key)) != 0 ||
+	    (r = keystore_get(rq->d->keys, rq->session, req->key, &bridge.key, &rq->em)) != 0)
 		return r;
 	md = sign_hash_md(csr_hash(bridge.key, req->hash));
 	if (md == NULL) {
@@ -214,7 +231,8 @@ int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request)
 	if (req->input_case == SIGNET__V1__SIGN_NONCE_REQUEST__INPUT__NOT_SET)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "nothing to sign: set message or digest");
-	if ((r = keystore_get(rq->d->keys, rq->session, req->key, &k, &rq->em)) != 0)
+	if ((r = refuse_ca_key(rq, req->key)) != 0 ||
+	    (r = keystore_get(rq->d->keys, rq->session, req->key, &k, &rq->em)) != 0)
 		return r;
 	if ((r = sign_plan_make(k->alg, (enum signet_hash)req->hash,
 				(enum signet_sig_format)req->format, &plan, &rq->em)) != 0 ||

@@ -130,6 +130,15 @@ static void test_key_labels(void **state)
 	/* a CA named "2.root" is not generation 2 of "root", and vice versa */
 	assert_int_equal(castore_key_generation("2.root", "ca.2.root"), 1);
 	assert_int_equal(castore_key_generation("root", "ca.2.root"), 0);
+
+	/* the namespace the key RPCs leave alone */
+	assert_true(castore_key_reserved("ca.root"));
+	assert_true(castore_key_reserved("ca2.root"));
+	assert_true(castore_key_reserved("ca123.x"));
+	assert_false(castore_key_reserved("ca"));
+	assert_false(castore_key_reserved("cab.root"));
+	assert_false(castore_key_reserved("device-ca.1"));
+	assert_false(castore_key_reserved("c"));
 }
 
 static void assert_chain(struct castore *cs, const char *name, X509 *const *want, int n)
