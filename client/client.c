@@ -38,6 +38,35 @@ uint8_t *client_memdup(const uint8_t *data, size_t len)
 	return p;
 }
 
+int client_buf_dup(struct signet_buf *out, const ProtobufCBinaryData *in)
+{
+	out->data = NULL;
+	out->len = 0;
+	if (in->len == 0)
+		return 0;
+	if ((out->data = client_memdup(in->data, in->len)) == NULL)
+		return SIGNET_E_NOMEM;
+	out->len = in->len;
+	return 0;
+}
+
+int client_der_pem_out(const ProtobufCBinaryData *der, const char *pem, struct signet_buf *der_out,
+		       char **pem_out)
+{
+	uint8_t *d = client_memdup(der->data, der->len);
+	char *p = NULL;
+
+	if (d == NULL || (pem_out != NULL && (p = client_strdup(pem)) == NULL)) {
+		free(d);
+		return SIGNET_E_NOMEM;
+	}
+	der_out->data = d;
+	der_out->len = der->len;
+	if (pem_out != NULL)
+		*pem_out = p;
+	return 0;
+}
+
 static int client_setopt(int sock, int level, int option, int value)
 {
 	return nn_setsockopt(sock, level, option, &value, sizeof(value));

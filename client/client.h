@@ -39,4 +39,13 @@ char *client_strdup(const char *s);
 /* Copy `len` bytes into a fresh allocation (NULL only on failure; len 0 is fine). */
 uint8_t *client_memdup(const uint8_t *data, size_t len);
 
+/* Copy `in` into `out`; an empty `in` gives {NULL, 0}. 0 or SIGNET_E_NOMEM. */
+int client_buf_dup(struct signet_buf *out, const ProtobufCBinaryData *in);
+/*
+ * A reply's DER and (when pem_out is not NULL) PEM out to the caller: both
+ * written, or neither. 0 or SIGNET_E_NOMEM.
+ */
+int client_der_pem_out(const ProtobufCBinaryData *der, const char *pem, struct signet_buf *der_out,
+		       char **pem_out);
+
 #endif

@@ -1,5 +1,6 @@
 /* CA RPCs: CreateRootCa, CreateIntermediateCa, GetCaChain, ListCas,
- * IssueVerificationCertificate. */
+ * IssueVerificationCertificate, and the lifecycle: CreateCaRequest,
+ * ImportCaCertificate, RenewCa, RekeyCa. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ static void ca_info_clear(struct signet_ca_info *ca)
 	free(ca->parent);
 	free(ca->cert_der);
 	free(ca->serial);
+	for (size_t i = 0; ca->external_chain != NULL && i < ca->n_external_chain; i++)
+		signet_buf_free(&ca->external_chain[i]);
+	free(ca->external_chain);
 	memset(ca, 0, sizeof(*ca));
 }
 
@@ -36,9 +40,27 @@ void signet_ca_list_free(struct signet_ca_list *list)
 	free(list);
 }
 
-/* Fill `ca` from the wire; on failure the caller clears what was copied. */
+static int ca_chain_copy(struct signet_ca_info *ca, const Signet__V1__CaInfo *c)
+{
+	if (c->n_external_chain_der == 0)
+		return 0;
+	ca->external_chain = calloc(c->n_external_chain_der, sizeof(*ca->external_chain));
+	if (ca->external_chain == NULL)
+		return SIGNET_E_NOMEM;
+	for (size_t i = 0; i < c->n_external_chain_der; i++) {
+		/* Counted first, so that a partial copy is freed too. */
+		ca->n_external_chain = i + 1;
+		if (client_buf_dup(&ca->external_chain[i], &c->external_chain_der[i]) != 0)
+			return SIGNET_E_NOMEM;
+	}
+	return 0;
+}
+
+/* Fill `ca` from the wire; on failure the caller clears what was copied.
+ * Every call that returns a CA goes through here. */
 static int ca_info_copy(struct signet_ca_info *ca, const Signet__V1__CaInfo *c)
 {
+	ca->key_generation = c->key_generation;
 	ca->not_before = c->not_before;
 	ca->not_after = c->not_after;
 	ca->path_len_limited = c->path_len_limited ? 1 : 0;
@@ -53,7 +75,7 @@ static int ca_info_copy(struct signet_ca_info *ca, const Signet__V1__CaInfo *c)
 		return SIGNET_E_NOMEM;
 	ca->cert_len = c->certificate_der.len;
 	ca->serial_len = c->serial.len;
-	return 0;
+	return ca_chain_copy(ca, c);
 }
 
 /* A created CA without its certificate is of no use to the caller. */
@@ -81,7 +103,23 @@ out:
 	return r;
 }
 
-/* What both create calls need; -1 is the only negative path_len (no constraint). */
+/* -1 is the only negative path_len (no constraint). */
+static int ca_check_path_len(signet_client *client, int path_len)
+{
+	if (path_len < -1)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
+				    "path_len %d: use -1 for no pathLen constraint", path_len);
+	return 0;
+}
+
+/* The wire's pair of fields for a path_len. */
+static void ca_path_len(int path_len, protobuf_c_boolean *limited, uint32_t *len)
+{
+	*limited = path_len >= 0;
+	*len = path_len >= 0 ? (uint32_t)path_len : 0;
+}
+
+/* What both create calls need. */
 static int ca_check_params(signet_client *client, const struct signet_ca_params *p,
 			   int intermediate)
 {
@@ -91,10 +129,7 @@ static int ca_check_params(signet_client *client, const struct signet_ca_params 
 	if (intermediate && p->parent == NULL)
 		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
 				    "an intermediate CA needs a parent CA");
-	if (p->path_len < -1)
-		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
-				    "path_len %d: use -1 for no pathLen constraint", p->path_len);
-	return 0;
+	return ca_check_path_len(client, p->path_len);
 }
 
 int signet_create_root_ca(signet_client *client, const struct signet_ca_params *params,
@@ -112,8 +147,7 @@ int signet_create_root_ca(signet_client *client, const struct signet_ca_params *
 	req.algorithm = (Signet__V1__KeyAlgorithm)params->alg;
 	req.subject = (char *)params->subject;
 	req.validity_days = params->validity_days;
-	req.path_len_limited = params->path_len >= 0;
-	req.path_len = params->path_len >= 0 ? (uint32_t)params->path_len : 0;
+	ca_path_len(params->path_len, &req.path_len_limited, &req.path_len);
 	req.hash = (Signet__V1__HashAlgorithm)params->hash;
 	if ((r = client_call(client, "CreateRootCa", &req.base,
 			     &signet__v1__create_root_ca_response__descriptor, &msg)) != 0)
@@ -141,8 +175,7 @@ int signet_create_intermediate_ca(signet_client *client, const struct signet_ca_
 	req.algorithm = (Signet__V1__KeyAlgorithm)params->alg;
 	req.subject = (char *)params->subject;
 	req.validity_days = params->validity_days;
-	req.path_len_limited = params->path_len >= 0;
-	req.path_len = params->path_len >= 0 ? (uint32_t)params->path_len : 0;
+	ca_path_len(params->path_len, &req.path_len_limited, &req.path_len);
 	req.hash = (Signet__V1__HashAlgorithm)params->hash;
 	if ((r = client_call(client, "CreateIntermediateCa", &req.base,
 			     &signet__v1__create_intermediate_ca_response__descriptor, &msg)) != 0)
@@ -230,25 +263,6 @@ int signet_list_cas(signet_client *client, struct signet_ca_list **out)
 	return r;
 }
 
-/* Both forms or nothing: a registry takes either, and the CLI writes either. */
-static int verification_copy_out(const Signet__V1__IssueVerificationCertificateResponse *resp,
-				 struct signet_buf *der_out, char **pem_out)
-{
-	uint8_t *der = client_memdup(resp->certificate_der.data, resp->certificate_der.len);
-	char *pem = NULL;
-
-	if (der == NULL ||
-	    (pem_out != NULL && (pem = client_strdup(resp->certificate_pem)) == NULL)) {
-		free(der);
-		return SIGNET_E_NOMEM;
-	}
-	der_out->data = der;
-	der_out->len = resp->certificate_der.len;
-	if (pem_out != NULL)
-		*pem_out = pem;
-	return 0;
-}
-
 int signet_issue_verification_certificate(signet_client *client, const char *ca, const char *code,
 					  unsigned validity_days, struct signet_buf *der_out,
 					  char **pem_out)
@@ -276,8 +290,175 @@ int signet_issue_verification_certificate(signet_client *client, const char *ca,
 	    resp->certificate_pem[0] == '\0')
 		r = client_error(client, SIGNET_E_PROTOCOL,
 				 "IssueVerificationCertificate reply carries no certificate");
-	else if ((r = verification_copy_out(resp, der_out, pem_out)) != 0)
+	/* Both forms or nothing: a registry takes either, and the CLI writes either. */
+	else if ((r = client_der_pem_out(&resp->certificate_der, resp->certificate_pem, der_out,
+					 pem_out)) != 0)
 		client_error(client, r, "out of memory");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+/* The CLI writes the PEM and reports the key: a reply without either is broken. */
+static int ca_request_check(signet_client *client, const Signet__V1__CreateCaRequestResponse *resp)
+{
+	if (resp->csr_der.len == 0 || resp->csr_pem == NULL || resp->csr_pem[0] == '\0')
+		return client_error(client, SIGNET_E_PROTOCOL,
+				    "CreateCaRequest reply carries no request");
+	if (resp->key == NULL || resp->key[0] == '\0')
+		return client_error(client, SIGNET_E_PROTOCOL,
+				    "CreateCaRequest reply names no key");
+	return 0;
+}
+
+static int ca_request_copy_out(const Signet__V1__CreateCaRequestResponse *resp,
+			       struct signet_buf *der_out, char **pem_out, char **key_out)
+{
+	char *key = NULL;
+
+	if (key_out != NULL && (key = client_strdup(resp->key)) == NULL)
+		return SIGNET_E_NOMEM;
+	if (client_der_pem_out(&resp->csr_der, resp->csr_pem, der_out, pem_out) != 0) {
+		free(key);
+		return SIGNET_E_NOMEM;
+	}
+	if (key_out != NULL)
+		*key_out = key;
+	return 0;
+}
+
+int signet_create_ca_request(signet_client *client, const struct signet_ca_request_params *params,
+			     struct signet_buf *der_out, char **pem_out, char **key_out)
+{
+	Signet__V1__CreateCaRequestRequest req = SIGNET__V1__CREATE_CA_REQUEST_REQUEST__INIT;
+	const Signet__V1__CreateCaRequestResponse *resp;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || params == NULL || der_out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (params->name == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
+	if ((r = ca_check_path_len(client, params->path_len)) != 0)
+		return r;
+	req.name = (char *)params->name;
+	req.algorithm = (Signet__V1__KeyAlgorithm)params->alg;
+	/* Empty: signetd keeps a held CA's subject (and refuses it for a new CA). */
+	req.subject = (char *)(params->subject != NULL ? params->subject : "");
+	req.hash = (Signet__V1__HashAlgorithm)params->hash;
+	ca_path_len(params->path_len, &req.path_len_limited, &req.path_len);
+	if ((r = client_call(client, "CreateCaRequest", &req.base,
+			     &signet__v1__create_ca_request_response__descriptor, &msg)) != 0)
+		return r;
+	resp = (const Signet__V1__CreateCaRequestResponse *)msg;
+	if ((r = ca_request_check(client, resp)) == 0 &&
+	    (r = ca_request_copy_out(resp, der_out, pem_out, key_out)) != 0)
+		client_error(client, r, "out of memory");
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+int signet_import_ca_certificate(signet_client *client, const char *name, const uint8_t *cert,
+				 size_t cert_len, const uint8_t *chain, size_t chain_len,
+				 struct signet_ca_info **out)
+{
+	Signet__V1__ImportCaCertificateRequest req =
+		SIGNET__V1__IMPORT_CA_CERTIFICATE_REQUEST__INIT;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (name == NULL || cert == NULL || cert_len == 0)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
+				    "an import needs a CA name and a certificate");
+	if (chain == NULL && chain_len > 0)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
+				    "the chain is NULL but has a length");
+	req.name = (char *)name;
+	req.certificate.data = (uint8_t *)cert;
+	req.certificate.len = cert_len;
+	req.chain.data = (uint8_t *)chain;
+	req.chain.len = chain_len;
+	if ((r = client_call(client, "ImportCaCertificate", &req.base,
+			     &signet__v1__import_ca_certificate_response__descriptor, &msg)) != 0)
+		return r;
+	r = ca_info_new(client, "ImportCaCertificate",
+			((const Signet__V1__ImportCaCertificateResponse *)msg)->ca, out);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+/* RenewCa and RekeyCa answer alike: the CA, and bytes the caller may want
+ * (the replaced serial, the link certificate). All outputs or none. */
+static int ca_replaced_out(signet_client *client, const char *method, const Signet__V1__CaInfo *c,
+			   const ProtobufCBinaryData *extra, struct signet_ca_info **out,
+			   struct signet_buf *extra_out)
+{
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf b = {0};
+	int r;
+
+	if ((r = ca_info_new(client, method, c, &ca)) != 0)
+		return r;
+	if (extra_out != NULL && client_buf_dup(&b, extra) != 0) {
+		signet_ca_info_free(ca);
+		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+	}
+	*out = ca;
+	if (extra_out != NULL)
+		*extra_out = b;
+	return 0;
+}
+
+int signet_renew_ca(signet_client *client, const char *name, unsigned validity_days,
+		    enum signet_hash hash, struct signet_ca_info **out,
+		    struct signet_buf *previous_serial)
+{
+	Signet__V1__RenewCaRequest req = SIGNET__V1__RENEW_CA_REQUEST__INIT;
+	const Signet__V1__RenewCaResponse *resp;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (name == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
+	req.name = (char *)name;
+	req.validity_days = validity_days;
+	req.hash = (Signet__V1__HashAlgorithm)hash;
+	if ((r = client_call(client, "RenewCa", &req.base,
+			     &signet__v1__renew_ca_response__descriptor, &msg)) != 0)
+		return r;
+	resp = (const Signet__V1__RenewCaResponse *)msg;
+	r = ca_replaced_out(client, "RenewCa", resp->ca, &resp->previous_serial, out,
+			    previous_serial);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+int signet_rekey_ca(signet_client *client, const char *name, enum signet_key_alg alg,
+		    unsigned validity_days, enum signet_hash hash, struct signet_ca_info **out,
+		    struct signet_buf *link_cert_der)
+{
+	Signet__V1__RekeyCaRequest req = SIGNET__V1__REKEY_CA_REQUEST__INIT;
+	const Signet__V1__RekeyCaResponse *resp;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (name == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
+	req.name = (char *)name;
+	req.algorithm = (Signet__V1__KeyAlgorithm)alg;
+	req.validity_days = validity_days;
+	req.hash = (Signet__V1__HashAlgorithm)hash;
+	if ((r = client_call(client, "RekeyCa", &req.base,
+			     &signet__v1__rekey_ca_response__descriptor, &msg)) != 0)
+		return r;
+	resp = (const Signet__V1__RekeyCaResponse *)msg;
+	r = ca_replaced_out(client, "RekeyCa", resp->ca, &resp->link_certificate_der, out,
+			    link_cert_der);
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
 }

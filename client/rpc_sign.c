@@ -35,24 +35,6 @@ static int csr_fill_request(signet_client *client, const struct signet_csr_param
 	return 0;
 }
 
-/* Copy the CSR out; both outputs are written only when both copies worked. */
-static int csr_copy_out(const Signet__V1__CreateCsrResponse *resp, struct signet_buf *der_out,
-			char **pem_out)
-{
-	uint8_t *der = client_memdup(resp->csr_der.data, resp->csr_der.len);
-	char *pem = NULL;
-
-	if (der == NULL || (pem_out != NULL && (pem = client_strdup(resp->csr_pem)) == NULL)) {
-		free(der);
-		return SIGNET_E_NOMEM;
-	}
-	der_out->data = der;
-	der_out->len = resp->csr_der.len;
-	if (pem_out != NULL)
-		*pem_out = pem;
-	return 0;
-}
-
 int signet_create_csr(signet_client *client, const struct signet_csr_params *params,
 		      struct signet_buf *der_out, char **pem_out)
 {
@@ -70,7 +52,7 @@ int signet_create_csr(signet_client *client, const struct signet_csr_params *par
 	resp = (const Signet__V1__CreateCsrResponse *)msg;
 	if (resp->csr_der.len == 0)
 		r = client_error(client, SIGNET_E_PROTOCOL, "CreateCsr reply carries no request");
-	else if ((r = csr_copy_out(resp, der_out, pem_out)) != 0)
+	else if ((r = client_der_pem_out(&resp->csr_der, resp->csr_pem, der_out, pem_out)) != 0)
 		client_error(client, r, "out of memory");
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;

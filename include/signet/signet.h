@@ -206,7 +206,7 @@ int signet_sign(signet_client *client, const struct signet_sign_params *params,
  */
 struct signet_ca_info {
 	char *name;	   /* signet's name for the CA */
-	char *key;	   /* its token key, "ca.<name>" */
+	char *key;	   /* its token key, "ca.<name>" ("caN.<name>" after re-keys) */
 	char *subject;	   /* OpenSSL one-line form, "/CN=Example Root" */
 	char *parent;	   /* the issuing signet CA; "" for a root */
 	uint8_t *cert_der; /* the CA's certificate */
@@ -217,6 +217,10 @@ struct signet_ca_info {
 	unsigned path_len;    /* meaningful when path_len_limited */
 	uint8_t *serial;      /* big-endian */
 	size_t serial_len;
+	/* Added with the CA lifecycle calls; an older signetd leaves them empty/0. */
+	struct signet_buf *external_chain; /* DER issuers outside signet, nearest first */
+	size_t n_external_chain;	   /* 0 unless the CA was imported */
+	unsigned key_generation;	   /* 1: the first key, +1 at every re-key; 0: unknown */
 };
 void signet_ca_info_free(struct signet_ca_info *ca);
 
@@ -275,6 +279,80 @@ int signet_list_cas(signet_client *client, struct signet_ca_list **out);
 int signet_issue_verification_certificate(signet_client *client, const char *ca, const char *code,
 					  unsigned validity_days, struct signet_buf *der_out,
 					  char **pem_out);
+
+/*
+ * CA lifecycle, step 1 of a sub-CA that an outside CA signs: a key on the
+ * token and a PKCS#10 request for it asking for CA:TRUE and keyCertSign.
+ * For a CA signetd does not hold yet it makes the key (`alg` is then
+ * required; signetd answers SIGNET_E_INVALID_ARGUMENT without one) and
+ * repeating the call returns a fresh request for the same key. For a CA it
+ * holds, the request is for the CA's current key (renewal with the outside
+ * CA): leave `alg` unspecified, and `subject` NULL with path_len -1 to keep
+ * the CA's subject and pathLen.
+ */
+struct signet_ca_request_params {
+	const char *name;
+	enum signet_key_alg alg; /* a new CA's key; SIGNET_KEY_UNSPECIFIED otherwise */
+	const char *subject;	 /* "/CN=Example Sub-CA/O=Example"; NULL: the held CA's */
+	int path_len;		 /* asked for, the outside CA decides; -1: none */
+	enum signet_hash hash;
+};
+/*
+ * On success `der_out` holds the request as DER (free with signet_buf_free()),
+ * `pem_out` and `key_out` (both optional; free with signet_free()) the PEM and
+ * the key's label on the token. SIGNET_E_INVALID_ARGUMENT locally when name is
+ * NULL or path_len is below -1; from signetd for a bad name, a pathLen over 32
+ * or a new CA without subject or algorithm. SIGNET_E_FAILED_PRECONDITION when
+ * the key exists with another algorithm; SIGNET_E_PROTOCOL when an OK reply
+ * lacks the request (DER or PEM) or the key label.
+ */
+int signet_create_ca_request(signet_client *client, const struct signet_ca_request_params *params,
+			     struct signet_buf *der_out, char **pem_out, char **key_out);
+/*
+ * Step 2: register the certificate `cert` (PEM or DER, sent as given) that the
+ * outside CA returned for that request, with `chain` (optional: NULL and 0),
+ * its issuers nearest first as concatenated PEM or DER. signetd checks that
+ * it certifies the pending key (or, for a CA it holds, the current key: a
+ * renewal), is a CA certificate allowed to sign certificates, is valid now,
+ * and verifies up to a self-signed root in `chain` or to a CA signetd holds.
+ * `*out` describes the CA, its outside issuers in `external_chain`.
+ * SIGNET_E_INVALID_ARGUMENT locally when name or cert is missing or chain is
+ * NULL with a length; from signetd for each failed check (the message says
+ * which). SIGNET_E_FAILED_PRECONDITION when there is no pending key (no
+ * request made) or the certificate is not valid now.
+ */
+int signet_import_ca_certificate(signet_client *client, const char *name, const uint8_t *cert,
+				 size_t cert_len, const uint8_t *chain, size_t chain_len,
+				 struct signet_ca_info **out);
+/*
+ * RenewCa: the same key and subject, a new certificate (new serial and
+ * validity) from the same parent, self-signed for a root. What the CA issued
+ * before keeps verifying. `validity_days` 0 keeps the current validity
+ * length (at most 36500; clamped to the parent's). `previous_serial`
+ * (optional; free with signet_buf_free()) gets the replaced certificate's
+ * serial. SIGNET_E_INVALID_ARGUMENT locally when name is NULL; from signetd
+ * for a validity over 36500 days. SIGNET_E_NOT_FOUND for an unknown CA;
+ * SIGNET_E_FAILED_PRECONDITION for a CA an outside CA signed (renew it with
+ * signet_create_ca_request() and signet_import_ca_certificate()).
+ * SIGNET_E_PROTOCOL when an OK reply carries no certificate.
+ */
+int signet_renew_ca(signet_client *client, const char *name, unsigned validity_days,
+		    enum signet_hash hash, struct signet_ca_info **out,
+		    struct signet_buf *previous_serial);
+/*
+ * RekeyCa: a new token key (`alg`, or the current key's algorithm when
+ * unspecified), the same subject, a new certificate; the old key and
+ * certificate stay, so what they issued still verifies. For a root whose
+ * pathLen allows a CA below it, `link_cert_der` (optional; free with
+ * signet_buf_free()) gets the link certificate: the new root's key certified
+ * by the old root, for relying parties that trust only the old root. For
+ * other CAs its len is 0. Errors as signet_renew_ca(), and
+ * SIGNET_E_FAILED_PRECONDITION when the new key's label is already taken on
+ * the token (left by an interrupted re-key).
+ */
+int signet_rekey_ca(signet_client *client, const char *name, enum signet_key_alg alg,
+		    unsigned validity_days, enum signet_hash hash, struct signet_ca_info **out,
+		    struct signet_buf *link_cert_der);
 
 /*
  * SignCsr: a certificate for `csr` (PKCS#10, PEM or DER) signed by signet CA

@@ -824,6 +824,7 @@ static void test_list_cas(void **state)
 	c2.key = "ca.issuing";
 	c2.subject = "/CN=Issuing";
 	c2.not_after = -1;
+	c2.key_generation = 3;
 	resp.n_cas = 2;
 	resp.cas = cas;
 	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
@@ -846,6 +847,11 @@ static void test_list_cas(void **state)
 	assert_int_equal(list->cas[1].not_before, 1700000000);
 	assert_int_equal(list->cas[1].not_after, -1);
 	assert_memory_equal(list->cas[1].cert_der, cert2, sizeof(cert2));
+	/* A CaInfo from an older signetd has neither: no chain, generation 0. */
+	assert_int_equal(list->cas[0].key_generation, 0);
+	assert_int_equal(list->cas[0].n_external_chain, 0);
+	assert_null(list->cas[0].external_chain);
+	assert_int_equal(list->cas[1].key_generation, 3);
 	signet_ca_list_free(list);
 	list = NULL;
 
@@ -1006,6 +1012,541 @@ static void test_verification_reply_without_certificate_is_protocol_error(void *
 	assert_null(pem);
 }
 
+#define CAREQ_PEM "-----BEGIN CERTIFICATE REQUEST-----\nMAE=\n-----END CERTIFICATE REQUEST-----\n"
+
+static void test_create_ca_request(void **state)
+{
+	Signet__V1__CreateCaRequestResponse resp = SIGNET__V1__CREATE_CA_REQUEST_RESPONSE__INIT;
+	Signet__V1__CreateCaRequestRequest *req;
+	uint8_t der[] = {0x30, 0x01};
+	struct signet_ca_request_params params = {
+		.name = "sub",
+		.alg = SIGNET_KEY_EC_P384,
+		.subject = "/CN=Example Sub-CA/O=Example",
+		.path_len = 0,
+		.hash = SIGNET_HASH_SHA384,
+	};
+	struct signet_buf out = {0};
+	char *pem = NULL, *key = NULL;
+
+	resp.csr_der.data = der;
+	resp.csr_der.len = sizeof(der);
+	resp.csr_pem = CAREQ_PEM;
+	resp.key = "ca.sub";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_ca_request(*state, &params, &out, &pem, &key), 0);
+	req = (Signet__V1__CreateCaRequestRequest *)fake_done(
+		"CreateCaRequest", &signet__v1__create_ca_request_request__descriptor);
+	assert_string_equal(req->name, "sub");
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__EC_P384);
+	assert_string_equal(req->subject, "/CN=Example Sub-CA/O=Example");
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	/* pathLen 0 is a constraint, not its absence. */
+	assert_true(req->path_len_limited);
+	assert_int_equal(req->path_len, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(out.len, sizeof(der));
+	assert_memory_equal(out.data, der, sizeof(der));
+	assert_string_equal(pem, CAREQ_PEM);
+	assert_string_equal(key, "ca.sub");
+	signet_buf_free(&out);
+	signet_free(pem);
+	signet_free(key);
+
+	/* A held CA's renewal request: no algorithm, its own subject and pathLen;
+	 * the PEM and the key label are optional. */
+	params.alg = SIGNET_KEY_UNSPECIFIED;
+	params.subject = NULL;
+	params.path_len = -1;
+	params.hash = SIGNET_HASH_DEFAULT;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_ca_request(*state, &params, &out, NULL, NULL), 0);
+	req = (Signet__V1__CreateCaRequestRequest *)fake_done(
+		"CreateCaRequest", &signet__v1__create_ca_request_request__descriptor);
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__KEY_ALGORITHM_UNSPECIFIED);
+	assert_string_equal(req->subject, "");
+	assert_false(req->path_len_limited);
+	assert_int_equal(req->path_len, 0);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_memory_equal(out.data, der, sizeof(der));
+	signet_buf_free(&out);
+}
+
+static void test_ca_request_refusals(void **state)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "a new CA needs a key algorithm"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "a CA needs a subject"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "key 'ca.sub' exists with another algorithm; re-keying a CA is RekeyCa"},
+		{SIGNET__V1__STATUS_CODE__UNAVAILABLE, SIGNET_E_UNAVAILABLE, "token not present"},
+	};
+	struct signet_ca_request_params params = {.name = "sub", .path_len = -1};
+	struct signet_buf out = {0};
+	char *pem = NULL, *key = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(signet_create_ca_request(*state, &params, &out, &pem, &key),
+				 refusals[i].err);
+		protobuf_c_message_free_unpacked(
+			fake_done("CreateCaRequest",
+				  &signet__v1__create_ca_request_request__descriptor),
+			NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(out.data);
+		assert_null(pem);
+		assert_null(key);
+	}
+
+	/* Checked before anything is sent. */
+	params.name = NULL;
+	assert_int_equal(signet_create_ca_request(*state, &params, &out, &pem, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no CA name given");
+	params.name = "sub";
+	params.path_len = -2;
+	assert_int_equal(signet_create_ca_request(*state, &params, &out, &pem, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state),
+			    "path_len -2: use -1 for no pathLen constraint");
+	params.path_len = -1;
+	assert_int_equal(signet_create_ca_request(*state, NULL, &out, &pem, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_ca_request(*state, &params, NULL, &pem, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_ca_request(NULL, &params, &out, &pem, &key),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(out.data);
+	assert_null(pem);
+	assert_null(key);
+}
+
+static void expect_ca_request_protocol_error(void **state,
+					     const Signet__V1__CreateCaRequestResponse *resp,
+					     enum fake_mode mode, const char *why)
+{
+	struct signet_ca_request_params params = {.name = "sub", .path_len = -1};
+	struct signet_buf out = {0};
+	char *pem = NULL, *key = NULL;
+
+	fake_expect(mode, 0, NULL, &resp->base);
+	assert_int_equal(signet_create_ca_request(*state, &params, &out, &pem, &key),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateCaRequest", &signet__v1__create_ca_request_request__descriptor),
+		NULL);
+	if (why != NULL)
+		assert_string_equal(signet_last_error(*state), why);
+	assert_null(out.data);
+	assert_null(pem);
+	assert_null(key);
+}
+
+static void test_ca_request_reply_without_request_is_protocol_error(void **state)
+{
+	Signet__V1__CreateCaRequestResponse resp = SIGNET__V1__CREATE_CA_REQUEST_RESPONSE__INIT;
+	uint8_t der[] = {0x30, 0x01};
+
+	expect_ca_request_protocol_error(state, &resp, FAKE_ANSWER,
+					 "CreateCaRequest reply carries no request");
+	/* Half a request is none: the DER without its PEM, and the reverse. */
+	resp.csr_der.data = der;
+	resp.csr_der.len = sizeof(der);
+	resp.key = "ca.sub";
+	expect_ca_request_protocol_error(state, &resp, FAKE_ANSWER,
+					 "CreateCaRequest reply carries no request");
+	resp.csr_der.len = 0;
+	resp.csr_pem = CAREQ_PEM;
+	expect_ca_request_protocol_error(state, &resp, FAKE_ANSWER,
+					 "CreateCaRequest reply carries no request");
+	/* A request for a key nobody named. */
+	resp.csr_der.len = sizeof(der);
+	resp.key = "";
+	expect_ca_request_protocol_error(state, &resp, FAKE_ANSWER,
+					 "CreateCaRequest reply names no key");
+	resp.key = "ca.sub";
+	expect_ca_request_protocol_error(state, &resp, FAKE_GARBAGE, NULL);
+}
+
+static void test_import_ca_certificate(void **state)
+{
+	Signet__V1__ImportCaCertificateResponse resp =
+		SIGNET__V1__IMPORT_CA_CERTIFICATE_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__ImportCaCertificateRequest *req;
+	uint8_t cert[] = {0x30, 0x82, 0x02}, serial[] = {0x0a};
+	uint8_t up1[] = {0x30, 0x11}, up2[] = {0x30, 0x22, 0x33};
+	ProtobufCBinaryData above[] = {{sizeof(up1), up1}, {sizeof(up2), up2}};
+	const uint8_t pem[] = "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n";
+	const uint8_t chain[] = {0x30, 0x11, 0x30, 0x22, 0x33};
+	struct signet_ca_info *ca = NULL;
+
+	ca_fill(&c, "sub", "", cert, sizeof(cert), serial, sizeof(serial));
+	c.key = "ca.sub";
+	c.n_external_chain_der = 2;
+	c.external_chain_der = above;
+	c.key_generation = 1;
+	resp.ca = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_import_ca_certificate(*state, "sub", pem, sizeof(pem) - 1, chain,
+						      sizeof(chain), &ca),
+			 0);
+	req = (Signet__V1__ImportCaCertificateRequest *)fake_done(
+		"ImportCaCertificate", &signet__v1__import_ca_certificate_request__descriptor);
+	assert_string_equal(req->name, "sub");
+	/* Sent as given: signetd parses PEM or DER. */
+	assert_int_equal(req->certificate.len, sizeof(pem) - 1);
+	assert_memory_equal(req->certificate.data, pem, sizeof(pem) - 1);
+	assert_int_equal(req->chain.len, sizeof(chain));
+	assert_memory_equal(req->chain.data, chain, sizeof(chain));
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(ca->name, "sub");
+	assert_string_equal(ca->key, "ca.sub");
+	assert_memory_equal(ca->cert_der, cert, sizeof(cert));
+	assert_int_equal(ca->key_generation, 1);
+	assert_int_equal(ca->n_external_chain, 2);
+	assert_int_equal(ca->external_chain[0].len, sizeof(up1));
+	assert_memory_equal(ca->external_chain[0].data, up1, sizeof(up1));
+	assert_int_equal(ca->external_chain[1].len, sizeof(up2));
+	assert_memory_equal(ca->external_chain[1].data, up2, sizeof(up2));
+	signet_ca_info_free(ca);
+	ca = NULL;
+
+	/* No chain: the issuer is a CA signetd holds. */
+	c.n_external_chain_der = 0;
+	c.external_chain_der = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(
+		signet_import_ca_certificate(*state, "sub", cert, sizeof(cert), NULL, 0, &ca), 0);
+	req = (Signet__V1__ImportCaCertificateRequest *)fake_done(
+		"ImportCaCertificate", &signet__v1__import_ca_certificate_request__descriptor);
+	assert_memory_equal(req->certificate.data, cert, sizeof(cert));
+	assert_int_equal(req->chain.len, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(ca->n_external_chain, 0);
+	assert_null(ca->external_chain);
+	signet_ca_info_free(ca);
+}
+
+static void test_import_ca_certificate_refusals(void **state)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "the certificate is not a CA certificate (basicConstraints CA:TRUE)"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "the certificate is for another key than 'ca.sub' on the token"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "no key 'ca.sub' on the token: make the request with CreateCaRequest first"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "the certificate is not valid now"},
+	};
+	Signet__V1__ImportCaCertificateResponse resp =
+		SIGNET__V1__IMPORT_CA_CERTIFICATE_RESPONSE__INIT;
+	uint8_t cert[] = {0x30, 0x01};
+	struct signet_ca_info *ca = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(signet_import_ca_certificate(*state, "sub", cert, sizeof(cert),
+							      NULL, 0, &ca),
+				 refusals[i].err);
+		protobuf_c_message_free_unpacked(
+			fake_done("ImportCaCertificate",
+				  &signet__v1__import_ca_certificate_request__descriptor),
+			NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(ca);
+	}
+
+	/* An OK reply without the CA's certificate. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(
+		signet_import_ca_certificate(*state, "sub", cert, sizeof(cert), NULL, 0, &ca),
+		SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("ImportCaCertificate",
+			  &signet__v1__import_ca_certificate_request__descriptor),
+		NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "ImportCaCertificate reply carries no certificate");
+
+	/* Checked before anything is sent. */
+	assert_int_equal(
+		signet_import_ca_certificate(*state, NULL, cert, sizeof(cert), NULL, 0, &ca),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state),
+			    "an import needs a CA name and a certificate");
+	assert_int_equal(signet_import_ca_certificate(*state, "sub", NULL, 0, NULL, 0, &ca),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_import_ca_certificate(*state, "sub", cert, 0, NULL, 0, &ca),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(
+		signet_import_ca_certificate(*state, "sub", cert, sizeof(cert), NULL, 3, &ca),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "the chain is NULL but has a length");
+	assert_int_equal(
+		signet_import_ca_certificate(*state, "sub", cert, sizeof(cert), NULL, 0, NULL),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(
+		signet_import_ca_certificate(NULL, "sub", cert, sizeof(cert), NULL, 0, &ca),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_null(ca);
+}
+
+static void test_renew_ca(void **state)
+{
+	Signet__V1__RenewCaResponse resp = SIGNET__V1__RENEW_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__RenewCaRequest *req;
+	uint8_t cert[] = {0x30, 0x82}, serial[] = {0x02}, prev[] = {0x01, 0xff};
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf prev_out = {0};
+
+	ca_fill(&c, "issuing", "root", cert, sizeof(cert), serial, sizeof(serial));
+	c.key_generation = 1;
+	resp.ca = &c;
+	resp.previous_serial.data = prev;
+	resp.previous_serial.len = sizeof(prev);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(
+		signet_renew_ca(*state, "issuing", 730, SIGNET_HASH_SHA512, &ca, &prev_out), 0);
+	req = (Signet__V1__RenewCaRequest *)fake_done("RenewCa",
+						      &signet__v1__renew_ca_request__descriptor);
+	assert_string_equal(req->name, "issuing");
+	assert_int_equal(req->validity_days, 730);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA512);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(ca->name, "issuing");
+	assert_string_equal(ca->parent, "root");
+	assert_memory_equal(ca->serial, serial, sizeof(serial));
+	assert_int_equal(ca->key_generation, 1);
+	assert_int_equal(prev_out.len, sizeof(prev));
+	assert_memory_equal(prev_out.data, prev, sizeof(prev));
+	signet_ca_info_free(ca);
+	signet_buf_free(&prev_out);
+	ca = NULL;
+
+	/* The previous serial is optional; 0 days keeps the current length. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_renew_ca(*state, "issuing", 0, SIGNET_HASH_DEFAULT, &ca, NULL), 0);
+	req = (Signet__V1__RenewCaRequest *)fake_done("RenewCa",
+						      &signet__v1__renew_ca_request__descriptor);
+	assert_int_equal(req->validity_days, 0);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_memory_equal(ca->cert_der, cert, sizeof(cert));
+	signet_ca_info_free(ca);
+}
+
+/* The refusals RenewCa and RekeyCa share; `rekey` picks the call. */
+static void check_successor_refusals(void **state, int rekey)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__NOT_FOUND, SIGNET_E_NOT_FOUND, "no CA named 'nope'"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "validity of 36501 days is over the limit of 36500"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "CA 'sub' was signed by a CA outside signet: to renew it, send CreateCaRequest "
+		 "to that CA and import what it returns"},
+	};
+	const char *method = rekey ? "RekeyCa" : "RenewCa";
+	const ProtobufCMessageDescriptor *desc = rekey ? &signet__v1__rekey_ca_request__descriptor
+						       : &signet__v1__renew_ca_request__descriptor;
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf extra = {0};
+	int r;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		if (rekey)
+			r = signet_rekey_ca(*state, "nope", SIGNET_KEY_UNSPECIFIED, 36501,
+					    SIGNET_HASH_DEFAULT, &ca, &extra);
+		else
+			r = signet_renew_ca(*state, "nope", 36501, SIGNET_HASH_DEFAULT, &ca,
+					    &extra);
+		assert_int_equal(r, refusals[i].err);
+		protobuf_c_message_free_unpacked(fake_done(method, desc), NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(ca);
+		assert_null(extra.data);
+	}
+}
+
+/* An OK reply without the CA: nothing comes out, not even the extra bytes. */
+static void check_successor_without_ca(void **state, int rekey, const ProtobufCMessage *resp,
+				       enum fake_mode mode)
+{
+	const char *method = rekey ? "RekeyCa" : "RenewCa";
+	const ProtobufCMessageDescriptor *desc = rekey ? &signet__v1__rekey_ca_request__descriptor
+						       : &signet__v1__renew_ca_request__descriptor;
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf extra = {0};
+	int r;
+
+	fake_expect(mode, 0, NULL, resp);
+	if (rekey)
+		r = signet_rekey_ca(*state, "root", SIGNET_KEY_UNSPECIFIED, 0, SIGNET_HASH_DEFAULT,
+				    &ca, &extra);
+	else
+		r = signet_renew_ca(*state, "root", 0, SIGNET_HASH_DEFAULT, &ca, &extra);
+	assert_int_equal(r, SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(fake_done(method, desc), NULL);
+	assert_null(ca);
+	assert_null(extra.data);
+	assert_int_equal(extra.len, 0);
+}
+
+static void test_renew_ca_refusals(void **state)
+{
+	Signet__V1__RenewCaResponse resp = SIGNET__V1__RENEW_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	uint8_t prev[] = {0x01};
+	struct signet_ca_info *ca = NULL;
+
+	check_successor_refusals(state, 0);
+	resp.previous_serial.data = prev;
+	resp.previous_serial.len = sizeof(prev);
+	check_successor_without_ca(state, 0, &resp.base, FAKE_ANSWER);
+	assert_string_equal(signet_last_error(*state), "RenewCa reply carries no certificate");
+	resp.ca = &c; /* a CaInfo without its certificate */
+	check_successor_without_ca(state, 0, &resp.base, FAKE_ANSWER);
+	check_successor_without_ca(state, 0, &resp.base, FAKE_GARBAGE);
+
+	assert_int_equal(signet_renew_ca(*state, NULL, 0, SIGNET_HASH_DEFAULT, &ca, NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no CA name given");
+	assert_int_equal(signet_renew_ca(*state, "root", 0, SIGNET_HASH_DEFAULT, NULL, NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_renew_ca(NULL, "root", 0, SIGNET_HASH_DEFAULT, &ca, NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(ca);
+}
+
+static void test_rekey_ca(void **state)
+{
+	Signet__V1__RekeyCaResponse resp = SIGNET__V1__REKEY_CA_RESPONSE__INIT;
+	Signet__V1__CaInfo c = SIGNET__V1__CA_INFO__INIT;
+	Signet__V1__RekeyCaRequest *req;
+	uint8_t cert[] = {0x30, 0x82, 0x01}, serial[] = {0x09}, prev[] = {0x08};
+	uint8_t link[] = {0x30, 0x82, 0x03, 0x04};
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf link_out = {0};
+
+	ca_fill(&c, "root", "", cert, sizeof(cert), serial, sizeof(serial));
+	c.key = "ca2.root";
+	c.key_generation = 2;
+	resp.ca = &c;
+	resp.previous_serial.data = prev;
+	resp.previous_serial.len = sizeof(prev);
+	resp.link_certificate_der.data = link;
+	resp.link_certificate_der.len = sizeof(link);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_rekey_ca(*state, "root", SIGNET_KEY_RSA_4096, 3650,
+					 SIGNET_HASH_SHA384, &ca, &link_out),
+			 0);
+	req = (Signet__V1__RekeyCaRequest *)fake_done("RekeyCa",
+						      &signet__v1__rekey_ca_request__descriptor);
+	assert_string_equal(req->name, "root");
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__RSA_4096);
+	assert_int_equal(req->validity_days, 3650);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(ca->key, "ca2.root");
+	assert_int_equal(ca->key_generation, 2);
+	assert_memory_equal(ca->cert_der, cert, sizeof(cert));
+	assert_int_equal(link_out.len, sizeof(link));
+	assert_memory_equal(link_out.data, link, sizeof(link));
+	signet_ca_info_free(ca);
+	signet_buf_free(&link_out);
+	ca = NULL;
+
+	/* A non-root gets no link: an empty buffer, not an error. */
+	ca_fill(&c, "issuing", "root", cert, sizeof(cert), serial, sizeof(serial));
+	resp.link_certificate_der.len = 0;
+	resp.link_certificate_der.data = NULL;
+	link_out.len = 99;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_rekey_ca(*state, "issuing", SIGNET_KEY_UNSPECIFIED, 0,
+					 SIGNET_HASH_DEFAULT, &ca, &link_out),
+			 0);
+	req = (Signet__V1__RekeyCaRequest *)fake_done("RekeyCa",
+						      &signet__v1__rekey_ca_request__descriptor);
+	assert_int_equal(req->algorithm, SIGNET__V1__KEY_ALGORITHM__KEY_ALGORITHM_UNSPECIFIED);
+	assert_int_equal(req->validity_days, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(link_out.len, 0);
+	assert_null(link_out.data);
+	signet_ca_info_free(ca);
+	ca = NULL;
+
+	/* The link is optional. */
+	resp.link_certificate_der.data = link;
+	resp.link_certificate_der.len = sizeof(link);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_rekey_ca(*state, "root", SIGNET_KEY_UNSPECIFIED, 0,
+					 SIGNET_HASH_DEFAULT, &ca, NULL),
+			 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("RekeyCa", &signet__v1__rekey_ca_request__descriptor), NULL);
+	assert_non_null(ca);
+	signet_ca_info_free(ca);
+}
+
+static void test_rekey_ca_refusals(void **state)
+{
+	Signet__V1__RekeyCaResponse resp = SIGNET__V1__REKEY_CA_RESPONSE__INIT;
+	uint8_t link[] = {0x30, 0x01};
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf link_out = {0};
+
+	check_successor_refusals(state, 1);
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION,
+		    "key 'ca2.root' is already on the token (left by an interrupted re-key?); "
+		    "delete it and try again",
+		    NULL);
+	assert_int_equal(signet_rekey_ca(*state, "root", SIGNET_KEY_EC_P256, 0, SIGNET_HASH_DEFAULT,
+					 &ca, &link_out),
+			 SIGNET_E_FAILED_PRECONDITION);
+	protobuf_c_message_free_unpacked(
+		fake_done("RekeyCa", &signet__v1__rekey_ca_request__descriptor), NULL);
+	assert_non_null(strstr(signet_last_error(*state), "interrupted re-key"));
+	/* A link certificate alone is no answer. */
+	resp.link_certificate_der.data = link;
+	resp.link_certificate_der.len = sizeof(link);
+	check_successor_without_ca(state, 1, &resp.base, FAKE_ANSWER);
+	assert_string_equal(signet_last_error(*state), "RekeyCa reply carries no certificate");
+	check_successor_without_ca(state, 1, &resp.base, FAKE_GARBAGE);
+
+	assert_int_equal(signet_rekey_ca(*state, NULL, SIGNET_KEY_UNSPECIFIED, 0,
+					 SIGNET_HASH_DEFAULT, &ca, &link_out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no CA name given");
+	assert_int_equal(signet_rekey_ca(*state, "root", SIGNET_KEY_UNSPECIFIED, 0,
+					 SIGNET_HASH_DEFAULT, NULL, &link_out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_rekey_ca(NULL, "root", SIGNET_KEY_UNSPECIFIED, 0,
+					 SIGNET_HASH_DEFAULT, &ca, &link_out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(ca);
+	assert_null(link_out.data);
+}
+
 static void test_wrong_request_id_is_protocol_error(void **state)
 {
 	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
@@ -1120,6 +1661,15 @@ int main(void)
 		CLIENT_TEST(test_issue_verification_certificate),
 		CLIENT_TEST(test_verification_certificate_refusals),
 		CLIENT_TEST(test_verification_reply_without_certificate_is_protocol_error),
+		CLIENT_TEST(test_create_ca_request),
+		CLIENT_TEST(test_ca_request_refusals),
+		CLIENT_TEST(test_ca_request_reply_without_request_is_protocol_error),
+		CLIENT_TEST(test_import_ca_certificate),
+		CLIENT_TEST(test_import_ca_certificate_refusals),
+		CLIENT_TEST(test_renew_ca),
+		CLIENT_TEST(test_renew_ca_refusals),
+		CLIENT_TEST(test_rekey_ca),
+		CLIENT_TEST(test_rekey_ca_refusals),
 		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
 		CLIENT_TEST(test_garbage_reply_is_protocol_error),
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
