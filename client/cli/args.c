@@ -38,6 +38,8 @@ enum cli_opt {
 	OPT_PROFILE,
 	OPT_CSR,
 	OPT_CHAIN,
+	OPT_CERT,
+	OPT_LINK_OUT,
 };
 
 #define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
@@ -55,6 +57,12 @@ struct cli_option {
 #define CA_OUTPUT  (CA_CREATE | CMD_BIT(CLI_CMD_CA_CHAIN))
 #define ISSUE	   CMD_BIT(CLI_CMD_ISSUE)
 #define CA_VERIFY  CMD_BIT(CLI_CMD_CA_VERIFY_CODE)
+#define CA_REQUEST CMD_BIT(CLI_CMD_CA_REQUEST)
+#define CA_IMPORT  CMD_BIT(CLI_CMD_CA_IMPORT)
+#define CA_RENEW   CMD_BIT(CLI_CMD_CA_RENEW)
+#define CA_REKEY   CMD_BIT(CLI_CMD_CA_REKEY)
+/* The lifecycle verbs that make a new certificate for a CA signet holds. */
+#define CA_REPLACE (CA_RENEW | CA_REKEY)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	36500
@@ -66,26 +74,31 @@ static const struct cli_option options[] = {
 	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
-	{"alg", OPT_ALG, OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE},
+	{"alg", OPT_ALG, OPT_VALUE,
+	 CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE | CA_REQUEST | CA_REKEY},
 	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY},
 	{"out", OPT_OUT, OPT_VALUE,
-	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY},
+	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
+		 CA_IMPORT | CA_REPLACE},
 	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
-	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE},
+	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST},
 	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
-	{"hash", OPT_HASH, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE},
+	{"hash", OPT_HASH, OPT_VALUE,
+	 CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE | CA_REQUEST | CA_REPLACE},
 	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
 	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
 	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
-	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY},
-	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE},
+	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY | CA_REPLACE},
+	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE | CA_REQUEST},
 	{"ca", OPT_CA, OPT_VALUE, ISSUE},
 	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE},
 	{"csr", OPT_CSR, OPT_VALUE, ISSUE},
-	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE},
+	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE | CA_IMPORT},
+	{"cert", OPT_CERT, OPT_VALUE, CA_IMPORT},
+	{"link-out", OPT_LINK_OUT, OPT_VALUE, CA_REKEY},
 };
 
 struct cli_command_desc {
@@ -111,6 +124,10 @@ static const struct cli_command_desc commands[] = {
 	{"ca", "create-root", "ca create-root", CLI_CMD_CA_CREATE_ROOT, "CA NAME", 0},
 	{"ca", "create-intermediate", "ca create-intermediate", CLI_CMD_CA_CREATE_INTERMEDIATE,
 	 "CA NAME", 0},
+	{"ca", "request", "ca request", CLI_CMD_CA_REQUEST, "CA NAME", 0},
+	{"ca", "import", "ca import", CLI_CMD_CA_IMPORT, "CA NAME", 0},
+	{"ca", "renew", "ca renew", CLI_CMD_CA_RENEW, "CA NAME", 0},
+	{"ca", "rekey", "ca rekey", CLI_CMD_CA_REKEY, "CA NAME", 0},
 	{"ca", "chain", "ca chain", CLI_CMD_CA_CHAIN, "CA NAME", 0},
 	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
 	{"ca", "verify-code", "ca verify-code", CLI_CMD_CA_VERIFY_CODE, "CA NAME", 0},
@@ -341,6 +358,12 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	case OPT_CHAIN:
 		args->chain = value;
 		return 0;
+	case OPT_CERT:
+		args->cert = value;
+		return 0;
+	case OPT_LINK_OUT:
+		args->link_out = value;
+		return 0;
 	case OPT_DAYS:
 	case OPT_PATH_LEN:
 		return apply_number(p, opt, value);
@@ -529,6 +552,26 @@ static int check_required_ca(struct cli_args *args, const char *name)
 	return 0;
 }
 
+static int is_stdin(const char *path)
+{
+	return path != NULL && strcmp(path, "-") == 0;
+}
+
+/* What the CA lifecycle commands cannot run without. */
+static int check_required_lifecycle(struct cli_args *args)
+{
+	if (args->cmd == CLI_CMD_CA_REQUEST && args->subject == NULL)
+		return usage(
+			args,
+			"'signet ca request' needs --subject, e.g. /CN=Example Sub-CA/O=Example");
+	if (args->cmd == CLI_CMD_CA_IMPORT && args->cert == NULL)
+		return usage(args, "'signet ca import' needs --cert FILE, the certificate the "
+				   "outside CA returned");
+	if (is_stdin(args->cert) && is_stdin(args->chain))
+		return usage(args, "--cert and --chain cannot both read standard input");
+	return 0;
+}
+
 /* What a command cannot run without. */
 static int check_required(struct cli_args *args)
 {
@@ -538,6 +581,8 @@ static int check_required(struct cli_args *args)
 		return usage(args, "'signet %s' needs a %s", d->name, d->positional);
 	if (args->cmd == CLI_CMD_CA_CREATE_ROOT || args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
 		return check_required_ca(args, d->name);
+	if (args->cmd == CLI_CMD_CA_REQUEST || args->cmd == CLI_CMD_CA_IMPORT)
+		return check_required_lifecycle(args);
 	if (args->cmd == CLI_CMD_KEY_GENERATE && args->alg == SIGNET_KEY_UNSPECIFIED)
 		return usage(args,
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");

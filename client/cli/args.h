@@ -28,6 +28,10 @@ enum cli_command {
 	CLI_CMD_CA_LIST,
 	CLI_CMD_ISSUE,
 	CLI_CMD_CA_VERIFY_CODE,
+	CLI_CMD_CA_REQUEST,
+	CLI_CMD_CA_IMPORT,
+	CLI_CMD_CA_RENEW,
+	CLI_CMD_CA_REKEY,
 	CLI_CMD_COUNT
 };
 
@@ -51,17 +55,19 @@ struct cli_args {
 	const char *ca;	    /* --ca: the CA that issues */
 	const char *profile;
 	const char *csr;   /* --csr FILE or "-" */
-	const char *chain; /* --chain FILE: where the issuing CA's chain goes */
+	const char *chain; /* --chain FILE: issue writes the CA's chain there, ca import reads it */
+	const char *cert;  /* --cert FILE: the certificate 'ca import' registers */
 	unsigned days;	   /* --days; 0: the daemon's default */
 	int path_len;	   /* --path-len; -1 when not given */
 	struct cli_strlist dns, ip, uri, email;
 	enum signet_hash hash;
 	enum signet_sig_format format;
-	int der;	 /* DER output instead of PEM */
-	int digest;	 /* --in holds a digest, not a message */
-	const char *in;	 /* file or "-" */
-	const char *out; /* file or "-"; NULL: standard output */
-	char error[256]; /* why parsing failed */
+	int der;	      /* DER output instead of PEM */
+	int digest;	      /* --in holds a digest, not a message */
+	const char *in;	      /* file or "-" */
+	const char *out;      /* file or "-"; NULL: standard output */
+	const char *link_out; /* --link-out FILE: a re-keyed root's link certificate */
+	char error[256];      /* why parsing failed */
 };
 
 /*

@@ -23,6 +23,7 @@ struct cli_ctx {
 	signet_client *client;
 	FILE *in;	       /* what "--in -" reads */
 	FILE *out;	       /* standard output */
+	FILE *err;	       /* notes beside the output; NULL: standard error */
 	char msg[CLI_MSG_MAX]; /* why the command failed */
 };
 
@@ -36,6 +37,13 @@ int cli_client_error(struct cli_ctx *ctx, int err);
 int cli_connect(struct cli_ctx *ctx, const struct cli_args *args);
 /* Run the parsed command (not help or version). */
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args);
+/*
+ * What the commands that make or replace a CA print: the CA line, then the
+ * certificate as PEM to args->out (if given), then `link` (NULL: none asked
+ * for) to args->link_out; an empty link is a note on ctx->err and no file.
+ */
+int cli_report_ca(struct cli_ctx *ctx, const struct cli_args *args, const struct signet_ca_info *ca,
+		  const struct signet_buf *link);
 
 /* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);
@@ -55,5 +63,7 @@ void cli_print_info(FILE *f, const struct signet_info *info);
 void cli_print_health(FILE *f, const struct signet_health *health);
 /* NAME parent=PARENT|- subject=SUBJECT not_after=YYYY-MM-DDTHH:MM:SSZ path_len=N|none */
 void cli_print_ca(FILE *f, const struct signet_ca_info *ca);
+/* NAME key=LABEL: the token key a CA request is for. */
+void cli_print_ca_key(FILE *f, const char *name, const char *key);
 
 #endif

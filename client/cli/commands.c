@@ -173,22 +173,50 @@ out:
 	return r;
 }
 
-/* The summary line first, so the CA is reported even when writing FILE fails. */
-static int ca_created(struct cli_ctx *ctx, const struct cli_args *args,
-		      const struct signet_ca_info *ca)
+static FILE *note_stream(const struct cli_ctx *ctx)
+{
+	return ctx->err != NULL ? ctx->err : stderr;
+}
+
+static int write_pem(struct cli_ctx *ctx, const char *path, const char *what,
+		     const struct signet_buf *der)
 {
 	char *pem = NULL;
 	int r;
 
-	cli_print_ca(ctx->out, ca);
-	if (args->out == NULL)
-		return 0;
-	if ((r = cli_pem_encode("CERTIFICATE", ca->cert_der, ca->cert_len, &pem)) != 0)
-		return cli_error(ctx, r, "cannot encode the certificate of CA '%s' as PEM",
-				 args->name);
-	r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	if ((r = cli_pem_encode("CERTIFICATE", der->data, der->len, &pem)) != 0)
+		return cli_error(ctx, r, "cannot encode the %s as PEM", what);
+	r = cli_write_output(ctx, path, pem, strlen(pem));
 	free(pem);
 	return r;
+}
+
+/* Only a root that may certify a CA gets a link certificate from signetd. */
+static int write_link(struct cli_ctx *ctx, const struct cli_args *args,
+		      const struct signet_buf *link)
+{
+	if (link->len > 0)
+		return write_pem(ctx, args->link_out, "link certificate", link);
+	fprintf(note_stream(ctx),
+		"signet: note: no link certificate for CA '%s' (only a root whose pathLen is "
+		"not 0 gets one); '%s' not written\n",
+		args->name, args->link_out);
+	return 0;
+}
+
+/* The summary line first, so the CA is reported even when writing FILE fails. */
+int cli_report_ca(struct cli_ctx *ctx, const struct cli_args *args, const struct signet_ca_info *ca,
+		  const struct signet_buf *link)
+{
+	struct signet_buf cert = {.data = ca->cert_der, .len = ca->cert_len};
+	int r;
+
+	cli_print_ca(ctx->out, ca);
+	if (args->out != NULL && (r = write_pem(ctx, args->out, "CA certificate", &cert)) != 0)
+		return r;
+	if (args->link_out != NULL && link != NULL)
+		return write_link(ctx, args, link);
+	return 0;
 }
 
 static int cmd_ca_create(struct cli_ctx *ctx, const struct cli_args *args)
@@ -211,8 +239,89 @@ static int cmd_ca_create(struct cli_ctx *ctx, const struct cli_args *args)
 		r = signet_create_root_ca(ctx->client, &params, &ca);
 	if (r != 0)
 		return cli_client_error(ctx, r);
-	r = ca_created(ctx, args, ca);
+	r = cli_report_ca(ctx, args, ca, NULL);
 	signet_ca_info_free(ca);
+	return r;
+}
+
+/* The key line goes to ctx->err: standard output may be the request itself. */
+static int cmd_ca_request(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ca_request_params params = {
+		.name = args->name,
+		.alg = args->alg,
+		.subject = args->subject,
+		.path_len = args->path_len,
+		.hash = args->hash,
+	};
+	struct signet_buf der = {0};
+	char *pem = NULL, *key = NULL;
+	int r;
+
+	if ((r = signet_create_ca_request(ctx->client, &params, &der, &pem, &key)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_ca_key(note_stream(ctx), args->name, key);
+	r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	signet_buf_free(&der);
+	signet_free(pem);
+	signet_free(key);
+	return r;
+}
+
+/* Largest certificate or chain file 'ca import' reads; a chain is a few KiB. */
+#define CLI_MAX_CERT (256 * 1024)
+
+static int cmd_ca_import(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_buf cert = {0}, chain = {0};
+	struct signet_ca_info *ca = NULL;
+	int r;
+
+	/* Local input first: no daemon round trip for a missing file. */
+	if ((r = cli_read_input(ctx, args->cert, CLI_MAX_CERT, &cert)) != 0 ||
+	    (args->chain != NULL &&
+	     (r = cli_read_input(ctx, args->chain, CLI_MAX_CERT, &chain)) != 0))
+		goto out;
+	if (cert.len == 0) {
+		r = cli_error(ctx, CLI_E_IO, "the certificate file '%s' is empty", args->cert);
+		goto out;
+	}
+	if ((r = signet_import_ca_certificate(ctx->client, args->name, cert.data, cert.len,
+					      chain.data, chain.len, &ca)) != 0)
+		cli_client_error(ctx, r);
+	else
+		r = cli_report_ca(ctx, args, ca, NULL);
+out:
+	signet_ca_info_free(ca);
+	signet_buf_free(&cert);
+	signet_buf_free(&chain);
+	return r;
+}
+
+static int cmd_ca_renew(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ca_info *ca = NULL;
+	int r;
+
+	if ((r = signet_renew_ca(ctx->client, args->name, args->days, args->hash, &ca, NULL)) != 0)
+		return cli_client_error(ctx, r);
+	r = cli_report_ca(ctx, args, ca, NULL);
+	signet_ca_info_free(ca);
+	return r;
+}
+
+static int cmd_ca_rekey(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf link = {0};
+	int r;
+
+	if ((r = signet_rekey_ca(ctx->client, args->name, args->alg, args->days, args->hash, &ca,
+				 &link)) != 0)
+		return cli_client_error(ctx, r);
+	r = cli_report_ca(ctx, args, ca, &link);
+	signet_ca_info_free(ca);
+	signet_buf_free(&link);
 	return r;
 }
 
@@ -326,6 +435,10 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CA_LIST] = cmd_ca_list,
 	[CLI_CMD_ISSUE] = cmd_issue,
 	[CLI_CMD_CA_VERIFY_CODE] = cmd_ca_verify_code,
+	[CLI_CMD_CA_REQUEST] = cmd_ca_request,
+	[CLI_CMD_CA_IMPORT] = cmd_ca_import,
+	[CLI_CMD_CA_RENEW] = cmd_ca_renew,
+	[CLI_CMD_CA_REKEY] = cmd_ca_rekey,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

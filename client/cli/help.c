@@ -31,6 +31,12 @@ static const char help_overview[] =
 	"                             create a root CA whose key stays on the token\n"
 	"  ca create-intermediate NAME --parent CA --subject DN --alg ALG\n"
 	"                             create a CA signed by the signet CA named CA\n"
+	"  ca request NAME --subject DN\n"
+	"                             a key and a CSR for a CA that an outside CA signs\n"
+	"  ca import NAME --cert FILE\n"
+	"                             register the certificate the outside CA returned\n"
+	"  ca renew NAME              a new certificate for the CA's key\n"
+	"  ca rekey NAME              a new key and certificate for the CA\n"
 	"  ca chain NAME              print a CA's chain, the CA first and its root last\n"
 	"  ca list                    list the CAs\n"
 	"  ca verify-code CA CODE     a certificate with CN=CODE signed by CA: proof of\n"
@@ -157,11 +163,18 @@ static const char help_ca[] =
 	"                 [--hash HASH] [--out FILE]\n"
 	"  ca create-intermediate NAME --parent CA --subject DN --alg ALG [--days N]\n"
 	"                 [--path-len N] [--hash HASH] [--out FILE]\n"
+	"  ca request NAME --subject DN [--alg ALG] [--path-len N] [--hash HASH]\n"
+	"                 [--out FILE]\n"
+	"  ca import NAME --cert FILE [--chain FILE] [--out FILE]\n"
+	"  ca renew NAME [--days N] [--hash HASH] [--out FILE]\n"
+	"  ca rekey NAME [--alg ALG] [--days N] [--hash HASH] [--out FILE]\n"
+	"                 [--link-out FILE]\n"
 	"  ca chain NAME [--out FILE]\n"
 	"  ca list\n"
 	"  ca verify-code CA CODE [--days N] [--out FILE] [--der]\n"
 	"\n"
-	"A CA's key is generated on the token as 'ca.NAME' and never leaves it.\n"
+	"A CA's key is generated on the token as 'ca.NAME' ('caN.NAME' after re-keys)\n"
+	"and never leaves it.\n"
 	"A CA NAME is 1-60 of A-Z a-z 0-9 . _ -\n"
 	"Run 'signet ca SUBCOMMAND --help' for details.\n"
 	"\n" GLOBAL_OPTIONS;
@@ -186,6 +199,72 @@ static const char help_ca_create_intermediate[] =
 	"  --parent CA      the signet CA that signs it (required)\n" CA_CREATE_REQUIRED
 	"  --days N         validity in days, 1 to 36500 (default 1825); never beyond\n"
 	"                   the parent's\n" CA_CREATE_OPTIONAL "\n" GLOBAL_OPTIONS;
+
+static const char help_ca_request[] =
+	"Usage: signet ca request NAME --subject DN [--alg ALG] [--path-len N]\n"
+	"                         [--hash HASH] [--out FILE]\n"
+	"\n"
+	"Step 1 of a CA that an outside CA signs: generate its key 'ca.NAME' on the token\n"
+	"and write a PKCS#10 request for it (CA:TRUE, keyCertSign) as PEM, to standard\n"
+	"output or FILE. Standard error gets 'NAME key=LABEL', the key's token label.\n"
+	"Asking again for a pending CA gives a fresh request for the same key; for a CA\n"
+	"signet holds, a request for its current key (to renew with the outside CA).\n"
+	"Then 'signet ca import NAME --cert FILE'.\n"
+	"\n"
+	"  --subject DN     subject in OpenSSL form, /CN=Example Sub-CA/O=Example\n"
+	"                   (required)\n"
+	"  --alg ALG        a new CA's key: p256, p384, rsa2048, rsa3072, rsa4096\n"
+	"                   (signetd requires it for a new CA; exit 13 without)\n"
+	"  --path-len N     ask for at most N CA levels below (0 to 32); the outside CA\n"
+	"                   decides\n"
+	"  --hash HASH      sha256, sha384 or sha512 for the request's signature\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ca_import[] =
+	"Usage: signet ca import NAME --cert FILE [--chain FILE] [--out FILE]\n"
+	"\n"
+	"Step 2: register the certificate the outside CA returned for 'ca request NAME'\n"
+	"(or a renewal of it). signetd checks that it certifies the CA's token key, is a\n"
+	"CA certificate allowed to sign certificates, is valid now, and verifies up to a\n"
+	"self-signed root in --chain or to a CA signet holds. Prints the CA as 'ca list'\n"
+	"does:\n" CA_LINE_FORMAT "\n"
+	"\n"
+	"  --cert FILE      the CA's certificate, PEM or DER ('-': standard input)\n"
+	"                   (required)\n"
+	"  --chain FILE     its issuers, nearest first, as concatenated PEM or DER\n"
+	"  --out FILE       also write the CA's certificate to FILE as PEM ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+#define CA_REPLACE_OPTIONS                                                                         \
+	"  --days N         validity in days, 1 to 36500 (default: the current\n"                  \
+	"                   certificate's length; never beyond the parent's)\n"                    \
+	"  --hash HASH      sha256, sha384 or sha512 for the certificate's signature\n"            \
+	"  --out FILE       also write the new certificate to FILE as PEM ('-': stdout)\n"
+
+static const char help_ca_renew[] =
+	"Usage: signet ca renew NAME [--days N] [--hash HASH] [--out FILE]\n"
+	"\n"
+	"A new certificate for CA NAME: same key, same subject, a new serial and\n"
+	"validity, from the same parent (self-signed for a root). What the CA issued\n"
+	"keeps verifying. A CA an outside CA signed is renewed with 'ca request' and\n"
+	"'ca import' instead (exit 19). Prints the CA as 'ca list' does:\n" CA_LINE_FORMAT "\n"
+	"\n" CA_REPLACE_OPTIONS "\n" GLOBAL_OPTIONS;
+
+static const char help_ca_rekey[] =
+	"Usage: signet ca rekey NAME [--alg ALG] [--days N] [--hash HASH] [--out FILE]\n"
+	"                       [--link-out FILE]\n"
+	"\n"
+	"A new token key and certificate for CA NAME, same subject. The old key and\n"
+	"certificate are kept, so what they issued still verifies. Prints the CA as\n"
+	"'ca list' does:\n" CA_LINE_FORMAT "\n"
+	"\n"
+	"  --alg ALG        the new key: p256, p384, rsa2048, rsa3072, rsa4096 (default:\n"
+	"                   the current key's)\n" CA_REPLACE_OPTIONS
+	"  --link-out FILE  write the link certificate (the new root's key certified by\n"
+	"                   the old root) to FILE as PEM. Only roots whose pathLen is not\n"
+	"                   0 get one; otherwise a note on standard error, no FILE.\n"
+	"\n" GLOBAL_OPTIONS;
 
 static const char help_ca_chain[] =
 	"Usage: signet ca chain NAME [--out FILE]\n"
@@ -279,6 +358,14 @@ const char *cli_help(enum cli_command cmd)
 		return help_issue;
 	case CLI_CMD_CA_VERIFY_CODE:
 		return help_ca_verify_code;
+	case CLI_CMD_CA_REQUEST:
+		return help_ca_request;
+	case CLI_CMD_CA_IMPORT:
+		return help_ca_import;
+	case CLI_CMD_CA_RENEW:
+		return help_ca_renew;
+	case CLI_CMD_CA_REKEY:
+		return help_ca_rekey;
 	default:
 		return help_overview;
 	}

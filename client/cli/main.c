@@ -15,7 +15,7 @@ static void print_usage_error(const struct cli_args *args)
 
 static int run(const struct cli_args *args)
 {
-	struct cli_ctx ctx = {.in = stdin, .out = stdout};
+	struct cli_ctx ctx = {.in = stdin, .out = stdout, .err = stderr};
 	int r;
 
 	if ((r = cli_connect(&ctx, args)) == 0)

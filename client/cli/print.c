@@ -100,6 +100,14 @@ static void print_time(FILE *f, int64_t t)
 	fputs(buf, f);
 }
 
+void cli_print_ca_key(FILE *f, const char *name, const char *key)
+{
+	print_text(f, name);
+	fputs(" key=", f);
+	print_text(f, key);
+	fputc('\n', f);
+}
+
 void cli_print_ca(FILE *f, const struct signet_ca_info *ca)
 {
 	print_text(f, ca->name);

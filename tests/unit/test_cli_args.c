@@ -429,10 +429,9 @@ static void test_ca_group(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&a, NULL, "ca"), CLI_E_USAGE);
 	assert_int_equal(a.cmd, CLI_CMD_CA);
-	assert_string_equal(
-		a.error,
-		"'signet ca' needs a subcommand: create-root, create-intermediate, chain, list, "
-		"verify-code");
+	assert_string_equal(a.error, "'signet ca' needs a subcommand: create-root, "
+				     "create-intermediate, request, import, "
+				     "renew, rekey, chain, list, verify-code");
 	cli_args_free(&a);
 	assert_int_equal(PARSE(&a, NULL, "ca", "--help"), 0);
 	assert_int_equal(a.cmd, CLI_CMD_CA);
@@ -813,6 +812,188 @@ static void test_ca_verify_code(void **state)
 	cli_args_free(&a);
 }
 
+static void test_ca_request(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "--subject", "/CN=Sub CA/O=Ex", "sub",
+			       "--alg", "p384", "--path-len", "0", "--hash", "sha384", "--out",
+			       "sub.csr"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_REQUEST);
+	assert_string_equal(a.name, "sub");
+	assert_string_equal(a.subject, "/CN=Sub CA/O=Ex");
+	assert_int_equal(a.alg, SIGNET_KEY_EC_P384);
+	assert_int_equal(a.path_len, 0);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
+	assert_string_equal(a.out, "sub.csr");
+	cli_args_free(&a);
+	/* Defaults: no algorithm (signetd wants one for a new CA), no pathLen, stdout. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub", "--subject=/CN=S"), 0);
+	assert_int_equal(a.alg, SIGNET_KEY_UNSPECIFIED);
+	assert_int_equal(a.path_len, -1);
+	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+	assert_null(a.out);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet ca request' needs --subject, e.g. /CN=Example Sub-CA/O=Example");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "--subject", "/CN=S"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca request' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "request", "sub", "--subject", "/CN=S", "--path-len", "33"),
+		CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "--path-len wants a number of CA levels from 0 to 32"));
+	cli_args_free(&a);
+	/* A request has no validity, no parent, no DER form. */
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "request", "sub", "--subject", "/CN=S", "--days", "30"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--days' for 'signet ca request'");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "request", "sub", "--subject", "/CN=S", "--parent", "r"),
+		CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub", "--subject", "/CN=S", "--der"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_REQUEST);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_ca_import(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "sub.pem", "--chain",
+			       "up.pem", "--out", "-"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_IMPORT);
+	assert_string_equal(a.name, "sub");
+	assert_string_equal(a.cert, "sub.pem");
+	assert_string_equal(a.chain, "up.pem");
+	assert_string_equal(a.out, "-");
+	cli_args_free(&a);
+	/* The chain is optional; either file may be standard input, not both. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "--cert=-", "sub"), 0);
+	assert_string_equal(a.cert, "-");
+	assert_null(a.chain);
+	assert_null(a.out);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--chain", "-"), 0);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "-", "--chain", "-"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--cert and --chain cannot both read standard input");
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--chain", "up.pem"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error,
+		"'signet ca import' needs --cert FILE, the certificate the outside CA returned");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "--cert", "c"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ca import' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "a", "--cert", "b"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --cert is given twice");
+	cli_args_free(&a);
+	/* The certificate decides key, subject and validity. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--alg", "p256"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--alg' for 'signet ca import'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--days", "9"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	/* --cert is import's alone. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "sub", "--cert", "c"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_ca_renew_and_rekey(void **state)
+{
+	static const char *const bad_days[] = {"0", "36501", "-1", "1y", ""};
+	static const char *const verbs[] = {"renew", "rekey"};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "issuing", "--days", "730", "--hash",
+			       "sha512", "--out", "issuing.pem"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_RENEW);
+	assert_string_equal(a.name, "issuing");
+	assert_int_equal(a.days, 730);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
+	assert_string_equal(a.out, "issuing.pem");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "rekey", "--alg", "rsa4096", "root", "--days",
+			       "36500", "--hash", "sha384", "--out", "root.pem", "--link-out",
+			       "link.pem"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CA_REKEY);
+	assert_string_equal(a.name, "root");
+	assert_int_equal(a.alg, SIGNET_KEY_RSA_4096);
+	assert_int_equal(a.days, 36500);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
+	assert_string_equal(a.out, "root.pem");
+	assert_string_equal(a.link_out, "link.pem");
+	cli_args_free(&a);
+	/* Defaults: the current validity length and key algorithm, nothing written. */
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(PARSE(&a, NULL, "ca", (char *)verbs[i], "root"), 0);
+		assert_int_equal(a.days, 0);
+		assert_int_equal(a.alg, SIGNET_KEY_UNSPECIFIED);
+		assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+		assert_null(a.out);
+		assert_null(a.link_out);
+		cli_args_free(&a);
+		assert_int_equal(PARSE(&a, NULL, "ca", (char *)verbs[i]), CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "needs a CA NAME"));
+		cli_args_free(&a);
+		for (size_t j = 0; j < sizeof(bad_days) / sizeof(bad_days[0]); j++) {
+			assert_int_equal(PARSE(&a, NULL, "ca", (char *)verbs[i], "root", "--days",
+					       (char *)bad_days[j]),
+					 CLI_E_USAGE);
+			assert_non_null(
+				strstr(a.error, "--days wants a number of days from 1 to 36500"));
+			cli_args_free(&a);
+		}
+		/* Same subject and pathLen: those cannot change here. */
+		assert_int_equal(
+			PARSE(&a, NULL, "ca", (char *)verbs[i], "root", "--subject", "/CN=x"),
+			CLI_E_USAGE);
+		cli_args_free(&a);
+		assert_int_equal(PARSE(&a, NULL, "ca", (char *)verbs[i], "root", "--path-len", "1"),
+				 CLI_E_USAGE);
+		cli_args_free(&a);
+	}
+	/* Renewal keeps the key: no algorithm and no link. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "root", "--alg", "p256"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--alg' for 'signet ca renew'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "root", "--link-out", "l"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--link-out' for 'signet ca renew'");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "ca", "rekey", "root", "--link-out", "a", "--link-out", "b"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "option --link-out is given twice");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ca", "rekey", "root", "--link-out"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --link-out needs a value");
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -849,6 +1030,10 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_CA_LIST), "ca list");
 	assert_string_equal(cli_command_name(CLI_CMD_ISSUE), "issue");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_VERIFY_CODE), "ca verify-code");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_REQUEST), "ca request");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_IMPORT), "ca import");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_RENEW), "ca renew");
+	assert_string_equal(cli_command_name(CLI_CMD_CA_REKEY), "ca rekey");
 }
 
 static void test_help_texts(void **state)
@@ -878,6 +1063,14 @@ static void test_help_texts(void **state)
 		{CLI_CMD_NONE, "ca verify-code CA CODE"},
 		{CLI_CMD_CA, "ca verify-code CA CODE [--days N]"},
 		{CLI_CMD_CA_VERIFY_CODE, "CN=CODE"},
+		{CLI_CMD_NONE, "ca request NAME --subject DN"},
+		{CLI_CMD_NONE, "ca rekey NAME"},
+		{CLI_CMD_CA, "ca import NAME --cert FILE [--chain FILE] [--out FILE]"},
+		{CLI_CMD_CA, "[--link-out FILE]"},
+		{CLI_CMD_CA_REQUEST, "NAME key=LABEL"},
+		{CLI_CMD_CA_IMPORT, "--chain FILE"},
+		{CLI_CMD_CA_RENEW, "same key"},
+		{CLI_CMD_CA_REKEY, "--link-out FILE"},
 	};
 
 	(void)state;
@@ -956,6 +1149,9 @@ int main(void)
 		cmocka_unit_test(test_ca_chain_and_list),
 		cmocka_unit_test(test_issue),
 		cmocka_unit_test(test_ca_verify_code),
+		cmocka_unit_test(test_ca_request),
+		cmocka_unit_test(test_ca_import),
+		cmocka_unit_test(test_ca_renew_and_rekey),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),

@@ -152,6 +152,21 @@ static void test_ca_line(void **state)
 	free(c.text);
 }
 
+static void test_ca_key_line(void **state)
+{
+	struct capture c;
+
+	(void)state;
+	capture_start(&c);
+	cli_print_ca_key(c.f, "sub", "ca.sub");
+	assert_string_equal(capture_end(&c), "sub key=ca.sub\n");
+	free(c.text);
+	capture_start(&c);
+	cli_print_ca_key(c.f, "sub", "ca2.sub\x1b[2J");
+	assert_string_equal(capture_end(&c), "sub key=ca2.sub?[2J\n");
+	free(c.text);
+}
+
 static void test_pem_encode(void **state)
 {
 	uint8_t der[49];
@@ -332,6 +347,143 @@ static void test_verify_code_writes_nothing_on_failure(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* A fresh path that does not exist yet. */
+static void temp_path(char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+}
+
+static void assert_file(const char *path, const char *want)
+{
+	struct cli_ctx ctx = {0};
+	struct signet_buf buf = {0};
+
+	assert_int_equal(cli_read_input(&ctx, path, CLI_MAX_INPUT, &buf), 0);
+	assert_int_equal(buf.len, strlen(want));
+	assert_memory_equal(buf.data, want, buf.len);
+	signet_buf_free(&buf);
+}
+
+#define FO_PEM	   "-----BEGIN CERTIFICATE-----\nZm8=\n-----END CERTIFICATE-----\n"
+#define FOOBAR_PEM "-----BEGIN CERTIFICATE-----\nZm9vYmFy\n-----END CERTIFICATE-----\n"
+#define ROOT_LINE  "root parent=- subject=/CN=Root not_after=1970-01-01T00:00:00Z path_len=none\n"
+
+static void test_report_ca(void **state)
+{
+	char out_path[] = "/tmp/test_cli_output.XXXXXX",
+	     link_path[] = "/tmp/test_cli_output.XXXXXX";
+	uint8_t cert[] = {'f', 'o'};
+	struct signet_ca_info ca = {.name = "root",
+				    .parent = "",
+				    .subject = "/CN=Root",
+				    .cert_der = cert,
+				    .cert_len = 2};
+	struct signet_buf link = {.data = (uint8_t *)"foobar", .len = 6};
+	struct cli_args args = {.name = "root", .out = out_path, .link_out = link_path};
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+
+	(void)state;
+	temp_path(out_path);
+	temp_path(link_path);
+	/* A re-keyed root: the line, the new certificate, the link. */
+	capture_start(&out);
+	capture_start(&err);
+	ctx.out = out.f;
+	ctx.err = err.f;
+	assert_int_equal(cli_report_ca(&ctx, &args, &ca, &link), 0);
+	assert_string_equal(capture_end(&out), ROOT_LINE);
+	assert_string_equal(capture_end(&err), "");
+	free(out.text);
+	free(err.text);
+	assert_file(out_path, FO_PEM);
+	assert_file(link_path, FOOBAR_PEM);
+	unlink(link_path);
+
+	/* No link (not a root, or a root with pathLen 0): a note, and no file. */
+	link.data = NULL;
+	link.len = 0;
+	capture_start(&out);
+	capture_start(&err);
+	ctx.out = out.f;
+	ctx.err = err.f;
+	assert_int_equal(cli_report_ca(&ctx, &args, &ca, &link), 0);
+	assert_string_equal(capture_end(&out), ROOT_LINE);
+	assert_non_null(strstr(capture_end(&err), "signet: note: no link certificate for CA "
+						  "'root'"));
+	assert_non_null(strstr(err.text, link_path));
+	free(out.text);
+	free(err.text);
+	assert_int_equal(access(link_path, F_OK), -1);
+	unlink(out_path);
+
+	/* "--out -": the certificate follows the line on standard output. */
+	args.out = "-";
+	args.link_out = NULL;
+	capture_start(&out);
+	ctx.out = out.f;
+	ctx.err = NULL;
+	assert_int_equal(cli_report_ca(&ctx, &args, &ca, NULL), 0);
+	assert_string_equal(capture_end(&out), ROOT_LINE FO_PEM);
+	free(out.text);
+}
+
+/* The lifecycle verbs against nobody: exit 3, and no --out or --link-out file. */
+static void test_lifecycle_writes_nothing_on_failure(void **state)
+{
+	char out[] = "/tmp/test_cli_output.XXXXXX", link[] = "/tmp/test_cli_output.XXXXXX";
+	char *lines[][6] = {
+		{"request", "sub", "--subject", "/CN=S", "--out", out},
+		{"renew", "root", "--out", out, "--days", "9"},
+		{"rekey", "root", "--out", out, "--link-out", link},
+	};
+	struct cli_ctx ctx = {0};
+
+	(void)state;
+	temp_path(out);
+	temp_path(link);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char *argv[12] = {"signet",    "--endpoint", "inproc://nobody-here",
+				  "--timeout", "100",	     "ca"};
+		int r;
+
+		memcpy(argv + 6, lines[i], sizeof(lines[i]));
+		r = run_line(&ctx, 12, argv);
+		assert_int_equal(r, SIGNET_E_DEADLINE_EXCEEDED);
+		assert_int_equal(cli_exit_code(r), 3);
+		assert_int_equal(access(out, F_OK), -1);
+		assert_int_equal(access(link, F_OK), -1);
+	}
+}
+
+static void test_import_reads_files_before_asking(void **state)
+{
+	char *argv[] = {"signet",	    "--endpoint", "inproc://nobody-here",
+			"--timeout",	    "60000",	  "ca",
+			"import",	    "sub",	  "--cert",
+			"/nonexistent/cert"};
+	char *chain_argv[] = {"signet",	   "--endpoint", "inproc://nobody-here",
+			      "--timeout", "60000",	 "ca",
+			      "import",	   "sub",	 "--cert",
+			      "/dev/null", "--chain",	 "/nonexistent/chain"};
+	struct cli_ctx ctx = {0};
+
+	(void)state;
+	/* Fails at once on the file, not after the 60 s timeout. */
+	assert_int_equal(run_line(&ctx, 10, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "cannot open '/nonexistent/cert': No such file or directory");
+	assert_int_equal(run_line(&ctx, 12, chain_argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "cannot open '/nonexistent/chain': No such file or directory");
+	/* An empty certificate is refused here, with the file's name. */
+	argv[9] = "/dev/null";
+	assert_int_equal(run_line(&ctx, 10, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "the certificate file '/dev/null' is empty");
+}
+
 static void test_run_refuses_non_commands(void **state)
 {
 	struct cli_args args = {.cmd = CLI_CMD_KEY};
@@ -352,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_health_line),
 		cmocka_unit_test(test_ca_line),
+		cmocka_unit_test(test_ca_key_line),
 		cmocka_unit_test(test_pem_encode),
 		cmocka_unit_test(test_read_stdin_bounded),
 		cmocka_unit_test(test_files),
@@ -360,6 +513,9 @@ int main(void)
 		cmocka_unit_test(test_bad_endpoint_is_exit_3),
 		cmocka_unit_test(test_sign_reads_input_before_asking),
 		cmocka_unit_test(test_verify_code_writes_nothing_on_failure),
+		cmocka_unit_test(test_report_ca),
+		cmocka_unit_test(test_lifecycle_writes_nothing_on_failure),
+		cmocka_unit_test(test_import_reads_files_before_asking),
 		cmocka_unit_test(test_run_refuses_non_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
