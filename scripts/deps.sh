@@ -24,6 +24,10 @@ packages=(
 	softhsm2    # the PKCS#11 token used in development and tests
 	opensc      # pkcs11-tool: initialises tokens, inspects key attributes
 	nanomsg-utils
+	# interop tests: signet's certificates against real TLS/DTLS peers. The tests run
+	# their own broker on a free port; the package's system service is not used.
+	mosquitto mosquitto-clients # MQTT broker and clients (mutual TLS, CN as username)
+	libcoap3-bin                # coap-server/coap-client (DTLS, GnuTLS and OpenSSL builds)
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
 )

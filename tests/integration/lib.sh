@@ -89,3 +89,45 @@ serial_ok() {
 	hex=$(sed 's/^0*//' <<<"$hex")
 	((${#hex} >= 16 && ${#hex} <= 40))
 }
+
+# it_free_port [N]: print a port P such that P .. P+N-1 are bound by nothing,
+# TCP or UDP, v4 or v6 (read from /proc/net: no extra tool), picked at random
+# below the ephemeral range. Something may still take it before the caller
+# binds it, so callers retry on a bind error.
+it_free_port() {
+	local n=${1:-1} p i busy
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 12000)) busy=0
+		for ((i = 0; i < n; i++)); do
+			# ":PORT " in hex is a local or remote port in every row; either makes it busy
+			if grep -qsF -- "$(printf ':%04X ' $((p + i)))" /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; then
+				busy=1
+				break
+			fi
+		done
+		((busy)) || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# it_foreign_client NAME CN ROOT_SUBJECT: a client certificate that signet did
+# not issue: a throwaway OpenSSL root (subject ROOT_SUBJECT, e.g. the same as
+# signet's root, so names alone do not tell them apart) and a P-256 leaf under
+# it with CN and the extensions of a signet device certificate.
+# Writes $IT_DIR/NAME.key, NAME.pem (the leaf) and NAME-chain.pem (leaf, root).
+it_foreign_client() {
+	local d=$IT_DIR/$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d-ca.key" \
+		-subj "$3" -days 2 -out "$d-ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || it_fail "$1: foreign root"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d.key" \
+		-subj "/CN=$2" -out "$d.csr" 2>/dev/null || it_fail "$1: foreign CSR"
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=clientAuth" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" >"$d.ext"
+	openssl x509 -req -in "$d.csr" -CA "$d-ca.pem" -CAkey "$d-ca.key" -days 1 -extfile "$d.ext" \
+		-out "$d.pem" 2>/dev/null || it_fail "$1: foreign certificate"
+	cat "$d.pem" "$d-ca.pem" >"$d-chain.pem"
+}
