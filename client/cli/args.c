@@ -557,14 +557,11 @@ static int is_stdin(const char *path)
 	return path != NULL && strcmp(path, "-") == 0;
 }
 
-/* What the CA lifecycle commands cannot run without. */
-static int check_required_lifecycle(struct cli_args *args)
+/* What 'ca import' cannot run without. ('ca request' may go without --subject:
+ * a CA signet holds keeps its own, and signetd refuses none for a new CA.) */
+static int check_required_import(struct cli_args *args)
 {
-	if (args->cmd == CLI_CMD_CA_REQUEST && args->subject == NULL)
-		return usage(
-			args,
-			"'signet ca request' needs --subject, e.g. /CN=Example Sub-CA/O=Example");
-	if (args->cmd == CLI_CMD_CA_IMPORT && args->cert == NULL)
+	if (args->cert == NULL)
 		return usage(args, "'signet ca import' needs --cert FILE, the certificate the "
 				   "outside CA returned");
 	if (is_stdin(args->cert) && is_stdin(args->chain))
@@ -581,8 +578,8 @@ static int check_required(struct cli_args *args)
 		return usage(args, "'signet %s' needs a %s", d->name, d->positional);
 	if (args->cmd == CLI_CMD_CA_CREATE_ROOT || args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
 		return check_required_ca(args, d->name);
-	if (args->cmd == CLI_CMD_CA_REQUEST || args->cmd == CLI_CMD_CA_IMPORT)
-		return check_required_lifecycle(args);
+	if (args->cmd == CLI_CMD_CA_IMPORT)
+		return check_required_import(args);
 	if (args->cmd == CLI_CMD_KEY_GENERATE && args->alg == SIGNET_KEY_UNSPECIFIED)
 		return usage(args,
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");

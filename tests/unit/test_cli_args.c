@@ -837,9 +837,10 @@ static void test_ca_request(void **state)
 	assert_null(a.out);
 	cli_args_free(&a);
 
-	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub"), CLI_E_USAGE);
-	assert_string_equal(
-		a.error, "'signet ca request' needs --subject, e.g. /CN=Example Sub-CA/O=Example");
+	/* No subject: a held CA's renewal request keeps its own (signetd judges). */
+	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub"), 0);
+	assert_null(a.subject);
+	assert_int_equal(a.path_len, -1);
 	cli_args_free(&a);
 	assert_int_equal(PARSE(&a, NULL, "ca", "request", "--subject", "/CN=S"), CLI_E_USAGE);
 	assert_string_equal(a.error, "'signet ca request' needs a CA NAME");
@@ -1063,7 +1064,8 @@ static void test_help_texts(void **state)
 		{CLI_CMD_NONE, "ca verify-code CA CODE"},
 		{CLI_CMD_CA, "ca verify-code CA CODE [--days N]"},
 		{CLI_CMD_CA_VERIFY_CODE, "CN=CODE"},
-		{CLI_CMD_NONE, "ca request NAME --subject DN"},
+		{CLI_CMD_NONE, "ca request NAME --subject DN --alg ALG"},
+		{CLI_CMD_CA, "ca request NAME [--subject DN] [--alg ALG]"},
 		{CLI_CMD_NONE, "ca rekey NAME"},
 		{CLI_CMD_CA, "ca import NAME --cert FILE [--chain FILE] [--out FILE]"},
 		{CLI_CMD_CA, "[--link-out FILE]"},
