@@ -276,8 +276,15 @@ int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const
 		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
-	if ((r = csr_subject_parse(p->subject != NULL ? p->subject : "", &name, em)) != 0 ||
-	    (r = san_build(p, gens, em)) != 0)
+	if (p->subject_name != NULL) {
+		if ((name = X509_NAME_dup(p->subject_name)) == NULL) {
+			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
+	} else if ((r = csr_subject_parse(p->subject != NULL ? p->subject : "", &name, em)) != 0) {
+		goto out;
+	}
+	if ((r = san_build(p, gens, em)) != 0)
 		goto out;
 	subject_empty = X509_NAME_entry_count(name) == 0;
 	if (subject_empty && sk_GENERAL_NAME_num(gens) == 0) {

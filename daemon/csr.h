@@ -20,7 +20,8 @@
 #define CSR_SAN_LEN_MAX	   255
 
 struct csr_params {
-	const char *subject; /* "/CN=device-1/O=Example"; may be "" when SANs are given */
+	const char *subject;	       /* "/CN=device-1/O=Example"; may be "" when SANs are given */
+	const X509_NAME *subject_name; /* if set, used as it is instead of `subject` */
 	char **dns_names;
 	size_t n_dns_names;
 	char **ip_addresses;

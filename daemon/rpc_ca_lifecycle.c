@@ -62,6 +62,26 @@ static int request_key(struct rpc *rq, const Signet__V1__CreateCaRequestRequest 
 	return r;
 }
 
+/* A held CA keeps its subject: ImportCaCertificate would refuse another one
+ * only after the outside CA had signed it. */
+static int held_subject_check(struct rpc *rq, const Signet__V1__CreateCaRequestRequest *req,
+			      const struct ca *held)
+{
+	X509_NAME *asked = NULL;
+	int r;
+
+	if (req->subject[0] == '\0')
+		return 0;
+	if ((r = csr_subject_parse(req->subject, &asked, &rq->em)) != 0)
+		return r;
+	if (X509_NAME_cmp(asked, X509_get_subject_name(held->cert)) != 0)
+		r = errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+			       "CA '%s' keeps its subject; a CA with another subject is a new CA",
+			       req->name);
+	X509_NAME_free(asked);
+	return r;
+}
+
 static int request_build(struct rpc *rq, const Signet__V1__CreateCaRequestRequest *req,
 			 const struct ca *held, struct key *key, uint8_t **der, size_t *len)
 {
@@ -70,20 +90,19 @@ static int request_build(struct rpc *rq, const Signet__V1__CreateCaRequestReques
 	struct csr_params p = {.subject = req->subject,
 			       .is_ca = 1,
 			       .ca_path_len = req->path_len_limited ? (int)req->path_len : -1};
-	char held_subject[CSR_SUBJECT_MAX];
 	const EVP_MD *md = rpc_ca_md(key->alg, req->hash);
 	EVP_PKEY *signer;
 	int r;
 
+	if (held->cert != NULL && (r = held_subject_check(rq, req, held)) != 0)
+		return r;
 	if (held->cert != NULL && req->subject[0] == '\0') {
-		/* renewal with the outside CA: the subject it already certified */
-		X509_NAME_oneline(X509_get_subject_name(held->cert), held_subject,
-				  sizeof(held_subject));
-		p.subject = held_subject;
+		/* renewal with the outside CA: the subject it already certified, as it is */
+		p.subject_name = X509_get_subject_name(held->cert);
 		if (!req->path_len_limited)
 			p.ca_path_len = (int)X509_get_pathlen(held->cert);
 	}
-	if (p.subject[0] == '\0')
+	if (p.subject_name == NULL && p.subject[0] == '\0')
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "a CA needs a subject");
 	if (md == NULL)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "unknown hash algorithm %d",

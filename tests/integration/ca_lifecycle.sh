@@ -163,6 +163,8 @@ expect_rc 19 "$SIGNET" ca create-intermediate below-ext --parent ext --alg p256 
 # renewal of an imported sub-CA goes through its outside CA, with the same key
 expect_rc 19 "$SIGNET" ca renew ext
 [[ $IT_ERR == *"outside signet"* ]] || it_fail "RenewCa of an imported CA: $IT_ERR"
+expect_rc 13 "$SIGNET" ca request ext --subject "/CN=Another Name" --out "$D/x.csr"
+[[ $IT_ERR == *"keeps its subject"* ]] || it_fail "a renewal request with another subject: $IT_ERR"
 expect_rc 0 "$SIGNET" ca request ext --out "$D/ext-renew.csr"
 cmp -s <(openssl req -in "$D/ext.csr" -noout -pubkey) <(openssl req -in "$D/ext-renew.csr" -noout -pubkey) ||
 	it_fail "the renewal request is not for ext's key"
