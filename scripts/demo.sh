@@ -9,7 +9,7 @@
 # CSR and signing a nonce, building a root -> intermediate -> issuing CA chain
 # on the token, answering a cloud registry's verification code, issuing device
 # certificates (for a key made outside the daemon and for the token key) and
-# showing refusals, checking every result with OpenSSL and showing with
+# showing refusals, renewing the issuing CA, checking every result with OpenSSL and showing with
 # pkcs11-tool that the private key cannot leave the token. Then it stops the
 # daemon. The temporary directory is removed at the end unless SIGNET_DEMO_KEEP=1.
 set -euo pipefail
@@ -167,6 +167,11 @@ if signet issue --ca demo-issuing --profile device --csr "$dir/forged.der" --out
 	die "a CSR whose signature does not verify was signed"
 fi
 say "OK: both refused, with the rule named"
+
+step "renew the issuing CA (same key, new certificate): what it issued before still verifies"
+signet ca renew demo-issuing --out "$dir/issuing-renewed.pem"
+signet ca chain demo-issuing --out "$dir/chain.pem"
+check_device "$dir/$device_id.pem" "$device_id"
 
 step "list the keys in the token"
 signet key list
