@@ -308,10 +308,39 @@ static int load_server(struct config_loader *l, const config_setting_t *root, st
 	return 0;
 }
 
+/* records { audit_log; crl_validity_hours; crl_publish_dir; }, all optional. */
+static int load_records(struct config_loader *l, const config_setting_t *root, struct config *cfg)
+{
+	static const char *const known[] = {"audit_log", "crl_validity_hours", "crl_publish_dir",
+					    NULL};
+	const config_setting_t *rec = config_setting_get_member(root, "records");
+	char fallback[PATH_MAX_LEN + 32];
+	long long hours = CONFIG_DEFAULT_CRL_HOURS;
+	const char *publish = NULL;
+
+	snprintf(fallback, sizeof(fallback), "%s/audit.log", cfg->state_dir);
+	cfg->crl_validity_hours = CONFIG_DEFAULT_CRL_HOURS;
+	if (rec == NULL)
+		return (cfg->audit_log = strdup(fallback)) != NULL
+			       ? 0
+			       : cfg_refuse(l, root, "records", "out of memory");
+	if (!config_setting_is_group(rec))
+		return cfg_refuse(l, root, "records", "must be a group { ... }");
+	if (cfg_only_known(l, rec, known) != 0 ||
+	    get_path(l, rec, "audit_log", fallback, &cfg->audit_log) != 0 ||
+	    cfg_get_int(l, rec, "crl_validity_hours", 1, CONFIG_MAX_CRL_HOURS, &hours) != 0 ||
+	    cfg_get_string(l, rec, "crl_publish_dir", &publish) != 0)
+		return -1;
+	cfg->crl_validity_hours = (unsigned)hours;
+	if (publish != NULL)
+		return get_path(l, rec, "crl_publish_dir", NULL, &cfg->crl_publish_dir);
+	return 0;
+}
+
 static int load_top(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"log_level", "state_dir", "token",
-					    "server",	 "profiles",  NULL};
+	static const char *const known[] = {"log_level", "state_dir", "token", "server",
+					    "profiles",	 "records",   NULL};
 	const char *level;
 
 	if (cfg_only_known(l, root, known) != 0 ||
@@ -362,7 +391,8 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	}
 	root = config_root_setting(&cf);
 	if (load_top(&l, root, out) != 0 || load_token(&l, root, out) != 0 ||
-	    load_server(&l, root, out) != 0 || cfg_load_profiles(&l, root, out) != 0)
+	    load_server(&l, root, out) != 0 || cfg_load_profiles(&l, root, out) != 0 ||
+	    load_records(&l, root, out) != 0)
 		goto out;
 	r = 0;
 out:
@@ -381,6 +411,8 @@ void config_free(struct config *cfg)
 	free(cfg->module_path);
 	free(cfg->pin_file);
 	free(cfg->state_dir);
+	free(cfg->audit_log);
+	free(cfg->crl_publish_dir);
 	profile_set_free(&cfg->profiles);
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		free(cfg->endpoints[i]);

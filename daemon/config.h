@@ -16,6 +16,8 @@
 #define CONFIG_DEFAULT_MAX_MESSAGE (1024 * 1024)
 #define CONFIG_MIN_MESSAGE	   1024
 #define CONFIG_MAX_MESSAGE	   (64 * 1024 * 1024)
+#define CONFIG_DEFAULT_CRL_HOURS   168 /* a week, as RFC 5280 suggests for routine CRLs */
+#define CONFIG_MAX_CRL_HOURS	   (24 * 366)
 
 struct config {
 	/* token { ... } */
@@ -29,6 +31,10 @@ struct config {
 	size_t max_message_size; /* bytes; requests above it are refused */
 	/* profiles { ... }: the built-in ones, changed or extended by the file */
 	struct profile_set profiles;
+	/* records { ... } */
+	char *audit_log;	     /* absolute; default STATE_DIR/audit.log */
+	unsigned crl_validity_hours; /* a CRL's nextUpdate - thisUpdate */
+	char *crl_publish_dir;	     /* absolute, or NULL: CRL files are not written */
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;

@@ -101,6 +101,9 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(cfg.max_message_size, CONFIG_DEFAULT_MAX_MESSAGE);
 	assert_string_equal(cfg.state_dir, "/var/lib/signet");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
+	assert_string_equal(cfg.audit_log, "/var/lib/signet/audit.log");
+	assert_int_equal(cfg.crl_validity_hours, CONFIG_DEFAULT_CRL_HOURS);
+	assert_null(cfg.crl_publish_dir);
 	config_free(&cfg);
 	assert_null(cfg.module_path);
 	config_free(&cfg); /* safe twice */
@@ -125,6 +128,9 @@ static void test_full(void **state)
 	assert_string_equal(cfg.endpoints[2], "tcp://[::1]:5556");
 	assert_int_equal(cfg.workers, 16);
 	assert_int_equal(cfg.max_message_size, 4194304);
+	assert_string_equal(cfg.audit_log, "/var/log/signet/audit.log");
+	assert_int_equal(cfg.crl_validity_hours, 24);
+	assert_string_equal(cfg.crl_publish_dir, "/srv/signet/crl");
 	config_free(&cfg);
 }
 
@@ -205,6 +211,15 @@ static const struct refusal {
 	{"token: { module = [\"/m\"]; uri = \"pkcs11:\"; pin_file = \"/p\"; };\n" SERVER_OK,
 	 "token.module: must be a string"},
 	{TOKEN_OK SERVER_OK "state_dir = \"var/lib/signet\";\n", "state_dir: must be an absolute"},
+	/* records */
+	{TOKEN_OK SERVER_OK "records: { audit_log = \"audit.log\"; };\n",
+	 "records.audit_log: must be an absolute path"},
+	{TOKEN_OK SERVER_OK "records: { crl_validity_hours = 0; };\n",
+	 "records.crl_validity_hours: must be between 1"},
+	{TOKEN_OK SERVER_OK "records: { crl_publish_dir = \"crl\"; };\n",
+	 "records.crl_publish_dir: must be an absolute path"},
+	{TOKEN_OK SERVER_OK "records: { crl_lifetime = 5; };\n", "records.crl_lifetime"},
+	{TOKEN_OK SERVER_OK "records = 5;\n", "records: must be a group"},
 	/* endpoints */
 	{TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n",
 	 "server.endpoints: item 1: must start with ipc:// or tcp://"},
