@@ -392,6 +392,122 @@ void signet_issued_free(struct signet_issued *issued);
 int signet_sign_csr(signet_client *client, const struct signet_issue_params *params,
 		    struct signet_issued **out);
 
+/*
+ * Records: the ledger of what signet issued, revocation, CRLs.
+ * The numbers are RFC 5280's CRLReason and the wire's (7 is unused).
+ */
+enum signet_revocation_reason {
+	SIGNET_REASON_UNSPECIFIED = 0,
+	SIGNET_REASON_KEY_COMPROMISE = 1,
+	SIGNET_REASON_CA_COMPROMISE = 2,
+	SIGNET_REASON_AFFILIATION_CHANGED = 3,
+	SIGNET_REASON_SUPERSEDED = 4,
+	SIGNET_REASON_CESSATION_OF_OPERATION = 5,
+	SIGNET_REASON_CERTIFICATE_HOLD = 6,
+	SIGNET_REASON_REMOVE_FROM_CRL = 8, /* delta CRLs only */
+	SIGNET_REASON_PRIVILEGE_WITHDRAWN = 9,
+	SIGNET_REASON_AA_COMPROMISE = 10,
+};
+/*
+ * RFC 5280's names ("keyCompromise", "cACompromise", ...), and back, ignoring
+ * case ("CACompromise" and "caCompromise" too); NULL / -1 when unknown.
+ */
+const char *signet_revocation_reason_name(enum signet_revocation_reason reason);
+int signet_revocation_reason_from_name(const char *name, enum signet_revocation_reason *out);
+
+/* One certificate signet issued, as its ledger holds it. Strings are never NULL. */
+struct signet_issued_cert {
+	char *ca;	      /* the signet CA that issued it */
+	char *issuer_key;     /* the token key that signed it */
+	char *serial;	      /* upper-case hex, as `openssl x509 -serial` prints it */
+	char *subject;	      /* OpenSSL one-line form */
+	char *sans;	      /* "DNS:a, IP:192.0.2.1", or "" */
+	char *profile;	      /* "ca" for a CA certificate, "verification" for a verification one */
+	uint8_t *spki_sha256; /* SHA-256 of the SubjectPublicKeyInfo */
+	size_t spki_sha256_len;
+	int64_t not_before; /* Unix time */
+	int64_t not_after;
+	char *caller; /* the client that asked */
+	uint8_t *request_id;
+	size_t request_id_len;
+	int64_t issued_at;
+	uint8_t *cert_der;
+	size_t cert_len;
+	int revoked; /* 1 when revoked; then the three below */
+	int64_t revoked_at;
+	enum signet_revocation_reason reason;
+	int64_t invalidity_date; /* 0: none */
+};
+void signet_issued_cert_free(struct signet_issued_cert *cert);
+
+struct signet_issued_list {
+	struct signet_issued_cert *certs;
+	size_t n_certs;
+	char *next_page_token; /* "" on the last page */
+};
+void signet_issued_list_free(struct signet_issued_list *list);
+
+enum signet_revoked_filter {
+	SIGNET_REVOKED_ANY = 0,
+	SIGNET_REVOKED_ONLY = 1,
+	SIGNET_REVOKED_NOT = 2,
+};
+
+/* What ListIssued returns; the filters combine, NULL or 0 leaves one out. */
+struct signet_ledger_filter {
+	const char *ca;
+	const char *profile;
+	const char *subject_contains; /* case-insensitive */
+	const char *serial;	      /* hex */
+	int64_t valid_at;	      /* Unix time within the validity */
+	enum signet_revoked_filter revoked;
+	uint32_t page_size;	/* 0: signetd's default (100); at most 100 */
+	const char *page_token; /* the previous page's next_page_token; NULL: the first page */
+};
+/*
+ * One page of the ledger, oldest first; `filter` NULL lists everything. The
+ * next page is asked for with `page_token` = the list's next_page_token, until
+ * that is "". SIGNET_E_INVALID_ARGUMENT from signetd for a page_size over 100,
+ * a serial that is not hex or a token it did not make; SIGNET_E_PROTOCOL when
+ * an entry lacks its certificate or serial.
+ */
+int signet_list_issued(signet_client *client, const struct signet_ledger_filter *filter,
+		       struct signet_issued_list **out);
+/*
+ * The certificate with serial `serial` (hex), or, with `serial` NULL, the
+ * newest one for the public key whose SubjectPublicKeyInfo has SHA-256
+ * `spki_sha256` (32 bytes). SIGNET_E_INVALID_ARGUMENT locally unless exactly
+ * one is given; SIGNET_E_NOT_FOUND when the ledger has none;
+ * SIGNET_E_PROTOCOL when the reply lacks the certificate or its serial.
+ */
+int signet_get_issued(signet_client *client, const char *serial, const uint8_t *spki_sha256,
+		      struct signet_issued_cert **out);
+/*
+ * Revoke the certificate `serial` that CA `ca` issued (an intermediate's own
+ * certificate is revoked by its parent); the CA's CRLs list it from then on.
+ * `invalidity_date` is Unix time, 0 for none. `*out` (optional) is the
+ * certificate's record after the revocation. SIGNET_E_INVALID_ARGUMENT
+ * locally when ca or serial is NULL, the reason is not one of the enum or
+ * invalidity_date is negative; from signetd for a serial that is not hex.
+ * SIGNET_E_NOT_FOUND for an unknown CA or serial; SIGNET_E_FAILED_PRECONDITION
+ * for a certificate another CA issued; SIGNET_E_ALREADY_EXISTS when it is
+ * revoked already; SIGNET_E_PROTOCOL when an OK reply lacks the record.
+ */
+int signet_revoke(signet_client *client, const char *ca, const char *serial,
+		  enum signet_revocation_reason reason, int64_t invalidity_date,
+		  struct signet_issued_cert **out);
+/*
+ * GetCrl: a CRL signed now by CA `ca`'s key on the token, with the next CRL
+ * number; `key` names an earlier key of the CA (after a re-key), NULL the
+ * current one. `der_out` gets the DER (free with signet_buf_free()),
+ * `pem_out` (optional; free with signet_free()) the PEM, `crl_number`
+ * (optional) its cRLNumber. SIGNET_E_INVALID_ARGUMENT locally when ca is
+ * NULL; SIGNET_E_NOT_FOUND for an unknown CA or key; SIGNET_E_PROTOCOL when
+ * an OK reply lacks the DER (or the PEM asked for).
+ */
+int signet_get_crl(signet_client *client, const char *ca, const char *key,
+		   struct signet_buf *der_out, char **pem_out, uint64_t *crl_number);
+
 /* Free a string returned by this library. */
 void signet_free(void *ptr);
 

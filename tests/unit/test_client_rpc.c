@@ -1547,6 +1547,476 @@ static void test_rekey_ca_refusals(void **state)
 	assert_null(link_out.data);
 }
 
+/* An IssuedCertificate as signetd would send it; `cert` must outlive the reply. */
+static void issued_fill(Signet__V1__IssuedCertificate *c, const char *serial, uint8_t *cert,
+			size_t cert_len)
+{
+	static uint8_t spki[32] = {0xaa, 0xbb};
+	static uint8_t rid[16] = {0x01, 0x02};
+
+	c->ca = "issuing";
+	c->issuer_key = "ca.issuing";
+	c->serial = (char *)serial;
+	c->subject = "/CN=dev-1";
+	c->sans = "DNS:dev-1.example";
+	c->profile = "device";
+	c->spki_sha256.data = spki;
+	c->spki_sha256.len = sizeof(spki);
+	c->not_before = 1700000000;
+	c->not_after = 1800000000;
+	c->caller = "factory";
+	c->request_id.data = rid;
+	c->request_id.len = sizeof(rid);
+	c->issued_at = 1700000001;
+	c->certificate_der.data = cert;
+	c->certificate_der.len = cert_len;
+}
+
+static void test_revocation_reason_names(void **state)
+{
+	enum signet_revocation_reason r = SIGNET_REASON_UNSPECIFIED;
+
+	(void)state;
+	assert_string_equal(signet_revocation_reason_name(SIGNET_REASON_UNSPECIFIED),
+			    "unspecified");
+	assert_string_equal(signet_revocation_reason_name(SIGNET_REASON_CA_COMPROMISE),
+			    "cACompromise");
+	assert_string_equal(signet_revocation_reason_name(SIGNET_REASON_AA_COMPROMISE),
+			    "aACompromise");
+	assert_null(signet_revocation_reason_name((enum signet_revocation_reason)7));
+	assert_null(signet_revocation_reason_name((enum signet_revocation_reason)11));
+	assert_null(signet_revocation_reason_name((enum signet_revocation_reason) - 1));
+	assert_int_equal(signet_revocation_reason_from_name("keyCompromise", &r), 0);
+	assert_int_equal(r, SIGNET_REASON_KEY_COMPROMISE);
+	/* OpenSSL's spelling and the camel case of the other names. */
+	assert_int_equal(signet_revocation_reason_from_name("CACompromise", &r), 0);
+	assert_int_equal(r, SIGNET_REASON_CA_COMPROMISE);
+	assert_int_equal(signet_revocation_reason_from_name("caCompromise", &r), 0);
+	assert_int_equal(r, SIGNET_REASON_CA_COMPROMISE);
+	assert_int_equal(signet_revocation_reason_from_name("removeFromCRL", &r), 0);
+	assert_int_equal(r, SIGNET_REASON_REMOVE_FROM_CRL);
+	assert_int_equal(signet_revocation_reason_from_name("stolen", &r), -1);
+	assert_int_equal(signet_revocation_reason_from_name("", &r), -1);
+	assert_int_equal(signet_revocation_reason_from_name(NULL, &r), -1);
+	assert_int_equal(r, SIGNET_REASON_REMOVE_FROM_CRL);
+}
+
+static void test_list_issued(void **state)
+{
+	Signet__V1__ListIssuedResponse resp = SIGNET__V1__LIST_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c1 = SIGNET__V1__ISSUED_CERTIFICATE__INIT,
+				      c2 = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+	Signet__V1__IssuedCertificate *certs[] = {&c1, &c2};
+	Signet__V1__ListIssuedRequest *req;
+	uint8_t cert1[] = {0x30, 0x01}, cert2[] = {0x30, 0x02, 0x03};
+	struct signet_ledger_filter f = {
+		.ca = "issuing",
+		.profile = "device",
+		.subject_contains = "dev",
+		.serial = "0A1B",
+		.valid_at = 1750000000,
+		.revoked = SIGNET_REVOKED_ONLY,
+		.page_size = 2,
+		.page_token = "42",
+	};
+	struct signet_issued_list *list = NULL;
+
+	issued_fill(&c1, "0A1B", cert1, sizeof(cert1));
+	issued_fill(&c2, "7F", cert2, sizeof(cert2));
+	c2.profile = "server";
+	c2.sans = "";
+	c2.revoked = 1;
+	c2.revoked_at = 1710000000;
+	c2.reason = SIGNET__V1__REVOCATION_REASON__KEY_COMPROMISE;
+	c2.invalidity_date = 1709999999;
+	resp.n_certificates = 2;
+	resp.certificates = certs;
+	resp.next_page_token = "44";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_issued(*state, &f, &list), 0);
+	req = (Signet__V1__ListIssuedRequest *)fake_done(
+		"ListIssued", &signet__v1__list_issued_request__descriptor);
+	assert_string_equal(req->ca, "issuing");
+	assert_string_equal(req->profile, "device");
+	assert_string_equal(req->subject_contains, "dev");
+	assert_string_equal(req->serial, "0A1B");
+	assert_int_equal(req->valid_at, 1750000000);
+	assert_int_equal(req->revoked, SIGNET__V1__REVOKED_FILTER__REVOKED_ONLY);
+	assert_int_equal(req->page_size, 2);
+	assert_string_equal(req->page_token, "42");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+
+	assert_int_equal(list->n_certs, 2);
+	assert_string_equal(list->next_page_token, "44");
+	assert_string_equal(list->certs[0].ca, "issuing");
+	assert_string_equal(list->certs[0].issuer_key, "ca.issuing");
+	assert_string_equal(list->certs[0].serial, "0A1B");
+	assert_string_equal(list->certs[0].subject, "/CN=dev-1");
+	assert_string_equal(list->certs[0].sans, "DNS:dev-1.example");
+	assert_string_equal(list->certs[0].profile, "device");
+	assert_int_equal(list->certs[0].spki_sha256_len, 32);
+	assert_int_equal(list->certs[0].spki_sha256[1], 0xbb);
+	assert_int_equal(list->certs[0].not_before, 1700000000);
+	assert_int_equal(list->certs[0].not_after, 1800000000);
+	assert_string_equal(list->certs[0].caller, "factory");
+	assert_int_equal(list->certs[0].request_id_len, 16);
+	assert_int_equal(list->certs[0].issued_at, 1700000001);
+	assert_int_equal(list->certs[0].cert_len, sizeof(cert1));
+	assert_memory_equal(list->certs[0].cert_der, cert1, sizeof(cert1));
+	assert_int_equal(list->certs[0].revoked, 0);
+	assert_string_equal(list->certs[1].profile, "server");
+	assert_string_equal(list->certs[1].sans, "");
+	assert_memory_equal(list->certs[1].cert_der, cert2, sizeof(cert2));
+	assert_int_equal(list->certs[1].revoked, 1);
+	assert_int_equal(list->certs[1].revoked_at, 1710000000);
+	assert_int_equal(list->certs[1].reason, SIGNET_REASON_KEY_COMPROMISE);
+	assert_int_equal(list->certs[1].invalidity_date, 1709999999);
+	signet_issued_list_free(list);
+	list = NULL;
+
+	/* No filter: everything, the first page, signetd's page size; the last page. */
+	resp.next_page_token = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_issued(*state, NULL, &list), 0);
+	req = (Signet__V1__ListIssuedRequest *)fake_done(
+		"ListIssued", &signet__v1__list_issued_request__descriptor);
+	assert_string_equal(req->ca, "");
+	assert_string_equal(req->serial, "");
+	assert_int_equal(req->valid_at, 0);
+	assert_int_equal(req->revoked, SIGNET__V1__REVOKED_FILTER__REVOKED_ANY);
+	assert_int_equal(req->page_size, 0);
+	assert_string_equal(req->page_token, "");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(list->next_page_token, "");
+	signet_issued_list_free(list);
+}
+
+static void test_list_issued_empty_and_refusals(void **state)
+{
+	Signet__V1__ListIssuedResponse resp = SIGNET__V1__LIST_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c1 = SIGNET__V1__ISSUED_CERTIFICATE__INIT,
+				      c2 = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+	Signet__V1__IssuedCertificate *certs[] = {&c1, &c2};
+	uint8_t cert[] = {0x30};
+	struct signet_ledger_filter f = {.page_token = "garbage"};
+	struct signet_issued_list *list = NULL;
+
+	/* Nothing matches: an empty list, not an error. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_issued(*state, &f, &list), 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListIssued", &signet__v1__list_issued_request__descriptor), NULL);
+	assert_int_equal(list->n_certs, 0);
+	assert_non_null(list->certs);
+	assert_string_equal(list->next_page_token, "");
+	signet_issued_list_free(list);
+	list = NULL;
+
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, "invalid page_token",
+		    NULL);
+	assert_int_equal(signet_list_issued(*state, &f, &list), SIGNET_E_INVALID_ARGUMENT);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListIssued", &signet__v1__list_issued_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "invalid page_token");
+	assert_null(list);
+
+	/* One record in a page without its certificate spoils the page. */
+	issued_fill(&c1, "01", cert, sizeof(cert));
+	issued_fill(&c2, "02", NULL, 0);
+	resp.n_certificates = 2;
+	resp.certificates = certs;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_issued(*state, NULL, &list), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListIssued", &signet__v1__list_issued_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "ListIssued reply carries a record without certificate or serial");
+	assert_null(list);
+	fake_expect(FAKE_GARBAGE, 0, NULL, &resp.base);
+	assert_int_equal(signet_list_issued(*state, NULL, &list), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("ListIssued", &signet__v1__list_issued_request__descriptor), NULL);
+	assert_null(list);
+
+	assert_int_equal(signet_list_issued(*state, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_list_issued(NULL, NULL, &list), SIGNET_E_INVALID_ARGUMENT);
+	signet_issued_list_free(NULL);
+}
+
+static void test_get_issued(void **state)
+{
+	Signet__V1__GetIssuedResponse resp = SIGNET__V1__GET_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+	Signet__V1__GetIssuedRequest *req;
+	uint8_t cert[] = {0x30, 0x82, 0x01};
+	uint8_t fp[32];
+	struct signet_issued_cert *out = NULL;
+
+	memset(fp, 0x5a, sizeof(fp));
+	issued_fill(&c, "0A1B", cert, sizeof(cert));
+	resp.certificate = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_issued(*state, "0a1b", NULL, &out), 0);
+	req = (Signet__V1__GetIssuedRequest *)fake_done(
+		"GetIssued", &signet__v1__get_issued_request__descriptor);
+	assert_string_equal(req->serial, "0a1b");
+	assert_int_equal(req->spki_sha256.len, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(out->serial, "0A1B");
+	assert_memory_equal(out->cert_der, cert, sizeof(cert));
+	signet_issued_cert_free(out);
+	out = NULL;
+
+	/* By fingerprint: 32 bytes, and no serial. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_issued(*state, NULL, fp, &out), 0);
+	req = (Signet__V1__GetIssuedRequest *)fake_done(
+		"GetIssued", &signet__v1__get_issued_request__descriptor);
+	assert_string_equal(req->serial, "");
+	assert_int_equal(req->spki_sha256.len, 32);
+	assert_memory_equal(req->spki_sha256.data, fp, 32);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_non_null(out);
+	signet_issued_cert_free(out);
+	out = NULL;
+
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__NOT_FOUND, "no certificate 0A1C", NULL);
+	assert_int_equal(signet_get_issued(*state, "0A1C", NULL, &out), SIGNET_E_NOT_FOUND);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetIssued", &signet__v1__get_issued_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "no certificate 0A1C");
+	assert_null(out);
+
+	/* Exactly one of serial and fingerprint, checked before anything is sent. */
+	assert_int_equal(signet_get_issued(*state, NULL, NULL, &out), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state),
+			    "give a serial or an SPKI SHA-256 fingerprint, not both");
+	assert_int_equal(signet_get_issued(*state, "01", fp, &out), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_get_issued(*state, "", NULL, &out), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_get_issued(*state, "01", NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_get_issued(NULL, "01", NULL, &out), SIGNET_E_INVALID_ARGUMENT);
+	assert_null(out);
+	signet_issued_cert_free(NULL);
+}
+
+static void expect_get_issued_protocol_error(void **state,
+					     const Signet__V1__GetIssuedResponse *resp)
+{
+	struct signet_issued_cert *out = NULL;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp->base);
+	assert_int_equal(signet_get_issued(*state, "01", NULL, &out), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetIssued", &signet__v1__get_issued_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "GetIssued reply carries a record without certificate or serial");
+	assert_null(out);
+}
+
+static void test_get_issued_reply_without_record_is_protocol_error(void **state)
+{
+	Signet__V1__GetIssuedResponse resp = SIGNET__V1__GET_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+	uint8_t cert[] = {0x30};
+
+	expect_get_issued_protocol_error(state, &resp);
+	resp.certificate = &c; /* a record with nothing in it */
+	expect_get_issued_protocol_error(state, &resp);
+	issued_fill(&c, "", cert, sizeof(cert));
+	expect_get_issued_protocol_error(state, &resp);
+	issued_fill(&c, "01", NULL, 0);
+	expect_get_issued_protocol_error(state, &resp);
+}
+
+static void test_revoke(void **state)
+{
+	Signet__V1__RevokeResponse resp = SIGNET__V1__REVOKE_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+	Signet__V1__RevokeRequest *req;
+	uint8_t cert[] = {0x30, 0x05};
+	struct signet_issued_cert *out = NULL;
+
+	issued_fill(&c, "0A1B", cert, sizeof(cert));
+	c.revoked = 1;
+	c.revoked_at = 1750000000;
+	c.reason = SIGNET__V1__REVOCATION_REASON__AA_COMPROMISE;
+	resp.certificate = &c;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_revoke(*state, "issuing", "0A1B", SIGNET_REASON_AA_COMPROMISE,
+				       1749999000, &out),
+			 0);
+	req = (Signet__V1__RevokeRequest *)fake_done("Revoke",
+						     &signet__v1__revoke_request__descriptor);
+	assert_string_equal(req->ca, "issuing");
+	assert_string_equal(req->serial, "0A1B");
+	assert_int_equal(req->reason, 10);
+	assert_int_equal(req->invalidity_date, 1749999000);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(out->revoked, 1);
+	assert_int_equal(out->revoked_at, 1750000000);
+	assert_int_equal(out->reason, SIGNET_REASON_AA_COMPROMISE);
+	signet_issued_cert_free(out);
+
+	/* The record is optional; unspecified and no invalidity date are zeros. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(
+		signet_revoke(*state, "issuing", "0A1B", SIGNET_REASON_UNSPECIFIED, 0, NULL), 0);
+	req = (Signet__V1__RevokeRequest *)fake_done("Revoke",
+						     &signet__v1__revoke_request__descriptor);
+	assert_int_equal(req->reason, 0);
+	assert_int_equal(req->invalidity_date, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+static void test_revoke_refusals(void **state)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__NOT_FOUND, SIGNET_E_NOT_FOUND, "no certificate 0A1C"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "certificate 0A1C was issued by CA 'other', not 'issuing'"},
+		{SIGNET__V1__STATUS_CODE__ALREADY_EXISTS, SIGNET_E_ALREADY_EXISTS,
+		 "certificate 0A1C is revoked since 2026-01-01T00:00:00Z"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "a serial is up to 40 hex digits"},
+	};
+	Signet__V1__RevokeResponse resp = SIGNET__V1__REVOKE_RESPONSE__INIT;
+	struct signet_issued_cert *out = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(
+			signet_revoke(*state, "issuing", "0A1C", SIGNET_REASON_SUPERSEDED, 0, &out),
+			refusals[i].err);
+		protobuf_c_message_free_unpacked(
+			fake_done("Revoke", &signet__v1__revoke_request__descriptor), NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(out);
+	}
+
+	/* An OK without the record is no answer, even to a caller who wants none. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_revoke(*state, "issuing", "01", SIGNET_REASON_SUPERSEDED, 0, NULL),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("Revoke", &signet__v1__revoke_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "Revoke reply carries a record without certificate or serial");
+
+	/* Checked before anything is sent. */
+	assert_int_equal(signet_revoke(*state, NULL, "01", SIGNET_REASON_SUPERSEDED, 0, &out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "a revocation needs a CA name and a serial");
+	assert_int_equal(signet_revoke(*state, "ca", NULL, SIGNET_REASON_SUPERSEDED, 0, &out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(
+		signet_revoke(*state, "ca", "01", (enum signet_revocation_reason)7, 0, &out),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "7 is not an RFC 5280 reason code");
+	assert_int_equal(signet_revoke(*state, "ca", "01", SIGNET_REASON_SUPERSEDED, -1, &out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "invalidity_date is Unix time, 0 for none");
+	assert_int_equal(signet_revoke(NULL, "ca", "01", SIGNET_REASON_SUPERSEDED, 0, &out),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(out);
+}
+
+#define CRL_PEM "-----BEGIN X509 CRL-----\nMAE=\n-----END X509 CRL-----\n"
+
+static void test_get_crl(void **state)
+{
+	Signet__V1__GetCrlResponse resp = SIGNET__V1__GET_CRL_RESPONSE__INIT;
+	Signet__V1__GetCrlRequest *req;
+	uint8_t der[] = {0x30, 0x01};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+	uint64_t number = 0;
+
+	resp.crl_der.data = der;
+	resp.crl_der.len = sizeof(der);
+	resp.crl_pem = CRL_PEM;
+	resp.crl_number = 7;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_crl(*state, "root", "ca.root", &out, &pem, &number), 0);
+	req = (Signet__V1__GetCrlRequest *)fake_done("GetCrl",
+						     &signet__v1__get_crl_request__descriptor);
+	assert_string_equal(req->ca, "root");
+	assert_string_equal(req->key, "ca.root");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_int_equal(out.len, sizeof(der));
+	assert_memory_equal(out.data, der, sizeof(der));
+	assert_string_equal(pem, CRL_PEM);
+	assert_int_equal(number, 7);
+	signet_buf_free(&out);
+	signet_free(pem);
+
+	/* The current key; PEM and number are optional, and a PEM not asked for may lack. */
+	resp.crl_pem = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_crl(*state, "root", NULL, &out, NULL, NULL), 0);
+	req = (Signet__V1__GetCrlRequest *)fake_done("GetCrl",
+						     &signet__v1__get_crl_request__descriptor);
+	assert_string_equal(req->key, "");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_memory_equal(out.data, der, sizeof(der));
+	signet_buf_free(&out);
+}
+
+static void test_get_crl_refusals(void **state)
+{
+	Signet__V1__GetCrlResponse resp = SIGNET__V1__GET_CRL_RESPONSE__INIT;
+	uint8_t der[] = {0x30, 0x01};
+	struct signet_buf out = {0};
+	char *pem = NULL;
+	uint64_t number = 99;
+
+	fake_expect(FAKE_ANSWER, SIGNET__V1__STATUS_CODE__NOT_FOUND, "no CA named 'nope'", NULL);
+	assert_int_equal(signet_get_crl(*state, "nope", NULL, &out, &pem, &number),
+			 SIGNET_E_NOT_FOUND);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCrl", &signet__v1__get_crl_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "no CA named 'nope'");
+
+	/* An OK reply without the DER; with the DER but not the PEM asked for. */
+	resp.crl_pem = CRL_PEM;
+	resp.crl_number = 8;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_crl(*state, "root", NULL, &out, &pem, &number),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCrl", &signet__v1__get_crl_request__descriptor), NULL);
+	assert_string_equal(signet_last_error(*state), "GetCrl reply carries no CRL");
+	resp.crl_der.data = der;
+	resp.crl_der.len = sizeof(der);
+	resp.crl_pem = "";
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_crl(*state, "root", NULL, &out, &pem, &number),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCrl", &signet__v1__get_crl_request__descriptor), NULL);
+	fake_expect(FAKE_GARBAGE, 0, NULL, &resp.base);
+	assert_int_equal(signet_get_crl(*state, "root", NULL, &out, NULL, &number),
+			 SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("GetCrl", &signet__v1__get_crl_request__descriptor), NULL);
+
+	/* Checked before anything is sent. */
+	assert_int_equal(signet_get_crl(*state, NULL, NULL, &out, &pem, &number),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no CA name given");
+	assert_int_equal(signet_get_crl(*state, "root", NULL, NULL, &pem, &number),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_get_crl(NULL, "root", NULL, &out, &pem, &number),
+			 SIGNET_E_INVALID_ARGUMENT);
+	/* Outputs are written only on success. */
+	assert_null(out.data);
+	assert_null(pem);
+	assert_int_equal(number, 99);
+}
+
 static void test_wrong_request_id_is_protocol_error(void **state)
 {
 	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
@@ -1670,6 +2140,15 @@ int main(void)
 		CLIENT_TEST(test_renew_ca_refusals),
 		CLIENT_TEST(test_rekey_ca),
 		CLIENT_TEST(test_rekey_ca_refusals),
+		cmocka_unit_test(test_revocation_reason_names),
+		CLIENT_TEST(test_list_issued),
+		CLIENT_TEST(test_list_issued_empty_and_refusals),
+		CLIENT_TEST(test_get_issued),
+		CLIENT_TEST(test_get_issued_reply_without_record_is_protocol_error),
+		CLIENT_TEST(test_revoke),
+		CLIENT_TEST(test_revoke_refusals),
+		CLIENT_TEST(test_get_crl),
+		CLIENT_TEST(test_get_crl_refusals),
 		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
 		CLIENT_TEST(test_garbage_reply_is_protocol_error),
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
