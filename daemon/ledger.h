@@ -148,4 +148,12 @@ int ledger_serial_normalise(const char *in, char out[LEDGER_SERIAL_MAX]);
 /* PRAGMA integrity_check: 0 when "ok". */
 int ledger_integrity_check(struct ledger *l, struct errmsg *em);
 
+/* For tests and benchmarks: how the writer grouped the writes so far. */
+struct ledger_stats {
+	uint64_t writes;	/* operations applied in a committed transaction */
+	uint64_t commits;	/* transactions committed, one fsync each */
+	uint64_t largest_batch; /* most operations in one transaction */
+};
+void ledger_stats(struct ledger *l, struct ledger_stats *out);
+
 #endif
