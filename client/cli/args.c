@@ -132,6 +132,8 @@ static const struct cli_command_desc commands[] = {
 	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
 	{"ca", "verify-code", "ca verify-code", CLI_CMD_CA_VERIFY_CODE, "CA NAME", 0},
 	{NULL, "issue", "issue", CLI_CMD_ISSUE, NULL, 0},
+	{NULL, "audit", "audit", CLI_CMD_AUDIT, NULL, 1},
+	{"audit", "verify", "audit verify", CLI_CMD_AUDIT_VERIFY, "FILE", 0},
 };
 
 struct name_value {
@@ -193,6 +195,12 @@ static const struct cli_command_desc *command_desc(enum cli_command cmd)
 		if (commands[i].cmd == cmd)
 			return &commands[i];
 	return NULL;
+}
+
+/* The one command that reads a local file and never asks signetd. */
+int cli_command_is_local(enum cli_command cmd)
+{
+	return cmd == CLI_CMD_AUDIT_VERIFY;
 }
 
 /* "--hash must be one of sha256|sha384|sha512, not 'md5'" when not found. */

@@ -32,6 +32,8 @@ enum cli_command {
 	CLI_CMD_CA_IMPORT,
 	CLI_CMD_CA_RENEW,
 	CLI_CMD_CA_REKEY,
+	CLI_CMD_AUDIT, /* the 'audit' group itself; only ever asked for --help */
+	CLI_CMD_AUDIT_VERIFY,
 	CLI_CMD_COUNT
 };
 
@@ -47,7 +49,7 @@ struct cli_args {
 	int version;	      /* print the version */
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
-	const char *name;     /* the key or CA NAME positional */
+	const char *name;     /* the key or CA NAME positional; the FILE of 'audit verify' */
 	const char *code;     /* 'ca verify-code': the registry's CODE, after the CA */
 	enum signet_key_alg alg;
 	const char *subject;
@@ -81,5 +83,7 @@ void cli_args_free(struct cli_args *args);
 
 /* "key generate", "ca chain", "csr", ...; "" for CLI_CMD_NONE. */
 const char *cli_command_name(enum cli_command cmd);
+/* 1 when `cmd` runs without signetd ('audit verify' reads a local file), else 0. */
+int cli_command_is_local(enum cli_command cmd);
 
 #endif

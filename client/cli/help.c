@@ -10,8 +10,9 @@
 
 #define EXIT_CODES                                                                                 \
 	"Exit codes: 0 ok, 1 local failure (files), 2 usage error, 3 could not talk to\n"          \
-	"signetd, 10+N signetd answered gRPC status N (13 INVALID_ARGUMENT, 15 NOT_FOUND,\n"       \
-	"16 ALREADY_EXISTS, 22 UNIMPLEMENTED, 24 UNAVAILABLE, ...).\n"
+	"signetd, 4 the audit log does not verify, 10+N signetd answered gRPC status N\n"          \
+	"(13 INVALID_ARGUMENT, 15 NOT_FOUND, 16 ALREADY_EXISTS, 22 UNIMPLEMENTED,\n"               \
+	"24 UNAVAILABLE, ...).\n"
 
 static const char help_overview[] =
 	"Usage: signet [--endpoint URL] [--timeout MS] [--help] [--version] COMMAND ...\n"
@@ -43,6 +44,7 @@ static const char help_overview[] =
 	"                             possession for a cloud registry (Azure, AWS IoT)\n"
 	"  issue --ca CA --profile PROFILE --csr FILE\n"
 	"                             sign a CSR with CA under PROFILE\n"
+	"  audit verify FILE          check the hash chain of signetd's audit log (local)\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
 	"Run 'signet COMMAND --help' for a command's options.\n"
@@ -324,6 +326,26 @@ static const char help_issue[] =
 	"  --der            write the certificate as DER\n"
 	"\n" GLOBAL_OPTIONS;
 
+static const char help_audit[] = "Usage: signet audit SUBCOMMAND ...\n"
+				 "\n"
+				 "  audit verify FILE\n"
+				 "\n"
+				 "Run 'signet audit SUBCOMMAND --help' for details.\n"
+				 "\n" GLOBAL_OPTIONS;
+
+static const char help_audit_verify[] =
+	"Usage: signet audit verify FILE\n"
+	"\n"
+	"Check the hash chain of signetd's audit log FILE ('-': standard input) without\n"
+	"asking signetd: every line must carry the SHA-256 of the line before it (64\n"
+	"zeros on the first) and end with a newline, 8192 bytes at most. Prints\n"
+	"'FILE: OK (N lines)' and exits 0 when it does. Otherwise prints\n"
+	"'signet: AUDIT: FILE line N: reason' on standard error and exits 4: a line was\n"
+	"edited, removed, moved or torn at or before line N. Lines removed from the end\n"
+	"leave no trace in the chain; compare the last line's seq with what you expect.\n"
+	"Exit 1 when FILE cannot be read.\n"
+	"\n" GLOBAL_OPTIONS;
+
 const char *cli_help(enum cli_command cmd)
 {
 	switch (cmd) {
@@ -367,6 +389,10 @@ const char *cli_help(enum cli_command cmd)
 		return help_ca_renew;
 	case CLI_CMD_CA_REKEY:
 		return help_ca_rekey;
+	case CLI_CMD_AUDIT:
+		return help_audit;
+	case CLI_CMD_AUDIT_VERIFY:
+		return help_audit_verify;
 	default:
 		return help_overview;
 	}

@@ -18,7 +18,8 @@ static int run(const struct cli_args *args)
 	struct cli_ctx ctx = {.in = stdin, .out = stdout, .err = stderr};
 	int r;
 
-	if ((r = cli_connect(&ctx, args)) == 0)
+	/* A local command needs no endpoint: a bad one must not stop it. */
+	if (cli_command_is_local(args->cmd) || (r = cli_connect(&ctx, args)) == 0)
 		r = cli_run(&ctx, args);
 	/* Buffered output can still fail (full disk, closed pipe). */
 	if (r == 0 && fflush(stdout) != 0)

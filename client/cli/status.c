@@ -8,6 +8,8 @@ int cli_exit_code(int err)
 		return CLI_EXIT_OK;
 	case CLI_E_USAGE:
 		return CLI_EXIT_USAGE;
+	case CLI_E_AUDIT:
+		return CLI_EXIT_AUDIT;
 	/* DEADLINE_EXCEEDED is what an absent daemon looks like over nanomsg. */
 	case SIGNET_E_TRANSPORT:
 	case SIGNET_E_PROTOCOL:
@@ -27,5 +29,7 @@ const char *cli_status_name(int err)
 		return "USAGE";
 	if (err == CLI_E_IO)
 		return "IO";
+	if (err == CLI_E_AUDIT)
+		return "AUDIT";
 	return signet_status_name(err);
 }

@@ -995,6 +995,60 @@ static void test_ca_renew_and_rekey(void **state)
 	cli_args_free(&a);
 }
 
+static void test_audit_verify(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "/var/lib/signet/audit.log"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_AUDIT_VERIFY);
+	assert_string_equal(a.name, "/var/lib/signet/audit.log");
+	assert_true(cli_command_is_local(a.cmd));
+	cli_args_free(&a);
+	/* "-" is standard input; "--" lets a file name start with '-'. */
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "-"), 0);
+	assert_string_equal(a.name, "-");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "--", "-odd.log"), 0);
+	assert_string_equal(a.name, "-odd.log");
+	cli_args_free(&a);
+	/* Global options are accepted as everywhere, and ignored. */
+	assert_int_equal(PARSE(&a, NULL, "--endpoint", "tcp://x:1", "audit", "verify", "f"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_AUDIT_VERIFY);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_AUDIT);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_audit_verify_errors(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "audit"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet audit' needs a subcommand: verify");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "check", "f"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown subcommand 'audit check'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet audit verify' needs a FILE");
+	assert_int_equal(a.cmd, CLI_CMD_AUDIT_VERIFY);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "a", "b"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'b' for 'signet audit verify'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "f", "--out", "x"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown option '--out' for 'signet audit verify'");
+	cli_args_free(&a);
+	/* Only 'audit verify' runs without signetd. */
+	assert_false(cli_command_is_local(CLI_CMD_INFO));
+	assert_false(cli_command_is_local(CLI_CMD_ISSUE));
+	assert_false(cli_command_is_local(CLI_CMD_NONE));
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -1035,6 +1089,8 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_CA_IMPORT), "ca import");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_RENEW), "ca renew");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_REKEY), "ca rekey");
+	assert_string_equal(cli_command_name(CLI_CMD_AUDIT), "audit");
+	assert_string_equal(cli_command_name(CLI_CMD_AUDIT_VERIFY), "audit verify");
 }
 
 static void test_help_texts(void **state)
@@ -1073,6 +1129,9 @@ static void test_help_texts(void **state)
 		{CLI_CMD_CA_IMPORT, "--chain FILE"},
 		{CLI_CMD_CA_RENEW, "same key"},
 		{CLI_CMD_CA_REKEY, "--link-out FILE"},
+		{CLI_CMD_NONE, "audit verify FILE"},
+		{CLI_CMD_AUDIT, "audit verify FILE"},
+		{CLI_CMD_AUDIT_VERIFY, "signet: AUDIT: FILE line N: reason"},
 	};
 
 	(void)state;
@@ -1084,6 +1143,7 @@ static void test_help_texts(void **state)
 		assert_non_null(strstr(text, "--timeout MS"));
 	}
 	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "Exit codes"));
+	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "4 the audit log does not verify"));
 }
 
 static void test_exit_codes(void **state)
@@ -1098,6 +1158,7 @@ static void test_exit_codes(void **state)
 	assert_int_equal(cli_exit_code(SIGNET_E_TRANSPORT), 3);
 	assert_int_equal(cli_exit_code(SIGNET_E_PROTOCOL), 3);
 	assert_int_equal(cli_exit_code(SIGNET_E_DEADLINE_EXCEEDED), 3);
+	assert_int_equal(cli_exit_code(CLI_E_AUDIT), 4);
 	assert_int_equal(cli_exit_code(SIGNET_E_CANCELLED), 11);
 	assert_int_equal(cli_exit_code(SIGNET_E_UNKNOWN), 12);
 	assert_int_equal(cli_exit_code(SIGNET_E_INVALID_ARGUMENT), 13);
@@ -1120,6 +1181,7 @@ static void test_status_names(void **state)
 	(void)state;
 	assert_string_equal(cli_status_name(CLI_E_USAGE), "USAGE");
 	assert_string_equal(cli_status_name(CLI_E_IO), "IO");
+	assert_string_equal(cli_status_name(CLI_E_AUDIT), "AUDIT");
 	assert_string_equal(cli_status_name(SIGNET_E_NOT_FOUND), "NOT_FOUND");
 	assert_string_equal(cli_status_name(SIGNET_E_DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED");
 	assert_string_equal(cli_status_name(SIGNET_E_TRANSPORT), "TRANSPORT");
@@ -1154,6 +1216,8 @@ int main(void)
 		cmocka_unit_test(test_ca_request),
 		cmocka_unit_test(test_ca_import),
 		cmocka_unit_test(test_ca_renew_and_rekey),
+		cmocka_unit_test(test_audit_verify),
+		cmocka_unit_test(test_audit_verify_errors),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),
