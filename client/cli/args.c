@@ -40,10 +40,22 @@ enum cli_opt {
 	OPT_CHAIN,
 	OPT_CERT,
 	OPT_LINK_OUT,
+	OPT_SERIAL,
+	OPT_VALID_AT,
+	OPT_REVOKED,
+	OPT_NOT_REVOKED,
+	OPT_LIMIT,
+	OPT_ALL,
+	OPT_PAGE,
+	OPT_FINGERPRINT,
+	OPT_REASON,
+	OPT_INVALIDITY_DATE,
+	OPT_KEY,
 };
 
-#define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
-#define OPT_REPEAT 0x2 /* may be given more than once */
+#define OPT_BIT(id) (UINT64_C(1) << (id))
+#define OPT_VALUE   0x1 /* takes a value: --opt VALUE or --opt=VALUE */
+#define OPT_REPEAT  0x2 /* may be given more than once */
 
 struct cli_option {
 	const char *name;
@@ -62,12 +74,25 @@ struct cli_option {
 #define CA_RENEW   CMD_BIT(CLI_CMD_CA_RENEW)
 #define CA_REKEY   CMD_BIT(CLI_CMD_CA_REKEY)
 /* The lifecycle verbs that make a new certificate for a CA signet holds. */
-#define CA_REPLACE (CA_RENEW | CA_REKEY)
+#define CA_REPLACE  (CA_RENEW | CA_REKEY)
+#define LEDGER_LIST CMD_BIT(CLI_CMD_LEDGER_LIST)
+#define LEDGER_GET  CMD_BIT(CLI_CMD_LEDGER_GET)
+#define REVOKE	    CMD_BIT(CLI_CMD_REVOKE)
+#define CRL	    CMD_BIT(CLI_CMD_CRL)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	36500
 #define CA_MAX_PATH_LEN 32
 #define VERIFY_MAX_DAYS 365
+#define LEDGER_MAX_PAGE 100
+
+/* What --reason takes (signet_revocation_reason_from_name() reads them, ignoring
+ * case); removeFromCRL is for delta CRLs, which signet does not make. */
+#define REASON_NAMES                                                                               \
+	"keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|"           \
+	"certificateHold|privilegeWithdrawn|aACompromise|unspecified"
+
+_Static_assert(CLI_CMD_COUNT <= 32, "CMD_BIT needs a wider type");
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
@@ -76,12 +101,13 @@ static const struct cli_option options[] = {
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
 	{"alg", OPT_ALG, OPT_VALUE,
 	 CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE | CA_REQUEST | CA_REKEY},
-	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY},
+	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL},
 	{"out", OPT_OUT, OPT_VALUE,
 	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
-		 CA_IMPORT | CA_REPLACE},
+		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL},
 	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
-	{"subject", OPT_SUBJECT, OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST},
+	{"subject", OPT_SUBJECT, OPT_VALUE,
+	 CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST},
 	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
@@ -93,12 +119,23 @@ static const struct cli_option options[] = {
 	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
 	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY | CA_REPLACE},
 	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE | CA_REQUEST},
-	{"ca", OPT_CA, OPT_VALUE, ISSUE},
-	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE},
+	{"ca", OPT_CA, OPT_VALUE, ISSUE | LEDGER_LIST},
+	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE | LEDGER_LIST},
 	{"csr", OPT_CSR, OPT_VALUE, ISSUE},
 	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE | CA_IMPORT},
 	{"cert", OPT_CERT, OPT_VALUE, CA_IMPORT},
 	{"link-out", OPT_LINK_OUT, OPT_VALUE, CA_REKEY},
+	{"serial", OPT_SERIAL, OPT_VALUE, LEDGER_LIST},
+	{"valid-at", OPT_VALID_AT, OPT_VALUE, LEDGER_LIST},
+	{"revoked", OPT_REVOKED, 0, LEDGER_LIST},
+	{"not-revoked", OPT_NOT_REVOKED, 0, LEDGER_LIST},
+	{"limit", OPT_LIMIT, OPT_VALUE, LEDGER_LIST},
+	{"all", OPT_ALL, 0, LEDGER_LIST},
+	{"page", OPT_PAGE, OPT_VALUE, LEDGER_LIST},
+	{"fingerprint", OPT_FINGERPRINT, OPT_VALUE, LEDGER_GET},
+	{"reason", OPT_REASON, OPT_VALUE, REVOKE},
+	{"invalidity-date", OPT_INVALIDITY_DATE, OPT_VALUE, REVOKE},
+	{"key", OPT_KEY, OPT_VALUE, CRL},
 };
 
 struct cli_command_desc {
@@ -132,6 +169,11 @@ static const struct cli_command_desc commands[] = {
 	{"ca", "list", "ca list", CLI_CMD_CA_LIST, NULL, 0},
 	{"ca", "verify-code", "ca verify-code", CLI_CMD_CA_VERIFY_CODE, "CA NAME", 0},
 	{NULL, "issue", "issue", CLI_CMD_ISSUE, NULL, 0},
+	{NULL, "ledger", "ledger", CLI_CMD_LEDGER, NULL, 1},
+	{"ledger", "list", "ledger list", CLI_CMD_LEDGER_LIST, NULL, 0},
+	{"ledger", "get", "ledger get", CLI_CMD_LEDGER_GET, "SERIAL", 0},
+	{NULL, "revoke", "revoke", CLI_CMD_REVOKE, "CA NAME", 0},
+	{NULL, "crl", "crl", CLI_CMD_CRL, "CA NAME", 0},
 	{NULL, "audit", "audit", CLI_CMD_AUDIT, NULL, 1},
 	{"audit", "verify", "audit verify", CLI_CMD_AUDIT_VERIFY, "FILE", 0},
 };
@@ -165,7 +207,7 @@ struct parser {
 	int argc;
 	char *const *argv;
 	int i;
-	unsigned seen; /* bit per enum cli_opt given so far */
+	uint64_t seen; /* bit per enum cli_opt given so far */
 	struct cli_args *args;
 };
 
@@ -299,10 +341,121 @@ static int apply_number(struct parser *p, const struct cli_option *opt, const ch
 			args->days = (unsigned)v;
 		return r;
 	}
+	if (opt->id == OPT_LIMIT) {
+		if ((r = parse_bounded(args, opt->name, "a number of certificates", value, 1,
+				       LEDGER_MAX_PAGE, &v)) == 0)
+			args->limit = (unsigned)v;
+		return r;
+	}
 	if ((r = parse_bounded(args, opt->name, "a number of CA levels", value, 0, CA_MAX_PATH_LEN,
 			       &v)) == 0)
 		args->path_len = (int)v;
 	return r;
+}
+
+/* Seconds since 1970; from 1, since 0 means "none" on the wire. */
+static int parse_time(struct cli_args *args, const char *option, const char *what,
+		      const char *value, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v <= 0)
+		return usage(args, "--%s wants %s, not '%s'", option, what, value);
+	*out = v;
+	return 0;
+}
+
+/* "now" is resolved when the command runs: parsing reads no clock. */
+static int parse_valid_at(struct cli_args *args, const char *value)
+{
+	if (strcmp(value, "now") == 0) {
+		args->valid_at_now = 1;
+		return 0;
+	}
+	return parse_time(args, "valid-at", "a Unix time in seconds or 'now'", value,
+			  &args->valid_at);
+}
+
+/* A digit strspn() has already let through. */
+static uint8_t hex_value(char c)
+{
+	return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+/* 64 hex digits, as sha256sum prints the hash of a DER SubjectPublicKeyInfo. */
+static int parse_fingerprint(struct cli_args *args, const char *value)
+{
+	size_t n = sizeof(args->fingerprint);
+
+	if (strlen(value) != 2 * n || strspn(value, "0123456789abcdefABCDEF") != 2 * n)
+		return usage(args,
+			     "--fingerprint wants the SHA-256 of the public key as 64 hex "
+			     "digits, not '%s'",
+			     value);
+	for (size_t i = 0; i < n; i++)
+		args->fingerprint[i] =
+			(uint8_t)(hex_value(value[2 * i]) << 4 | hex_value(value[2 * i + 1]));
+	args->has_fingerprint = 1;
+	return 0;
+}
+
+static int parse_reason(struct cli_args *args, const char *value)
+{
+	enum signet_revocation_reason r;
+
+	if (signet_revocation_reason_from_name(value, &r) != 0 ||
+	    r == SIGNET_REASON_REMOVE_FROM_CRL)
+		return usage(args, "--reason must be one of " REASON_NAMES ", not '%s'", value);
+	args->reason = r;
+	return 0;
+}
+
+static int apply_revoked(struct parser *p, const struct cli_option *opt)
+{
+	enum cli_opt other = opt->id == OPT_REVOKED ? OPT_NOT_REVOKED : OPT_REVOKED;
+
+	if (p->seen & OPT_BIT(other))
+		return usage(p->args, "--revoked and --not-revoked exclude each other");
+	p->args->revoked = opt->id == OPT_REVOKED ? SIGNET_REVOKED_ONLY : SIGNET_REVOKED_NOT;
+	return 0;
+}
+
+/* The options of the records commands: ledger list and get, revoke, crl. */
+static int apply_records(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
+
+	switch (opt->id) {
+	case OPT_SERIAL:
+		args->serial = value;
+		return 0;
+	case OPT_PAGE:
+		args->page = value;
+		return 0;
+	case OPT_KEY:
+		args->key = value;
+		return 0;
+	case OPT_ALL:
+		args->all = 1;
+		return 0;
+	case OPT_VALID_AT:
+		return parse_valid_at(args, value);
+	case OPT_REVOKED:
+	case OPT_NOT_REVOKED:
+		return apply_revoked(p, opt);
+	case OPT_LIMIT:
+		return apply_number(p, opt, value);
+	case OPT_FINGERPRINT:
+		return parse_fingerprint(args, value);
+	case OPT_REASON:
+		return parse_reason(args, value);
+	default: /* OPT_INVALIDITY_DATE */
+		return parse_time(args, opt->name, "a Unix time in seconds", value,
+				  &args->invalidity_date);
+	}
 }
 
 static int apply_option(struct parser *p, const struct cli_option *opt, const char *value)
@@ -375,6 +528,18 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	case OPT_DAYS:
 	case OPT_PATH_LEN:
 		return apply_number(p, opt, value);
+	case OPT_SERIAL:
+	case OPT_VALID_AT:
+	case OPT_REVOKED:
+	case OPT_NOT_REVOKED:
+	case OPT_LIMIT:
+	case OPT_ALL:
+	case OPT_PAGE:
+	case OPT_FINGERPRINT:
+	case OPT_REASON:
+	case OPT_INVALIDITY_DATE:
+	case OPT_KEY:
+		return apply_records(p, opt, value);
 	}
 	return usage(args, "internal error: option --%s has no handler", opt->name);
 }
@@ -420,9 +585,9 @@ static int parse_option(struct parser *p)
 			return usage(p->args, "option --%s needs a value", opt->name);
 		value = p->argv[++p->i];
 	}
-	if (!(opt->flags & OPT_REPEAT) && (p->seen & (1u << opt->id)))
+	if (!(opt->flags & OPT_REPEAT) && (p->seen & OPT_BIT(opt->id)))
 		return usage(p->args, "option --%s is given twice", opt->name);
-	p->seen |= 1u << opt->id;
+	p->seen |= OPT_BIT(opt->id);
 	return apply_option(p, opt, value);
 }
 
@@ -509,19 +674,34 @@ static int parse_command(struct parser *p)
 	return 0;
 }
 
+/* Where the next positional goes; NULL when the command takes no more. */
+static const char **positional_slot(struct cli_args *args, const struct cli_command_desc *d)
+{
+	const char **second = NULL;
+
+	if (d->positional == NULL)
+		return NULL;
+	/* 'ledger get SERIAL': a serial, like the one 'revoke' takes second. */
+	if (args->cmd == CLI_CMD_LEDGER_GET)
+		return args->serial == NULL ? &args->serial : NULL;
+	if (args->name == NULL)
+		return &args->name;
+	/* 'ca verify-code CA CODE' and 'revoke CA SERIAL' take a second one. */
+	if (args->cmd == CLI_CMD_CA_VERIFY_CODE)
+		second = &args->code;
+	else if (args->cmd == CLI_CMD_REVOKE)
+		second = &args->serial;
+	return second != NULL && *second == NULL ? second : NULL;
+}
+
 static int take_positional(struct parser *p, const char *arg)
 {
 	const struct cli_command_desc *d = command_desc(p->args->cmd);
+	const char **slot = positional_slot(p->args, d);
 
-	/* 'ca verify-code CA CODE' is the one command with a second positional. */
-	if (p->args->cmd == CLI_CMD_CA_VERIFY_CODE && p->args->name != NULL &&
-	    p->args->code == NULL) {
-		p->args->code = arg;
-		return 0;
-	}
-	if (d->positional == NULL || p->args->name != NULL)
+	if (slot == NULL)
 		return usage(p->args, "unexpected argument '%s' for 'signet %s'", arg, d->name);
-	p->args->name = arg;
+	*slot = arg;
 	return 0;
 }
 
@@ -577,11 +757,23 @@ static int check_required_import(struct cli_args *args)
 	return 0;
 }
 
+/* 'ledger get' finds a certificate by serial or by public key: one of them. */
+static int check_required_ledger_get(struct cli_args *args)
+{
+	if (args->serial == NULL && !args->has_fingerprint)
+		return usage(args, "'signet ledger get' needs a SERIAL or --fingerprint HEX64");
+	if (args->serial != NULL && args->has_fingerprint)
+		return usage(args, "'signet ledger get' takes a SERIAL or --fingerprint, not both");
+	return 0;
+}
+
 /* What a command cannot run without. */
 static int check_required(struct cli_args *args)
 {
 	const struct cli_command_desc *d = command_desc(args->cmd);
 
+	if (args->cmd == CLI_CMD_LEDGER_GET)
+		return check_required_ledger_get(args);
 	if (d->positional != NULL && args->name == NULL)
 		return usage(args, "'signet %s' needs a %s", d->name, d->positional);
 	if (args->cmd == CLI_CMD_CA_CREATE_ROOT || args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
@@ -600,6 +792,9 @@ static int check_required(struct cli_args *args)
 	if (args->cmd == CLI_CMD_CA_VERIFY_CODE && args->code == NULL)
 		return usage(args, "'signet ca verify-code' needs the registry's verification CODE "
 				   "after the CA NAME");
+	if (args->cmd == CLI_CMD_REVOKE && args->serial == NULL)
+		return usage(args,
+			     "'signet revoke' needs the certificate's SERIAL after the CA NAME");
 	if (args->cmd == CLI_CMD_SIGN && args->in == NULL)
 		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
 	return 0;

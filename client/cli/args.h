@@ -7,6 +7,7 @@
 #define SIGNET_CLI_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <signet/signet.h>
 
@@ -34,6 +35,11 @@ enum cli_command {
 	CLI_CMD_CA_REKEY,
 	CLI_CMD_AUDIT, /* the 'audit' group itself; only ever asked for --help */
 	CLI_CMD_AUDIT_VERIFY,
+	CLI_CMD_LEDGER, /* the 'ledger' group itself; only ever asked for --help */
+	CLI_CMD_LEDGER_LIST,
+	CLI_CMD_LEDGER_GET,
+	CLI_CMD_REVOKE,
+	CLI_CMD_CRL,
 	CLI_CMD_COUNT
 };
 
@@ -69,7 +75,20 @@ struct cli_args {
 	const char *in;	      /* file or "-" */
 	const char *out;      /* file or "-"; NULL: standard output */
 	const char *link_out; /* --link-out FILE: a re-keyed root's link certificate */
-	char error[256];      /* why parsing failed */
+	/* the records commands */
+	const char *serial; /* 'revoke CA SERIAL', 'ledger get SERIAL', 'ledger list --serial' */
+	const char *key;    /* 'crl --key': an earlier key of the CA; NULL: the current one */
+	const char *page;   /* 'ledger list --page': the next_page_token to start from */
+	int64_t valid_at;   /* --valid-at; 0: any */
+	int valid_at_now;   /* --valid-at now: the time the command runs */
+	enum signet_revoked_filter revoked; /* --revoked, --not-revoked */
+	unsigned limit;			    /* --limit: certificates a page; 0: signetd's default */
+	int all;			    /* --all: follow the pages to the end */
+	int has_fingerprint;		    /* 'ledger get --fingerprint' */
+	uint8_t fingerprint[32];	    /* SHA-256 of the SubjectPublicKeyInfo */
+	enum signet_revocation_reason reason;
+	int64_t invalidity_date; /* --invalidity-date; 0: none */
+	char error[256];	 /* why parsing failed */
 };
 
 /*

@@ -65,5 +65,12 @@ void cli_print_health(FILE *f, const struct signet_health *health);
 void cli_print_ca(FILE *f, const struct signet_ca_info *ca);
 /* NAME key=LABEL: the token key a CA request is for. */
 void cli_print_ca_key(FILE *f, const char *name, const char *key);
+/*
+ * SERIAL ca=CA profile=PROFILE subject=SUBJECT not_after=YYYY-MM-DDTHH:MM:SSZ
+ * status=valid|revoked(REASON): a certificate in the ledger ('-' for an empty field).
+ */
+void cli_print_issued(FILE *f, const struct signet_issued_cert *cert);
+/* What 'ledger list' says on standard error when a page is not the last. */
+void cli_print_next_page(FILE *f, const char *token);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auditchain.h"
 #include "cli.h"
@@ -121,6 +122,15 @@ static int cmd_key_delete(struct cli_ctx *ctx, const struct cli_args *args)
 	return 0;
 }
 
+/* --der: the DER, else the PEM; to --out FILE or standard output. */
+static int write_der_or_pem(struct cli_ctx *ctx, const struct cli_args *args,
+			    const struct signet_buf *der, const char *pem)
+{
+	if (args->der)
+		return cli_write_output(ctx, args->out, der->data, der->len);
+	return cli_write_output(ctx, args->out, pem, strlen(pem));
+}
+
 static int cmd_csr(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	struct signet_csr_params params = {
@@ -142,10 +152,7 @@ static int cmd_csr(struct cli_ctx *ctx, const struct cli_args *args)
 
 	if ((r = signet_create_csr(ctx->client, &params, &der, &pem)) != 0)
 		return cli_client_error(ctx, r);
-	if (args->der)
-		r = cli_write_output(ctx, args->out, der.data, der.len);
-	else
-		r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	r = write_der_or_pem(ctx, args, &der, pem);
 	signet_buf_free(&der);
 	signet_free(pem);
 	return r;
@@ -414,10 +421,7 @@ static int cmd_ca_verify_code(struct cli_ctx *ctx, const struct cli_args *args)
 	if ((r = signet_issue_verification_certificate(ctx->client, args->name, args->code,
 						       args->days, &der, &pem)) != 0)
 		return cli_client_error(ctx, r);
-	if (args->der)
-		r = cli_write_output(ctx, args->out, der.data, der.len);
-	else
-		r = cli_write_output(ctx, args->out, pem, strlen(pem));
+	r = write_der_or_pem(ctx, args, &der, pem);
 	signet_buf_free(&der);
 	signet_free(pem);
 	return r;
@@ -452,6 +456,111 @@ static int cmd_audit_verify(struct cli_ctx *ctx, const struct cli_args *args)
 	return r;
 }
 
+static void ledger_filter_from_args(const struct cli_args *args, struct signet_ledger_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ca = args->ca;
+	f->profile = args->profile;
+	f->subject_contains = args->subject;
+	f->serial = args->serial;
+	f->valid_at = args->valid_at_now ? (int64_t)time(NULL) : args->valid_at;
+	f->revoked = args->revoked;
+	f->page_size = args->limit;
+	f->page_token = args->page;
+}
+
+/* One page printed; `*next` gets its next_page_token, "" after the last page. */
+static int ledger_page(struct cli_ctx *ctx, const struct signet_ledger_filter *f, char **next)
+{
+	struct signet_issued_list *list = NULL;
+	int r = 0;
+
+	if ((r = signet_list_issued(ctx->client, f, &list)) != 0)
+		return cli_client_error(ctx, r);
+	for (size_t i = 0; i < list->n_certs; i++)
+		cli_print_issued(ctx->out, &list->certs[i]);
+	/* A token that leads back to the same page would make --all loop for ever. */
+	if (list->next_page_token[0] != '\0' && f->page_token != NULL &&
+	    strcmp(list->next_page_token, f->page_token) == 0)
+		r = cli_error(ctx, SIGNET_E_PROTOCOL, "signetd answered page '%s' with itself",
+			      f->page_token);
+	else if ((*next = strdup(list->next_page_token)) == NULL)
+		r = cli_error(ctx, SIGNET_E_NOMEM, "out of memory");
+	signet_issued_list_free(list);
+	return r;
+}
+
+/* Lines go out page by page: a long ledger is never held in memory. */
+static int cmd_ledger_list(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_ledger_filter f;
+	char *next = NULL, *sent = NULL;
+	int r;
+
+	ledger_filter_from_args(args, &f);
+	while ((r = ledger_page(ctx, &f, &next)) == 0 && next[0] != '\0' && args->all) {
+		free(sent);
+		f.page_token = sent = next;
+		next = NULL;
+	}
+	if (r == 0 && next[0] != '\0')
+		cli_print_next_page(note_stream(ctx), next);
+	free(next);
+	free(sent);
+	return r;
+}
+
+/* The certificate to --out or standard output; its ledger line to ctx->err, as
+ * 'ca request' reports its key: standard output may be the certificate. */
+static int cmd_ledger_get(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_issued_cert *cert = NULL;
+	struct signet_buf der;
+	int r;
+
+	if ((r = signet_get_issued(ctx->client, args->serial,
+				   args->has_fingerprint ? args->fingerprint : NULL, &cert)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_issued(note_stream(ctx), cert);
+	der.data = cert->cert_der;
+	der.len = cert->cert_len;
+	if (args->der)
+		r = cli_write_output(ctx, args->out, der.data, der.len);
+	else
+		r = write_pem(ctx, args->out, "certificate", &der);
+	signet_issued_cert_free(cert);
+	return r;
+}
+
+static int cmd_revoke(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_issued_cert *cert = NULL;
+	int r;
+
+	if ((r = signet_revoke(ctx->client, args->name, args->serial, args->reason,
+			       args->invalidity_date, &cert)) != 0)
+		return cli_client_error(ctx, r);
+	cli_print_issued(ctx->out, cert);
+	signet_issued_cert_free(cert);
+	return 0;
+}
+
+/* Like 'ca chain', nothing but the CRL: its number is in it (openssl crl -crlnumber). */
+static int cmd_crl(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_buf der = {0};
+	char *pem = NULL;
+	int r;
+
+	if ((r = signet_get_crl(ctx->client, args->name, args->key, &der, args->der ? NULL : &pem,
+				NULL)) != 0)
+		return cli_client_error(ctx, r);
+	r = write_der_or_pem(ctx, args, &der, pem);
+	signet_buf_free(&der);
+	signet_free(pem);
+	return r;
+}
+
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, const struct cli_args *args);
 
 static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
@@ -474,6 +583,10 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CA_RENEW] = cmd_ca_renew,
 	[CLI_CMD_CA_REKEY] = cmd_ca_rekey,
 	[CLI_CMD_AUDIT_VERIFY] = cmd_audit_verify,
+	[CLI_CMD_LEDGER_LIST] = cmd_ledger_list,
+	[CLI_CMD_LEDGER_GET] = cmd_ledger_get,
+	[CLI_CMD_REVOKE] = cmd_revoke,
+	[CLI_CMD_CRL] = cmd_crl,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

@@ -44,6 +44,11 @@ static const char help_overview[] =
 	"                             possession for a cloud registry (Azure, AWS IoT)\n"
 	"  issue --ca CA --profile PROFILE --csr FILE\n"
 	"                             sign a CSR with CA under PROFILE\n"
+	"  ledger list [--ca CA] ...  list the certificates signet issued\n"
+	"  ledger get SERIAL          print a certificate signet issued\n"
+	"  revoke CA SERIAL [--reason REASON]\n"
+	"                             revoke a certificate CA issued\n"
+	"  crl CA                     a CRL signed now by CA's key on the token\n"
 	"  audit verify FILE          check the hash chain of signetd's audit log (local)\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
@@ -346,6 +351,91 @@ static const char help_audit_verify[] =
 	"Exit 1 when FILE cannot be read.\n"
 	"\n" GLOBAL_OPTIONS;
 
+#define ISSUED_LINE_FORMAT                                                                         \
+	"SERIAL ca=CA profile=P subject=DN not_after=TIME status=valid|revoked(REASON)"
+
+static const char help_ledger[] =
+	"Usage: signet ledger SUBCOMMAND ...\n"
+	"\n"
+	"  ledger list [--ca CA] [--profile PROFILE] [--subject TEXT] [--serial SERIAL]\n"
+	"              [--valid-at UNIXTIME|now] [--revoked|--not-revoked] [--limit N]\n"
+	"              [--page TOKEN] [--all]\n"
+	"  ledger get SERIAL [--out FILE] [--der]\n"
+	"  ledger get --fingerprint HEX64 [--out FILE] [--der]\n"
+	"\n"
+	"signetd records every certificate it issues before it returns it.\n"
+	"Run 'signet ledger SUBCOMMAND --help' for details.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ledger_list[] =
+	"Usage: signet ledger list [--ca CA] [--profile PROFILE] [--subject TEXT]\n"
+	"                          [--serial SERIAL] [--valid-at UNIXTIME|now]\n"
+	"                          [--revoked|--not-revoked] [--limit N] [--page TOKEN]\n"
+	"                          [--all]\n"
+	"\n"
+	"One line per certificate signet issued, oldest first:\n" ISSUED_LINE_FORMAT "\n"
+	"(TIME is YYYY-MM-DDTHH:MM:SSZ in UTC; '-' for an empty field). The filters\n"
+	"combine. One page of at most N certificates is printed; when more follow,\n"
+	"standard error says so and gives the --page TOKEN of the next page. --all\n"
+	"follows the pages to the end.\n"
+	"\n"
+	"  --ca CA          issued by the signet CA named CA\n"
+	"  --profile NAME   issued under the profile NAME ('ca' for CA certificates)\n"
+	"  --subject TEXT   whose subject contains TEXT, ignoring case\n"
+	"  --serial SERIAL  with that serial (hex)\n"
+	"  --valid-at T     valid at Unix time T, or now\n"
+	"  --revoked        revoked ones only\n"
+	"  --not-revoked    unrevoked ones only\n"
+	"  --limit N        at most N certificates a page, 1 to 100 (default 100)\n"
+	"  --page TOKEN     start at the page TOKEN names\n"
+	"  --all            every page, not just the first\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_ledger_get[] =
+	"Usage: signet ledger get SERIAL [--out FILE] [--der]\n"
+	"       signet ledger get --fingerprint HEX64 [--out FILE] [--der]\n"
+	"\n"
+	"Write the certificate signet issued with serial SERIAL (hex, as\n"
+	"'openssl x509 -serial' prints it), or the newest one for the public key whose\n"
+	"SubjectPublicKeyInfo has SHA-256 HEX64, as PEM. Standard error gets its line as\n"
+	"'ledger list' prints it. Exit 15 when the ledger has none.\n"
+	"\n"
+	"  --fingerprint HEX64  SHA-256 of the DER public key, 64 hex digits:\n"
+	"                   openssl pkey -pubin -outform DER | sha256sum\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"  --der            write DER instead of PEM\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_revoke[] =
+	"Usage: signet revoke CA SERIAL [--reason REASON] [--invalidity-date UNIXTIME]\n"
+	"\n"
+	"Revoke the certificate with serial SERIAL that the signet CA named CA issued (an\n"
+	"intermediate's own certificate is revoked by its parent): CA's CRLs list it from\n"
+	"then on. Prints its line as 'ledger list' does:\n" ISSUED_LINE_FORMAT "\n"
+	"Exit 15 for an unknown CA or SERIAL, 19 when another CA issued SERIAL, 16 when it\n"
+	"is revoked already.\n"
+	"\n"
+	"  --reason REASON  the RFC 5280 reason, case ignored: keyCompromise,\n"
+	"                   cACompromise, affiliationChanged, superseded,\n"
+	"                   cessationOfOperation, certificateHold, privilegeWithdrawn,\n"
+	"                   aACompromise or unspecified (the default)\n"
+	"  --invalidity-date UNIXTIME\n"
+	"                   when the key is known or suspected to have been compromised\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_crl[] =
+	"Usage: signet crl CA [--key LABEL] [--out FILE] [--der]\n"
+	"\n"
+	"Write a CRL (v2) of the certificates the signet CA named CA revoked, signed now\n"
+	"by CA's key on the token with the next CRL number, as PEM. Exit 15 when there is\n"
+	"no such CA or key.\n"
+	"\n"
+	"  --key LABEL      an earlier key of the CA ('ca.NAME' before a re-key), for what\n"
+	"                   that key issued (default: the current key)\n"
+	"  --out FILE       write to FILE instead of standard output ('-': stdout)\n"
+	"  --der            write DER instead of PEM\n"
+	"\n" GLOBAL_OPTIONS;
+
 const char *cli_help(enum cli_command cmd)
 {
 	switch (cmd) {
@@ -393,6 +483,16 @@ const char *cli_help(enum cli_command cmd)
 		return help_audit;
 	case CLI_CMD_AUDIT_VERIFY:
 		return help_audit_verify;
+	case CLI_CMD_LEDGER:
+		return help_ledger;
+	case CLI_CMD_LEDGER_LIST:
+		return help_ledger_list;
+	case CLI_CMD_LEDGER_GET:
+		return help_ledger_get;
+	case CLI_CMD_REVOKE:
+		return help_revoke;
+	case CLI_CMD_CRL:
+		return help_crl;
 	default:
 		return help_overview;
 	}

@@ -125,3 +125,47 @@ void cli_print_ca(FILE *f, const struct signet_ca_info *ca)
 	else
 		fputs(" path_len=none\n", f);
 }
+
+/* A one-word field: '-' when empty, so that the line keeps its shape. */
+static void print_word(FILE *f, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		print_text(f, s);
+	else
+		fputc('-', f);
+}
+
+static void print_status(FILE *f, const struct signet_issued_cert *cert)
+{
+	const char *reason = signet_revocation_reason_name(cert->reason);
+
+	if (!cert->revoked)
+		fputs("valid", f);
+	else if (reason != NULL)
+		fprintf(f, "revoked(%s)", reason);
+	else
+		fprintf(f, "revoked(unknown(%d))", (int)cert->reason);
+}
+
+void cli_print_issued(FILE *f, const struct signet_issued_cert *cert)
+{
+	print_word(f, cert->serial);
+	fputs(" ca=", f);
+	print_word(f, cert->ca);
+	fputs(" profile=", f);
+	print_word(f, cert->profile);
+	fputs(" subject=", f);
+	print_text(f, cert->subject);
+	fputs(" not_after=", f);
+	print_time(f, cert->not_after);
+	fputs(" status=", f);
+	print_status(f, cert);
+	fputc('\n', f);
+}
+
+void cli_print_next_page(FILE *f, const char *token)
+{
+	fputs("signet: note: more certificates follow: add --page ", f);
+	print_text(f, token);
+	fputs(" for the next page, or --all for every page\n", f);
+}

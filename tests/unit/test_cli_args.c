@@ -1049,6 +1049,276 @@ static void test_audit_verify_errors(void **state)
 	assert_false(cli_command_is_local(CLI_CMD_NONE));
 }
 
+static void test_ledger_group(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ledger"), CLI_E_USAGE);
+	assert_int_equal(a.cmd, CLI_CMD_LEDGER);
+	assert_string_equal(a.error, "'signet ledger' needs a subcommand: list, get");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_LEDGER);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "revoke", "x"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown subcommand 'ledger revoke'");
+	cli_args_free(&a);
+	/* revoke and crl are commands of their own, not of a group. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "crl", "x"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_ledger_list_every_option(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--ca", "i1", "--profile", "device",
+			       "--subject", "dev-", "--serial", "0A1B", "--valid-at", "1750000000",
+			       "--revoked", "--limit", "2", "--page", "42", "--all"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_LEDGER_LIST);
+	assert_string_equal(a.ca, "i1");
+	assert_string_equal(a.profile, "device");
+	assert_string_equal(a.subject, "dev-");
+	assert_string_equal(a.serial, "0A1B");
+	assert_int_equal(a.valid_at, 1750000000);
+	assert_false(a.valid_at_now);
+	assert_int_equal(a.revoked, SIGNET_REVOKED_ONLY);
+	assert_int_equal(a.limit, 2);
+	assert_string_equal(a.page, "42");
+	assert_true(a.all);
+	cli_args_free(&a);
+
+	/* No filter: everything, signetd's page size, one page. */
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list"), 0);
+	assert_null(a.ca);
+	assert_null(a.serial);
+	assert_int_equal(a.valid_at, 0);
+	assert_int_equal(a.revoked, SIGNET_REVOKED_ANY);
+	assert_int_equal(a.limit, 0);
+	assert_null(a.page);
+	assert_false(a.all);
+	cli_args_free(&a);
+	/* "now" is read when the command runs, not while parsing. */
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--valid-at=now", "--not-revoked"), 0);
+	assert_true(a.valid_at_now);
+	assert_int_equal(a.valid_at, 0);
+	assert_int_equal(a.revoked, SIGNET_REVOKED_NOT);
+	cli_args_free(&a);
+}
+
+static void test_ledger_list_refusals(void **state)
+{
+	static const char *const bad_limits[] = {"0", "101", "-1", "10x", ""};
+	static const char *const bad_times[] = {"0", "-5", "yesterday", "17e8", ""};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--revoked", "--not-revoked"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--revoked and --not-revoked exclude each other");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--not-revoked", "--revoked"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--revoked and --not-revoked exclude each other");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--revoked=yes"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --revoked takes no value");
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(bad_limits) / sizeof(bad_limits[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--limit", bad_limits[i]),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--limit wants a number of certificates from 1 "
+						"to 100"));
+		cli_args_free(&a);
+	}
+	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--valid-at", bad_times[i]),
+				 CLI_E_USAGE);
+		assert_non_null(
+			strstr(a.error, "--valid-at wants a Unix time in seconds or 'now'"));
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "0A1B"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument '0A1B' for 'signet ledger list'");
+	cli_args_free(&a);
+	/* Options of other commands. */
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--out", "f"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--fingerprint", "00"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "issue", "--ca", "i", "--profile", "p", "--csr", "f", "--all"),
+		CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+#define FP_HEX "00112233445566778899aabbccddeeffFFEEDDCCBBAA99887766554433221100"
+
+static void test_ledger_get(void **state)
+{
+	static const char *const bad_fps[] = {
+		FP_HEX "0",			 /* 65 digits */
+		FP_HEX + 1,			 /* 63 */
+		"",				 /* none */
+		"00:11:22:33:44:55:66:77:88:99", /* colons */
+		"g0112233445566778899aabbccddeeffFFEEDDCCBBAA99887766554433221100",
+	};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "--out", "c.pem", "--der"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_LEDGER_GET);
+	assert_string_equal(a.serial, "0A1B");
+	assert_null(a.name);
+	assert_false(a.has_fingerprint);
+	assert_string_equal(a.out, "c.pem");
+	assert_true(a.der);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--fingerprint", FP_HEX), 0);
+	assert_null(a.serial);
+	assert_true(a.has_fingerprint);
+	assert_int_equal(a.fingerprint[0], 0x00);
+	assert_int_equal(a.fingerprint[1], 0x11);
+	assert_int_equal(a.fingerprint[15], 0xff);
+	assert_int_equal(a.fingerprint[16], 0xff);
+	assert_int_equal(a.fingerprint[17], 0xee);
+	assert_int_equal(a.fingerprint[31], 0x00);
+	cli_args_free(&a);
+
+	for (size_t i = 0; i < sizeof(bad_fps) / sizeof(bad_fps[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--fingerprint", bad_fps[i]),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--fingerprint wants the SHA-256 of the public key "
+						"as 64 hex digits"));
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet ledger get' needs a SERIAL or --fingerprint HEX64");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "--fingerprint", FP_HEX),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error,
+			    "'signet ledger get' takes a SERIAL or --fingerprint, not both");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "0A1C"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument '0A1C' for 'signet ledger get'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "--serial", "0A1C"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--help"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_revoke(void **state)
+{
+	static const struct {
+		const char *name;
+		enum signet_revocation_reason reason;
+	} reasons[] = {
+		{"keyCompromise", SIGNET_REASON_KEY_COMPROMISE},
+		{"cACompromise", SIGNET_REASON_CA_COMPROMISE},
+		{"caCompromise", SIGNET_REASON_CA_COMPROMISE},
+		{"CACompromise", SIGNET_REASON_CA_COMPROMISE},
+		{"affiliationChanged", SIGNET_REASON_AFFILIATION_CHANGED},
+		{"superseded", SIGNET_REASON_SUPERSEDED},
+		{"cessationOfOperation", SIGNET_REASON_CESSATION_OF_OPERATION},
+		{"certificateHold", SIGNET_REASON_CERTIFICATE_HOLD},
+		{"privilegeWithdrawn", SIGNET_REASON_PRIVILEGE_WITHDRAWN},
+		{"aACompromise", SIGNET_REASON_AA_COMPROMISE},
+		{"unspecified", SIGNET_REASON_UNSPECIFIED},
+	};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "0A1B"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_REVOKE);
+	assert_string_equal(a.name, "i1");
+	assert_string_equal(a.serial, "0A1B");
+	assert_int_equal(a.reason, SIGNET_REASON_UNSPECIFIED);
+	assert_int_equal(a.invalidity_date, 0);
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "revoke", "--reason", reasons[i].name, "i1",
+				       "0A1B", "--invalidity-date", "1749999000"),
+				 0);
+		assert_int_equal(a.reason, reasons[i].reason);
+		assert_int_equal(a.invalidity_date, 1749999000);
+		cli_args_free(&a);
+	}
+	/* removeFromCRL belongs in delta CRLs, which signet does not make. */
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "removeFromCRL"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--reason must be one of keyCompromise|cACompromise|"
+				     "affiliationChanged|superseded|cessationOfOperation|"
+				     "certificateHold|privilegeWithdrawn|aACompromise|"
+				     "unspecified, not 'removeFromCRL'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "stolen"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "not 'stolen'"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "1"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--invalidity-date", "0"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--invalidity-date wants a Unix time in seconds, not '0'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--invalidity-date", "now"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "revoke"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet revoke' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1"), CLI_E_USAGE);
+	assert_string_equal(a.error,
+			    "'signet revoke' needs the certificate's SERIAL after the CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "2"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument '2' for 'signet revoke'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--out", "f"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "revoke", "--help"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_crl(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "crl", "i1"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CRL);
+	assert_string_equal(a.name, "i1");
+	assert_null(a.key);
+	assert_null(a.out);
+	assert_false(a.der);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "crl", "--key", "ca.i1", "i1", "--out", "i1.crl", "--der"),
+			 0);
+	assert_string_equal(a.key, "ca.i1");
+	assert_string_equal(a.out, "i1.crl");
+	assert_true(a.der);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "crl"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet crl' needs a CA NAME");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "i2"), CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "--key", "a", "--key", "b"), CLI_E_USAGE);
+	assert_string_equal(a.error, "option --key is given twice");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "--reason", "superseded"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -1089,6 +1359,11 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_CA_IMPORT), "ca import");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_RENEW), "ca renew");
 	assert_string_equal(cli_command_name(CLI_CMD_CA_REKEY), "ca rekey");
+	assert_string_equal(cli_command_name(CLI_CMD_LEDGER), "ledger");
+	assert_string_equal(cli_command_name(CLI_CMD_LEDGER_LIST), "ledger list");
+	assert_string_equal(cli_command_name(CLI_CMD_LEDGER_GET), "ledger get");
+	assert_string_equal(cli_command_name(CLI_CMD_REVOKE), "revoke");
+	assert_string_equal(cli_command_name(CLI_CMD_CRL), "crl");
 	assert_string_equal(cli_command_name(CLI_CMD_AUDIT), "audit");
 	assert_string_equal(cli_command_name(CLI_CMD_AUDIT_VERIFY), "audit verify");
 }
@@ -1129,6 +1404,16 @@ static void test_help_texts(void **state)
 		{CLI_CMD_CA_IMPORT, "--chain FILE"},
 		{CLI_CMD_CA_RENEW, "same key"},
 		{CLI_CMD_CA_REKEY, "--link-out FILE"},
+		{CLI_CMD_NONE, "ledger list"},
+		{CLI_CMD_NONE, "revoke CA SERIAL"},
+		{CLI_CMD_NONE, "crl CA"},
+		{CLI_CMD_LEDGER, "ledger get --fingerprint HEX64"},
+		{CLI_CMD_LEDGER_LIST, "status=valid|revoked(REASON)"},
+		{CLI_CMD_LEDGER_LIST, "--not-revoked"},
+		{CLI_CMD_LEDGER_GET, "sha256sum"},
+		{CLI_CMD_REVOKE, "cessationOfOperation"},
+		{CLI_CMD_REVOKE, "16 when it"},
+		{CLI_CMD_CRL, "--key LABEL"},
 		{CLI_CMD_NONE, "audit verify FILE"},
 		{CLI_CMD_AUDIT, "audit verify FILE"},
 		{CLI_CMD_AUDIT_VERIFY, "signet: AUDIT: FILE line N: reason"},
@@ -1218,6 +1503,12 @@ int main(void)
 		cmocka_unit_test(test_ca_renew_and_rekey),
 		cmocka_unit_test(test_audit_verify),
 		cmocka_unit_test(test_audit_verify_errors),
+		cmocka_unit_test(test_ledger_group),
+		cmocka_unit_test(test_ledger_list_every_option),
+		cmocka_unit_test(test_ledger_list_refusals),
+		cmocka_unit_test(test_ledger_get),
+		cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_crl),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),

@@ -1,4 +1,8 @@
-/* Unit tests for client/cli: output formats (print.c), bounded I/O (io.c), command runner. */
+/*
+ * Unit tests for client/cli: output formats (print.c), bounded I/O (io.c), the
+ * command runner, and the records commands against a scripted signetd.
+ */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,11 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
 
 #include "cli.h"
+#include "wire.h"
 
 /* Captures what a function prints. */
 struct capture {
@@ -484,6 +492,460 @@ static void test_import_reads_files_before_asking(void **state)
 	assert_string_equal(ctx.msg, "the certificate file '/dev/null' is empty");
 }
 
+static void test_issued_line(void **state)
+{
+	struct signet_issued_cert cert = {.serial = "0A1B",
+					  .ca = "i1",
+					  .profile = "device",
+					  .subject = "/CN=dev a/O=Ex\x1b[2J",
+					  .not_after = 1893456000}; /* 2030-01-01 */
+	struct capture c;
+
+	(void)state;
+	capture_start(&c);
+	cli_print_issued(c.f, &cert);
+	assert_string_equal(capture_end(&c), "0A1B ca=i1 profile=device subject=/CN=dev a/O=Ex?[2J "
+					     "not_after=2030-01-01T00:00:00Z status=valid\n");
+	free(c.text);
+
+	/* Revoked; the RFC 5280 name of the reason; an empty field is '-'. */
+	cert.revoked = 1;
+	cert.reason = SIGNET_REASON_CA_COMPROMISE;
+	cert.profile = "";
+	cert.subject = "/CN=x";
+	cert.not_after = INT64_MAX;
+	capture_start(&c);
+	cli_print_issued(c.f, &cert);
+	assert_string_equal(capture_end(&c), "0A1B ca=i1 profile=- subject=/CN=x not_after=- "
+					     "status=revoked(cACompromise)\n");
+	free(c.text);
+	/* A reason this CLI does not know keeps the field one word. */
+	cert.reason = (enum signet_revocation_reason)7;
+	capture_start(&c);
+	cli_print_issued(c.f, &cert);
+	assert_non_null(strstr(capture_end(&c), " status=revoked(unknown(7))\n"));
+	free(c.text);
+
+	capture_start(&c);
+	cli_print_next_page(c.f, "42\n");
+	assert_string_equal(capture_end(&c),
+			    "signet: note: more certificates follow: add --page 42? "
+			    "for the next page, or --all for every page\n");
+	free(c.text);
+}
+
+/*
+ * A scripted signetd for the records commands: it answers the next requests
+ * with `replies`, in order, and keeps each request's envelope.
+ */
+#define FAKE_ENDPOINT "inproc://test-cli-records"
+#define FAKE_MAX      4
+
+struct fake_reply {
+	int status;
+	const char *message;
+	const ProtobufCMessage *response; /* NULL: an empty payload */
+};
+
+struct fake {
+	int sock;
+	pthread_t thread;
+	const struct fake_reply *replies;
+	size_t n;
+	Signet__V1__Envelope *env[FAKE_MAX];
+};
+
+static void fake_answer(struct fake *f, size_t i)
+{
+	Signet__V1__Reply rep = SIGNET__V1__REPLY__INIT;
+	const struct fake_reply *r = &f->replies[i];
+	uint8_t payload[4096], buf[8192];
+
+	rep.version = SIGNET_PROTOCOL_VERSION;
+	rep.request_id = f->env[i]->request_id;
+	rep.status = (Signet__V1__StatusCode)r->status;
+	rep.message = (char *)(r->message != NULL ? r->message : "");
+	if (r->response != NULL) {
+		assert_true(protobuf_c_message_get_packed_size(r->response) <= sizeof(payload));
+		rep.payload.data = payload;
+		rep.payload.len = protobuf_c_message_pack(r->response, payload);
+	}
+	assert_true(protobuf_c_message_get_packed_size(&rep.base) <= sizeof(buf));
+	nn_send(f->sock, buf, protobuf_c_message_pack(&rep.base, buf), 0);
+}
+
+static void *fake_serve(void *arg)
+{
+	struct fake *f = arg;
+
+	for (size_t i = 0; i < f->n; i++) {
+		void *msg = NULL;
+		int n = nn_recv(f->sock, &msg, NN_MSG, 0);
+
+		if (n < 0)
+			return NULL;
+		f->env[i] = signet__v1__envelope__unpack(NULL, (size_t)n, msg);
+		nn_freemsg(msg);
+		if (f->env[i] == NULL)
+			return NULL;
+		fake_answer(f, i);
+	}
+	return NULL;
+}
+
+static void fake_start(struct fake *f, const struct fake_reply *replies, size_t n)
+{
+	int timeout = 5000; /* a broken test must not hang the suite */
+
+	assert_true(n <= FAKE_MAX);
+	memset(f, 0, sizeof(*f));
+	f->replies = replies;
+	f->n = n;
+	f->sock = nn_socket(AF_SP, NN_REP);
+	assert_true(f->sock >= 0);
+	assert_true(nn_bind(f->sock, FAKE_ENDPOINT) >= 0);
+	assert_int_equal(
+		nn_setsockopt(f->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_serve, f), 0);
+}
+
+/* Wait for the script to end; the requests stay for the test to decode. */
+static void fake_stop(struct fake *f)
+{
+	assert_int_equal(pthread_join(f->thread, NULL), 0);
+	nn_close(f->sock);
+}
+
+/* Request `i`, which must be `method`, decoded as `desc`. */
+static ProtobufCMessage *fake_request(struct fake *f, size_t i, const char *method,
+				      const ProtobufCMessageDescriptor *desc)
+{
+	ProtobufCMessage *req;
+
+	assert_non_null(f->env[i]);
+	assert_string_equal(f->env[i]->method, method);
+	req = protobuf_c_message_unpack(desc, NULL, f->env[i]->payload.len,
+					f->env[i]->payload.data);
+	assert_non_null(req);
+	return req;
+}
+
+static void fake_free(struct fake *f)
+{
+	for (size_t i = 0; i < FAKE_MAX; i++)
+		if (f->env[i] != NULL)
+			signet__v1__envelope__free_unpacked(f->env[i], NULL);
+}
+
+/* `words` after "signet --endpoint FAKE_ENDPOINT", against the script. */
+static int run_records(struct cli_ctx *ctx, struct capture *out, struct capture *err, char **words,
+		       size_t n)
+{
+	char *argv[16] = {"signet", "--endpoint", FAKE_ENDPOINT};
+	int r;
+
+	assert_true(n + 3 <= sizeof(argv) / sizeof(argv[0]));
+	memcpy(argv + 3, words, n * sizeof(*words));
+	capture_start(out);
+	capture_start(err);
+	ctx->out = out->f;
+	ctx->err = err->f;
+	r = run_line(ctx, (int)n + 3, argv);
+	capture_end(out);
+	capture_end(err);
+	return r;
+}
+
+/* A page of a scripted ledger: `n` certificates, serials from `first` on. */
+struct page {
+	Signet__V1__ListIssuedResponse resp;
+	Signet__V1__IssuedCertificate certs[2];
+	Signet__V1__IssuedCertificate *ptrs[2];
+	char serials[2][8];
+};
+
+static uint8_t fake_der[] = {'f', 'o'};
+
+static void issued_fill(Signet__V1__IssuedCertificate *c, char *serial)
+{
+	Signet__V1__IssuedCertificate init = SIGNET__V1__ISSUED_CERTIFICATE__INIT;
+
+	*c = init;
+	c->serial = serial;
+	c->ca = "i1";
+	c->profile = "device";
+	c->subject = "/CN=dev";
+	c->not_after = 0;
+	c->certificate_der.data = fake_der;
+	c->certificate_der.len = sizeof(fake_der);
+}
+
+static void page_fill(struct page *p, int first, size_t n, const char *next)
+{
+	Signet__V1__ListIssuedResponse init = SIGNET__V1__LIST_ISSUED_RESPONSE__INIT;
+
+	p->resp = init;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p->serials[i], sizeof(p->serials[i]), "%02X", first + (int)i);
+		issued_fill(&p->certs[i], p->serials[i]);
+		p->ptrs[i] = &p->certs[i];
+	}
+	p->resp.certificates = p->ptrs;
+	p->resp.n_certificates = n;
+	p->resp.next_page_token = (char *)next;
+}
+
+#define LINE(serial)                                                                               \
+	serial " ca=i1 profile=device subject=/CN=dev not_after=1970-01-01T00:00:00Z "             \
+	       "status=valid\n"
+
+static void test_ledger_list_all_follows_the_pages(void **state)
+{
+	struct page p[3];
+	struct fake_reply replies[3] = {{0}};
+	char *words[] = {"ledger", "list",	"--all",      "--limit",    "2",	 "--ca",
+			 "i1",	   "--revoked", "--valid-at", "1750000000", "--subject", "DEV"};
+	Signet__V1__ListIssuedRequest *req;
+	const char *tokens[] = {"", "2", "3"};
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+
+	(void)state;
+	page_fill(&p[0], 1, 2, "2");
+	page_fill(&p[1], 3, 2, "3");
+	page_fill(&p[2], 5, 1, "");
+	for (size_t i = 0; i < 3; i++)
+		replies[i].response = &p[i].resp.base;
+	fake_start(&f, replies, 3);
+	assert_int_equal(run_records(&ctx, &out, &err, words, 12), 0);
+	fake_stop(&f);
+	assert_string_equal(out.text, LINE("01") LINE("02") LINE("03") LINE("04") LINE("05"));
+	assert_string_equal(err.text, "");
+	/* The same filter on every page, each page asked for by the previous one's token. */
+	for (size_t i = 0; i < 3; i++) {
+		req = (Signet__V1__ListIssuedRequest *)fake_request(
+			&f, i, "ListIssued", &signet__v1__list_issued_request__descriptor);
+		assert_string_equal(req->page_token, tokens[i]);
+		assert_int_equal(req->page_size, 2);
+		assert_string_equal(req->ca, "i1");
+		assert_string_equal(req->subject_contains, "DEV");
+		assert_int_equal(req->revoked, SIGNET__V1__REVOKED_FILTER__REVOKED_ONLY);
+		assert_int_equal(req->valid_at, 1750000000);
+		protobuf_c_message_free_unpacked(&req->base, NULL);
+	}
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
+static void test_ledger_list_one_page_says_how_to_go_on(void **state)
+{
+	struct page p;
+	struct fake_reply reply = {0};
+	char *words[] = {"ledger", "list", "--page", "7", "--valid-at", "now", "--not-revoked"};
+	Signet__V1__ListIssuedRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+	int64_t before = (int64_t)time(NULL);
+
+	(void)state;
+	page_fill(&p, 8, 2, "9");
+	reply.response = &p.resp.base;
+	fake_start(&f, &reply, 1);
+	assert_int_equal(run_records(&ctx, &out, &err, words, 7), 0);
+	fake_stop(&f);
+	assert_string_equal(out.text, LINE("08") LINE("09"));
+	assert_string_equal(err.text, "signet: note: more certificates follow: add --page 9 for "
+				      "the next page, or --all for every page\n");
+	req = (Signet__V1__ListIssuedRequest *)fake_request(
+		&f, 0, "ListIssued", &signet__v1__list_issued_request__descriptor);
+	assert_string_equal(req->page_token, "7");
+	assert_int_equal(req->page_size, 0);
+	assert_int_equal(req->revoked, SIGNET__V1__REVOKED_FILTER__REVOKED_NOT);
+	assert_true(req->valid_at >= before && req->valid_at <= (int64_t)time(NULL));
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
+static void test_ledger_list_page_token_loop_is_protocol_error(void **state)
+{
+	struct page p;
+	struct fake_reply reply = {0};
+	char *words[] = {"ledger", "list", "--all", "--page", "7"};
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+	int r;
+
+	(void)state;
+	page_fill(&p, 1, 1, "7");
+	reply.response = &p.resp.base;
+	fake_start(&f, &reply, 1);
+	r = run_records(&ctx, &out, &err, words, 5);
+	fake_stop(&f);
+	assert_int_equal(r, SIGNET_E_PROTOCOL);
+	assert_int_equal(cli_exit_code(r), 3);
+	assert_string_equal(ctx.msg, "signetd answered page '7' with itself");
+	assert_string_equal(out.text, LINE("01"));
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
+static void test_ledger_get_writes_the_certificate(void **state)
+{
+	char path[] = "/tmp/test_cli_output.XXXXXX";
+	Signet__V1__GetIssuedResponse resp = SIGNET__V1__GET_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c;
+	struct fake_reply reply = {.response = &resp.base};
+	char *pem_words[] = {"ledger", "get", "0a1b"};
+	char *der_words[] = {"ledger",
+			     "get",
+			     "--fingerprint",
+			     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			     "--der",
+			     "--out",
+			     path};
+	Signet__V1__GetIssuedRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+
+	(void)state;
+	issued_fill(&c, "0A1B");
+	resp.certificate = &c;
+	/* PEM on standard output, the ledger line on standard error. */
+	fake_start(&f, &reply, 1);
+	assert_int_equal(run_records(&ctx, &out, &err, pem_words, 3), 0);
+	fake_stop(&f);
+	assert_string_equal(out.text, FO_PEM);
+	assert_string_equal(err.text, LINE("0A1B"));
+	req = (Signet__V1__GetIssuedRequest *)fake_request(
+		&f, 0, "GetIssued", &signet__v1__get_issued_request__descriptor);
+	assert_string_equal(req->serial, "0a1b");
+	assert_int_equal(req->spki_sha256.len, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+
+	/* By fingerprint, DER to a file. */
+	temp_path(path);
+	fake_start(&f, &reply, 1);
+	assert_int_equal(run_records(&ctx, &out, &err, der_words, 7), 0);
+	fake_stop(&f);
+	assert_string_equal(out.text, "");
+	assert_file(path, "fo");
+	req = (Signet__V1__GetIssuedRequest *)fake_request(
+		&f, 0, "GetIssued", &signet__v1__get_issued_request__descriptor);
+	assert_string_equal(req->serial, "");
+	assert_int_equal(req->spki_sha256.len, 32);
+	assert_int_equal(req->spki_sha256.data[31], 0xff);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+	unlink(path);
+}
+
+static void test_revoke_prints_the_line(void **state)
+{
+	Signet__V1__RevokeResponse resp = SIGNET__V1__REVOKE_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate c;
+	struct fake_reply replies[] = {
+		{.response = &resp.base},
+		{.status = SIGNET__V1__STATUS_CODE__ALREADY_EXISTS,
+		 .message = "certificate 0A1B is revoked already"},
+	};
+	char *words[] = {
+		"revoke",    "i1", "0A1B", "--reason", "keyCompromise", "--invalidity-date",
+		"1749999000"};
+	Signet__V1__RevokeRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+	int r;
+
+	(void)state;
+	issued_fill(&c, "0A1B");
+	c.revoked = 1;
+	c.reason = SIGNET__V1__REVOCATION_REASON__KEY_COMPROMISE;
+	resp.certificate = &c;
+	fake_start(&f, replies, 2);
+	assert_int_equal(run_records(&ctx, &out, &err, words, 7), 0);
+	assert_string_equal(out.text,
+			    "0A1B ca=i1 profile=device subject=/CN=dev "
+			    "not_after=1970-01-01T00:00:00Z status=revoked(keyCompromise)\n");
+	free(out.text);
+	free(err.text);
+	/* Twice: signetd's status is the exit code, 16. */
+	r = run_records(&ctx, &out, &err, words, 3);
+	fake_stop(&f);
+	assert_int_equal(r, SIGNET_E_ALREADY_EXISTS);
+	assert_int_equal(cli_exit_code(r), 16);
+	assert_string_equal(ctx.msg, "certificate 0A1B is revoked already");
+	assert_string_equal(out.text, "");
+	req = (Signet__V1__RevokeRequest *)fake_request(&f, 0, "Revoke",
+							&signet__v1__revoke_request__descriptor);
+	assert_string_equal(req->ca, "i1");
+	assert_string_equal(req->serial, "0A1B");
+	assert_int_equal(req->reason, SIGNET__V1__REVOCATION_REASON__KEY_COMPROMISE);
+	assert_int_equal(req->invalidity_date, 1749999000);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	req = (Signet__V1__RevokeRequest *)fake_request(&f, 1, "Revoke",
+							&signet__v1__revoke_request__descriptor);
+	assert_int_equal(req->reason, SIGNET__V1__REVOCATION_REASON__REVOCATION_REASON_UNSPECIFIED);
+	assert_int_equal(req->invalidity_date, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
+static void test_crl_writes_pem_or_der(void **state)
+{
+	Signet__V1__GetCrlResponse resp = SIGNET__V1__GET_CRL_RESPONSE__INIT;
+	struct fake_reply replies[] = {{.response = &resp.base}, {.response = &resp.base}};
+	char *pem_words[] = {"crl", "i1"};
+	char *der_words[] = {"crl", "i1", "--key", "ca.i1", "--der"};
+	Signet__V1__GetCrlRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+
+	(void)state;
+	resp.crl_der.data = fake_der;
+	resp.crl_der.len = sizeof(fake_der);
+	resp.crl_pem = "-----BEGIN X509 CRL-----\nZm8=\n-----END X509 CRL-----\n";
+	resp.crl_number = 3;
+	fake_start(&f, replies, 2);
+	/* Nothing but the CRL, as 'ca chain' writes nothing but the chain. */
+	assert_int_equal(run_records(&ctx, &out, &err, pem_words, 2), 0);
+	assert_string_equal(out.text, resp.crl_pem);
+	assert_string_equal(err.text, "");
+	free(out.text);
+	free(err.text);
+	assert_int_equal(run_records(&ctx, &out, &err, der_words, 5), 0);
+	fake_stop(&f);
+	assert_string_equal(out.text, "fo");
+	req = (Signet__V1__GetCrlRequest *)fake_request(&f, 0, "GetCrl",
+							&signet__v1__get_crl_request__descriptor);
+	assert_string_equal(req->ca, "i1");
+	assert_string_equal(req->key, "");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	req = (Signet__V1__GetCrlRequest *)fake_request(&f, 1, "GetCrl",
+							&signet__v1__get_crl_request__descriptor);
+	assert_string_equal(req->key, "ca.i1");
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
 static void test_run_refuses_non_commands(void **state)
 {
 	struct cli_args args = {.cmd = CLI_CMD_KEY};
@@ -516,6 +978,13 @@ int main(void)
 		cmocka_unit_test(test_report_ca),
 		cmocka_unit_test(test_lifecycle_writes_nothing_on_failure),
 		cmocka_unit_test(test_import_reads_files_before_asking),
+		cmocka_unit_test(test_issued_line),
+		cmocka_unit_test(test_ledger_list_all_follows_the_pages),
+		cmocka_unit_test(test_ledger_list_one_page_says_how_to_go_on),
+		cmocka_unit_test(test_ledger_list_page_token_loop_is_protocol_error),
+		cmocka_unit_test(test_ledger_get_writes_the_certificate),
+		cmocka_unit_test(test_revoke_prints_the_line),
+		cmocka_unit_test(test_crl_writes_pem_or_der),
 		cmocka_unit_test(test_run_refuses_non_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
