@@ -616,6 +616,37 @@ int castore_get(struct castore *cs, const char *name, struct ca *out, struct err
 	return i >= 0 ? 0 : errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
 }
 
+/* Does a's certificate end later than b's? */
+static int outlives(const struct ca *a, const struct ca *b)
+{
+	return ASN1_TIME_compare(X509_get0_notAfter(a->cert), X509_get0_notAfter(b->cert)) > 0;
+}
+
+int castore_get_by_key(struct castore *cs, const char *name, const char *key_label, struct ca *out,
+		       struct errmsg *em)
+{
+	int best = -1;
+
+	pthread_rwlock_rdlock(&cs->lock);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct ca *e = &cs->cas[i];
+
+		if (strcmp(e->name, name) != 0 || strcmp(e->key, key_label) != 0)
+			continue;
+		if (best < 0 || !e->retired ||
+		    (cs->cas[best].retired && outlives(e, &cs->cas[best])))
+			best = (int)i;
+		if (!e->retired)
+			break;
+	}
+	if (best >= 0)
+		copy_entry(&cs->cas[best], out);
+	pthread_rwlock_unlock(&cs->lock);
+	return best >= 0 ? 0
+			 : errmsg_set(em, SIGNET_E_NOT_FOUND, "CA '%.64s' has no key '%.64s'", name,
+				      key_label);
+}
+
 static int push_ref(STACK_OF(X509) * chain, X509 *cert)
 {
 	if (!sk_X509_push(chain, cert))

@@ -86,6 +86,12 @@ int castore_replace(struct castore *cs, const char *name, X509 *current, const c
 int castore_get(struct castore *cs, const char *name, struct ca *out, struct errmsg *em);
 void ca_release(struct ca *ca);
 
+/* The generation of CA `name` whose key is `key_label` (the current one when
+ * it has that key, else the latest-expiring retired one), a copy as for
+ * castore_get. NOT_FOUND when the CA never had that key. */
+int castore_get_by_key(struct castore *cs, const char *name, const char *key_label, struct ca *out,
+		       struct errmsg *em);
+
 /* The CA's current certificate, its parent's, ... up to the root (and an
  * imported CA's outside issuers). */
 int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, struct errmsg *em);

@@ -1,34 +1,42 @@
 #include "dispatch.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
+/* privileged: the act goes to the audit trail, whatever its result (refusals
+ * by policy included). Reads of public material are not privileged. */
 static const struct {
 	const char *method;
 	rpc_handler fn;
+	int privileged;
 } handler_table[] = {
 	/* clang-format off */
-	{"GetInfo", process_get_info},
-	{"Health", process_health},
-	{"GenerateKey", process_generate_key},
-	{"GetPublicKey", process_get_public_key},
-	{"ListKeys", process_list_keys},
-	{"DeleteKey", process_delete_key},
-	{"CreateCsr", process_create_csr},
-	{"SignNonce", process_sign_nonce},
-	{"CreateRootCa", process_create_root_ca},
-	{"CreateIntermediateCa", process_create_intermediate_ca},
-	{"GetCaChain", process_get_ca_chain},
-	{"ListCas", process_list_cas},
-	{"IssueVerificationCertificate", process_issue_verification_certificate},
-	{"SignCsr", process_sign_csr},
-	{"CreateCaRequest", process_create_ca_request},
-	{"ImportCaCertificate", process_import_ca_certificate},
-	{"RenewCa", process_renew_ca},
-	{"RekeyCa", process_rekey_ca},
+	{"GetInfo", process_get_info, 0},
+	{"Health", process_health, 0},
+	{"GenerateKey", process_generate_key, 1},
+	{"GetPublicKey", process_get_public_key, 0},
+	{"ListKeys", process_list_keys, 0},
+	{"DeleteKey", process_delete_key, 1},
+	{"CreateCsr", process_create_csr, 1},
+	{"SignNonce", process_sign_nonce, 1},
+	{"CreateRootCa", process_create_root_ca, 1},
+	{"CreateIntermediateCa", process_create_intermediate_ca, 1},
+	{"GetCaChain", process_get_ca_chain, 0},
+	{"ListCas", process_list_cas, 0},
+	{"IssueVerificationCertificate", process_issue_verification_certificate, 1},
+	{"SignCsr", process_sign_csr, 1},
+	{"CreateCaRequest", process_create_ca_request, 1},
+	{"ImportCaCertificate", process_import_ca_certificate, 1},
+	{"RenewCa", process_renew_ca, 1},
+	{"RekeyCa", process_rekey_ca, 1},
+	{"ListIssued", process_list_issued, 0},
+	{"GetIssued", process_get_issued, 0},
+	{"Revoke", process_revoke, 1},
+	{"GetCrl", process_get_crl, 1},
 	/* clang-format on */
 };
 
@@ -36,6 +44,7 @@ static const struct {
 #define MAX_METHODS 64
 
 static rpc_handler handlers_by_index[MAX_METHODS];
+static int privileged_by_index[MAX_METHODS];
 
 int dispatch_init(char *err, size_t errlen)
 {
@@ -48,8 +57,10 @@ int dispatch_init(char *err, size_t errlen)
 
 		handlers_by_index[i] = NULL;
 		for (size_t h = 0; h < sizeof(handler_table) / sizeof(handler_table[0]); h++)
-			if (strcmp(handler_table[h].method, name) == 0)
+			if (strcmp(handler_table[h].method, name) == 0) {
 				handlers_by_index[i] = handler_table[h].fn;
+				privileged_by_index[i] = handler_table[h].privileged;
+			}
 		if (handlers_by_index[i] == NULL) {
 			snprintf(err, errlen, "method %s has no handler", name);
 			return -1;
@@ -61,6 +72,15 @@ int dispatch_init(char *err, size_t errlen)
 rpc_handler dispatch_handler(unsigned method_index)
 {
 	return method_index < SERVICE->n_methods ? handlers_by_index[method_index] : NULL;
+}
+
+void rpc_object(struct rpc *rq, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rq->object, sizeof(rq->object), fmt, ap);
+	va_end(ap);
 }
 
 int rpc_respond(struct rpc *rq, const ProtobufCMessage *response)
@@ -143,9 +163,35 @@ static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "cannot decode %s",
 				  method->input->short_name);
 	rq->em.err = 0;
+	rq->request_id = env->request_id.data;
+	rq->caller = env->credential != NULL && env->credential->client != NULL
+			     ? env->credential->client
+			     : "";
 	r = fn(rq, req);
 	protobuf_c_message_free_unpacked(req, NULL);
 	return r;
+}
+
+/* A privileged method that ran (or was refused) goes to the audit trail. A
+ * failure to record is logged: the request's own result stands. */
+static void audit_act(struct rpc *rq, const Signet__V1__Envelope *env,
+		      const ProtobufCMethodDescriptor *method, int r)
+{
+	unsigned index = (unsigned)(method - SERVICE->methods);
+	struct audit_event ev = {
+		.caller = rq->caller != NULL ? rq->caller : "",
+		.method = method->name,
+		.object = rq->object,
+		.status = signet_status_name(r),
+		.message = r != 0 ? rq->em.text : "",
+		.request_id = env->request_id.data,
+		.request_id_len = env->request_id.len,
+	};
+
+	if (rq->d->audit == NULL || index >= MAX_METHODS || !privileged_by_index[index])
+		return;
+	if (audit_append(rq->d->audit, &ev) != 0)
+		log_error("%s: the audit trail could not record this act", method->name);
 }
 
 void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const uint8_t *msg,
@@ -173,6 +219,10 @@ void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const u
 	if ((r = envelope_check(env, &method, &rq.em)) == 0)
 		r = run_method(&rq, env, method);
 out:
+	if (r != 0 && rq.em.text[0] == '\0')
+		snprintf(rq.em.text, sizeof(rq.em.text), "%s", signet_strerror(r));
+	if (method != NULL)
+		audit_act(&rq, env, method, r);
 	if (r != 0) {
 		if (rq.em.text[0] == '\0')
 			snprintf(rq.em.text, sizeof(rq.em.text), "%s", signet_strerror(r));

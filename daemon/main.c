@@ -18,7 +18,9 @@
 #include "config.h"
 #include "dispatch.h"
 #include "keybridge.h"
+#include "audit.h"
 #include "keystore.h"
+#include "ledger.h"
 #include "log.h"
 #include "secret.h"
 #include "server.h"
@@ -140,6 +142,8 @@ static int run(const struct config *cfg)
 	struct token token = {0};
 	struct keystore keys;
 	struct castore cas = {0};
+	struct ledger *ledger = NULL;
+	struct audit *audit = NULL;
 	struct server srv = {0};
 	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
 	char err[512];
@@ -159,6 +163,16 @@ static int run(const struct config *cfg)
 		log_error("CA store: %s", err);
 		goto out_server;
 	}
+	if (ledger_open(cfg->state_dir, &ledger, err, sizeof(err)) != 0) {
+		log_error("ledger: %s", err);
+		goto out_server;
+	}
+	if (audit_open(cfg->audit_log, &audit, err, sizeof(err)) != 0) {
+		log_error("audit log: %s", err);
+		goto out_server;
+	}
+	state.ledger = ledger;
+	state.audit = audit;
 	state.started = time(NULL);
 	if (server_start(&srv, &state, err, sizeof(err)) != 0) {
 		log_error("%s", err);
@@ -171,7 +185,9 @@ static int run(const struct config *cfg)
 	sd_notify(0, "STOPPING=1");
 	r = 0;
 out_server:
-	server_stop(&srv);
+	server_stop(&srv); /* no request in flight after this */
+	audit_close(audit);
+	ledger_close(ledger);
 	castore_close(&cas);
 	keystore_fini(&keys);
 out_token:

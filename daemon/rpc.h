@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "audit.h"
 #include "castore.h"
 #include "config.h"
 #include "errmsg.h"
 #include "keystore.h"
+#include "ledger.h"
 #include "token.h"
 #include "wire.h"
 
@@ -24,18 +26,28 @@ struct daemon_state {
 	struct token *token;
 	struct keystore *keys;
 	struct castore *cas;
+	struct ledger *ledger;
+	struct audit *audit;
 	time_t started;
 };
 
+#define RPC_OBJECT_MAX 192
+
 struct rpc {
 	struct daemon_state *d;
-	CK_SESSION_HANDLE session; /* this worker's own token session */
+	CK_SESSION_HANDLE session;   /* this worker's own token session */
+	const uint8_t *request_id;   /* WIRE_REQUEST_ID_LEN bytes, from the envelope */
+	const char *caller;	     /* the envelope's client name; "" when none */
+	char object[RPC_OBJECT_MAX]; /* what the act was on, for the audit trail */
 	struct errmsg em;
 	uint8_t *out; /* packed response payload (malloc) */
 	size_t out_len;
 };
 
 typedef int (*rpc_handler)(struct rpc *rq, const ProtobufCMessage *request);
+
+/* Name what the request acts on ("ca=issuing serial=0A1B"), for the audit trail. */
+void rpc_object(struct rpc *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pack `response` as the reply payload. */
 int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
@@ -58,10 +70,26 @@ int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request);
 int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *request);
 int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request);
 int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_issued(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_issued(struct rpc *rq, const ProtobufCMessage *request);
+int process_revoke(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_crl(struct rpc *rq, const ProtobufCMessage *request);
 
 /* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
  * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
+/* rpc_records.c: record a certificate the request made, durably, before it
+ * is returned (with the request's id when with_request_id, so a retry finds
+ * it); ALREADY_EXISTS when this caller's request id was recorded already. */
+int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
+		      const char *profile, int with_request_id);
+/* A CA certificate's place in the CA's history ("create", "renew", "rekey",
+ * "import"), recorded durably. */
+int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const char *key, X509 *cert);
+/* The certificate this caller's request id already got, if any: 0 and *out;
+ * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
+int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
+
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
 int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
 

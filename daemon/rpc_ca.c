@@ -225,8 +225,13 @@ static int ca_create(struct rpc *rq, const struct ca_request *cr)
 	    0)
 		goto out;
 	r = ca_certify(rq, cr, key, parent_key != NULL ? parent_key : key, pca.cert, &cert);
+	/* an intermediate's certificate is one its parent issued: revocable by it */
+	if (r == 0 && parent_key != NULL)
+		r = rpc_record_issued(rq, cert, cr->parent, parent_key->name, "ca", 1);
 	if (r == 0)
 		r = castore_add(rq->d->cas, cr->name, NULL, cert, NULL, &rq->em);
+	if (r == 0)
+		r = rpc_record_ca(rq, cr->name, "create", key_name, cert);
 	if (r != 0) {
 		/* no orphan key on the token for a CA that does not exist */
 		keystore_delete(rq->d->keys, rq->session, key_name, NULL);
@@ -416,19 +421,62 @@ static int verification_certify(struct rpc *rq, const struct ca *ca, struct key 
 	return r;
 }
 
+/* Is this the verification certificate for `code`? (A retry must ask for the same.) */
+static int verification_for(X509 *cert, const char *code)
+{
+	char cn[VERIFICATION_CODE_MAX + 2] = "";
+
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+	return strcmp(cn, code) == 0;
+}
+
+/* The certificate for this request: the one a retry already got, or a new
+ * one, recorded before it is returned. */
+static int verification_get(struct rpc *rq,
+			    const Signet__V1__IssueVerificationCertificateRequest *req,
+			    unsigned days, X509 **out)
+{
+	struct ca ca = {.cert = NULL};
+	struct key *ca_key = NULL;
+	int r = rpc_find_retry(rq, req->ca, out);
+
+	if (r == 0 && !verification_for(*out, req->code)) {
+		X509_free(*out);
+		*out = NULL;
+		return errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
+				  "this request id was used for another certificate");
+	}
+	if (r != SIGNET_E_NOT_FOUND)
+		return r;
+	if ((r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0)
+		return r;
+	if ((r = verification_certify(rq, &ca, ca_key, req->code, days, out)) == 0 &&
+	    (r = rpc_record_issued(rq, *out, req->ca, ca_key->name, "verification", 1)) != 0) {
+		X509_free(*out);
+		*out = NULL;
+		if (r == SIGNET_E_ALREADY_EXISTS) /* a retry of this request won the race */
+			r = rpc_find_retry(rq, req->ca, out);
+	}
+	if (r == 0)
+		log_info("issued a verification certificate for code '%s' with CA '%s'", req->code,
+			 req->ca);
+	ca_release(&ca);
+	key_put(ca_key);
+	return r;
+}
+
 int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__IssueVerificationCertificateRequest *req = (const void *)request;
 	Signet__V1__IssueVerificationCertificateResponse resp =
 		SIGNET__V1__ISSUE_VERIFICATION_CERTIFICATE_RESPONSE__INIT;
 	unsigned days = req->validity_days != 0 ? req->validity_days : VERIFICATION_DEFAULT_DAYS;
-	struct ca ca = {.cert = NULL};
-	struct key *ca_key = NULL;
 	X509 *cert = NULL;
 	unsigned char *der = NULL;
 	char *pem = NULL;
 	int r, n;
 
+	rpc_object(rq, "ca=%.64s code=%.64s", req->ca, req->code);
 	if (!verification_code_valid(req->code))
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "verification codes are 1-%d characters of A-Z a-z 0-9 . _ -",
@@ -437,17 +485,13 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "a verification certificate lives at most %d days",
 				  VERIFICATION_MAX_DAYS);
-	if ((r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0)
-		return r;
-	if ((r = verification_certify(rq, &ca, ca_key, req->code, days, &cert)) != 0)
+	if ((r = verification_get(rq, req, days, &cert)) != 0)
 		goto out;
 	n = i2d_X509(cert, &der);
 	if (n <= 0 || (pem = pem_encode("CERTIFICATE", der, (size_t)n)) == NULL) {
 		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the certificate");
 		goto out;
 	}
-	log_info("issued a verification certificate for code '%s' with CA '%s'", req->code,
-		 req->ca);
 	resp.certificate_der.data = der;
 	resp.certificate_der.len = (size_t)n;
 	resp.certificate_pem = pem;
@@ -456,7 +500,5 @@ out:
 	free(pem);
 	OPENSSL_free(der);
 	X509_free(cert);
-	ca_release(&ca);
-	key_put(ca_key);
 	return r;
 }

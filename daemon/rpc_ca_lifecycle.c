@@ -334,6 +334,8 @@ int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *reques
 				    &rq->em);
 	else
 		r = castore_add(rq->d->cas, req->name, key->name, cert, above, &rq->em);
+	if (r == 0)
+		r = rpc_record_ca(rq, req->name, "import", key->name, cert);
 	if (r != 0)
 		goto out;
 	log_info("imported %s certificate of CA '%s' (key '%s')",
@@ -412,6 +414,14 @@ static int successor_load(struct rpc *rq, const char *name, unsigned days,
 	return 0;
 }
 
+/* A successor signed by the parent is a certificate the parent issued. */
+static int successor_record(struct rpc *rq, const struct successor *s, X509 *cert)
+{
+	if (s->parent_key == NULL)
+		return 0;
+	return rpc_record_issued(rq, cert, s->parent.name, s->parent_key->name, "ca", 1);
+}
+
 int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__RenewCaRequest *req = (const void *)request;
@@ -424,8 +434,10 @@ int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request)
 	    (r = rpc_ca_certify(rq, &s.terms, s.cur_key->pub_pkey,
 				s.parent_key != NULL ? s.parent_key : s.cur_key, s.parent.cert,
 				&cert)) != 0 ||
+	    (r = successor_record(rq, &s, cert)) != 0 ||
 	    (r = castore_replace(rq->d->cas, req->name, s.cur.cert, s.cur.key, cert, NULL,
-				 &rq->em)) != 0)
+				 &rq->em)) != 0 ||
+	    (r = rpc_record_ca(rq, req->name, "renew", s.cur.key, cert)) != 0)
 		goto out;
 	log_info("renewed CA '%s' (key '%s')", req->name, s.cur.key);
 	resp.previous_serial.data = s.prev_serial;
@@ -446,8 +458,12 @@ static int link_certify(struct rpc *rq, const struct successor *s, struct key *n
 	int r, n;
 
 	r = rpc_ca_certify(rq, &s->terms, new_key->pub_pkey, s->cur_key, s->cur.cert, &link);
-	if (r != 0)
+	if (r == 0) /* the old root key issued it: a certificate like any other */
+		r = rpc_record_issued(rq, link, s->cur.name, s->cur_key->name, "ca-link", 1);
+	if (r != 0) {
+		X509_free(link);
 		return r;
+	}
 	*der = NULL;
 	n = i2d_X509(link, der);
 	X509_free(link);
@@ -503,11 +519,15 @@ int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request)
 				   s.parent_key != NULL ? s.parent_key : new_key, s.parent.cert,
 				   &cert);
 	if (r == 0)
+		r = successor_record(rq, &s, cert);
+	if (r == 0)
 		r = castore_replace(rq->d->cas, req->name, s.cur.cert, new_key->name, cert, NULL,
 				    &rq->em);
+	committed = r == 0; /* from here on the CA uses the new key */
+	if (r == 0)
+		r = rpc_record_ca(rq, req->name, "rekey", new_key->name, cert);
 	if (r != 0)
 		goto out;
-	committed = 1;
 	log_info("re-keyed CA '%s': key '%s' replaces '%s'", req->name, new_key->name, s.cur.key);
 	resp.previous_serial.data = s.prev_serial;
 	resp.previous_serial.len = s.prev_serial_len;

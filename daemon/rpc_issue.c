@@ -188,6 +188,27 @@ static void log_issued(X509 *cert, const char *ca, const char *profile)
 	BN_free(bn);
 }
 
+/* A retry of a request that was answered already gets the same certificate,
+ * if it asks for the same key. */
+static int answer_retry(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ *csr,
+			struct issued *is)
+{
+	EVP_PKEY *asked = X509_REQ_get0_pubkey(csr);
+	X509 *prior = NULL;
+	int r = rpc_find_retry(rq, req->ca, &prior);
+
+	if (r != 0)
+		return r;
+	if (asked == NULL || EVP_PKEY_eq(asked, X509_get0_pubkey(prior)) != 1)
+		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
+			       "this request id was used for a certificate for another key");
+	else
+		r = respond(rq, prior, req->ca, is);
+	ERR_clear_error();
+	X509_free(prior);
+	return r;
+}
+
 int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__SignCsrRequest *req = (const void *)request;
@@ -203,13 +224,23 @@ int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request)
 
 	if (p == NULL)
 		return SIGNET_E_NOT_FOUND;
-	if ((r = read_csr(rq, req, &csr)) != 0 || (r = overrides_parse(req, &o, &rq->em)) != 0 ||
+	rpc_object(rq, "ca=%.64s profile=%.64s", req->ca, p->name);
+	if ((r = read_csr(rq, req, &csr)) != 0)
+		goto out;
+	if ((r = answer_retry(rq, req, csr, &is)) != SIGNET_E_NOT_FOUND)
+		goto out;
+	if ((r = overrides_parse(req, &o, &rq->em)) != 0 ||
 	    (r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0 ||
 	    (r = plan_request(rq, req, p, csr, &o, ca_key->alg, &plan)) != 0 ||
 	    (r = certify(rq, &plan, &ca, ca_key, &cert)) != 0)
 		goto out;
-	log_issued(cert, req->ca, p->name);
-	r = respond(rq, cert, req->ca, &is);
+	r = rpc_record_issued(rq, cert, req->ca, ca_key->name, p->name, 1);
+	if (r == SIGNET_E_ALREADY_EXISTS) /* a retry of this request won the race */
+		r = answer_retry(rq, req, csr, &is);
+	else if (r == 0) {
+		log_issued(cert, req->ca, p->name);
+		r = respond(rq, cert, req->ca, &is);
+	}
 out:
 	issued_release(&is);
 	X509_free(cert);

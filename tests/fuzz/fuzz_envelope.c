@@ -16,19 +16,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct token token;
 static struct keystore keys;
 static struct castore cas;
+static struct ledger *ledger;
 static struct config cfg = {.max_message_size = 65536, .workers = 1};
 static struct daemon_state state = {.cfg = &cfg, .token = &token, .keys = &keys, .cas = &cas};
 
 static char state_dir[] = "/tmp/signet-fuzz-XXXXXX";
 
-/* Leave no state directory behind in /tmp: it only ever holds an empty cas/. */
+/* Leave no state directory behind in /tmp: an empty cas/ and the ledger. */
 static void fuzz_cleanup(void)
 {
-	char cas_dir[sizeof(state_dir) + 8];
+	static const char *const files[] = {"cas", "ledger.db", "ledger.db-wal", "ledger.db-shm"};
+	char path[sizeof(state_dir) + 32];
 
-	snprintf(cas_dir, sizeof(cas_dir), "%s/cas", state_dir);
 	castore_close(&cas);
-	rmdir(cas_dir);
+	ledger_close(ledger);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", state_dir, files[i]);
+		if (unlink(path) != 0)
+			rmdir(path);
+	}
 	rmdir(state_dir);
 }
 
@@ -42,9 +48,11 @@ static void fuzz_setup_once(void)
 	fake_token_init(&token);
 	/* CA requests reach the (empty) CA store before the failing token */
 	if (mkdtemp(dir) == NULL || castore_open(&cas, dir, err, sizeof(err)) != 0 ||
+	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 ||
 	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
 	    profile_set_builtin(&cfg.profiles) != 0)
 		abort();
+	state.ledger = ledger; /* no audit log: every act would cost an fsync */
 	atexit(fuzz_cleanup);
 	done = 1;
 }

@@ -23,7 +23,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
 #include <signet/signet.h>
+
+#include "signet.pb-c.h"
 
 static signet_client *connect_or_fail(void)
 {
@@ -117,7 +121,11 @@ static void test_info_and_health(void **state)
 					     "IssueVerificationCertificate",
 					     "RekeyCa",
 					     "CreateCaRequest",
-					     "ImportCaCertificate"};
+					     "ImportCaCertificate",
+					     "ListIssued",
+					     "GetIssued",
+					     "Revoke",
+					     "GetCrl"};
 	int has_p256 = 0;
 
 	(void)state;
@@ -484,6 +492,109 @@ static void test_concurrent_signing(void **state)
 	signet_close(c);
 }
 
+/* A SignCsr envelope with a chosen request id on a raw REQ socket: what a
+ * client's retry after a lost reply sends. The reply, decoded. */
+static Signet__V1__Reply *send_sign_csr(const uint8_t rid[16], const struct signet_buf *csr)
+{
+	Signet__V1__SignCsrRequest req = SIGNET__V1__SIGN_CSR_REQUEST__INIT;
+	Signet__V1__Envelope env = SIGNET__V1__ENVELOPE__INIT;
+	uint8_t payload[4096], msg[8192];
+	int s = nn_socket(AF_SP, NN_REQ), timeout = 20000, n;
+	void *answer = NULL;
+	Signet__V1__Reply *rep;
+
+	req.ca = "it-retry-ca";
+	req.profile = "device";
+	req.csr = (ProtobufCBinaryData){.data = csr->data, .len = csr->len};
+	assert_true(protobuf_c_message_get_packed_size(&req.base) <= sizeof(payload));
+	env.version = SIGNET_PROTOCOL_VERSION;
+	env.method = "SignCsr";
+	env.request_id = (ProtobufCBinaryData){.data = (uint8_t *)rid, .len = 16};
+	env.payload = (ProtobufCBinaryData){.data = payload,
+					    .len = protobuf_c_message_pack(&req.base, payload)};
+	assert_true(protobuf_c_message_get_packed_size(&env.base) <= sizeof(msg));
+	assert_true(s >= 0);
+	assert_int_equal(nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)),
+			 0);
+	assert_true(nn_connect(s, getenv("SIGNET_ENDPOINT")) >= 0);
+	n = (int)protobuf_c_message_pack(&env.base, msg);
+	assert_int_equal(nn_send(s, msg, (size_t)n, 0), n);
+	n = nn_recv(s, &answer, NN_MSG, 0);
+	assert_true(n > 0);
+	rep = signet__v1__reply__unpack(NULL, (size_t)n, answer);
+	assert_non_null(rep);
+	nn_freemsg(answer);
+	nn_close(s);
+	return rep;
+}
+
+/* The certificate a SignCsr reply carries, as DER in `out`. */
+static size_t reply_cert(const Signet__V1__Reply *rep, uint8_t *out, size_t outlen)
+{
+	Signet__V1__SignCsrResponse *resp;
+	size_t len;
+
+	assert_int_equal(rep->status, SIGNET__V1__STATUS_CODE__OK);
+	resp = signet__v1__sign_csr_response__unpack(NULL, rep->payload.len, rep->payload.data);
+	assert_non_null(resp);
+	len = resp->certificate_der.len;
+	assert_true(len > 0 && len <= outlen);
+	memcpy(out, resp->certificate_der.data, len);
+	signet__v1__sign_csr_response__free_unpacked(resp, NULL);
+	return len;
+}
+
+/* A retry with the same request id gets the same certificate, not a second
+ * one; the same id for another key is refused. */
+static void test_idempotent_retry(void **state)
+{
+	struct signet_ca_params ca = {.name = "it-retry-ca",
+				      .alg = SIGNET_KEY_EC_P256,
+				      .subject = "/CN=It Retry CA",
+				      .path_len = -1};
+	struct signet_csr_params c1 = {.key = "it-retry-1", .subject = "/CN=it-retry-1"};
+	struct signet_csr_params c2 = {.key = "it-retry-2", .subject = "/CN=it-retry-2"};
+	signet_client *c = connect_or_fail();
+	struct signet_ca_info *info = NULL;
+	struct signet_buf csr1 = {0}, csr2 = {0};
+	uint8_t rid[16], other[16], first[4096], again[4096], fresh[4096];
+	size_t first_len, again_len, fresh_len;
+	Signet__V1__Reply *rep;
+
+	(void)state;
+	assert_int_equal(signet_create_root_ca(c, &ca, &info), SIGNET_OK);
+	generate(c, "it-retry-1", SIGNET_KEY_EC_P256);
+	generate(c, "it-retry-2", SIGNET_KEY_EC_P256);
+	assert_int_equal(signet_create_csr(c, &c1, &csr1, NULL), SIGNET_OK);
+	assert_int_equal(signet_create_csr(c, &c2, &csr2, NULL), SIGNET_OK);
+	assert_int_equal(RAND_bytes(rid, sizeof(rid)), 1);
+	assert_int_equal(RAND_bytes(other, sizeof(other)), 1);
+
+	rep = send_sign_csr(rid, &csr1);
+	first_len = reply_cert(rep, first, sizeof(first));
+	signet__v1__reply__free_unpacked(rep, NULL);
+	rep = send_sign_csr(rid, &csr1);
+	again_len = reply_cert(rep, again, sizeof(again));
+	signet__v1__reply__free_unpacked(rep, NULL);
+	assert_int_equal(again_len, first_len);
+	assert_memory_equal(again, first, first_len);
+
+	rep = send_sign_csr(rid, &csr2);
+	assert_int_equal(rep->status, SIGNET__V1__STATUS_CODE__ALREADY_EXISTS);
+	signet__v1__reply__free_unpacked(rep, NULL);
+
+	/* a new request id is a new request: a new certificate */
+	rep = send_sign_csr(other, &csr1);
+	fresh_len = reply_cert(rep, fresh, sizeof(fresh));
+	signet__v1__reply__free_unpacked(rep, NULL);
+	assert_false(fresh_len == first_len && memcmp(fresh, first, first_len) == 0);
+
+	signet_buf_free(&csr1);
+	signet_buf_free(&csr2);
+	signet_ca_info_free(info);
+	signet_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_key_errors),
 		cmocka_unit_test(test_csr),
 		cmocka_unit_test(test_sign_csr),
+		cmocka_unit_test(test_idempotent_retry),
 		cmocka_unit_test(test_list_and_delete),
 		cmocka_unit_test(test_concurrent_signing),
 	};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up failures are clear and final: wrong PIN (not retried), missing
-# module, missing or loose PIN file, bad config, occupied endpoint.
+# module, missing or loose PIN file, bad config, occupied endpoint, a state
+# directory another signetd uses.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
@@ -56,8 +57,12 @@ rc=0; "$SIGNETD" >/dev/null 2>&1 || rc=$?
 # the correct PIN still works (nothing got locked), and a second daemon on
 # the same endpoint is refused while the first one serves
 it_start
-expect_start_fail "endpoint in use" "$D/signetd.conf" "cannot bind"
+write_signetd_config "$D/other-state.conf" "$D/other-state" "$IT_LABEL" "$SIGNET_ENDPOINT" 1 info
+expect_start_fail "endpoint in use" "$D/other-state.conf" "cannot bind"
 [[ -S "$D/signetd.sock" ]] || it_fail "the refused daemon removed the serving daemon's socket"
+# a second daemon on the same state directory would fork the audit chain
+write_signetd_config "$D/same-state.conf" "$D/state" "$IT_LABEL" "ipc://$D/other.sock" 1 info
+expect_start_fail "state directory in use" "$D/same-state.conf" "in use by another process"
 "$SIGNET" health >/dev/null || it_fail "first daemon disturbed by the refused one"
 it_stop
 echo "startup: ok"
