@@ -48,9 +48,8 @@ static void fuzz_setup_once(void)
 	fake_token_init(&token);
 	/* CA requests reach the (empty) CA store before the failing token */
 	if (mkdtemp(dir) == NULL || castore_open(&cas, dir, err, sizeof(err)) != 0 ||
-	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 ||
-	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
-	    profile_set_builtin(&cfg.profiles) != 0)
+	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 || keystore_init(&keys, &token) != 0 ||
+	    dispatch_init(err, sizeof(err)) != 0 || profile_set_builtin(&cfg.profiles) != 0)
 		abort();
 	state.ledger = ledger; /* no audit log: every act would cost an fsync */
 	atexit(fuzz_cleanup);
