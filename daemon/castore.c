@@ -685,7 +685,8 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 	return 0;
 }
 
-int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)
+static int list_copies(struct castore *cs, int with_retired, struct ca **out, size_t *n,
+		       struct errmsg *em)
 {
 	struct ca *copy;
 	size_t k = 0;
@@ -693,7 +694,7 @@ int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *
 	pthread_rwlock_rdlock(&cs->lock);
 	copy = calloc(cs->n > 0 ? cs->n : 1, sizeof(*copy));
 	for (size_t i = 0; copy != NULL && i < cs->n; i++)
-		if (!cs->cas[i].retired)
+		if (with_retired || !cs->cas[i].retired)
 			copy_entry(&cs->cas[i], &copy[k++]);
 	pthread_rwlock_unlock(&cs->lock);
 	if (copy == NULL)
@@ -701,6 +702,16 @@ int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *
 	*out = copy;
 	*n = k;
 	return 0;
+}
+
+int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)
+{
+	return list_copies(cs, 0, out, n, em);
+}
+
+int castore_list_generations(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)
+{
+	return list_copies(cs, 1, out, n, em);
 }
 
 void castore_list_free(struct ca *cas, size_t n)

@@ -98,6 +98,8 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 
 /* Copies of every current entry; release with castore_list_free(). */
 int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);
+/* The same with the retired generations too. */
+int castore_list_generations(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);
 void castore_list_free(struct ca *cas, size_t n);
 
 /* The name of entry `ca`'s parent, or "" (callers hold no lock: copies only). */

@@ -32,9 +32,10 @@ struct config {
 	/* profiles { ... }: the built-in ones, changed or extended by the file */
 	struct profile_set profiles;
 	/* records { ... } */
-	char *audit_log;	     /* absolute; default STATE_DIR/audit.log */
-	unsigned crl_validity_hours; /* a CRL's nextUpdate - thisUpdate */
-	char *crl_publish_dir;	     /* absolute, or NULL: CRL files are not written */
+	char *audit_log;	      /* absolute; default STATE_DIR/audit.log */
+	unsigned crl_validity_hours;  /* a CRL's nextUpdate - thisUpdate */
+	char *crl_publish_dir;	      /* absolute, or NULL: CRL files are not written */
+	unsigned crl_refresh_seconds; /* published CRLs are re-signed this often */
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;

@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "keybridge.h"
 #include "audit.h"
+#include "crlpub.h"
 #include "keystore.h"
 #include "ledger.h"
 #include "log.h"
@@ -145,6 +146,7 @@ static int run(const struct config *cfg)
 	struct ledger *ledger = NULL;
 	struct audit *audit = NULL;
 	struct server srv = {0};
+	struct crlpub crls = {.running = 0};
 	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
 	char err[512];
 	sigset_t set;
@@ -174,7 +176,8 @@ static int run(const struct config *cfg)
 	state.ledger = ledger;
 	state.audit = audit;
 	state.started = time(NULL);
-	if (server_start(&srv, &state, err, sizeof(err)) != 0) {
+	if (server_start(&srv, &state, err, sizeof(err)) != 0 ||
+	    crlpub_start(&crls, &state, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out_server;
 	}
@@ -185,6 +188,7 @@ static int run(const struct config *cfg)
 	sd_notify(0, "STOPPING=1");
 	r = 0;
 out_server:
+	crlpub_stop(&crls);
 	server_stop(&srv); /* no request in flight after this */
 	audit_close(audit);
 	ledger_close(ledger);

@@ -90,6 +90,10 @@ int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const cha
  * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
 int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
 
+/* Sign the CRL of CA generation `gen` (its key) and write it to the publish
+ * directory; rq->object names it for the audit trail. */
+int rpc_crl_refresh(struct rpc *rq, const struct ca *gen);
+
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
 int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
 

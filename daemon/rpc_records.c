@@ -272,19 +272,35 @@ out:
 }
 
 /* CA.crl for the current key, CA.KEY.crl for an earlier one. */
-static void crl_publish(struct rpc *rq, const struct ca *gen, const struct crl_out *c)
+static int crl_publish(struct rpc *rq, const struct ca *gen, const struct crl_out *c)
 {
 	const char *dir = rq->d->cfg->crl_publish_dir;
 	char file[256];
 
 	if (dir == NULL)
-		return;
+		return 0;
 	if (gen->retired)
 		snprintf(file, sizeof(file), "%s.%s.crl", gen->name, gen->key);
 	else
 		snprintf(file, sizeof(file), "%s.crl", gen->name);
-	if (crl_publish_file(dir, file, c->der, c->len) != 0)
-		log_error("cannot publish %s/%s: %s", dir, file, strerror(errno));
+	if (crl_publish_file(dir, file, c->der, c->len) == 0)
+		return 0;
+	return errmsg_set(&rq->em, SIGNET_E_UNAVAILABLE, "cannot publish %s/%s: %s", dir, file,
+			  strerror(errno));
+}
+
+int rpc_crl_refresh(struct rpc *rq, const struct ca *gen)
+{
+	struct crl_out c = {.der = NULL};
+	int r;
+
+	if ((r = crl_sign(rq, gen, &c)) == 0) {
+		rpc_object(rq, "ca=%s key=%s crl_number=%llu", gen->name, gen->key,
+			   (unsigned long long)c.number);
+		r = crl_publish(rq, gen, &c);
+	}
+	OPENSSL_free(c.der);
+	return r;
 }
 
 static int crl_generation(struct rpc *rq, const char *ca, const char *key, struct ca *gen)
@@ -321,7 +337,8 @@ int process_get_crl(struct rpc *rq, const ProtobufCMessage *request)
 		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
-	crl_publish(rq, &gen, &c);
+	if (crl_publish(rq, &gen, &c) != 0) /* the caller still gets the CRL */
+		log_error("%s", rq->em.text);
 	resp.crl_der = (ProtobufCBinaryData){.data = c.der, .len = c.len};
 	resp.crl_pem = pem;
 	resp.crl_number = c.number;
@@ -348,19 +365,18 @@ static int reason_valid(Signet__V1__RevocationReason reason)
 static void republish(struct rpc *rq, const char *ca, const char *issuer_key)
 {
 	struct ca gen = {.cert = NULL};
-	struct crl_out c = {.der = NULL};
 	struct errmsg em = rq->em;
+	char object[RPC_OBJECT_MAX];
 
 	if (rq->d->cfg->crl_publish_dir == NULL)
 		return;
+	memcpy(object, rq->object, sizeof(object));
 	if (castore_get_by_key(rq->d->cas, ca, issuer_key, &gen, &rq->em) != 0 ||
-	    crl_sign(rq, &gen, &c) != 0)
+	    rpc_crl_refresh(rq, &gen) != 0)
 		log_error("revoked, but the CRL of CA '%s' was not republished: %s", ca,
 			  rq->em.text);
-	else
-		crl_publish(rq, &gen, &c);
-	rq->em = em; /* the revocation's own result stands */
-	OPENSSL_free(c.der);
+	rq->em = em; /* the revocation's own result and audit object stand */
+	memcpy(rq->object, object, sizeof(object));
 	ca_release(&gen);
 }
 

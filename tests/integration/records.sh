@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Records: every certificate in the ledger ('signet ledger'), revocation and
 # CRLs signed on the token checked by OpenSSL (a revoked intermediate cuts off
-# only its own devices), published CRL files, the audit trail and its chain;
+# only its own devices), published CRL files kept fresh by a timer, the audit
+# trail and its chain;
 # then kill -9 during concurrent issuance: every certificate a client got is
 # in the ledger afterwards, and the database is intact.
 source "$(dirname "$0")/lib.sh"
@@ -11,6 +12,7 @@ cat >>"$D/signetd.conf" <<EOF
 records: {
   crl_validity_hours = 24;
   crl_publish_dir = "$D/crl";
+  crl_refresh_seconds = 2;
 };
 EOF
 it_start
@@ -95,6 +97,12 @@ expect_rc 0 "$SIGNET" crl root --out "$D/root.crl"
 [[ -s $D/crl/root.crl && -s $D/crl/i1.crl ]] || it_fail "no CRL files in the publish directory: $(ls "$D/crl" 2>&1)"
 openssl crl -inform DER -in "$D/crl/root.crl" -noout -text | grep -q "Serial Number: $(serial_of "$D/i1.pem")" ||
 	it_fail "the published root CRL does not list i1"
+# and re-signed on a timer, revocations or not: a published CRL must not expire
+n_before=$(openssl crl -inform DER -in "$D/crl/root.crl" -noout -crlnumber | cut -d= -f2)
+sleep 3
+n_after=$(openssl crl -inform DER -in "$D/crl/root.crl" -noout -crlnumber | cut -d= -f2)
+((n_after > n_before)) || it_fail "the published root CRL was not re-signed by the timer ($n_before, $n_after)"
+[[ -s $D/crl/i2.crl ]] || it_fail "i2's CRL (nothing revoked) was not published by the timer"
 expect_rc 0 "$SIGNET" ledger list --revoked
 [[ $(wc -l <"$D/out") -eq 2 ]] || it_fail "ledger list --revoked: $(cat "$D/out")"
 
@@ -102,7 +110,7 @@ expect_rc 0 "$SIGNET" ledger list --revoked
 audit=$D/state/audit.log
 [[ $(stat -c %a "$audit") == 600 ]] || it_fail "the audit log is not 0600"
 expect_rc 0 "$SIGNET" audit verify "$audit"
-for m in CreateRootCa CreateIntermediateCa SignCsr Revoke GetCrl; do
+for m in CreateRootCa CreateIntermediateCa SignCsr Revoke GetCrl PublishCrl; do
 	grep -q "\"method\":\"$m\"" "$audit" || it_fail "no $m in the audit log"
 done
 grep -q '"method":"Revoke".*"status":"ALREADY_EXISTS"' "$audit" || it_fail "a refused revocation is not in the audit log"

@@ -104,6 +104,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_string_equal(cfg.audit_log, "/var/lib/signet/audit.log");
 	assert_int_equal(cfg.crl_validity_hours, CONFIG_DEFAULT_CRL_HOURS);
 	assert_null(cfg.crl_publish_dir);
+	assert_int_equal(cfg.crl_refresh_seconds, CONFIG_DEFAULT_CRL_HOURS * 3600 / 2);
 	config_free(&cfg);
 	assert_null(cfg.module_path);
 	config_free(&cfg); /* safe twice */
@@ -131,6 +132,7 @@ static void test_full(void **state)
 	assert_string_equal(cfg.audit_log, "/var/log/signet/audit.log");
 	assert_int_equal(cfg.crl_validity_hours, 24);
 	assert_string_equal(cfg.crl_publish_dir, "/srv/signet/crl");
+	assert_int_equal(cfg.crl_refresh_seconds, 3600);
 	config_free(&cfg);
 }
 
@@ -219,6 +221,9 @@ static const struct refusal {
 	{TOKEN_OK SERVER_OK "records: { crl_publish_dir = \"crl\"; };\n",
 	 "records.crl_publish_dir: must be an absolute path"},
 	{TOKEN_OK SERVER_OK "records: { crl_lifetime = 5; };\n", "records.crl_lifetime"},
+	/* a CRL must be re-signed before it expires */
+	{TOKEN_OK SERVER_OK "records: { crl_validity_hours = 1; crl_refresh_seconds = 3601; };\n",
+	 "records.crl_refresh_seconds: must be between 1 and 3600"},
 	{TOKEN_OK SERVER_OK "records = 5;\n", "records: must be a group"},
 	/* endpoints */
 	{TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n",

@@ -1,0 +1,118 @@
+#include "crlpub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* Was (name, key) seen earlier in the list? Each key's CRL is signed once. */
+static int seen_before(const struct ca *all, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(all[j].name, all[i].name) == 0 && strcmp(all[j].key, all[i].key) == 0)
+			return 1;
+	return 0;
+}
+
+static void audit_refresh(struct crlpub *p, struct rpc *rq, int r)
+{
+	struct audit_event ev = {.caller = "signetd",
+				 .method = "PublishCrl",
+				 .object = rq->object,
+				 .status = signet_status_name(r),
+				 .message = r != 0 ? rq->em.text : ""};
+
+	if (p->d->audit != NULL && audit_append(p->d->audit, &ev) != 0)
+		log_error("PublishCrl: the audit trail could not record this act");
+}
+
+static void refresh_one(struct crlpub *p, const struct ca *entry)
+{
+	struct rpc rq = {.d = p->d, .session = p->session, .caller = "signetd"};
+	struct ca gen = {.cert = NULL};
+	int r;
+
+	rpc_object(&rq, "ca=%s key=%s", entry->name, entry->key);
+	if ((r = castore_get_by_key(p->d->cas, entry->name, entry->key, &gen, &rq.em)) == 0)
+		r = rpc_crl_refresh(&rq, &gen);
+	if (r != 0)
+		log_error("CRL of CA '%s' (key '%s') not republished: %s", entry->name, entry->key,
+			  rq.em.text);
+	audit_refresh(p, &rq, r);
+	ca_release(&gen);
+}
+
+static void refresh_all(struct crlpub *p)
+{
+	struct ca *all = NULL;
+	size_t n = 0;
+
+	if (castore_list_generations(p->d->cas, &all, &n, NULL) != 0) {
+		log_error("CRLs not republished: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!seen_before(all, i))
+			refresh_one(p, &all[i]);
+	castore_list_free(all, n);
+}
+
+static void *crlpub_main(void *arg)
+{
+	struct crlpub *p = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		refresh_all(p);
+		pthread_mutex_lock(&p->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)p->d->cfg->crl_refresh_seconds;
+		while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int crlpub_start(struct crlpub *p, struct daemon_state *d, char *err, size_t errlen)
+{
+	struct errmsg em = {0};
+
+	memset(p, 0, sizeof(*p));
+	p->d = d;
+	p->session = CK_INVALID_HANDLE;
+	if (d->cfg->crl_publish_dir == NULL)
+		return 0;
+	if (token_session_open(d->token, &p->session, &em) != 0) {
+		snprintf(err, errlen, "CRL publisher: %s", em.text);
+		return -1;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if (pthread_create(&p->thread, NULL, crlpub_main, p) != 0) {
+		snprintf(err, errlen, "CRL publisher: cannot start a thread");
+		token_session_close(d->token, p->session);
+		return -1;
+	}
+	p->running = 1;
+	return 0;
+}
+
+void crlpub_stop(struct crlpub *p)
+{
+	if (!p->running)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	token_session_close(p->d->token, p->session);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	p->running = 0;
+}

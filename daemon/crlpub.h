@@ -1,0 +1,30 @@
+/*
+ * Keeps published CRLs fresh. With records.crl_publish_dir set, a thread
+ * re-signs the CRL of every CA key (current and earlier ones) at start-up and
+ * every records.crl_refresh_seconds, on a token session of its own, so a
+ * published CRL never passes its nextUpdate while signetd runs, revocations
+ * or not. Each signing is an act in the audit trail (caller "signetd").
+ */
+#ifndef SIGNETD_CRLPUB_H
+#define SIGNETD_CRLPUB_H
+
+#include <pthread.h>
+
+#include "rpc.h"
+
+struct crlpub {
+	struct daemon_state *d;
+	CK_SESSION_HANDLE session;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	int running;
+};
+
+/* Start the thread (nothing to do without a publish directory). */
+int crlpub_start(struct crlpub *p, struct daemon_state *d, char *err, size_t errlen);
+/* Stop it; safe when it never started. */
+void crlpub_stop(struct crlpub *p);
+
+#endif
