@@ -9,7 +9,9 @@
 # CSR and signing a nonce, building a root -> intermediate -> issuing CA chain
 # on the token, answering a cloud registry's verification code, issuing device
 # certificates (for a key made outside the daemon and for the token key) and
-# showing refusals, renewing the issuing CA, checking every result with OpenSSL and showing with
+# showing refusals, renewing the issuing CA, revoking it (its devices fail
+# CRL-checked verification, a sibling CA's pass), checking the audit trail,
+# checking every result with OpenSSL and showing with
 # pkcs11-tool that the private key cannot leave the token. Then it stops the
 # daemon. The temporary directory is removed at the end unless SIGNET_DEMO_KEEP=1.
 set -euo pipefail
@@ -172,6 +174,39 @@ step "renew the issuing CA (same key, new certificate): what it issued before st
 signet ca renew demo-issuing --out "$dir/issuing-renewed.pem"
 signet ca chain demo-issuing --out "$dir/chain.pem"
 check_device "$dir/$device_id.pem" "$device_id"
+
+step "every certificate is in the ledger, recorded before it was returned"
+signet ledger list --ca demo-issuing
+
+step "revoke the issuing CA: its devices fail CRL-checked verification, a sibling CA's still pass"
+signet ca create-intermediate demo-issuing-b --parent demo-intermediate --alg p256 \
+	--subject "/CN=Signet Demo Issuing B/O=Signet Demo" --days 365
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/sibling.key"
+openssl req -new -key "$dir/sibling.key" -subj "/CN=factory-dev-0002" -out "$dir/sibling.csr"
+signet issue --ca demo-issuing-b --profile device --csr "$dir/sibling.csr" --out "$dir/sibling.pem"
+issuing_serial=$(openssl x509 -in "$dir/issuing-renewed.pem" -noout -serial | cut -d= -f2)
+signet revoke demo-intermediate "$issuing_serial" --reason cessationOfOperation
+for ca in demo-root demo-intermediate demo-issuing demo-issuing-b; do
+	signet crl "$ca" --out "$dir/$ca.crl"
+done
+cat "$dir"/*.crl >"$dir/crls.pem"
+signet ca chain demo-issuing-b --out "$dir/chain-b.pem"
+cat "$dir/chain.pem" "$dir/chain-b.pem" >"$dir/untrusted.pem"
+crl_verify() {
+	openssl verify -crl_check_all -CAfile "$dir/root.pem" -untrusted "$dir/untrusted.pem" \
+		-CRLfile "$dir/crls.pem" "$1" 2>&1 || true
+}
+verdict=$(crl_verify "$dir/$device_id.pem")
+printf '%s\n' "$verdict" >&2
+[[ $verdict == *"certificate revoked"* ]] || die "a device of the revoked CA still verifies"
+verdict=$(crl_verify "$dir/sibling.pem")
+printf '%s\n' "$verdict" >&2
+[[ $verdict == *": OK"* ]] || die "a device of the sibling CA no longer verifies"
+say "OK: the revoked CA's device is refused, the sibling's passes"
+
+step "the audit trail: every privileged act, hash-chained; check the chain"
+tail -n 2 "$dir/state/audit.log" >&2
+signet audit verify "$dir/state/audit.log"
 
 step "list the keys in the token"
 signet key list
