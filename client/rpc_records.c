@@ -162,6 +162,8 @@ static void ledger_filter_encode(const struct signet_ledger_filter *f,
 	req->revoked = (Signet__V1__RevokedFilter)f->revoked;
 	req->page_size = f->page_size;
 	req->page_token = (char *)(f->page_token != NULL ? f->page_token : "");
+	req->expires_after = f->expires_after;
+	req->expires_before = f->expires_before;
 }
 
 static int issued_list_copy(const Signet__V1__ListIssuedResponse *resp,

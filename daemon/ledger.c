@@ -888,7 +888,17 @@ int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
 /* --- list --- */
 
 /* Parameters of the list query, by number. */
-enum { P_AFTER = 1, P_CA, P_PROFILE, P_SUBJECT, P_SERIAL, P_VALID_AT, P_LIMIT };
+enum {
+	P_AFTER = 1,
+	P_CA,
+	P_PROFILE,
+	P_SUBJECT,
+	P_SERIAL,
+	P_VALID_AT,
+	P_EXP_AFTER,
+	P_EXP_BEFORE,
+	P_LIMIT
+};
 
 /* The query is built from constant fragments only; user input is bound. */
 static void list_sql(const struct ledger_filter *f, const char *serial, char *sql, size_t len)
@@ -911,6 +921,10 @@ static void list_sql(const struct ledger_filter *f, const char *serial, char *sq
 		APPEND(" AND serial = ?%d", P_SERIAL);
 	if (f->valid_at != 0)
 		APPEND(" AND not_before <= ?%d AND not_after >= ?%d", P_VALID_AT, P_VALID_AT);
+	if (f->expires_after != 0)
+		APPEND(" AND not_after >= ?%d", P_EXP_AFTER);
+	if (f->expires_before != 0)
+		APPEND(" AND not_after < ?%d", P_EXP_BEFORE);
 	if (f->revoked == LEDGER_ONLY_REVOKED)
 		APPEND(" AND revoked_at IS NOT NULL");
 	else if (f->revoked == LEDGER_NOT_REVOKED)
@@ -934,6 +948,10 @@ static int list_bind(sqlite3_stmt *st, const struct ledger_filter *f, const char
 		rc = sqlite3_bind_text(st, P_SERIAL, serial, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK && f->valid_at != 0)
 		rc = sqlite3_bind_int64(st, P_VALID_AT, f->valid_at);
+	if (rc == SQLITE_OK && f->expires_after != 0)
+		rc = sqlite3_bind_int64(st, P_EXP_AFTER, f->expires_after);
+	if (rc == SQLITE_OK && f->expires_before != 0)
+		rc = sqlite3_bind_int64(st, P_EXP_BEFORE, f->expires_before);
 	/* one more than asked, to know whether another page follows */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, P_LIMIT, (int)limit + 1);

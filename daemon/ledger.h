@@ -98,6 +98,8 @@ struct ledger_filter {
 	const char *subject_contains; /* case-insensitive substring of the subject; NULL: any */
 	const char *serial;	      /* exact (normalised like ledger_get); NULL: any */
 	int64_t valid_at;	      /* not_before <= t <= not_after; 0: any */
+	int64_t expires_after;	      /* not_after >= t; 0: any */
+	int64_t expires_before;	      /* not_after < t; 0: any */
 	enum ledger_revoked_filter revoked;
 	int64_t after_id; /* paging: entries with id > after_id; 0 from the start */
 	unsigned limit;	  /* 1..LEDGER_LIST_MAX; 0 means LEDGER_LIST_MAX */

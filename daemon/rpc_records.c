@@ -128,6 +128,8 @@ int process_list_issued(struct rpc *rq, const ProtobufCMessage *request)
 				  .profile = req->profile,
 				  .subject_contains = req->subject_contains,
 				  .valid_at = req->valid_at,
+				  .expires_after = req->expires_after,
+				  .expires_before = req->expires_before,
 				  .revoked = (enum ledger_revoked_filter)req->revoked,
 				  .limit = req->page_size};
 	char serial[LEDGER_SERIAL_MAX], next[24] = "";

@@ -42,6 +42,8 @@ enum cli_opt {
 	OPT_LINK_OUT,
 	OPT_SERIAL,
 	OPT_VALID_AT,
+	OPT_EXPIRES_AFTER,
+	OPT_EXPIRES_BEFORE,
 	OPT_REVOKED,
 	OPT_NOT_REVOKED,
 	OPT_LIMIT,
@@ -127,6 +129,8 @@ static const struct cli_option options[] = {
 	{"link-out", OPT_LINK_OUT, OPT_VALUE, CA_REKEY},
 	{"serial", OPT_SERIAL, OPT_VALUE, LEDGER_LIST},
 	{"valid-at", OPT_VALID_AT, OPT_VALUE, LEDGER_LIST},
+	{"expires-after", OPT_EXPIRES_AFTER, OPT_VALUE, LEDGER_LIST},
+	{"expires-before", OPT_EXPIRES_BEFORE, OPT_VALUE, LEDGER_LIST},
 	{"revoked", OPT_REVOKED, 0, LEDGER_LIST},
 	{"not-revoked", OPT_NOT_REVOKED, 0, LEDGER_LIST},
 	{"limit", OPT_LIMIT, OPT_VALUE, LEDGER_LIST},
@@ -369,14 +373,19 @@ static int parse_time(struct cli_args *args, const char *option, const char *wha
 }
 
 /* "now" is resolved when the command runs: parsing reads no clock. */
-static int parse_valid_at(struct cli_args *args, const char *value)
+static int parse_when(struct cli_args *args, const char *option, const char *value,
+		      struct cli_when *out)
 {
 	if (strcmp(value, "now") == 0) {
-		args->valid_at_now = 1;
+		out->now = 1;
 		return 0;
 	}
-	return parse_time(args, "valid-at", "a Unix time in seconds or 'now'", value,
-			  &args->valid_at);
+	return parse_time(args, option, "a Unix time in seconds or 'now'", value, &out->at);
+}
+
+int64_t cli_when_resolve(const struct cli_when *w, int64_t now)
+{
+	return w->now ? now : w->at;
 }
 
 /* A digit strspn() has already let through. */
@@ -442,7 +451,11 @@ static int apply_records(struct parser *p, const struct cli_option *opt, const c
 		args->all = 1;
 		return 0;
 	case OPT_VALID_AT:
-		return parse_valid_at(args, value);
+		return parse_when(args, "valid-at", value, &args->valid_at);
+	case OPT_EXPIRES_AFTER:
+		return parse_when(args, "expires-after", value, &args->expires_after);
+	case OPT_EXPIRES_BEFORE:
+		return parse_when(args, "expires-before", value, &args->expires_before);
 	case OPT_REVOKED:
 	case OPT_NOT_REVOKED:
 		return apply_revoked(p, opt);
@@ -530,6 +543,8 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 		return apply_number(p, opt, value);
 	case OPT_SERIAL:
 	case OPT_VALID_AT:
+	case OPT_EXPIRES_AFTER:
+	case OPT_EXPIRES_BEFORE:
 	case OPT_REVOKED:
 	case OPT_NOT_REVOKED:
 	case OPT_LIMIT:

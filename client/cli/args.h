@@ -49,6 +49,16 @@ struct cli_strlist {
 	size_t n;
 };
 
+/* A time option: a Unix time, or "now", read when the command runs (parsing
+ * reads no clock). at 0 and now 0: not given. */
+struct cli_when {
+	int64_t at;
+	int now;
+};
+
+/* The Unix time `w` stands for, `now` being the command's; 0 if not given. */
+int64_t cli_when_resolve(const struct cli_when *w, int64_t now);
+
 struct cli_args {
 	enum cli_command cmd;
 	int help;	      /* print the help of `cmd` */
@@ -79,8 +89,9 @@ struct cli_args {
 	const char *serial; /* 'revoke CA SERIAL', 'ledger get SERIAL', 'ledger list --serial' */
 	const char *key;    /* 'crl --key': an earlier key of the CA; NULL: the current one */
 	const char *page;   /* 'ledger list --page': the next_page_token to start from */
-	int64_t valid_at;   /* --valid-at; 0: any */
-	int valid_at_now;   /* --valid-at now: the time the command runs */
+	struct cli_when valid_at;	    /* --valid-at */
+	struct cli_when expires_after;	    /* --expires-after */
+	struct cli_when expires_before;	    /* --expires-before */
 	enum signet_revoked_filter revoked; /* --revoked, --not-revoked */
 	unsigned limit;			    /* --limit: certificates a page; 0: signetd's default */
 	int all;			    /* --all: follow the pages to the end */

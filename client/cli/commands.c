@@ -458,12 +458,16 @@ static int cmd_audit_verify(struct cli_ctx *ctx, const struct cli_args *args)
 
 static void ledger_filter_from_args(const struct cli_args *args, struct signet_ledger_filter *f)
 {
+	int64_t now = (int64_t)time(NULL);
+
 	memset(f, 0, sizeof(*f));
 	f->ca = args->ca;
 	f->profile = args->profile;
 	f->subject_contains = args->subject;
 	f->serial = args->serial;
-	f->valid_at = args->valid_at_now ? (int64_t)time(NULL) : args->valid_at;
+	f->valid_at = cli_when_resolve(&args->valid_at, now);
+	f->expires_after = cli_when_resolve(&args->expires_after, now);
+	f->expires_before = cli_when_resolve(&args->expires_before, now);
 	f->revoked = args->revoked;
 	f->page_size = args->limit;
 	f->page_token = args->page;

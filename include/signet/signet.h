@@ -463,6 +463,8 @@ struct signet_ledger_filter {
 	enum signet_revoked_filter revoked;
 	uint32_t page_size;	/* 0: signetd's default (100); at most 100 */
 	const char *page_token; /* the previous page's next_page_token; NULL: the first page */
+	int64_t expires_after;	/* notAfter at or after this Unix time */
+	int64_t expires_before; /* notAfter before this Unix time ("expiring within 30 days") */
 };
 /*
  * One page of the ledger, oldest first; `filter` NULL lists everything. The

@@ -52,6 +52,10 @@ expect_rc 0 "$SIGNET" ledger list --profile ca
 grep -q "^$(serial_of "$D/i1.pem") ca=root profile=ca " "$D/out" || it_fail "i1's certificate is not in the ledger as issued by root"
 expect_rc 0 "$SIGNET" ledger list --subject DEV-C
 [[ $(wc -l <"$D/out") -eq 1 ]] || it_fail "subject filter: $(cat "$D/out")"
+# what expires within a year (the devices) and not after (the CAs)
+expect_rc 0 "$SIGNET" ledger list --expires-after now --expires-before "$(($(date +%s) + 400 * 86400))"
+[[ $(wc -l <"$D/out") -eq 3 ]] || it_fail "expiry window: $(cat "$D/out")"
+grep -q 'profile=ca' "$D/out" && it_fail "the expiry window let a CA certificate in"
 expect_rc 0 "$SIGNET" ledger list --limit 2 --all
 [[ $(wc -l <"$D/out") -eq 5 ]] || it_fail "ledger list --all with pages of 2: $(cat "$D/out")"
 expect_rc 0 "$SIGNET" ledger get "$(serial_of "$D/dev-a.pem")" --out "$D/got.pem"

@@ -1084,8 +1084,8 @@ static void test_ledger_list_every_option(void **state)
 	assert_string_equal(a.profile, "device");
 	assert_string_equal(a.subject, "dev-");
 	assert_string_equal(a.serial, "0A1B");
-	assert_int_equal(a.valid_at, 1750000000);
-	assert_false(a.valid_at_now);
+	assert_int_equal(a.valid_at.at, 1750000000);
+	assert_false(a.valid_at.now);
 	assert_int_equal(a.revoked, SIGNET_REVOKED_ONLY);
 	assert_int_equal(a.limit, 2);
 	assert_string_equal(a.page, "42");
@@ -1096,7 +1096,9 @@ static void test_ledger_list_every_option(void **state)
 	assert_int_equal(PARSE(&a, NULL, "ledger", "list"), 0);
 	assert_null(a.ca);
 	assert_null(a.serial);
-	assert_int_equal(a.valid_at, 0);
+	assert_int_equal(a.valid_at.at, 0);
+	assert_int_equal(a.expires_after.at, 0);
+	assert_int_equal(a.expires_before.at, 0);
 	assert_int_equal(a.revoked, SIGNET_REVOKED_ANY);
 	assert_int_equal(a.limit, 0);
 	assert_null(a.page);
@@ -1104,9 +1106,20 @@ static void test_ledger_list_every_option(void **state)
 	cli_args_free(&a);
 	/* "now" is read when the command runs, not while parsing. */
 	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--valid-at=now", "--not-revoked"), 0);
-	assert_true(a.valid_at_now);
-	assert_int_equal(a.valid_at, 0);
+	assert_true(a.valid_at.now);
+	assert_int_equal(a.valid_at.at, 0);
 	assert_int_equal(a.revoked, SIGNET_REVOKED_NOT);
+	cli_args_free(&a);
+	/* an expiry window: what is still valid and expires before a date */
+	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--expires-after", "now",
+			       "--expires-before=1760000000"),
+			 0);
+	assert_true(a.expires_after.now);
+	assert_int_equal(a.expires_before.at, 1760000000);
+	assert_false(a.expires_before.now);
+	assert_int_equal(cli_when_resolve(&a.expires_after, 1700000000), 1700000000);
+	assert_int_equal(cli_when_resolve(&a.expires_before, 1700000000), 1760000000);
+	assert_int_equal(cli_when_resolve(&a.valid_at, 1700000000), 0);
 	cli_args_free(&a);
 }
 
@@ -1140,6 +1153,14 @@ static void test_ledger_list_refusals(void **state)
 				 CLI_E_USAGE);
 		assert_non_null(
 			strstr(a.error, "--valid-at wants a Unix time in seconds or 'now'"));
+		cli_args_free(&a);
+	}
+	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
+		assert_int_equal(
+			PARSE(&a, NULL, "ledger", "list", "--expires-before", bad_times[i]),
+			CLI_E_USAGE);
+		assert_non_null(
+			strstr(a.error, "--expires-before wants a Unix time in seconds or 'now'"));
 		cli_args_free(&a);
 	}
 	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "0A1B"), CLI_E_USAGE);

@@ -1618,6 +1618,8 @@ static void test_list_issued(void **state)
 		.revoked = SIGNET_REVOKED_ONLY,
 		.page_size = 2,
 		.page_token = "42",
+		.expires_after = 1760000000,
+		.expires_before = 1770000000,
 	};
 	struct signet_issued_list *list = NULL;
 
@@ -1644,6 +1646,8 @@ static void test_list_issued(void **state)
 	assert_int_equal(req->revoked, SIGNET__V1__REVOKED_FILTER__REVOKED_ONLY);
 	assert_int_equal(req->page_size, 2);
 	assert_string_equal(req->page_token, "42");
+	assert_int_equal(req->expires_after, 1760000000);
+	assert_int_equal(req->expires_before, 1770000000);
 	protobuf_c_message_free_unpacked(&req->base, NULL);
 
 	assert_int_equal(list->n_certs, 2);

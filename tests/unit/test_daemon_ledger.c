@@ -380,6 +380,19 @@ static void test_list_filters_and_paging(void **state)
 	assert_int_equal(count_all(l, &f), 1);
 	f.subject_contains = "nobody";
 	assert_int_equal(count_all(l, &f), 0);
+	/* an expiry window: 20..29 expired a day ago, the rest expire in a year */
+	memset(&f, 0, sizeof(f));
+	f.expires_before = NOW;
+	assert_int_equal(count_all(l, &f), 10);
+	f.expires_after = NOW - 2 * DAY;
+	assert_int_equal(count_all(l, &f), 10);
+	f.expires_after = NOW - DAY + 1; /* the bound is inclusive, the upper one is not */
+	assert_int_equal(count_all(l, &f), 0);
+	f.expires_before = 0;
+	f.expires_after = NOW;
+	assert_int_equal(count_all(l, &f), 20);
+	f.expires_before = NOW + 365 * DAY; /* not_after == this: outside */
+	assert_int_equal(count_all(l, &f), 0);
 	memset(&f, 0, sizeof(f));
 	f.serial = "0x10a";
 	assert_int_equal(ledger_list(l, &f, &v, &n, &next, &em), 0);
