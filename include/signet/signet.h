@@ -510,6 +510,89 @@ int signet_revoke(signet_client *client, const char *ca, const char *serial,
 int signet_get_crl(signet_client *client, const char *ca, const char *key,
 		   struct signet_buf *der_out, char **pem_out, uint64_t *crl_number);
 
+/*
+ * Proof of possession, server side: a provisioning service asks signetd for a
+ * challenge, the device signs its nonce with its private key (signet_sign()
+ * for a key on a token, `openssl dgst -sign` for a key in a file), and
+ * signetd checks the device's chain and signature.
+ */
+struct signet_challenge {
+	char *id;	/* 32 hex digits; what signet_verify_possession() names */
+	uint8_t *nonce; /* the bytes the device signs, as a message */
+	size_t nonce_len;
+	int64_t expires_at; /* Unix time */
+};
+void signet_challenge_free(struct signet_challenge *challenge);
+
+/*
+ * CreateChallenge: a fresh single-use nonce for the device whose leaf
+ * certificate has CN `device_id`, or whose SubjectPublicKeyInfo has SHA-256
+ * `spki_sha256` (32 bytes): exactly one of them, else
+ * SIGNET_E_INVALID_ARGUMENT locally (so is an empty device_id). Only this
+ * client's credential can use it. `ttl_seconds` 0 is signetd's default;
+ * above its configured maximum is SIGNET_E_INVALID_ARGUMENT.
+ * SIGNET_E_RESOURCE_EXHAUSTED when the caller, or signetd in all, has too
+ * many challenges outstanding; SIGNET_E_PROTOCOL when an OK reply lacks the
+ * id or the nonce.
+ */
+int signet_create_challenge(signet_client *client, const char *device_id,
+			    const uint8_t *spki_sha256, unsigned ttl_seconds,
+			    struct signet_challenge **out);
+
+/* What a chain is checked for; the numbers are the wire's. */
+enum signet_chain_purpose {
+	SIGNET_PURPOSE_CLIENT = 0, /* a device, a TLS client: digitalSignature, clientAuth */
+	SIGNET_PURPOSE_SERVER = 1, /* TLS server: serverAuth if any EKU */
+	SIGNET_PURPOSE_CA = 2,	   /* the first certificate is itself a CA certificate */
+	SIGNET_PURPOSE_ANY = 3,	   /* signatures, linkage, validity and CA constraints only */
+};
+
+/* What signetd verified. Strings are never NULL; path is never empty. */
+struct signet_verified {
+	char *device_id;	     /* the leaf's CN */
+	uint8_t *leaf_spki_sha256;   /* SHA-256 of the leaf's SubjectPublicKeyInfo */
+	size_t leaf_spki_sha256_len; /* 32 */
+	char *leaf_serial;	     /* upper-case hex */
+	char *leaf_ca;		     /* the signet CA that issued the leaf; "" for another CA */
+	struct signet_buf *path;     /* DER, the leaf first, the trust anchor last */
+	size_t n_path;
+};
+void signet_verified_free(struct signet_verified *verified);
+
+/*
+ * VerifyPossession: succeeds only if challenge `challenge_id` exists, is
+ * unexpired and unused and was issued to this client; `chain` (the leaf
+ * first, concatenated PEM or DER; intermediates included: signetd fills no
+ * gap) verifies to a trust anchor for purpose client with revocation
+ * checked; the leaf matches the challenge's device ID or fingerprint; and
+ * `sig` over the nonce verifies with the leaf's key in `format` with `hash`
+ * (DEFAULT: as signet_sign() chooses for the leaf's key). The challenge is
+ * consumed either way. `*out` (may be NULL) gets what was verified.
+ * SIGNET_E_INVALID_ARGUMENT locally when challenge_id, chain or sig is
+ * missing or empty. From signetd, each failed check with its own status and
+ * a message saying which (docs/cli.md lists them): SIGNET_E_NOT_FOUND for an
+ * unknown challenge (or another caller's), SIGNET_E_FAILED_PRECONDITION for a
+ * used or expired one, and others for the chain, the binding and the
+ * signature. SIGNET_E_PROTOCOL when an OK reply lacks the verified chain,
+ * its path, or a 32-byte fingerprint.
+ */
+int signet_verify_possession(signet_client *client, const char *challenge_id, const uint8_t *chain,
+			     size_t chain_len, const uint8_t *sig, size_t sig_len,
+			     enum signet_sig_format format, enum signet_hash hash,
+			     struct signet_verified **out);
+/*
+ * VerifyChain: the chain check of signet_verify_possession() alone, for
+ * `purpose`, refusing a path with a certificate the ledger has revoked when
+ * `check_revocation` is not 0; `*out` (may be NULL) as there.
+ * SIGNET_E_INVALID_ARGUMENT locally when chain is missing or empty or
+ * purpose is not one of the enum. From signetd, a status and a message
+ * naming the check that failed (docs/cli.md lists them). SIGNET_E_PROTOCOL
+ * as signet_verify_possession().
+ */
+int signet_verify_chain(signet_client *client, const uint8_t *chain, size_t chain_len,
+			enum signet_chain_purpose purpose, int check_revocation,
+			struct signet_verified **out);
+
 /* Free a string returned by this library. */
 void signet_free(void *ptr);
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -2021,6 +2022,401 @@ static void test_get_crl_refusals(void **state)
 	assert_int_equal(number, 99);
 }
 
+static void test_create_challenge(void **state)
+{
+	Signet__V1__CreateChallengeResponse resp = SIGNET__V1__CREATE_CHALLENGE_RESPONSE__INIT;
+	Signet__V1__CreateChallengeRequest *req;
+	uint8_t nonce[32], fp[32];
+	struct signet_challenge *c = NULL;
+
+	memset(nonce, 0x6e, sizeof(nonce));
+	memset(fp, 0x5a, sizeof(fp));
+	resp.challenge_id = "00112233445566778899aabbccddeeff";
+	resp.nonce.data = nonce;
+	resp.nonce.len = sizeof(nonce);
+	resp.expires_at = 1750000060;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_challenge(*state, "dev-1", NULL, 120, &c), 0);
+	req = (Signet__V1__CreateChallengeRequest *)fake_done(
+		"CreateChallenge", &signet__v1__create_challenge_request__descriptor);
+	assert_int_equal(req->binding_case,
+			 SIGNET__V1__CREATE_CHALLENGE_REQUEST__BINDING_DEVICE_ID);
+	assert_string_equal(req->device_id, "dev-1");
+	assert_int_equal(req->ttl_seconds, 120);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_string_equal(c->id, "00112233445566778899aabbccddeeff");
+	assert_int_equal(c->nonce_len, sizeof(nonce));
+	assert_memory_equal(c->nonce, nonce, sizeof(nonce));
+	assert_int_equal(c->expires_at, 1750000060);
+	signet_challenge_free(c);
+	c = NULL;
+
+	/* Bound to a fingerprint: 32 bytes, and no device ID; ttl 0 is signetd's default. */
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_challenge(*state, NULL, fp, 0, &c), 0);
+	req = (Signet__V1__CreateChallengeRequest *)fake_done(
+		"CreateChallenge", &signet__v1__create_challenge_request__descriptor);
+	assert_int_equal(req->binding_case,
+			 SIGNET__V1__CREATE_CHALLENGE_REQUEST__BINDING_SPKI_SHA256);
+	assert_int_equal(req->spki_sha256.len, 32);
+	assert_memory_equal(req->spki_sha256.data, fp, 32);
+	assert_int_equal(req->ttl_seconds, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_non_null(c);
+	signet_challenge_free(c);
+	signet_challenge_free(NULL);
+}
+
+static void expect_create_challenge_protocol_error(void **state,
+						   const Signet__V1__CreateChallengeResponse *resp)
+{
+	struct signet_challenge *c = NULL;
+
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp->base);
+	assert_int_equal(signet_create_challenge(*state, "dev-1", NULL, 0, &c), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateChallenge", &signet__v1__create_challenge_request__descriptor),
+		NULL);
+	assert_string_equal(signet_last_error(*state),
+			    "CreateChallenge reply carries no challenge id or nonce");
+	assert_null(c);
+}
+
+static void test_create_challenge_refusals(void **state)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__RESOURCE_EXHAUSTED, SIGNET_E_RESOURCE_EXHAUSTED,
+		 "caller 'factory' has 1000 challenges outstanding, the limit"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "ttl_seconds 900 is over the maximum of 600"},
+	};
+	Signet__V1__CreateChallengeResponse resp = SIGNET__V1__CREATE_CHALLENGE_RESPONSE__INIT;
+	uint8_t nonce[] = {1, 2, 3}, fp[32] = {0};
+	struct signet_challenge *c = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(signet_create_challenge(*state, "dev-1", NULL, 900, &c),
+				 refusals[i].err);
+		protobuf_c_message_free_unpacked(
+			fake_done("CreateChallenge",
+				  &signet__v1__create_challenge_request__descriptor),
+			NULL);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(c);
+	}
+
+	/* An OK reply without the id, or without the nonce, or garbage. */
+	expect_create_challenge_protocol_error(state, &resp);
+	resp.challenge_id = "00112233445566778899aabbccddeeff";
+	expect_create_challenge_protocol_error(state, &resp);
+	resp.challenge_id = "";
+	resp.nonce.data = nonce;
+	resp.nonce.len = sizeof(nonce);
+	expect_create_challenge_protocol_error(state, &resp);
+	fake_expect(FAKE_GARBAGE, 0, NULL, &resp.base);
+	assert_int_equal(signet_create_challenge(*state, "dev-1", NULL, 0, &c), SIGNET_E_PROTOCOL);
+	protobuf_c_message_free_unpacked(
+		fake_done("CreateChallenge", &signet__v1__create_challenge_request__descriptor),
+		NULL);
+
+	/* Exactly one binding, checked before anything is sent. */
+	assert_int_equal(signet_create_challenge(*state, NULL, NULL, 0, &c),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state),
+			    "bind a challenge to a device ID or an SPKI SHA-256 fingerprint, "
+			    "not both");
+	assert_int_equal(signet_create_challenge(*state, "dev-1", fp, 0, &c),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_challenge(*state, "", NULL, 0, &c),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_challenge(*state, "dev-1", NULL, 0, NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_create_challenge(NULL, "dev-1", NULL, 0, &c),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(c);
+}
+
+/* A VerifiedChain as signetd would send it: leaf and root in the path. */
+struct verified_reply {
+	Signet__V1__VerifiedChain chain;
+	ProtobufCBinaryData path[2];
+	uint8_t fp[32], leaf[3], root[2];
+};
+
+static void verified_fill(struct verified_reply *v)
+{
+	Signet__V1__VerifiedChain init = SIGNET__V1__VERIFIED_CHAIN__INIT;
+
+	memset(v, 0, sizeof(*v));
+	v->chain = init;
+	memset(v->fp, 0xab, sizeof(v->fp));
+	memcpy(v->leaf, "\x30\x82\x01", 3);
+	memcpy(v->root, "\x30\x01", 2);
+	v->path[0].data = v->leaf;
+	v->path[0].len = sizeof(v->leaf);
+	v->path[1].data = v->root;
+	v->path[1].len = sizeof(v->root);
+	v->chain.device_id = "dev-1";
+	v->chain.leaf_spki_sha256.data = v->fp;
+	v->chain.leaf_spki_sha256.len = sizeof(v->fp);
+	v->chain.leaf_serial = "0A1B";
+	v->chain.leaf_ca = "issuing";
+	v->chain.path_der = v->path;
+	v->chain.n_path_der = 2;
+}
+
+static void assert_verified(const struct signet_verified *v, const struct verified_reply *want)
+{
+	assert_string_equal(v->device_id, "dev-1");
+	assert_int_equal(v->leaf_spki_sha256_len, 32);
+	assert_memory_equal(v->leaf_spki_sha256, want->fp, 32);
+	assert_string_equal(v->leaf_serial, "0A1B");
+	assert_string_equal(v->leaf_ca, want->chain.leaf_ca);
+	assert_int_equal(v->n_path, 2);
+	assert_int_equal(v->path[0].len, sizeof(want->leaf));
+	assert_memory_equal(v->path[0].data, want->leaf, sizeof(want->leaf));
+	assert_int_equal(v->path[1].len, sizeof(want->root));
+	assert_memory_equal(v->path[1].data, want->root, sizeof(want->root));
+}
+
+static const uint8_t pop_chain[] = "-----BEGIN CERTIFICATE-----\nMAE=\n-----END CERTIFICATE-----\n";
+static const uint8_t pop_sig[] = {0x30, 0x44, 0x02, 0x20};
+
+static void test_verify_possession(void **state)
+{
+	Signet__V1__VerifyPossessionResponse resp = SIGNET__V1__VERIFY_POSSESSION_RESPONSE__INIT;
+	Signet__V1__VerifyPossessionRequest *req;
+	struct verified_reply vr;
+	struct signet_verified *v = NULL;
+
+	verified_fill(&vr);
+	resp.chain = &vr.chain;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_verify_possession(*state, "00112233445566778899aabbccddeeff",
+						  pop_chain, sizeof(pop_chain) - 1, pop_sig,
+						  sizeof(pop_sig), SIGNET_SIG_ECDSA_RAW,
+						  SIGNET_HASH_SHA384, &v),
+			 0);
+	req = (Signet__V1__VerifyPossessionRequest *)fake_done(
+		"VerifyPossession", &signet__v1__verify_possession_request__descriptor);
+	assert_string_equal(req->challenge_id, "00112233445566778899aabbccddeeff");
+	assert_int_equal(req->chain.len, sizeof(pop_chain) - 1);
+	assert_memory_equal(req->chain.data, pop_chain, sizeof(pop_chain) - 1);
+	assert_int_equal(req->signature.len, sizeof(pop_sig));
+	assert_memory_equal(req->signature.data, pop_sig, sizeof(pop_sig));
+	assert_int_equal(req->format, SIGNET__V1__SIGNATURE_FORMAT__ECDSA_RAW);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	assert_verified(v, &vr);
+	signet_verified_free(v);
+	v = NULL;
+
+	/* Defaults are zeros on the wire; the result is optional; a leaf from another CA. */
+	vr.chain.leaf_ca = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_verify_possession(*state, "c1", pop_chain, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, NULL),
+			 0);
+	req = (Signet__V1__VerifyPossessionRequest *)fake_done(
+		"VerifyPossession", &signet__v1__verify_possession_request__descriptor);
+	assert_int_equal(req->format, SIGNET__V1__SIGNATURE_FORMAT__SIGNATURE_FORMAT_DEFAULT);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_verify_possession(*state, "c1", pop_chain, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 0);
+	protobuf_c_message_free_unpacked(
+		fake_done("VerifyPossession", &signet__v1__verify_possession_request__descriptor),
+		NULL);
+	assert_string_equal(v->leaf_ca, "");
+	signet_verified_free(v);
+	signet_verified_free(NULL);
+}
+
+/* One call of `chain` 0 (VerifyPossession) or 1 (VerifyChain) against the script. */
+static int call_verify(void **state, int chain, struct signet_verified **out)
+{
+	const char *method = chain ? "VerifyChain" : "VerifyPossession";
+	const ProtobufCMessageDescriptor *desc =
+		chain ? &signet__v1__verify_chain_request__descriptor
+		      : &signet__v1__verify_possession_request__descriptor;
+	int r;
+
+	if (chain)
+		r = signet_verify_chain(*state, pop_chain, 3, SIGNET_PURPOSE_CLIENT, 1, out);
+	else
+		r = signet_verify_possession(*state, "c1", pop_chain, 3, pop_sig, 1,
+					     SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, out);
+	protobuf_c_message_free_unpacked(fake_done(method, desc), NULL);
+	return r;
+}
+
+/* Each check signetd reports comes back with its status and message. */
+static void check_verify_refusals(void **state, int chain)
+{
+	static const struct {
+		int status;
+		int err;
+		const char *message;
+	} refusals[] = {
+		{SIGNET__V1__STATUS_CODE__NOT_FOUND, SIGNET_E_NOT_FOUND, "no challenge c1"},
+		{SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION, SIGNET_E_FAILED_PRECONDITION,
+		 "challenge c1 is already used: a replay"},
+		{SIGNET__V1__STATUS_CODE__PERMISSION_DENIED, SIGNET_E_PERMISSION_DENIED,
+		 "leaf CN 'dev-2' is not the challenge's device 'dev-1'"},
+		{SIGNET__V1__STATUS_CODE__UNAUTHENTICATED, SIGNET_E_UNAUTHENTICATED,
+		 "device dev-1: the signature does not verify with the leaf's key"},
+		{SIGNET__V1__STATUS_CODE__INVALID_ARGUMENT, SIGNET_E_INVALID_ARGUMENT,
+		 "chain: certificate 2 is not PEM or DER"},
+	};
+	struct signet_verified *v = NULL;
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake_expect(FAKE_ANSWER, refusals[i].status, refusals[i].message, NULL);
+		assert_int_equal(call_verify(state, chain, &v), refusals[i].err);
+		assert_string_equal(signet_last_error(*state), refusals[i].message);
+		assert_null(v);
+	}
+}
+
+/* An OK reply that does not say what verified is no answer, wanted or not. */
+static void check_verify_malformed(void **state, int chain, Signet__V1__VerifiedChain **slot,
+				   const ProtobufCMessage *resp)
+{
+	const char *method = chain ? "VerifyChain" : "VerifyPossession";
+	char want[128];
+	struct verified_reply vr;
+	struct signet_verified *v = NULL;
+
+	snprintf(want, sizeof(want), "%s reply carries no verified path or leaf fingerprint",
+		 method);
+	*slot = NULL;
+	fake_expect(FAKE_ANSWER, 0, NULL, resp);
+	assert_int_equal(call_verify(state, chain, NULL), SIGNET_E_PROTOCOL);
+	assert_string_equal(signet_last_error(*state), want);
+	verified_fill(&vr);
+	*slot = &vr.chain;
+	vr.chain.n_path_der = 0; /* an empty path */
+	fake_expect(FAKE_ANSWER, 0, NULL, resp);
+	assert_int_equal(call_verify(state, chain, &v), SIGNET_E_PROTOCOL);
+	assert_string_equal(signet_last_error(*state), want);
+	vr.chain.n_path_der = 2;
+	vr.chain.leaf_spki_sha256.len = 20; /* a SHA-1 is no SHA-256 */
+	fake_expect(FAKE_ANSWER, 0, NULL, resp);
+	assert_int_equal(call_verify(state, chain, &v), SIGNET_E_PROTOCOL);
+	vr.chain.leaf_spki_sha256.len = 32;
+	vr.path[1].len = 0; /* an empty certificate in the path */
+	fake_expect(FAKE_ANSWER, 0, NULL, resp);
+	assert_int_equal(call_verify(state, chain, &v), SIGNET_E_PROTOCOL);
+	assert_non_null(strstr(signet_last_error(*state), "an empty certificate in its path"));
+	fake_expect(FAKE_GARBAGE, 0, NULL, resp);
+	assert_int_equal(call_verify(state, chain, &v), SIGNET_E_PROTOCOL);
+	assert_null(v);
+}
+
+static void test_verify_possession_refusals(void **state)
+{
+	Signet__V1__VerifyPossessionResponse resp = SIGNET__V1__VERIFY_POSSESSION_RESPONSE__INIT;
+	struct signet_verified *v = NULL;
+	const char *cid = "c1";
+
+	check_verify_refusals(state, 0);
+	check_verify_malformed(state, 0, &resp.chain, &resp.base);
+
+	/* Checked before anything is sent. */
+	assert_int_equal(signet_verify_possession(*state, NULL, pop_chain, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no challenge id given");
+	assert_int_equal(signet_verify_possession(*state, "", pop_chain, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_verify_possession(*state, cid, NULL, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no certificate chain given");
+	assert_int_equal(signet_verify_possession(*state, cid, pop_chain, 0, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_verify_possession(*state, cid, pop_chain, 3, NULL, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no signature given");
+	assert_int_equal(signet_verify_possession(*state, cid, pop_chain, 3, pop_sig, 0,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_verify_possession(NULL, cid, pop_chain, 3, pop_sig, 1,
+						  SIGNET_SIG_DEFAULT, SIGNET_HASH_DEFAULT, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(v);
+}
+
+static void test_verify_chain(void **state)
+{
+	static const enum signet_chain_purpose purposes[] = {SIGNET_PURPOSE_CLIENT,
+							     SIGNET_PURPOSE_SERVER,
+							     SIGNET_PURPOSE_CA, SIGNET_PURPOSE_ANY};
+	static const Signet__V1__ChainPurpose wire[] = {SIGNET__V1__CHAIN_PURPOSE__PURPOSE_CLIENT,
+							SIGNET__V1__CHAIN_PURPOSE__PURPOSE_SERVER,
+							SIGNET__V1__CHAIN_PURPOSE__PURPOSE_CA,
+							SIGNET__V1__CHAIN_PURPOSE__PURPOSE_ANY};
+	Signet__V1__VerifyChainResponse resp = SIGNET__V1__VERIFY_CHAIN_RESPONSE__INIT;
+	Signet__V1__VerifyChainRequest *req;
+	struct verified_reply vr;
+	struct signet_verified *v = NULL;
+
+	verified_fill(&vr);
+	resp.chain = &vr.chain;
+	for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
+		fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+		assert_int_equal(signet_verify_chain(*state, pop_chain, sizeof(pop_chain) - 1,
+						     purposes[i], (int)(i % 2) * 7, &v),
+				 0);
+		req = (Signet__V1__VerifyChainRequest *)fake_done(
+			"VerifyChain", &signet__v1__verify_chain_request__descriptor);
+		assert_int_equal(req->chain.len, sizeof(pop_chain) - 1);
+		assert_memory_equal(req->chain.data, pop_chain, sizeof(pop_chain) - 1);
+		assert_int_equal(req->purpose, wire[i]);
+		assert_int_equal(req->check_revocation, i % 2);
+		protobuf_c_message_free_unpacked(&req->base, NULL);
+		assert_verified(v, &vr);
+		signet_verified_free(v);
+		v = NULL;
+	}
+}
+
+static void test_verify_chain_refusals(void **state)
+{
+	Signet__V1__VerifyChainResponse resp = SIGNET__V1__VERIFY_CHAIN_RESPONSE__INIT;
+	struct signet_verified *v = NULL;
+
+	check_verify_refusals(state, 1);
+	check_verify_malformed(state, 1, &resp.chain, &resp.base);
+
+	/* Checked before anything is sent. */
+	assert_int_equal(signet_verify_chain(*state, NULL, 3, SIGNET_PURPOSE_ANY, 0, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "no certificate chain given");
+	assert_int_equal(signet_verify_chain(*state, pop_chain, 0, SIGNET_PURPOSE_ANY, 0, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(
+		signet_verify_chain(*state, pop_chain, 3, (enum signet_chain_purpose)4, 0, &v),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "4 is not a chain purpose");
+	assert_int_equal(
+		signet_verify_chain(*state, pop_chain, 3, (enum signet_chain_purpose) - 1, 0, &v),
+		SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_verify_chain(NULL, pop_chain, 3, SIGNET_PURPOSE_ANY, 0, &v),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_null(v);
+}
+
 static void test_wrong_request_id_is_protocol_error(void **state)
 {
 	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
@@ -2153,6 +2549,12 @@ int main(void)
 		CLIENT_TEST(test_revoke_refusals),
 		CLIENT_TEST(test_get_crl),
 		CLIENT_TEST(test_get_crl_refusals),
+		CLIENT_TEST(test_create_challenge),
+		CLIENT_TEST(test_create_challenge_refusals),
+		CLIENT_TEST(test_verify_possession),
+		CLIENT_TEST(test_verify_possession_refusals),
+		CLIENT_TEST(test_verify_chain),
+		CLIENT_TEST(test_verify_chain_refusals),
 		CLIENT_TEST(test_wrong_request_id_is_protocol_error),
 		CLIENT_TEST(test_garbage_reply_is_protocol_error),
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
