@@ -342,10 +342,48 @@ static int load_records(struct config_loader *l, const config_setting_t *root, s
 	return 0;
 }
 
+/* possession { trust_anchors; challenge_ttl_seconds; challenge_max_ttl_seconds;
+ * max_challenges_per_caller; max_challenges; }, all optional. */
+static int load_possession(struct config_loader *l, const config_setting_t *root,
+			   struct config *cfg)
+{
+	static const char *const known[] = {"trust_anchors",
+					    "challenge_ttl_seconds",
+					    "challenge_max_ttl_seconds",
+					    "max_challenges_per_caller",
+					    "max_challenges",
+					    NULL};
+	const config_setting_t *pos = config_setting_get_member(root, "possession");
+	long long ttl = CONFIG_DEFAULT_CHALLENGE_TTL, max_ttl = CONFIG_DEFAULT_CHALLENGE_MAX,
+		  per_caller = CONFIG_DEFAULT_PER_CALLER, total = CONFIG_DEFAULT_CHALLENGES;
+	const char *anchors = NULL;
+
+	if (pos != NULL && !config_setting_is_group(pos))
+		return cfg_refuse(l, root, "possession", "must be a group { ... }");
+	if (pos != NULL &&
+	    (cfg_only_known(l, pos, known) != 0 ||
+	     cfg_get_int(l, pos, "challenge_max_ttl_seconds", 1, CONFIG_MAX_CHALLENGE_TTL,
+			 &max_ttl) != 0 ||
+	     cfg_get_int(l, pos, "challenge_ttl_seconds", 1, max_ttl, &ttl) != 0 ||
+	     cfg_get_int(l, pos, "max_challenges", 1, CONFIG_MAX_CHALLENGES, &total) != 0 ||
+	     cfg_get_int(l, pos, "max_challenges_per_caller", 1, total, &per_caller) != 0 ||
+	     cfg_get_string(l, pos, "trust_anchors", &anchors) != 0))
+		return -1;
+	if (ttl > max_ttl)
+		ttl = max_ttl; /* only the maximum was lowered */
+	cfg->challenge_ttl_seconds = (unsigned)ttl;
+	cfg->challenge_max_ttl_seconds = (unsigned)max_ttl;
+	cfg->max_challenges_per_caller = (unsigned)per_caller;
+	cfg->max_challenges = (unsigned)total;
+	if (anchors != NULL)
+		return get_path(l, pos, "trust_anchors", NULL, &cfg->trust_anchors);
+	return 0;
+}
+
 static int load_top(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"log_level", "state_dir", "token", "server",
-					    "profiles",	 "records",   NULL};
+	static const char *const known[] = {"log_level", "state_dir", "token",	    "server",
+					    "profiles",	 "records",   "possession", NULL};
 	const char *level;
 
 	if (cfg_only_known(l, root, known) != 0 ||
@@ -397,7 +435,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	root = config_root_setting(&cf);
 	if (load_top(&l, root, out) != 0 || load_token(&l, root, out) != 0 ||
 	    load_server(&l, root, out) != 0 || cfg_load_profiles(&l, root, out) != 0 ||
-	    load_records(&l, root, out) != 0)
+	    load_records(&l, root, out) != 0 || load_possession(&l, root, out) != 0)
 		goto out;
 	r = 0;
 out:
@@ -418,6 +456,7 @@ void config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->audit_log);
 	free(cfg->crl_publish_dir);
+	free(cfg->trust_anchors);
 	profile_set_free(&cfg->profiles);
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		free(cfg->endpoints[i]);

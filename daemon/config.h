@@ -11,13 +11,19 @@
 #include "p11uri.h"
 #include "profile.h"
 
-#define CONFIG_MAX_ENDPOINTS	   8
-#define CONFIG_MAX_WORKERS	   256
-#define CONFIG_DEFAULT_MAX_MESSAGE (1024 * 1024)
-#define CONFIG_MIN_MESSAGE	   1024
-#define CONFIG_MAX_MESSAGE	   (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_CRL_HOURS   168 /* a week, as RFC 5280 suggests for routine CRLs */
-#define CONFIG_MAX_CRL_HOURS	   (24 * 366)
+#define CONFIG_MAX_ENDPOINTS	     8
+#define CONFIG_MAX_WORKERS	     256
+#define CONFIG_DEFAULT_MAX_MESSAGE   (1024 * 1024)
+#define CONFIG_MIN_MESSAGE	     1024
+#define CONFIG_MAX_MESSAGE	     (64 * 1024 * 1024)
+#define CONFIG_DEFAULT_CRL_HOURS     168 /* a week, as RFC 5280 suggests for routine CRLs */
+#define CONFIG_MAX_CRL_HOURS	     (24 * 366)
+#define CONFIG_DEFAULT_CHALLENGE_TTL 60
+#define CONFIG_DEFAULT_CHALLENGE_MAX 600
+#define CONFIG_MAX_CHALLENGE_TTL     86400
+#define CONFIG_DEFAULT_PER_CALLER    1000
+#define CONFIG_DEFAULT_CHALLENGES    100000
+#define CONFIG_MAX_CHALLENGES	     10000000
 
 struct config {
 	/* token { ... } */
@@ -36,6 +42,12 @@ struct config {
 	unsigned crl_validity_hours;  /* a CRL's nextUpdate - thisUpdate */
 	char *crl_publish_dir;	      /* absolute, or NULL: CRL files are not written */
 	unsigned crl_refresh_seconds; /* published CRLs are re-signed this often */
+	/* possession { ... } */
+	char *trust_anchors;		    /* absolute path of a PEM bundle, or NULL */
+	unsigned challenge_ttl_seconds;	    /* a challenge's default lifetime */
+	unsigned challenge_max_ttl_seconds; /* the longest a caller may ask for */
+	unsigned max_challenges_per_caller; /* outstanding, per caller */
+	unsigned max_challenges;	    /* outstanding and recently used, in all */
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;

@@ -105,6 +105,11 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(cfg.crl_validity_hours, CONFIG_DEFAULT_CRL_HOURS);
 	assert_null(cfg.crl_publish_dir);
 	assert_int_equal(cfg.crl_refresh_seconds, CONFIG_DEFAULT_CRL_HOURS * 3600 / 2);
+	assert_null(cfg.trust_anchors);
+	assert_int_equal(cfg.challenge_ttl_seconds, CONFIG_DEFAULT_CHALLENGE_TTL);
+	assert_int_equal(cfg.challenge_max_ttl_seconds, CONFIG_DEFAULT_CHALLENGE_MAX);
+	assert_int_equal(cfg.max_challenges_per_caller, CONFIG_DEFAULT_PER_CALLER);
+	assert_int_equal(cfg.max_challenges, CONFIG_DEFAULT_CHALLENGES);
 	config_free(&cfg);
 	assert_null(cfg.module_path);
 	config_free(&cfg); /* safe twice */
@@ -133,6 +138,11 @@ static void test_full(void **state)
 	assert_int_equal(cfg.crl_validity_hours, 24);
 	assert_string_equal(cfg.crl_publish_dir, "/srv/signet/crl");
 	assert_int_equal(cfg.crl_refresh_seconds, 3600);
+	assert_string_equal(cfg.trust_anchors, "/etc/signet/trust-anchors.pem");
+	assert_int_equal(cfg.challenge_ttl_seconds, 30);
+	assert_int_equal(cfg.challenge_max_ttl_seconds, 300);
+	assert_int_equal(cfg.max_challenges_per_caller, 50);
+	assert_int_equal(cfg.max_challenges, 5000);
 	config_free(&cfg);
 }
 
@@ -225,6 +235,16 @@ static const struct refusal {
 	{TOKEN_OK SERVER_OK "records: { crl_validity_hours = 1; crl_refresh_seconds = 3601; };\n",
 	 "records.crl_refresh_seconds: must be between 1 and 3600"},
 	{TOKEN_OK SERVER_OK "records = 5;\n", "records: must be a group"},
+	/* possession */
+	{TOKEN_OK SERVER_OK "possession: { trust_anchors = \"anchors.pem\"; };\n",
+	 "possession.trust_anchors: must be an absolute path"},
+	{TOKEN_OK SERVER_OK "possession: { challenge_max_ttl_seconds = 60; "
+			    "challenge_ttl_seconds = 61; };\n",
+	 "possession.challenge_ttl_seconds: must be between 1 and 60"},
+	{TOKEN_OK SERVER_OK
+	 "possession: { max_challenges = 10; max_challenges_per_caller = 11; };\n",
+	 "possession.max_challenges_per_caller: must be between 1 and 10"},
+	{TOKEN_OK SERVER_OK "possession: { nonce_bytes = 64; };\n", "possession.nonce_bytes"},
 	/* endpoints */
 	{TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n",
 	 "server.endpoints: item 1: must start with ipc:// or tcp://"},
