@@ -6,11 +6,13 @@
  * which fails safe (the device is asked again).
  *
  * Bounded: at most max_per_caller outstanding challenges per caller and
- * max_total entries in all (RESOURCE_EXHAUSTED beyond); expired ones are
- * dropped whenever the table is touched. A challenge is consumed by the
- * first attempt to use it, whatever that attempt's outcome, and is then
- * remembered as used until it would have expired, so a replay is told apart
- * from an unknown id.
+ * max_total entries in all (RESOURCE_EXHAUSTED beyond); expired ones stop
+ * counting whenever the table is touched, and are dropped a grace period
+ * (5 minutes) later, or sooner when the table is full, so that a late answer
+ * is told "expired" rather than "no challenge". A challenge is consumed by
+ * the first attempt to use it, whatever that attempt's outcome, and is then
+ * remembered as used at least until it would have expired, so a replay is
+ * told apart from an unknown id.
  *
  * Thread-safe. Time is passed in by the caller (seconds), for tests.
  */
