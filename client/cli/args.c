@@ -11,8 +11,8 @@
 #include "status.h"
 
 #define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
-#define CMD_BIT(cmd) (1u << (cmd))
-#define ANY_COMMAND  ((1u << CLI_CMD_COUNT) - 1)
+#define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
+#define ANY_COMMAND  ((UINT64_C(1) << CLI_CMD_COUNT) - 1)
 
 enum cli_opt {
 	OPT_ENDPOINT,
@@ -53,6 +53,13 @@ enum cli_opt {
 	OPT_REASON,
 	OPT_INVALIDITY_DATE,
 	OPT_KEY,
+	OPT_DEVICE_ID,
+	OPT_TTL,
+	OPT_NONCE_OUT,
+	OPT_SIG,
+	OPT_PURPOSE,
+	OPT_CHECK_REVOCATION,
+	OPT_PATH_OUT,
 };
 
 #define OPT_BIT(id) (UINT64_C(1) << (id))
@@ -63,7 +70,7 @@ struct cli_option {
 	const char *name;
 	enum cli_opt id;
 	unsigned flags;
-	unsigned commands; /* CMD_BITs of the commands that accept it */
+	uint64_t commands; /* CMD_BITs of the commands that accept it */
 };
 
 #define KEY_OUTPUT (CMD_BIT(CLI_CMD_KEY_PUB) | CMD_BIT(CLI_CMD_CSR))
@@ -76,17 +83,21 @@ struct cli_option {
 #define CA_RENEW   CMD_BIT(CLI_CMD_CA_RENEW)
 #define CA_REKEY   CMD_BIT(CLI_CMD_CA_REKEY)
 /* The lifecycle verbs that make a new certificate for a CA signet holds. */
-#define CA_REPLACE  (CA_RENEW | CA_REKEY)
-#define LEDGER_LIST CMD_BIT(CLI_CMD_LEDGER_LIST)
-#define LEDGER_GET  CMD_BIT(CLI_CMD_LEDGER_GET)
-#define REVOKE	    CMD_BIT(CLI_CMD_REVOKE)
-#define CRL	    CMD_BIT(CLI_CMD_CRL)
+#define CA_REPLACE	 (CA_RENEW | CA_REKEY)
+#define LEDGER_LIST	 CMD_BIT(CLI_CMD_LEDGER_LIST)
+#define LEDGER_GET	 CMD_BIT(CLI_CMD_LEDGER_GET)
+#define REVOKE		 CMD_BIT(CLI_CMD_REVOKE)
+#define CRL		 CMD_BIT(CLI_CMD_CRL)
+#define CHALLENGE_CREATE CMD_BIT(CLI_CMD_CHALLENGE_CREATE)
+#define CHALLENGE_VERIFY CMD_BIT(CLI_CMD_CHALLENGE_VERIFY)
+#define VERIFY_CHAIN	 CMD_BIT(CLI_CMD_VERIFY_CHAIN)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
-#define CA_MAX_DAYS	36500
-#define CA_MAX_PATH_LEN 32
-#define VERIFY_MAX_DAYS 365
-#define LEDGER_MAX_PAGE 100
+#define CA_MAX_DAYS	  36500
+#define CA_MAX_PATH_LEN	  32
+#define VERIFY_MAX_DAYS	  365
+#define LEDGER_MAX_PAGE	  100
+#define CHALLENGE_MAX_TTL 86400 /* the most possession.challenge_max_ttl_seconds allows */
 
 /* What --reason takes (signet_revocation_reason_from_name() reads them, ignoring
  * case); removeFromCRL is for delta CRLs, which signet does not make. */
@@ -94,7 +105,7 @@ struct cli_option {
 	"keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|"           \
 	"certificateHold|privilegeWithdrawn|aACompromise|unspecified"
 
-_Static_assert(CLI_CMD_COUNT <= 32, "CMD_BIT needs a wider type");
+_Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
@@ -115,16 +126,17 @@ static const struct cli_option options[] = {
 	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
 	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
 	{"hash", OPT_HASH, OPT_VALUE,
-	 CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE | CA_REQUEST | CA_REPLACE},
+	 CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE | CA_REQUEST | CA_REPLACE |
+		 CHALLENGE_VERIFY},
 	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
-	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
+	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | CHALLENGE_VERIFY},
 	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
 	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY | CA_REPLACE},
 	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE | CA_REQUEST},
 	{"ca", OPT_CA, OPT_VALUE, ISSUE | LEDGER_LIST},
 	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE | LEDGER_LIST},
 	{"csr", OPT_CSR, OPT_VALUE, ISSUE},
-	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE | CA_IMPORT},
+	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN},
 	{"cert", OPT_CERT, OPT_VALUE, CA_IMPORT},
 	{"link-out", OPT_LINK_OUT, OPT_VALUE, CA_REKEY},
 	{"serial", OPT_SERIAL, OPT_VALUE, LEDGER_LIST},
@@ -136,10 +148,17 @@ static const struct cli_option options[] = {
 	{"limit", OPT_LIMIT, OPT_VALUE, LEDGER_LIST},
 	{"all", OPT_ALL, 0, LEDGER_LIST},
 	{"page", OPT_PAGE, OPT_VALUE, LEDGER_LIST},
-	{"fingerprint", OPT_FINGERPRINT, OPT_VALUE, LEDGER_GET},
+	{"fingerprint", OPT_FINGERPRINT, OPT_VALUE, LEDGER_GET | CHALLENGE_CREATE},
 	{"reason", OPT_REASON, OPT_VALUE, REVOKE},
 	{"invalidity-date", OPT_INVALIDITY_DATE, OPT_VALUE, REVOKE},
 	{"key", OPT_KEY, OPT_VALUE, CRL},
+	{"device-id", OPT_DEVICE_ID, OPT_VALUE, CHALLENGE_CREATE},
+	{"ttl", OPT_TTL, OPT_VALUE, CHALLENGE_CREATE},
+	{"nonce-out", OPT_NONCE_OUT, OPT_VALUE, CHALLENGE_CREATE},
+	{"sig", OPT_SIG, OPT_VALUE, CHALLENGE_VERIFY},
+	{"purpose", OPT_PURPOSE, OPT_VALUE, VERIFY_CHAIN},
+	{"check-revocation", OPT_CHECK_REVOCATION, 0, VERIFY_CHAIN},
+	{"path-out", OPT_PATH_OUT, OPT_VALUE, VERIFY_CHAIN},
 };
 
 struct cli_command_desc {
@@ -180,6 +199,10 @@ static const struct cli_command_desc commands[] = {
 	{NULL, "crl", "crl", CLI_CMD_CRL, "CA NAME", 0},
 	{NULL, "audit", "audit", CLI_CMD_AUDIT, NULL, 1},
 	{"audit", "verify", "audit verify", CLI_CMD_AUDIT_VERIFY, "FILE", 0},
+	{NULL, "challenge", "challenge", CLI_CMD_CHALLENGE, NULL, 1},
+	{"challenge", "create", "challenge create", CLI_CMD_CHALLENGE_CREATE, NULL, 0},
+	{"challenge", "verify", "challenge verify", CLI_CMD_CHALLENGE_VERIFY, "CHALLENGE_ID", 0},
+	{NULL, "verify-chain", "verify-chain", CLI_CMD_VERIFY_CHAIN, NULL, 0},
 };
 
 struct name_value {
@@ -204,6 +227,13 @@ static const struct name_value format_names[] = {
 	{"raw", SIGNET_SIG_ECDSA_RAW},
 	{"pkcs1", SIGNET_SIG_RSA_PKCS1},
 	{"pss", SIGNET_SIG_RSA_PSS},
+};
+
+static const struct name_value purpose_names[] = {
+	{"client", SIGNET_PURPOSE_CLIENT},
+	{"server", SIGNET_PURPOSE_SERVER},
+	{"ca", SIGNET_PURPOSE_CA},
+	{"any", SIGNET_PURPOSE_ANY},
 };
 
 /* Cursor over argv while parsing. */
@@ -323,9 +353,13 @@ static int apply_choice(struct parser *p, const struct cli_option *opt, const ch
 		r = parse_choice(args, opt->name, value, hash_names, N_ELEMS(hash_names), &v);
 		args->hash = (enum signet_hash)v;
 		return r;
-	default:
+	case OPT_FORMAT:
 		r = parse_choice(args, opt->name, value, format_names, N_ELEMS(format_names), &v);
 		args->format = (enum signet_sig_format)v;
+		return r;
+	default: /* OPT_PURPOSE */
+		r = parse_choice(args, opt->name, value, purpose_names, N_ELEMS(purpose_names), &v);
+		args->purpose = (enum signet_chain_purpose)v;
 		return r;
 	}
 }
@@ -343,6 +377,12 @@ static int apply_number(struct parser *p, const struct cli_option *opt, const ch
 		if ((r = parse_bounded(args, opt->name, "a number of days", value, 1, max, &v)) ==
 		    0)
 			args->days = (unsigned)v;
+		return r;
+	}
+	if (opt->id == OPT_TTL) {
+		if ((r = parse_bounded(args, opt->name, "a number of seconds", value, 1,
+				       CHALLENGE_MAX_TTL, &v)) == 0)
+			args->ttl = (unsigned)v;
 		return r;
 	}
 	if (opt->id == OPT_LIMIT) {
@@ -471,6 +511,38 @@ static int apply_records(struct parser *p, const struct cli_option *opt, const c
 	}
 }
 
+/* The options of the proof-of-possession commands: challenge create and verify, verify-chain. */
+static int apply_possession(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
+
+	switch (opt->id) {
+	case OPT_DEVICE_ID:
+		/* "" binds to nothing: signetd would match no leaf. */
+		if (value[0] == '\0')
+			return usage(args,
+				     "--device-id needs the device's ID, its certificate's CN");
+		args->device_id = value;
+		return 0;
+	case OPT_NONCE_OUT:
+		args->nonce_out = value;
+		return 0;
+	case OPT_SIG:
+		args->sig = value;
+		return 0;
+	case OPT_CHECK_REVOCATION:
+		args->check_revocation = 1;
+		return 0;
+	case OPT_PATH_OUT:
+		args->path_out = value;
+		return 0;
+	case OPT_PURPOSE:
+		return apply_choice(p, opt, value);
+	default: /* OPT_TTL */
+		return apply_number(p, opt, value);
+	}
+}
+
 static int apply_option(struct parser *p, const struct cli_option *opt, const char *value)
 {
 	struct cli_args *args = p->args;
@@ -555,6 +627,14 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	case OPT_INVALIDITY_DATE:
 	case OPT_KEY:
 		return apply_records(p, opt, value);
+	case OPT_DEVICE_ID:
+	case OPT_TTL:
+	case OPT_NONCE_OUT:
+	case OPT_SIG:
+	case OPT_PURPOSE:
+	case OPT_CHECK_REVOCATION:
+	case OPT_PATH_OUT:
+		return apply_possession(p, opt, value);
 	}
 	return usage(args, "internal error: option --%s has no handler", opt->name);
 }
@@ -782,6 +862,35 @@ static int check_required_ledger_get(struct cli_args *args)
 	return 0;
 }
 
+/* A challenge is bound to a device ID or a public key: one of them. */
+static int check_required_challenge_create(struct cli_args *args)
+{
+	if (args->device_id == NULL && !args->has_fingerprint)
+		return usage(
+			args,
+			"'signet challenge create' needs --device-id ID or --fingerprint HEX64");
+	if (args->device_id != NULL && args->has_fingerprint)
+		return usage(args, "'signet challenge create' takes --device-id or --fingerprint, "
+				   "not both");
+	return 0;
+}
+
+/* What 'challenge verify' and 'verify-chain' read. */
+static int check_required_verify(struct cli_args *args, const char *name)
+{
+	if (args->chain == NULL)
+		return usage(args,
+			     "'signet %s' needs --chain FILE, the certificate chain, leaf first",
+			     name);
+	if (args->cmd == CLI_CMD_CHALLENGE_VERIFY && args->sig == NULL)
+		return usage(args,
+			     "'signet %s' needs --sig FILE, the device's signature over the nonce",
+			     name);
+	if (is_stdin(args->chain) && is_stdin(args->sig))
+		return usage(args, "--chain and --sig cannot both read standard input");
+	return 0;
+}
+
 /* What a command cannot run without. */
 static int check_required(struct cli_args *args)
 {
@@ -789,12 +898,16 @@ static int check_required(struct cli_args *args)
 
 	if (args->cmd == CLI_CMD_LEDGER_GET)
 		return check_required_ledger_get(args);
+	if (args->cmd == CLI_CMD_CHALLENGE_CREATE)
+		return check_required_challenge_create(args);
 	if (d->positional != NULL && args->name == NULL)
 		return usage(args, "'signet %s' needs a %s", d->name, d->positional);
 	if (args->cmd == CLI_CMD_CA_CREATE_ROOT || args->cmd == CLI_CMD_CA_CREATE_INTERMEDIATE)
 		return check_required_ca(args, d->name);
 	if (args->cmd == CLI_CMD_CA_IMPORT)
 		return check_required_import(args);
+	if (args->cmd == CLI_CMD_CHALLENGE_VERIFY || args->cmd == CLI_CMD_VERIFY_CHAIN)
+		return check_required_verify(args, d->name);
 	if (args->cmd == CLI_CMD_KEY_GENERATE && args->alg == SIGNET_KEY_UNSPECIFIED)
 		return usage(args,
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");

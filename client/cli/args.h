@@ -40,6 +40,10 @@ enum cli_command {
 	CLI_CMD_LEDGER_GET,
 	CLI_CMD_REVOKE,
 	CLI_CMD_CRL,
+	CLI_CMD_CHALLENGE, /* the 'challenge' group itself; only ever asked for --help */
+	CLI_CMD_CHALLENGE_CREATE,
+	CLI_CMD_CHALLENGE_VERIFY,
+	CLI_CMD_VERIFY_CHAIN,
 	CLI_CMD_COUNT
 };
 
@@ -65,7 +69,8 @@ struct cli_args {
 	int version;	      /* print the version */
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
-	const char *name;     /* the key or CA NAME positional; the FILE of 'audit verify' */
+	const char *name;     /* the key or CA NAME positional; the FILE of 'audit verify';
+			       * the CHALLENGE_ID of 'challenge verify' */
 	const char *code;     /* 'ca verify-code': the registry's CODE, after the CA */
 	enum signet_key_alg alg;
 	const char *subject;
@@ -73,7 +78,8 @@ struct cli_args {
 	const char *ca;	    /* --ca: the CA that issues */
 	const char *profile;
 	const char *csr;   /* --csr FILE or "-" */
-	const char *chain; /* --chain FILE: issue writes the CA's chain there, ca import reads it */
+	const char *chain; /* --chain FILE: issue writes the CA's chain there, ca import,
+			    * challenge verify and verify-chain read it */
 	const char *cert;  /* --cert FILE: the certificate 'ca import' registers */
 	unsigned days;	   /* --days; 0: the daemon's default */
 	int path_len;	   /* --path-len; -1 when not given */
@@ -95,11 +101,19 @@ struct cli_args {
 	enum signet_revoked_filter revoked; /* --revoked, --not-revoked */
 	unsigned limit;			    /* --limit: certificates a page; 0: signetd's default */
 	int all;			    /* --all: follow the pages to the end */
-	int has_fingerprint;		    /* 'ledger get --fingerprint' */
+	int has_fingerprint;		    /* 'ledger get' or 'challenge create' --fingerprint */
 	uint8_t fingerprint[32];	    /* SHA-256 of the SubjectPublicKeyInfo */
 	enum signet_revocation_reason reason;
 	int64_t invalidity_date; /* --invalidity-date; 0: none */
-	char error[256];	 /* why parsing failed */
+	/* proof of possession: challenge create and verify, verify-chain */
+	const char *device_id;		   /* 'challenge create --device-id': the leaf's CN */
+	unsigned ttl;			   /* --ttl seconds; 0: signetd's default */
+	const char *nonce_out;		   /* --nonce-out FILE: the raw nonce */
+	const char *sig;		   /* --sig FILE: the device's signature over the nonce */
+	enum signet_chain_purpose purpose; /* --purpose; client by default */
+	int check_revocation;		   /* --check-revocation */
+	const char *path_out;		   /* --path-out FILE: the verified path as PEM */
+	char error[256];		   /* why parsing failed */
 };
 
 /*

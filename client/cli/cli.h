@@ -18,6 +18,8 @@
 #define CLI_MSG_MAX   512
 /* Largest DER cli_pem_encode() takes; certificates are a few KiB. */
 #define CLI_MAX_PEM_DER (16 * 1024 * 1024)
+/* Largest certificate or chain file a command reads; a chain is a few KiB. */
+#define CLI_MAX_CERT (256 * 1024)
 
 struct cli_ctx {
 	signet_client *client;
@@ -44,6 +46,11 @@ int cli_run(struct cli_ctx *ctx, const struct cli_args *args);
  */
 int cli_report_ca(struct cli_ctx *ctx, const struct cli_args *args, const struct signet_ca_info *ca,
 		  const struct signet_buf *link);
+
+/* possession.c: 'challenge create', 'challenge verify', 'verify-chain'. */
+int cli_cmd_challenge_create(struct cli_ctx *ctx, const struct cli_args *args);
+int cli_cmd_challenge_verify(struct cli_ctx *ctx, const struct cli_args *args);
+int cli_cmd_verify_chain(struct cli_ctx *ctx, const struct cli_args *args);
 
 /* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);
@@ -72,5 +79,9 @@ void cli_print_ca_key(FILE *f, const char *name, const char *key);
 void cli_print_issued(FILE *f, const struct signet_issued_cert *cert);
 /* What 'ledger list' says on standard error when a page is not the last. */
 void cli_print_next_page(FILE *f, const char *token);
+/* CHALLENGE_ID nonce=HEX expires=YYYY-MM-DDTHH:MM:SSZ */
+void cli_print_challenge(FILE *f, const struct signet_challenge *challenge);
+/* OK device=ID fingerprint=HEX64 serial=SERIAL ca=CA ('-' for an empty field) */
+void cli_print_verified(FILE *f, const struct signet_verified *verified);
 
 #endif

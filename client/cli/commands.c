@@ -280,9 +280,6 @@ static int cmd_ca_request(struct cli_ctx *ctx, const struct cli_args *args)
 	return r;
 }
 
-/* Largest certificate or chain file 'ca import' reads; a chain is a few KiB. */
-#define CLI_MAX_CERT (256 * 1024)
-
 static int cmd_ca_import(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	struct signet_buf cert = {0}, chain = {0};
@@ -591,6 +588,9 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_LEDGER_GET] = cmd_ledger_get,
 	[CLI_CMD_REVOKE] = cmd_revoke,
 	[CLI_CMD_CRL] = cmd_crl,
+	[CLI_CMD_CHALLENGE_CREATE] = cli_cmd_challenge_create,
+	[CLI_CMD_CHALLENGE_VERIFY] = cli_cmd_challenge_verify,
+	[CLI_CMD_VERIFY_CHAIN] = cli_cmd_verify_chain,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

@@ -50,6 +50,11 @@ static const char help_overview[] =
 	"                             revoke a certificate CA issued\n"
 	"  crl CA                     a CRL signed now by CA's key on the token\n"
 	"  audit verify FILE          check the hash chain of signetd's audit log (local)\n"
+	"  challenge create (--device-id ID | --fingerprint HEX64)\n"
+	"                             a nonce for a device to sign: proof of possession\n"
+	"  challenge verify CHALLENGE_ID --chain FILE --sig FILE\n"
+	"                             check a device's chain and its signature of the nonce\n"
+	"  verify-chain --chain FILE  check a certificate chain up to a trust anchor\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
 	"Run 'signet COMMAND --help' for a command's options.\n"
@@ -440,6 +445,80 @@ static const char help_crl[] =
 	"  --der            write DER instead of PEM\n"
 	"\n" GLOBAL_OPTIONS;
 
+#define VERIFIED_LINE_FORMAT "OK device=ID fingerprint=HEX64 serial=SERIAL ca=CA"
+
+static const char help_challenge[] =
+	"Usage: signet challenge SUBCOMMAND ...\n"
+	"\n"
+	"  challenge create (--device-id ID | --fingerprint HEX64) [--ttl SECONDS]\n"
+	"                   [--nonce-out FILE]\n"
+	"  challenge verify CHALLENGE_ID --chain FILE --sig FILE\n"
+	"                   [--format der|raw|pkcs1|pss] [--hash sha256|sha384|sha512]\n"
+	"\n"
+	"Proof of possession: signetd hands out a single-use nonce bound to a device, the\n"
+	"device signs it with its private key, and signetd checks the device's chain and\n"
+	"signature. Run 'signet challenge SUBCOMMAND --help' for details.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_challenge_create[] =
+	"Usage: signet challenge create (--device-id ID | --fingerprint HEX64)\n"
+	"                               [--ttl SECONDS] [--nonce-out FILE]\n"
+	"\n"
+	"Ask signetd for a fresh single-use challenge for one device, and print\n"
+	"'CHALLENGE_ID nonce=HEX expires=YYYY-MM-DDTHH:MM:SSZ' (UTC). The device signs\n"
+	"the nonce's bytes as a message ('signet sign KEY --in FILE', or\n"
+	"'openssl dgst -sha256 -sign KEY -out SIG FILE'); then 'signet challenge verify'.\n"
+	"Only the credential that asked can use it, once. Exit 18 when too many\n"
+	"challenges are outstanding, 13 for a TTL over signetd's maximum.\n"
+	"\n"
+	"  --device-id ID   the device's ID: its leaf certificate's CN (case ignored)\n"
+	"  --fingerprint HEX64  or the SHA-256 of its DER public key, 64 hex digits:\n"
+	"                   openssl pkey -pubin -outform DER | sha256sum\n"
+	"  --ttl SECONDS    how long it may be used, 1 to 86400 (default: signetd's,\n"
+	"                   60 unless configured; never beyond its maximum)\n"
+	"  --nonce-out FILE also write the nonce's raw bytes to FILE ('-': stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_challenge_verify[] =
+	"Usage: signet challenge verify CHALLENGE_ID --chain FILE --sig FILE\n"
+	"                   [--format der|raw|pkcs1|pss] [--hash sha256|sha384|sha512]\n"
+	"\n"
+	"Have signetd check a device's answer to challenge CHALLENGE_ID: the challenge\n"
+	"is unused, unexpired and yours; the chain verifies up to a trust anchor (purpose\n"
+	"client, nothing revoked); its leaf is the challenge's device; the signature over\n"
+	"the nonce verifies with the leaf's key. The challenge is used up either way.\n"
+	"Prints '" VERIFIED_LINE_FORMAT "'\n"
+	"('-' for an empty field; ca is '-' for a leaf another CA issued). A failure\n"
+	"names the check: exit 15 unknown challenge, 19 used (a replay) or expired,\n"
+	"26 chain, key usage, revocation or signature, 17 not the challenge's device,\n"
+	"13 a chain or signature that cannot be read.\n"
+	"\n"
+	"  --chain FILE     the device's chain, leaf first, PEM or DER (required)\n"
+	"  --sig FILE       its signature over the nonce (required)\n"
+	"  --format FMT     der, raw, pkcs1 or pss, as 'signet sign' (default: der for EC\n"
+	"                   leaves, pkcs1 for RSA)\n"
+	"  --hash HASH      sha256, sha384 or sha512 (default: sha384 for P-384 leaves,\n"
+	"                   else sha256)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_verify_chain[] =
+	"Usage: signet verify-chain --chain FILE [--purpose client|server|ca|any]\n"
+	"                           [--check-revocation] [--path-out FILE]\n"
+	"\n"
+	"Have signetd check that the chain in FILE (leaf first, PEM or DER,\n"
+	"intermediates included) verifies up to a trust anchor: a signet CA or one of\n"
+	"possession.trust_anchors. Prints '" VERIFIED_LINE_FORMAT "'.\n"
+	"Exit 26 when a check fails (the message names it), 13 when FILE cannot be read\n"
+	"as certificates.\n"
+	"\n"
+	"  --chain FILE     the chain ('-': standard input) (required)\n"
+	"  --purpose P      client (the default: digitalSignature, EKU clientAuth if any),\n"
+	"                   server (EKU serverAuth if any), ca (the first certificate is\n"
+	"                   a CA), any (signatures, linkage, validity, CA constraints)\n"
+	"  --check-revocation  refuse a certificate signet's ledger has revoked\n"
+	"  --path-out FILE  write the path that verified as PEM, leaf first, anchor last\n"
+	"\n" GLOBAL_OPTIONS;
+
 const char *cli_help(enum cli_command cmd)
 {
 	switch (cmd) {
@@ -497,6 +576,14 @@ const char *cli_help(enum cli_command cmd)
 		return help_revoke;
 	case CLI_CMD_CRL:
 		return help_crl;
+	case CLI_CMD_CHALLENGE:
+		return help_challenge;
+	case CLI_CMD_CHALLENGE_CREATE:
+		return help_challenge_create;
+	case CLI_CMD_CHALLENGE_VERIFY:
+		return help_challenge_verify;
+	case CLI_CMD_VERIFY_CHAIN:
+		return help_verify_chain;
 	default:
 		return help_overview;
 	}

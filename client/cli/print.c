@@ -169,3 +169,26 @@ void cli_print_next_page(FILE *f, const char *token)
 	print_text(f, token);
 	fputs(" for the next page, or --all for every page\n", f);
 }
+
+void cli_print_challenge(FILE *f, const struct signet_challenge *challenge)
+{
+	print_word(f, challenge->id);
+	fputs(" nonce=", f);
+	cli_print_hex(f, challenge->nonce, challenge->nonce_len);
+	fputs(" expires=", f);
+	print_time(f, challenge->expires_at);
+	fputc('\n', f);
+}
+
+void cli_print_verified(FILE *f, const struct signet_verified *verified)
+{
+	fputs("OK device=", f);
+	print_word(f, verified->device_id);
+	fputs(" fingerprint=", f);
+	cli_print_hex(f, verified->leaf_spki_sha256, verified->leaf_spki_sha256_len);
+	fputs(" serial=", f);
+	print_word(f, verified->leaf_serial);
+	fputs(" ca=", f);
+	print_word(f, verified->leaf_ca);
+	fputc('\n', f);
+}

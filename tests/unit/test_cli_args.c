@@ -1340,6 +1340,223 @@ static void test_crl(void **state)
 	cli_args_free(&a);
 }
 
+static void test_challenge_group(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "challenge"), CLI_E_USAGE);
+	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE);
+	assert_string_equal(a.error, "'signet challenge' needs a subcommand: create, verify");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "--help"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE);
+	assert_true(a.help);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify-chain"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unknown subcommand 'challenge verify-chain'");
+	cli_args_free(&a);
+	/* verify-chain is a command of its own, not of a group. */
+	assert_int_equal(PARSE(&a, NULL, "ca", "verify-chain", "--chain", "f"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_challenge_create(void **state)
+{
+	static const char *const bad_ttls[] = {"0", "86401", "-1", "60s", ""};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "dev-1"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE_CREATE);
+	assert_string_equal(a.device_id, "dev-1");
+	assert_false(a.has_fingerprint);
+	assert_int_equal(a.ttl, 0);
+	assert_null(a.nonce_out);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--fingerprint", FP_HEX, "--ttl",
+			       "86400", "--nonce-out=n.bin"),
+			 0);
+	assert_null(a.device_id);
+	assert_true(a.has_fingerprint);
+	assert_int_equal(a.fingerprint[0], 0x00);
+	assert_int_equal(a.fingerprint[16], 0xff);
+	assert_int_equal(a.fingerprint[31], 0x00);
+	assert_int_equal(a.ttl, 86400);
+	assert_string_equal(a.nonce_out, "n.bin");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "--ttl", "1"),
+			 0);
+	assert_int_equal(a.ttl, 1);
+	cli_args_free(&a);
+
+	/* Exactly one binding. */
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet challenge create' needs --device-id ID or --fingerprint HEX64");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "--fingerprint", FP_HEX),
+		CLI_E_USAGE);
+	assert_string_equal(
+		a.error, "'signet challenge create' takes --device-id or --fingerprint, not both");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id="), CLI_E_USAGE);
+	assert_string_equal(a.error, "--device-id needs the device's ID, its certificate's CN");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--fingerprint", FP_HEX + 1),
+			 CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "--fingerprint wants the SHA-256 of the public key as 64 "
+					"hex digits"));
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(bad_ttls) / sizeof(bad_ttls[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "--ttl",
+				       bad_ttls[i]),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--ttl wants a number of seconds from 1 to 86400"));
+		cli_args_free(&a);
+	}
+	assert_int_equal(
+		PARSE(&a, NULL, "challenge", "create", "--device-id", "a", "--device-id", "b"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "option --device-id is given twice");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "dev-2"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'dev-2' for 'signet challenge create'");
+	cli_args_free(&a);
+	/* Options of the other verbs. */
+	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "--sig", "s"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--device-id", "d"), CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
+static void test_challenge_verify(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c0ffee", "--chain", "dev.pem",
+			       "--sig", "nonce.sig"),
+			 0);
+	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE_VERIFY);
+	assert_string_equal(a.name, "c0ffee");
+	assert_string_equal(a.chain, "dev.pem");
+	assert_string_equal(a.sig, "nonce.sig");
+	assert_int_equal(a.format, SIGNET_SIG_DEFAULT);
+	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
+	cli_args_free(&a);
+	/* The names and the parser of 'signet sign'; standard input for one file. */
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "--format", "pss", "--hash",
+			       "sha512", "--sig", "-", "--chain", "c.pem", "c0ffee"),
+			 0);
+	assert_int_equal(a.format, SIGNET_SIG_RSA_PSS);
+	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
+	assert_string_equal(a.sig, "-");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f", "--sig", "s",
+			       "--format", "jws"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--format must be one of der|raw|pkcs1|pss, not 'jws'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f", "--sig", "s",
+			       "--hash", "md5"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--hash must be one of sha256|sha384|sha512, not 'md5'");
+	cli_args_free(&a);
+
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "--chain", "f", "--sig", "s"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet challenge verify' needs a CHALLENGE_ID");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--sig", "s"), CLI_E_USAGE);
+	assert_string_equal(a.error,
+			    "'signet challenge verify' needs --chain FILE, the certificate "
+			    "chain, leaf first");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f"), CLI_E_USAGE);
+	assert_string_equal(a.error, "'signet challenge verify' needs --sig FILE, the device's "
+				     "signature over the nonce");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "-", "--sig", "-"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--chain and --sig cannot both read standard input");
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "challenge", "verify", "c", "d", "--chain", "f", "--sig", "s"),
+		CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'd' for 'signet challenge verify'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f", "--sig", "s",
+			       "--purpose", "client"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "--help"), 0);
+	assert_true(a.help);
+	cli_args_free(&a);
+}
+
+static void test_verify_chain(void **state)
+{
+	static const struct {
+		const char *name;
+		enum signet_chain_purpose purpose;
+	} purposes[] = {
+		{"client", SIGNET_PURPOSE_CLIENT},
+		{"server", SIGNET_PURPOSE_SERVER},
+		{"ca", SIGNET_PURPOSE_CA},
+		{"any", SIGNET_PURPOSE_ANY},
+	};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "dev.pem"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_VERIFY_CHAIN);
+	assert_string_equal(a.chain, "dev.pem");
+	assert_int_equal(a.purpose, SIGNET_PURPOSE_CLIENT);
+	assert_false(a.check_revocation);
+	assert_null(a.path_out);
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain=-", "--purpose",
+				       (char *)purposes[i].name, "--check-revocation", "--path-out",
+				       "path.pem"),
+				 0);
+		assert_int_equal(a.purpose, purposes[i].purpose);
+		assert_true(a.check_revocation);
+		assert_string_equal(a.path_out, "path.pem");
+		assert_string_equal(a.chain, "-");
+		cli_args_free(&a);
+	}
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--purpose", "Client"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "--purpose must be one of client|server|ca|any, not 'Client'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--purpose", "0"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain"), CLI_E_USAGE);
+	assert_string_equal(
+		a.error,
+		"'signet verify-chain' needs --chain FILE, the certificate chain, leaf first");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--check-revocation=yes"),
+			 CLI_E_USAGE);
+	assert_string_equal(a.error, "option --check-revocation takes no value");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "dev.pem"), CLI_E_USAGE);
+	assert_string_equal(a.error, "unexpected argument 'dev.pem' for 'signet verify-chain'");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--sig", "s"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--out", "p.pem"),
+			 CLI_E_USAGE);
+	cli_args_free(&a);
+}
+
 static void test_command_help(void **state)
 {
 	struct cli_args a;
@@ -1387,6 +1604,10 @@ static void test_command_names(void **state)
 	assert_string_equal(cli_command_name(CLI_CMD_CRL), "crl");
 	assert_string_equal(cli_command_name(CLI_CMD_AUDIT), "audit");
 	assert_string_equal(cli_command_name(CLI_CMD_AUDIT_VERIFY), "audit verify");
+	assert_string_equal(cli_command_name(CLI_CMD_CHALLENGE), "challenge");
+	assert_string_equal(cli_command_name(CLI_CMD_CHALLENGE_CREATE), "challenge create");
+	assert_string_equal(cli_command_name(CLI_CMD_CHALLENGE_VERIFY), "challenge verify");
+	assert_string_equal(cli_command_name(CLI_CMD_VERIFY_CHAIN), "verify-chain");
 }
 
 static void test_help_texts(void **state)
@@ -1438,6 +1659,17 @@ static void test_help_texts(void **state)
 		{CLI_CMD_NONE, "audit verify FILE"},
 		{CLI_CMD_AUDIT, "audit verify FILE"},
 		{CLI_CMD_AUDIT_VERIFY, "signet: AUDIT: FILE line N: reason"},
+		{CLI_CMD_NONE, "challenge create (--device-id ID | --fingerprint HEX64)"},
+		{CLI_CMD_NONE, "challenge verify CHALLENGE_ID --chain FILE --sig FILE"},
+		{CLI_CMD_NONE, "verify-chain --chain FILE"},
+		{CLI_CMD_CHALLENGE, "[--ttl SECONDS]"},
+		{CLI_CMD_CHALLENGE, "[--format der|raw|pkcs1|pss] [--hash sha256|sha384|sha512]"},
+		{CLI_CMD_CHALLENGE_CREATE, "CHALLENGE_ID nonce=HEX expires=YYYY-MM-DDTHH:MM:SSZ"},
+		{CLI_CMD_CHALLENGE_CREATE, "--nonce-out FILE"},
+		{CLI_CMD_CHALLENGE_VERIFY, "OK device=ID fingerprint=HEX64 serial=SERIAL ca=CA"},
+		{CLI_CMD_CHALLENGE_VERIFY, "19 used (a replay)"},
+		{CLI_CMD_VERIFY_CHAIN, "--purpose client|server|ca|any"},
+		{CLI_CMD_VERIFY_CHAIN, "--path-out FILE"},
 	};
 
 	(void)state;
@@ -1530,6 +1762,10 @@ int main(void)
 		cmocka_unit_test(test_ledger_get),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_crl),
+		cmocka_unit_test(test_challenge_group),
+		cmocka_unit_test(test_challenge_create),
+		cmocka_unit_test(test_challenge_verify),
+		cmocka_unit_test(test_verify_chain),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),
