@@ -28,7 +28,7 @@ int cli_cmd_challenge_create(struct cli_ctx *ctx, const struct cli_args *args)
 	return r;
 }
 
-/* A file that must hold something: read before signetd is asked. */
+/* A file that must hold something, read before signetd is asked; nothing on failure. */
 static int read_nonempty(struct cli_ctx *ctx, const char *path, size_t max, const char *what,
 			 struct signet_buf *out)
 {
@@ -36,9 +36,10 @@ static int read_nonempty(struct cli_ctx *ctx, const char *path, size_t max, cons
 
 	if ((r = cli_read_input(ctx, path, max, out)) != 0)
 		return r;
-	if (out->len == 0)
-		return cli_error(ctx, CLI_E_IO, "the %s file '%s' is empty", what, path);
-	return 0;
+	if (out->len > 0)
+		return 0;
+	signet_buf_free(out);
+	return cli_error(ctx, CLI_E_IO, "the %s file '%s' is empty", what, path);
 }
 
 int cli_cmd_challenge_verify(struct cli_ctx *ctx, const struct cli_args *args)
