@@ -365,15 +365,20 @@ static void temp_path(char *path)
 	unlink(path);
 }
 
-static void assert_file(const char *path, const char *want)
+static void assert_file_bytes(const char *path, const void *want, size_t len)
 {
 	struct cli_ctx ctx = {0};
 	struct signet_buf buf = {0};
 
 	assert_int_equal(cli_read_input(&ctx, path, CLI_MAX_INPUT, &buf), 0);
-	assert_int_equal(buf.len, strlen(want));
-	assert_memory_equal(buf.data, want, buf.len);
+	assert_int_equal(buf.len, len);
+	assert_memory_equal(buf.data, want, len);
 	signet_buf_free(&buf);
+}
+
+static void assert_file(const char *path, const char *want)
+{
+	assert_file_bytes(path, want, strlen(want));
 }
 
 #define FO_PEM	   "-----BEGIN CERTIFICATE-----\nZm8=\n-----END CERTIFICATE-----\n"
@@ -946,6 +951,331 @@ static void test_crl_writes_pem_or_der(void **state)
 	free(err.text);
 }
 
+static void test_challenge_line(void **state)
+{
+	uint8_t nonce[] = {0x00, 0x1f, 0xab, 0xff};
+	struct signet_challenge ch = {.id = "00112233445566778899aabbccddeeff",
+				      .nonce = nonce,
+				      .nonce_len = sizeof(nonce),
+				      .expires_at = 1893456000}; /* 2030-01-01 */
+	struct capture c;
+
+	(void)state;
+	capture_start(&c);
+	cli_print_challenge(c.f, &ch);
+	assert_string_equal(capture_end(&c), "00112233445566778899aabbccddeeff nonce=001fabff "
+					     "expires=2030-01-01T00:00:00Z\n");
+	free(c.text);
+	/* Nothing to show keeps each field one word. */
+	ch.id = "";
+	ch.nonce_len = 0;
+	ch.expires_at = INT64_MAX;
+	capture_start(&c);
+	cli_print_challenge(c.f, &ch);
+	assert_string_equal(capture_end(&c), "- nonce=- expires=-\n");
+	free(c.text);
+}
+
+/* 32 bytes of 0xab, as the verified line prints a fingerprint. */
+#define AB64 "abababababababababababababababababababababababababababababababab"
+
+static void test_verified_line(void **state)
+{
+	uint8_t fp[32];
+	struct signet_verified v = {.device_id = "dev-1\x1b[2J",
+				    .leaf_spki_sha256 = fp,
+				    .leaf_spki_sha256_len = sizeof(fp),
+				    .leaf_serial = "0A1B",
+				    .leaf_ca = "issuing"};
+	struct capture c;
+
+	(void)state;
+	memset(fp, 0xab, sizeof(fp));
+	capture_start(&c);
+	cli_print_verified(c.f, &v);
+	assert_string_equal(capture_end(&c),
+			    "OK device=dev-1?[2J fingerprint=" AB64 " serial=0A1B ca=issuing\n");
+	free(c.text);
+	/* A leaf another CA issued, without a CN. */
+	v.device_id = "";
+	v.leaf_ca = "";
+	capture_start(&c);
+	cli_print_verified(c.f, &v);
+	assert_non_null(strstr(capture_end(&c), "OK device=- fingerprint=abab"));
+	assert_non_null(strstr(c.text, " serial=0A1B ca=-\n"));
+	free(c.text);
+}
+
+#define CHALLENGE_ID "00112233445566778899aabbccddeeff"
+
+static uint8_t fake_nonce[32];
+
+static void test_challenge_create_writes_the_nonce(void **state)
+{
+	char path[] = "/tmp/test_cli_output.XXXXXX";
+	Signet__V1__CreateChallengeResponse resp = SIGNET__V1__CREATE_CHALLENGE_RESPONSE__INIT;
+	struct fake_reply replies[] = {
+		{.response = &resp.base},
+		{.response = &resp.base},
+		{.status = SIGNET__V1__STATUS_CODE__RESOURCE_EXHAUSTED,
+		 .message = "caller 'factory' has 1000 outstanding challenges, the limit"},
+	};
+	char *id_words[] = {"challenge", "create", "--device-id", "dev-1",
+			    "--ttl",	 "30",	   "--nonce-out", path};
+	char *fp_words[] = {"challenge", "create", "--fingerprint",
+			    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"};
+	Signet__V1__CreateChallengeRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+	char line[256];
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fake_nonce); i++)
+		fake_nonce[i] = (uint8_t)(i * 8);
+	resp.challenge_id = CHALLENGE_ID;
+	resp.nonce.data = fake_nonce;
+	resp.nonce.len = sizeof(fake_nonce);
+	resp.expires_at = 1893456000;
+	snprintf(line, sizeof(line), CHALLENGE_ID " nonce=%s expires=2030-01-01T00:00:00Z\n",
+		 "0008101820283038404850586068707880889098a0a8b0b8c0c8d0d8e0e8f0f8");
+	temp_path(path);
+	fake_start(&f, replies, 3);
+	assert_int_equal(run_records(&ctx, &out, &err, id_words, 8), 0);
+	assert_string_equal(out.text, line);
+	assert_string_equal(err.text, "");
+	assert_file_bytes(path, fake_nonce, sizeof(fake_nonce));
+	free(out.text);
+	free(err.text);
+	unlink(path);
+	assert_int_equal(run_records(&ctx, &out, &err, fp_words, 4), 0);
+	assert_string_equal(out.text, line);
+	free(out.text);
+	free(err.text);
+	/* Refused: signetd's status is the exit code, and no FILE. */
+	r = run_records(&ctx, &out, &err, id_words, 8);
+	fake_stop(&f);
+	assert_int_equal(r, SIGNET_E_RESOURCE_EXHAUSTED);
+	assert_int_equal(cli_exit_code(r), 18);
+	assert_string_equal(ctx.msg, "caller 'factory' has 1000 outstanding challenges, the limit");
+	assert_string_equal(out.text, "");
+	assert_int_equal(access(path, F_OK), -1);
+
+	req = (Signet__V1__CreateChallengeRequest *)fake_request(
+		&f, 0, "CreateChallenge", &signet__v1__create_challenge_request__descriptor);
+	assert_int_equal(req->binding_case,
+			 SIGNET__V1__CREATE_CHALLENGE_REQUEST__BINDING_DEVICE_ID);
+	assert_string_equal(req->device_id, "dev-1");
+	assert_int_equal(req->ttl_seconds, 30);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	req = (Signet__V1__CreateChallengeRequest *)fake_request(
+		&f, 1, "CreateChallenge", &signet__v1__create_challenge_request__descriptor);
+	assert_int_equal(req->binding_case,
+			 SIGNET__V1__CREATE_CHALLENGE_REQUEST__BINDING_SPKI_SHA256);
+	assert_int_equal(req->spki_sha256.len, 32);
+	assert_int_equal(req->spki_sha256.data[15], 0xff);
+	assert_int_equal(req->ttl_seconds, 0);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+}
+
+/* A VerifiedChain whose path is "fo" then "foobar". */
+struct verified {
+	Signet__V1__VerifiedChain chain;
+	ProtobufCBinaryData path[2];
+	uint8_t fp[32];
+};
+
+static void verified_fill(struct verified *v)
+{
+	Signet__V1__VerifiedChain init = SIGNET__V1__VERIFIED_CHAIN__INIT;
+
+	v->chain = init;
+	memset(v->fp, 0xab, sizeof(v->fp));
+	v->path[0].data = fake_der;
+	v->path[0].len = sizeof(fake_der);
+	v->path[1].data = (uint8_t *)"foobar";
+	v->path[1].len = 6;
+	v->chain.device_id = "dev-1";
+	v->chain.leaf_spki_sha256.data = v->fp;
+	v->chain.leaf_spki_sha256.len = sizeof(v->fp);
+	v->chain.leaf_serial = "0A1B";
+	v->chain.leaf_ca = "issuing";
+	v->chain.path_der = v->path;
+	v->chain.n_path_der = 2;
+}
+
+#define OK_LINE "OK device=dev-1 fingerprint=" AB64 " serial=0A1B ca=issuing\n"
+
+static void test_challenge_verify_prints_the_line(void **state)
+{
+	char chain[] = "/tmp/test_cli_output.XXXXXX", sig[] = "/tmp/test_cli_output.XXXXXX";
+	Signet__V1__VerifyPossessionResponse resp = SIGNET__V1__VERIFY_POSSESSION_RESPONSE__INIT;
+	struct fake_reply replies[] = {
+		{.response = &resp.base},
+		{.status = SIGNET__V1__STATUS_CODE__FAILED_PRECONDITION,
+		 .message = "challenge " CHALLENGE_ID " was already used: a replay"},
+		{.status = SIGNET__V1__STATUS_CODE__PERMISSION_DENIED,
+		 .message = "check 'device' failed: the leaf's CN is 'dev-2', the challenge is for "
+			    "'dev-1'"},
+	};
+	char *words[] = {"challenge", "verify",	  CHALLENGE_ID, "--chain", chain,   "--sig",
+			 sig,	      "--format", "raw",	"--hash",  "sha384"};
+	Signet__V1__VerifyPossessionRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct verified v;
+	struct fake f;
+	int r;
+
+	(void)state;
+	temp_path(chain);
+	temp_path(sig);
+	assert_int_equal(cli_write_output(&ctx, chain, FO_PEM, strlen(FO_PEM)), 0);
+	assert_int_equal(cli_write_output(&ctx, sig, "\x30\x00sig", 5), 0);
+	verified_fill(&v);
+	resp.chain = &v.chain;
+	fake_start(&f, replies, 3);
+	assert_int_equal(run_records(&ctx, &out, &err, words, 11), 0);
+	assert_string_equal(out.text, OK_LINE);
+	assert_string_equal(err.text, "");
+	free(out.text);
+	free(err.text);
+	/* Each refusal is signetd's status and message; nothing on standard output. */
+	r = run_records(&ctx, &out, &err, words, 7);
+	assert_int_equal(r, SIGNET_E_FAILED_PRECONDITION);
+	assert_int_equal(cli_exit_code(r), 19);
+	assert_string_equal(ctx.msg, "challenge " CHALLENGE_ID " was already used: a replay");
+	assert_string_equal(out.text, "");
+	free(out.text);
+	free(err.text);
+	r = run_records(&ctx, &out, &err, words, 7);
+	fake_stop(&f);
+	assert_int_equal(r, SIGNET_E_PERMISSION_DENIED);
+	assert_int_equal(cli_exit_code(r), 17);
+	assert_non_null(strstr(ctx.msg, "check 'device' failed"));
+	assert_string_equal(out.text, "");
+
+	req = (Signet__V1__VerifyPossessionRequest *)fake_request(
+		&f, 0, "VerifyPossession", &signet__v1__verify_possession_request__descriptor);
+	assert_string_equal(req->challenge_id, CHALLENGE_ID);
+	assert_int_equal(req->chain.len, strlen(FO_PEM));
+	assert_memory_equal(req->chain.data, FO_PEM, strlen(FO_PEM));
+	assert_int_equal(req->signature.len, 5);
+	assert_memory_equal(req->signature.data, "\x30\x00sig", 5);
+	assert_int_equal(req->format, SIGNET__V1__SIGNATURE_FORMAT__ECDSA_RAW);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__SHA384);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	req = (Signet__V1__VerifyPossessionRequest *)fake_request(
+		&f, 1, "VerifyPossession", &signet__v1__verify_possession_request__descriptor);
+	assert_int_equal(req->format, SIGNET__V1__SIGNATURE_FORMAT__SIGNATURE_FORMAT_DEFAULT);
+	assert_int_equal(req->hash, SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+	unlink(chain);
+	unlink(sig);
+}
+
+static void test_challenge_verify_reads_files_before_asking(void **state)
+{
+	char *argv[] = {"signet",    "--endpoint", "inproc://nobody-here", "--timeout", "60000",
+			"challenge", "verify",	   CHALLENGE_ID,	   "--chain",	"/dev/null",
+			"--sig",     "/dev/null"};
+	char chain[] = "/tmp/test_cli_output.XXXXXX";
+	struct cli_ctx ctx = {0};
+
+	(void)state;
+	/* Fails at once on the file, not after the 60 s timeout: the challenge stays unused. */
+	assert_int_equal(run_line(&ctx, 12, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "the chain file '/dev/null' is empty");
+	argv[9] = "/nonexistent/chain";
+	assert_int_equal(run_line(&ctx, 12, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "cannot open '/nonexistent/chain': No such file or directory");
+	temp_path(chain);
+	assert_int_equal(cli_write_output(&ctx, chain, "fo", 2), 0);
+	argv[9] = chain;
+	assert_int_equal(run_line(&ctx, 12, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "the signature file '/dev/null' is empty");
+	unlink(chain);
+	argv[5] = "verify-chain";
+	argv[6] = "--chain";
+	argv[7] = "/dev/null";
+	assert_int_equal(run_line(&ctx, 8, argv), CLI_E_IO);
+	assert_string_equal(ctx.msg, "the chain file '/dev/null' is empty");
+}
+
+static void test_verify_chain_writes_the_path(void **state)
+{
+	char chain[] = "/tmp/test_cli_output.XXXXXX", path[] = "/tmp/test_cli_output.XXXXXX";
+	Signet__V1__VerifyChainResponse resp = SIGNET__V1__VERIFY_CHAIN_RESPONSE__INIT;
+	struct fake_reply replies[] = {
+		{.response = &resp.base},
+		{.response = &resp.base},
+		{.status = SIGNET__V1__STATUS_CODE__UNAUTHENTICATED,
+		 .message =
+			 "check 'chain' failed: unable to get local issuer certificate (depth 0, "
+			 "/CN=dev-1)"},
+	};
+	char *words[] = {"verify-chain",       "--chain",    chain, "--purpose", "server",
+			 "--check-revocation", "--path-out", path};
+	Signet__V1__VerifyChainRequest *req;
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct verified v;
+	struct fake f;
+	int r;
+
+	(void)state;
+	temp_path(chain);
+	temp_path(path);
+	assert_int_equal(cli_write_output(&ctx, chain, "fo", 2), 0);
+	verified_fill(&v);
+	resp.chain = &v.chain;
+	fake_start(&f, replies, 3);
+	/* The line, and the path as PEM, leaf first. */
+	assert_int_equal(run_records(&ctx, &out, &err, words, 8), 0);
+	assert_string_equal(out.text, OK_LINE);
+	assert_file(path, FO_PEM FOOBAR_PEM);
+	unlink(path);
+	free(out.text);
+	free(err.text);
+	/* Without --path-out: the line alone; the defaults on the wire. */
+	assert_int_equal(run_records(&ctx, &out, &err, words, 3), 0);
+	assert_string_equal(out.text, OK_LINE);
+	assert_int_equal(access(path, F_OK), -1);
+	free(out.text);
+	free(err.text);
+	r = run_records(&ctx, &out, &err, words, 8);
+	fake_stop(&f);
+	assert_int_equal(r, SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(cli_exit_code(r), 26);
+	assert_non_null(strstr(ctx.msg, "check 'chain' failed"));
+	assert_string_equal(out.text, "");
+	assert_int_equal(access(path, F_OK), -1);
+
+	req = (Signet__V1__VerifyChainRequest *)fake_request(
+		&f, 0, "VerifyChain", &signet__v1__verify_chain_request__descriptor);
+	assert_int_equal(req->chain.len, 2);
+	assert_memory_equal(req->chain.data, "fo", 2);
+	assert_int_equal(req->purpose, SIGNET__V1__CHAIN_PURPOSE__PURPOSE_SERVER);
+	assert_true(req->check_revocation);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	req = (Signet__V1__VerifyChainRequest *)fake_request(
+		&f, 1, "VerifyChain", &signet__v1__verify_chain_request__descriptor);
+	assert_int_equal(req->purpose, SIGNET__V1__CHAIN_PURPOSE__PURPOSE_CLIENT);
+	assert_false(req->check_revocation);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+	unlink(chain);
+}
+
 static void test_run_refuses_non_commands(void **state)
 {
 	struct cli_args args = {.cmd = CLI_CMD_KEY};
@@ -954,6 +1284,8 @@ static void test_run_refuses_non_commands(void **state)
 	(void)state;
 	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
 	args.cmd = CLI_CMD_CA;
+	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
+	args.cmd = CLI_CMD_CHALLENGE;
 	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
 	args.cmd = CLI_CMD_COUNT;
 	assert_int_equal(cli_run(&ctx, &args), CLI_E_USAGE);
@@ -985,6 +1317,12 @@ int main(void)
 		cmocka_unit_test(test_ledger_get_writes_the_certificate),
 		cmocka_unit_test(test_revoke_prints_the_line),
 		cmocka_unit_test(test_crl_writes_pem_or_der),
+		cmocka_unit_test(test_challenge_line),
+		cmocka_unit_test(test_verified_line),
+		cmocka_unit_test(test_challenge_create_writes_the_nonce),
+		cmocka_unit_test(test_challenge_verify_prints_the_line),
+		cmocka_unit_test(test_challenge_verify_reads_files_before_asking),
+		cmocka_unit_test(test_verify_chain_writes_the_path),
 		cmocka_unit_test(test_run_refuses_non_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
