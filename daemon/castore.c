@@ -730,7 +730,7 @@ int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size
 	return 0;
 }
 
-int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)
+static int collect(struct castore *cs, int tops_only, STACK_OF(X509) * *out, struct errmsg *em)
 {
 	STACK_OF(X509) *all = sk_X509_new_null();
 	int r = 0;
@@ -739,7 +739,7 @@ int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_rwlock_rdlock(&cs->lock);
 	for (size_t i = 0; r == 0 && i < cs->n; i++)
-		if (push_ref(all, cs->cas[i].cert) != 0)
+		if ((!tops_only || cs->cas[i].parent < 0) && push_ref(all, cs->cas[i].cert) != 0)
 			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_rwlock_unlock(&cs->lock);
 	if (r != 0) {
@@ -748,4 +748,15 @@ int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *
 	}
 	*out = all;
 	return 0;
+}
+
+int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)
+{
+	return collect(cs, 0, out, em);
+}
+
+int castore_anchors(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)
+{
+	/* parent < 0: a root, or an issuer signet does not hold */
+	return collect(cs, 1, out, em);
 }

@@ -105,6 +105,11 @@ void castore_list_free(struct ca *cas, size_t n);
 /* The name of entry `ca`'s parent, or "" (callers hold no lock: copies only). */
 int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size_t outlen);
 
+/* The tops of signet's hierarchies, current and retired: self-signed roots,
+ * and CAs whose issuer is outside signet (imported sub-CAs). A device chain
+ * that reaches one of them reaches "a signet CA". */
+int castore_anchors(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em);
+
 /* Copies of every certificate signet holds as a CA, current and retired, for
  * verifying chains that end in one of them. */
 int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em);

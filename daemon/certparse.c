@@ -1,6 +1,9 @@
 #include "certparse.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -91,4 +94,40 @@ int certparse_one(const uint8_t *data, size_t len, const char *what, X509 **out,
 	*out = sk_X509_shift(certs);
 	sk_X509_free(certs);
 	return 0;
+}
+
+#define CERTPARSE_FILE_MAX (1024 * 1024)
+
+int certparse_file(const char *path, int max, STACK_OF(X509) * *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	uint8_t *buf = malloc(CERTPARSE_FILE_MAX + 1);
+	STACK_OF(X509) *certs = NULL;
+	struct errmsg em = {0};
+	size_t n;
+	int r = -1;
+
+	if (f == NULL || buf == NULL) {
+		snprintf(err, errlen, "%s: %s", path,
+			 f == NULL ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, CERTPARSE_FILE_MAX + 1, f);
+	if (ferror(f) || n > CERTPARSE_FILE_MAX)
+		snprintf(err, errlen, "%s: unreadable or over 1 MiB", path);
+	else if (certparse_many(buf, n, max, &certs, &em) != 0)
+		snprintf(err, errlen, "%s: %s", path, em.text);
+	else if (sk_X509_num(certs) == 0)
+		snprintf(err, errlen, "%s: no certificate in it", path);
+	else {
+		*out = certs;
+		certs = NULL; /* transferred */
+		r = 0;
+	}
+out:
+	sk_X509_pop_free(certs, X509_free);
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return r;
 }

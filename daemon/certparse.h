@@ -22,4 +22,8 @@ int certparse_one(const uint8_t *data, size_t len, const char *what, X509 **out,
 int certparse_many(const uint8_t *data, size_t len, int max, STACK_OF(X509) * *out,
 		   struct errmsg *em);
 
+/* 1 to `max` certificates from a PEM or DER file (at most 1 MiB), for
+ * start-up: -1 with the file and the reason in err. */
+int certparse_file(const char *path, int max, STACK_OF(X509) * *out, char *err, size_t errlen);
+
 #endif

@@ -37,6 +37,9 @@ static const struct {
 	{"GetIssued", process_get_issued, 0},
 	{"Revoke", process_revoke, 1},
 	{"GetCrl", process_get_crl, 1},
+	{"CreateChallenge", process_create_challenge, 1},
+	{"VerifyPossession", process_verify_possession, 1},
+	{"VerifyChain", process_verify_chain, 0},
 	/* clang-format on */
 };
 

@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "keybridge.h"
 #include "audit.h"
+#include "certparse.h"
 #include "crlpub.h"
 #include "keystore.h"
 #include "ledger.h"
@@ -138,6 +139,28 @@ static void wait_for_stop(const sigset_t *set)
 	}
 }
 
+#define TRUST_ANCHORS_MAX 256
+
+/* The trust anchors callers configured, and the challenge table. */
+static int open_possession(const struct config *cfg, struct daemon_state *d)
+{
+	struct challenge_limits limits = {.max_per_caller = cfg->max_challenges_per_caller,
+					  .max_total = cfg->max_challenges};
+	char err[512];
+
+	if (cfg->trust_anchors != NULL &&
+	    certparse_file(cfg->trust_anchors, TRUST_ANCHORS_MAX, &d->trust_anchors, err,
+			   sizeof(err)) != 0) {
+		log_error("possession.trust_anchors: %s", err);
+		return -1;
+	}
+	if (challenge_table_new(&limits, &d->challenges) != 0) {
+		log_error("out of memory for the challenge table");
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct config *cfg)
 {
 	struct token token = {0};
@@ -175,6 +198,8 @@ static int run(const struct config *cfg)
 	}
 	state.ledger = ledger;
 	state.audit = audit;
+	if (open_possession(cfg, &state) != 0)
+		goto out_server;
 	state.started = time(NULL);
 	if (server_start(&srv, &state, err, sizeof(err)) != 0 ||
 	    crlpub_start(&crls, &state, err, sizeof(err)) != 0) {
@@ -192,6 +217,8 @@ out_server:
 	server_stop(&srv); /* no request in flight after this */
 	audit_close(audit);
 	ledger_close(ledger);
+	challenge_table_free(state.challenges);
+	sk_X509_pop_free(state.trust_anchors, X509_free);
 	castore_close(&cas);
 	keystore_fini(&keys);
 out_token:

@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "castore.h"
+#include "challenge.h"
 #include "config.h"
 #include "errmsg.h"
 #include "keystore.h"
@@ -28,6 +29,8 @@ struct daemon_state {
 	struct castore *cas;
 	struct ledger *ledger;
 	struct audit *audit;
+	struct challenge_table *challenges;
+	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL */
 	time_t started;
 };
 
@@ -74,6 +77,9 @@ int process_list_issued(struct rpc *rq, const ProtobufCMessage *request);
 int process_get_issued(struct rpc *rq, const ProtobufCMessage *request);
 int process_revoke(struct rpc *rq, const ProtobufCMessage *request);
 int process_get_crl(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request);
+int process_verify_possession(struct rpc *rq, const ProtobufCMessage *request);
+int process_verify_chain(struct rpc *rq, const ProtobufCMessage *request);
 
 /* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
  * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */

@@ -83,6 +83,14 @@ static CK_RV fail_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_P
 	return CKR_DEVICE_ERROR;
 }
 
+static CK_RV fail_random(CK_SESSION_HANDLE s, CK_BYTE_PTR buf, CK_ULONG n)
+{
+	(void)s;
+	(void)buf;
+	(void)n;
+	return CKR_DEVICE_ERROR;
+}
+
 static CK_FUNCTION_LIST failing = {
 	.version = {2, 40},
 	.C_GetTokenInfo = fail_token_info,
@@ -95,6 +103,7 @@ static CK_FUNCTION_LIST failing = {
 	.C_GetAttributeValue = fail_attr,
 	.C_SignInit = fail_sign_init,
 	.C_Sign = fail_sign,
+	.C_GenerateRandom = fail_random,
 };
 
 void fake_token_init(struct token *t)

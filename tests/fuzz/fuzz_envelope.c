@@ -30,6 +30,7 @@ static void fuzz_cleanup(void)
 
 	castore_close(&cas);
 	ledger_close(ledger);
+	challenge_table_free(state.challenges);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", state_dir, files[i]);
 		if (unlink(path) != 0)
@@ -41,6 +42,7 @@ static void fuzz_cleanup(void)
 static void fuzz_setup_once(void)
 {
 	static int done;
+	struct challenge_limits limits = {.max_per_caller = 100, .max_total = 1000};
 	char err[128], *dir = state_dir;
 
 	if (done)
@@ -48,8 +50,10 @@ static void fuzz_setup_once(void)
 	fake_token_init(&token);
 	/* CA requests reach the (empty) CA store before the failing token */
 	if (mkdtemp(dir) == NULL || castore_open(&cas, dir, err, sizeof(err)) != 0 ||
-	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 || keystore_init(&keys, &token) != 0 ||
-	    dispatch_init(err, sizeof(err)) != 0 || profile_set_builtin(&cfg.profiles) != 0)
+	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 ||
+	    challenge_table_new(&limits, &state.challenges) != 0 ||
+	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
+	    profile_set_builtin(&cfg.profiles) != 0)
 		abort();
 	state.ledger = ledger; /* no audit log: every act would cost an fsync */
 	atexit(fuzz_cleanup);

@@ -125,7 +125,10 @@ static void test_info_and_health(void **state)
 					     "ListIssued",
 					     "GetIssued",
 					     "Revoke",
-					     "GetCrl"};
+					     "GetCrl",
+					     "CreateChallenge",
+					     "VerifyPossession",
+					     "VerifyChain"};
 	int has_p256 = 0;
 
 	(void)state;
