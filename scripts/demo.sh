@@ -8,8 +8,9 @@
 # through generating a key in the token, exporting its public key, making a
 # CSR and signing a nonce, building a root -> intermediate -> issuing CA chain
 # on the token, answering a cloud registry's verification code, issuing device
-# certificates (for a key made outside the daemon and for the token key) and
-# showing refusals, renewing the issuing CA, revoking it (its devices fail
+# certificates (for a key made outside the daemon and for the token key),
+# proving possession of the token key against a challenge (and refusing its
+# replay), showing refusals, renewing the issuing CA, revoking it (its devices fail
 # CRL-checked verification, a sibling CA's pass), checking the audit trail,
 # checking every result with OpenSSL and showing with
 # pkcs11-tool that the private key cannot leave the token. Then it stops the
@@ -157,6 +158,19 @@ check_device "$dir/$device_id.pem" "$device_id"
 step "the token key '$key' gets a device certificate for the CSR made above"
 signet issue --ca demo-issuing --profile device --csr "$dir/$key.csr.pem" --out "$dir/$key.pem"
 check_device "$dir/$key.pem" "$key"
+
+step "proof of possession: the server challenges '$key', the device signs the nonce in the token"
+signet challenge create --device-id "$key" --nonce-out "$dir/challenge.nonce" | tee "$dir/challenge.txt"
+challenge_id=$(cut -d' ' -f1 "$dir/challenge.txt")
+signet sign "$key" --in "$dir/challenge.nonce" --out "$dir/challenge.sig"
+cat "$dir/$key.pem" "$dir/chain.pem" >"$dir/$key.chain.pem"
+signet challenge verify "$challenge_id" --chain "$dir/$key.chain.pem" --sig "$dir/challenge.sig"
+say "OK: possession proven"
+step "the same answer again is a replay, and is refused"
+if signet challenge verify "$challenge_id" --chain "$dir/$key.chain.pem" --sig "$dir/challenge.sig"; then
+	die "a replayed challenge was accepted"
+fi
+say "OK: the replay was refused"
 
 step "the profile refuses what it must: a CN that is not a device ID, a CSR whose signature fails"
 openssl req -new -key "$dir/$device_id.key" -subj "/CN=not a device id!" -out "$dir/bad.csr"
