@@ -191,9 +191,42 @@ static int load_token_selection(struct config_loader *l, const config_setting_t 
 	return 0;
 }
 
+/* token.module_dirs: absolute directories, replacing the default allowlist
+ * (modpath.h). An empty list would allow no module at all. */
+static int load_module_dirs(struct config_loader *l, const config_setting_t *tok,
+			    struct config *cfg)
+{
+	const config_setting_t *dirs = config_setting_get_member(tok, "module_dirs");
+	int n = dirs != NULL ? config_setting_length(dirs) : 0;
+
+	if (dirs == NULL)
+		return 0;
+	if (!(config_setting_is_array(dirs) || config_setting_is_list(dirs)) || n == 0)
+		return cfg_refuse(l, tok, "module_dirs",
+				  "must be a list of directories like [ \"/opt/vendor/lib\" ]");
+	if (n > CONFIG_MAX_MODULE_DIRS)
+		return cfg_refuse(l, tok, "module_dirs", "at most %d", CONFIG_MAX_MODULE_DIRS);
+	for (int i = 0; i < n; i++) {
+		const char *d =
+			config_setting_get_string(config_setting_get_elem(dirs, (unsigned)i));
+
+		if (d == NULL || d[0] != '/')
+			return cfg_refuse(l, tok, "module_dirs",
+					  "item %d: must be an absolute path", i + 1);
+		if (strlen(d) > PATH_MAX_LEN)
+			return cfg_refuse(l, tok, "module_dirs", "item %d: longer than %d bytes",
+					  i + 1, PATH_MAX_LEN);
+		if ((cfg->module_dirs[i] = strdup(d)) == NULL)
+			return cfg_refuse(l, tok, "module_dirs", "out of memory");
+		cfg->n_module_dirs = (size_t)i + 1;
+	}
+	return 0;
+}
+
 static int load_token(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"module", "uri", "label", "serial", "pin_file", NULL};
+	static const char *const known[] = {"module",	"uri",	       "label", "serial",
+					    "pin_file", "module_dirs", NULL};
 	const config_setting_t *tok = config_setting_get_member(root, "token");
 
 	if (tok == NULL)
@@ -209,7 +242,8 @@ static int load_token(struct config_loader *l, const config_setting_t *root, str
 				  "configuration");
 	if (cfg_only_known(l, tok, known) != 0 ||
 	    get_path(l, tok, "module", NULL, &cfg->module_path) != 0 ||
-	    get_path(l, tok, "pin_file", NULL, &cfg->pin_file) != 0)
+	    get_path(l, tok, "pin_file", NULL, &cfg->pin_file) != 0 ||
+	    load_module_dirs(l, tok, cfg) != 0)
 		return -1;
 	return load_token_selection(l, tok, &cfg->token);
 }
@@ -380,10 +414,30 @@ static int load_possession(struct config_loader *l, const config_setting_t *root
 	return 0;
 }
 
+/* user: whom signetd serves as after a start as root (privdrop.h). Only the
+ * name is checked here; it is looked up at start-up, on the host it runs on. */
+static int load_user(struct config_loader *l, const config_setting_t *root, struct config *cfg)
+{
+	const char *user;
+
+	if (cfg_get_string(l, root, "user", &user) != 0)
+		return -1;
+	if (user == NULL)
+		return 0;
+	if (user[0] == '\0' || strlen(user) > CONFIG_MAX_USER_NAME || strchr(user, ':') != NULL ||
+	    strchr(user, '/') != NULL)
+		return cfg_refuse(l, root, "user", "must be a user name of 1 to %d characters",
+				  CONFIG_MAX_USER_NAME);
+	if ((cfg->user = strdup(user)) == NULL)
+		return cfg_refuse(l, root, "user", "out of memory");
+	return 0;
+}
+
 static int load_top(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"log_level", "state_dir", "token",	    "server",
-					    "profiles",	 "records",   "possession", NULL};
+	static const char *const known[] = {"log_level",  "state_dir", "token",
+					    "server",	  "profiles",  "records",
+					    "possession", "user",      NULL};
 	const char *level;
 
 	if (cfg_only_known(l, root, known) != 0 ||
@@ -392,6 +446,8 @@ static int load_top(struct config_loader *l, const config_setting_t *root, struc
 	cfg->log_level = LOG_LVL_INFO;
 	if (level != NULL && log_level_from_name(level, &cfg->log_level) != 0)
 		return cfg_refuse(l, root, "log_level", "must be error, warn, info or debug");
+	if (load_user(l, root, cfg) != 0)
+		return -1;
 	return get_path(l, root, "state_dir", DEFAULT_STATE_DIR, &cfg->state_dir);
 }
 
@@ -457,6 +513,9 @@ void config_free(struct config *cfg)
 	free(cfg->audit_log);
 	free(cfg->crl_publish_dir);
 	free(cfg->trust_anchors);
+	free(cfg->user);
+	for (size_t i = 0; i < cfg->n_module_dirs; i++)
+		free(cfg->module_dirs[i]);
 	profile_set_free(&cfg->profiles);
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		free(cfg->endpoints[i]);

@@ -24,12 +24,17 @@
 #define CONFIG_DEFAULT_PER_CALLER    1000
 #define CONFIG_DEFAULT_CHALLENGES    100000
 #define CONFIG_MAX_CHALLENGES	     10000000
+#define CONFIG_MAX_MODULE_DIRS	     16
+#define CONFIG_MAX_USER_NAME	     32 /* useradd's limit on Debian */
 
 struct config {
 	/* token { ... } */
 	char *module_path;   /* absolute path of the PKCS#11 module */
 	struct p11uri token; /* from token.uri, or token.label / token.serial */
 	char *pin_file;	     /* absolute path; never the PIN itself */
+	/* where the module may live; none given: the system library directories */
+	char *module_dirs[CONFIG_MAX_MODULE_DIRS];
+	size_t n_module_dirs;
 	/* server { ... } */
 	char *endpoints[CONFIG_MAX_ENDPOINTS]; /* "ipc://..." or "tcp://..." */
 	size_t n_endpoints;
@@ -51,6 +56,7 @@ struct config {
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;
+	char *user; /* serve as this user once started as root; NULL: not set */
 };
 
 /*

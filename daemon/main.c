@@ -3,6 +3,7 @@
  * here, loudly and with exit status 1, before the daemon reports READY.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "keystore.h"
 #include "ledger.h"
 #include "log.h"
+#include "modpath.h"
 #include "secret.h"
 #include "server.h"
 #include "token.h"
@@ -92,14 +94,29 @@ static int parse_args(int argc, char **argv, const char **config, int *check_onl
 	return 0;
 }
 
+/* The module runs inside this process: only one from an allowed directory. */
+static int check_module(const struct config *cfg, char *resolved, size_t len, char *err,
+			size_t errlen)
+{
+	const char *dirs[CONFIG_MAX_MODULE_DIRS];
+	size_t n = cfg->n_module_dirs;
+
+	if (n > 0)
+		memcpy(dirs, cfg->module_dirs, n * sizeof(dirs[0]));
+	else
+		n = modpath_default_dirs(dirs, CONFIG_MAX_MODULE_DIRS);
+	return modpath_check(cfg->module_path, dirs, n, resolved, len, err, errlen);
+}
+
 /* Open the token and log in; the PIN is wiped as soon as the login is done. */
 static int open_token(const struct config *cfg, struct token *token)
 {
 	struct secret pin = {0};
-	char err[512];
+	char err[512], module[PATH_MAX];
 	int r = -1;
 
-	if (token_open(token, cfg->module_path, &cfg->token, err, sizeof(err)) != 0)
+	if (check_module(cfg, module, sizeof(module), err, sizeof(err)) != 0 ||
+	    token_open(token, module, &cfg->token, err, sizeof(err)) != 0)
 		goto out;
 	if (secret_read_file(cfg->pin_file, &pin, err, sizeof(err)) != 0)
 		goto out;

@@ -37,7 +37,24 @@ expect_start_fail "missing PIN file" "$D/nopin.conf" "absent-pin"
 
 # missing module
 SIGNET_PKCS11_MODULE="/usr/lib/nonexistent/libnothing.so" it_write_config "$D/nomodule.conf"
-expect_start_fail "missing module" "$D/nomodule.conf" "cannot load PKCS#11 module"
+expect_start_fail "missing module" "$D/nomodule.conf" "libnothing.so: No such file"
+
+# a module outside the allowlist is refused before it is loaded, also when
+# reached through a symlink inside it; token.module_dirs admits its directory
+mkdir "$D/mods"
+cp "$(realpath "$SIGNET_PKCS11_MODULE")" "$D/mods/libsofthsm2.so"
+SIGNET_PKCS11_MODULE="$D/mods/libsofthsm2.so" it_write_config "$D/outside.conf"
+expect_start_fail "module outside the allowlist" "$D/outside.conf" "outside the allowed directories"
+sed "s|^  pin_file = |  module_dirs = [ \"$D/mods\" ];\n  pin_file = |" "$D/outside.conf" >"$D/allowed.conf"
+grep -q module_dirs "$D/allowed.conf" || it_fail "module_dirs not written"
+"$SIGNETD" --config "$D/allowed.conf" --check-config >/dev/null || it_fail "module_dirs config refused"
+mkdir "$D/lib"
+ln -s "$D/mods/libsofthsm2.so" "$D/lib/libsofthsm2.so"
+sed "s|$D/mods|$D/lib|g" "$D/allowed.conf" >"$D/escape.conf"
+expect_start_fail "symlink escaping the allowlist" "$D/escape.conf" "resolved: $D/mods/libsofthsm2.so"
+it_start "$D/allowed.conf"
+grep -q "outside the allowed" "$D/signetd.log" && it_fail "allowed module refused"
+it_stop
 
 # token not there
 sed 's/token=itest/token=no-such-token/' "$D/signetd.conf" >"$D/notoken.conf"

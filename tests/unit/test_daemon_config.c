@@ -146,6 +146,30 @@ static void test_full(void **state)
 	config_free(&cfg);
 }
 
+/* token.module_dirs replaces the default allowlist; user is kept as named. */
+static void test_module_dirs_and_user(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	if (load_text(TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = [ \"/opt/a/lib\", \"/opt/b\" ]; "
+				 "};\n" SERVER_OK "user = \"signet\";\n",
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(cfg.n_module_dirs, 2);
+	assert_string_equal(cfg.module_dirs[0], "/opt/a/lib");
+	assert_string_equal(cfg.module_dirs[1], "/opt/b");
+	assert_string_equal(cfg.user, "signet");
+	config_free(&cfg);
+	assert_null(cfg.user);
+	/* absent: the defaults (modpath.h) and no user */
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_module_dirs, 0);
+	assert_null(cfg.user);
+	config_free(&cfg);
+}
+
 /* The shipped example must stay a configuration the daemon accepts. */
 static void test_packaged_example_loads(void **state)
 {
@@ -223,6 +247,24 @@ static const struct refusal {
 	{"token: { module = [\"/m\"]; uri = \"pkcs11:\"; pin_file = \"/p\"; };\n" SERVER_OK,
 	 "token.module: must be a string"},
 	{TOKEN_OK SERVER_OK "state_dir = \"var/lib/signet\";\n", "state_dir: must be an absolute"},
+	/* the module allowlist and the user to serve as */
+	{TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = [ \"lib\" ]; };\n" SERVER_OK,
+	 "token.module_dirs: item 1: must be an absolute path"},
+	{TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = ( \"/a\", 5 ); };\n" SERVER_OK,
+	 "token.module_dirs: item 2: must be an absolute path"},
+	{TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = [ ]; };\n" SERVER_OK,
+	 "token.module_dirs: must be a list"},
+	{TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = \"/opt\"; };\n" SERVER_OK,
+	 "token.module_dirs: must be a list"},
+	{TOKEN_WITH "uri = \"pkcs11:\"; module_dirs = [ \"/1\", \"/2\", \"/3\", \"/4\", \"/5\", "
+		    "\"/6\", \"/7\", \"/8\", \"/9\", \"/10\", \"/11\", \"/12\", \"/13\", \"/14\", "
+		    "\"/15\", \"/16\", \"/17\" ]; };\n" SERVER_OK,
+	 "token.module_dirs: at most 16"},
+	{TOKEN_OK SERVER_OK "user = \"\";\n", "user: must be a user name"},
+	{TOKEN_OK SERVER_OK "user = \"a:b\";\n", "user: must be a user name"},
+	{TOKEN_OK SERVER_OK "user = \"abcdefghijklmnopqrstuvwxyz0123456\";\n",
+	 "user: must be a user name of 1 to 32"},
+	{TOKEN_OK SERVER_OK "user = 0;\n", "user: must be a string"},
 	/* records */
 	{TOKEN_OK SERVER_OK "records: { audit_log = \"audit.log\"; };\n",
 	 "records.audit_log: must be an absolute path"},
@@ -280,7 +322,8 @@ static const struct refusal {
 	/* unknown settings, at every level */
 	{TOKEN_OK SERVER_WITH "wrokers = 2; };\n", "server.wrokers: unknown setting"},
 	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
-	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file)"},
+	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file, "
+	 "module_dirs)"},
 	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":3: frobnicate: unknown setting"},
 	{TOKEN_OK SERVER_OK "ledger: { };\n", "ledger: unknown setting"},
 	{TOKEN_OK SERVER_OK "Log_level = \"info\";\n", "Log_level: unknown setting"},
@@ -514,6 +557,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_gets_defaults),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_module_dirs_and_user),
 		cmocka_unit_test(test_packaged_example_loads),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_refusals),
