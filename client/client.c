@@ -12,6 +12,7 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
+#include "credential.h"
 #include "reply.h"
 
 int client_error(signet_client *client, int err, const char *fmt, ...)
@@ -159,6 +160,7 @@ void signet_close(signet_client *client)
 		return;
 	if (client->sock >= 0)
 		nn_close(client->sock);
+	credential_free(client->cred);
 	free(client);
 }
 
@@ -184,12 +186,13 @@ static int client_new_request_id(signet_client *client, uint8_t *id)
 	return 0;
 }
 
-/* The envelope for one call, packed into a fresh buffer. */
+/* The envelope for one call, with the caller's credential if set, packed into a fresh buffer. */
 static int client_pack_envelope(signet_client *client, const char *method,
 				const ProtobufCMessage *req, const uint8_t *request_id,
 				uint8_t **buf, size_t *len)
 {
 	Signet__V1__Envelope env = SIGNET__V1__ENVELOPE__INIT;
+	struct credential_stamp stamp;
 	size_t payload_len = protobuf_c_message_get_packed_size(req);
 	uint8_t *payload = NULL;
 	int r;
@@ -208,6 +211,8 @@ static int client_pack_envelope(signet_client *client, const char *method,
 	env.request_id.len = WIRE_REQUEST_ID_LEN;
 	env.payload.data = payload;
 	env.payload.len = protobuf_c_message_pack(req, payload);
+	if ((r = credential_stamp(client, &env, &stamp)) != 0)
+		goto out;
 	*len = signet__v1__envelope__get_packed_size(&env);
 	if ((*buf = malloc(*len)) == NULL) {
 		r = client_error(client, SIGNET_E_NOMEM, "out of memory");

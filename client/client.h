@@ -9,6 +9,8 @@
 
 #include "wire.h"
 
+struct credential;
+
 #define CLIENT_DEFAULT_TIMEOUT_MS 30000
 /* Largest reply accepted; nanomsg drops anything bigger before we see it. */
 #define CLIENT_MAX_MESSAGE  (64u * 1024 * 1024)
@@ -20,6 +22,7 @@ struct signet_client {
 	int timeout_ms;
 	char endpoint[CLIENT_ENDPOINT_MAX];
 	char last_error[CLIENT_ERROR_MAX];
+	struct credential *cred; /* NULL: requests carry no credential */
 };
 
 /*

@@ -113,6 +113,32 @@ void signet_close(signet_client *client);
 /* Message of the last failed call on this client; "" if none. */
 const char *signet_last_error(const signet_client *client);
 
+/*
+ * Authenticate every later request on `client` as `client_name` (1 to 64
+ * characters of A-Z a-z 0-9 . _ -, as signetd's config declares it) with
+ * `secret` (32 to 64 bytes): each envelope then carries a Credential with the
+ * time, a fresh random nonce and an HMAC-SHA256 over the request. Without
+ * one, requests carry no credential. The secret is copied (into OpenSSL's
+ * secure heap if the application set one up) and wiped when replaced or by
+ * signet_close(); the caller may wipe its own copy at once.
+ * SIGNET_E_INVALID_ARGUMENT for a bad name or secret length, SIGNET_E_NOMEM;
+ * on failure the client keeps the credential it had (or none).
+ */
+int signet_set_credential(signet_client *client, const char *client_name, const uint8_t *secret,
+			  size_t secret_len);
+/*
+ * signet_set_credential() with the secret read from `secret_file`: 64 to 128
+ * hex digits, white space around them ignored (`umask 077; openssl rand -hex
+ * 32 > client.key` makes one). As ssh does with a private key, a file that
+ * group or others have any access to (mode & 077) is refused: chmod 600 it.
+ * SIGNET_E_NOT_FOUND when the file does not exist; SIGNET_E_PERMISSION_DENIED
+ * when it is open to group or others, or may not be opened;
+ * SIGNET_E_INVALID_ARGUMENT for a bad name, no file name, something other
+ * than a regular file, a read error, or content that is not a secret (the
+ * message never quotes it); SIGNET_E_NOMEM. Every copy read is wiped.
+ */
+int signet_load_credential(signet_client *client, const char *client_name, const char *secret_file);
+
 /* GetInfo */
 struct signet_info {
 	char *daemon_version;

@@ -11,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
+#include "authmac.h"
 #include "client.h"
+#include "credential.h"
 
 #define FAKE_ENDPOINT "inproc://signet-test"
 #define TIMEOUT_MS    300
@@ -2481,6 +2486,249 @@ static void test_request_ids_are_fresh(void **state)
 	fake.env = NULL;
 }
 
+/* --- Credentials --- */
+
+static const uint8_t secret_a[32] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+				     0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
+				     0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+				     0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20};
+static const uint8_t secret_b[40] = {0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9,
+				     0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3,
+				     0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd,
+				     0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7};
+/* secret_a as a secret file holds it */
+#define SECRET_A_HEX "0102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F20"
+
+/* One Health exchange; returns the envelope signetd received (free it). */
+static Signet__V1__Envelope *health_exchange(signet_client *client)
+{
+	Signet__V1__HealthResponse resp = SIGNET__V1__HEALTH_RESPONSE__INIT;
+	Signet__V1__Envelope *env;
+	struct signet_health health;
+
+	resp.status = SIGNET__V1__HEALTH_RESPONSE__SERVING_STATUS__SERVING;
+	fake_expect(FAKE_ANSWER, 0, NULL, &resp.base);
+	assert_int_equal(signet_health(client, &health), 0);
+	assert_int_equal(pthread_join(fake.thread, NULL), 0);
+	assert_non_null(fake.env);
+	env = fake.env;
+	fake.env = NULL;
+	return env;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What signetd does with a request: recompute the MAC from the received envelope. */
+static int mac_verifies(const Signet__V1__Envelope *env, const uint8_t *secret, size_t len)
+{
+	const Signet__V1__Credential *cred = env->credential;
+	struct authmac_input in = {
+		.method = env->method,
+		.request_id = env->request_id.data,
+		.request_id_len = env->request_id.len,
+		.client = cred->client,
+		.timestamp_ms = cred->timestamp_ms,
+		.nonce = cred->nonce.data,
+		.nonce_len = cred->nonce.len,
+		.payload = env->payload.data,
+		.payload_len = env->payload.len,
+	};
+
+	return authmac_verify(secret, len, &in, cred->mac.data, cred->mac.len);
+}
+
+/* env carries a fresh credential for `name` whose MAC `secret` verifies. */
+static void assert_credential(const Signet__V1__Envelope *env, const char *name,
+			      const uint8_t *secret, size_t len)
+{
+	uint64_t now = now_ms();
+
+	assert_non_null(env->credential);
+	assert_string_equal(env->credential->client, name);
+	assert_in_range(env->credential->timestamp_ms, now - 5000, now + 1000);
+	assert_int_equal(env->credential->nonce.len, AUTHMAC_NONCE_LEN);
+	assert_int_equal(env->credential->mac.len, AUTHMAC_LEN);
+	assert_true(mac_verifies(env, secret, len));
+}
+
+static void test_no_credential_unless_set(void **state)
+{
+	Signet__V1__Envelope *env = health_exchange(*state);
+
+	assert_null(env->credential);
+	signet__v1__envelope__free_unpacked(env, NULL);
+}
+
+static void test_credential_on_every_request(void **state)
+{
+	Signet__V1__Envelope *first, *second;
+	uint8_t other[sizeof(secret_a)];
+
+	assert_int_equal(signet_set_credential(*state, "factory-1", secret_a, sizeof(secret_a)), 0);
+	first = health_exchange(*state);
+	second = health_exchange(*state);
+	assert_credential(first, "factory-1", secret_a, sizeof(secret_a));
+	assert_credential(second, "factory-1", secret_a, sizeof(secret_a));
+	assert_memory_not_equal(first->credential->nonce.data, second->credential->nonce.data,
+				AUTHMAC_NONCE_LEN);
+	/* Another secret, or a changed field, does not verify. */
+	memcpy(other, secret_a, sizeof(other));
+	other[0] ^= 1;
+	assert_false(mac_verifies(first, other, sizeof(other)));
+	first->request_id.data[0] ^= 1;
+	assert_false(mac_verifies(first, secret_a, sizeof(secret_a)));
+	signet__v1__envelope__free_unpacked(first, NULL);
+	signet__v1__envelope__free_unpacked(second, NULL);
+}
+
+/* Replacing wipes and frees the old secret (LSan checks the freeing). */
+static void test_credential_replaced(void **state)
+{
+	Signet__V1__Envelope *env;
+
+	assert_int_equal(signet_set_credential(*state, "a", secret_a, sizeof(secret_a)), 0);
+	assert_int_equal(signet_set_credential(*state, "B.b_2", secret_b, sizeof(secret_b)), 0);
+	env = health_exchange(*state);
+	assert_credential(env, "B.b_2", secret_b, sizeof(secret_b));
+	assert_false(mac_verifies(env, secret_a, sizeof(secret_a)));
+	signet__v1__envelope__free_unpacked(env, NULL);
+}
+
+static void test_credential_refusals(void **state)
+{
+	char long_name[CREDENTIAL_NAME_MAX + 2];
+	Signet__V1__Envelope *env;
+
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(signet_set_credential(*state, "kept", secret_a, sizeof(secret_a)), 0);
+	assert_int_equal(signet_set_credential(*state, "", secret_a, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(*state), "client name"));
+	assert_int_equal(signet_set_credential(*state, NULL, secret_a, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_set_credential(*state, "a b", secret_a, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_set_credential(*state, "x/y", secret_a, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_set_credential(*state, long_name, secret_a, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	long_name[CREDENTIAL_NAME_MAX] = '\0';
+	assert_int_equal(signet_set_credential(*state, long_name, secret_b, 40), 0);
+	assert_int_equal(signet_set_credential(*state, "kept", secret_a, sizeof(secret_a)), 0);
+	assert_int_equal(signet_set_credential(*state, "short", secret_a, AUTHMAC_SECRET_MIN - 1),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(signet_last_error(*state), "a client secret is 32 to 64 bytes");
+	assert_int_equal(signet_set_credential(*state, "long", secret_a, AUTHMAC_SECRET_MAX + 1),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_set_credential(*state, "none", NULL, 32),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_set_credential(NULL, "a", secret_a, 32), SIGNET_E_INVALID_ARGUMENT);
+	/* A refusal leaves the credential the client had. */
+	env = health_exchange(*state);
+	assert_credential(env, "kept", secret_a, sizeof(secret_a));
+	signet__v1__envelope__free_unpacked(env, NULL);
+}
+
+/* A secret file in a fresh directory; `path` gets its name. */
+static void write_secret_file(char *dir, char *path, size_t size, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	strcpy(dir, "/tmp/signet-cred-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, size, "%s/client.key", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void remove_secret_file(const char *dir, const char *path)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_load_credential(void **state)
+{
+	char dir[64], path[96];
+	Signet__V1__Envelope *env;
+
+	write_secret_file(dir, path, sizeof(path), "  " SECRET_A_HEX "\n", 0600);
+	assert_int_equal(signet_load_credential(*state, "factory", path), 0);
+	env = health_exchange(*state);
+	assert_credential(env, "factory", secret_a, sizeof(secret_a));
+	signet__v1__envelope__free_unpacked(env, NULL);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(signet_load_credential(*state, "factory", path), 0);
+	remove_secret_file(dir, path);
+}
+
+/* `text` in a file of `mode` is refused with `err`, and the message says `says`. */
+static void check_file_refused(signet_client *client, const char *text, mode_t mode, int err,
+			       const char *says)
+{
+	char dir[64], path[96];
+
+	write_secret_file(dir, path, sizeof(path), text, mode);
+	assert_int_equal(signet_load_credential(client, "factory", path), err);
+	assert_non_null(strstr(signet_last_error(client), says));
+	remove_secret_file(dir, path);
+}
+
+static void test_load_credential_refusals(void **state)
+{
+	char dir[64], path[96];
+	Signet__V1__Envelope *env;
+
+	assert_int_equal(signet_set_credential(*state, "kept", secret_a, sizeof(secret_a)), 0);
+	check_file_refused(*state, SECRET_A_HEX "\n", 0644, SIGNET_E_PERMISSION_DENIED,
+			   "chmod 600");
+	check_file_refused(*state, SECRET_A_HEX "\n", 0640, SIGNET_E_PERMISSION_DENIED,
+			   "open to group or others (mode 0640)");
+	check_file_refused(*state,
+			   "not a hex secret, but a password of sorts, long enough to "
+			   "pass the length check, 64+ chars\n",
+			   0600, SIGNET_E_INVALID_ARGUMENT, "hex digits");
+	/* The message never quotes the file. */
+	assert_null(strstr(signet_last_error(*state), "password"));
+	check_file_refused(*state, "0102\n", 0600, SIGNET_E_INVALID_ARGUMENT, "64 to 128");
+	check_file_refused(*state, "", 0600, SIGNET_E_INVALID_ARGUMENT, "64 to 128");
+	write_secret_file(dir, path, sizeof(path), SECRET_A_HEX, 0600);
+	assert_int_equal(signet_load_credential(*state, "bad name", path),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_load_credential(*state, "factory", dir), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(*state), "not a regular file"));
+	assert_int_equal(signet_load_credential(*state, "factory", NULL),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(signet_load_credential(NULL, "factory", path), SIGNET_E_INVALID_ARGUMENT);
+	remove_secret_file(dir, path);
+	assert_int_equal(signet_load_credential(*state, "factory", path), SIGNET_E_NOT_FOUND);
+	assert_non_null(strstr(signet_last_error(*state), "cannot open secret file"));
+	env = health_exchange(*state);
+	assert_credential(env, "kept", secret_a, sizeof(secret_a));
+	signet__v1__envelope__free_unpacked(env, NULL);
+}
+
+/* Closing a client with a credential frees it (LSan would report the secret). */
+static void test_close_frees_credential(void **state)
+{
+	signet_client *client = NULL;
+
+	(void)state;
+	assert_int_equal(signet_connect(FAKE_ENDPOINT, TIMEOUT_MS, &client), 0);
+	assert_int_equal(signet_set_credential(client, "a", secret_a, sizeof(secret_a)), 0);
+	assert_non_null(client->cred);
+	signet_close(client);
+}
+
 static void test_null_arguments(void **state)
 {
 	struct signet_key_info *key = NULL;
@@ -2560,6 +2808,13 @@ int main(void)
 		CLIENT_TEST(test_silence_is_deadline_exceeded_and_client_recovers),
 		CLIENT_TEST(test_request_ids_are_fresh),
 		CLIENT_TEST(test_null_arguments),
+		CLIENT_TEST(test_no_credential_unless_set),
+		CLIENT_TEST(test_credential_on_every_request),
+		CLIENT_TEST(test_credential_replaced),
+		CLIENT_TEST(test_credential_refusals),
+		CLIENT_TEST(test_load_credential),
+		CLIENT_TEST(test_load_credential_refusals),
+		cmocka_unit_test(test_close_frees_credential),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
