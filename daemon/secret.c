@@ -2,7 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -93,7 +97,42 @@ static int open_pin_file(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-static int check_pin_file(int fd, const char *path, char *err, size_t errlen)
+/* Is path directly inside $CREDENTIALS_DIRECTORY, the unit's own credentials? */
+static bool in_credentials_dir(const char *path)
+{
+	const char *dir = secure_getenv("CREDENTIALS_DIRECTORY");
+	char copy[PATH_MAX], real_dir[PATH_MAX], real_parent[PATH_MAX];
+
+	if (dir == NULL || dir[0] != '/' || strlen(path) >= sizeof(copy))
+		return false;
+	memcpy(copy, path, strlen(path) + 1);
+	return realpath(dir, real_dir) != NULL && realpath(dirname(copy), real_parent) != NULL &&
+	       strcmp(real_dir, real_parent) == 0;
+}
+
+/*
+ * systemd writes a credential read-only, owned by root, and lets the
+ * service's user read it through an ACL entry; stat shows the ACL's mask as
+ * group bits, so such a file reads 0440 although no group may read it.
+ */
+static bool is_systemd_credential(const struct stat *st, const char *path)
+{
+	return st->st_uid == 0 && (st->st_mode & 0337) == 0 && in_credentials_dir(path);
+}
+
+static int check_pin_owner(const struct stat *st, uid_t user, const char *path, char *err,
+			   size_t errlen)
+{
+	if (st->st_uid == 0 || st->st_uid == user || st->st_uid == geteuid())
+		return 0;
+	snprintf(err, errlen,
+		 "PIN file %s: owned by uid %u, not by the daemon's user (uid %u) or root; "
+		 "chown it",
+		 path, (unsigned)st->st_uid, (unsigned)user);
+	return -1;
+}
+
+static int check_pin_file(int fd, const char *path, uid_t user, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -105,6 +144,10 @@ static int check_pin_file(int fd, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "PIN file %s: not a regular file", path);
 		return -1;
 	}
+	if (is_systemd_credential(&st, path))
+		return 0;
+	if (check_pin_owner(&st, user, path, err, errlen) != 0)
+		return -1;
 	if ((st.st_mode & 077) != 0) {
 		snprintf(err, errlen,
 			 "PIN file %s: mode %04o lets group or others at the PIN; chmod 600 it",
@@ -166,6 +209,11 @@ static int check_pin(const char *buf, size_t len, const char *path, char *err, s
 
 int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen)
 {
+	return secret_read_file_as(path, geteuid(), out, err, errlen);
+}
+
+int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *err, size_t errlen)
+{
 	char *buf = NULL;
 	int fd = -1, r = -1;
 	ssize_t n;
@@ -173,7 +221,8 @@ int secret_read_file(const char *path, struct secret *out, char *err, size_t err
 
 	memset(out, 0, sizeof(*out));
 	if ((fd = open_pin_file(path, err, errlen)) < 0 ||
-	    check_pin_file(fd, path, err, errlen) != 0 || (buf = page_new(err, errlen)) == NULL)
+	    check_pin_file(fd, path, user, err, errlen) != 0 ||
+	    (buf = page_new(err, errlen)) == NULL)
 		goto out;
 	if ((n = read_bounded(fd, buf, SECRET_READ_LIMIT)) < 0) {
 		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));

@@ -7,6 +7,7 @@
 #define SIGNETD_SECRET_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SECRET_MAX_LEN 256
 
@@ -25,6 +26,16 @@ struct secret {
  * the caller releases with secret_free(); on failure *out is zeroed.
  */
 int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen);
+
+/*
+ * The same, for a daemon that will serve as `user` (a start as root that
+ * drops privileges later): the file must also be owned by `user`, root or
+ * the effective user, so no other account can have put a PIN there. A file
+ * of systemd's credentials directory ($CREDENTIALS_DIRECTORY) is accepted as
+ * systemd leaves it: owned by root, mode 0400, or 0440 when the group bits
+ * are the mask of the ACL that lets the service's user read it.
+ */
+int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *err, size_t errlen);
 
 /* Wipe and release; safe on a zeroed or already freed struct. */
 void secret_free(struct secret *s);

@@ -225,6 +225,68 @@ static void test_free_is_safe(void **state)
 	assert_null(s.buf);
 }
 
+static void expect_read_as(uid_t user, const char *why)
+{
+	struct secret s;
+	char err[256] = "";
+	int r = secret_read_file_as(path, user, &s, err, sizeof(err));
+
+	secret_free(&s);
+	if (why == NULL && r != 0)
+		fail_msg("refused: %s", err);
+	if (why != NULL && (r != -1 || strstr(err, why) == NULL))
+		fail_msg("returned %d with '%s', wanted a refusal saying '%s'", r, err, why);
+}
+
+/* Only root can give a file away; the CI runs the tests as root. */
+#define OTHER_UID 12345
+#define NEED_ROOT()                                                                                \
+	do {                                                                                       \
+		if (geteuid() != 0) {                                                              \
+			print_message("not root: cannot make files of other owners; skipped\n");   \
+			skip();                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* The daemon's user, root, or the effective user may own the file; no one else. */
+static void test_owner(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	write_pin(MARK, 6, 0600);
+	expect_read_as(OTHER_UID, NULL); /* root's */
+	assert_int_equal(chown(path, OTHER_UID, OTHER_UID), 0);
+	expect_read_as(OTHER_UID, NULL);
+	expect_read_as(OTHER_UID + 1, "owned by uid 12345, not by the daemon's user (uid 12346)");
+	expect_read_as(0, "chown it");
+}
+
+/* systemd's credentials: root's, 0400 or 0440 (an ACL's mask), in $CREDENTIALS_DIRECTORY. */
+static void test_systemd_credential(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	write_pin(MARK, 6, 0440);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	expect_read_as(OTHER_UID, "chmod 600");
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "/nonexistent", 1), 0);
+	expect_read_as(OTHER_UID, "chmod 600");
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	expect_read_as(OTHER_UID, NULL);
+	write_pin(MARK, 6, 0400);
+	expect_read_as(OTHER_UID, NULL);
+	/* anything more than read access is not what systemd writes */
+	write_pin(MARK, 6, 0640);
+	expect_read_as(OTHER_UID, "chmod 600");
+	write_pin(MARK, 6, 0444);
+	expect_read_as(OTHER_UID, "chmod 600");
+	/* nor is a file of another owner */
+	write_pin(MARK, 6, 0440);
+	assert_int_equal(chown(path, OTHER_UID + 1, 0), 0);
+	expect_read_as(OTHER_UID, "owned by uid");
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +298,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_plain_file),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_free_is_safe),
+		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_systemd_credential),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
