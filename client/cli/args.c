@@ -17,6 +17,8 @@
 enum cli_opt {
 	OPT_ENDPOINT,
 	OPT_TIMEOUT,
+	OPT_CLIENT,
+	OPT_SECRET_FILE,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_ALG,
@@ -107,9 +109,15 @@ struct cli_option {
 
 _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
 
+/* What libsignet takes as a client name (signet_set_credential()). */
+#define CLIENT_NAME_MAX	  64
+#define CLIENT_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
 	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
+	{"client", OPT_CLIENT, OPT_VALUE, ANY_COMMAND},
+	{"secret-file", OPT_SECRET_FILE, OPT_VALUE, ANY_COMMAND},
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
 	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
 	{"alg", OPT_ALG, OPT_VALUE,
@@ -556,6 +564,12 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 		return 0;
 	case OPT_TIMEOUT:
 		return parse_timeout(args, value);
+	case OPT_CLIENT:
+		args->client = value;
+		return 0;
+	case OPT_SECRET_FILE:
+		args->secret_file = value;
+		return 0;
 	case OPT_HELP:
 		args->help = 1;
 		return 0;
@@ -939,7 +953,66 @@ static void resolve_endpoint(struct cli_args *args, const char *env_endpoint)
 		args->endpoint = SIGNET_DEFAULT_ENDPOINT;
 }
 
+/* "" counts as unset, as for $SIGNET_ENDPOINT. */
+static const char *env_value(const char *value)
+{
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+static int client_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len >= 1 && len <= CLIENT_NAME_MAX && strspn(name, CLIENT_NAME_CHARS) == len;
+}
+
+/* A client name and its secret file, both or neither; `*_src` name where they came from. */
+static int check_credential(struct cli_args *args, const char *client_src, const char *file_src)
+{
+	if ((args->client == NULL) != (args->secret_file == NULL))
+		return usage(args, "%s needs %s too: a client name and its secret go together",
+			     args->client != NULL ? client_src : file_src,
+			     args->client != NULL ? file_src : client_src);
+	if (args->client != NULL && !client_name_ok(args->client))
+		return usage(args,
+			     "%s wants a client name of 1 to %d characters of A-Z a-z 0-9 . _ -, "
+			     "not '%s'",
+			     client_src, CLIENT_NAME_MAX, args->client);
+	if (args->secret_file != NULL && args->secret_file[0] == '\0')
+		return usage(args, "%s needs a file name", file_src);
+	return 0;
+}
+
+/*
+ * --client and --secret-file replace $SIGNET_CLIENT and $SIGNET_SECRET_FILE
+ * as a pair, so a name never meets another client's secret. A command that
+ * never asks signetd needs neither.
+ */
+static int resolve_credential(struct cli_args *args, const struct cli_env *env)
+{
+	int from_options = args->client != NULL || args->secret_file != NULL;
+
+	if (!from_options) {
+		args->client = env_value(env->client);
+		args->secret_file = env_value(env->secret_file);
+	}
+	if (cli_command_is_local(args->cmd)) {
+		args->client = args->secret_file = NULL;
+		return 0;
+	}
+	if (from_options)
+		return check_credential(args, "--client", "--secret-file");
+	return check_credential(args, "$" CLI_CLIENT_ENV, "$" CLI_SECRET_FILE_ENV);
+}
+
 int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli_args *args)
+{
+	struct cli_env env = {.endpoint = env_endpoint};
+
+	return cli_parse_env(argc, argv, &env, args);
+}
+
+int cli_parse_env(int argc, char *const argv[], const struct cli_env *env, struct cli_args *args)
 {
 	struct parser p = {.argc = argc, .argv = argv, .i = 1, .args = args};
 	int r;
@@ -954,9 +1027,10 @@ int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli
 		goto out;
 	if ((r = parse_command_args(&p)) != 0 || args->help)
 		goto out;
-	r = check_required(args);
+	if ((r = check_required(args)) == 0)
+		r = resolve_credential(args, env);
 out:
-	resolve_endpoint(args, env_endpoint);
+	resolve_endpoint(args, env->endpoint);
 	return r;
 }
 

@@ -11,6 +11,10 @@
 
 #include <signet/signet.h>
 
+/* The caller's credential when --client and --secret-file are not given. */
+#define CLI_CLIENT_ENV	    "SIGNET_CLIENT"
+#define CLI_SECRET_FILE_ENV "SIGNET_SECRET_FILE"
+
 enum cli_command {
 	CLI_CMD_NONE = 0, /* no command (yet): global --help / --version */
 	CLI_CMD_INFO,
@@ -69,9 +73,14 @@ struct cli_args {
 	int version;	      /* print the version */
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
-	const char *name;     /* the key or CA NAME positional; the FILE of 'audit verify';
-			       * the CHALLENGE_ID of 'challenge verify' */
-	const char *code;     /* 'ca verify-code': the registry's CODE, after the CA */
+	/* --client and --secret-file, else $SIGNET_CLIENT and $SIGNET_SECRET_FILE:
+	 * both or neither (NULL: requests carry no credential). Only the file's
+	 * name is here; its content is read when the client connects. */
+	const char *client;
+	const char *secret_file;
+	const char *name; /* the key or CA NAME positional; the FILE of 'audit verify';
+			   * the CHALLENGE_ID of 'challenge verify' */
+	const char *code; /* 'ca verify-code': the registry's CODE, after the CA */
 	enum signet_key_alg alg;
 	const char *subject;
 	const char *parent; /* --parent: the CA that signs an intermediate */
@@ -116,12 +125,21 @@ struct cli_args {
 	char error[256];		   /* why parsing failed */
 };
 
+/* The environment the command line falls back on; NULL or "" means unset. */
+struct cli_env {
+	const char *endpoint;	 /* $SIGNET_ENDPOINT */
+	const char *client;	 /* $SIGNET_CLIENT */
+	const char *secret_file; /* $SIGNET_SECRET_FILE */
+};
+
 /*
- * Parse argv (argv[0] is the program). `env_endpoint` is $SIGNET_ENDPOINT or
- * NULL. Returns 0, CLI_E_USAGE with args->error set (args->cmd says how far
+ * Parse argv (argv[0] is the program) with `env` for what options leave
+ * unset. Returns 0, CLI_E_USAGE with args->error set (args->cmd says how far
  * parsing got, for the hint), or SIGNET_E_NOMEM. Strings in args point into
- * argv; release args with cli_args_free() in every case.
+ * argv or env; release args with cli_args_free() in every case.
  */
+int cli_parse_env(int argc, char *const argv[], const struct cli_env *env, struct cli_args *args);
+/* cli_parse_env() with only $SIGNET_ENDPOINT (`env_endpoint`, or NULL) from the environment. */
 int cli_parse(int argc, char *const argv[], const char *env_endpoint, struct cli_args *args);
 void cli_args_free(struct cli_args *args);
 

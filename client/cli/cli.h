@@ -35,7 +35,11 @@ int cli_error(struct cli_ctx *ctx, int err, const char *fmt, ...)
 /* Record a libsignet failure with the client's message; returns `err`. */
 int cli_client_error(struct cli_ctx *ctx, int err);
 
-/* Open the client for args->endpoint; a failure here means exit 3 (or 1 on NOMEM). */
+/*
+ * Open the client for args->endpoint (a failure: exit 3, or 1 on NOMEM) and
+ * load args->client's credential from args->secret_file, if given (a
+ * failure: IO, exit 1).
+ */
 int cli_connect(struct cli_ctx *ctx, const struct cli_args *args);
 /* Run the parsed command (not help or version). */
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args);

@@ -38,6 +38,12 @@ int cli_connect(struct cli_ctx *ctx, const struct cli_args *args)
 	if (r != 0)
 		return cli_error(ctx, SIGNET_E_TRANSPORT, "cannot use endpoint '%s': %s",
 				 args->endpoint, signet_strerror(r));
+	if (args->client == NULL)
+		return 0;
+	/* A secret file that cannot be used is a local file problem, whatever libsignet's code. */
+	if ((r = signet_load_credential(ctx->client, args->client, args->secret_file)) != 0)
+		return cli_error(ctx, r == SIGNET_E_NOMEM ? r : CLI_E_IO, "%s",
+				 signet_last_error(ctx->client));
 	return 0;
 }
 

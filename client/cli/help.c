@@ -6,16 +6,20 @@
 	"  --endpoint URL   signetd's address (default: $" SIGNET_ENDPOINT_ENV ", else\n"          \
 	"                   " SIGNET_DEFAULT_ENDPOINT ")\n"                                        \
 	"  --timeout MS     give up on signetd after MS milliseconds (default 30000)\n"            \
+	"  --client NAME    authenticate as client NAME (default: $" CLI_CLIENT_ENV ")\n"          \
+	"  --secret-file FILE  read that client's secret from FILE, mode 600 (default:\n"          \
+	"                   $" CLI_SECRET_FILE_ENV "); --client and --secret-file go together\n"   \
 	"  -h, --help       show this help\n"
 
 #define EXIT_CODES                                                                                 \
 	"Exit codes: 0 ok, 1 local failure (files), 2 usage error, 3 could not talk to\n"          \
 	"signetd, 4 the audit log does not verify, 10+N signetd answered gRPC status N\n"          \
-	"(13 INVALID_ARGUMENT, 15 NOT_FOUND, 16 ALREADY_EXISTS, 22 UNIMPLEMENTED,\n"               \
-	"24 UNAVAILABLE, ...).\n"
+	"(13 INVALID_ARGUMENT, 15 NOT_FOUND, 16 ALREADY_EXISTS, 17 PERMISSION_DENIED,\n"           \
+	"22 UNIMPLEMENTED, 24 UNAVAILABLE, 26 UNAUTHENTICATED, ...).\n"
 
 static const char help_overview[] =
-	"Usage: signet [--endpoint URL] [--timeout MS] [--help] [--version] COMMAND ...\n"
+	"Usage: signet [--endpoint URL] [--timeout MS] [--client NAME --secret-file FILE]\n"
+	"              [--help] [--version] COMMAND ...\n"
 	"\n"
 	"Talk to signetd, which keeps private keys inside a hardware token.\n"
 	"\n"

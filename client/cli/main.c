@@ -32,8 +32,11 @@ static int run(const struct cli_args *args)
 
 int main(int argc, char **argv)
 {
+	struct cli_env env = {.endpoint = secure_getenv(SIGNET_ENDPOINT_ENV),
+			      .client = secure_getenv(CLI_CLIENT_ENV),
+			      .secret_file = secure_getenv(CLI_SECRET_FILE_ENV)};
 	struct cli_args args;
-	int r = cli_parse(argc, argv, secure_getenv(SIGNET_ENDPOINT_ENV), &args);
+	int r = cli_parse_env(argc, argv, &env, &args);
 	int code = cli_exit_code(r);
 
 	if (r == CLI_E_USAGE)

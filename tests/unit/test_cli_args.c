@@ -31,6 +31,24 @@ static int parse(struct cli_args *args, const char *env, ...)
 
 #define PARSE(args, env, ...) parse((args), (env), __VA_ARGS__, (char *)NULL)
 
+/* As parse(), with a whole environment: $SIGNET_CLIENT and $SIGNET_SECRET_FILE too. */
+static int parse_env(struct cli_args *args, const struct cli_env *env, ...)
+{
+	char *argv[MAX_ARGS] = {"signet"};
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, env);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL) {
+		argc++;
+		assert_true(argc < MAX_ARGS);
+	}
+	va_end(ap);
+	return cli_parse_env(argc, argv, env, args);
+}
+
+#define PARSE_ENV(args, env, ...) parse_env((args), (env), __VA_ARGS__, (char *)NULL)
+
 static void test_no_command_is_a_usage_error(void **state)
 {
 	struct cli_args a;
@@ -138,6 +156,124 @@ static void test_endpoint_errors(void **state)
 	assert_int_equal(PARSE(&a, NULL, "--endpoint", "a", "info", "--endpoint", "b"),
 			 CLI_E_USAGE);
 	assert_string_equal(a.error, "option --endpoint is given twice");
+	cli_args_free(&a);
+}
+
+static void test_credential_sources(void **state)
+{
+	const struct cli_env none = {0}, empty = {.client = "", .secret_file = ""};
+	const struct cli_env env = {.client = "env-client", .secret_file = "/etc/env.key"};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE_ENV(&a, &none, "info"), 0);
+	assert_null(a.client);
+	assert_null(a.secret_file);
+	cli_args_free(&a);
+	/* Empty variables count as unset. */
+	assert_int_equal(PARSE_ENV(&a, &empty, "info"), 0);
+	assert_null(a.client);
+	assert_null(a.secret_file);
+	cli_args_free(&a);
+	assert_int_equal(PARSE_ENV(&a, &env, "key", "list"), 0);
+	assert_string_equal(a.client, "env-client");
+	assert_string_equal(a.secret_file, "/etc/env.key");
+	cli_args_free(&a);
+	assert_int_equal(PARSE_ENV(&a, &none, "--client", "factory-1", "--secret-file",
+				   "factory.key", "info"),
+			 0);
+	assert_string_equal(a.client, "factory-1");
+	assert_string_equal(a.secret_file, "factory.key");
+	cli_args_free(&a);
+	/* Options win over the environment; they may follow the command. */
+	assert_int_equal(PARSE_ENV(&a, &env, "info", "--client=ops", "--secret-file=ops.key"), 0);
+	assert_string_equal(a.client, "ops");
+	assert_string_equal(a.secret_file, "ops.key");
+	assert_string_equal(a.endpoint, SIGNET_DEFAULT_ENDPOINT);
+	cli_args_free(&a);
+	/* cli_parse() knows no credential variables: only options give one. */
+	assert_int_equal(PARSE(&a, NULL, "health"), 0);
+	assert_null(a.client);
+	cli_args_free(&a);
+}
+
+static void check_credential_usage(const struct cli_env *env, const char *error, ...)
+{
+	char *argv[MAX_ARGS] = {"signet"};
+	struct cli_args a;
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, error);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	assert_int_equal(cli_parse_env(argc, argv, env, &a), CLI_E_USAGE);
+	assert_string_equal(a.error, error);
+	cli_args_free(&a);
+}
+
+static void test_credential_usage_errors(void **state)
+{
+	const struct cli_env none = {0};
+	const struct cli_env env = {.client = "env-client", .secret_file = "/etc/env.key"};
+	const struct cli_env half = {.client = "env-client"};
+	const struct cli_env bad = {.client = "no spaces", .secret_file = "k"};
+
+	(void)state;
+	check_credential_usage(&none,
+			       "--client needs --secret-file too: a client name and its secret go "
+			       "together",
+			       "--client", "f", "info", (char *)NULL);
+	check_credential_usage(&none,
+			       "--secret-file needs --client too: a client name and its secret go "
+			       "together",
+			       "info", "--secret-file", "f.key", (char *)NULL);
+	/* An option replaces the whole pair: it does not borrow the other half. */
+	check_credential_usage(&env,
+			       "--client needs --secret-file too: a client name and its secret go "
+			       "together",
+			       "--client", "f", "info", (char *)NULL);
+	check_credential_usage(
+		&half,
+		"$SIGNET_CLIENT needs $SIGNET_SECRET_FILE too: a client name and its "
+		"secret go together",
+		"info", (char *)NULL);
+	check_credential_usage(
+		&none,
+		"--client wants a client name of 1 to 64 characters of A-Z a-z 0-9 . "
+		"_ -, not 'a/b'",
+		"--client", "a/b", "--secret-file", "k", "info", (char *)NULL);
+	check_credential_usage(
+		&bad,
+		"$SIGNET_CLIENT wants a client name of 1 to 64 characters of A-Z a-z "
+		"0-9 . _ -, not 'no spaces'",
+		"info", (char *)NULL);
+	check_credential_usage(&none, "--secret-file needs a file name", "--client", "c",
+			       "--secret-file=", "info", (char *)NULL);
+	check_credential_usage(&none, "option --client is given twice", "--client", "a", "info",
+			       "--client", "b", (char *)NULL);
+	check_credential_usage(&none, "option --secret-file needs a value", "info", "--client", "a",
+			       "--secret-file", (char *)NULL);
+}
+
+/* 'audit verify' reads a local file: a credential, even half of one, is not its business. */
+static void test_credential_not_needed_locally(void **state)
+{
+	const struct cli_env half = {.secret_file = "/etc/env.key"};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE_ENV(&a, &half, "audit", "verify", "audit.log"), 0);
+	assert_null(a.client);
+	assert_null(a.secret_file);
+	cli_args_free(&a);
+	assert_int_equal(PARSE_ENV(&a, &half, "--client", "c", "audit", "verify", "audit.log"), 0);
+	assert_null(a.client);
+	cli_args_free(&a);
+	/* Nor does help need one. */
+	assert_int_equal(PARSE_ENV(&a, &half, "--client", "c", "info", "--help"), 0);
+	assert_true(a.help);
 	cli_args_free(&a);
 }
 
@@ -1682,6 +1818,9 @@ static void test_help_texts(void **state)
 	}
 	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "Exit codes"));
 	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "4 the audit log does not verify"));
+	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "--client NAME --secret-file FILE"));
+	assert_non_null(strstr(cli_help(CLI_CMD_KEY_LIST), "$SIGNET_SECRET_FILE"));
+	assert_non_null(strstr(cli_help(CLI_CMD_NONE), "26 UNAUTHENTICATED"));
 }
 
 static void test_exit_codes(void **state)
@@ -1734,6 +1873,9 @@ int main(void)
 		cmocka_unit_test(test_endpoint_precedence),
 		cmocka_unit_test(test_endpoint_errors),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_credential_sources),
+		cmocka_unit_test(test_credential_usage_errors),
+		cmocka_unit_test(test_credential_not_needed_locally),
 		cmocka_unit_test(test_info_and_health),
 		cmocka_unit_test(test_key_group),
 		cmocka_unit_test(test_key_generate_algorithms),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
+#include "authmac.h"
 #include "cli.h"
 #include "wire.h"
 
@@ -1276,6 +1278,139 @@ static void test_verify_chain_writes_the_path(void **state)
 	unlink(chain);
 }
 
+/* --- The credential on the wire --- */
+
+#define CRED_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+/* A secret file of `mode` holding CRED_HEX, in a fresh directory. */
+static void cred_file(char *dir, char *path, size_t size, mode_t mode)
+{
+	FILE *f;
+
+	strcpy(dir, "/tmp/signet-cli-cred-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, size, "%s/factory.key", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(CRED_HEX "\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void cred_file_remove(const char *dir, const char *path)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+/* What signetd checks: the MAC over the received envelope, with the file's secret. */
+static void assert_cred_verifies(const Signet__V1__Envelope *env, const char *client)
+{
+	const Signet__V1__Credential *cred = env->credential;
+	uint8_t secret[32];
+	struct authmac_input in;
+
+	for (size_t i = 0; i < sizeof(secret); i++)
+		secret[i] = (uint8_t)i;
+	assert_non_null(cred);
+	assert_string_equal(cred->client, client);
+	assert_int_equal(cred->nonce.len, AUTHMAC_NONCE_LEN);
+	in = (struct authmac_input){.method = env->method,
+				    .request_id = env->request_id.data,
+				    .request_id_len = env->request_id.len,
+				    .client = cred->client,
+				    .timestamp_ms = cred->timestamp_ms,
+				    .nonce = cred->nonce.data,
+				    .nonce_len = cred->nonce.len,
+				    .payload = env->payload.data,
+				    .payload_len = env->payload.len};
+	assert_true(authmac_verify(secret, sizeof(secret), &in, cred->mac.data, cred->mac.len));
+}
+
+static void test_credential_is_sent(void **state)
+{
+	Signet__V1__ListKeysResponse resp = SIGNET__V1__LIST_KEYS_RESPONSE__INIT;
+	struct fake_reply replies[2] = {{.response = &resp.base}, {.response = &resp.base}};
+	char dir[64], path[96];
+	char *with[] = {"--client", "factory-1", "--secret-file", path, "key", "list"};
+	char *without[] = {"key", "list"};
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+
+	(void)state;
+	cred_file(dir, path, sizeof(path), 0600);
+	fake_start(&f, replies, 2);
+	assert_int_equal(run_records(&ctx, &out, &err, with, 6), 0);
+	free(out.text);
+	free(err.text);
+	assert_int_equal(run_records(&ctx, &out, &err, without, 2), 0);
+	fake_stop(&f);
+	assert_cred_verifies(f.env[0], "factory-1");
+	assert_null(f.env[1]->credential);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+	cred_file_remove(dir, path);
+}
+
+/* signetd's refusals keep their exit codes: 26 and 17, with its message. */
+static void test_credential_refusals_exit_codes(void **state)
+{
+	struct fake_reply replies[2] = {
+		{.status = 16, .message = "client 'factory-1': bad MAC"},
+		{.status = 7,
+		 .message = "client 'factory-1' may not call DeleteKey (rule: methods)"}};
+	char dir[64], path[96];
+	char *list[] = {"--client", "factory-1", "--secret-file", path, "key", "list"};
+	char *del[] = {"--client", "factory-1", "--secret-file", path, "key", "delete", "k"};
+	struct cli_ctx ctx = {0};
+	struct capture out, err;
+	struct fake f;
+	int r;
+
+	(void)state;
+	cred_file(dir, path, sizeof(path), 0600);
+	fake_start(&f, replies, 2);
+	r = run_records(&ctx, &out, &err, list, 6);
+	assert_int_equal(r, SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(cli_exit_code(r), 26);
+	assert_string_equal(ctx.msg, "client 'factory-1': bad MAC");
+	free(out.text);
+	free(err.text);
+	r = run_records(&ctx, &out, &err, del, 7);
+	assert_int_equal(r, SIGNET_E_PERMISSION_DENIED);
+	assert_int_equal(cli_exit_code(r), 17);
+	assert_string_equal(out.text, "");
+	fake_stop(&f);
+	fake_free(&f);
+	free(out.text);
+	free(err.text);
+	cred_file_remove(dir, path);
+}
+
+/* A secret file others can read stops the command before anything is sent. */
+static void test_loose_secret_file_is_exit_1(void **state)
+{
+	char dir[64], path[96];
+	char *argv[] = {"signet",   "--endpoint", "inproc://nobody-here", "--timeout", "100",
+			"--client", "factory-1",  "--secret-file",	  path,	       "info"};
+	struct cli_ctx ctx = {0};
+	int r;
+
+	(void)state;
+	cred_file(dir, path, sizeof(path), 0644);
+	r = run_line(&ctx, 10, argv);
+	assert_int_equal(r, CLI_E_IO);
+	assert_int_equal(cli_exit_code(r), 1);
+	assert_non_null(strstr(ctx.msg, "chmod 600"));
+	assert_null(strstr(ctx.msg, CRED_HEX));
+	assert_int_equal(chmod(path, 0600), 0);
+	cred_file_remove(dir, path);
+	r = run_line(&ctx, 10, argv);
+	assert_int_equal(r, CLI_E_IO);
+	assert_non_null(strstr(ctx.msg, "cannot open secret file"));
+}
+
 static void test_run_refuses_non_commands(void **state)
 {
 	struct cli_args args = {.cmd = CLI_CMD_KEY};
@@ -1324,6 +1459,9 @@ int main(void)
 		cmocka_unit_test(test_challenge_verify_reads_files_before_asking),
 		cmocka_unit_test(test_verify_chain_writes_the_path),
 		cmocka_unit_test(test_run_refuses_non_commands),
+		cmocka_unit_test(test_credential_is_sent),
+		cmocka_unit_test(test_credential_refusals_exit_codes),
+		cmocka_unit_test(test_loose_secret_file_is_exit_1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
