@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
@@ -26,6 +27,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "modpath.h"
+#include "privdrop.h"
 #include "secret.h"
 #include "server.h"
 #include "token.h"
@@ -109,7 +111,7 @@ static int check_module(const struct config *cfg, char *resolved, size_t len, ch
 }
 
 /* Open the token and log in; the PIN is wiped as soon as the login is done. */
-static int open_token(const struct config *cfg, struct token *token)
+static int open_token(const struct config *cfg, uid_t pin_owner, struct token *token)
 {
 	struct secret pin = {0};
 	char err[512], module[PATH_MAX];
@@ -118,7 +120,7 @@ static int open_token(const struct config *cfg, struct token *token)
 	if (check_module(cfg, module, sizeof(module), err, sizeof(err)) != 0 ||
 	    token_open(token, module, &cfg->token, err, sizeof(err)) != 0)
 		goto out;
-	if (secret_read_file(cfg->pin_file, &pin, err, sizeof(err)) != 0)
+	if (secret_read_file_as(cfg->pin_file, pin_owner, &pin, err, sizeof(err)) != 0)
 		goto out;
 	r = token_login(token, &pin, err, sizeof(err));
 out:
@@ -178,6 +180,26 @@ static int open_possession(const struct config *cfg, struct daemon_state *d)
 	return 0;
 }
 
+/*
+ * The last things that may need root: binding the endpoints (and giving the
+ * ipc sockets to the user served as). Then root is given up for good, before
+ * any state file is opened or any request read.
+ */
+static int listen_and_drop(const struct privdrop *priv, struct server *srv,
+			   struct daemon_state *state)
+{
+	uid_t owner = priv->drop ? priv->uid : (uid_t)-1;
+	gid_t group = priv->drop ? priv->gid : (gid_t)-1;
+	char err[512];
+
+	if (server_listen(srv, state, owner, group, err, sizeof(err)) != 0 ||
+	    privdrop_apply(priv, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int run(const struct config *cfg)
 {
 	struct token token = {0};
@@ -190,17 +212,24 @@ static int run(const struct config *cfg)
 	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
 	char err[512];
 	sigset_t set;
+	struct privdrop priv;
 	int r = EXIT_STARTUP;
 
 	block_signals(&set);
+	if (privdrop_plan(geteuid(), getegid(), cfg->user, &priv, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_STARTUP;
+	}
 	if (dispatch_init(err, sizeof(err)) != 0 || keybridge_init() != 0) {
 		log_error("internal: %s", err);
 		return EXIT_STARTUP;
 	}
-	if (open_token(cfg, &token) != 0)
+	if (open_token(cfg, priv.uid, &token) != 0)
 		goto out_token;
 	if (keystore_init(&keys, &token) != 0)
 		goto out_token;
+	if (listen_and_drop(&priv, &srv, &state) != 0)
+		goto out_server;
 	if (castore_open(&cas, cfg->state_dir, err, sizeof(err)) != 0) {
 		log_error("CA store: %s", err);
 		goto out_server;
@@ -218,7 +247,7 @@ static int run(const struct config *cfg)
 	if (open_possession(cfg, &state) != 0)
 		goto out_server;
 	state.started = time(NULL);
-	if (server_start(&srv, &state, err, sizeof(err)) != 0 ||
+	if (server_start(&srv, err, sizeof(err)) != 0 ||
 	    crlpub_start(&crls, &state, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out_server;

@@ -1,6 +1,8 @@
 #include "server.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,12 +80,55 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Give path to the user and group signetd will serve as, when it is root now. */
+static int give_to_owner(const struct server *srv, const char *path, char *err, size_t errlen)
+{
+	if (srv->owner == (uid_t)-1 || chown(path, srv->owner, srv->group) == 0)
+		return 0;
+	snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/*
+ * An ipc socket's directory decides who may connect: created here when
+ * missing, mode 0750, owned by signetd's user and group, so only members of
+ * that group can reach the socket. One that exists is the administrator's
+ * (systemd's RuntimeDirectory=); it is only warned about when others may
+ * enter it.
+ */
+static int ipc_make_dir(const struct server *srv, const char *endpoint, char *err, size_t errlen)
+{
+	char copy[PATH_MAX], *dir;
+	struct stat st;
+
+	if (strncmp(endpoint, "ipc://", 6) != 0 || strlen(endpoint + 6) >= sizeof(copy))
+		return 0;
+	memcpy(copy, endpoint + 6, strlen(endpoint + 6) + 1);
+	dir = dirname(copy);
+	if (stat(dir, &st) == 0) {
+		if ((st.st_mode & 007) != 0)
+			log_warn("%s: others may enter (mode %04o); the socket's own mode 0660 is "
+				 "all that keeps them out",
+				 dir, (unsigned)(st.st_mode & 07777));
+		return 0;
+	}
+	/* the umask is 077: chmod after mkdir to open it to the group */
+	if (errno != ENOENT || mkdir(dir, 0750) != 0 || chmod(dir, 0750) != 0) {
+		snprintf(err, errlen, "socket directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	log_info("created %s (mode 0750) for the ipc socket", dir);
+	return give_to_owner(srv, dir, err, errlen);
+}
+
 /*
  * The daemon's umask makes the socket 0600. Who may connect is decided by the
  * socket's directory (owned by signetd's user and the client group, mode
- * 0750), so the socket itself is opened to that group.
+ * 0750), so the socket itself is opened to that group: connecting needs
+ * write access to it.
  */
-static int ipc_open_to_group(const char *endpoint, char *err, size_t errlen)
+static int ipc_open_to_group(const struct server *srv, const char *endpoint, char *err,
+			     size_t errlen)
 {
 	if (strncmp(endpoint, "ipc://", 6) != 0)
 		return 0;
@@ -91,7 +136,7 @@ static int ipc_open_to_group(const char *endpoint, char *err, size_t errlen)
 		snprintf(err, errlen, "chmod %s: %s", endpoint + 6, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return give_to_owner(srv, endpoint + 6, err, errlen);
 }
 
 static int server_bind(struct server *srv, char *err, size_t errlen)
@@ -115,13 +160,15 @@ static int server_bind(struct server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if (ipc_make_dir(srv, cfg->endpoints[i], err, errlen) != 0)
+			return -1;
 		if (nn_bind(srv->sock, cfg->endpoints[i]) < 0) {
 			snprintf(err, errlen, "cannot bind %s: %s", cfg->endpoints[i],
 				 nn_strerror(nn_errno()));
 			return -1;
 		}
 		srv->n_bound = i + 1;
-		if (ipc_open_to_group(cfg->endpoints[i], err, errlen) != 0)
+		if (ipc_open_to_group(srv, cfg->endpoints[i], err, errlen) != 0)
 			return -1;
 		log_info("listening on %s", cfg->endpoints[i]);
 	}
@@ -143,19 +190,27 @@ static int server_open_sessions(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-int server_start(struct server *srv, struct daemon_state *d, char *err, size_t errlen)
+int server_listen(struct server *srv, struct daemon_state *d, uid_t owner, gid_t group, char *err,
+		  size_t errlen)
 {
 	memset(srv, 0, sizeof(*srv));
 	srv->d = d;
 	srv->sock = -1;
+	srv->owner = owner;
+	srv->group = group;
 	atomic_init(&srv->stopping, false);
-	srv->n_workers = d->cfg->workers;
+	return server_bind(srv, err, errlen);
+}
+
+int server_start(struct server *srv, char *err, size_t errlen)
+{
+	srv->n_workers = srv->d->cfg->workers;
 	srv->workers = calloc(srv->n_workers, sizeof(*srv->workers));
 	if (srv->workers == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (server_open_sessions(srv, err, errlen) != 0 || server_bind(srv, err, errlen) != 0)
+	if (server_open_sessions(srv, err, errlen) != 0)
 		return -1;
 	for (unsigned i = 0; i < srv->n_workers; i++) {
 		int e = pthread_create(&srv->workers[i].thread, NULL, worker_main,
@@ -182,10 +237,10 @@ static void remove_ipc_files(const struct config *cfg, size_t n_bound)
 
 void server_stop(struct server *srv)
 {
-	if (srv->workers == NULL)
-		return;
+	if (srv->d == NULL)
+		return; /* never listened */
 	atomic_store(&srv->stopping, true);
-	for (unsigned i = 0; i < srv->n_workers; i++)
+	for (unsigned i = 0; srv->workers != NULL && i < srv->n_workers; i++)
 		if (srv->workers[i].running)
 			pthread_join(srv->workers[i].thread, NULL);
 	if (srv->sock >= 0) {
@@ -195,9 +250,10 @@ void server_stop(struct server *srv)
 		nn_close(srv->sock);
 		remove_ipc_files(srv->d->cfg, srv->n_bound);
 	}
-	for (unsigned i = 0; i < srv->n_workers; i++)
+	for (unsigned i = 0; srv->workers != NULL && i < srv->n_workers; i++)
 		token_session_close(srv->d->token, srv->workers[i].session);
 	free(srv->workers);
 	srv->workers = NULL;
 	srv->sock = -1;
+	srv->d = NULL;
 }

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "rpc.h"
 
@@ -26,11 +27,22 @@ struct server {
 	struct worker *workers;
 	unsigned n_workers;
 	size_t n_bound; /* endpoints bound so far: only their ipc files are ours to remove */
+	uid_t owner;	/* ipc directories and sockets are chowned to owner:group; -1: not */
+	gid_t group;
 	atomic_bool stopping;
 };
 
-/* Open sessions, bind endpoints, start workers. -1 and a message on failure. */
-int server_start(struct server *srv, struct daemon_state *d, char *err, size_t errlen);
+/*
+ * Bind every endpoint, while signetd may still be root. A missing ipc socket
+ * directory is created 0750; sockets are made 0660. When owner is not
+ * (uid_t)-1, both are chowned to owner:group (the user signetd is about to
+ * become). -1 and a message on failure; server_stop() cleans up either way.
+ */
+int server_listen(struct server *srv, struct daemon_state *d, uid_t owner, gid_t group, char *err,
+		  size_t errlen);
+
+/* Open sessions and start the workers of a listening server. -1 and a message on failure. */
+int server_start(struct server *srv, char *err, size_t errlen);
 
 /* Let workers finish the request in hand, then close the socket, remove ipc
  * socket files and close the sessions. */

@@ -43,9 +43,14 @@ build_jobs() { nproc 2>/dev/null || echo 2; }
 # $SIGNET_PKCS11_MODULE and $SIGNET_USER_PIN_FILE from its exports).
 # SERVER_EXTRA is appended inside the server group.
 write_signetd_config() {
+	# signetd started as root refuses to serve as root unless told to: tests
+	# and the demo run as whoever started them.
+	local user=''
+	((EUID != 0)) || user='user = "root";'
 	cat >"$1" <<CONF
 log_level = "$6";
 state_dir = "$2";
+$user
 token: {
   module = "${SIGNET_PKCS11_MODULE:?}";
   uri = "pkcs11:token=$3";
