@@ -27,6 +27,27 @@
 #define CONFIG_MAX_MODULE_DIRS	     16
 #define CONFIG_MAX_USER_NAME	     32 /* useradd's limit on Debian */
 
+#define CONFIG_MAX_CLIENTS		  1024
+#define CONFIG_DEFAULT_CLIENT_CONCURRENCY 8
+#define CONFIG_DEFAULT_AUTH_WINDOW	  120 /* seconds of clock skew a credential may have */
+
+/* A client that may call signetd, and what it may do. Patterns are fnmatch(3)
+ * globs; a list that is absent allows nothing of its kind. */
+struct client_def {
+	char *name;
+	char *secret_file; /* absolute; the secret itself is read by auth.c */
+	int admin;	   /* may use the admin methods (CA lifecycle, DeleteKey, Revoke) */
+	unsigned max_concurrent;
+	char **methods;
+	size_t n_methods;
+	char **cas;
+	size_t n_cas;
+	char **profiles;
+	size_t n_profiles;
+	char **keys;
+	size_t n_keys;
+};
+
 struct config {
 	/* token { ... } */
 	char *module_path;   /* absolute path of the PKCS#11 module */
@@ -53,6 +74,12 @@ struct config {
 	unsigned challenge_max_ttl_seconds; /* the longest a caller may ask for */
 	unsigned max_challenges_per_caller; /* outstanding, per caller */
 	unsigned max_challenges;	    /* outstanding and recently used, in all */
+	/* auth { ... } and clients { ... } */
+	int allow_anonymous;	      /* ipc only: callers without credentials may do anything */
+	unsigned auth_window_seconds; /* credential timestamps within now +- this */
+	unsigned max_concurrent;      /* requests in flight in all; 0: the worker count */
+	struct client_def *clients;
+	size_t n_clients;
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;

@@ -38,7 +38,21 @@ int cfg_get_string(struct config_loader *l, const config_setting_t *group, const
 int cfg_get_int(struct config_loader *l, const config_setting_t *group, const char *name,
 		long long min, long long max, long long *out);
 
+/* Optional true/false; *out keeps its default when absent. */
+int cfg_get_bool(struct config_loader *l, const config_setting_t *group, const char *name,
+		 int *out);
+
+/* A list of strings (absent: *out stays NULL, *n 0), each at most maxlen
+ * bytes, at most maxn of them; copies owned by the caller (cfg_strings_free). */
+int cfg_get_strings(struct config_loader *l, const config_setting_t *group, const char *name,
+		    size_t maxn, size_t maxlen, char ***out, size_t *n);
+void cfg_strings_free(char **v, size_t n);
+
 /* The profiles group (config_profiles.c): built-ins, then the file's. */
 int cfg_load_profiles(struct config_loader *l, const config_setting_t *root, struct config *cfg);
+
+/* The auth and clients groups, and auth.clients_dir (config_clients.c). */
+int cfg_load_clients(struct config_loader *l, const config_setting_t *root, struct config *cfg);
+void cfg_clients_free(struct config *cfg);
 
 #endif

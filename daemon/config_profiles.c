@@ -40,18 +40,6 @@ static int load_list(struct config_loader *l, const config_setting_t *g, const c
 	return 0;
 }
 
-static int get_bool(struct config_loader *l, const config_setting_t *g, const char *name, int *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, name);
-
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return cfg_refuse(l, g, name, "must be true or false");
-	*out = config_setting_get_bool(s);
-	return 0;
-}
-
 static int get_unsigned(struct config_loader *l, const config_setting_t *g, const char *name,
 			long long min, long long max, unsigned *out)
 {
@@ -247,9 +235,9 @@ static int load_subject(struct config_loader *l, const config_setting_t *g, stru
 		return cfg_refuse(l, g, "subject", "must be a group { ... }");
 	if (cfg_only_known(l, s, known) != 0 ||
 	    load_list(l, s, "attributes", p, reset_attrs, add_attr) != 0 ||
-	    get_bool(l, s, "cn_required", &p->cn_required) != 0 ||
+	    cfg_get_bool(l, s, "cn_required", &p->cn_required) != 0 ||
 	    get_unsigned(l, s, "cn_max_length", 1, PROFILE_CN_MAX, &p->cn_max_len) != 0 ||
-	    get_bool(l, s, "allow_override", &p->subject_override) != 0 ||
+	    cfg_get_bool(l, s, "allow_override", &p->subject_override) != 0 ||
 	    cfg_get_string(l, s, "cn_pattern", &pattern) != 0)
 		return -1;
 	if (pattern != NULL && profile_set_cn_pattern(p, pattern, why, sizeof(why)) != 0)
@@ -270,8 +258,8 @@ static int load_san(struct config_loader *l, const config_setting_t *g, struct p
 	    load_list(l, s, "dns", p, reset_dns, add_dns) != 0 ||
 	    load_list(l, s, "ip", p, reset_ips, add_ip) != 0 ||
 	    load_list(l, s, "uri", p, reset_uris, add_uri) != 0 ||
-	    get_bool(l, s, "required", &p->san_required) != 0 ||
-	    get_bool(l, s, "allow_override", &p->san_override) != 0)
+	    cfg_get_bool(l, s, "required", &p->san_required) != 0 ||
+	    cfg_get_bool(l, s, "allow_override", &p->san_override) != 0)
 		return -1;
 	return 0;
 }
@@ -286,7 +274,7 @@ static int load_signing(struct config_loader *l, const config_setting_t *g, stru
 	if (hash != NULL && hash_from_name(hash, &p->hash) != 0)
 		return cfg_refuse(l, g, "signature_hash",
 				  "must be default, sha256, sha384 or sha512");
-	if (get_bool(l, g, "ca", &p->is_ca) != 0 ||
+	if (cfg_get_bool(l, g, "ca", &p->is_ca) != 0 ||
 	    cfg_get_int(l, g, "path_len", -1, 32, &path_len) != 0)
 		return -1;
 	p->path_len = (int)path_len;

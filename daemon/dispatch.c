@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -151,8 +152,24 @@ static int envelope_check(const Signet__V1__Envelope *env, const ProtobufCMethod
 	return 0;
 }
 
+/* May the caller do this? Anonymous callers (auth.allow_anonymous, or no
+ * auth at all in tests) may do anything; clients what their rules allow. */
+static int authorize(struct rpc *rq, const ProtobufCMethodDescriptor *method,
+		     const ProtobufCMessage *req, const struct client_def *who)
+{
+	struct authz_target t;
+	int admin = 1;
+
+	if (who == NULL)
+		return 0;
+	if (rpc_target(method->name, req, &t, &admin) != 0)
+		return errmsg_set(&rq->em, SIGNET_E_PERMISSION_DENIED,
+				  "%s has no authorization rule", method->name);
+	return authz_check(who, method->name, admin, &t, &rq->em);
+}
+
 static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
-		      const ProtobufCMethodDescriptor *method)
+		      const ProtobufCMethodDescriptor *method, struct auth_client *who)
 {
 	ProtobufCMessage *req;
 	rpc_handler fn = dispatch_handler((unsigned)(method - SERVICE->methods));
@@ -167,11 +184,33 @@ static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 				  method->input->short_name);
 	rq->em.err = 0;
 	rq->request_id = env->request_id.data;
-	rq->caller = env->credential != NULL && env->credential->client != NULL
-			     ? env->credential->client
-			     : "";
-	r = fn(rq, req);
+	if ((r = authorize(rq, method, req, auth_client_def(who))) == 0 &&
+	    (rq->d->auth == NULL || (r = auth_enter(rq->d->auth, who, &rq->em)) == 0)) {
+		r = fn(rq, req);
+		if (rq->d->auth != NULL)
+			auth_leave(rq->d->auth, who);
+	}
 	protobuf_c_message_free_unpacked(req, NULL);
+	return r;
+}
+
+/* Who is calling: checked before the payload is decoded. */
+static int authenticate(struct rpc *rq, const Signet__V1__Envelope *env, struct auth_client **who)
+{
+	struct timespec now;
+	int r;
+
+	*who = NULL;
+	rq->caller = "";
+	if (rq->d->auth == NULL)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = auth_authenticate(rq->d->auth, env, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+			      who, &rq->em);
+	if (r == 0 && *who != NULL)
+		rq->caller = auth_client_def(*who)->name;
+	else if (r != 0 && env->credential != NULL && env->credential->client != NULL)
+		rpc_object(rq, "claimed_client=%.64s", env->credential->client);
 	return r;
 }
 
@@ -191,7 +230,11 @@ static void audit_act(struct rpc *rq, const Signet__V1__Envelope *env,
 		.request_id_len = env->request_id.len,
 	};
 
-	if (rq->d->audit == NULL || index >= MAX_METHODS || !privileged_by_index[index])
+	/* refusals of who may do what are audited whatever the method */
+	int refused = r == SIGNET_E_UNAUTHENTICATED || r == SIGNET_E_PERMISSION_DENIED;
+
+	if (rq->d->audit == NULL || index >= MAX_METHODS ||
+	    !(privileged_by_index[index] || refused))
 		return;
 	if (audit_append(rq->d->audit, &ev) != 0)
 		log_error("%s: the audit trail could not record this act", method->name);
@@ -203,6 +246,7 @@ void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const u
 	struct rpc rq = {.d = d, .session = session};
 	const ProtobufCMethodDescriptor *method = NULL;
 	Signet__V1__Envelope *env = NULL;
+	struct auth_client *who = NULL;
 	int r;
 
 	/* Bounded before anything is decoded. */
@@ -219,8 +263,9 @@ void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const u
 			       "request is not a signet Envelope");
 		goto out;
 	}
-	if ((r = envelope_check(env, &method, &rq.em)) == 0)
-		r = run_method(&rq, env, method);
+	if ((r = envelope_check(env, &method, &rq.em)) == 0 &&
+	    (r = authenticate(&rq, env, &who)) == 0)
+		r = run_method(&rq, env, method, who);
 out:
 	if (r != 0 && rq.em.text[0] == '\0')
 		snprintf(rq.em.text, sizeof(rq.em.text), "%s", signet_strerror(r));

@@ -21,6 +21,7 @@
 #include "dispatch.h"
 #include "keybridge.h"
 #include "audit.h"
+#include "auth.h"
 #include "certparse.h"
 #include "crlpub.h"
 #include "keystore.h"
@@ -246,6 +247,12 @@ static int run(const struct config *cfg)
 	state.audit = audit;
 	if (open_possession(cfg, &state) != 0)
 		goto out_server;
+	if (auth_open(cfg, &state.auth, err, sizeof(err)) != 0) {
+		log_error("clients: %s", err);
+		goto out_server;
+	}
+	if (cfg->allow_anonymous)
+		log_warn("auth.allow_anonymous: callers on the ipc socket need no credential");
 	state.started = time(NULL);
 	if (server_start(&srv, err, sizeof(err)) != 0 ||
 	    crlpub_start(&crls, &state, err, sizeof(err)) != 0) {
@@ -264,6 +271,7 @@ out_server:
 	audit_close(audit);
 	ledger_close(ledger);
 	challenge_table_free(state.challenges);
+	auth_close(state.auth);
 	sk_X509_pop_free(state.trust_anchors, X509_free);
 	castore_close(&cas);
 	keystore_fini(&keys);

@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "audit.h"
+#include "auth.h"
+#include "authz.h"
 #include "castore.h"
 #include "challenge.h"
 #include "config.h"
@@ -30,6 +32,7 @@ struct daemon_state {
 	struct ledger *ledger;
 	struct audit *audit;
 	struct challenge_table *challenges;
+	struct auth *auth;		/* NULL only in tests: every caller anonymous */
 	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL */
 	time_t started;
 };
@@ -48,6 +51,11 @@ struct rpc {
 };
 
 typedef int (*rpc_handler)(struct rpc *rq, const ProtobufCMessage *request);
+
+/* rpc_targets.c: what `method`'s decoded request acts on, and whether it is
+ * an admin method. -1 for a method with no rule (refused to clients). */
+int rpc_target(const char *method, const ProtobufCMessage *request, struct authz_target *t,
+	       int *admin);
 
 /* Name what the request acts on ("ca=issuing serial=0A1B"), for the audit trail. */
 void rpc_object(struct rpc *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

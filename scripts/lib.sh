@@ -41,12 +41,16 @@ build_jobs() { nproc 2>/dev/null || echo 2; }
 # write_signetd_config FILE STATE_DIR TOKEN_LABEL ENDPOINT WORKERS LOG_LEVEL [SERVER_EXTRA]
 # A signetd config for a token made by softhsm-token.sh (it reads
 # $SIGNET_PKCS11_MODULE and $SIGNET_USER_PIN_FILE from its exports).
-# SERVER_EXTRA is appended inside the server group.
+# SERVER_EXTRA is appended inside the server group. Who may call is
+# $SIGNET_CONFIG_AUTH: by default anonymous callers on the ipc socket (a
+# development setup); set it to auth/clients groups to declare clients.
 write_signetd_config() {
 	# signetd started as root refuses to serve as root unless told to: tests
 	# and the demo run as whoever started them.
 	local user=''
 	((EUID != 0)) || user='user = "root";'
+	local auth='auth: { allow_anonymous = true; };'
+	auth=${SIGNET_CONFIG_AUTH:-$auth}
 	cat >"$1" <<CONF
 log_level = "$6";
 state_dir = "$2";
@@ -61,5 +65,6 @@ server: {
   workers = $5;
   ${7:-}
 };
+$auth
 CONF
 }

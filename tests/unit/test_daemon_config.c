@@ -16,9 +16,13 @@
 #define TOKEN_OK                                                                                   \
 	"token: { module = \"/usr/lib/softhsm/libsofthsm2.so\"; uri = \"pkcs11:token=t\"; "        \
 	"pin_file = \"/etc/signet/pin\"; };\n"
-#define SERVER_OK   "server: { endpoints = [ \"ipc:///run/signet/signetd.sock\" ]; };\n"
-#define SERVER_WITH "server: { endpoints = [ \"ipc:///a\" ]; "
-#define TOKEN_WITH  "token: { module = \"/m.so\"; pin_file = \"/p\"; "
+#define SERVER_OK                                                                                  \
+	"server: { endpoints = [ \"ipc:///run/signet/signetd.sock\" ]; };\n"                       \
+	"auth: { allow_anonymous = true; };\n"
+#define SERVER_WITH "auth: { allow_anonymous = true; }; server: { endpoints = [ \"ipc:///a\" ]; "
+#define CLIENT_OK                                                                                  \
+	"clients: { c1: { secret_file = \"/etc/signet/c1.key\"; methods = [ \"Get*\" ]; }; };\n"
+#define TOKEN_WITH "token: { module = \"/m.so\"; pin_file = \"/p\"; "
 
 static char dir[64];
 static char path[128];
@@ -189,12 +193,14 @@ static void test_accepted_variants(void **state)
 		TOKEN_WITH "serial = \"0123456789abcdef\"; };\n" SERVER_OK,
 		TOKEN_WITH "label = \"32 bytes: aaaaaaaaaaaaaaaaaaaaaa\"; };\n" SERVER_OK,
 		"token = { module = \"/m\"; uri = \"pkcs11:serial=1\"; pin_file = \"/p\"; };\n"
-		"server = { endpoints = ( \"ipc:///a\", \"tcp://*:5555\" ); };\n",
+		"server = { endpoints = ( \"ipc:///a\", \"tcp://*:5555\" ); };\n" CLIENT_OK,
 		TOKEN_OK SERVER_WITH "workers = 256; max_message_size = 1024; };\n",
 		TOKEN_OK SERVER_WITH "max_message_size = 67108864; };\n",
 		TOKEN_OK SERVER_WITH "workers = 4L; max_message_size = 0x100000; };\n",
 		TOKEN_OK SERVER_OK "log_level = \"warning\";\n",
 		TOKEN_OK SERVER_OK "log_level = \"error\";\n",
+		/* clients alone, no anonymous callers */
+		TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n" CLIENT_OK,
 	};
 	struct config cfg;
 	char err[512];
@@ -277,6 +283,28 @@ static const struct refusal {
 	{TOKEN_OK SERVER_OK "records: { crl_validity_hours = 1; crl_refresh_seconds = 3601; };\n",
 	 "records.crl_refresh_seconds: must be between 1 and 3600"},
 	{TOKEN_OK SERVER_OK "records = 5;\n", "records: must be a group"},
+	/* auth and clients */
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n", "clients: no client is declared"},
+	{TOKEN_OK "server: { endpoints = [ \"tcp://127.0.0.1:5555\" ]; };\n"
+		  "auth: { allow_anonymous = true; };\n" CLIENT_OK,
+	 "allow_anonymous is for ipc:// endpoints only"},
+	{TOKEN_OK SERVER_OK "clients: { c1: { methods = [ \"Get*\" ]; }; };\n",
+	 "c1.secret_file: required"},
+	{TOKEN_OK SERVER_OK
+	 "clients: { c1: { secret_file = \"/k\"; methods = [ \"SignCrs\" ]; }; };\n",
+	 "'SignCrs' matches no method"},
+	{TOKEN_OK SERVER_OK "clients: { c1: { secret_file = \"/k\"; admin = 1; }; };\n",
+	 "c1.admin: must be true or false"},
+	{TOKEN_OK SERVER_OK "clients: { c1: { secret_file = \"/k\"; rights = 1; }; };\n",
+	 "c1.rights"},
+	{TOKEN_OK SERVER_OK "clients: { c1: { secret_file = \"/k\"; cas = \"x\"; }; };\n",
+	 "c1.cas: must be a list"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n"
+		  "auth: { window_seconds = 0; allow_anonymous = true; };\n",
+	 "auth.window_seconds: must be between 1"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n"
+		  "auth: { clients_dir = \"/nonexistent/dir\"; };\n",
+	 "auth.clients_dir: /nonexistent/dir: No such file"},
 	/* possession */
 	{TOKEN_OK SERVER_OK "possession: { trust_anchors = \"anchors.pem\"; };\n",
 	 "possession.trust_anchors: must be an absolute path"},
@@ -324,7 +352,7 @@ static const struct refusal {
 	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
 	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file, "
 	 "module_dirs)"},
-	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":3: frobnicate: unknown setting"},
+	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":4: frobnicate: unknown setting"},
 	{TOKEN_OK SERVER_OK "ledger: { };\n", "ledger: unknown setting"},
 	{TOKEN_OK SERVER_OK "Log_level = \"info\";\n", "Log_level: unknown setting"},
 	/* profiles */
@@ -480,6 +508,58 @@ static void test_pin_in_config_refused(void **state)
 	assert_null(strstr(err, "s3cr3t"));
 }
 
+/* Clients from the main file and a drop-in directory, in name order;
+ * a name declared twice across them is refused. */
+static void test_clients(void **state)
+{
+	char text[1024], dropins[96], f1[160], f2[160], err[512];
+	struct config cfg;
+
+	(void)state;
+	snprintf(dropins, sizeof(dropins), "%s/clients.d", dir);
+	assert_int_equal(mkdir(dropins, 0700), 0);
+	snprintf(f1, sizeof(f1), "%s/10-line1.conf", dropins);
+	snprintf(f2, sizeof(f2), "%s/20-line2.conf", dropins);
+	write_file(f1, "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
+		       "         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ]; };\n");
+	write_file(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
+		       "max_concurrent = 2; };\n");
+	snprintf(text, sizeof(text),
+		 TOKEN_OK
+		 "server: { endpoints = [ \"ipc:///a\" ]; };\n"
+		 "auth: { clients_dir = \"%s\"; window_seconds = 30; max_concurrent = 9; };\n"
+		 "clients: { operator: { secret_file = \"/k/op\"; admin = true; "
+		 "methods = [ \"*\" ]; }; };\n",
+		 dropins);
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_clients, 3);
+	assert_string_equal(cfg.clients[0].name, "operator");
+	assert_true(cfg.clients[0].admin);
+	assert_string_equal(cfg.clients[1].name, "line1");
+	assert_string_equal(cfg.clients[1].secret_file, "/k/1");
+	assert_int_equal(cfg.clients[1].n_cas, 1);
+	assert_string_equal(cfg.clients[1].cas[0], "issuing-*");
+	assert_int_equal(cfg.clients[1].n_keys, 0);
+	assert_int_equal(cfg.clients[1].max_concurrent, CONFIG_DEFAULT_CLIENT_CONCURRENCY);
+	assert_string_equal(cfg.clients[2].name, "line2");
+	assert_int_equal(cfg.clients[2].max_concurrent, 2);
+	assert_false(cfg.allow_anonymous);
+	assert_int_equal(cfg.auth_window_seconds, 30);
+	assert_int_equal(cfg.max_concurrent, 9);
+	config_free(&cfg);
+
+	write_file(f2, "line1: { secret_file = \"/k/2\"; };\n");
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "20-line2.conf"));
+	assert_non_null(strstr(err, "client 'line1' is declared twice"));
+	write_file(f2, "line2: { secret_file = ; };\n");
+	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "20-line2.conf:1:"));
+	unlink(f1);
+	unlink(f2);
+	rmdir(dropins);
+}
+
 static void test_long_endpoints(void **state)
 {
 	char text[1024], ep[300], err[512];
@@ -490,23 +570,27 @@ static void test_long_endpoints(void **state)
 	memset(ep, 'a', sizeof(ep));
 	memcpy(ep, "ipc:///", 7);
 	ep[6 + 107] = '\0';
-	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n" CLIENT_OK,
+		 ep);
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), 0);
 	config_free(&cfg);
 	ep[6 + 107] = 'a'; /* 108 bytes */
 	ep[6 + 108] = '\0';
-	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n" CLIENT_OK,
+		 ep);
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "socket path longer"));
 	/* any endpoint: at most 255 bytes */
 	memset(ep, 'h', sizeof(ep));
 	memcpy(ep, "tcp://", 6);
 	memcpy(ep + 251, ":555", 5);
-	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n" CLIENT_OK,
+		 ep);
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), 0);
 	config_free(&cfg);
 	memcpy(ep + 251, ":5555", 6);
-	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n", ep);
+	snprintf(text, sizeof(text), TOKEN_OK "server: { endpoints = [ \"%s\" ]; };\n" CLIENT_OK,
+		 ep);
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "longer than 255 bytes"));
 }
@@ -566,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error_fixture),
 		cmocka_unit_test(test_pin_in_config_refused),
 		cmocka_unit_test(test_long_endpoints),
+		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_include_names_its_file),
 		cmocka_unit_test(test_unreadable_files),
 		cmocka_unit_test(test_small_error_buffer),

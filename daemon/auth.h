@@ -1,0 +1,47 @@
+/*
+ * Authentication of callers: every request's Credential is checked against
+ * the client's secret (proto/authmac.h) before its payload is decoded, within
+ * a time window, and its nonce may not be used twice inside that window.
+ * Also the concurrency limits: requests in flight per client and in all.
+ *
+ * Secrets are read at start-up from each client's secret_file (mode 0600,
+ * as the PIN file), kept in locked pages excluded from core dumps, wiped at
+ * close. Nothing here logs or returns a secret.
+ */
+#ifndef SIGNETD_AUTH_H
+#define SIGNETD_AUTH_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "errmsg.h"
+#include "wire.h"
+
+#define AUTH_REPLAY_MAX 1000000 /* nonces remembered at once, across clients */
+
+struct auth;
+struct auth_client; /* a declared client, as authentication found it */
+
+/* Read every client's secret. -1 with the client and the reason in err. */
+int auth_open(const struct config *cfg, struct auth **out, char *err, size_t errlen);
+void auth_close(struct auth *a);
+
+/*
+ * Who sent `env` (now_ms: the daemon's clock). *who is NULL for an anonymous
+ * caller, which only auth.allow_anonymous lets through. UNAUTHENTICATED with
+ * the rule in the message: no credential, unknown client, a timestamp
+ * outside the window, a nonce of the wrong size, a MAC that does not verify,
+ * a replay. RESOURCE_EXHAUSTED when the replay memory is full.
+ */
+int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t now_ms,
+		      struct auth_client **who, struct errmsg *em);
+
+/* The client's declaration; NULL for an anonymous caller. */
+const struct client_def *auth_client_def(const struct auth_client *who);
+
+/* Take a concurrency slot for `who` (NULL: anonymous, counted in the total
+ * only); RESOURCE_EXHAUSTED naming the limit. auth_leave gives it back. */
+int auth_enter(struct auth *a, struct auth_client *who, struct errmsg *em);
+void auth_leave(struct auth *a, struct auth_client *who);
+
+#endif

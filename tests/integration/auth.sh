@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Callers: every request authenticated with a client's secret, every act
+# authorized by the client's rules, each refusal with its own status and a
+# message naming the rule, and audited; the concurrency limit; stale and
+# replayed credentials (itest_auth); no secret in the log, argv or audit.
+source "$(dirname "$0")/lib.sh"
+it_setup
+D="$IT_DIR"
+
+umask 077
+for c in operator factory keyuser; do openssl rand -hex 32 >"$D/$c.key"; done
+SIGNET_CONFIG_AUTH=$(
+	cat <<EOF
+clients: {
+  operator: { secret_file = "$D/operator.key"; admin = true;
+              methods = [ "*" ]; cas = [ "*" ]; profiles = [ "*" ]; keys = [ "*" ]; };
+  factory: { secret_file = "$D/factory.key";
+             methods = [ "SignCsr", "GetCaChain", "Health" ];
+             cas = [ "issuing" ]; profiles = [ "device" ]; };
+  keyuser: { secret_file = "$D/keyuser.key"; max_concurrent = 1;
+             methods = [ "GenerateKey", "SignNonce", "DeleteKey", "GetPublicKey" ];
+             keys = [ "dev-*" ]; };
+};
+EOF
+)
+export SIGNET_CONFIG_AUTH
+it_write_config "$D/signetd.conf"
+it_start
+
+as() { local who=$1 want=$2; shift 2; expect_rc "$want" "$SIGNET" --client "$who" --secret-file "$D/$who.key" "$@"; }
+
+# --- the operator sets up; the factory issues what it may ---
+as operator 0 ca create-root root --alg p256 --subject "/CN=Auth Root" --out "$D/root.pem"
+as operator 0 ca create-intermediate issuing --parent root --alg p256 --subject "/CN=Auth Issuing"
+as operator 0 ca create-intermediate other --parent root --alg p256 --subject "/CN=Auth Other"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/dev.key" 2>/dev/null
+openssl req -new -key "$D/dev.key" -subj /CN=dev-1 -out "$D/dev.csr"
+as factory 0 issue --ca issuing --profile device --csr "$D/dev.csr" --out "$D/dev.pem"
+SIGNET_CLIENT=factory SIGNET_SECRET_FILE=$D/factory.key expect_rc 0 "$SIGNET" health
+
+# --- authentication refusals: 26 ---
+expect_rc 26 "$SIGNET" ca list
+[[ $IT_ERR == *"credential is required"* ]] || it_fail "no credential: $IT_ERR"
+openssl rand -hex 32 >"$D/nobody.key"
+as nobody 26 health
+[[ $IT_ERR == *"no client named 'nobody'"* ]] || it_fail "unknown client: $IT_ERR"
+expect_rc 26 "$SIGNET" --client operator --secret-file "$D/factory.key" ca list
+[[ $IT_ERR == *"MAC does not verify"* ]] || it_fail "wrong secret: $IT_ERR"
+SIGNET_ENDPOINT=$SIGNET_ENDPOINT SIGNET_CLIENT=factory SIGNET_SECRET_FILE=$D/factory.key \
+	"$SIGNET_BUILD_DIR/tests/integration/itest_auth" >"$D/itest_auth.log" 2>&1 ||
+	it_fail "stale and replayed credentials: $(cat "$D/itest_auth.log")"
+
+# --- authorization refusals: 17, each naming its rule ---
+as factory 17 ca list
+[[ $IT_ERR == *"may not call ListCas (not in clients.factory.methods)"* ]] || it_fail "method: $IT_ERR"
+as factory 17 issue --ca other --profile device --csr "$D/dev.csr" --out "$D/x.pem"
+[[ $IT_ERR == *"may not use CA 'other' (not in clients.factory.cas)"* ]] || it_fail "CA: $IT_ERR"
+as factory 17 issue --ca issuing --profile server --csr "$D/dev.csr" --out "$D/x.pem"
+[[ $IT_ERR == *"profile 'server'"* ]] || it_fail "profile: $IT_ERR"
+as keyuser 0 key generate --alg p256 dev-1
+as keyuser 17 key generate --alg p256 prod-1
+[[ $IT_ERR == *"may not use key 'prod-1' (not in clients.keyuser.keys)"* ]] || it_fail "key: $IT_ERR"
+as keyuser 17 key delete dev-1
+[[ $IT_ERR == *"DeleteKey is an admin method"* ]] || it_fail "admin: $IT_ERR"
+as factory 17 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
+as operator 0 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
+
+# --- over the concurrency limit: 18 while a slow request of the same client runs ---
+got=0
+for i in 1 2 3; do
+	"$SIGNET" --client keyuser --secret-file "$D/keyuser.key" --timeout 60000 key generate --alg rsa4096 "dev-slow-$i" \
+		>/dev/null 2>&1 &
+	slow=$!
+	sleep 0.3
+	rc=0
+	"$SIGNET" --client keyuser --secret-file "$D/keyuser.key" key generate --alg p256 "dev-fast-$i" \
+		>/dev/null 2>"$D/err" || rc=$?
+	wait "$slow" || true
+	if ((rc == 18)); then
+		grep -q "clients.keyuser.max_concurrent" "$D/err" || it_fail "limit message: $(cat "$D/err")"
+		got=1
+		break
+	fi
+done
+((got)) || it_fail "a second request of a client with max_concurrent = 1 was never refused"
+as operator 0 health # others are served meanwhile and after
+
+# --- refusals are audited, with who asked ---
+audit=$D/state/audit.log
+grep -q '"caller":"factory","method":"ListCas".*"status":"PERMISSION_DENIED"' "$audit" ||
+	it_fail "a refused method is not audited with its caller"
+grep -q '"object":"claimed_client=nobody".*"status":"UNAUTHENTICATED"' "$audit" ||
+	grep -q '"status":"UNAUTHENTICATED".*claimed_client=nobody' "$audit" ||
+	it_fail "an unknown client is not audited"
+grep -q '"caller":"operator","method":"Revoke".*"status":"OK"' "$audit" || it_fail "the revocation's caller"
+expect_rc 0 "$SIGNET" audit verify "$audit"
+
+# --- no secret anywhere it could leak: log, audit, the daemon's argv ---
+tr '\0' ' ' <"/proc/$IT_PID/cmdline" >"$D/cmdline"
+for f in operator factory keyuser; do
+	s=$(cat "$D/$f.key")
+	for where in "$D/signetd.log" "$audit" "$D/cmdline"; do
+		grep -qi -- "$s" "$where" && it_fail "the secret of $f is in $where"
+	done
+done
+pin=$(cat "$SIGNET_USER_PIN_FILE")
+for where in "$D/signetd.log" "$audit" "$D/cmdline"; do
+	grep -qF -- "$pin" "$where" && it_fail "the PIN is in $where"
+done
+it_stop
+
+# --- tcp:// endpoints refuse to start without credentials ---
+SIGNET_CONFIG_AUTH='auth: { allow_anonymous = true; };' \
+	write_signetd_config "$D/tcp.conf" "$D/state" "$IT_LABEL" "tcp://127.0.0.1:1" 1 info
+rc=0
+timeout 20 "$SIGNETD" --config "$D/tcp.conf" >"$D/tcp.log" 2>&1 || rc=$?
+((rc == 1)) && grep -q "allow_anonymous is for ipc:// endpoints only" "$D/tcp.log" ||
+	it_fail "a tcp endpoint without credentials: exit $rc, $(cat "$D/tcp.log")"
+echo "auth: OK"
