@@ -31,6 +31,7 @@ packages=(
 	libcoap3-bin                # coap-server/coap-client (DTLS, GnuTLS and OpenSSL builds)
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
+	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)
 )
 
 if [[ ${SIGNET_SKIP_DEPS:-0} == 1 ]]; then
