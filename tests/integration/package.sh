@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The Debian package: built with CPack from a fresh Release build (prefix
+# /usr, no tests: about 20 s on two cores), then read with dpkg-deb, never
+# installed. It must carry the daemon, the CLI, the library, the unit, the
+# sysusers entry, the example config and the maintainer scripts; the scripts
+# must pass shellcheck and give /etc/signet 0750 root:signet and
+# /var/lib/signet 0700 signet:signet.
+set -euo pipefail
+: "${SIGNET_SRC_DIR:?}" "${SIGNET_BUILD_DIR:?}"
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+for tool in cpack dpkg-deb dpkg-shlibdeps; do
+	command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/signet-package.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+build=$work/build
+cmake -S "$SIGNET_SRC_DIR" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=Release \
+	-DSIGNET_BUILD_TESTS=OFF >"$work/configure.log" 2>&1 || fail "configure: $(tail -n 20 "$work/configure.log")"
+cmake --build "$build" -j"$(nproc)" >"$work/build.log" 2>&1 || fail "build: $(tail -n 20 "$work/build.log")"
+(cd "$build" && cpack -G DEB) >"$work/cpack.log" 2>&1 || fail "cpack: $(tail -n 20 "$work/cpack.log")"
+debs=("$build"/signet_*.deb)
+[[ ${#debs[@]} -eq 1 && -f ${debs[0]} ]] || fail "no single .deb in $build"
+deb=${debs[0]}
+
+# contents
+dpkg-deb --contents "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
+for f in /usr/sbin/signetd /usr/bin/signet /etc/signet/signetd.conf.example \
+	/lib/systemd/system/signetd.service /usr/lib/sysusers.d/signet.conf \
+	/usr/include/signet/signet.h /usr/share/doc/signet/README.md; do
+	grep -qxF "$f" "$work/contents" || fail "$f is not in the package"
+done
+grep -qE '^/usr/lib/([^/]+/)?libsignet\.so\.[0-9]' "$work/contents" || fail "libsignet.so.N is not in the package"
+
+# control: maintainer scripts, conffiles, dependencies
+dpkg-deb --info "$deb" >"$work/info"
+for f in postinst prerm postrm conffiles triggers; do
+	grep -qE "^ +[0-9]+ bytes, +[0-9]+ lines +\*? *$f( |$)" "$work/info" || fail "control file $f missing: $(cat "$work/info")"
+done
+grep -q '^ Depends: .*libssl' "$work/info" || fail "no shared-library dependencies worked out"
+dpkg-deb --control "$deb" "$work/control"
+grep -qx /etc/signet/signetd.conf.example "$work/control/conffiles" || fail "the example config is not a conffile"
+
+# maintainer scripts: clean, and setting the modes the issue asks for
+if command -v shellcheck >/dev/null; then
+	shellcheck -S warning -s sh "$work"/control/{postinst,prerm,postrm} || fail "shellcheck of the maintainer scripts"
+fi
+p=$work/control/postinst
+grep -q 'systemd-sysusers signet.conf' "$p" || fail "postinst does not create the user from sysusers.d"
+grep -q 'useradd --system --user-group' "$p" || fail "postinst has no fallback without systemd-sysusers"
+grep -q 'chown root:signet "$confdir"' "$p" && grep -q 'chmod 0750 "$confdir"' "$p" &&
+	grep -q '^confdir="/etc/signet"$' "$p" || fail "postinst does not make /etc/signet 0750 root:signet"
+grep -q 'install -d -o signet -g signet -m 0700 "$statedir"' "$p" &&
+	grep -q '^statedir=/var/lib/signet$' "$p" || fail "postinst does not make /var/lib/signet 0700 signet:signet"
+grep -q 'try-restart' "$p" || fail "postinst does not restart a running daemon on upgrade"
+
+# the unit and sysusers entry as installed
+dpkg-deb -x "$deb" "$work/root"
+unit=$work/root/lib/systemd/system/signetd.service
+grep -q '@[A-Z_]*@' "$unit" && fail "unconfigured placeholders in the unit"
+grep -qx 'ExecStart=/usr/sbin/signetd --config /etc/signet/signetd.conf' "$unit" || fail "ExecStart: $(grep ExecStart= "$unit")"
+grep -qx 'User=signet' "$unit" && grep -qx 'LoadCredential=user-pin:/etc/signet/user-pin' "$unit" ||
+	fail "the unit does not run as signet with the PIN as a credential"
+grep -q '^u signet ' "$work/root/usr/lib/sysusers.d/signet.conf" || fail "sysusers entry"
+echo "package: ok ($(basename "$deb"), $(wc -l <"$work/contents") entries)"
