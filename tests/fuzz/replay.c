@@ -14,7 +14,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_MAX_INPUT (1 << 20)
-#define MUTATIONS	 20000
+#ifndef REPLAY_MUTATIONS /* per corpus file; CMake sets it per target */
+#define REPLAY_MUTATIONS 20000
+#endif
 
 static uint32_t rng_state = 0x5151abcd;
 
@@ -30,7 +32,7 @@ static void mutate_and_run(const uint8_t *in, size_t len, uint8_t *buf)
 {
 	for (size_t cut = 0; cut <= len; cut++)
 		LLVMFuzzerTestOneInput(in, cut);
-	for (int i = 0; i < MUTATIONS && len > 0; i++) {
+	for (int i = 0; i < REPLAY_MUTATIONS && len > 0; i++) {
 		size_t n = len;
 
 		memcpy(buf, in, len);
