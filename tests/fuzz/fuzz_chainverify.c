@@ -7,7 +7,8 @@
  * with any text around them, or concatenated DER). No other splitting.
  *
  * The certificates are verified by chainverify, once for each purpose
- * (client, server, CA, any), at a fixed "now", against anchors loaded once
+ * (client, server, CA, any), at a fixed "now" (a day after the root's
+ * notBefore), against anchors loaded once
  * at start-up as the daemon loads its trust_anchors file (certparse_file):
  * tests/fuzz/pki/root.pem and inter.pem, a software root and an
  * intermediate under it (make-seeds.sh makes them and the seeds that chain
@@ -27,13 +28,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_NOW ((time_t)1767225600) /* 2026-01-01: results never depend on the clock */
-
 #ifndef FUZZ_PKI_DIR
 #error "FUZZ_PKI_DIR: the directory of root.pem and inter.pem"
 #endif
 
 static STACK_OF(X509) * anchors;
+/* A day after the root's notBefore: results never depend on the clock, and
+ * seeds made with the anchors (all within seconds) are valid then. */
+static time_t fuzz_now;
 
 static void fuzz_cleanup(void)
 {
@@ -45,6 +47,7 @@ static void fuzz_setup_once(void)
 	static int done;
 	STACK_OF(X509) *inter = NULL;
 	char err[256];
+	struct tm tm;
 
 	if (done)
 		return;
@@ -55,6 +58,9 @@ static void fuzz_setup_once(void)
 		abort();
 	}
 	sk_X509_free(inter); /* its one certificate now belongs to anchors */
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(sk_X509_value(anchors, 0)), &tm) != 1)
+		abort();
+	fuzz_now = timegm(&tm) + 86400;
 	atexit(fuzz_cleanup);
 	done = 1;
 }
@@ -90,11 +96,13 @@ static void verify(STACK_OF(X509) * presented, enum chain_purpose purpose)
 	struct errmsg em = {0};
 	int calls = 0, r;
 
-	r = chainverify(presented, anchors, purpose, revoked_by_serial, &calls, FUZZ_NOW, &res,
+	r = chainverify(presented, anchors, purpose, revoked_by_serial, &calls, fuzz_now, &res,
 			&em);
-	/* a success has a path from the leaf up to an anchor, each of it asked about */
+	/* a success has a path from the leaf up to the first anchor (at most one
+	 * more than was presented: rpc_possession.c's buffers count on it), each
+	 * certificate of it asked about */
 	if (r == 0 &&
-	    (sk_X509_num(res.path) < 1 || sk_X509_num(res.path) > CHAINVERIFY_MAX_CERTS + 2 ||
+	    (sk_X509_num(res.path) < 1 || sk_X509_num(res.path) > CHAINVERIFY_MAX_CERTS + 1 ||
 	     X509_cmp(sk_X509_value(res.path, 0), sk_X509_value(presented, 0)) != 0 ||
 	     calls != sk_X509_num(res.path)))
 		abort();

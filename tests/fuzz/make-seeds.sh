@@ -97,6 +97,19 @@ cat unknown.pem sub.pem >"$chains/revocation-unknown-pem"
 } >"$chains/pem-with-junk"
 { cat dev1.pem; openssl req -new -key dev1.key -subj /CN=x; } >"$chains/pem-with-csr-block"
 head -c 512 /dev/urandom >"$chains/garbage"
+# the longest chain accepted (leaf and 9 sub-CAs: a path of 11 with the
+# anchor) and one certificate too many
+prev=inter
+for i in 1 2 3 4 5 6 7 8 9; do
+	ec P-256 "long$i.key"
+	cert "long$i" "Long Sub-CA $i" "long$i.key" "$prev" ca
+	prev=long$i
+done
+cert longleaf dev-5 dev1.key long9 client
+# (DER: the replay runs every prefix, and PEM's would cost minutes)
+for i in 9 8 7 6 5 4 3 2 1; do der x509 "long$i.pem"; done >long-cas.der
+{ der x509 longleaf.pem; cat long-cas.der; } >"$chains/longest-der"
+{ der x509 longleaf.pem; cat long-cas.der; der x509 sub.pem; } >"$chains/too-long-der"
 
 # CSRs: csr KEY NAME SUBJECT [req options...] -> NAME-der and NAME-pem
 csr() {
