@@ -20,6 +20,9 @@ packages=(
 	libssl-dev libconfig-dev libsystemd-dev libsqlite3-dev
 	# tests and their tools
 	libcmocka-dev clang-format shellcheck
+	# libFuzzer targets (scripts/fuzz.sh): clang, and the fuzzer runtime
+	# (libclang_rt.fuzzer), only a Recommends of clang, not installed with it here
+	clang libclang-rt-dev
 	openssl     # the demo and tests verify every signature and CSR with it
 	softhsm2    # the PKCS#11 token used in development and tests
 	opensc      # pkcs11-tool: initialises tokens, inspects key attributes

@@ -6,9 +6,11 @@
 #
 # Installs missing packages (scripts/deps.sh), checks formatting of the C
 # sources (clang-format) and of the shell scripts (shellcheck), builds in
-# build-test/ (or $SIGNET_BUILD_DIR) with ASan+UBSan and -Werror, and runs
-# ctest. Every check runs even when an earlier one failed; the last line says
-# what failed. Exit status 0 only when everything passed.
+# build-test/ (or $SIGNET_BUILD_DIR) with ASan+UBSan and -Werror, runs
+# ctest, then each libFuzzer target for $SIGNET_FUZZ_SECONDS (30; 0 skips)
+# with clang in build-fuzz/ (scripts/fuzz.sh). Every check runs even when
+# an earlier one failed; the last line says what failed. Exit status 0 only
+# when everything passed.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -93,6 +95,16 @@ if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DSIGNET_SANITIZE=ON -DSIGNET
 else
 	failed+=(build)
 	say "build failed; ctest not run"
+fi
+
+# libFuzzer, bounded: clang build in build-fuzz/, SIGNET_FUZZ_SECONDS (30) per
+# target, on throwaway copies of the corpora (scripts/fuzz.sh).
+# SIGNET_FUZZ_SECONDS=0 skips it.
+if [[ ${SIGNET_FUZZ_SECONDS:-30} == 0 ]]; then
+	say "fuzz: skipped (SIGNET_FUZZ_SECONDS=0)"
+else
+	step "fuzz: libFuzzer, ${SIGNET_FUZZ_SECONDS:-30}s per target"
+	if scripts/fuzz.sh; then passed+=(fuzz); else failed+=(fuzz); fi
 fi
 
 echo
