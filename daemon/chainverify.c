@@ -101,6 +101,12 @@ static int check_leaf(X509 *leaf, enum chain_purpose purpose, struct errmsg *em)
 {
 	uint32_t flags = X509_get_extension_flags(leaf);
 
+	/* a device or server is an end entity: a CA certificate first in the
+	 * chain (a chain presented in the wrong order) is no such leaf */
+	if ((purpose == CHAIN_CLIENT || purpose == CHAIN_SERVER) && X509_check_ca(leaf) != 0)
+		return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
+				  "check 'leaf' failed: the first certificate is a CA certificate, "
+				  "not a device's");
 	if (purpose == CHAIN_CLIENT &&
 	    (!(flags & EXFLAG_KUSAGE) || !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE)))
 		return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,

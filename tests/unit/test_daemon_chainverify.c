@@ -194,6 +194,10 @@ static void test_failures(void **state)
 			 SIGNET_E_UNAUTHENTICATED);
 	assert_non_null(strstr(em.text, "check 'ca' failed"));
 	assert_int_equal(run(p->inter, NULL, p->root, CHAIN_CA, NULL, NULL, p->now, &em), 0);
+	/* a CA certificate presented first is no device, even in the right hierarchy */
+	assert_int_equal(run(p->inter, NULL, p->root, CHAIN_CLIENT, NULL, NULL, p->now, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_non_null(strstr(em.text, "check 'leaf' failed"));
 	/* revocation anywhere in the path, and a revocation check that cannot be made */
 	assert_int_equal(
 		run(p->leaf, p->inter, p->root, CHAIN_CLIENT, revoke_inter, p->inter, p->now, &em),
