@@ -9,17 +9,13 @@
 
 int chain_leaf_describe(X509 *leaf, struct chain_result *out)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL);
-	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
 	int r = issued_spki_sha256(leaf, out->spki_sha256);
 
 	out->device_id[0] = '\0';
 	X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, out->device_id,
 				  sizeof(out->device_id));
-	snprintf(out->serial, sizeof(out->serial), "%s",
-		 hex != NULL && strlen(hex) < LEDGER_SERIAL_MAX ? hex : "");
-	OPENSSL_free(hex);
-	BN_free(bn);
+	if (issued_serial_hex(leaf, out->serial) != 0)
+		out->serial[0] = '\0';
 	ERR_clear_error();
 	return r;
 }

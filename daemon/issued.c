@@ -73,7 +73,7 @@ void issued_sans_text(X509 *cert, char *out, size_t outlen)
 	GENERAL_NAMES_free(gens);
 }
 
-static int serial_text(X509 *cert, char out[LEDGER_SERIAL_MAX])
+int issued_serial_hex(X509 *cert, char out[LEDGER_SERIAL_MAX])
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
@@ -95,7 +95,7 @@ int issued_entry_fill(X509 *cert, const char *ca, const char *issuer_key, const 
 
 	memset(out, 0, sizeof(*out));
 	n = i2d_X509(cert, &out->der);
-	if (n <= 0 || serial_text(cert, e->serial) != 0 ||
+	if (n <= 0 || issued_serial_hex(cert, e->serial) != 0 ||
 	    issued_spki_sha256(cert, e->spki_sha256) != 0) {
 		issued_entry_release(out);
 		return errmsg_set(em, SIGNET_E_INTERNAL,

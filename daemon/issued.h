@@ -27,6 +27,10 @@ void issued_entry_release(struct issued_entry *ie);
 /* "DNS:a, IP:192.0.2.1, URI:u, email:e" for the certificate's SANs ("" if none). */
 void issued_sans_text(X509 *cert, char *out, size_t outlen);
 
+/* The certificate's serial as `openssl x509 -serial` prints it (upper-case
+ * hex, whole octets), the ledger's form. -1 when it does not fit 20 octets. */
+int issued_serial_hex(X509 *cert, char out[LEDGER_SERIAL_MAX]);
+
 /* SHA-256 of the certificate's SubjectPublicKeyInfo DER. -1 on failure. */
 int issued_spki_sha256(X509 *cert, uint8_t out[32]);
 

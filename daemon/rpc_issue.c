@@ -10,6 +10,7 @@
 
 #include "certbuild.h"
 #include "csr.h"
+#include "issued.h"
 #include "keybridge.h"
 #include "log.h"
 #include "pem.h"
@@ -177,15 +178,11 @@ out:
 
 static void log_issued(X509 *cert, const char *ca, const char *profile)
 {
-	char subject[256];
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char *serial = bn != NULL ? BN_bn2hex(bn) : NULL; /* as `openssl x509 -serial` shows it */
+	char subject[256], serial[LEDGER_SERIAL_MAX] = "?";
 
+	issued_serial_hex(cert, serial);
 	X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
-	log_info("issued serial %s '%s' with CA '%s', profile '%s'", serial != NULL ? serial : "?",
-		 subject, ca, profile);
-	OPENSSL_free(serial);
-	BN_free(bn);
+	log_info("issued serial %s '%s' with CA '%s', profile '%s'", serial, subject, ca, profile);
 }
 
 /* A retry of a request that was answered already gets the same certificate,

@@ -12,6 +12,7 @@
 #include "certparse.h"
 #include "chainverify.h"
 #include "challenge.h"
+#include "issued.h"
 #include "log.h"
 #include "rpc.h"
 #include "sigverify.h"
@@ -85,13 +86,11 @@ static int ledger_revoked(void *arg, X509 *cert, char *why, size_t whylen)
 {
 	struct rpc *rq = arg;
 	struct ledger_entry e = {.der = NULL};
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char *serial = bn != NULL ? BN_bn2hex(bn) : NULL;
+	char serial[LEDGER_SERIAL_MAX];
 	unsigned char *der = NULL;
 	int n = i2d_X509(cert, &der), r;
 
-	BN_free(bn);
-	if (serial == NULL || n <= 0) {
+	if (issued_serial_hex(cert, serial) != 0 || n <= 0) {
 		snprintf(why, whylen, "cannot read the certificate");
 		r = SIGNET_E_INTERNAL;
 	} else if ((r = ledger_get(rq->d->ledger, serial, NULL, &e, NULL)) == SIGNET_E_NOT_FOUND) {
@@ -106,7 +105,6 @@ static int ledger_revoked(void *arg, X509 *cert, char *why, size_t whylen)
 				 e.serial, (int)e.reason);
 	}
 	ledger_entry_release(&e);
-	OPENSSL_free(serial);
 	OPENSSL_free(der);
 	return r;
 }
