@@ -285,7 +285,7 @@ static int load_all(struct castore *cs, char *err, size_t errlen)
 static int make_dir(const char *path, char *err, size_t errlen)
 {
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot create %.200s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

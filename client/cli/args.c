@@ -350,7 +350,7 @@ static int strlist_push(struct cli_strlist *list, int argc, const char *value)
 static int apply_choice(struct parser *p, const struct cli_option *opt, const char *value)
 {
 	struct cli_args *args = p->args;
-	int v, r;
+	int v = 0, r;
 
 	switch (opt->id) {
 	case OPT_ALG:
@@ -375,7 +375,7 @@ static int apply_choice(struct parser *p, const struct cli_option *opt, const ch
 static int apply_number(struct parser *p, const struct cli_option *opt, const char *value)
 {
 	struct cli_args *args = p->args;
-	long v;
+	long v = 0;
 	int r;
 
 	if (opt->id == OPT_DAYS) {
