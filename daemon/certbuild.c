@@ -193,6 +193,64 @@ static int check_spec(const struct cert_spec *spec, struct errmsg *em)
 	return issuer_allows(spec, em);
 }
 
+/* A parameter of a key's AlgorithmIdentifier, copied: a named curve's OID, NULL, or absent. */
+static int algor_param_dup(int ptype, const void *pval, void **out)
+{
+	*out = NULL;
+	switch (ptype) {
+	case V_ASN1_UNDEF:
+	case V_ASN1_NULL:
+		return 1;
+	case V_ASN1_OBJECT:
+		return (*out = OBJ_dup(pval)) != NULL;
+	case V_ASN1_SEQUENCE: /* explicit parameters, or RSA-PSS's */
+		return (*out = ASN1_STRING_dup(pval)) != NULL;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The certificate's SubjectPublicKeyInfo as a copy of `from`'s algorithm and
+ * key bits. The certificate's X509_PUBKEY then has no decoded EVP_PKEY:
+ * nothing here asks for one (SKI and the ledger's fingerprint read the bits).
+ */
+static int copy_spki(X509 *cert, const X509_PUBKEY *from)
+{
+	ASN1_OBJECT *alg_obj = NULL, *obj = NULL;
+	const ASN1_OBJECT *alg_oid;
+	const unsigned char *bits;
+	unsigned char *bits_copy = NULL;
+	const void *pval;
+	void *param = NULL;
+	X509_ALGOR *alg;
+	int bits_len, ptype;
+
+	if (!X509_PUBKEY_get0_param(&alg_obj, &bits, &bits_len, &alg, (X509_PUBKEY *)from))
+		return 0;
+	X509_ALGOR_get0(&alg_oid, &ptype, &pval, alg);
+	if ((obj = OBJ_dup(alg_oid)) == NULL || !algor_param_dup(ptype, pval, &param) ||
+	    (bits_copy = OPENSSL_memdup(bits, (size_t)bits_len)) == NULL ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), obj, ptype, param, bits_copy,
+				    bits_len)) {
+		ASN1_OBJECT_free(obj);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(param);
+		else
+			ASN1_STRING_free(param);
+		OPENSSL_free(bits_copy);
+		return 0;
+	}
+	return 1; /* obj, param and bits_copy transferred */
+}
+
+static int set_subject_key(X509 *cert, const struct cert_spec *spec)
+{
+	if (spec->subject_spki != NULL)
+		return copy_spki(cert, spec->subject_spki);
+	return X509_set_pubkey(cert, spec->subject_key);
+}
+
 static int fill_cert(X509 *cert, const struct cert_spec *spec, struct errmsg *em)
 {
 	ASN1_INTEGER *serial = NULL;
@@ -207,8 +265,7 @@ static int fill_cert(X509 *cert, const struct cert_spec *spec, struct errmsg *em
 	    !X509_set_subject_name(cert, spec->subject) ||
 	    !X509_set_issuer_name(cert, spec->issuer != NULL ? X509_get_subject_name(spec->issuer)
 							     : spec->subject) ||
-	    !X509_set_pubkey(cert, spec->subject_key) ||
-	    ASN1_TIME_set(X509_getm_notBefore(cert), nb) == NULL ||
+	    !set_subject_key(cert, spec) || ASN1_TIME_set(X509_getm_notBefore(cert), nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(cert), na) == NULL)
 		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot fill the certificate");
 	ASN1_INTEGER_free(serial);

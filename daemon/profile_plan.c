@@ -364,6 +364,7 @@ int profile_plan(const struct profile *p, const struct issue_request *rq, struct
 	out->key = key;
 	out->md = plan_md(p, rq->issuer_alg);
 	out->spec.subject_key = key;
+	out->spec.subject_spki = X509_REQ_get_X509_PUBKEY(rq->csr);
 	out->spec.is_ca = p->is_ca;
 	out->spec.path_len = p->is_ca ? p->path_len : -1;
 	out->spec.key_usage = usage_for(p->key_usage, alg);
