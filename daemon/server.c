@@ -56,7 +56,16 @@ static void *worker_main(void *arg)
 		hdr.msg_iovlen = 1;
 		hdr.msg_control = &ctrl;
 		hdr.msg_controllen = NN_MSG;
+		/*
+		 * Leader/followers: one worker at a time waits on the socket and
+		 * the rest on this mutex. nanomsg wakes every thread polling a
+		 * socket when a message arrives; with all workers in
+		 * nn_recvmsg, each request would wake them all to find one
+		 * message, and they would fight over the socket's lock.
+		 */
+		pthread_mutex_lock(&srv->receiving);
 		n = nn_recvmsg(srv->sock, &hdr, 0);
+		pthread_mutex_unlock(&srv->receiving);
 		if (n < 0) {
 			int e = nn_errno();
 
@@ -199,6 +208,7 @@ int server_listen(struct server *srv, struct daemon_state *d, uid_t owner, gid_t
 	srv->owner = owner;
 	srv->group = group;
 	atomic_init(&srv->stopping, false);
+	pthread_mutex_init(&srv->receiving, NULL);
 	return server_bind(srv, err, errlen);
 }
 
@@ -253,6 +263,7 @@ void server_stop(struct server *srv)
 	for (unsigned i = 0; srv->workers != NULL && i < srv->n_workers; i++)
 		token_session_close(srv->d->token, srv->workers[i].session);
 	free(srv->workers);
+	pthread_mutex_destroy(&srv->receiving);
 	srv->workers = NULL;
 	srv->sock = -1;
 	srv->d = NULL;

@@ -30,6 +30,8 @@ struct server {
 	uid_t owner;	/* ipc directories and sockets are chowned to owner:group; -1: not */
 	gid_t group;
 	atomic_bool stopping;
+	/* Held by the one worker waiting in nn_recvmsg (leader/followers). */
+	pthread_mutex_t receiving;
 };
 
 /*
