@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install every Debian package signet needs to build, run, test and package.
 #
-#   scripts/deps.sh
+#   scripts/deps.sh [--bench]
 #
+# --bench adds what scripts/bench.sh compares signet with (cfssl, the pkcs11
+# engine for `openssl x509`, an HTTP load generator).
 # Idempotent: apt-get is called only when a package is missing, so a second
 # run installs nothing and needs no network. Runs as root, or through sudo
 # when it is there. Needs no stdin (CI runs it with none).
@@ -36,6 +38,17 @@ packages=(
 	dpkg-dev file
 	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)
 )
+bench_packages=(
+	golang-cfssl             # cfssl serve: the software-key signing server compared with
+	hey                      # drives cfssl's HTTP API at a given concurrency
+	libengine-pkcs11-openssl # openssl x509 -req with the CA key on the token
+	curl
+)
+case ${1:-} in
+'') ;;
+--bench) packages+=("${bench_packages[@]}") ;;
+*) die "usage: ${0##*/} [--bench]" ;;
+esac
 
 if [[ ${SIGNET_SKIP_DEPS:-0} == 1 ]]; then
 	say "deps: skipped (SIGNET_SKIP_DEPS=1)"

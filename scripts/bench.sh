@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# signet's throughput and latency next to the token's own limit, in one run.
+#
+#   scripts/bench.sh [--quick] [--json FILE]
+#
+# Installs what is missing (scripts/deps.sh --bench), builds a Release tree in
+# build-bench/ (or $SIGNET_BENCH_BUILD_DIR), creates a fresh SoftHSM token and
+# measures, on that token and in this run:
+#   1. C_Sign (ECDSA P-256, 32-byte digest) straight on the module: the baseline
+#   2. SignNonce through signetd over ipc://, 1/4/16/64 clients
+#   3. SignCsr through signetd (P-256 CA key on the token, device profile,
+#      ledger durable), 1/16/64 clients
+#   4. what users do instead: one `openssl x509 -req` process per certificate
+#      with the pkcs11 engine (1 and 16 at a time), and `cfssl serve` with a
+#      software key driven at 1/16/64 clients
+#   5. signetd's memory: idle, after 100k and 1M SignNonce, and its peak
+# then prints a table, the ratios against the targets, and a JSON summary
+# (also written to FILE, default $build/bench-results.json).
+#
+# Every client authenticates with an HMAC credential, as a factory line would.
+# --quick: 1-second windows and a 20k/100k memory run, to check the harness.
+# SIGNET_BENCH_SECONDS overrides the window (default 5).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$SIGNET_ROOT"
+
+quick=0
+json_out=
+while (($#)); do
+	case $1 in
+	--quick) quick=1 ;;
+	--json)
+		json_out=${2:?--json wants a file}
+		shift
+		;;
+	*) die "usage: ${0##*/} [--quick] [--json FILE]" ;;
+	esac
+	shift
+done
+seconds=${SIGNET_BENCH_SECONDS:-5}
+mem_first=100000 mem_total=1000000 openssl_count=200
+if ((quick)); then
+	seconds=${SIGNET_BENCH_SECONDS:-1}
+	mem_first=20000 mem_total=100000 openssl_count=32
+fi
+ncpu=$(build_jobs)
+
+scripts/deps.sh --bench
+
+build=${SIGNET_BENCH_BUILD_DIR:-build-bench}
+[[ $build == /* ]] || build=$SIGNET_ROOT/$build
+json_out=${json_out:-$build/bench-results.json}
+step "build a Release tree in $build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIGNET_BUILD_TESTS=OFF >&2
+cmake --build "$build" -j"$ncpu" >&2
+daemon_bin=$build/daemon/signetd
+cli_bin=$build/client/cli/signet
+raw_bin=$build/bench/signet-bench-raw
+load_bin=$build/bench/signet-bench-load
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
+daemon_pid=
+cleanup() {
+	local rc=$?
+	if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -TERM "$daemon_pid" 2>/dev/null || true
+		wait "$daemon_pid" 2>/dev/null || true
+	fi
+	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
+		say "--- signetd log ---"
+		tail -n 20 "$dir/signetd.log" >&2
+	fi
+	[[ ${SIGNET_BENCH_KEEP:-0} == 1 ]] && say "kept $dir" || rm -rf -- "$dir"
+}
+trap cleanup EXIT
+
+step "a fresh SoftHSM token and signetd on it"
+eval "$(scripts/softhsm-token.sh "$dir" signet-bench)"
+endpoint=ipc://$dir/signetd.sock
+(
+	umask 077
+	openssl rand -hex 32 >"$dir/admin.key"
+	openssl rand -hex 32 >"$dir/factory.key"
+)
+SIGNET_CONFIG_AUTH=$(
+	cat <<EOF
+clients: {
+  admin: { secret_file = "$dir/admin.key"; admin = true; methods = [ "*" ];
+           cas = [ "*" ]; profiles = [ "*" ]; keys = [ "*" ]; };
+  factory: { secret_file = "$dir/factory.key"; max_concurrent = 256;
+             methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing" ];
+             profiles = [ "device" ]; keys = [ "bench-nonce" ]; };
+};
+EOF
+)
+export SIGNET_CONFIG_AUTH
+mkdir -p "$dir/state"
+write_signetd_config "$dir/signetd.conf" "$dir/state" signet-bench "$endpoint" 0 warning
+"$daemon_bin" --config "$dir/signetd.conf" </dev/null >"$dir/signetd.log" 2>&1 &
+daemon_pid=$!
+admin() { "$cli_bin" --endpoint "$endpoint" --client admin --secret-file "$dir/admin.key" "$@"; }
+for _ in $(seq 50); do
+	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
+	admin --timeout 1000 health >/dev/null 2>&1 && break
+	sleep 0.2
+done
+admin health >/dev/null
+admin key generate --alg p256 bench-nonce >/dev/null
+admin ca create-root bench-root --alg p256 --subject "/CN=Bench Root" >/dev/null
+admin ca create-intermediate bench-issuing --parent bench-root --alg p256 \
+	--subject "/CN=Bench Issuing" >/dev/null
+admin ca chain bench-issuing --out "$dir/chain.pem"
+openssl x509 -in "$dir/chain.pem" -out "$dir/issuing.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/dev.key"
+openssl req -new -key "$dir/dev.key" -subj /CN=bench-device-0001 -out "$dir/dev.csr"
+
+# rss_kib FIELD: signetd's VmRSS or VmHWM in KiB.
+rss_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$daemon_pid/status"; }
+# field NAME JSON: a number from one of the bench programs' JSON objects.
+field() { sed -E "s/.*\"$1\":([0-9.]+).*/\\1/" <<<"$2"; }
+load() { "$load_bin" --endpoint "$endpoint" --client factory --secret-file "$dir/factory.key" "$@"; }
+idle_rss=$(rss_kib VmRSS)
+
+step "1. the token's own limit: C_Sign straight on the module"
+declare -A R
+R[raw_1]=$("$raw_bin" --module "$SIGNET_PKCS11_MODULE" --token signet-bench --key bench-nonce \
+	--pin-file "$SIGNET_USER_PIN_FILE" --threads 1 --seconds "$seconds")
+R[raw_n]=$("$raw_bin" --module "$SIGNET_PKCS11_MODULE" --token signet-bench --key bench-nonce \
+	--pin-file "$SIGNET_USER_PIN_FILE" --threads "$ncpu" --seconds "$seconds")
+say "${R[raw_1]}" "${R[raw_n]}"
+
+step "2. SignNonce through signetd"
+for c in 1 4 16 64; do
+	R[nonce_$c]=$(load --op nonce --key bench-nonce --clients "$c" --seconds "$seconds")
+	say "${R[nonce_$c]}"
+done
+
+step "3. SignCsr through signetd (device profile, ledger durable)"
+for c in 1 16 64; do
+	R[csr_$c]=$(load --op csr --ca bench-issuing --profile device --clients "$c" --seconds "$seconds")
+	say "${R[csr_$c]}"
+done
+issued=$(sqlite3 "$dir/state/ledger.db" \
+	'select count(*) from issued' 2>/dev/null || echo "?")
+
+step "4. what users would do instead"
+key_uri="pkcs11:token=signet-bench;object=ca.bench-issuing;type=private"
+R[openssl_1]=$(bench/openssl-x509.sh "$dir/openssl-1" "$dir/issuing.pem" "$key_uri" \
+	"$SIGNET_USER_PIN_FILE" "$dir/dev.csr" \
+	"$((openssl_count / 4))" 1)
+R[openssl_16]=$(bench/openssl-x509.sh "$dir/openssl-16" "$dir/issuing.pem" "$key_uri" \
+	"$SIGNET_USER_PIN_FILE" "$dir/dev.csr" \
+	"$openssl_count" 16)
+say "${R[openssl_1]}" "${R[openssl_16]}"
+mapfile -t cf < <(bench/cfssl.sh "$dir/cfssl" "$dir/dev.csr" "$seconds" 1 16 64)
+R[cfssl_1]=${cf[0]} R[cfssl_16]=${cf[1]} R[cfssl_64]=${cf[2]}
+say "${cf[@]}"
+
+step "5. signetd's memory over $mem_total SignNonce requests"
+load --op nonce --key bench-nonce --clients 16 --requests "$mem_first" >/dev/null
+rss_first=$(rss_kib VmRSS)
+load --op nonce --key bench-nonce --clients 16 --requests "$((mem_total - mem_first))" >/dev/null
+rss_total=$(rss_kib VmRSS)
+peak_rss=$(rss_kib VmHWM)
+kill -0 "$daemon_pid" || die "signetd died during the run"
+
+# ---- report ----
+rate() { field rate "${R[$1]}"; }
+p50() { field p50_us "${R[$1]}"; }
+p99() { field p99_us "${R[$1]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+row() { printf '%-52s %12s %10s %10s\n' "$@"; }
+
+{
+	printf '\nsignet benchmark, %s, %d CPUs, %ss windows, one fresh SoftHSM token\n\n' \
+		"$(date -u +%Y-%m-%dT%H:%MZ)" "$ncpu" "$seconds"
+	row "path" "per second" "p50 (us)" "p99 (us)"
+	row "C_Sign direct, 1 thread" "$(rate raw_1)" "$(p50 raw_1)" "$(p99 raw_1)"
+	row "C_Sign direct, $ncpu threads" "$(rate raw_n)" "$(p50 raw_n)" "$(p99 raw_n)"
+	for c in 1 4 16 64; do
+		row "SignNonce via signetd, $c clients" "$(rate nonce_$c)" "$(p50 nonce_$c)" "$(p99 nonce_$c)"
+	done
+	for c in 1 16 64; do
+		row "SignCsr via signetd, $c clients" "$(rate csr_$c)" "$(p50 csr_$c)" "$(p99 csr_$c)"
+	done
+	row "openssl x509 -req + pkcs11 engine, 1 at a time" "$(rate openssl_1)" "-" "-"
+	row "openssl x509 -req + pkcs11 engine, 16 at a time" "$(rate openssl_16)" "-" "-"
+	for c in 1 16 64; do
+		row "cfssl serve (software key), $c clients" "$(rate cfssl_$c)" "$(p50 cfssl_$c)" "$(p99 cfssl_$c)"
+	done
+	printf '\nsignetd memory: idle %d KiB, after %d SignNonce %d KiB, after %d %d KiB, peak %d KiB\n' \
+		"$idle_rss" "$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
+	printf 'ledger rows after the run: %s\n' "$issued"
+} | tee "$dir/table.txt"
+
+nonce_vs_raw=$(ratio "$(rate nonce_16)" "$(rate raw_n)")
+nonce_p50_over=$(($(p50 nonce_1) - $(p50 raw_1)))
+csr_vs_openssl=$(ratio "$(rate csr_16)" "$(rate openssl_16)")
+csr_vs_cfssl=$(ratio "$(rate csr_16)" "$(rate cfssl_16)")
+rss_growth=$(ratio "$rss_total" "$rss_first")
+verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "met" : "MISSED") }'; }
+{
+	printf '\n%-60s %10s %8s %s\n' "target" "measured" "goal" ""
+	printf '%-60s %10s %8s %s\n' "SignNonce 16 clients / raw C_Sign $ncpu threads" "$nonce_vs_raw" ">= 0.50" \
+		"$(verdict "$nonce_vs_raw" 0.5 '>=')"
+	printf '%-60s %10s %8s %s\n' "SignNonce 1 client p50 - raw C_Sign p50 (us)" "$nonce_p50_over" "<= 100" \
+		"$(verdict "$nonce_p50_over" 100 '<=')"
+	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients (certificates/s)" "$(rate csr_16)" ">= 5000" \
+		"$(verdict "$(rate csr_16)" 5000 '>=')"
+	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / openssl x509 16 at a time" "$csr_vs_openssl" ">= 50" \
+		"$(verdict "$csr_vs_openssl" 50 '>=')"
+	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / cfssl 16 clients (ambition)" "$csr_vs_cfssl" ">= 1.00" \
+		"$(verdict "$csr_vs_cfssl" 1 '>=')"
+	printf '%-60s %10s %8s %s\n' "RSS after $mem_total / after $mem_first" "$rss_growth" "<= 1.10" \
+		"$(verdict "$rss_growth" 1.1 '<=')"
+	printf '%-60s %10s %8s %s\n' "idle RSS (KiB)" "$idle_rss" "< 16384" "$(verdict "$idle_rss" 16383 '<=')"
+} | tee -a "$dir/table.txt"
+
+join_rows() {
+	local first=1 k
+	for k in "$@"; do
+		((first)) || printf ','
+		first=0
+		printf '"%s":%s' "$k" "${R[$k]}"
+	done
+}
+{
+	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
+	printf '"results":{%s},' "$(join_rows raw_1 raw_n nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
+		csr_64 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
+	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
+		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
+	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"csr16_vs_openssl16":%s,' \
+		"$nonce_vs_raw" "$nonce_p50_over" "$csr_vs_openssl"
+	printf '"csr16_vs_cfssl16":%s,"rss_growth":%s}}\n' "$csr_vs_cfssl" "$rss_growth"
+} >"$json_out"
+printf '\nJSON summary (%s):\n' "$json_out"
+cat "$json_out"
