@@ -1,6 +1,6 @@
 /*
  * The audit trail's appender: one chained JSON line per privileged act,
- * durable before audit_append returns.
+ * written before audit_append returns, durable then or within flush_ms.
  *
  * Line format (one line, members in this order):
  *   {"prev":"<64 hex>","seq":N,"time":"2026-11-23T09:15:04.123Z",
@@ -23,12 +23,24 @@
  * in "...". The members themselves are never cut.
  *
  * Durability: a line is written whole, under the lock that orders the chain,
- * then the appender waits until an fdatasync that began after its write has
- * finished. One fdatasync serves every line written before it began
- * (group commit): the first waiter syncs, the others sleep on `synced`.
+ * so once audit_append returns a crash of signetd itself cannot lose it: it
+ * is in the kernel's page cache. What happens next depends on flush_ms:
+ *  - 0 (strict): the appender waits until an fdatasync that began after its
+ *    write has finished. One fdatasync serves every line written before it
+ *    began (group commit): the first waiter syncs, the others sleep on
+ *    `synced`. Every audited request pays a disk sync before its reply.
+ *  - > 0: the appender returns at once and a flusher thread syncs. The first
+ *    line after a sync wakes it; it then lets lines gather for flush_ms and
+ *    does one fdatasync for all of them. A power cut (or kernel crash) can
+ *    lose about the last flush_ms of lines, so the file ends early but its
+ *    chain still verifies. That is the trade for not putting a disk sync on
+ *    every request's path; the certificate ledger keeps its own rule (durable
+ *    before the reply) and does not depend on this.
  * A failed fdatasync is final: after one, Linux may have dropped the dirty
  * pages and a later fdatasync can succeed without them, so every line not
- * yet known durable, and every later append, fails (-1) until restart.
+ * yet known durable (strict mode), and every later append, fails (-1) until
+ * restart. With flush_ms > 0 the lines already returned for cannot be failed
+ * any more: the failure is logged, and every later append fails.
  */
 #include "audit.h"
 
@@ -84,6 +96,14 @@ struct audit {
 	off_t size;		/* the file's length, where a failed write is cut back to */
 	char prev[HEX_LEN + 1]; /* the hash of the last line */
 	struct audit_line line; /* built under `lock`: no stack, no allocation */
+	/* The flusher (flush_ms > 0). flush_ms, flusher and flusher_started are set
+	 * by audit_open and never change; flush_pending and closing are under `lock`. */
+	unsigned flush_ms;    /* 0: appenders sync; else how long lines gather */
+	pthread_cond_t wake;  /* the flusher sleeps on it (CLOCK_MONOTONIC) */
+	pthread_t flusher;    /* valid when flusher_started */
+	bool flusher_started; /* set by audit_open only */
+	bool flush_pending;   /* the flusher was woken for lines it has not synced */
+	bool closing;	      /* audit_close: the flusher stops now, not at its deadline */
 };
 
 static void put_raw(struct audit_line *l, const char *s, size_t n)
@@ -351,10 +371,76 @@ int audit_append(struct audit *a, const struct audit_event *ev)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	if ((r = append_locked(a, ev, &seq)) == 0)
+	if ((r = append_locked(a, ev, &seq)) != 0)
+		goto out;
+	if (a->flush_ms == 0) {
 		r = wait_durable(a, seq);
+		goto out;
+	}
+	/* Only the first line since the flusher's last sync wakes it: a signal per
+	 * append would cost every request a futex call for nothing. */
+	if (!a->flush_pending) {
+		a->flush_pending = true;
+		pthread_cond_signal(&a->wake);
+	}
+out:
 	pthread_mutex_unlock(&a->lock);
 	return r;
+}
+
+/* Under the lock: true at the deadline, false when audit_close interrupts. */
+static bool gather(struct audit *a)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(a->flush_ms / 1000);
+	until.tv_nsec += (long)(a->flush_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!a->closing && pthread_cond_timedwait(&a->wake, &a->lock, &until) != ETIMEDOUT)
+		;
+	return !a->closing;
+}
+
+/*
+ * Sleeps until a line is waiting, lets a burst gather for flush_ms, then
+ * syncs it all at once. Lines written during the sync set flush_pending
+ * again, so they get the next round. audit_close does the last sync.
+ */
+static void *flusher_main(void *arg)
+{
+	struct audit *a = arg;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		while (!a->flush_pending && !a->closing)
+			pthread_cond_wait(&a->wake, &a->lock);
+		if (!gather(a))
+			break;
+		a->flush_pending = false;
+		if (a->sync_err == 0 && a->synced_seq < a->seq)
+			sync_for_all(a);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+static int start_flusher(struct audit *a, char *err, size_t errlen)
+{
+	int e;
+
+	if (a->flush_ms == 0)
+		return 0;
+	if ((e = pthread_create(&a->flusher, NULL, flusher_main, a)) != 0) {
+		snprintf(err, errlen, "audit log %s: cannot start its flusher thread: %s", a->path,
+			 strerror(e));
+		return -1;
+	}
+	a->flusher_started = true;
+	return 0;
 }
 
 /* O_NOFOLLOW: a symlink could point the daemon's appends at a file someone else chose. */
@@ -491,36 +577,43 @@ out:
 	return r;
 }
 
-static struct audit *audit_new(const char *path)
+static struct audit *audit_new(const char *path, unsigned flush_ms)
 {
 	struct audit *a = calloc(1, sizeof(*a));
+	pthread_condattr_t attr;
 
 	if (a == NULL)
 		return NULL;
 	a->fd = -1;
+	a->flush_ms = flush_ms;
 	if ((a->path = strdup(path)) == NULL) {
 		free(a);
 		return NULL;
 	}
-	/* Neither fails on Linux with default attributes. */
+	/* None fails on Linux with these attributes. The flusher's deadlines are
+	 * monotonic: setting the clock must not stretch or skip an interval. */
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->synced, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	return a;
 }
 
-int audit_open(const char *path, struct audit **out, char *err, size_t errlen)
+int audit_open(const char *path, unsigned flush_ms, struct audit **out, char *err, size_t errlen)
 {
 	struct audit *a;
 	int r = -1;
 
 	*out = NULL;
-	if ((a = audit_new(path)) == NULL) {
+	if ((a = audit_new(path, flush_ms)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
 	if (open_log(a, err, errlen) != 0 || check_log(a, err, errlen) != 0 ||
 	    lock_log(a, err, errlen) != 0 || resume(a, err, errlen) != 0 ||
-	    sync_log(a, err, errlen) != 0)
+	    sync_log(a, err, errlen) != 0 || start_flusher(a, err, errlen) != 0)
 		goto out;
 	*out = a;
 	a = NULL; /* transferred */
@@ -530,13 +623,29 @@ out:
 	return r;
 }
 
-/* Every append has returned by now: each waited for its own sync. */
+/*
+ * Every append has returned by now. The flusher is stopped without waiting
+ * out its interval (a stopping daemon should not hang for flush_ms), and
+ * whatever it had not synced yet is synced here.
+ */
 void audit_close(struct audit *a)
 {
 	if (a == NULL)
 		return;
+	if (a->flusher_started) {
+		pthread_mutex_lock(&a->lock);
+		a->closing = true;
+		pthread_cond_signal(&a->wake);
+		pthread_mutex_unlock(&a->lock);
+		pthread_join(a->flusher, NULL);
+	}
+	pthread_mutex_lock(&a->lock);
+	if (a->fd >= 0 && a->sync_err == 0 && a->synced_seq < a->seq)
+		sync_for_all(a);
+	pthread_mutex_unlock(&a->lock);
 	if (a->fd >= 0)
 		close(a->fd);
+	pthread_cond_destroy(&a->wake);
 	pthread_cond_destroy(&a->synced);
 	pthread_mutex_destroy(&a->lock);
 	free(a->path);

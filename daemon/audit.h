@@ -5,8 +5,14 @@
  * the chain; `signet audit verify FILE` checks it (proto/auditchain.c holds
  * the format both sides share).
  *
- * A line is durable when audit_append returns; concurrent appenders share
- * fsyncs. On open, the chain is resumed from the file's last line.
+ * Durability: a line is written to the file (so in the kernel: a crash of
+ * signetd loses nothing) before audit_append returns. With flush_ms 0 it is
+ * also on disk by then, concurrent appenders sharing fdatasyncs, and every
+ * audited request waits for a disk sync. With flush_ms > 0 a flusher thread
+ * syncs about flush_ms after a line is written (plus the sync itself), one
+ * fdatasync for a whole burst, and appenders do not wait: a power cut can
+ * lose the last flush_ms or so of lines (the chain left on disk still
+ * verifies). On open, the chain is resumed from the file's last line.
  */
 #ifndef SIGNETD_AUDIT_H
 #define SIGNETD_AUDIT_H
@@ -26,11 +32,27 @@ struct audit_event {
 	size_t request_id_len;
 };
 
-/* Open or create `path`; refuse a file whose last line is not a chain line. */
-int audit_open(const char *path, struct audit **out, char *err, size_t errlen);
+/*
+ * Open or create `path` (lines already there are synced first); refuse a file
+ * whose chain does not verify. flush_ms 0: each append is durable when it
+ * returns; else lines are synced by a flusher thread started here, about
+ * flush_ms (<= 1000) after they are written. *out is the caller's to
+ * audit_close; on failure it is NULL and err says why.
+ */
+int audit_open(const char *path, unsigned flush_ms, struct audit **out, char *err, size_t errlen);
+
+/*
+ * Once no append is running or will start: stops the flusher without waiting
+ * out its interval, syncs the lines not yet synced, frees. NULL is fine.
+ */
 void audit_close(struct audit *a);
 
-/* Append one line, durably. -1 when it cannot be written (logged). */
+/*
+ * Append one line: written when it returns, and durable too with flush_ms 0.
+ * -1 when it cannot be written, or (flush_ms 0) not be synced; after a failed
+ * write that could not be undone or a failed fdatasync, every later append
+ * fails too. Failures are logged. Thread-safe.
+ */
 int audit_append(struct audit *a, const struct audit_event *ev);
 
 #endif

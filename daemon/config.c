@@ -342,21 +342,25 @@ static int load_server(struct config_loader *l, const config_setting_t *root, st
 	return 0;
 }
 
-/* records { audit_log; crl_validity_hours; crl_publish_dir; crl_refresh_seconds; },
- * all optional. A CRL is re-signed well before it expires: by default at half
- * its validity, and never less often than its validity. */
+/* records { audit_log; audit_flush_ms; crl_validity_hours; crl_publish_dir;
+ * crl_refresh_seconds; }, all optional. A CRL is re-signed well before it
+ * expires: by default at half its validity, and never less often than its
+ * validity. */
 static int load_records(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"audit_log", "crl_validity_hours", "crl_publish_dir",
+	static const char *const known[] = {"audit_log",	   "audit_flush_ms",
+					    "crl_validity_hours",  "crl_publish_dir",
 					    "crl_refresh_seconds", NULL};
 	const config_setting_t *rec = config_setting_get_member(root, "records");
 	char fallback[PATH_MAX_LEN + 32];
-	long long hours = CONFIG_DEFAULT_CRL_HOURS, refresh = -1;
+	long long hours = CONFIG_DEFAULT_CRL_HOURS, refresh = -1,
+		  flush = CONFIG_DEFAULT_AUDIT_FLUSH_MS;
 	const char *publish = NULL;
 
 	snprintf(fallback, sizeof(fallback), "%s/audit.log", cfg->state_dir);
 	cfg->crl_validity_hours = CONFIG_DEFAULT_CRL_HOURS;
 	cfg->crl_refresh_seconds = CONFIG_DEFAULT_CRL_HOURS * 3600 / 2;
+	cfg->audit_flush_ms = CONFIG_DEFAULT_AUDIT_FLUSH_MS;
 	if (rec == NULL)
 		return (cfg->audit_log = strdup(fallback)) != NULL
 			       ? 0
@@ -365,10 +369,12 @@ static int load_records(struct config_loader *l, const config_setting_t *root, s
 		return cfg_refuse(l, root, "records", "must be a group { ... }");
 	if (cfg_only_known(l, rec, known) != 0 ||
 	    get_path(l, rec, "audit_log", fallback, &cfg->audit_log) != 0 ||
+	    cfg_get_int(l, rec, "audit_flush_ms", 0, CONFIG_MAX_AUDIT_FLUSH_MS, &flush) != 0 ||
 	    cfg_get_int(l, rec, "crl_validity_hours", 1, CONFIG_MAX_CRL_HOURS, &hours) != 0 ||
 	    cfg_get_string(l, rec, "crl_publish_dir", &publish) != 0 ||
 	    cfg_get_int(l, rec, "crl_refresh_seconds", 1, hours * 3600, &refresh) != 0)
 		return -1;
+	cfg->audit_flush_ms = (unsigned)flush;
 	cfg->crl_validity_hours = (unsigned)hours;
 	cfg->crl_refresh_seconds = refresh > 0 ? (unsigned)refresh : (unsigned)(hours * 3600 / 2);
 	if (publish != NULL)

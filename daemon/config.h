@@ -27,6 +27,10 @@
 #define CONFIG_MAX_MODULE_DIRS	     16
 #define CONFIG_MAX_USER_NAME	     32 /* useradd's limit on Debian */
 
+/* records.audit_flush_ms: how long an audit line may stay unsynced */
+#define CONFIG_DEFAULT_AUDIT_FLUSH_MS 10
+#define CONFIG_MAX_AUDIT_FLUSH_MS     1000
+
 #define CONFIG_MAX_CLIENTS		  1024
 #define CONFIG_DEFAULT_CLIENT_CONCURRENCY 8
 #define CONFIG_DEFAULT_AUTH_WINDOW	  120 /* seconds of clock skew a credential may have */
@@ -65,6 +69,7 @@ struct config {
 	struct profile_set profiles;
 	/* records { ... } */
 	char *audit_log;	      /* absolute; default STATE_DIR/audit.log */
+	unsigned audit_flush_ms;      /* 0: sync before the reply; else within this many ms */
 	unsigned crl_validity_hours;  /* a CRL's nextUpdate - thisUpdate */
 	char *crl_publish_dir;	      /* absolute, or NULL: CRL files are not written */
 	unsigned crl_refresh_seconds; /* published CRLs are re-signed this often */

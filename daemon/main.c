@@ -239,7 +239,7 @@ static int run(const struct config *cfg)
 		log_error("ledger: %s", err);
 		goto out_server;
 	}
-	if (audit_open(cfg->audit_log, &audit, err, sizeof(err)) != 0) {
+	if (audit_open(cfg->audit_log, cfg->audit_flush_ms, &audit, err, sizeof(err)) != 0) {
 		log_error("audit log: %s", err);
 		goto out_server;
 	}

@@ -39,14 +39,20 @@ static int remove_dir(void **state)
 	return 0;
 }
 
-static struct audit *open_ok(void)
+static struct audit *open_flush(unsigned flush_ms)
 {
 	struct audit *a = NULL;
 	char err[512] = "";
 
-	if (audit_open(path, &a, err, sizeof(err)) != 0)
+	if (audit_open(path, flush_ms, &a, err, sizeof(err)) != 0)
 		fail_msg("audit_open: %s", err);
 	return a;
+}
+
+/* Strict: each line durable when its append returns. */
+static struct audit *open_ok(void)
+{
+	return open_flush(0);
 }
 
 static void append_ok(struct audit *a, const char *method, const char *message)
@@ -130,14 +136,14 @@ static void *appender(void *arg)
 	return (void *)failed;
 }
 
-static void test_concurrent_appends(void **state)
+/* THREADS appenders at once: every line there, in seq order, the chain whole. */
+static void concurrent_appends(unsigned flush_ms)
 {
-	struct audit *a = open_ok();
+	struct audit *a = open_flush(flush_ms);
 	pthread_t t[THREADS];
 	char *data, want[32];
 	void *failed;
 
-	(void)state;
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, appender, a), 0);
 	for (int i = 0; i < THREADS; i++) {
@@ -156,6 +162,71 @@ static void test_concurrent_appends(void **state)
 		free(line);
 	}
 	free(data);
+}
+
+static void test_concurrent_appends(void **state)
+{
+	(void)state;
+	concurrent_appends(0);
+}
+
+/* A short interval: the flusher syncs many times while lines keep coming. */
+static void test_concurrent_appends_flushed(void **state)
+{
+	(void)state;
+	concurrent_appends(1);
+}
+
+/* With a flusher, audit_append still write(2)s before it returns: a crash of
+ * signetd right after a reply cannot lose the line. */
+static void test_flushed_line_written_before_return(void **state)
+{
+	struct audit *a = open_flush(50);
+	char *data, *line;
+
+	(void)state;
+	for (int i = 1; i <= 3; i++) {
+		append_ok(a, "SignNonce", "");
+		assert_int_equal(verify_file(), i);
+	}
+	data = slurp(NULL);
+	line = line_at(data, 3);
+	assert_non_null(strstr(line, "\"seq\":3,"));
+	assert_non_null(strstr(line, "\"method\":\"SignNonce\""));
+	free(line);
+	free(data);
+	audit_close(a);
+	assert_int_equal(verify_file(), 3);
+	/* The next daemon continues the chain the flusher left. */
+	a = open_flush(50);
+	append_ok(a, "DeleteKey", "");
+	audit_close(a);
+	assert_int_equal(verify_file(), 4);
+}
+
+/*
+ * audit_close interrupts the flusher's wait instead of sitting out its
+ * interval: were it to wait, these rounds would take over 100 s and the test
+ * would hit its ctest timeout. Half the rounds give the flusher time to be
+ * in its timed wait when close comes, half close before it has woken.
+ */
+static void test_close_does_not_wait_out_interval(void **state)
+{
+	struct audit *a;
+
+	(void)state;
+	for (int i = 1; i <= 100; i++) {
+		a = open_flush(1000);
+		append_ok(a, "SignNonce", "");
+		if (i % 2 == 0)
+			usleep(1000);
+		audit_close(a);
+		assert_int_equal(verify_file(), i);
+	}
+	/* Opened and closed without a line: nothing to sync, nothing written. */
+	a = open_flush(1000);
+	audit_close(a);
+	assert_int_equal(verify_file(), 100);
 }
 
 static int is_digit(char c)
@@ -334,7 +405,7 @@ static void expect_open_refused(const char *want)
 	struct audit *a = (struct audit *)1;
 	char err[512] = "";
 
-	assert_int_equal(audit_open(path, &a, err, sizeof(err)), -1);
+	assert_int_equal(audit_open(path, 0, &a, err, sizeof(err)), -1);
 	assert_null(a);
 	if (strstr(err, want) == NULL)
 		fail_msg("'%s' lacks '%s'", err, want);
@@ -413,7 +484,7 @@ static void test_missing_directory(void **state)
 	char err[512] = "";
 
 	(void)state;
-	assert_int_equal(audit_open("/nonexistent-signet/audit.log", &a, err, sizeof(err)), -1);
+	assert_int_equal(audit_open("/nonexistent-signet/audit.log", 10, &a, err, sizeof(err)), -1);
 	assert_null(a);
 	assert_non_null(strstr(err, "/nonexistent-signet/audit.log"));
 	audit_close(NULL);
@@ -423,6 +494,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_concurrent_appends, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_concurrent_appends_flushed, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_flushed_line_written_before_return, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_close_does_not_wait_out_interval, make_dir,
+						remove_dir),
 		cmocka_unit_test_setup_teardown(test_line_format, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_escaping, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_other_fields_escaped, make_dir, remove_dir),
