@@ -308,7 +308,14 @@ static int load_endpoints(struct config_loader *l, const config_setting_t *serve
 	return 0;
 }
 
-/* 0 workers: one per online CPU, within the limit every other value obeys. */
+/*
+ * 0 workers: CONFIG_WORKERS_PER_CPU per online CPU, at most
+ * CONFIG_DEFAULT_MAX_WORKERS. More workers than CPUs because a worker also
+ * waits: for the ledger's grouped commit before it answers a SignCsr, for
+ * the token. The more requests wait on one commit, the fewer commits a
+ * certificate costs; each worker is one token session and a mostly idle
+ * thread.
+ */
 static unsigned resolve_workers(long long configured)
 {
 	long cpus;
@@ -317,8 +324,10 @@ static unsigned resolve_workers(long long configured)
 		return (unsigned)configured;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus < 1)
-		return 1;
-	return cpus > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)cpus;
+		cpus = 1;
+	if (cpus > CONFIG_DEFAULT_MAX_WORKERS / CONFIG_WORKERS_PER_CPU)
+		return CONFIG_DEFAULT_MAX_WORKERS;
+	return (unsigned)cpus * CONFIG_WORKERS_PER_CPU;
 }
 
 static int load_server(struct config_loader *l, const config_setting_t *root, struct config *cfg)

@@ -13,6 +13,8 @@
 
 #define CONFIG_MAX_ENDPOINTS	     8
 #define CONFIG_MAX_WORKERS	     256
+#define CONFIG_WORKERS_PER_CPU	     8	/* workers = 0 */
+#define CONFIG_DEFAULT_MAX_WORKERS   64 /* workers = 0 never gives more */
 #define CONFIG_DEFAULT_MAX_MESSAGE   (1024 * 1024)
 #define CONFIG_MIN_MESSAGE	     1024
 #define CONFIG_MAX_MESSAGE	     (64 * 1024 * 1024)

@@ -82,11 +82,14 @@ static void load_ok(const char *file, struct config *cfg)
 		fail_msg("%s refused: %s", file, err);
 }
 
-static unsigned online_cpus(void)
+static unsigned default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n < 1 ? 1 : n > CONFIG_MAX_WORKERS ? CONFIG_MAX_WORKERS : (unsigned)n;
+	if (n < 1)
+		n = 1;
+	n *= CONFIG_WORKERS_PER_CPU;
+	return n > CONFIG_DEFAULT_MAX_WORKERS ? CONFIG_DEFAULT_MAX_WORKERS : (unsigned)n;
 }
 
 static void test_minimal_gets_defaults(void **state)
@@ -101,7 +104,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_string_equal(cfg.pin_file, "/etc/signet/user-pin");
 	assert_int_equal(cfg.n_endpoints, 1);
 	assert_string_equal(cfg.endpoints[0], "ipc:///run/signet/signetd.sock");
-	assert_int_equal(cfg.workers, online_cpus()); /* 0 resolved to the CPU count */
+	assert_int_equal(cfg.workers, default_workers()); /* 0: per online CPU */
 	assert_int_equal(cfg.max_message_size, CONFIG_DEFAULT_MAX_MESSAGE);
 	assert_string_equal(cfg.state_dir, "/var/lib/signet");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
@@ -109,6 +112,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(cfg.crl_validity_hours, CONFIG_DEFAULT_CRL_HOURS);
 	assert_null(cfg.crl_publish_dir);
 	assert_int_equal(cfg.crl_refresh_seconds, CONFIG_DEFAULT_CRL_HOURS * 3600 / 2);
+	assert_int_equal(cfg.audit_flush_ms, 10); /* no records group at all */
 	assert_null(cfg.trust_anchors);
 	assert_int_equal(cfg.challenge_ttl_seconds, CONFIG_DEFAULT_CHALLENGE_TTL);
 	assert_int_equal(cfg.challenge_max_ttl_seconds, CONFIG_DEFAULT_CHALLENGE_MAX);
@@ -142,6 +146,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.crl_validity_hours, 24);
 	assert_string_equal(cfg.crl_publish_dir, "/srv/signet/crl");
 	assert_int_equal(cfg.crl_refresh_seconds, 3600);
+	assert_int_equal(cfg.audit_flush_ms, 0);
 	assert_string_equal(cfg.trust_anchors, "/etc/signet/trust-anchors.pem");
 	assert_int_equal(cfg.challenge_ttl_seconds, 30);
 	assert_int_equal(cfg.challenge_max_ttl_seconds, 300);
@@ -280,6 +285,8 @@ static const struct refusal {
 	 "records.crl_publish_dir: must be an absolute path"},
 	{TOKEN_OK SERVER_OK "records: { crl_lifetime = 5; };\n", "records.crl_lifetime"},
 	/* a CRL must be re-signed before it expires */
+	{TOKEN_OK SERVER_OK "records: { audit_flush_ms = 1001; };\n",
+	 "records.audit_flush_ms: must be between 0 and 1000"},
 	{TOKEN_OK SERVER_OK "records: { crl_validity_hours = 1; crl_refresh_seconds = 3601; };\n",
 	 "records.crl_refresh_seconds: must be between 1 and 3600"},
 	{TOKEN_OK SERVER_OK "records = 5;\n", "records: must be a group"},
