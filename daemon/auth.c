@@ -11,10 +11,22 @@
 #include "authmac.h"
 #include "secret.h"
 
-#define REPLAY_BUCKETS 65536
-#define NONCE_MIN      16
-#define NONCE_MAX      64
-#define SWEEP_EVERY    REPLAY_BUCKETS /* inserts between full sweeps: amortised O(1) */
+#define NONCE_MIN 16
+#define NONCE_MAX 64
+
+/*
+ * The replay memory is one table of REPLAY_SLOTS fixed-size slots, allocated
+ * once: its memory is bounded whatever the request rate, no request allocates,
+ * and a request is refused only when AUTH_REPLAY_MAX nonces are live at once.
+ * At most AUTH_REPLAY_MAX slots are ever occupied (live or expired), so the
+ * table is under half full and linear probes stay short.
+ */
+#define REPLAY_SLOTS (1u << 21)
+_Static_assert(REPLAY_SLOTS >= 2u * AUTH_REPLAY_MAX, "replay table at most half full");
+_Static_assert((REPLAY_SLOTS & (REPLAY_SLOTS - 1)) == 0, "a power of two, for masking");
+/* Entries are kept this long past their expiry: another worker may be
+ * checking a credential against a clock read a little before ours. */
+#define REPLAY_GRACE_MS 1000
 
 struct auth_client {
 	const struct client_def *def;
@@ -22,13 +34,10 @@ struct auth_client {
 	atomic_uint in_flight;
 };
 
-/* A (client, nonce) seen inside the window, remembered until it expires. */
-struct seen {
-	struct seen *next;
+/* A (client, nonce) seen inside the window, as its keyed hash; key 0: empty. */
+struct slot {
+	uint64_t key;
 	int64_t expires_ms;
-	size_t client;
-	uint8_t nonce_len;
-	uint8_t nonce[NONCE_MAX];
 };
 
 struct auth {
@@ -39,10 +48,11 @@ struct auth {
 	unsigned max_total;
 	atomic_uint in_flight_total;
 	pthread_mutex_t replay_lock;
-	struct seen **buckets;
-	size_t n_seen;
-	size_t inserts;
-	uint64_t seed; /* random per process: bucket choice is not predictable */
+	struct slot *slots;	/* REPLAY_SLOTS, calloc'd: untouched pages cost no RSS */
+	size_t used;		/* slots not empty, live or expired; <= AUTH_REPLAY_MAX */
+	int64_t swept_ms;	/* when expired slots were last emptied */
+	int64_t sweep_every_ms; /* at most one sweep per this, once the table is full */
+	uint64_t seed[2];	/* random per process: the SipHash key */
 };
 
 static int client_secret_load(struct auth_client *c, char *err, size_t errlen)
@@ -74,10 +84,10 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 {
 	struct auth *a = calloc(1, sizeof(*a));
 
-	if (a == NULL || (a->buckets = calloc(REPLAY_BUCKETS, sizeof(*a->buckets))) == NULL ||
+	if (a == NULL || (a->slots = calloc(REPLAY_SLOTS, sizeof(*a->slots))) == NULL ||
 	    (a->clients = calloc(cfg->n_clients > 0 ? cfg->n_clients : 1, sizeof(*a->clients))) ==
 		    NULL ||
-	    RAND_bytes((unsigned char *)&a->seed, sizeof(a->seed)) != 1) {
+	    RAND_bytes((unsigned char *)a->seed, sizeof(a->seed)) != 1) {
 		snprintf(err, errlen, "out of memory");
 		auth_close(a);
 		return -1;
@@ -85,6 +95,7 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 	pthread_mutex_init(&a->replay_lock, NULL);
 	a->allow_anonymous = cfg->allow_anonymous;
 	a->window_ms = (int64_t)cfg->auth_window_seconds * 1000;
+	a->sweep_every_ms = a->window_ms / 128;
 	a->max_total = cfg->max_concurrent != 0 ? cfg->max_concurrent : cfg->workers;
 	for (size_t i = 0; i < cfg->n_clients; i++) {
 		a->clients[i].def = &cfg->clients[i];
@@ -104,14 +115,9 @@ void auth_close(struct auth *a)
 		return;
 	for (size_t i = 0; i < a->n; i++)
 		secret_free(&a->clients[i].secret);
-	for (size_t b = 0; a->buckets != NULL && b < REPLAY_BUCKETS; b++)
-		for (struct seen *s = a->buckets[b], *next; s != NULL; s = next) {
-			next = s->next;
-			free(s);
-		}
-	if (a->buckets != NULL)
+	if (a->slots != NULL)
 		pthread_mutex_destroy(&a->replay_lock);
-	free(a->buckets);
+	free(a->slots);
 	free(a->clients);
 	free(a);
 }
@@ -131,59 +137,146 @@ static struct auth_client *client_find(struct auth *a, const char *name)
 
 /* --- replays --- */
 
-static size_t bucket_of(const struct auth *a, size_t client, const uint8_t *nonce, size_t len)
+static uint64_t rotl(uint64_t x, int b)
 {
-	uint64_t h = a->seed ^ (client * 0x9e3779b97f4a7c15ULL);
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ nonce[i]) * 0x100000001b3ULL; /* FNV-1a over a secret seed */
-	return (size_t)(h ^ (h >> 29)) % REPLAY_BUCKETS;
+	return (x << b) | (x >> (64 - b));
 }
 
-/* Drop the expired entries of one chain. */
-static void prune(struct auth *a, struct seen **head, int64_t now_ms)
+static uint64_t load_le64(const uint8_t *p)
 {
-	while (*head != NULL) {
-		if ((*head)->expires_ms < now_ms) {
-			struct seen *dead = *head;
+	uint64_t v = 0;
 
-			*head = dead->next;
-			free(dead);
-			a->n_seen--;
-		} else {
-			head = &(*head)->next;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void sipround(uint64_t v[4])
+{
+	v[0] += v[1], v[1] = rotl(v[1], 13), v[1] ^= v[0], v[0] = rotl(v[0], 32);
+	v[2] += v[3], v[3] = rotl(v[3], 16), v[3] ^= v[2];
+	v[0] += v[3], v[3] = rotl(v[3], 21), v[3] ^= v[0];
+	v[2] += v[1], v[1] = rotl(v[1], 17), v[1] ^= v[2], v[2] = rotl(v[2], 32);
+}
+
+static void sipcompress(uint64_t v[4], uint64_t m)
+{
+	v[3] ^= m;
+	sipround(v);
+	sipround(v);
+	v[0] ^= m;
+}
+
+/* SipHash-2-4: a keyed PRF made for hash tables, cheap on short inputs and
+ * with no allocation (an EVP digest context would malloc on every request). */
+static uint64_t siphash24(const uint64_t k[2], const uint8_t *in, size_t len)
+{
+	uint64_t v[4] = {0x736f6d6570736575ULL ^ k[0], 0x646f72616e646f6dULL ^ k[1],
+			 0x6c7967656e657261ULL ^ k[0], 0x7465646279746573ULL ^ k[1]};
+	uint64_t last = (uint64_t)len << 56;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8)
+		sipcompress(v, load_le64(in + i));
+	for (size_t j = 0; i + j < len; j++)
+		last |= (uint64_t)in[i + j] << (8 * j);
+	sipcompress(v, last);
+	v[2] ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/*
+ * What the table keeps of (client, nonce). The seed is secret, so no caller
+ * can aim nonces at one run of slots. Two pairs with one key make the later
+ * one refused as a replay (odds about AUTH_REPLAY_MAX / 2^64 a request); a
+ * real replay always has its original's key, so it is never accepted.
+ */
+static uint64_t replay_key(const struct auth *a, size_t client, const uint8_t *nonce, size_t len)
+{
+	uint8_t in[8 + NONCE_MAX];
+	uint64_t key;
+
+	for (int i = 0; i < 8; i++)
+		in[i] = (uint8_t)((uint64_t)client >> (8 * i));
+	memcpy(in + 8, nonce, len);
+	key = siphash24(a->seed, in, 8 + len);
+	return key != 0 ? key : 1; /* 0 marks an empty slot */
+}
+
+static int expired(const struct slot *t, int64_t now_ms)
+{
+	return t->expires_ms + REPLAY_GRACE_MS < now_ms;
+}
+
+/*
+ * Empty the expired slots, and move each live entry back as near its home
+ * slot as the freed slots allow, so no probe path crosses an empty slot.
+ * Starting just after an empty slot, no probe path wraps past the start:
+ * each entry lands on its own old path, at or before where it was, and
+ * slots already passed are only ever filled, never emptied.
+ */
+static void sweep(struct auth *a, int64_t now_ms)
+{
+	const size_t mask = REPLAY_SLOTS - 1;
+	size_t start = 0, i;
+
+	while (a->slots[start].key != 0) /* ends: used < REPLAY_SLOTS */
+		start = (start + 1) & mask;
+	for (size_t n = 1; n < REPLAY_SLOTS; n++) {
+		struct slot *t = &a->slots[(start + n) & mask], e = *t;
+
+		if (e.key == 0)
+			continue;
+		t->key = 0;
+		if (expired(&e, now_ms)) {
+			a->used--;
+			continue;
 		}
+		for (i = e.key & mask; a->slots[i].key != 0; i = (i + 1) & mask)
+			;
+		a->slots[i] = e;
 	}
+	a->swept_ms = now_ms;
 }
 
-/* Remember (client, nonce) until expires_ms; SIGNET_E_UNAUTHENTICATED if
- * it is remembered already. Caller holds replay_lock. */
-static int remember(struct auth *a, size_t client, const uint8_t *nonce, size_t len, int64_t now_ms,
+/* Remember `key` until expires_ms; SIGNET_E_UNAUTHENTICATED if it is
+ * remembered already. Caller holds replay_lock. */
+static int remember(struct auth *a, const struct auth_client *c, uint64_t key, int64_t now_ms,
 		    int64_t expires_ms, struct errmsg *em)
 {
-	struct seen **head = &a->buckets[bucket_of(a, client, nonce, len)], *s;
+	const size_t mask = REPLAY_SLOTS - 1;
+	struct slot *t, *reuse = NULL;
+	size_t i;
 
-	if (++a->inserts % SWEEP_EVERY == 0)
-		for (size_t b = 0; b < REPLAY_BUCKETS; b++)
-			prune(a, &a->buckets[b], now_ms);
-	prune(a, head, now_ms);
-	for (s = *head; s != NULL; s = s->next)
-		if (s->client == client && s->nonce_len == len && memcmp(s->nonce, nonce, len) == 0)
+	/* a sweep costs a pass over the table: once the table is full, at most
+	 * one per window/128, at the price of refusing a little early */
+	if (a->used >= AUTH_REPLAY_MAX &&
+	    (now_ms < a->swept_ms || now_ms - a->swept_ms >= a->sweep_every_ms))
+		sweep(a, now_ms);
+	for (i = key & mask; (t = &a->slots[i])->key != 0; i = (i + 1) & mask) {
+		if (expired(t, now_ms)) {
+			if (reuse == NULL)
+				reuse = t;
+		} else if (t->key == key) {
 			return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
 					  "replayed request: client '%s' already sent this nonce",
-					  a->clients[client].def->name);
-	if (a->n_seen >= AUTH_REPLAY_MAX)
-		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED,
-				  "too many requests inside the replay window; try again shortly");
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
-	s->client = client;
-	s->nonce_len = (uint8_t)len;
-	memcpy(s->nonce, nonce, len);
-	s->expires_ms = expires_ms;
-	s->next = *head;
-	*head = s;
-	a->n_seen++;
+					  c->def->name);
+		}
+	}
+	if (reuse == NULL) {
+		/* used bounds the live entries, each of which an expired slot
+		 * on the path would not add to */
+		if (a->used >= AUTH_REPLAY_MAX)
+			return errmsg_set(
+				em, SIGNET_E_RESOURCE_EXHAUSTED,
+				"too many requests inside the replay window; try again shortly");
+		reuse = t;
+		a->used++;
+	}
+	reuse->key = key;
+	reuse->expires_ms = expires_ms;
 	return 0;
 }
 
@@ -242,6 +335,7 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 {
 	const Signet__V1__Credential *cr = env->credential;
 	struct auth_client *c;
+	uint64_t key;
 	int r;
 
 	if (cr == NULL || cr->client == NULL || cr->client[0] == '\0')
@@ -254,9 +348,9 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 				  "a credential's nonce is %d to %d bytes", NONCE_MIN, NONCE_MAX);
 	if ((r = time_check(a, cr, now_ms, em)) != 0 || (r = mac_check(c, env, em)) != 0)
 		return r;
+	key = replay_key(a, (size_t)(c - a->clients), cr->nonce.data, cr->nonce.len);
 	pthread_mutex_lock(&a->replay_lock);
-	r = remember(a, (size_t)(c - a->clients), cr->nonce.data, cr->nonce.len, now_ms,
-		     (int64_t)cr->timestamp_ms + a->window_ms, em);
+	r = remember(a, c, key, now_ms, (int64_t)cr->timestamp_ms + a->window_ms, em);
 	pthread_mutex_unlock(&a->replay_lock);
 	if (r == 0)
 		*who = c;

@@ -17,12 +17,20 @@
 #include "errmsg.h"
 #include "wire.h"
 
-#define AUTH_REPLAY_MAX 1000000 /* nonces remembered at once, across clients */
+/*
+ * Nonces remembered at once, across clients: the replay memory is a table
+ * of twice as many 16-byte slots (32 MiB) allocated by auth_open, so it
+ * never grows, and requests are refused only above AUTH_REPLAY_MAX per
+ * auth.window_seconds (a credential's nonce is kept for its timestamp plus
+ * the window).
+ */
+#define AUTH_REPLAY_MAX 1000000
 
 struct auth;
 struct auth_client; /* a declared client, as authentication found it */
 
-/* Read every client's secret. -1 with the client and the reason in err. */
+/* Read every client's secret and allocate the replay memory. -1 with the
+ * client and the reason in err. */
 int auth_open(const struct config *cfg, struct auth **out, char *err, size_t errlen);
 void auth_close(struct auth *a);
 
@@ -31,7 +39,7 @@ void auth_close(struct auth *a);
  * caller, which only auth.allow_anonymous lets through. UNAUTHENTICATED with
  * the rule in the message: no credential, unknown client, a timestamp
  * outside the window, a nonce of the wrong size, a MAC that does not verify,
- * a replay. RESOURCE_EXHAUSTED when the replay memory is full.
+ * a replay. RESOURCE_EXHAUSTED when AUTH_REPLAY_MAX nonces are live.
  */
 int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t now_ms,
 		      struct auth_client **who, struct errmsg *em);

@@ -1,0 +1,200 @@
+/* Unit tests for daemon/auth.c's replay memory: a (client, nonce) is refused
+ * a second time inside the window, accepted again after it, and the table
+ * keeps every live entry through the sweeps that empty expired ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auth.h"
+#include "authmac.h"
+
+#define WINDOW_S 120
+#define T0	 1700000000000LL /* ms; any realistic clock */
+#define SEC	 1000LL
+
+/* 32 bytes, as hex: what "openssl rand -hex 32" writes */
+static const char secret_hex[] =
+	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+static const uint8_t secret[32] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+				   0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+				   0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
+struct fixture {
+	char path[64];
+	struct client_def clients[2];
+	struct config cfg;
+	struct auth *auth;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+	int fd;
+
+	if (f == NULL)
+		return -1;
+	strcpy(f->path, "/tmp/signet-auth-XXXXXX");
+	if ((fd = mkstemp(f->path)) < 0 ||
+	    write(fd, secret_hex, strlen(secret_hex)) != (ssize_t)strlen(secret_hex) ||
+	    close(fd) != 0)
+		return -1;
+	/* both clients share the secret: only the name tells them apart */
+	f->clients[0] =
+		(struct client_def){.name = "alpha", .secret_file = f->path, .max_concurrent = 1};
+	f->clients[1] =
+		(struct client_def){.name = "beta", .secret_file = f->path, .max_concurrent = 1};
+	f->cfg.auth_window_seconds = WINDOW_S;
+	f->cfg.workers = 1;
+	f->cfg.clients = f->clients;
+	f->cfg.n_clients = 2;
+	if (auth_open(&f->cfg, &f->auth, err, sizeof(err)) != 0) {
+		fprintf(stderr, "auth_open: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	auth_close(f->auth);
+	unlink(f->path);
+	free(f);
+	return 0;
+}
+
+/* A request from `client` with nonce number `n`, stamped ts_ms, seen at now_ms. */
+static int send_at(struct fixture *f, const char *client, uint64_t n, int64_t ts_ms, int64_t now_ms,
+		   struct errmsg *em)
+{
+	Signet__V1__Envelope env = SIGNET__V1__ENVELOPE__INIT;
+	Signet__V1__Credential cr = SIGNET__V1__CREDENTIAL__INIT;
+	uint8_t nonce[AUTHMAC_NONCE_LEN] = "nonce-\x01\x02", rid[16] = "request-id";
+	uint8_t mac[AUTHMAC_LEN];
+	struct auth_client *who = NULL;
+	struct authmac_input in;
+	int r;
+
+	memcpy(nonce + 8, &n, sizeof(n));
+	in = (struct authmac_input){.method = "GetInfo",
+				    .request_id = rid,
+				    .request_id_len = sizeof(rid),
+				    .client = client,
+				    .timestamp_ms = (uint64_t)ts_ms,
+				    .nonce = nonce,
+				    .nonce_len = sizeof(nonce),
+				    .payload = (const uint8_t *)"",
+				    .payload_len = 0};
+	if (authmac_compute(secret, sizeof(secret), &in, mac) != 0)
+		return -1;
+	env.version = 1;
+	env.method = "GetInfo";
+	env.request_id = (ProtobufCBinaryData){sizeof(rid), rid};
+	env.credential = &cr;
+	cr.client = (char *)client;
+	cr.timestamp_ms = (uint64_t)ts_ms;
+	cr.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
+	cr.mac = (ProtobufCBinaryData){sizeof(mac), mac};
+	em->err = 0;
+	em->text[0] = '\0';
+	r = auth_authenticate(f->auth, &env, now_ms, &who, em);
+	if (r == 0)
+		assert_string_equal(auth_client_def(who)->name, client);
+	return r;
+}
+
+static int send_now(struct fixture *f, const char *client, uint64_t n, int64_t now_ms,
+		    struct errmsg *em)
+{
+	return send_at(f, client, n, now_ms, now_ms, em);
+}
+
+static void test_replay(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em;
+
+	assert_int_equal(send_now(f, "alpha", 1, T0, &em), 0);
+	assert_int_equal(send_now(f, "alpha", 1, T0 + 1, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text, "replayed request: client 'alpha' already sent this nonce");
+	/* the same nonce from another client is that client's own */
+	assert_int_equal(send_now(f, "beta", 1, T0 + 2, &em), 0);
+	assert_int_equal(send_now(f, "beta", 1, T0 + 3, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text, "replayed request: client 'beta' already sent this nonce");
+	/* still remembered at the window's end, with a fresh timestamp */
+	assert_int_equal(send_now(f, "alpha", 1, T0 + WINDOW_S * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	/* the original credential itself is now too old */
+	assert_int_equal(send_at(f, "alpha", 1, T0, T0 + (WINDOW_S + 5) * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_non_null(strstr(em.text, "behind the daemon's clock"));
+	/* well after the window the nonce is forgotten */
+	assert_int_equal(send_now(f, "alpha", 1, T0 + (WINDOW_S + 5) * SEC, &em), 0);
+	assert_int_equal(send_now(f, "alpha", 1, T0 + (WINDOW_S + 6) * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+}
+
+static void test_many_nonces(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em;
+	const uint64_t n = 200000;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (send_now(f, "alpha", i, T0 + (int64_t)(i / 4000) * SEC, &em) != 0)
+			fail_msg("nonce %llu: %s", (unsigned long long)i, em.text);
+	assert_int_equal(send_now(f, "alpha", 0, T0 + 60 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_now(f, "alpha", n / 2, T0 + 60 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_now(f, "beta", 0, T0 + 60 * SEC, &em), 0);
+}
+
+/*
+ * Half the table's nonces sent at T0, half a minute later: the table is then
+ * full and a new nonce is refused. Once the first half has expired, the next
+ * request sweeps them out, and the second half is still remembered.
+ */
+static void test_full_then_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em;
+	const uint64_t half = AUTH_REPLAY_MAX / 2;
+	const int64_t t1 = T0 + 60 * SEC, t2 = T0 + (WINDOW_S + 2) * SEC;
+
+	for (uint64_t i = 0; i < 2 * half; i++)
+		if (send_now(f, "alpha", i, i < half ? T0 : t1, &em) != 0)
+			fail_msg("nonce %llu: %s", (unsigned long long)i, em.text);
+	assert_int_equal(send_now(f, "beta", 0, t1, &em), SIGNET_E_RESOURCE_EXHAUSTED);
+	assert_string_equal(em.text,
+			    "too many requests inside the replay window; try again shortly");
+	/* a replay is still told apart from a full table */
+	assert_int_equal(send_now(f, "alpha", half, t1, &em), SIGNET_E_UNAUTHENTICATED);
+
+	assert_int_equal(send_now(f, "beta", 0, t2, &em), 0);
+	for (uint64_t i = half; i < 2 * half; i += 7)
+		if (send_now(f, "alpha", i, t2, &em) != SIGNET_E_UNAUTHENTICATED)
+			fail_msg("live nonce %llu lost in a sweep", (unsigned long long)i);
+	for (uint64_t i = 0; i < half; i += 101)
+		if (send_now(f, "alpha", i, t2, &em) != 0)
+			fail_msg("expired nonce %llu: %s", (unsigned long long)i, em.text);
+	assert_int_equal(send_now(f, "alpha", 0, t2, &em), SIGNET_E_UNAUTHENTICATED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_then_sweep, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
