@@ -32,19 +32,28 @@ struct auth_client {
 	const struct client_def *def;
 	struct secret secret; /* the key bytes (not hex), in a locked page */
 	atomic_uint in_flight;
+	int64_t newest_ms; /* the latest credential timestamp accepted; under replay_lock */
 };
 
-/* A (client, nonce) seen inside the window, as its keyed hash; key 0: empty. */
+/*
+ * A (client, nonce) seen, as its keyed hash (key 0: empty), and when its
+ * credential was stamped (48 bits of milliseconds) with the client's index
+ * (16 bits) beside it: an entry is dead once the window has passed its
+ * stamp, or once its client's newest stamp is more than the reorder
+ * allowance past it (a replay of it would be refused as too old).
+ */
 struct slot {
 	uint64_t key;
-	int64_t expires_ms;
+	uint64_t stamp_client;
 };
+_Static_assert(CONFIG_MAX_CLIENTS <= 0xffff, "a client index fits in 16 bits");
 
 struct auth {
 	struct auth_client *clients;
 	size_t n;
 	int allow_anonymous;
 	int64_t window_ms;
+	int64_t reorder_ms;
 	unsigned max_total;
 	atomic_uint in_flight_total;
 	pthread_mutex_t replay_lock;
@@ -95,6 +104,7 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 	pthread_mutex_init(&a->replay_lock, NULL);
 	a->allow_anonymous = cfg->allow_anonymous;
 	a->window_ms = (int64_t)cfg->auth_window_seconds * 1000;
+	a->reorder_ms = (int64_t)cfg->auth_reorder_seconds * 1000;
 	a->sweep_every_ms = a->window_ms / 128;
 	a->max_total = cfg->max_concurrent != 0 ? cfg->max_concurrent : cfg->workers;
 	for (size_t i = 0; i < cfg->n_clients; i++) {
@@ -205,9 +215,18 @@ static uint64_t replay_key(const struct auth *a, size_t client, const uint8_t *n
 	return key != 0 ? key : 1; /* 0 marks an empty slot */
 }
 
-static int expired(const struct slot *t, int64_t now_ms)
+static int64_t slot_stamp(const struct slot *t)
 {
-	return t->expires_ms + REPLAY_GRACE_MS < now_ms;
+	return (int64_t)(t->stamp_client >> 16);
+}
+
+static int expired(const struct auth *a, const struct slot *t, int64_t now_ms)
+{
+	int64_t stamp = slot_stamp(t);
+	const struct auth_client *c = &a->clients[t->stamp_client & 0xffff];
+
+	return stamp + a->window_ms + REPLAY_GRACE_MS < now_ms ||
+	       stamp + a->reorder_ms + REPLAY_GRACE_MS < c->newest_ms;
 }
 
 /*
@@ -230,7 +249,7 @@ static void sweep(struct auth *a, int64_t now_ms)
 		if (e.key == 0)
 			continue;
 		t->key = 0;
-		if (expired(&e, now_ms)) {
+		if (expired(a, &e, now_ms)) {
 			a->used--;
 			continue;
 		}
@@ -241,10 +260,11 @@ static void sweep(struct auth *a, int64_t now_ms)
 	a->swept_ms = now_ms;
 }
 
-/* Remember `key` until expires_ms; SIGNET_E_UNAUTHENTICATED if it is
- * remembered already. Caller holds replay_lock. */
+/* Remember `key`, stamped `stamp_ms`, while a replay of it could pass the
+ * other checks; SIGNET_E_UNAUTHENTICATED if it is remembered already.
+ * Caller holds replay_lock. */
 static int remember(struct auth *a, const struct auth_client *c, uint64_t key, int64_t now_ms,
-		    int64_t expires_ms, struct errmsg *em)
+		    int64_t stamp_ms, struct errmsg *em)
 {
 	const size_t mask = REPLAY_SLOTS - 1;
 	struct slot *t, *reuse = NULL;
@@ -256,7 +276,7 @@ static int remember(struct auth *a, const struct auth_client *c, uint64_t key, i
 	    (now_ms < a->swept_ms || now_ms - a->swept_ms >= a->sweep_every_ms))
 		sweep(a, now_ms);
 	for (i = key & mask; (t = &a->slots[i])->key != 0; i = (i + 1) & mask) {
-		if (expired(t, now_ms)) {
+		if (expired(a, t, now_ms)) {
 			if (reuse == NULL)
 				reuse = t;
 		} else if (t->key == key) {
@@ -276,7 +296,7 @@ static int remember(struct auth *a, const struct auth_client *c, uint64_t key, i
 		a->used++;
 	}
 	reuse->key = key;
-	reuse->expires_ms = expires_ms;
+	reuse->stamp_client = ((uint64_t)stamp_ms << 16) | (uint64_t)(c - a->clients);
 	return 0;
 }
 
@@ -305,6 +325,27 @@ static int time_check(const struct auth *a, const Signet__V1__Credential *cr, in
 			  "%lld s allowed): a stale or replayed request, or a wrong clock",
 			  (long long)(off / 1000), ts > now_ms ? "ahead of" : "behind",
 			  (long long)(a->window_ms / 1000));
+}
+
+/*
+ * A credential much older than the newest one its client sent is refused:
+ * requests of one client arrive nearly in the order they were stamped. That
+ * bounds how long a nonce must be remembered by the reorder allowance, not
+ * by the whole clock-skew window, and with it the requests per second the
+ * replay table can take (AUTH_REPLAY_MAX per allowance, not per window).
+ * Caller holds replay_lock.
+ */
+static int order_check(const struct auth *a, const struct auth_client *c, int64_t stamp_ms,
+		       struct errmsg *em)
+{
+	if (stamp_ms + a->reorder_ms >= c->newest_ms)
+		return 0;
+	return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
+			  "the credential was stamped %lld ms before the newest one client '%s' "
+			  "sent (at most %lld s allowed, auth.reorder_seconds): a replayed or "
+			  "long-delayed request, or hosts sharing a client with clocks apart",
+			  (long long)(c->newest_ms - stamp_ms), c->def->name,
+			  (long long)(a->reorder_ms / 1000));
 }
 
 static int mac_check(const struct auth_client *c, const Signet__V1__Envelope *env,
@@ -350,7 +391,13 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 		return r;
 	key = replay_key(a, (size_t)(c - a->clients), cr->nonce.data, cr->nonce.len);
 	pthread_mutex_lock(&a->replay_lock);
-	r = remember(a, c, key, now_ms, (int64_t)cr->timestamp_ms + a->window_ms, em);
+	/* an authentic stamp moves the client on before the table is searched:
+	 * the entries that makes dead are free for this very request */
+	if ((r = order_check(a, c, (int64_t)cr->timestamp_ms, em)) == 0) {
+		if ((int64_t)cr->timestamp_ms > c->newest_ms)
+			c->newest_ms = (int64_t)cr->timestamp_ms;
+		r = remember(a, c, key, now_ms, (int64_t)cr->timestamp_ms, em);
+	}
 	pthread_mutex_unlock(&a->replay_lock);
 	if (r == 0)
 		*who = c;

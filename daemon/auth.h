@@ -20,9 +20,10 @@
 /*
  * Nonces remembered at once, across clients: the replay memory is a table
  * of twice as many 16-byte slots (32 MiB) allocated by auth_open, so it
- * never grows, and requests are refused only above AUTH_REPLAY_MAX per
- * auth.window_seconds (a credential's nonce is kept for its timestamp plus
- * the window).
+ * never grows. A nonce is kept until the window has passed its timestamp or
+ * its client has sent one stamped auth.reorder_seconds later, so requests
+ * are refused only above AUTH_REPLAY_MAX per reorder allowance (100k/s with
+ * the default 10 s) from busy clients.
  */
 #define AUTH_REPLAY_MAX 1000000
 
@@ -38,7 +39,8 @@ void auth_close(struct auth *a);
  * Who sent `env` (now_ms: the daemon's clock). *who is NULL for an anonymous
  * caller, which only auth.allow_anonymous lets through. UNAUTHENTICATED with
  * the rule in the message: no credential, unknown client, a timestamp
- * outside the window, a nonce of the wrong size, a MAC that does not verify,
+ * outside the window or more than auth.reorder_seconds before the client's
+ * newest, a nonce of the wrong size, a MAC that does not verify,
  * a replay. RESOURCE_EXHAUSTED when AUTH_REPLAY_MAX nonces are live.
  */
 int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t now_ms,

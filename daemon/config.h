@@ -36,6 +36,7 @@
 #define CONFIG_MAX_CLIENTS		  1024
 #define CONFIG_DEFAULT_CLIENT_CONCURRENCY 8
 #define CONFIG_DEFAULT_AUTH_WINDOW	  120 /* seconds of clock skew a credential may have */
+#define CONFIG_DEFAULT_AUTH_REORDER	  10 /* seconds a client's requests may arrive out of order */
 
 /* A client that may call signetd, and what it may do. Patterns are fnmatch(3)
  * globs; a list that is absent allows nothing of its kind. */
@@ -84,7 +85,9 @@ struct config {
 	/* auth { ... } and clients { ... } */
 	int allow_anonymous;	      /* ipc only: callers without credentials may do anything */
 	unsigned auth_window_seconds; /* credential timestamps within now +- this */
-	unsigned max_concurrent;      /* requests in flight in all; 0: the worker count */
+	/* and no older than this before the newest one the same client sent */
+	unsigned auth_reorder_seconds;
+	unsigned max_concurrent; /* requests in flight in all; 0: the worker count */
 	struct client_def *clients;
 	size_t n_clients;
 	/* top level */

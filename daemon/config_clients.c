@@ -220,13 +220,14 @@ static int check_auth_mode(struct config_loader *l, const config_setting_t *root
 static int load_auth(struct config_loader *l, const config_setting_t *root, struct config *cfg,
 		     const char **dir)
 {
-	static const char *const known[] = {"allow_anonymous", "window_seconds", "max_concurrent",
-					    "clients_dir", NULL};
+	static const char *const known[] = {"allow_anonymous", "window_seconds", "reorder_seconds",
+					    "max_concurrent",  "clients_dir",	 NULL};
 	const config_setting_t *auth = config_setting_get_member(root, "auth");
-	long long window = CONFIG_DEFAULT_AUTH_WINDOW, max = 0;
+	long long window = CONFIG_DEFAULT_AUTH_WINDOW, reorder = -1, max = 0;
 
 	*dir = NULL;
 	cfg->auth_window_seconds = CONFIG_DEFAULT_AUTH_WINDOW;
+	cfg->auth_reorder_seconds = CONFIG_DEFAULT_AUTH_REORDER;
 	if (auth == NULL)
 		return 0;
 	if (!config_setting_is_group(auth))
@@ -234,12 +235,17 @@ static int load_auth(struct config_loader *l, const config_setting_t *root, stru
 	if (cfg_only_known(l, auth, known) != 0 ||
 	    cfg_get_bool(l, auth, "allow_anonymous", &cfg->allow_anonymous) != 0 ||
 	    cfg_get_int(l, auth, "window_seconds", 1, 3600, &window) != 0 ||
+	    cfg_get_int(l, auth, "reorder_seconds", 1, window, &reorder) != 0 ||
 	    cfg_get_int(l, auth, "max_concurrent", 0, 100000, &max) != 0 ||
 	    cfg_get_string(l, auth, "clients_dir", dir) != 0)
 		return -1;
 	if (*dir != NULL && (*dir)[0] != '/')
 		return cfg_refuse(l, auth, "clients_dir", "must be an absolute path");
 	cfg->auth_window_seconds = (unsigned)window;
+	cfg->auth_reorder_seconds = reorder > 0 ? (unsigned)reorder
+				    : window < CONFIG_DEFAULT_AUTH_REORDER
+					    ? (unsigned)window
+					    : CONFIG_DEFAULT_AUTH_REORDER;
 	cfg->max_concurrent = (unsigned)max;
 	return 0;
 }

@@ -15,9 +15,10 @@
 #include "auth.h"
 #include "authmac.h"
 
-#define WINDOW_S 120
-#define T0	 1700000000000LL /* ms; any realistic clock */
-#define SEC	 1000LL
+#define WINDOW_S  120
+#define REORDER_S 10
+#define T0	  1700000000000LL /* ms; any realistic clock */
+#define SEC	  1000LL
 
 /* 32 bytes, as hex: what "openssl rand -hex 32" writes */
 static const char secret_hex[] =
@@ -52,6 +53,7 @@ static int setup(void **state)
 	f->clients[1] =
 		(struct client_def){.name = "beta", .secret_file = f->path, .max_concurrent = 1};
 	f->cfg.auth_window_seconds = WINDOW_S;
+	f->cfg.auth_reorder_seconds = REORDER_S;
 	f->cfg.workers = 1;
 	f->cfg.clients = f->clients;
 	f->cfg.n_clients = 2;
@@ -131,9 +133,9 @@ static void test_replay(void **state)
 	assert_int_equal(send_now(f, "beta", 1, T0 + 2, &em), 0);
 	assert_int_equal(send_now(f, "beta", 1, T0 + 3, &em), SIGNET_E_UNAUTHENTICATED);
 	assert_string_equal(em.text, "replayed request: client 'beta' already sent this nonce");
-	/* still remembered at the window's end, with a fresh timestamp */
-	assert_int_equal(send_now(f, "alpha", 1, T0 + WINDOW_S * SEC, &em),
-			 SIGNET_E_UNAUTHENTICATED);
+	/* the captured request itself, replayed a little later */
+	assert_int_equal(send_at(f, "alpha", 1, T0, T0 + 5 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text, "replayed request: client 'alpha' already sent this nonce");
 	/* the original credential itself is now too old */
 	assert_int_equal(send_at(f, "alpha", 1, T0, T0 + (WINDOW_S + 5) * SEC, &em),
 			 SIGNET_E_UNAUTHENTICATED);
@@ -151,42 +153,62 @@ static void test_many_nonces(void **state)
 	const uint64_t n = 200000;
 
 	for (uint64_t i = 0; i < n; i++)
-		if (send_now(f, "alpha", i, T0 + (int64_t)(i / 4000) * SEC, &em) != 0)
+		if (send_now(f, "alpha", i, T0 + (int64_t)(i / 40000) * SEC, &em) != 0)
 			fail_msg("nonce %llu: %s", (unsigned long long)i, em.text);
-	assert_int_equal(send_now(f, "alpha", 0, T0 + 60 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
-	assert_int_equal(send_now(f, "alpha", n / 2, T0 + 60 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
-	assert_int_equal(send_now(f, "beta", 0, T0 + 60 * SEC, &em), 0);
+	/* replays, as captured: their own stamps */
+	assert_int_equal(send_at(f, "alpha", n - 1, T0 + 4 * SEC, T0 + 6 * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text, "replayed request: client 'alpha' already sent this nonce");
+	assert_int_equal(send_at(f, "alpha", n / 2, T0 + 2 * SEC, T0 + 6 * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_at(f, "alpha", 0, T0, T0 + 6 * SEC, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_now(f, "beta", 0, T0 + 6 * SEC, &em), 0);
+}
+
+/* A client's requests may arrive out of order by auth.reorder_seconds, no more. */
+static void test_reorder_allowance(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em;
+
+	assert_int_equal(send_now(f, "alpha", 1, T0 + 20 * SEC, &em), 0);
+	assert_int_equal(send_at(f, "alpha", 2, T0 + 15 * SEC, T0 + 20 * SEC, &em), 0);
+	assert_int_equal(send_at(f, "alpha", 3, T0 + 5 * SEC, T0 + 20 * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_non_null(strstr(em.text, "15000 ms before the newest one client 'alpha' sent"));
+	assert_non_null(strstr(em.text, "auth.reorder_seconds"));
+	/* another client's clock is its own */
+	assert_int_equal(send_at(f, "beta", 3, T0 + 5 * SEC, T0 + 20 * SEC, &em), 0);
 }
 
 /*
- * Half the table's nonces sent at T0, half a minute later: the table is then
- * full and a new nonce is refused. Once the first half has expired, the next
- * request sweeps them out, and the second half is still remembered.
+ * A full table refuses a new nonce, still tells a replay apart, and frees
+ * the entries a client's newer stamps have made dead.
  */
 static void test_full_then_sweep(void **state)
 {
 	struct fixture *f = *state;
 	struct errmsg em;
-	const uint64_t half = AUTH_REPLAY_MAX / 2;
-	const int64_t t1 = T0 + 60 * SEC, t2 = T0 + (WINDOW_S + 2) * SEC;
+	const uint64_t max = AUTH_REPLAY_MAX;
+	const int64_t later = T0 + (REORDER_S + 2) * SEC;
 
-	for (uint64_t i = 0; i < 2 * half; i++)
-		if (send_now(f, "alpha", i, i < half ? T0 : t1, &em) != 0)
+	for (uint64_t i = 0; i < max; i++)
+		if (send_now(f, "alpha", i, T0, &em) != 0)
 			fail_msg("nonce %llu: %s", (unsigned long long)i, em.text);
-	assert_int_equal(send_now(f, "beta", 0, t1, &em), SIGNET_E_RESOURCE_EXHAUSTED);
+	assert_int_equal(send_now(f, "beta", 0, T0, &em), SIGNET_E_RESOURCE_EXHAUSTED);
 	assert_string_equal(em.text,
 			    "too many requests inside the replay window; try again shortly");
 	/* a replay is still told apart from a full table */
-	assert_int_equal(send_now(f, "alpha", half, t1, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_now(f, "alpha", max / 2, T0, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text, "replayed request: client 'alpha' already sent this nonce");
 
-	assert_int_equal(send_now(f, "beta", 0, t2, &em), 0);
-	for (uint64_t i = half; i < 2 * half; i += 7)
-		if (send_now(f, "alpha", i, t2, &em) != SIGNET_E_UNAUTHENTICATED)
-			fail_msg("live nonce %llu lost in a sweep", (unsigned long long)i);
-	for (uint64_t i = 0; i < half; i += 101)
-		if (send_now(f, "alpha", i, t2, &em) != 0)
-			fail_msg("expired nonce %llu: %s", (unsigned long long)i, em.text);
-	assert_int_equal(send_now(f, "alpha", 0, t2, &em), SIGNET_E_UNAUTHENTICATED);
+	/* alpha moves on: its old entries are dead and swept for this request */
+	assert_int_equal(send_now(f, "alpha", max, later, &em), 0);
+	assert_int_equal(send_now(f, "beta", 0, later, &em), 0);
+	for (uint64_t i = 0; i < max; i += 997)
+		if (send_at(f, "alpha", i, T0, later, &em) != SIGNET_E_UNAUTHENTICATED)
+			fail_msg("a replay of nonce %llu was accepted", (unsigned long long)i);
+	assert_int_equal(send_now(f, "alpha", max, later + 1, &em), SIGNET_E_UNAUTHENTICATED);
 }
 
 int main(void)
@@ -194,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_nonces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_allowance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_then_sweep, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

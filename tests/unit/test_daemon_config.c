@@ -310,6 +310,9 @@ static const struct refusal {
 		  "auth: { window_seconds = 0; allow_anonymous = true; };\n",
 	 "auth.window_seconds: must be between 1"},
 	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n"
+		  "auth: { window_seconds = 30; reorder_seconds = 31; allow_anonymous = true; };\n",
+	 "auth.reorder_seconds: must be between 1 and 30"},
+	{TOKEN_OK "server: { endpoints = [ \"ipc:///a\" ]; };\n"
 		  "auth: { clients_dir = \"/nonexistent/dir\"; };\n",
 	 "auth.clients_dir: /nonexistent/dir: No such file"},
 	/* possession */
@@ -552,6 +555,7 @@ static void test_clients(void **state)
 	assert_int_equal(cfg.clients[2].max_concurrent, 2);
 	assert_false(cfg.allow_anonymous);
 	assert_int_equal(cfg.auth_window_seconds, 30);
+	assert_int_equal(cfg.auth_reorder_seconds, 10); /* the default, inside the window */
 	assert_int_equal(cfg.max_concurrent, 9);
 	config_free(&cfg);
 
