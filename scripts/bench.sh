@@ -6,7 +6,8 @@
 # Installs what is missing (scripts/deps.sh --bench), builds a Release tree in
 # build-bench/ (or $SIGNET_BENCH_BUILD_DIR), creates a fresh SoftHSM token and
 # measures, on that token and in this run:
-#   1. C_Sign (ECDSA P-256, 32-byte digest) straight on the module: the baseline
+#   1. C_Sign (ECDSA P-256, 32-byte digest) straight on the module: the baseline;
+#      and a nanomsg ipc echo with signetd's worker pattern: the IPC floor
 #   2. SignNonce through signetd over ipc://, 1/4/16/64 clients
 #   3. SignCsr through signetd (P-256 CA key on the token, device profile,
 #      ledger durable), 1/16/64 clients
@@ -57,6 +58,7 @@ cmake --build "$build" -j"$ncpu" >&2
 daemon_bin=$build/daemon/signetd
 cli_bin=$build/client/cli/signet
 raw_bin=$build/bench/signet-bench-raw
+echo_bin=$build/bench/signet-bench-echo
 load_bin=$build/bench/signet-bench-load
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
@@ -129,6 +131,10 @@ R[raw_1]=$("$raw_bin" --module "$SIGNET_PKCS11_MODULE" --token signet-bench --ke
 R[raw_n]=$("$raw_bin" --module "$SIGNET_PKCS11_MODULE" --token signet-bench --key bench-nonce \
 	--pin-file "$SIGNET_USER_PIN_FILE" --threads "$ncpu" --seconds "$seconds")
 say "${R[raw_1]}" "${R[raw_n]}"
+for c in 1 16; do
+	R[echo_$c]=$("$echo_bin" --endpoint "ipc://$dir/echo.sock" --clients "$c" --seconds "$seconds")
+	say "${R[echo_$c]}"
+done
 
 step "2. SignNonce through signetd"
 for c in 1 4 16 64; do
@@ -178,6 +184,9 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 	row "path" "per second" "p50 (us)" "p99 (us)"
 	row "C_Sign direct, 1 thread" "$(rate raw_1)" "$(p50 raw_1)" "$(p99 raw_1)"
 	row "C_Sign direct, $ncpu threads" "$(rate raw_n)" "$(p50 raw_n)" "$(p99 raw_n)"
+	for c in 1 16; do
+		row "nanomsg ipc echo, 200 bytes, $c clients" "$(rate echo_$c)" "$(p50 echo_$c)" "$(p99 echo_$c)"
+	done
 	for c in 1 4 16 64; do
 		row "SignNonce via signetd, $c clients" "$(rate nonce_$c)" "$(p50 nonce_$c)" "$(p99 nonce_$c)"
 	done
@@ -206,6 +215,8 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= 
 		"$(verdict "$nonce_vs_raw" 0.5 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignNonce 1 client p50 - raw C_Sign p50 (us)" "$nonce_p50_over" "<= 100" \
 		"$(verdict "$nonce_p50_over" 100 '<=')"
+	printf '%-60s %10s %8s %s\n' "  of which nanomsg's own round trip (echo p50, us)" "$(p50 echo_1)" "" \
+		"(the IPC floor)"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients (certificates/s)" "$(rate csr_16)" ">= 5000" \
 		"$(verdict "$(rate csr_16)" 5000 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / openssl x509 16 at a time" "$csr_vs_openssl" ">= 50" \
@@ -227,12 +238,13 @@ join_rows() {
 }
 {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
-	printf '"results":{%s},' "$(join_rows raw_1 raw_n nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
+	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
 		csr_64 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
-	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"csr16_vs_openssl16":%s,' \
-		"$nonce_vs_raw" "$nonce_p50_over" "$csr_vs_openssl"
+	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"echo1_p50_us":%d,' \
+		"$nonce_vs_raw" "$nonce_p50_over" "$(p50 echo_1)"
+	printf '"csr16_vs_openssl16":%s,' "$csr_vs_openssl"
 	printf '"csr16_vs_cfssl16":%s,"rss_growth":%s}}\n' "$csr_vs_cfssl" "$rss_growth"
 } >"$json_out"
 printf '\nJSON summary (%s):\n' "$json_out"

@@ -9,6 +9,7 @@ it_setup
 D="$IT_DIR"
 RAW="$SIGNET_BUILD_DIR/bench/signet-bench-raw"
 LOAD="$SIGNET_BUILD_DIR/bench/signet-bench-load"
+ECHO="$SIGNET_BUILD_DIR/bench/signet-bench-echo"
 it_start
 
 expect_rc 0 "$SIGNET" key generate --alg p256 bench-nonce
@@ -37,6 +38,10 @@ done
 expect_rc 1 "$RAW" --module "$SIGNET_PKCS11_MODULE" --token "$IT_LABEL" --key no-such-key \
 	--pin-file "$SIGNET_USER_PIN_FILE" --seconds 0.1
 [[ $IT_ERR == *"no private key labelled 'no-such-key'"* ]] || it_fail "raw, missing key: $IT_ERR"
+
+# --- the IPC floor: every round trip of every client answered ---
+out=$("$ECHO" --endpoint "ipc://$D/echo.sock" --clients 3 --seconds 0.3) || it_fail "echo failed"
+check_json "echo" "$out"
 
 # --- SignNonce load: a fixed number of requests all complete ---
 out=$("$LOAD" --endpoint "$SIGNET_ENDPOINT" --op nonce --key bench-nonce --clients 4 \
