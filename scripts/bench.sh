@@ -15,6 +15,8 @@
 #      with the pkcs11 engine (1 and 16 at a time), and `cfssl serve` with a
 #      software key driven at 1/16/64 clients
 #   5. signetd's memory: idle, after 100k and 1M SignNonce, and its peak
+#   6. OpenSSL's own cost per step of an issuance (parse, verify, sign), the
+#      floor under SignCsr whatever signetd does around it
 # then prints a table, the ratios against the targets, and a JSON summary
 # (also written to FILE, default $build/bench-results.json).
 #
@@ -60,6 +62,7 @@ cli_bin=$build/client/cli/signet
 raw_bin=$build/bench/signet-bench-raw
 echo_bin=$build/bench/signet-bench-echo
 load_bin=$build/bench/signet-bench-load
+costs_bin=$build/bench/signet-bench-openssl
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
 daemon_pid=
@@ -171,6 +174,10 @@ rss_total=$(rss_kib VmRSS)
 peak_rss=$(rss_kib VmHWM)
 kill -0 "$daemon_pid" || die "signetd died during the run"
 
+step "6. OpenSSL's own cost per step of an issuance, one CPU"
+costs=$("$costs_bin")
+say "$costs"
+
 # ---- report ----
 rate() { field rate "${R[$1]}"; }
 p50() { field p50_us "${R[$1]}"; }
@@ -201,6 +208,12 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 	printf '\nsignetd memory: idle %d KiB, after %d SignNonce %d KiB, after %d %d KiB, peak %d KiB\n' \
 		"$idle_rss" "$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
 	printf 'ledger rows after the run: %s\n' "$issued"
+	printf 'OpenSSL %s per call, one CPU (us): parse a CSR %s, check its signature %s, sign a\n' \
+		"$(sed -E 's/.*"version":"([^"]*)".*/\1/' <<<"$costs")" "$(field parse_csr_us "$costs")" \
+		"$(field verify_csr_us "$costs")"
+	printf '  certificate in software %s, check a certificate signature %s, X509_set_pubkey %s (avoided)\n' \
+		"$(field software_sign_us "$costs")" "$(field verify_cert_us "$costs")" \
+		"$(field set_pubkey_us "$costs")"
 } | tee "$dir/table.txt"
 
 nonce_vs_raw=$(ratio "$(rate nonce_16)" "$(rate raw_n)")
@@ -240,6 +253,7 @@ join_rows() {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
 	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
 		csr_64 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
+	printf '"openssl_costs":%s,' "$costs"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
 	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"echo1_p50_us":%d,' \

@@ -43,6 +43,12 @@ expect_rc 1 "$RAW" --module "$SIGNET_PKCS11_MODULE" --token "$IT_LABEL" --key no
 out=$("$ECHO" --endpoint "ipc://$D/echo.sock" --clients 3 --seconds 0.3) || it_fail "echo failed"
 check_json "echo" "$out"
 
+# --- OpenSSL's own costs: every step measured ---
+out=$("$SIGNET_BUILD_DIR/bench/signet-bench-openssl" --rounds 20) || it_fail "openssl costs failed"
+for f in parse_csr_us verify_csr_us set_pubkey_us software_sign_us verify_cert_us parse_cert_us; do
+	[[ $out =~ \"$f\":[0-9.]+ ]] || it_fail "openssl costs: no $f in $out"
+done
+
 # --- SignNonce load: a fixed number of requests all complete ---
 out=$("$LOAD" --endpoint "$SIGNET_ENDPOINT" --op nonce --key bench-nonce --clients 4 \
 	--requests 400) || it_fail "SignNonce load failed"
