@@ -11,8 +11,9 @@
 #   - no unexpected answer (the soak client counts them);
 #   - signetd alive throughout, and exiting 0 on SIGTERM;
 #   - signetd's RSS flat: the last sample at most 10 % above the one taken
-#     after the first tenth of the run (not with --asan, whose quarantine
-#     keeps freed memory on purpose);
+#     a third of the way in, once caches, the challenge table (challenges
+#     live for their TTL) and malloc's arenas have reached their steady
+#     state (not with --asan, whose quarantine keeps freed memory on purpose);
 #   - the ledger passes SQLite's integrity check and holds every certificate
 #     the soak was given; the audit trail's chain verifies;
 #   - with --asan: no AddressSanitizer, LeakSanitizer or UBSan report.
@@ -130,12 +131,12 @@ sampler_pid=
 kill -0 "$daemon_pid" 2>/dev/null || die "signetd died during the soak"
 say "$summary"
 
-# RSS: the sample a tenth of the way in against the last one
+# RSS: the sample a third of the way in against the last one
 read -r rss_early rss_last rss_peak < <(awk -v s="$start" -v e="$end" '
 	BEGIN { n = 0; peak = 0 }
 	$1 >= s && $1 <= e { t[n] = $1; r[n] = $2; n++; if ($2 > peak) peak = $2 }
 	END { if (n == 0) { print 0, 0, 0; exit }
-	      i = int(n / 10); print r[i], r[n - 1], peak }' "$dir/rss")
+	      i = int(n / 3); print r[i], r[n - 1], peak }' "$dir/rss")
 growth=$(awk -v a="$rss_last" -v b="$rss_early" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 
 step "the records"
@@ -163,8 +164,9 @@ seconds=$((end > start ? end - start : 1))
 printf '{"requests":%d,"clients":%d,"sanitizers":%s,"seconds":%d,"rate":%d,"soak":%s,' \
 	"$requests" "$clients" "$( ((asan)) && echo true || echo false)" "$seconds" \
 	"$((requests / seconds))" "$summary"
-printf '"rss_kib":{"early":%d,"last":%d,"peak":%d,"growth":%s},"ledger_rows":%d,"audit_lines":%d}\n' \
-	"$rss_early" "$rss_last" "$rss_peak" "$growth" "$rows" "$audit_lines"
+printf '"rss_kib":{"third":%d,"last":%d,"peak":%d,"growth":%s,"samples":[%s]},' \
+	"$rss_early" "$rss_last" "$rss_peak" "$growth" "$(awk '{ printf "%s%s", (NR > 1 ? "," : ""), $2 }' "$dir/rss")"
+printf '"ledger_rows":%d,"audit_lines":%d}\n' "$rows" "$audit_lines"
 # ASan's quarantine holds freed memory back on purpose: RSS means nothing there
 ((asan)) || awk -v g="$growth" 'BEGIN { exit !(g <= 1.10) }' ||
 	die "signetd's RSS grew by a factor of $growth"
