@@ -65,6 +65,7 @@ int keystore_init(struct keystore *ks, struct token *token)
 {
 	memset(ks, 0, sizeof(*ks));
 	ks->token = token;
+	ks->token_gen = token_generation(token);
 	if (pthread_rwlock_init(&ks->lock, NULL) != 0)
 		return SIGNET_E_INTERNAL;
 	if (pthread_mutex_init(&ks->admin, NULL) != 0) {
@@ -114,6 +115,47 @@ static void cache_evict(struct keystore *ks, const char *name)
 	ks->epoch++;
 	pthread_rwlock_unlock(&ks->lock);
 	key_put(gone);
+}
+
+/*
+ * The token came back from a loss: the handles cached before it may now name
+ * nothing, or other objects. Drop them all (and make loads begun before now
+ * uncacheable) before anyone looks in the cache. Returns token_check().
+ */
+static int cache_check_token(struct keystore *ks, struct errmsg *em)
+{
+	unsigned long gen = token_generation(ks->token);
+	struct key *gone = NULL, *next;
+	int r;
+
+	if ((r = token_check(ks->token, em)) != 0)
+		return r;
+	pthread_rwlock_rdlock(&ks->lock);
+	r = ks->token_gen == gen;
+	pthread_rwlock_unlock(&ks->lock);
+	if (r)
+		return 0;
+	pthread_rwlock_wrlock(&ks->lock);
+	if (ks->token_gen != gen) {
+		for (size_t i = 0; i < KEYSTORE_BUCKETS; i++) {
+			struct key *k = ks->buckets[i];
+
+			for (; k != NULL; k = next) {
+				next = k->next;
+				k->next = gone;
+				gone = k;
+			}
+			ks->buckets[i] = NULL;
+		}
+		ks->token_gen = gen;
+		ks->epoch++;
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	for (; gone != NULL; gone = next) {
+		next = gone->next;
+		key_put(gone);
+	}
+	return 0;
 }
 
 /* Insert a freshly loaded key unless an eviction happened since `epoch` (it
@@ -212,6 +254,7 @@ static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 	if (k == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	atomic_init(&k->refs, 1);
+	k->token_gen = token_generation(ks->token);
 	snprintf(k->name, sizeof(k->name), "%s", name);
 	r = find_one(fn, s, CKO_PRIVATE_KEY, name, &k->priv, em);
 	if (r == SIGNET_E_NOT_FOUND)
@@ -243,6 +286,8 @@ int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, str
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
 				  KEY_NAME_MAX);
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
 	pthread_rwlock_rdlock(&ks->lock);
 	k = cache_lookup_locked(ks, name);
 	if (k != NULL)
@@ -360,6 +405,8 @@ int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 				  KEY_NAME_MAX);
 	if (RAND_bytes(id, sizeof(id)) != 1)
 		return errmsg_set(em, SIGNET_E_INTERNAL, "no randomness for the key id");
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
 	pthread_mutex_lock(&ks->admin);
 	if ((r = name_taken(ks, s, name, &taken, em)) != 0)
 		goto out;
@@ -405,6 +452,8 @@ int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
 				  KEY_NAME_MAX);
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
 	pthread_mutex_lock(&ks->admin);
 	cache_evict(ks, name);
 	r = destroy_labelled(ks, s, CKO_PRIVATE_KEY, name, &destroyed, em);
@@ -484,6 +533,8 @@ int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, s
 	struct key **keys = NULL;
 	int r;
 
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
 	if ((r = find_private_keys(fn, s, &handles, &count, em)) != 0)
 		return r;
 	keys = calloc(count > 0 ? count : 1, sizeof(*keys));
@@ -514,8 +565,16 @@ int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_ME
 {
 	CK_FUNCTION_LIST *fn = ks->token->fn;
 	CK_ULONG len = *siglen;
-	CK_RV rv = fn->C_SignInit(s, mech, k->priv);
+	CK_RV rv;
+	int r;
 
+	if ((r = token_check(ks->token, em)) != 0)
+		return r;
+	/* Handles found before the token was lost may name another object now. */
+	if (k->token_gen != token_generation(ks->token))
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE,
+				  "the token was reset while key '%s' was in use; retry", k->name);
+	rv = fn->C_SignInit(s, mech, k->priv);
 	if (rv == CKR_OK)
 		rv = fn->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen, sig, &len);
 	if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {

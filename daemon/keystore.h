@@ -37,14 +37,16 @@ struct key {
 	uint8_t *spki; /* SubjectPublicKeyInfo, DER */
 	size_t spki_len;
 	EVP_PKEY *pub_pkey;
-	struct key *next; /* hash chain, under keystore.lock */
+	unsigned long token_gen; /* token_generation() when the handles were found */
+	struct key *next;	 /* hash chain, under keystore.lock */
 };
 
 struct keystore {
 	struct token *token;
-	pthread_rwlock_t lock; /* guards buckets and epoch */
-	pthread_mutex_t admin; /* serialises generate/delete so names stay unique */
-	unsigned long epoch;   /* bumped by every eviction, so stale loads are not cached */
+	pthread_rwlock_t lock;	 /* guards buckets and epoch */
+	pthread_mutex_t admin;	 /* serialises generate/delete so names stay unique */
+	unsigned long epoch;	 /* bumped by every eviction, so stale loads are not cached */
+	unsigned long token_gen; /* the token recovery the cached handles belong to */
 	struct key *buckets[KEYSTORE_BUCKETS];
 };
 
@@ -53,6 +55,12 @@ int keystore_name_valid(const char *name);
 
 int keystore_init(struct keystore *ks, struct token *token);
 void keystore_fini(struct keystore *ks);
+
+/*
+ * Every function below answers UNAVAILABLE at once while the token is down
+ * (token_check()). After the token recovers, the cache is emptied: object
+ * handles need not survive a module's loss of the token.
+ */
 
 /* Find `name` (cache first, then the token). NOT_FOUND if absent. */
 int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,

@@ -74,8 +74,21 @@ const char *p11_rv_name(CK_RV rv, char *buf, size_t buflen)
 	return buf;
 }
 
+/* Per thread: each worker reads back only its own request's failures. */
+static _Thread_local CK_RV p11_last_failure = CKR_OK;
+
+CK_RV p11_take_failure(void)
+{
+	CK_RV rv = p11_last_failure;
+
+	p11_last_failure = CKR_OK;
+	return rv;
+}
+
 int p11_err(CK_RV rv)
 {
+	if (rv != CKR_OK)
+		p11_last_failure = rv;
 	switch (rv) {
 	case CKR_OK:
 		return SIGNET_OK;

@@ -19,4 +19,12 @@ int p11_err(CK_RV rv);
 /* errmsg_set() with ": CKR_..." appended, returning p11_err(rv). */
 int p11_fail(struct errmsg *em, CK_RV rv, const char *what);
 
+/*
+ * The last failure this thread mapped with p11_err() or p11_fail() since the
+ * previous call (CKR_OK if none), and forget it. A worker asks after each
+ * request, so that a lost session, login or token found deep inside any
+ * module is acted on (token_fault()) without threading it back up by hand.
+ */
+CK_RV p11_take_failure(void);
+
 #endif

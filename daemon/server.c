@@ -36,10 +36,24 @@ static void worker_answer(int sock, void *ctrl, uint8_t *reply, size_t reply_len
 	}
 }
 
+/*
+ * Between requests: bring a lost token back when its retry is due, and
+ * reopen this worker's session when it was lost or predates a recovery, so
+ * the next request finds a working session without anyone restarting us.
+ */
+static void worker_tend_token(struct worker *w)
+{
+	struct token *t = w->srv->d->token;
+
+	token_maintain(t);
+	token_session_refresh(t, &w->session, &w->generation);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
+	CK_RV rv;
 
 	while (!atomic_load(&srv->stopping)) {
 		struct nn_msghdr hdr;
@@ -63,6 +77,7 @@ static void *worker_main(void *arg)
 		 * nn_recvmsg, each request would wake them all to find one
 		 * message, and they would fight over the socket's lock.
 		 */
+		worker_tend_token(w);
 		pthread_mutex_lock(&srv->receiving);
 		n = nn_recvmsg(srv->sock, &hdr, 0);
 		pthread_mutex_unlock(&srv->receiving);
@@ -76,8 +91,12 @@ static void *worker_main(void *arg)
 			log_warn("receive failed: %s", nn_strerror(e));
 			continue;
 		}
+		worker_tend_token(w);
+		(void)p11_take_failure(); /* only this request's failures count */
 		dispatch_request(srv->d, w->session, body, (size_t)n, &reply, &reply_len);
 		nn_freemsg(body);
+		if ((rv = p11_take_failure()) != CKR_OK)
+			token_fault(srv->d->token, rv, &w->session);
 		if (reply == NULL) {
 			log_error("out of memory answering a request; dropped");
 			nn_freemsg(ctrl);
@@ -191,6 +210,7 @@ static int server_open_sessions(struct server *srv, char *err, size_t errlen)
 	for (unsigned i = 0; i < srv->n_workers; i++) {
 		srv->workers[i].srv = srv;
 		srv->workers[i].session = CK_INVALID_HANDLE;
+		srv->workers[i].generation = token_generation(srv->d->token);
 		if (token_session_open(srv->d->token, &srv->workers[i].session, &em) != 0) {
 			snprintf(err, errlen, "worker %u: %s", i, em.text);
 			return -1;

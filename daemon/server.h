@@ -16,7 +16,8 @@
 
 struct worker {
 	struct server *srv;
-	CK_SESSION_HANDLE session;
+	CK_SESSION_HANDLE session; /* CK_INVALID_HANDLE after a loss, until reopened */
+	unsigned long generation;  /* the token recovery the session belongs to */
 	pthread_t thread;
 	int running;
 };

@@ -1,8 +1,11 @@
 #include "token.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -70,6 +73,14 @@ int token_open(struct token *t, const char *module, const struct p11uri *uri, ch
 
 	memset(t, 0, sizeof(*t));
 	t->login_session = CK_INVALID_HANDLE;
+	atomic_init(&t->state, TOKEN_UP);
+	atomic_init(&t->generation, 1);
+	if (pthread_mutex_init(&t->recover, NULL) != 0 ||
+	    pthread_mutex_init(&t->state_lock, NULL) != 0) {
+		snprintf(err, errlen, "cannot create the token's locks");
+		return -1;
+	}
+	t->locks_ready = 1;
 	t->ctx = PKCS11_CTX_new();
 	if (t->ctx == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -96,16 +107,19 @@ int token_open(struct token *t, const char *module, const struct p11uri *uri, ch
 	return token_bind_functions(t, module, err, errlen);
 }
 
-/* Read the PIN flags fresh from the module: libp11's copy is from load time. */
-static int token_check_pin_flags(struct token *t, CK_FLAGS *flags, char *err, size_t errlen)
+/* Read the PIN flags fresh from the module: libp11's copy is from load time.
+ * -1: the flags forbid a login; 1: the module did not answer (*rv_out). */
+static int token_check_pin_flags(struct token *t, CK_FLAGS *flags, CK_RV *rv_out, char *err,
+				 size_t errlen)
 {
 	CK_TOKEN_INFO info;
 	char buf[32];
 	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 
 	if (rv != CKR_OK) {
+		*rv_out = rv;
 		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
-		return -1;
+		return 1;
 	}
 	*flags = info.flags;
 	if (info.flags & CKF_USER_PIN_LOCKED) {
@@ -125,25 +139,81 @@ static int token_check_pin_flags(struct token *t, CK_FLAGS *flags, char *err, si
 	return 0;
 }
 
-int token_login(struct token *t, const struct secret *pin, char *err, size_t errlen)
+/* A locked page of our own for the PIN copy; like secret.c's, minus the file. */
+static int token_keep_pin(struct token *t, const struct secret *pin, char *err, size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = page > 0 ? (size_t)page : 4096;
+	char *p;
+
+	if (pin->buf == NULL || pin->len >= size) {
+		snprintf(err, errlen, "no PIN to log in with");
+		return -1;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot allocate the PIN buffer: %s", strerror(errno));
+		return -1;
+	}
+	/* Unprivileged development runs may lack RLIMIT_MEMLOCK; secret.c warned already. */
+	(void)mlock(p, size);
+	(void)madvise(p, size, MADV_DONTDUMP);
+	memcpy(p, pin->buf, pin->len);
+	p[pin->len] = '\0';
+	t->pin.buf = p;
+	t->pin.len = pin->len;
+	return 0;
+}
+
+static void token_forget_pin(struct token *t)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = page > 0 ? (size_t)page : 4096;
+
+	if (t->pin.buf != NULL) {
+		explicit_bzero(t->pin.buf, size);
+		(void)munlock(t->pin.buf, size);
+		(void)munmap(t->pin.buf, size);
+	}
+	t->pin.buf = NULL;
+	t->pin.len = 0;
+}
+
+/* Open the login session and log in with the kept PIN. *refused: the token
+ * said no to the PIN itself, which must never be tried again. */
+static int token_do_login(struct token *t, int *refused, CK_RV *rv_out, char *err, size_t errlen)
 {
 	CK_FLAGS flags;
 	char buf[32];
 	CK_RV rv;
+	int r;
 
-	if (token_check_pin_flags(t, &flags, err, errlen) != 0)
+	*refused = 0;
+	*rv_out = CKR_OK;
+	if ((r = token_check_pin_flags(t, &flags, rv_out, err, errlen)) != 0) {
+		*refused = r < 0; /* locked or one try from it: as final as a wrong PIN */
 		return -1;
+	}
 	rv = t->fn->C_OpenSession(t->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
 				  &t->login_session);
 	if (rv != CKR_OK) {
+		*rv_out = rv;
 		snprintf(err, errlen, "C_OpenSession: %s", p11_rv_name(rv, buf, sizeof(buf)));
 		return -1;
 	}
 	if (!(flags & CKF_LOGIN_REQUIRED))
 		return 0;
-	rv = t->fn->C_Login(t->login_session, CKU_USER, (CK_UTF8CHAR_PTR)pin->buf,
-			    (CK_ULONG)pin->len);
-	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID) {
+	if (t->pin.buf == NULL) {
+		*refused = 1;
+		snprintf(err, errlen, "no PIN kept to log in with");
+		return -1;
+	}
+	rv = t->fn->C_Login(t->login_session, CKU_USER, (CK_UTF8CHAR_PTR)t->pin.buf,
+			    (CK_ULONG)t->pin.len);
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID ||
+	    rv == CKR_PIN_LOCKED || rv == CKR_PIN_EXPIRED) {
+		*refused = 1;
+		*rv_out = rv;
 		snprintf(err, errlen,
 			 "the token refused the PIN (%s); not retrying, since retries can lock "
 			 "the token",
@@ -151,11 +221,222 @@ int token_login(struct token *t, const struct secret *pin, char *err, size_t err
 		return -1;
 	}
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+		*rv_out = rv;
 		snprintf(err, errlen, "C_Login: %s", p11_rv_name(rv, buf, sizeof(buf)));
 		return -1;
 	}
 	t->logged_in = 1;
 	return 0;
+}
+
+int token_login(struct token *t, const struct secret *pin, char *err, size_t errlen)
+{
+	CK_RV rv;
+	int refused;
+
+	if (token_keep_pin(t, pin, err, errlen) != 0)
+		return -1;
+	if (token_do_login(t, &refused, &rv, err, errlen) != 0) {
+		token_forget_pin(t);
+		return -1;
+	}
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Failures that mean the token itself is gone or broken, not one session. */
+static int token_gone(CK_RV rv)
+{
+	return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR ||
+	       rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
+}
+
+static void token_mark_down(struct token *t, CK_RV rv)
+{
+	char buf[32];
+	int was;
+
+	pthread_mutex_lock(&t->state_lock);
+	was = atomic_load(&t->state);
+	if (was == TOKEN_UP) {
+		t->down_rv = rv;
+		t->down_since = time(NULL);
+		t->backoff_ms = TOKEN_BACKOFF_MIN_MS;
+		t->next_retry_ms = now_ms() + t->backoff_ms;
+		atomic_store(&t->state, TOKEN_DOWN);
+	}
+	pthread_mutex_unlock(&t->state_lock);
+	if (was == TOKEN_UP)
+		log_error("token: %s; answering UNAVAILABLE until it is back",
+			  p11_rv_name(rv, buf, sizeof(buf)));
+}
+
+/* A re-login the token refused: stop for good, the PIN is not tried again. */
+static void token_mark_failed(struct token *t, CK_RV rv, const char *why)
+{
+	pthread_mutex_lock(&t->state_lock);
+	if (atomic_load(&t->state) == TOKEN_UP) {
+		t->down_since = time(NULL);
+	}
+	t->down_rv = rv;
+	atomic_store(&t->state, TOKEN_FAILED);
+	pthread_mutex_unlock(&t->state_lock);
+	token_forget_pin(t);
+	log_error("token: cannot log in again: %s; restart signetd once the token is fixed", why);
+}
+
+int token_check(struct token *t, struct errmsg *em)
+{
+	char state[160];
+
+	if (atomic_load(&t->state) == TOKEN_UP)
+		return 0;
+	token_health(t, state, sizeof(state));
+	return errmsg_set(em, SIGNET_E_UNAVAILABLE, "token %s", state);
+}
+
+unsigned long token_generation(struct token *t)
+{
+	return atomic_load(&t->generation);
+}
+
+/* Under t->recover: log in again on the login session, reopening it when the
+ * module forgot it. */
+static void token_relogin_locked(struct token *t)
+{
+	char err[256];
+	CK_RV rv;
+	int refused;
+
+	if (atomic_load(&t->state) != TOKEN_UP)
+		return;
+	if (t->login_session != CK_INVALID_HANDLE)
+		t->fn->C_CloseSession(t->login_session);
+	t->login_session = CK_INVALID_HANDLE;
+	t->logged_in = 0;
+	if (token_do_login(t, &refused, &rv, err, sizeof(err)) == 0) {
+		log_info("token: logged in again");
+		return;
+	}
+	if (refused)
+		token_mark_failed(t, rv, err);
+	else if (token_gone(rv))
+		token_mark_down(t, rv);
+	else
+		log_warn("token: logging in again failed: %s", err);
+}
+
+/* Under t->recover: one attempt to bring a down token back. */
+static int token_reopen_locked(struct token *t, char *err, size_t errlen, CK_RV *rv_out)
+{
+	CK_TOKEN_INFO info;
+	char buf[32];
+	int refused;
+	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
+
+	*rv_out = rv;
+	if (rv != CKR_OK) {
+		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
+		return -1;
+	}
+	/* Every session of the lost token is void: start from none, then log in. */
+	t->fn->C_CloseAllSessions(t->slot_id);
+	t->login_session = CK_INVALID_HANDLE;
+	t->logged_in = 0;
+	if (token_do_login(t, &refused, rv_out, err, errlen) != 0) {
+		if (refused)
+			token_mark_failed(t, *rv_out, err);
+		return -1;
+	}
+	return 0;
+}
+
+void token_maintain(struct token *t)
+{
+	char err[256];
+	CK_RV rv;
+	int due;
+
+	if (atomic_load(&t->state) != TOKEN_DOWN)
+		return;
+	pthread_mutex_lock(&t->state_lock);
+	due = now_ms() >= t->next_retry_ms;
+	pthread_mutex_unlock(&t->state_lock);
+	/* One worker tries; the others go on answering UNAVAILABLE meanwhile. */
+	if (!due || pthread_mutex_trylock(&t->recover) != 0)
+		return;
+	if (atomic_load(&t->state) != TOKEN_DOWN) {
+		pthread_mutex_unlock(&t->recover);
+		return;
+	}
+	if (token_reopen_locked(t, err, sizeof(err), &rv) == 0) {
+		atomic_fetch_add(&t->generation, 1);
+		pthread_mutex_lock(&t->state_lock);
+		atomic_store(&t->state, TOKEN_UP);
+		pthread_mutex_unlock(&t->state_lock);
+		log_info("token: back; sessions reopened and logged in again");
+	} else {
+		pthread_mutex_lock(&t->state_lock);
+		t->backoff_ms = t->backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS
+									 : t->backoff_ms * 2;
+		t->next_retry_ms = now_ms() + t->backoff_ms;
+		pthread_mutex_unlock(&t->state_lock);
+		log_debug("token: still down (%s); next try in %ld ms", err, t->backoff_ms);
+	}
+	pthread_mutex_unlock(&t->recover);
+}
+
+void token_fault(struct token *t, CK_RV rv, CK_SESSION_HANDLE *session)
+{
+	char buf[32];
+
+	if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED) {
+		if (session != NULL && *session != CK_INVALID_HANDLE) {
+			log_warn("token: a worker's session was lost (%s); reopening it",
+				 p11_rv_name(rv, buf, sizeof(buf)));
+			t->fn->C_CloseSession(*session);
+			*session = CK_INVALID_HANDLE;
+		}
+	} else if (rv == CKR_USER_NOT_LOGGED_IN) {
+		log_warn("token: the login was lost; logging in again");
+		pthread_mutex_lock(&t->recover);
+		token_relogin_locked(t);
+		pthread_mutex_unlock(&t->recover);
+	} else if (token_gone(rv)) {
+		token_mark_down(t, rv);
+	}
+}
+
+void token_session_refresh(struct token *t, CK_SESSION_HANDLE *session, unsigned long *gen)
+{
+	unsigned long now_gen = atomic_load(&t->generation);
+	struct errmsg em = {0};
+	CK_RV rv;
+
+	if (atomic_load(&t->state) != TOKEN_UP)
+		return;
+	if (*session != CK_INVALID_HANDLE && *gen == now_gen)
+		return;
+	if (*session != CK_INVALID_HANDLE)
+		t->fn->C_CloseSession(*session); /* of a token since recovered: void anyway */
+	*session = CK_INVALID_HANDLE;
+	rv = t->fn->C_OpenSession(t->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+				  session);
+	if (rv != CKR_OK) {
+		*session = CK_INVALID_HANDLE;
+		p11_fail(&em, rv, "C_OpenSession");
+		log_warn("token: cannot reopen a worker's session: %s", em.text);
+		token_fault(t, rv, NULL);
+		return;
+	}
+	*gen = now_gen;
 }
 
 int token_session_open(struct token *t, CK_SESSION_HANDLE *out, struct errmsg *em)
@@ -175,10 +456,27 @@ void token_session_close(struct token *t, CK_SESSION_HANDLE session)
 int token_health(struct token *t, char *state, size_t statelen)
 {
 	CK_TOKEN_INFO info;
-	char buf[32];
-	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
+	char buf[32], since[32];
+	struct tm tm;
+	CK_RV rv;
+	int st;
 
+	token_maintain(t);
+	st = atomic_load(&t->state);
+	if (st != TOKEN_UP) {
+		pthread_mutex_lock(&t->state_lock);
+		gmtime_r(&t->down_since, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(state, statelen, "down: %s since %s, %s",
+			 p11_rv_name(t->down_rv, buf, sizeof(buf)), since,
+			 st == TOKEN_DOWN ? "retrying" : "the PIN was refused; not retrying");
+		pthread_mutex_unlock(&t->state_lock);
+		return SIGNET_E_UNAVAILABLE;
+	}
+	/* Health is how an idle daemon notices a removed token: ask the module. */
+	rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 	if (rv != CKR_OK) {
+		token_fault(t, rv, NULL);
 		snprintf(state, statelen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
 		return p11_err(rv);
 	}
@@ -189,8 +487,12 @@ int token_health(struct token *t, char *state, size_t statelen)
 int token_random(struct token *t, CK_SESSION_HANDLE session, unsigned char *buf, size_t len,
 		 struct errmsg *em)
 {
-	CK_RV rv = t->fn->C_GenerateRandom(session, buf, (CK_ULONG)len);
+	CK_RV rv;
+	int r;
 
+	if ((r = token_check(t, em)) != 0)
+		return r;
+	rv = t->fn->C_GenerateRandom(session, buf, (CK_ULONG)len);
 	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_GenerateRandom");
 }
 
@@ -215,4 +517,10 @@ void token_close(struct token *t)
 	}
 	t->ctx = NULL;
 	t->slots = NULL;
+	token_forget_pin(t);
+	if (t->locks_ready) {
+		pthread_mutex_destroy(&t->recover);
+		pthread_mutex_destroy(&t->state_lock);
+	}
+	t->locks_ready = 0;
 }
