@@ -33,6 +33,7 @@ struct auth_client {
 	struct secret secret; /* the key bytes (not hex), in a locked page */
 	atomic_uint in_flight;
 	int64_t newest_ms; /* the latest credential timestamp accepted; under replay_lock */
+	uint64_t name_key; /* keyed hash of the name: replay keys outlive a client's index */
 };
 
 /*
@@ -46,7 +47,10 @@ struct slot {
 	uint64_t key;
 	uint64_t stamp_client;
 };
-_Static_assert(CONFIG_MAX_CLIENTS <= 0xffff, "a client index fits in 16 bits");
+_Static_assert(CONFIG_MAX_CLIENTS < 0xffff, "a client index fits in 16 bits");
+/* The client index of an entry carried over a reload whose client is gone:
+ * it dies with the window only (no client's newest stamp applies). */
+#define CLIENT_GONE 0xffffu
 
 struct auth {
 	struct auth_client *clients;
@@ -89,6 +93,16 @@ static int client_secret_load(struct auth_client *c, char *err, size_t errlen)
 	return 0;
 }
 
+static uint64_t siphash24(const uint64_t k[2], const uint8_t *in, size_t len);
+
+static void name_keys(struct auth *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		a->clients[i].name_key =
+			siphash24(a->seed, (const uint8_t *)a->clients[i].def->name,
+				  strlen(a->clients[i].def->name));
+}
+
 int auth_open(const struct config *cfg, struct auth **out, char *err, size_t errlen)
 {
 	struct auth *a = calloc(1, sizeof(*a));
@@ -115,6 +129,7 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 			return -1;
 		}
 	}
+	name_keys(a);
 	*out = a;
 	return 0;
 }
@@ -201,15 +216,18 @@ static uint64_t siphash24(const uint64_t k[2], const uint8_t *in, size_t len)
  * What the table keeps of (client, nonce). The seed is secret, so no caller
  * can aim nonces at one run of slots. Two pairs with one key make the later
  * one refused as a replay (odds about AUTH_REPLAY_MAX / 2^64 a request); a
- * real replay always has its original's key, so it is never accepted.
+ * real replay always has its original's key, so it is never accepted. The
+ * client enters by its name, not its index: a reload may renumber clients,
+ * and a client removed and declared again must still find its nonces.
  */
-static uint64_t replay_key(const struct auth *a, size_t client, const uint8_t *nonce, size_t len)
+static uint64_t replay_key(const struct auth *a, const struct auth_client *c, const uint8_t *nonce,
+			   size_t len)
 {
 	uint8_t in[8 + NONCE_MAX];
 	uint64_t key;
 
 	for (int i = 0; i < 8; i++)
-		in[i] = (uint8_t)((uint64_t)client >> (8 * i));
+		in[i] = (uint8_t)(c->name_key >> (8 * i));
 	memcpy(in + 8, nonce, len);
 	key = siphash24(a->seed, in, 8 + len);
 	return key != 0 ? key : 1; /* 0 marks an empty slot */
@@ -223,10 +241,12 @@ static int64_t slot_stamp(const struct slot *t)
 static int expired(const struct auth *a, const struct slot *t, int64_t now_ms)
 {
 	int64_t stamp = slot_stamp(t);
-	const struct auth_client *c = &a->clients[t->stamp_client & 0xffff];
+	size_t client = t->stamp_client & 0xffff;
 
-	return stamp + a->window_ms + REPLAY_GRACE_MS < now_ms ||
-	       stamp + a->reorder_ms + REPLAY_GRACE_MS < c->newest_ms;
+	if (stamp + a->window_ms + REPLAY_GRACE_MS < now_ms)
+		return 1;
+	return client != CLIENT_GONE &&
+	       stamp + a->reorder_ms + REPLAY_GRACE_MS < a->clients[client].newest_ms;
 }
 
 /*
@@ -389,7 +409,7 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 				  "a credential's nonce is %d to %d bytes", NONCE_MIN, NONCE_MAX);
 	if ((r = time_check(a, cr, now_ms, em)) != 0 || (r = mac_check(c, env, em)) != 0)
 		return r;
-	key = replay_key(a, (size_t)(c - a->clients), cr->nonce.data, cr->nonce.len);
+	key = replay_key(a, c, cr->nonce.data, cr->nonce.len);
 	pthread_mutex_lock(&a->replay_lock);
 	/* an authentic stamp moves the client on before the table is searched:
 	 * the entries that makes dead are free for this very request */
@@ -402,6 +422,46 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 	if (r == 0)
 		*who = c;
 	return r;
+}
+
+/* --- reload --- */
+
+void auth_carry(struct auth *to, struct auth *from)
+{
+	struct slot *fresh = to->slots;
+
+	/* a wider allowance would accept credentials whose nonces were
+	 * already forgotten */
+	if (to->window_ms > from->window_ms)
+		to->window_ms = from->window_ms;
+	if (to->reorder_ms > from->reorder_ms)
+		to->reorder_ms = from->reorder_ms;
+	to->sweep_every_ms = to->window_ms / 128;
+	memcpy(to->seed, from->seed, sizeof(to->seed));
+	name_keys(to);
+	for (size_t i = 0; i < to->n; i++) {
+		struct auth_client *old = client_find(from, to->clients[i].def->name);
+
+		to->clients[i].newest_ms = old != NULL ? old->newest_ms : 0;
+	}
+	/* each entry's client is renumbered by name; the keys stay valid
+	 * since they hash the name, and the probe paths since the seed came too */
+	for (size_t i = 0; i < REPLAY_SLOTS; i++) {
+		struct slot *t = &from->slots[i];
+		size_t idx = t->stamp_client & 0xffff;
+		struct auth_client *c;
+
+		if (t->key == 0 || idx == CLIENT_GONE)
+			continue;
+		c = client_find(to, from->clients[idx].def->name);
+		t->stamp_client = (t->stamp_client & ~(uint64_t)0xffff) |
+				  (c != NULL ? (uint64_t)(c - to->clients) : CLIENT_GONE);
+	}
+	to->slots = from->slots;
+	from->slots = fresh; /* transferred: freed with `from` */
+	to->used = from->used;
+	to->swept_ms = from->swept_ms;
+	from->used = 0;
 }
 
 /* --- concurrency --- */

@@ -46,6 +46,19 @@ void auth_close(struct auth *a);
 int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t now_ms,
 		      struct auth_client **who, struct errmsg *em);
 
+/*
+ * A reload: `to` (just opened from the new configuration) takes over the
+ * replay memory of `from`, which is in force until now, so no credential
+ * accepted before is accepted again. Clients are matched by name: one that
+ * stays keeps its newest stamp; the nonces of one that is gone are kept
+ * until the window passes them, in case it comes back. A window or reorder
+ * allowance wider in `to` than in `from` is narrowed to `from`'s: the
+ * nonces outside the old allowance are forgotten already. The caller
+ * guarantees no request uses either object meanwhile; `from` is then only
+ * fit for auth_close(), and must still have its configuration.
+ */
+void auth_carry(struct auth *to, struct auth *from);
+
 /* The client's declaration; NULL for an anonymous caller. */
 const struct client_def *auth_client_def(const struct auth_client *who);
 

@@ -249,6 +249,10 @@ void dispatch_request(struct daemon_state *d, CK_SESSION_HANDLE session, const u
 	struct auth_client *who = NULL;
 	int r;
 
+	/* held to the reply: the configuration and clients it was checked
+	 * against stay in force, and alive, for the whole request */
+	if (d->swap_lock != NULL)
+		pthread_rwlock_rdlock(d->swap_lock);
 	/* Bounded before anything is decoded. */
 	if (len > d->cfg->max_message_size) {
 		r = errmsg_set(&rq.em, SIGNET_E_RESOURCE_EXHAUSTED,
@@ -280,6 +284,8 @@ out:
 		log_debug("%s: OK", method->name);
 	}
 	pack_reply(env, r, rq.em.text, rq.out, rq.out_len, reply, reply_len);
+	if (d->swap_lock != NULL)
+		pthread_rwlock_unlock(d->swap_lock);
 	free(rq.out);
 	if (env != NULL)
 		protobuf_c_message_free_unpacked(&env->base, NULL);

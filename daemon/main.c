@@ -29,6 +29,7 @@
 #include "log.h"
 #include "modpath.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "secret.h"
 #include "server.h"
 #include "token.h"
@@ -142,7 +143,7 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void wait_for_stop(const sigset_t *set)
+static void wait_for_stop(const sigset_t *set, struct reload *rl)
 {
 	int sig = 0;
 
@@ -150,8 +151,10 @@ static void wait_for_stop(const sigset_t *set)
 		if (sigwait(set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_warn("SIGHUP: configuration reload is not supported yet; restart to "
-				 "apply changes");
+			log_info("SIGHUP: reloading %s", rl->path);
+			sd_notify(0, "RELOADING=1");
+			(void)reload_apply(rl); /* a refusal is logged; the old config stays */
+			sd_notify(0, "READY=1\nSTATUS=serving");
 			continue;
 		}
 		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -201,7 +204,7 @@ static int listen_and_drop(const struct privdrop *priv, struct server *srv,
 	return 0;
 }
 
-static int run(const struct config *cfg)
+static int run(const struct config *cfg, const char *config_path)
 {
 	struct token token = {0};
 	struct keystore keys;
@@ -211,6 +214,8 @@ static int run(const struct config *cfg)
 	struct server srv = {0};
 	struct crlpub crls = {.running = 0};
 	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
+	struct daemon_state crl_state;
+	struct reload rl = {0};
 	char err[512];
 	sigset_t set;
 	struct privdrop priv;
@@ -223,6 +228,11 @@ static int run(const struct config *cfg)
 	}
 	if (dispatch_init(err, sizeof(err)) != 0 || keybridge_init() != 0) {
 		log_error("internal: %s", err);
+		return EXIT_STARTUP;
+	}
+	if (reload_init(&rl, config_path, &state) != 0) {
+		log_error("internal: cannot make the reload lock");
+		keybridge_fini();
 		return EXIT_STARTUP;
 	}
 	if (open_token(cfg, priv.uid, &token) != 0)
@@ -254,15 +264,21 @@ static int run(const struct config *cfg)
 	if (cfg->allow_anonymous)
 		log_warn("auth.allow_anonymous: callers on the ipc socket need no credential");
 	state.started = time(NULL);
+	/* The CRL publisher runs outside any request, so it cannot hold the
+	 * swap lock: it gets the start-up configuration, which is never freed
+	 * before it stops, and the records settings it reads never reload. */
+	crl_state = state;
+	crl_state.swap_lock = NULL;
+	crl_state.auth = NULL;
 	if (server_start(&srv, err, sizeof(err)) != 0 ||
-	    crlpub_start(&crls, &state, err, sizeof(err)) != 0) {
+	    crlpub_start(&crls, &crl_state, err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		goto out_server;
 	}
 	log_info("signetd %s serving token '%s' (serial %s) with %u workers", SIGNET_VERSION,
 		 token.label, token.serial, cfg->workers);
 	sd_notify(0, "READY=1\nSTATUS=serving");
-	wait_for_stop(&set);
+	wait_for_stop(&set, &rl);
 	sd_notify(0, "STOPPING=1");
 	r = 0;
 out_server:
@@ -277,6 +293,7 @@ out_server:
 	keystore_fini(&keys);
 out_token:
 	token_close(&token);
+	reload_fini(&rl); /* after server_stop: it reads the endpoints */
 	keybridge_fini();
 	if (r == 0)
 		log_info("stopped");
@@ -304,7 +321,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	r = run(&cfg);
+	r = run(&cfg, config_path);
 	config_free(&cfg);
 	return r;
 }

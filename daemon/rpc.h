@@ -7,6 +7,7 @@
 #ifndef SIGNETD_RPC_H
 #define SIGNETD_RPC_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -23,8 +24,14 @@
 #include "token.h"
 #include "wire.h"
 
-/* What every handler may use; shared by all workers, read-only after start. */
+/*
+ * What every handler may use; shared by all workers, read-only after start
+ * except cfg and auth, which a reload swaps (reload.h) while holding
+ * swap_lock for write. A request holds it for read throughout, so neither
+ * pointer, nor anything reached through them, may be kept past the request.
+ */
 struct daemon_state {
+	pthread_rwlock_t *swap_lock; /* NULL: nothing is ever swapped (tests) */
 	const struct config *cfg;
 	struct token *token;
 	struct keystore *keys;
