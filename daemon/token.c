@@ -383,28 +383,43 @@ void token_maintain(struct token *t)
 		pthread_mutex_unlock(&t->state_lock);
 		log_info("token: back; sessions reopened and logged in again");
 	} else {
+		long wait_ms;
+
 		pthread_mutex_lock(&t->state_lock);
 		t->backoff_ms = t->backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS
 									 : t->backoff_ms * 2;
 		t->next_retry_ms = now_ms() + t->backoff_ms;
+		wait_ms = t->backoff_ms;
 		pthread_mutex_unlock(&t->state_lock);
-		log_debug("token: still down (%s); next try in %ld ms", err, t->backoff_ms);
+		log_debug("token: still down (%s); next try in %ld ms", err, wait_ms);
 	}
 	pthread_mutex_unlock(&t->recover);
+}
+
+/* Failures that say nothing about the session: an attribute a key lacks or hides. */
+static int token_session_unaffected(CK_RV rv)
+{
+	return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
+	       rv == CKR_BUFFER_TOO_SMALL;
 }
 
 void token_fault(struct token *t, CK_RV rv, CK_SESSION_HANDLE *session)
 {
 	char buf[32];
 
-	if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED) {
-		if (session != NULL && *session != CK_INVALID_HANDLE) {
+	/*
+	 * Any other failure may leave an operation active on the session (a
+	 * C_Sign the token failed without ending it makes the next C_SignInit
+	 * CKR_OPERATION_ACTIVE). A new session costs one call; start clean.
+	 */
+	if (session != NULL && *session != CK_INVALID_HANDLE && !token_session_unaffected(rv)) {
+		if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
 			log_warn("token: a worker's session was lost (%s); reopening it",
 				 p11_rv_name(rv, buf, sizeof(buf)));
-			t->fn->C_CloseSession(*session);
-			*session = CK_INVALID_HANDLE;
-		}
-	} else if (rv == CKR_USER_NOT_LOGGED_IN) {
+		t->fn->C_CloseSession(*session);
+		*session = CK_INVALID_HANDLE;
+	}
+	if (rv == CKR_USER_NOT_LOGGED_IN) {
 		log_warn("token: the login was lost; logging in again");
 		pthread_mutex_lock(&t->recover);
 		token_relogin_locked(t);

@@ -83,11 +83,11 @@ unsigned long token_generation(struct token *t);
 
 /*
  * React to `rv`, a failure a request on `*session` met (p11_take_failure()).
- * A lost session (SESSION_HANDLE_INVALID, SESSION_CLOSED) is closed and set
- * to CK_INVALID_HANDLE so token_session_refresh() opens a new one; a lost
+ * The session (lost, or perhaps left with an operation active) is closed and
+ * set to CK_INVALID_HANDLE so token_session_refresh() opens a new one; a lost
  * login (USER_NOT_LOGGED_IN) is logged into again now; a token that is gone
  * (DEVICE_REMOVED, TOKEN_NOT_PRESENT, DEVICE_ERROR, ...) is marked down and
- * recovered by token_maintain(). session may be NULL. Other codes: nothing.
+ * recovered by token_maintain(). session may be NULL.
  */
 void token_fault(struct token *t, CK_RV rv, CK_SESSION_HANDLE *session);
 
