@@ -332,9 +332,11 @@ static unsigned resolve_workers(long long configured)
 
 static int load_server(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"endpoints", "workers", "max_message_size", NULL};
+	static const char *const known[] = {"endpoints", "workers", "max_message_size",
+					    "shutdown_timeout_seconds", NULL};
 	const config_setting_t *server = config_setting_get_member(root, "server");
-	long long workers = 0, max_message = CONFIG_DEFAULT_MAX_MESSAGE;
+	long long workers = 0, max_message = CONFIG_DEFAULT_MAX_MESSAGE,
+		  drain = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
 
 	if (server == NULL)
 		return cfg_refuse(l, root, "server",
@@ -344,10 +346,13 @@ static int load_server(struct config_loader *l, const config_setting_t *root, st
 	if (cfg_only_known(l, server, known) != 0 || load_endpoints(l, server, cfg) != 0 ||
 	    cfg_get_int(l, server, "workers", 0, CONFIG_MAX_WORKERS, &workers) != 0 ||
 	    cfg_get_int(l, server, "max_message_size", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE,
-			&max_message) != 0)
+			&max_message) != 0 ||
+	    cfg_get_int(l, server, "shutdown_timeout_seconds", 1, CONFIG_MAX_SHUTDOWN_TIMEOUT,
+			&drain) != 0)
 		return -1;
 	cfg->workers = resolve_workers(workers);
 	cfg->max_message_size = (size_t)max_message;
+	cfg->shutdown_timeout_seconds = (unsigned)drain;
 	return 0;
 }
 

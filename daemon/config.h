@@ -11,23 +11,25 @@
 #include "p11uri.h"
 #include "profile.h"
 
-#define CONFIG_MAX_ENDPOINTS	     8
-#define CONFIG_MAX_WORKERS	     256
-#define CONFIG_WORKERS_PER_CPU	     8	/* workers = 0 */
-#define CONFIG_DEFAULT_MAX_WORKERS   64 /* workers = 0 never gives more */
-#define CONFIG_DEFAULT_MAX_MESSAGE   (1024 * 1024)
-#define CONFIG_MIN_MESSAGE	     1024
-#define CONFIG_MAX_MESSAGE	     (64 * 1024 * 1024)
-#define CONFIG_DEFAULT_CRL_HOURS     168 /* a week, as RFC 5280 suggests for routine CRLs */
-#define CONFIG_MAX_CRL_HOURS	     (24 * 366)
-#define CONFIG_DEFAULT_CHALLENGE_TTL 60
-#define CONFIG_DEFAULT_CHALLENGE_MAX 600
-#define CONFIG_MAX_CHALLENGE_TTL     86400
-#define CONFIG_DEFAULT_PER_CALLER    1000
-#define CONFIG_DEFAULT_CHALLENGES    100000
-#define CONFIG_MAX_CHALLENGES	     10000000
-#define CONFIG_MAX_MODULE_DIRS	     16
-#define CONFIG_MAX_USER_NAME	     32 /* useradd's limit on Debian */
+#define CONFIG_MAX_ENDPOINTS		8
+#define CONFIG_MAX_WORKERS		256
+#define CONFIG_WORKERS_PER_CPU		8  /* workers = 0 */
+#define CONFIG_DEFAULT_MAX_WORKERS	64 /* workers = 0 never gives more */
+#define CONFIG_DEFAULT_MAX_MESSAGE	(1024 * 1024)
+#define CONFIG_MIN_MESSAGE		1024
+#define CONFIG_MAX_MESSAGE		(64 * 1024 * 1024)
+#define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT 10
+#define CONFIG_MAX_SHUTDOWN_TIMEOUT	3600
+#define CONFIG_DEFAULT_CRL_HOURS	168 /* a week, as RFC 5280 suggests for routine CRLs */
+#define CONFIG_MAX_CRL_HOURS		(24 * 366)
+#define CONFIG_DEFAULT_CHALLENGE_TTL	60
+#define CONFIG_DEFAULT_CHALLENGE_MAX	600
+#define CONFIG_MAX_CHALLENGE_TTL	86400
+#define CONFIG_DEFAULT_PER_CALLER	1000
+#define CONFIG_DEFAULT_CHALLENGES	100000
+#define CONFIG_MAX_CHALLENGES		10000000
+#define CONFIG_MAX_MODULE_DIRS		16
+#define CONFIG_MAX_USER_NAME		32 /* useradd's limit on Debian */
 
 /* records.audit_flush_ms: how long an audit line may stay unsynced */
 #define CONFIG_DEFAULT_AUDIT_FLUSH_MS 10
@@ -68,6 +70,8 @@ struct config {
 	size_t n_endpoints;
 	unsigned workers;	 /* >= 1; 0 in the file means: number of online CPUs */
 	size_t max_message_size; /* bytes; requests above it are refused */
+	/* how long shutdown may wait for requests in flight before exiting hard */
+	unsigned shutdown_timeout_seconds;
 	/* profiles { ... }: the built-in ones, changed or extended by the file */
 	struct profile_set profiles;
 	/* records { ... } */

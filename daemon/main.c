@@ -2,8 +2,10 @@
  * signetd: start-up and shutdown. Everything that can fail at start-up fails
  * here, loudly and with exit status 1, before the daemon reports READY.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +164,58 @@ static void wait_for_stop(const sigset_t *set, struct reload *rl)
 	}
 }
 
+/*
+ * Shutdown waits for the requests in hand, and one stuck in the PKCS#11
+ * module would hold it forever: past server.shutdown_timeout_seconds the
+ * process exits without closing the token (the module's state goes with it).
+ */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	unsigned seconds;
+} drain = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static void *drain_watchdog(void *arg)
+{
+	struct timespec until;
+	int timed_out = 0;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)drain.seconds;
+	pthread_mutex_lock(&drain.mu);
+	while (!drain.done && !timed_out)
+		timed_out = pthread_cond_timedwait(&drain.cv, &drain.mu, &until) == ETIMEDOUT;
+	pthread_mutex_unlock(&drain.mu);
+	if (!timed_out)
+		return NULL;
+	log_error("shutdown: requests still in flight after %u s "
+		  "(server.shutdown_timeout_seconds); exiting without closing the token",
+		  drain.seconds);
+	_exit(EXIT_STARTUP);
+}
+
+static void drain_watch(unsigned seconds, pthread_t *thread)
+{
+	drain.seconds = seconds;
+	if (pthread_create(thread, NULL, drain_watchdog, NULL) != 0) {
+		log_warn("shutdown: cannot start the drain watchdog; waiting without a deadline");
+		*thread = pthread_self();
+	}
+}
+
+static void drain_done(pthread_t thread)
+{
+	if (pthread_equal(thread, pthread_self()))
+		return;
+	pthread_mutex_lock(&drain.mu);
+	drain.done = 1;
+	pthread_cond_signal(&drain.cv);
+	pthread_mutex_unlock(&drain.mu);
+	pthread_join(thread, NULL);
+}
+
 #define TRUST_ANCHORS_MAX 256
 
 /* The trust anchors callers configured, and the challenge table. */
@@ -216,6 +270,7 @@ static int run(const struct config *cfg, const char *config_path)
 	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
 	struct daemon_state crl_state;
 	struct reload rl = {0};
+	pthread_t watchdog = pthread_self(); /* none yet */
 	char err[512];
 	sigset_t set;
 	struct privdrop priv;
@@ -280,6 +335,7 @@ static int run(const struct config *cfg, const char *config_path)
 	sd_notify(0, "READY=1\nSTATUS=serving");
 	wait_for_stop(&set, &rl);
 	sd_notify(0, "STOPPING=1");
+	drain_watch(state.cfg->shutdown_timeout_seconds, &watchdog);
 	r = 0;
 out_server:
 	crlpub_stop(&crls);
@@ -293,6 +349,8 @@ out_server:
 	keystore_fini(&keys);
 out_token:
 	token_close(&token);
+	if (r == 0)
+		drain_done(watchdog);
 	reload_fini(&rl); /* after server_stop: it reads the endpoints */
 	keybridge_fini();
 	if (r == 0)

@@ -106,6 +106,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_string_equal(cfg.endpoints[0], "ipc:///run/signet/signetd.sock");
 	assert_int_equal(cfg.workers, default_workers()); /* 0: per online CPU */
 	assert_int_equal(cfg.max_message_size, CONFIG_DEFAULT_MAX_MESSAGE);
+	assert_int_equal(cfg.shutdown_timeout_seconds, CONFIG_DEFAULT_SHUTDOWN_TIMEOUT);
 	assert_string_equal(cfg.state_dir, "/var/lib/signet");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
 	assert_string_equal(cfg.audit_log, "/var/lib/signet/audit.log");
@@ -202,6 +203,7 @@ static void test_accepted_variants(void **state)
 		TOKEN_OK SERVER_WITH "workers = 256; max_message_size = 1024; };\n",
 		TOKEN_OK SERVER_WITH "max_message_size = 67108864; };\n",
 		TOKEN_OK SERVER_WITH "workers = 4L; max_message_size = 0x100000; };\n",
+		TOKEN_OK SERVER_WITH "shutdown_timeout_seconds = 3600; };\n",
 		TOKEN_OK SERVER_OK "log_level = \"warning\";\n",
 		TOKEN_OK SERVER_OK "log_level = \"error\";\n",
 		/* clients alone, no anonymous callers */
@@ -399,6 +401,8 @@ static const struct refusal {
 	{TOKEN_OK SERVER_OK "profiles: { device: 3; };\n", "profiles.device: must be a group"},
 	{TOKEN_OK SERVER_OK "profiles: { device: { signature_hash = \"md5\"; }; };\n",
 	 "signature_hash: must be default, sha256, sha384 or sha512"},
+	{TOKEN_OK SERVER_WITH "shutdown_timeout_seconds = 0; };\n",
+	 "server.shutdown_timeout_seconds: must be between 1 and 3600"},
 	/* other values */
 	{TOKEN_OK SERVER_OK "log_level = \"loud\";\n",
 	 "log_level: must be error, warn, info or debug"},
