@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
@@ -74,31 +75,39 @@ static int client_setopt(int sock, int level, int option, int value)
 }
 
 /*
- * A fresh REQ socket. The resend interval is longer than the timeout so that
- * nanomsg never repeats a request (GenerateKey is not idempotent) while we
- * still wait for its answer.
+ * A fresh REQ socket connected to every endpoint: nanomsg sends each request
+ * to the next connected signetd in turn, never to one that is not connected,
+ * and when the connection a request went out on breaks it sends the request
+ * at once to another (docs/failover.md). The connections are made in an
+ * order rotated at random, so that short-lived clients, which send one
+ * request to whichever signetd answers the handshake first, spread too.
  */
 static int client_open_socket(signet_client *client)
 {
-	int resend_ivl = client->timeout_ms <= INT_MAX - 1000 ? client->timeout_ms + 1000 : INT_MAX;
+	unsigned char rot = 0;
+	size_t i, k;
 	int sock, r;
 
 	if ((sock = nn_socket(AF_SP, NN_REQ)) < 0)
 		return client_error(client, SIGNET_E_TRANSPORT, "cannot create a socket: %s",
 				    nn_strerror(nn_errno()));
-	if (client_setopt(sock, NN_SOL_SOCKET, NN_SNDTIMEO, client->timeout_ms) < 0 ||
-	    client_setopt(sock, NN_SOL_SOCKET, NN_RCVTIMEO, client->timeout_ms) < 0 ||
-	    client_setopt(sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, (int)CLIENT_MAX_MESSAGE) < 0 ||
-	    client_setopt(sock, NN_REQ, NN_REQ_RESEND_IVL, resend_ivl) < 0) {
+	if (client_setopt(sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, (int)CLIENT_MAX_MESSAGE) < 0) {
 		r = client_error(client, SIGNET_E_TRANSPORT, "cannot configure the socket: %s",
 				 nn_strerror(nn_errno()));
 		goto out;
 	}
+	if (client->eps.n > 1 &&
+	    getrandom(&rot, sizeof(rot), GRND_NONBLOCK) != (ssize_t)sizeof(rot))
+		rot = 0; /* any order will do */
 	/* nanomsg connects lazily: this only fails for an unusable address. */
-	if (nn_connect(sock, client->endpoint) < 0) {
-		r = client_error(client, SIGNET_E_INVALID_ARGUMENT, "cannot use endpoint '%s': %s",
-				 client->endpoint, nn_strerror(nn_errno()));
-		goto out;
+	for (i = 0; i < client->eps.n; i++) {
+		k = (i + rot) % client->eps.n;
+		if (nn_connect(sock, client->eps.addr[k]) < 0) {
+			r = client_error(client, SIGNET_E_INVALID_ARGUMENT,
+					 "cannot use endpoint '%s': %s", client->eps.addr[k],
+					 nn_strerror(nn_errno()));
+			goto out;
+		}
 	}
 	client->sock = sock;
 	sock = -1; /* transferred */
@@ -107,6 +116,24 @@ out:
 	if (sock >= 0)
 		nn_close(sock);
 	return r;
+}
+
+/*
+ * One attempt's time limits. The resend interval is longer than the attempt
+ * so that nanomsg never repeats a request on its own timer: GenerateKey is
+ * not idempotent, and a byte-identical copy carries the same credential
+ * nonce, which the signetd that saw the first copy refuses as a replay.
+ */
+static int client_set_budget(signet_client *client, int budget_ms)
+{
+	int resend_ivl = budget_ms <= INT_MAX - 1000 ? budget_ms + 1000 : INT_MAX;
+
+	if (client_setopt(client->sock, NN_SOL_SOCKET, NN_SNDTIMEO, budget_ms) < 0 ||
+	    client_setopt(client->sock, NN_SOL_SOCKET, NN_RCVTIMEO, budget_ms) < 0 ||
+	    client_setopt(client->sock, NN_REQ, NN_REQ_RESEND_IVL, resend_ivl) < 0)
+		return client_error(client, SIGNET_E_TRANSPORT, "cannot configure the socket: %s",
+				    nn_strerror(nn_errno()));
+	return 0;
 }
 
 /*
@@ -138,20 +165,41 @@ int signet_connect(const char *endpoint, int timeout_ms, signet_client **out)
 	if (out == NULL || timeout_ms < 0)
 		return SIGNET_E_INVALID_ARGUMENT;
 	endpoint = client_resolve_endpoint(endpoint);
-	if (strlen(endpoint) >= CLIENT_ENDPOINT_MAX)
+	if (strlen(endpoint) >= ENDPOINT_LIST_MAX)
 		return SIGNET_E_INVALID_ARGUMENT;
 	if ((client = calloc(1, sizeof(*client))) == NULL)
 		return SIGNET_E_NOMEM;
 	client->sock = -1;
 	client->timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
 	snprintf(client->endpoint, sizeof(client->endpoint), "%s", endpoint);
-	if ((r = client_open_socket(client)) != 0)
+	if ((r = endpoints_parse(endpoint, &client->eps, client->last_error,
+				 sizeof(client->last_error))) != 0 ||
+	    (r = client_open_socket(client)) != 0)
 		goto out;
 	*out = client;
 	client = NULL; /* transferred */
 out:
 	signet_close(client);
 	return r;
+}
+
+int signet_set_timeout(signet_client *client, int timeout_ms)
+{
+	if (client == NULL || timeout_ms < 0)
+		return SIGNET_E_INVALID_ARGUMENT;
+	client->timeout_ms = timeout_ms > 0 ? timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+	return 0;
+}
+
+int signet_set_retries(signet_client *client, unsigned retries)
+{
+	if (client == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (retries > CLIENT_RETRIES_MAX)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "at most %d retries",
+				    CLIENT_RETRIES_MAX);
+	client->retries = retries;
+	return 0;
 }
 
 void signet_close(signet_client *client)
@@ -225,7 +273,33 @@ out:
 	return r;
 }
 
-static int client_transport_error(signet_client *client, const char *what)
+int client_method_retryable(const char *method)
+{
+	static const char *const safe[] = {
+		"GetInfo",
+		"Health",
+		"ListKeys",
+		"GetPublicKey",
+		"ListCas",
+		"GetCaChain",
+		"ListIssued",
+		"GetIssued",
+		"SignNonce",
+		"CreateCsr",
+		"VerifyChain",
+		"SignCsr",
+		"IssueVerificationCertificate",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(method, safe[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A send or receive that failed: the socket is replaced, the attempt may be repeated. */
+static int client_transport_error(signet_client *client, const char *what, int budget_ms)
 {
 	int e = nn_errno();
 
@@ -233,32 +307,40 @@ static int client_transport_error(signet_client *client, const char *what)
 	if (e == ETIMEDOUT || e == EAGAIN)
 		return client_error(client, SIGNET_E_DEADLINE_EXCEEDED,
 				    "no answer from signetd at %s within %d ms", client->endpoint,
-				    client->timeout_ms);
+				    budget_ms);
 	return client_error(client, SIGNET_E_TRANSPORT, "cannot %s signetd at %s: %s", what,
 			    client->endpoint, nn_strerror(e));
 }
 
-int client_call(signet_client *client, const char *method, const ProtobufCMessage *req,
-		const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
+/*
+ * One attempt of at most `budget_ms`, stamped afresh (a new credential nonce
+ * and time) but with the call's request id. `*no_answer` is set when
+ * signetd's answer never came, so that the call may be repeated.
+ */
+static int client_attempt(signet_client *client, const char *method, const ProtobufCMessage *req,
+			  const uint8_t *request_id, int budget_ms,
+			  const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+			  int *no_answer)
 {
-	uint8_t request_id[WIRE_REQUEST_ID_LEN];
 	uint8_t *envelope = NULL;
 	void *reply = NULL;
 	size_t envelope_len = 0;
 	int n, r;
 
-	if (client->sock < 0 && (r = client_open_socket(client)) != 0)
-		return r;
-	if ((r = client_new_request_id(client, request_id)) != 0 ||
+	*no_answer = 0;
+	if ((client->sock < 0 && (r = client_open_socket(client)) != 0) ||
+	    (r = client_set_budget(client, budget_ms)) != 0 ||
 	    (r = client_pack_envelope(client, method, req, request_id, &envelope, &envelope_len)) !=
 		    0)
 		goto out;
 	if (nn_send(client->sock, envelope, envelope_len, 0) < 0) {
-		r = client_transport_error(client, "send to");
+		*no_answer = 1;
+		r = client_transport_error(client, "send to", budget_ms);
 		goto out;
 	}
 	if ((n = nn_recv(client->sock, &reply, NN_MSG, 0)) < 0) {
-		r = client_transport_error(client, "receive from");
+		*no_answer = 1;
+		r = client_transport_error(client, "receive from", budget_ms);
 		goto out;
 	}
 	r = reply_decode(reply, (size_t)n, request_id, resp_desc, resp, client->last_error,
@@ -267,6 +349,44 @@ out:
 	if (reply != NULL)
 		nn_freemsg(reply);
 	free(envelope);
+	return r;
+}
+
+static int64_t client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The call's deadline is split evenly over the attempts left, so that a
+ * signetd that never answers leaves time to ask another. A call is repeated
+ * only if it is safe to (client_method_retryable) and either no answer came
+ * or, with several endpoints, signetd answered UNAVAILABLE (a draining or
+ * failing instance; nanomsg sends the next request to the next one).
+ */
+int client_call(signet_client *client, const char *method, const ProtobufCMessage *req,
+		const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
+{
+	uint8_t request_id[WIRE_REQUEST_ID_LEN];
+	unsigned attempts = client_method_retryable(method) ? client->retries + 1 : 1, i;
+	int64_t deadline = client_now_ms() + client->timeout_ms, left;
+	int no_answer = 0, r;
+
+	if ((r = client_new_request_id(client, request_id)) != 0)
+		return r;
+	for (i = 0; i < attempts; i++) {
+		left = deadline - client_now_ms();
+		if (i > 0 && left < 1)
+			break; /* the last attempt's error stands */
+		left = left < 1 ? 1 : left / (attempts - i);
+		r = client_attempt(client, method, req, request_id, left < 1 ? 1 : (int)left,
+				   resp_desc, resp, &no_answer);
+		if (!no_answer && !(r == SIGNET_E_UNAVAILABLE && client->eps.n > 1))
+			break;
+	}
 	return r;
 }
 

@@ -7,23 +7,34 @@
 
 #include <signet/signet.h>
 
+#include "endpoints.h"
 #include "wire.h"
 
 struct credential;
 
 #define CLIENT_DEFAULT_TIMEOUT_MS 30000
 /* Largest reply accepted; nanomsg drops anything bigger before we see it. */
-#define CLIENT_MAX_MESSAGE  (64u * 1024 * 1024)
-#define CLIENT_ERROR_MAX    512
-#define CLIENT_ENDPOINT_MAX 256
+#define CLIENT_MAX_MESSAGE (64u * 1024 * 1024)
+#define CLIENT_ERROR_MAX   512
+#define CLIENT_RETRIES_MAX 10
 
 struct signet_client {
-	int sock; /* nanomsg NN_REQ socket, -1 when closed */
-	int timeout_ms;
-	char endpoint[CLIENT_ENDPOINT_MAX];
+	int sock;	  /* nanomsg NN_REQ socket connected to every endpoint, -1 when closed */
+	int timeout_ms;	  /* the deadline of one call, all its attempts together */
+	unsigned retries; /* attempts after the first, for calls safe to repeat */
+	char endpoint[ENDPOINT_LIST_MAX]; /* as given: one address or a list */
+	struct endpoints eps;
 	char last_error[CLIENT_ERROR_MAX];
 	struct credential *cred; /* NULL: requests carry no credential */
 };
+
+/*
+ * 1 when `method` may be sent again with the same request id after an
+ * attempt that got no answer: it changes nothing (reads, SignNonce,
+ * CreateCsr, VerifyChain), or signetd answers a repeated request id with the
+ * first result (SignCsr, IssueVerificationCertificate).
+ */
+int client_method_retryable(const char *method);
 
 /*
  * Send `method` with request `req`; on SIGNET_OK `*resp` is the unpacked

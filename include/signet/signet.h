@@ -107,8 +107,37 @@ void signet_buf_free(struct signet_buf *buf); /* frees data, zeroes the struct *
  * default). `timeout_ms` bounds every later call on this client (0: 30 s).
  * nanomsg connects lazily, so an absent daemon shows up as
  * SIGNET_E_UNAVAILABLE or SIGNET_E_DEADLINE_EXCEEDED on the first call.
+ *
+ * `endpoint` may list several signetd instances, separated by commas
+ * ("ipc:///run/a.sock,tcp://10.0.0.2:7411"; white space around each is
+ * ignored; at most 16, none twice): requests then go to each connected one in
+ * turn, never to one that is not connected, and a request whose connection
+ * breaks before the answer is sent again at once to another (see
+ * docs/failover.md). SIGNET_E_INVALID_ARGUMENT for an empty element, too
+ * many, a repeated or unusable address.
  */
 int signet_connect(const char *endpoint, int timeout_ms, signet_client **out);
+/*
+ * The deadline of each later call on `client` (0: 30 s), all its attempts
+ * together; it replaces signet_connect()'s `timeout_ms`. Set it before a call
+ * to give that call its own deadline. SIGNET_E_INVALID_ARGUMENT for a NULL
+ * client or a negative value.
+ */
+int signet_set_timeout(signet_client *client, int timeout_ms);
+/*
+ * How many more times (0, the default, to 10) a later call is sent when no
+ * answer came within its share of the deadline (the deadline split evenly
+ * over the attempts left) or the transport failed, and, with several
+ * endpoints, when a signetd answered SIGNET_E_UNAVAILABLE. Each attempt
+ * carries the call's request id and a fresh credential stamp. Only calls that
+ * are safe to repeat are: those that change nothing (get/list calls, Health,
+ * signet_sign(), signet_create_csr(), signet_verify_chain()) and
+ * signet_sign_csr() and signet_issue_verification_certificate(), for which
+ * signetd answers a request id it has recorded with the certificate it issued
+ * then (across instances only if they share a ledger: docs/failover.md).
+ * The others are sent once. SIGNET_E_INVALID_ARGUMENT above 10.
+ */
+int signet_set_retries(signet_client *client, unsigned retries);
 void signet_close(signet_client *client);
 /* Message of the last failed call on this client; "" if none. */
 const char *signet_last_error(const signet_client *client);
