@@ -17,6 +17,7 @@
 enum cli_opt {
 	OPT_ENDPOINT,
 	OPT_TIMEOUT,
+	OPT_RETRIES,
 	OPT_CLIENT,
 	OPT_SECRET_FILE,
 	OPT_HELP,
@@ -116,6 +117,7 @@ _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
 	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
+	{"retries", OPT_RETRIES, OPT_VALUE, ANY_COMMAND},
 	{"client", OPT_CLIENT, OPT_VALUE, ANY_COMMAND},
 	{"secret-file", OPT_SECRET_FILE, OPT_VALUE, ANY_COMMAND},
 	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
@@ -558,12 +560,22 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	switch (opt->id) {
 	case OPT_ENDPOINT:
 		if (value[0] == '\0')
-			return usage(args, "--endpoint needs a URL, e.g. %s",
+			return usage(args,
+				     "--endpoint needs a URL or a comma-separated list, e.g. %s",
 				     SIGNET_DEFAULT_ENDPOINT);
 		args->endpoint = value;
 		return 0;
 	case OPT_TIMEOUT:
 		return parse_timeout(args, value);
+	case OPT_RETRIES: {
+		long v;
+		int r;
+
+		if ((r = parse_bounded(args, opt->name, "a number", value, 0, CLI_RETRIES_MAX,
+				       &v)) == 0)
+			args->retries = (unsigned)v;
+		return r;
+	}
 	case OPT_CLIENT:
 		args->client = value;
 		return 0;

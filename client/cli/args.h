@@ -14,6 +14,8 @@
 /* The caller's credential when --client and --secret-file are not given. */
 #define CLI_CLIENT_ENV	    "SIGNET_CLIENT"
 #define CLI_SECRET_FILE_ENV "SIGNET_SECRET_FILE"
+/* --retries: as many as signet_set_retries() takes. */
+#define CLI_RETRIES_MAX 10
 
 enum cli_command {
 	CLI_CMD_NONE = 0, /* no command (yet): global --help / --version */
@@ -73,6 +75,7 @@ struct cli_args {
 	int version;	      /* print the version */
 	const char *endpoint; /* --endpoint, else $SIGNET_ENDPOINT, else the default */
 	int timeout_ms;	      /* 0: the library's default */
+	unsigned retries;     /* --retries: signet_set_retries() */
 	/* --client and --secret-file, else $SIGNET_CLIENT and $SIGNET_SECRET_FILE:
 	 * both or neither (NULL: requests carry no credential). Only the file's
 	 * name is here; its content is read when the client connects. */

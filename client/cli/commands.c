@@ -38,6 +38,8 @@ int cli_connect(struct cli_ctx *ctx, const struct cli_args *args)
 	if (r != 0)
 		return cli_error(ctx, SIGNET_E_TRANSPORT, "cannot use endpoint '%s': %s",
 				 args->endpoint, signet_strerror(r));
+	if (args->retries > 0 && (r = signet_set_retries(ctx->client, args->retries)) != 0)
+		return cli_error(ctx, r, "%s", signet_last_error(ctx->client));
 	if (args->client == NULL)
 		return 0;
 	/* A secret file that cannot be used is a local file problem, whatever libsignet's code. */

@@ -3,9 +3,12 @@
 
 #define GLOBAL_OPTIONS                                                                             \
 	"Global options (before or after the command):\n"                                          \
-	"  --endpoint URL   signetd's address (default: $" SIGNET_ENDPOINT_ENV ", else\n"          \
+	"  --endpoint URL[,URL...]  signetd's address, or several signetd sharing the\n"           \
+	"                   load (default: $" SIGNET_ENDPOINT_ENV ", else\n"                       \
 	"                   " SIGNET_DEFAULT_ENDPOINT ")\n"                                        \
 	"  --timeout MS     give up on signetd after MS milliseconds (default 30000)\n"            \
+	"  --retries N      ask again, within the timeout, when no answer came (0-10,\n"           \
+	"                   default 0; only for commands that are safe to repeat)\n"               \
 	"  --client NAME    authenticate as client NAME (default: $" CLI_CLIENT_ENV ")\n"          \
 	"  --secret-file FILE  read that client's secret from FILE, mode 600 (default:\n"          \
 	"                   $" CLI_SECRET_FILE_ENV "); --client and --secret-file go together\n"   \
@@ -18,7 +21,8 @@
 	"22 UNIMPLEMENTED, 24 UNAVAILABLE, 26 UNAUTHENTICATED, ...).\n"
 
 static const char help_overview[] =
-	"Usage: signet [--endpoint URL] [--timeout MS] [--client NAME --secret-file FILE]\n"
+	"Usage: signet [--endpoint URL[,URL...]] [--timeout MS] [--retries N]\n"
+	"              [--client NAME --secret-file FILE]\n"
 	"              [--help] [--version] COMMAND ...\n"
 	"\n"
 	"Talk to signetd, which keeps private keys inside a hardware token.\n"

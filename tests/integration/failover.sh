@@ -110,6 +110,10 @@ wait "$A_PID" 2>/dev/null || true
 IT_PID=""
 wait_served "$D/b.log" $((b_before + 200))
 end_load
+# The CLI with the same list: A's socket is stale, B answers.
+as_loader --endpoint "$EP_A,$EP_B" --retries 1 key pub fo-1 >"$D/pub-cli.pem" ||
+	it_fail "the CLI with an endpoint list, one instance dead"
+cmp -s "$D/pub-b.pem" "$D/pub-cli.pem" || it_fail "the CLI got another public key"
 echo "phase 1: A served $(served "$D/signetd.log"), B $(served "$D/b.log"): $(cat "$D/load.out")"
 
 # --- 2: requests unanswered on A move to B when A dies ---

@@ -143,6 +143,43 @@ static void test_endpoint_precedence(void **state)
 	cli_args_free(&a);
 }
 
+/* A list goes to libsignet as given, from the option or the environment. */
+static void test_endpoint_list(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "--endpoint", "ipc:///a.sock,ipc:///b.sock", "health"), 0);
+	assert_string_equal(a.endpoint, "ipc:///a.sock,ipc:///b.sock");
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, "tcp://h1:7411, tcp://h2:7411", "health"), 0);
+	assert_string_equal(a.endpoint, "tcp://h1:7411, tcp://h2:7411");
+	cli_args_free(&a);
+}
+
+static void test_retries(void **state)
+{
+	static const char *const bad[] = {"-1", "11", "x", "", "1.5"};
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "health"), 0);
+	assert_int_equal(a.retries, 0);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "--retries", "2", "health"), 0);
+	assert_int_equal(a.retries, 2);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "list", "--retries=10"), 0);
+	assert_int_equal(a.retries, CLI_RETRIES_MAX);
+	cli_args_free(&a);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&a, NULL, "--retries", (char *)bad[i], "health"),
+				 CLI_E_USAGE);
+		assert_non_null(strstr(a.error, "--retries wants a number from 0 to 10"));
+		cli_args_free(&a);
+	}
+}
+
 static void test_endpoint_errors(void **state)
 {
 	struct cli_args a;
@@ -1873,6 +1910,8 @@ int main(void)
 		cmocka_unit_test(test_endpoint_precedence),
 		cmocka_unit_test(test_endpoint_errors),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_endpoint_list),
+		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_credential_sources),
 		cmocka_unit_test(test_credential_usage_errors),
 		cmocka_unit_test(test_credential_not_needed_locally),
