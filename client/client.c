@@ -385,8 +385,12 @@ int client_call(signet_client *client, const char *method, const ProtobufCMessag
 		r = client_attempt(client, method, req, request_id, left < 1 ? 1 : (int)left,
 				   resp_desc, resp, &no_answer);
 		if (!no_answer && !(r == SIGNET_E_UNAVAILABLE && client->eps.n > 1))
-			break;
+			return r;
 	}
+	if (i > 1 && r == SIGNET_E_DEADLINE_EXCEEDED)
+		r = client_error(client, r,
+				 "no answer from signetd at %s within %d ms (%u attempts)",
+				 client->endpoint, client->timeout_ms, i);
 	return r;
 }
 

@@ -33,8 +33,8 @@ SIGNET_CONFIG_AUTH=$(
 auth: { allow_anonymous = true; };
 clients: {
   loader: { secret_file = "$D/loader.key";
-            methods = [ "GenerateKey", "GetPublicKey", "SignNonce", "Health" ];
-            keys = [ "fo-*" ]; };
+            methods = [ "GenerateKey", "GetPublicKey", "SignNonce", "Health", "SignCsr" ];
+            keys = [ "fo-*" ]; cas = [ "fo-ca" ]; profiles = [ "device" ]; };
 };
 EOF
 )
@@ -45,9 +45,9 @@ EP_B="ipc://$D/b.sock"
 write_signetd_config "$D/b.conf" "$D/state-b" "$IT_LABEL" "$EP_B" 4 debug
 as_loader() { "$SIGNET" --client loader --secret-file "$D/loader.key" "$@"; }
 
-# start_b: the second instance, waited for as it_start waits for the first.
+# start_b [CONF]: the second instance, waited for as it_start waits for the first.
 start_b() {
-	"$SIGNETD" --config "$D/b.conf" >>"$D/b.log" 2>&1 &
+	"$SIGNETD" --config "${1:-$D/b.conf}" >>"$D/b.log" 2>&1 &
 	B_PID=$!
 	for _ in $(seq 1 100); do
 		as_loader --endpoint "$EP_B" --timeout 1000 health >/dev/null 2>&1 && return 0
@@ -57,23 +57,35 @@ start_b() {
 	it_fail "signetd B did not answer Health within 10 s"
 }
 
-# served LOG: how many SignNonce calls that instance has answered OK.
-served() { grep -c 'SignNonce.*OK' "$1" || true; }
+# served LOG: how many calls of $OP that instance has answered OK.
+OP=SignNonce
+served() { grep -c "$OP.*OK" "$1" || true; }
 
-# wait_served LOG N: until that instance has answered N SignNonce calls (10 s at most).
+# wait_served LOG N: until that instance has answered N of them (10 s at most).
 wait_served() {
 	for _ in $(seq 1 200); do
 		(($(served "$1") >= $2)) && return 0
 		sleep 0.05
 	done
-	it_fail "$1: fewer than $2 SignNonce answered within 10 s (have $(served "$1"))"
+	it_fail "$1: fewer than $2 $OP answered within 10 s (have $(served "$1"))"
 }
 
-# start_load SECONDS: 4 clients calling SignNonce over both endpoints.
+# start_load LOAD-OPTIONS...: 4 clients calling over both endpoints.
 start_load() {
-	"$LOAD" --endpoint "$EP_A,$EP_B" --op nonce --key fo-1 --clients 4 --seconds "$1" \
-		--client loader --secret-file "$D/loader.key" >"$D/load.out" 2>"$D/load.err" &
+	"$LOAD" --endpoint "$EP_A,$EP_B" --clients 4 --client loader --secret-file "$D/loader.key" \
+		"$@" >"$D/load.out" 2>"$D/load.err" &
 	LOAD_PID=$!
+}
+
+# stall_a: stop A and check that every client now waits on it (B goes quiet, the load cannot end).
+stall_a() {
+	local b_stalled
+	kill -STOP "$A_PID"
+	sleep 1
+	b_stalled=$(served "$D/b.log")
+	sleep 0.5
+	(($(served "$D/b.log") == b_stalled)) || it_fail "B still served while A was stopped: clients not waiting on A"
+	kill -0 "$LOAD_PID" 2>/dev/null || it_fail "the load ended with A stopped: no request was waiting on A"
 }
 
 # end_load: the load ran to its end with every call answered OK.
@@ -101,7 +113,7 @@ timeout 20 "$SIGNETD" --config "$D/a2.conf" >"$D/a2.log" 2>&1 || rc=$?
 grep -q "in use by another process" "$D/a2.log" || it_fail "second daemon: $(tail -3 "$D/a2.log")"
 
 # --- 1: both serve, A dies, nothing fails ---
-start_load 6
+start_load --op nonce --key fo-1 --seconds 6
 wait_served "$D/signetd.log" 50
 wait_served "$D/b.log" 50
 b_before=$(served "$D/b.log")
@@ -121,16 +133,12 @@ rm -f "$D/signetd.sock"
 : >"$D/signetd.log"
 it_start
 A_PID=$IT_PID
-start_load 6
+start_load --op nonce --key fo-1 --seconds 6
 wait_served "$D/signetd.log" 50
 b_before=$(served "$D/b.log")
-kill -STOP "$A_PID"
-# each client's next request to A now waits; B goes quiet once all four do
-sleep 1
+stall_a
+(($(served "$D/b.log") > b_before)) || it_fail "B served nothing around the stop"
 b_stalled=$(served "$D/b.log")
-sleep 0.5
-(($(served "$D/b.log") == b_stalled)) || it_fail "B still served while A was stopped: clients not waiting on A"
-((b_stalled > b_before)) || it_fail "B served nothing around the stop"
 kill -KILL "$A_PID"
 wait "$A_PID" 2>/dev/null || true
 IT_PID=""
@@ -138,6 +146,44 @@ wait_served "$D/b.log" $((b_stalled + 200))
 end_load
 ! grep -qi "replay" "$D/b.log" || it_fail "B refused a moved request as a replay: $(grep -i replay "$D/b.log" | head -3)"
 echo "phase 2: $(cat "$D/load.out")"
+
+kill -TERM "$B_PID"
+rc=0
+wait "$B_PID" || rc=$?
+B_PID=""
+((rc == 0)) || it_fail "signetd B exited with $rc after SIGTERM"
+
+# --- 3: issuance with one ledger: A and B share A's state directory, B with
+# its own audit log. SignCsr load over both; A stopped with requests waiting
+# on it, then killed: every request gets exactly one certificate, whether A
+# had recorded it (B answers the moved request from the ledger, by request
+# id) or not (B issues it). ---
+OP=SignCsr
+rm -f "$D/signetd.sock" "$D/b.sock"
+: >"$D/signetd.log"
+: >"$D/b.log"
+it_start
+A_PID=$IT_PID
+"$SIGNET" ca create-root fo-ca --alg p256 --subject "/CN=Failover CA" >/dev/null || it_fail "ca create-root"
+# B loads the CA store at start-up: it starts after the CA exists
+write_signetd_config "$D/b2.conf" "$D/state" "$IT_LABEL" "$EP_B" 4 debug
+echo "records: { audit_log = \"$D/audit-b.log\"; };" >>"$D/b2.conf"
+start_b "$D/b2.conf"
+start_load --op csr --ca fo-ca --profile device --requests 3000
+wait_served "$D/signetd.log" 20
+wait_served "$D/b.log" 20
+stall_a
+kill -KILL "$A_PID"
+wait "$A_PID" 2>/dev/null || true
+IT_PID=""
+end_load
+# 3000 and each client's warm-up call
+"$SIGNET" --endpoint "$EP_B" ledger list --ca fo-ca --profile device --all >"$D/ledger.txt" || it_fail "ledger list via B"
+n=$(wc -l <"$D/ledger.txt")
+((n == 3004)) || it_fail "$n certificates for 3004 SignCsr calls"
+n=$(cut -d' ' -f1 "$D/ledger.txt" | sort -u | wc -l)
+((n == 3004)) || it_fail "$n distinct serials for 3004 certificates"
+echo "phase 3: A answered $(served "$D/signetd.log"), B $(served "$D/b.log"), 3004 certificates"
 
 kill -TERM "$B_PID"
 rc=0

@@ -314,6 +314,7 @@ static void test_deadline_bounds_all_attempts(void **state)
 	assert_int_equal(signet_health(c, &h), SIGNET_E_DEADLINE_EXCEEDED);
 	took = mono_ms() - t0;
 	assert_in_range(took, 400, 700);
+	assert_non_null(strstr(signet_last_error(c), "within 450 ms (3 attempts)"));
 	signet_close(c);
 	assert_int_equal(atomic_load(&fake_a.n_seen), 3);
 }
