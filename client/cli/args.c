@@ -568,7 +568,7 @@ static int apply_option(struct parser *p, const struct cli_option *opt, const ch
 	case OPT_TIMEOUT:
 		return parse_timeout(args, value);
 	case OPT_RETRIES: {
-		long v;
+		long v = 0;
 		int r;
 
 		if ((r = parse_bounded(args, opt->name, "a number", value, 0, CLI_RETRIES_MAX,
