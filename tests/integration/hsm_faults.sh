@@ -117,6 +117,30 @@ sign_ok "while another worker is stalled"
 sleep 3 # the stalled worker finishes; its late reply goes nowhere
 sign_ok "after the stall"
 
+# --- issuance under a token fault: no certificate, no ledger row; then it works ---
+fault
+wait_healthy 10
+expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=Fault Root" --out "$D/root.pem"
+expect_rc 0 "$SIGNET" ca create-intermediate issuing --parent root --alg p256 --subject "/CN=Fault Issuing"
+expect_rc 0 "$SIGNET" ca chain issuing --out "$D/chain.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/leaf.key" 2>/dev/null
+openssl req -new -key "$D/leaf.key" -subj /CN=leaf-1 -out "$D/leaf.csr"
+rows() { sqlite3 "$D/state/ledger.db" 'select count(*) from issued'; }
+before=$(rows)
+for code in CKR_DEVICE_REMOVED CKR_SESSION_HANDLE_INVALID; do
+	fault "C_Sign $code count=1"
+	rm -f "$D/leaf.pem"
+	expect_rc 24 "$SIGNET" issue --ca issuing --profile device --csr "$D/leaf.csr" --out "$D/leaf.pem"
+	[[ $IT_ERR == *"$code"* ]] || it_fail "issuance under $code: $IT_ERR"
+	[[ ! -s "$D/leaf.pem" ]] || it_fail "issuance under $code wrote a certificate"
+	(($(rows) == before)) || it_fail "issuance under $code left a ledger row"
+	fault
+	wait_healthy 10
+done
+expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/leaf.csr" --out "$D/leaf.pem"
+openssl verify -CAfile "$D/root.pem" -untrusted "$D/chain.pem" "$D/leaf.pem" >/dev/null ||
+	it_fail "the certificate issued after the faults does not verify"
+
 # --- a PIN refused on re-login: reported, never tried again ---
 fault "C_Sign CKR_USER_NOT_LOGGED_IN count=1" "C_Login CKR_PIN_INCORRECT"
 sign_fails CKR_USER_NOT_LOGGED_IN "login lost, PIN refused"
