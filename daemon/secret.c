@@ -69,6 +69,21 @@ static char *page_new(char *err, size_t errlen)
 	return p;
 }
 
+int secret_dup(const struct secret *from, struct secret *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (from->buf == NULL || from->len > SECRET_MAX_LEN) {
+		snprintf(err, errlen, "no secret to copy");
+		return -1;
+	}
+	if ((out->buf = page_new(err, errlen)) == NULL)
+		return -1;
+	memcpy(out->buf, from->buf, from->len);
+	out->buf[from->len] = '\0';
+	out->len = from->len;
+	return 0;
+}
+
 void secret_free(struct secret *s)
 {
 	if (s == NULL)

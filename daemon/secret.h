@@ -37,6 +37,13 @@ int secret_read_file(const char *path, struct secret *out, char *err, size_t err
  */
 int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *err, size_t errlen);
 
+/*
+ * A copy of `from` in a locked page of its own, for a holder that outlives
+ * the original (the token keeps the PIN to log in again). -1 and a message
+ * when `from` is empty or the page cannot be had; *out is zeroed then.
+ */
+int secret_dup(const struct secret *from, struct secret *out, char *err, size_t errlen);
+
 /* Wipe and release; safe on a zeroed or already freed struct. */
 void secret_free(struct secret *s);
 

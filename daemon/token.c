@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -139,46 +138,6 @@ static int token_check_pin_flags(struct token *t, CK_FLAGS *flags, CK_RV *rv_out
 	return 0;
 }
 
-/* A locked page of our own for the PIN copy; like secret.c's, minus the file. */
-static int token_keep_pin(struct token *t, const struct secret *pin, char *err, size_t errlen)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t size = page > 0 ? (size_t)page : 4096;
-	char *p;
-
-	if (pin->buf == NULL || pin->len >= size) {
-		snprintf(err, errlen, "no PIN to log in with");
-		return -1;
-	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		snprintf(err, errlen, "cannot allocate the PIN buffer: %s", strerror(errno));
-		return -1;
-	}
-	/* Unprivileged development runs may lack RLIMIT_MEMLOCK; secret.c warned already. */
-	(void)mlock(p, size);
-	(void)madvise(p, size, MADV_DONTDUMP);
-	memcpy(p, pin->buf, pin->len);
-	p[pin->len] = '\0';
-	t->pin.buf = p;
-	t->pin.len = pin->len;
-	return 0;
-}
-
-static void token_forget_pin(struct token *t)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t size = page > 0 ? (size_t)page : 4096;
-
-	if (t->pin.buf != NULL) {
-		explicit_bzero(t->pin.buf, size);
-		(void)munlock(t->pin.buf, size);
-		(void)munmap(t->pin.buf, size);
-	}
-	t->pin.buf = NULL;
-	t->pin.len = 0;
-}
-
 /* Open the login session and log in with the kept PIN. *refused: the token
  * said no to the PIN itself, which must never be tried again. */
 static int token_do_login(struct token *t, int *refused, CK_RV *rv_out, char *err, size_t errlen)
@@ -234,10 +193,10 @@ int token_login(struct token *t, const struct secret *pin, char *err, size_t err
 	CK_RV rv;
 	int refused;
 
-	if (token_keep_pin(t, pin, err, errlen) != 0)
+	if (secret_dup(pin, &t->pin, err, errlen) != 0)
 		return -1;
 	if (token_do_login(t, &refused, &rv, err, errlen) != 0) {
-		token_forget_pin(t);
+		secret_free(&t->pin);
 		return -1;
 	}
 	return 0;
@@ -288,7 +247,7 @@ static void token_mark_failed(struct token *t, CK_RV rv, const char *why)
 	t->down_rv = rv;
 	atomic_store(&t->state, TOKEN_FAILED);
 	pthread_mutex_unlock(&t->state_lock);
-	token_forget_pin(t);
+	secret_free(&t->pin);
 	log_error("token: cannot log in again: %s; restart signetd once the token is fixed", why);
 }
 
@@ -532,7 +491,7 @@ void token_close(struct token *t)
 	}
 	t->ctx = NULL;
 	t->slots = NULL;
-	token_forget_pin(t);
+	secret_free(&t->pin);
 	if (t->locks_ready) {
 		pthread_mutex_destroy(&t->recover);
 		pthread_mutex_destroy(&t->state_lock);

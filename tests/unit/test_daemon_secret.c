@@ -209,6 +209,26 @@ static void test_missing_file(void **state)
 	expect_path_refused(missing, "No such file");
 }
 
+/* A copy lives on its own page: the original may be wiped and freed first. */
+static void test_dup(void **state)
+{
+	struct secret s, copy, empty = {0};
+	char err[256];
+
+	(void)state;
+	write_pin(MARK, 6, 0600);
+	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(secret_dup(&s, &copy, err, sizeof(err)), 0);
+	assert_ptr_not_equal(copy.buf, s.buf);
+	secret_free(&s);
+	assert_int_equal(copy.len, 6);
+	assert_string_equal(copy.buf, MARK);
+	secret_free(&copy);
+	assert_null(copy.buf);
+	assert_int_equal(secret_dup(&empty, &copy, err, sizeof(err)), -1);
+	assert_null(copy.buf);
+}
+
 static void test_free_is_safe(void **state)
 {
 	struct secret zero = {0};
@@ -297,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_stricter_modes_accepted),
 		cmocka_unit_test(test_not_a_plain_file),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_free_is_safe),
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_systemd_credential),
