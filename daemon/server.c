@@ -70,6 +70,8 @@ static void *worker_main(void *arg)
 		hdr.msg_iovlen = 1;
 		hdr.msg_control = &ctrl;
 		hdr.msg_controllen = NN_MSG;
+		/* also while idle: the receive below times out every WORKER_POLL_MS */
+		worker_tend_token(w);
 		/*
 		 * Leader/followers: one worker at a time waits on the socket and
 		 * the rest on this mutex. nanomsg wakes every thread polling a
@@ -77,7 +79,6 @@ static void *worker_main(void *arg)
 		 * nn_recvmsg, each request would wake them all to find one
 		 * message, and they would fight over the socket's lock.
 		 */
-		worker_tend_token(w);
 		pthread_mutex_lock(&srv->receiving);
 		n = nn_recvmsg(srv->sock, &hdr, 0);
 		pthread_mutex_unlock(&srv->receiving);
@@ -91,7 +92,7 @@ static void *worker_main(void *arg)
 			log_warn("receive failed: %s", nn_strerror(e));
 			continue;
 		}
-		worker_tend_token(w);
+		worker_tend_token(w);	  /* the token may have gone or come back while we waited */
 		(void)p11_take_failure(); /* only this request's failures count */
 		dispatch_request(srv->d, w->session, body, (size_t)n, &reply, &reply_len);
 		nn_freemsg(body);

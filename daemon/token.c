@@ -392,7 +392,6 @@ void token_session_refresh(struct token *t, CK_SESSION_HANDLE *session, unsigned
 {
 	unsigned long now_gen = atomic_load(&t->generation);
 	struct errmsg em = {0};
-	CK_RV rv;
 
 	if (atomic_load(&t->state) != TOKEN_UP)
 		return;
@@ -401,13 +400,10 @@ void token_session_refresh(struct token *t, CK_SESSION_HANDLE *session, unsigned
 	if (*session != CK_INVALID_HANDLE)
 		t->fn->C_CloseSession(*session); /* of a token since recovered: void anyway */
 	*session = CK_INVALID_HANDLE;
-	rv = t->fn->C_OpenSession(t->slot_id, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-				  session);
-	if (rv != CKR_OK) {
+	if (token_session_open(t, session, &em) != 0) {
 		*session = CK_INVALID_HANDLE;
-		p11_fail(&em, rv, "C_OpenSession");
 		log_warn("token: cannot reopen a worker's session: %s", em.text);
-		token_fault(t, rv, NULL);
+		token_fault(t, p11_take_failure(), NULL);
 		return;
 	}
 	*gen = now_gen;
