@@ -85,6 +85,7 @@ static void *fake_serve(void *arg)
 		Signet__V1__Envelope *env;
 		void *msg = NULL;
 		unsigned n;
+		bool answer;
 		int len = nn_recv(f->sock, &msg, NN_MSG, 0);
 
 		if (len < 0)
@@ -94,14 +95,17 @@ static void *fake_serve(void *arg)
 		if (env == NULL)
 			continue;
 		n = atomic_load(&f->n_seen);
-		if (f->mode == FAKE_ANSWER || f->mode == FAKE_UNAVAILABLE ||
-		    (f->mode == FAKE_SILENT_ONCE && n > 0))
-			fake_reply(f, env);
+		answer = f->mode == FAKE_ANSWER || f->mode == FAKE_UNAVAILABLE ||
+			 (f->mode == FAKE_SILENT_ONCE && n > 0);
+		/* Counted before the answer goes: a caller holding its answer
+		 * must find its request counted. */
 		if (n < MAX_SEEN)
 			f->seen[n] = env;
-		else
-			signet__v1__envelope__free_unpacked(env, NULL);
 		atomic_store(&f->n_seen, n + 1);
+		if (answer)
+			fake_reply(f, env);
+		if (n >= MAX_SEEN)
+			signet__v1__envelope__free_unpacked(env, NULL);
 	}
 	return NULL;
 }
