@@ -7,26 +7,10 @@
 # not hold a client past its --timeout; a PIN refused on re-login is not
 # tried again.
 source "$(dirname "$0")/lib.sh"
-FAULTMOD="$SIGNET_BUILD_DIR/tests/faultmod/libsignet_faultmod.so"
-[[ -f $FAULTMOD ]] || it_fail "$FAULTMOD not built"
 it_setup
 D="$IT_DIR"
-export SIGNET_FAULTMOD_TARGET="$SIGNET_PKCS11_MODULE"
-export SIGNET_FAULTMOD_CONTROL="$D/faults"
-: >"$D/faults"
-SIGNET_PKCS11_MODULE="$FAULTMOD" it_write_config "$D/signetd.conf"
-# signetd loads modules only from allowed directories: allow the build's.
-moddir=$(dirname "$(realpath "$FAULTMOD")")
-sed -i "s|^  module = .*|&\n  module_dirs = [ \"$moddir\" ];|" "$D/signetd.conf"
-grep -q module_dirs "$D/signetd.conf" || it_fail "config: module_dirs not added"
+it_setup_faultmod
 it_start
-
-# fault RULE...: replace the control file in one step (a new inode, so the
-# module sees the change even within one timestamp tick).
-fault() {
-	printf '%s\n' "$@" >"$D/faults.new"
-	mv "$D/faults.new" "$D/faults"
-}
 
 openssl rand -out "$D/nonce" 32
 expect_rc 0 "$SIGNET" key generate --alg p256 dev
@@ -46,18 +30,6 @@ sign_fails() {
 	expect_rc 24 "$SIGNET" sign dev --in "$D/nonce" --out "$D/sig"
 	[[ $IT_ERR == *UNAVAILABLE* && $IT_ERR == *"$1"* ]] || it_fail "$2: error does not say UNAVAILABLE and $1: $IT_ERR"
 	[[ ! -s "$D/sig" ]] || it_fail "$2: a signature was written for a failed request"
-}
-
-# wait_healthy SECONDS: Health answers SERVING again within SECONDS.
-wait_healthy() {
-	local rc
-	for _ in $(seq 1 $(($1 * 10))); do
-		rc=0
-		"$SIGNET" --timeout 1000 health >"$D/health" 2>&1 || rc=$?
-		((rc == 0)) && return 0
-		sleep 0.1
-	done
-	it_fail "token not back within $1 s: $(cat "$D/health")"
 }
 
 sign_ok "before any fault"

@@ -134,3 +134,43 @@ it_foreign_client() {
 		-out "$d.pem" 2>/dev/null || it_fail "$1: foreign certificate"
 	cat "$d.pem" "$d-ca.pem" >"$d-chain.pem"
 }
+
+# it_setup_faultmod [SERVER_EXTRA] [TOP_EXTRA]: after it_setup, put the
+# fault-injecting PKCS#11 module (tests/faultmod) between signetd and
+# SoftHSM2, steered by $IT_DIR/faults (empty: every call passes), and rewrite
+# the config for it. SERVER_EXTRA goes inside the server group, TOP_EXTRA
+# at the top level.
+it_setup_faultmod() {
+	local faultmod="$SIGNET_BUILD_DIR/tests/faultmod/libsignet_faultmod.so" moddir
+	[[ -f $faultmod ]] || it_fail "$faultmod not built"
+	export SIGNET_FAULTMOD_TARGET="$SIGNET_PKCS11_MODULE"
+	export SIGNET_FAULTMOD_CONTROL="$IT_DIR/faults"
+	: >"$IT_DIR/faults"
+	SIGNET_PKCS11_MODULE="$faultmod" it_write_config "$IT_DIR/signetd.conf" "${1:-}"
+	[[ -z ${2:-} ]] || printf '%s\n' "$2" >>"$IT_DIR/signetd.conf"
+	# signetd loads modules only from allowed directories: allow the build's.
+	moddir=$(dirname "$(realpath "$faultmod")")
+	sed -i "s|^  module = .*|&\n  module_dirs = [ \"$moddir\" ];|" "$IT_DIR/signetd.conf"
+	grep -q module_dirs "$IT_DIR/signetd.conf" || it_fail "config: module_dirs not added"
+}
+
+# fault RULE...: replace the fault module's control file in one step (a new
+# inode, so the module sees the change even within one timestamp tick). No
+# rule: every call passes again.
+fault() {
+	printf '%s\n' "$@" >"$IT_DIR/faults.new"
+	mv "$IT_DIR/faults.new" "$IT_DIR/faults"
+}
+
+# wait_healthy SECONDS: Health answers SERVING within SECONDS; its answer is
+# left in $IT_DIR/health.
+wait_healthy() {
+	local rc
+	for _ in $(seq 1 $(($1 * 10))); do
+		rc=0
+		"$SIGNET" --timeout 1000 health >"$IT_DIR/health" 2>&1 || rc=$?
+		((rc == 0)) && return 0
+		sleep 0.1
+	done
+	it_fail "token not back within $1 s: $(cat "$IT_DIR/health")"
+}

@@ -4,16 +4,9 @@
 # server.shutdown_timeout_seconds (1 s here), and signetd then says so in its
 # log and exits 1 within the deadline instead of hanging on SIGTERM.
 source "$(dirname "$0")/lib.sh"
-FAULTMOD="$SIGNET_BUILD_DIR/tests/faultmod/libsignet_faultmod.so"
-[[ -f $FAULTMOD ]] || it_fail "$FAULTMOD not built"
 it_setup
 D="$IT_DIR"
-export SIGNET_FAULTMOD_TARGET="$SIGNET_PKCS11_MODULE"
-export SIGNET_FAULTMOD_CONTROL="$D/faults"
-: >"$D/faults"
-SIGNET_PKCS11_MODULE="$FAULTMOD" it_write_config "$D/signetd.conf" "shutdown_timeout_seconds = 1;"
-moddir=$(dirname "$(realpath "$FAULTMOD")")
-sed -i "s|^  module = .*|&\n  module_dirs = [ \"$moddir\" ];|" "$D/signetd.conf"
+it_setup_faultmod "shutdown_timeout_seconds = 1;"
 it_start
 
 openssl rand -out "$D/nonce" 32
@@ -21,8 +14,7 @@ expect_rc 0 "$SIGNET" key generate --alg p256 dev
 expect_rc 0 "$SIGNET" sign dev --in "$D/nonce" --out "$D/sig"
 
 # a signature that will sit in the token for 8 s
-printf 'C_Sign delay_ms=8000\n' >"$D/faults.new"
-mv "$D/faults.new" "$D/faults"
+fault "C_Sign delay_ms=8000"
 "$SIGNET" --timeout 3000 sign dev --in "$D/nonce" --out "$D/stalled.sig" >/dev/null 2>&1 &
 client=$!
 sleep 0.5
