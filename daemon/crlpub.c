@@ -30,7 +30,7 @@ static void audit_refresh(struct crlpub *p, struct rpc *rq, int r)
 
 static void refresh_one(struct crlpub *p, const struct ca *entry)
 {
-	struct rpc rq = {.d = p->d, .session = p->session, .caller = "signetd"};
+	struct rpc rq = {.d = p->d, .session = p->tu.session, .caller = "signetd"};
 	struct ca gen = {.cert = NULL};
 	int r;
 
@@ -67,7 +67,9 @@ static void *crlpub_main(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
 		pthread_mutex_unlock(&p->mu);
+		token_enter(p->d->token, &p->tu);
 		refresh_all(p);
+		token_leave(p->d->token, &p->tu);
 		pthread_mutex_lock(&p->mu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)p->d->cfg->crl_refresh_seconds;
@@ -84,10 +86,11 @@ int crlpub_start(struct crlpub *p, struct daemon_state *d, char *err, size_t err
 
 	memset(p, 0, sizeof(*p));
 	p->d = d;
-	p->session = CK_INVALID_HANDLE;
+	p->tu.session = CK_INVALID_HANDLE;
+	p->tu.generation = token_generation(d->token);
 	if (d->cfg->crl_publish_dir == NULL)
 		return 0;
-	if (token_session_open(d->token, &p->session, &em) != 0) {
+	if (token_session_open(d->token, &p->tu.session, &em) != 0) {
 		snprintf(err, errlen, "CRL publisher: %s", em.text);
 		return -1;
 	}
@@ -95,7 +98,7 @@ int crlpub_start(struct crlpub *p, struct daemon_state *d, char *err, size_t err
 	pthread_cond_init(&p->cv, NULL);
 	if (pthread_create(&p->thread, NULL, crlpub_main, p) != 0) {
 		snprintf(err, errlen, "CRL publisher: cannot start a thread");
-		token_session_close(d->token, p->session);
+		token_session_close(d->token, p->tu.session);
 		return -1;
 	}
 	p->running = 1;
@@ -111,7 +114,7 @@ void crlpub_stop(struct crlpub *p)
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
-	token_session_close(p->d->token, p->session);
+	token_session_close(p->d->token, p->tu.session);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	p->running = 0;

@@ -3,7 +3,9 @@
  * re-signs the CRL of every CA key (current and earlier ones) at start-up and
  * every records.crl_refresh_seconds, on a token session of its own, so a
  * published CRL never passes its nextUpdate while signetd runs, revocations
- * or not. Each signing is an act in the audit trail (caller "signetd").
+ * or not. Each signing is an act in the audit trail (caller "signetd"). A
+ * session lost to a token fault is reopened, like a worker's, at the next
+ * refresh after the token is back.
  */
 #ifndef SIGNETD_CRLPUB_H
 #define SIGNETD_CRLPUB_H
@@ -14,7 +16,7 @@
 
 struct crlpub {
 	struct daemon_state *d;
-	CK_SESSION_HANDLE session;
+	struct token_user tu; /* the publisher's own session */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -23,7 +23,7 @@ int p11_fail(struct errmsg *em, CK_RV rv, const char *what);
  * The last failure this thread mapped with p11_err() or p11_fail() since the
  * previous call (CKR_OK if none), and forget it. A worker asks after each
  * request, so that a lost session, login or token found deep inside any
- * module is acted on (token_fault()) without threading it back up by hand.
+ * module is acted on (token_leave()) without threading it back up by hand.
  */
 CK_RV p11_take_failure(void);
 

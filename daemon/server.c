@@ -36,24 +36,11 @@ static void worker_answer(int sock, void *ctrl, uint8_t *reply, size_t reply_len
 	}
 }
 
-/*
- * Between requests: bring a lost token back when its retry is due, and
- * reopen this worker's session when it was lost or predates a recovery, so
- * the next request finds a working session without anyone restarting us.
- */
-static void worker_tend_token(struct worker *w)
-{
-	struct token *t = w->srv->d->token;
-
-	token_maintain(t);
-	token_session_refresh(t, &w->session, &w->generation);
-}
-
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
-	CK_RV rv;
+	struct token *t = srv->d->token;
 
 	while (!atomic_load(&srv->stopping)) {
 		struct nn_msghdr hdr;
@@ -70,8 +57,9 @@ static void *worker_main(void *arg)
 		hdr.msg_iovlen = 1;
 		hdr.msg_control = &ctrl;
 		hdr.msg_controllen = NN_MSG;
-		/* also while idle: the receive below times out every WORKER_POLL_MS */
-		worker_tend_token(w);
+		/* A lost token is brought back between requests, also while idle:
+		 * the receive below times out every WORKER_POLL_MS. */
+		token_maintain(t);
 		/*
 		 * Leader/followers: one worker at a time waits on the socket and
 		 * the rest on this mutex. nanomsg wakes every thread polling a
@@ -92,12 +80,10 @@ static void *worker_main(void *arg)
 			log_warn("receive failed: %s", nn_strerror(e));
 			continue;
 		}
-		worker_tend_token(w);	  /* the token may have gone or come back while we waited */
-		(void)p11_take_failure(); /* only this request's failures count */
-		dispatch_request(srv->d, w->session, body, (size_t)n, &reply, &reply_len);
+		token_enter(t, &w->tu);
+		dispatch_request(srv->d, w->tu.session, body, (size_t)n, &reply, &reply_len);
+		token_leave(t, &w->tu);
 		nn_freemsg(body);
-		if ((rv = p11_take_failure()) != CKR_OK)
-			token_fault(srv->d->token, rv, &w->session);
 		if (reply == NULL) {
 			log_error("out of memory answering a request; dropped");
 			nn_freemsg(ctrl);
@@ -210,9 +196,9 @@ static int server_open_sessions(struct server *srv, char *err, size_t errlen)
 
 	for (unsigned i = 0; i < srv->n_workers; i++) {
 		srv->workers[i].srv = srv;
-		srv->workers[i].session = CK_INVALID_HANDLE;
-		srv->workers[i].generation = token_generation(srv->d->token);
-		if (token_session_open(srv->d->token, &srv->workers[i].session, &em) != 0) {
+		srv->workers[i].tu.session = CK_INVALID_HANDLE;
+		srv->workers[i].tu.generation = token_generation(srv->d->token);
+		if (token_session_open(srv->d->token, &srv->workers[i].tu.session, &em) != 0) {
 			snprintf(err, errlen, "worker %u: %s", i, em.text);
 			return -1;
 		}
@@ -282,7 +268,7 @@ void server_stop(struct server *srv)
 		remove_ipc_files(srv->d->cfg, srv->n_bound);
 	}
 	for (unsigned i = 0; srv->workers != NULL && i < srv->n_workers; i++)
-		token_session_close(srv->d->token, srv->workers[i].session);
+		token_session_close(srv->d->token, srv->workers[i].tu.session);
 	free(srv->workers);
 	pthread_mutex_destroy(&srv->receiving);
 	srv->workers = NULL;

@@ -16,8 +16,7 @@
 
 struct worker {
 	struct server *srv;
-	CK_SESSION_HANDLE session; /* CK_INVALID_HANDLE after a loss, until reopened */
-	unsigned long generation;  /* the token recovery the session belongs to */
+	struct token_user tu; /* this worker's own session */
 	pthread_t thread;
 	int running;
 };

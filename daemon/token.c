@@ -3,14 +3,23 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 
-static void copy_field(char *dst, size_t dstlen, const char *src)
+/* A CK_TOKEN_INFO field, blank-padded and unterminated, as a C string. */
+static void info_field(char *dst, size_t dstlen, const CK_UTF8CHAR *src, size_t srclen)
 {
-	snprintf(dst, dstlen, "%s", src != NULL ? src : "");
+	size_t n = srclen;
+
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\0'))
+		n--;
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* Borrow the function list of the module libp11 has loaded: same handle, so
@@ -38,48 +47,148 @@ static int token_bind_functions(struct token *t, const char *module, char *err, 
 	return 0;
 }
 
-static PKCS11_SLOT *token_find_slot(struct token *t, const struct p11uri *uri, char *err,
-				    size_t errlen)
+/* The slots with a token in them; *ids is the caller's to free. */
+static CK_RV token_list_slots(struct token *t, CK_SLOT_ID **ids, CK_ULONG *n)
 {
-	PKCS11_SLOT *found = NULL;
-	unsigned int matches = 0;
+	CK_RV rv;
 
-	for (unsigned int i = 0; i < t->n_slots; i++) {
-		PKCS11_SLOT *s = &t->slots[i];
-		PKCS11_TOKEN *tk = s->token;
+	*ids = NULL;
+	/* The list can grow between the two calls: ask again until it fits. */
+	for (int tries = 0; tries < 3; tries++) {
+		CK_SLOT_ID *grown;
 
-		if (tk == NULL || !tk->initialized)
-			continue;
-		if (!p11uri_matches(uri, tk->label, tk->manufacturer, tk->model, tk->serialnr,
-				    PKCS11_get_slotid_from_slot(s)))
+		if ((rv = t->fn->C_GetSlotList(CK_TRUE, NULL, n)) != CKR_OK)
+			break;
+		if ((grown = realloc(*ids, (*n + 1) * sizeof(**ids))) == NULL) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		*ids = grown;
+		if ((rv = t->fn->C_GetSlotList(CK_TRUE, *ids, n)) != CKR_BUFFER_TOO_SMALL)
+			break;
+	}
+	if (rv != CKR_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rv;
+}
+
+/* Does the token in this slot match the URI and, once known, the serial
+ * number of the token signetd logged into at start-up? */
+static int token_is_ours(const struct token *t, CK_SLOT_ID id, const CK_TOKEN_INFO *info)
+{
+	char label[33], manufacturer[33], model[17], serial[17];
+
+	if (!(info->flags & CKF_TOKEN_INITIALIZED))
+		return 0;
+	info_field(label, sizeof(label), info->label, sizeof(info->label));
+	info_field(manufacturer, sizeof(manufacturer), info->manufacturerID,
+		   sizeof(info->manufacturerID));
+	info_field(model, sizeof(model), info->model, sizeof(info->model));
+	info_field(serial, sizeof(serial), info->serialNumber, sizeof(info->serialNumber));
+	if (t->serial[0] != '\0' && strcmp(serial, t->serial) != 0)
+		return 0;
+	return p11uri_matches(&t->uri, label, manufacturer, model, serial, id);
+}
+
+/*
+ * Find the one token that is ours (token_is_ours) among the module's slots
+ * now, and make its slot t->slot_id. -1 and a message when there is none or
+ * more than one; *rv_out is the module's failure, if it failed.
+ */
+static int token_find_slot(struct token *t, CK_RV *rv_out, char *err, size_t errlen)
+{
+	CK_SLOT_ID *ids = NULL, found = 0;
+	CK_TOKEN_INFO info;
+	CK_ULONG n = 0;
+	unsigned matches = 0;
+	char buf[32];
+
+	if ((*rv_out = token_list_slots(t, &ids, &n)) != CKR_OK) {
+		snprintf(err, errlen, "C_GetSlotList: %s", p11_rv_name(*rv_out, buf, sizeof(buf)));
+		return -1;
+	}
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (t->fn->C_GetTokenInfo(ids[i], &info) != CKR_OK ||
+		    !token_is_ours(t, ids[i], &info))
 			continue;
 		if (matches++ == 0)
-			found = s;
+			found = ids[i];
 	}
+	free(ids);
+	if (matches == 1) {
+		t->slot_id = found;
+		return 0;
+	}
+	*rv_out = CKR_TOKEN_NOT_PRESENT;
 	if (matches == 0)
-		snprintf(err, errlen, "no initialized token matches the configured token URI");
-	else if (matches > 1)
+		snprintf(err, errlen, "no initialized token matches the configured token URI%s",
+			 t->serial[0] != '\0' ? " and the serial number signetd started with" : "");
+	else
 		snprintf(err, errlen,
 			 "%u tokens match the configured token URI; name the token by serial",
 			 matches);
-	return matches == 1 ? found : NULL;
+	return -1;
 }
 
-int token_open(struct token *t, const char *module, const struct p11uri *uri, char *err,
-	       size_t errlen)
+/* Remember which token this is: a re-initialization must find the same one. */
+static int token_note_identity(struct token *t, char *err, size_t errlen)
 {
-	PKCS11_SLOT *slot;
+	CK_TOKEN_INFO info;
+	char buf[32];
+	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 
-	memset(t, 0, sizeof(*t));
-	t->login_session = CK_INVALID_HANDLE;
-	atomic_init(&t->state, TOKEN_UP);
-	atomic_init(&t->generation, 1);
+	if (rv != CKR_OK) {
+		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
+		return -1;
+	}
+	info_field(t->label, sizeof(t->label), info.label, sizeof(info.label));
+	info_field(t->manufacturer, sizeof(t->manufacturer), info.manufacturerID,
+		   sizeof(info.manufacturerID));
+	info_field(t->model, sizeof(t->model), info.model, sizeof(info.model));
+	info_field(t->serial, sizeof(t->serial), info.serialNumber, sizeof(info.serialNumber));
+	return 0;
+}
+
+static int token_init_locks(struct token *t, char *err, size_t errlen)
+{
+	pthread_rwlockattr_t attr;
+	int ok;
+
+	/* Writer first: a waiting re-initialization holds back new requests
+	 * instead of waiting for a moment when none is in the module. */
+	ok = pthread_rwlockattr_init(&attr) == 0;
+	ok = ok && pthread_rwlockattr_setkind_np(&attr,
+						 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0;
+	ok = ok && pthread_rwlock_init(&t->use, &attr) == 0;
+	pthread_rwlockattr_destroy(&attr);
+	if (!ok) {
+		snprintf(err, errlen, "cannot create the token's locks");
+		return -1;
+	}
 	if (pthread_mutex_init(&t->recover, NULL) != 0 ||
 	    pthread_mutex_init(&t->state_lock, NULL) != 0) {
 		snprintf(err, errlen, "cannot create the token's locks");
 		return -1;
 	}
 	t->locks_ready = 1;
+	return 0;
+}
+
+int token_open(struct token *t, const char *module, const struct p11uri *uri, char *err,
+	       size_t errlen)
+{
+	CK_RV rv;
+
+	memset(t, 0, sizeof(*t));
+	t->login_session = CK_INVALID_HANDLE;
+	t->uri = *uri;
+	atomic_init(&t->state, TOKEN_UP);
+	atomic_init(&t->generation, 1);
+	if (token_init_locks(t, err, errlen) != 0)
+		return -1;
 	t->ctx = PKCS11_CTX_new();
 	if (t->ctx == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -91,19 +200,10 @@ int token_open(struct token *t, const char *module, const struct p11uri *uri, ch
 		t->ctx = NULL;
 		return -1;
 	}
-	if (PKCS11_enumerate_slots(t->ctx, &t->slots, &t->n_slots) != 0) {
-		snprintf(err, errlen, "%s: cannot list slots", module);
+	if (token_bind_functions(t, module, err, errlen) != 0 ||
+	    token_find_slot(t, &rv, err, errlen) != 0)
 		return -1;
-	}
-	slot = token_find_slot(t, uri, err, errlen);
-	if (slot == NULL)
-		return -1;
-	t->slot_id = PKCS11_get_slotid_from_slot(slot);
-	copy_field(t->label, sizeof(t->label), slot->token->label);
-	copy_field(t->manufacturer, sizeof(t->manufacturer), slot->token->manufacturer);
-	copy_field(t->model, sizeof(t->model), slot->token->model);
-	copy_field(t->serial, sizeof(t->serial), slot->token->serialnr);
-	return token_bind_functions(t, module, err, errlen);
+	return token_note_identity(t, err, errlen);
 }
 
 /* Read the PIN flags fresh from the module: libp11's copy is from load time.
@@ -229,6 +329,7 @@ static void token_mark_down(struct token *t, CK_RV rv)
 		t->down_since = time(NULL);
 		t->backoff_ms = TOKEN_BACKOFF_MIN_MS;
 		t->next_retry_ms = now_ms() + t->backoff_ms;
+		t->attempts = 0;
 		atomic_store(&t->state, TOKEN_DOWN);
 	}
 	pthread_mutex_unlock(&t->state_lock);
@@ -266,38 +367,44 @@ unsigned long token_generation(struct token *t)
 	return atomic_load(&t->generation);
 }
 
-/* Under t->recover: log in again on the login session, reopening it when the
- * module forgot it. */
+/* Under t->recover: log in on a fresh login session, or mark the token
+ * failed when the PIN itself was refused. */
+static int token_login_fresh(struct token *t, char *err, size_t errlen, CK_RV *rv_out)
+{
+	int refused;
+
+	t->login_session = CK_INVALID_HANDLE;
+	t->logged_in = 0;
+	if (token_do_login(t, &refused, rv_out, err, errlen) == 0)
+		return 0;
+	if (refused)
+		token_mark_failed(t, *rv_out, err);
+	return -1;
+}
+
+/* Under t->recover: log in again on a new login session. */
 static void token_relogin_locked(struct token *t)
 {
 	char err[256];
 	CK_RV rv;
-	int refused;
 
 	if (atomic_load(&t->state) != TOKEN_UP)
 		return;
 	if (t->login_session != CK_INVALID_HANDLE)
 		t->fn->C_CloseSession(t->login_session);
-	t->login_session = CK_INVALID_HANDLE;
-	t->logged_in = 0;
-	if (token_do_login(t, &refused, &rv, err, sizeof(err)) == 0) {
+	if (token_login_fresh(t, err, sizeof(err), &rv) == 0)
 		log_info("token: logged in again");
-		return;
-	}
-	if (refused)
-		token_mark_failed(t, rv, err);
 	else if (token_gone(rv))
 		token_mark_down(t, rv);
-	else
+	else if (atomic_load(&t->state) == TOKEN_UP)
 		log_warn("token: logging in again failed: %s", err);
 }
 
-/* Under t->recover: one attempt to bring a down token back. */
+/* Under t->recover: look for the token in its old slot and log in again. */
 static int token_reopen_locked(struct token *t, char *err, size_t errlen, CK_RV *rv_out)
 {
 	CK_TOKEN_INFO info;
 	char buf[32];
-	int refused;
 	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 
 	*rv_out = rv;
@@ -305,22 +412,88 @@ static int token_reopen_locked(struct token *t, char *err, size_t errlen, CK_RV 
 		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
 		return -1;
 	}
-	/* Every session of the lost token is void: start from none, then log in. */
-	t->fn->C_CloseAllSessions(t->slot_id);
-	t->login_session = CK_INVALID_HANDLE;
-	t->logged_in = 0;
-	if (token_do_login(t, &refused, rv_out, err, errlen) != 0) {
-		if (refused)
-			token_mark_failed(t, *rv_out, err);
+	if (!token_is_ours(t, t->slot_id, &info)) {
+		*rv_out = CKR_TOKEN_NOT_RECOGNIZED;
+		snprintf(err, errlen, "slot %lu holds another token now",
+			 (unsigned long)t->slot_id);
 		return -1;
 	}
-	return 0;
+	/* Every session of the lost token is void: start from none, then log in. */
+	atomic_fetch_add(&t->generation, 1);
+	t->fn->C_CloseAllSessions(t->slot_id);
+	return token_login_fresh(t, err, errlen, rv_out);
+}
+
+/*
+ * Under t->recover: C_Finalize and C_Initialize the module, find the token
+ * wherever it is now, and log in. Some modules see a token that was
+ * re-plugged, or a network HSM that failed over, only after a fresh
+ * C_Initialize, and may give it another slot id. PKCS#11 allows no other
+ * call in flight during C_Finalize, so this waits for every thread to leave
+ * the module (token_leave) and holds new ones back, for a bounded time.
+ */
+static int token_reinit_locked(struct token *t, char *err, size_t errlen, CK_RV *rv_out)
+{
+	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
+	CK_SLOT_ID old_slot = t->slot_id;
+	struct timespec until;
+	char buf[32];
+	int r = -1;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += TOKEN_REINIT_WAIT_MS / 1000;
+	until.tv_nsec += (TOKEN_REINIT_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_rwlock_timedwrlock(&t->use, &until) != 0) {
+		*rv_out = CKR_FUNCTION_FAILED;
+		snprintf(err, errlen,
+			 "calls still in the module after %d ms; re-initialization "
+			 "put off",
+			 TOKEN_REINIT_WAIT_MS);
+		return -1;
+	}
+	/* Sessions, object handles and the login end with C_Finalize. */
+	atomic_fetch_add(&t->generation, 1);
+	t->login_session = CK_INVALID_HANDLE;
+	t->logged_in = 0;
+	(void)t->fn->C_Finalize(NULL);
+	*rv_out = t->fn->C_Initialize(&args);
+	if (*rv_out != CKR_OK && *rv_out != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		snprintf(err, errlen, "C_Initialize: %s", p11_rv_name(*rv_out, buf, sizeof(buf)));
+		goto out;
+	}
+	t->reinits++;
+	if (token_find_slot(t, rv_out, err, errlen) != 0 ||
+	    token_login_fresh(t, err, errlen, rv_out) != 0)
+		goto out;
+	log_info("token: module re-initialized (%lu so far); token '%s' found in slot %lu%s",
+		 t->reinits, t->label, (unsigned long)t->slot_id,
+		 t->slot_id != old_slot ? ", not its old slot" : "");
+	r = 0;
+out:
+	pthread_rwlock_unlock(&t->use);
+	return r;
+}
+
+/* Under t->recover: one recovery attempt, the module re-initialized from
+ * TOKEN_REINIT_FROM_ATTEMPT on. */
+static int token_recover_locked(struct token *t, char *err, size_t errlen)
+{
+	CK_RV rv;
+
+	if (token_reopen_locked(t, err, errlen, &rv) == 0)
+		return 0;
+	if (atomic_load(&t->state) != TOKEN_DOWN || ++t->attempts < TOKEN_REINIT_FROM_ATTEMPT)
+		return -1;
+	return token_reinit_locked(t, err, errlen, &rv);
 }
 
 void token_maintain(struct token *t)
 {
 	char err[256];
-	CK_RV rv;
 	int due;
 
 	if (atomic_load(&t->state) != TOKEN_DOWN)
@@ -335,13 +508,12 @@ void token_maintain(struct token *t)
 		pthread_mutex_unlock(&t->recover);
 		return;
 	}
-	if (token_reopen_locked(t, err, sizeof(err), &rv) == 0) {
-		atomic_fetch_add(&t->generation, 1);
+	if (token_recover_locked(t, err, sizeof(err)) == 0) {
 		pthread_mutex_lock(&t->state_lock);
 		atomic_store(&t->state, TOKEN_UP);
 		pthread_mutex_unlock(&t->state_lock);
 		log_info("token: back; sessions reopened and logged in again");
-	} else {
+	} else if (atomic_load(&t->state) == TOKEN_DOWN) {
 		long wait_ms;
 
 		pthread_mutex_lock(&t->state_lock);
@@ -362,7 +534,14 @@ static int token_session_unaffected(CK_RV rv)
 	       rv == CKR_BUFFER_TOO_SMALL;
 }
 
-void token_fault(struct token *t, CK_RV rv, CK_SESSION_HANDLE *session)
+/*
+ * React to `rv`, a failure met by u's thread (u may be NULL): u's session is
+ * dropped so the next token_enter() opens a new one; a lost login
+ * (USER_NOT_LOGGED_IN) is logged into again now; a token that is gone
+ * (DEVICE_REMOVED, TOKEN_NOT_PRESENT, DEVICE_ERROR, ...) is marked down and
+ * left to token_maintain().
+ */
+static void token_fault(struct token *t, CK_RV rv, struct token_user *u)
 {
 	char buf[32];
 
@@ -370,43 +549,67 @@ void token_fault(struct token *t, CK_RV rv, CK_SESSION_HANDLE *session)
 	 * Any other failure may leave an operation active on the session (a
 	 * C_Sign the token failed without ending it makes the next C_SignInit
 	 * CKR_OPERATION_ACTIVE). A new session costs one call; start clean.
+	 * A session from before the last recovery is closed already, and its
+	 * handle may name someone else's session now: only forgotten.
 	 */
-	if (session != NULL && *session != CK_INVALID_HANDLE && !token_session_unaffected(rv)) {
+	if (u != NULL && u->session != CK_INVALID_HANDLE && !token_session_unaffected(rv)) {
 		if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
 			log_warn("token: a worker's session was lost (%s); reopening it",
 				 p11_rv_name(rv, buf, sizeof(buf)));
-		t->fn->C_CloseSession(*session);
-		*session = CK_INVALID_HANDLE;
+		if (u->generation == atomic_load(&t->generation))
+			t->fn->C_CloseSession(u->session);
+		u->session = CK_INVALID_HANDLE;
 	}
 	if (rv == CKR_USER_NOT_LOGGED_IN) {
-		log_warn("token: the login was lost; logging in again");
-		pthread_mutex_lock(&t->recover);
-		token_relogin_locked(t);
-		pthread_mutex_unlock(&t->recover);
+		/* Whoever holds `recover` is logging in already, or re-initializing
+		 * and waiting for this thread to leave the module: never wait. */
+		if (pthread_mutex_trylock(&t->recover) == 0) {
+			log_warn("token: the login was lost; logging in again");
+			token_relogin_locked(t);
+			pthread_mutex_unlock(&t->recover);
+		}
 	} else if (token_gone(rv)) {
 		token_mark_down(t, rv);
 	}
 }
 
-void token_session_refresh(struct token *t, CK_SESSION_HANDLE *session, unsigned long *gen)
+/* Make u's session usable: reopened when it was lost or opened before the
+ * last recovery. Nothing while the token is down. */
+static void token_session_refresh(struct token *t, struct token_user *u)
 {
 	unsigned long now_gen = atomic_load(&t->generation);
 	struct errmsg em = {0};
 
 	if (atomic_load(&t->state) != TOKEN_UP)
 		return;
-	if (*session != CK_INVALID_HANDLE && *gen == now_gen)
+	if (u->session != CK_INVALID_HANDLE && u->generation == now_gen)
 		return;
-	if (*session != CK_INVALID_HANDLE)
-		t->fn->C_CloseSession(*session); /* of a token since recovered: void anyway */
-	*session = CK_INVALID_HANDLE;
-	if (token_session_open(t, session, &em) != 0) {
-		*session = CK_INVALID_HANDLE;
+	/* An older generation's session was closed by the recovery; its handle
+	 * may be reused by now, so it is not closed again. */
+	u->session = CK_INVALID_HANDLE;
+	if (token_session_open(t, &u->session, &em) != 0) {
+		u->session = CK_INVALID_HANDLE;
 		log_warn("token: cannot reopen a worker's session: %s", em.text);
 		token_fault(t, p11_take_failure(), NULL);
 		return;
 	}
-	*gen = now_gen;
+	u->generation = now_gen;
+}
+
+void token_enter(struct token *t, struct token_user *u)
+{
+	pthread_rwlock_rdlock(&t->use);
+	token_session_refresh(t, u);
+	(void)p11_take_failure(); /* only what happens from here on counts */
+}
+
+void token_leave(struct token *t, struct token_user *u)
+{
+	CK_RV rv = p11_take_failure();
+
+	if (rv != CKR_OK)
+		token_fault(t, rv, u);
+	pthread_rwlock_unlock(&t->use);
 }
 
 int token_session_open(struct token *t, CK_SESSION_HANDLE *out, struct errmsg *em)
@@ -429,10 +632,8 @@ int token_health(struct token *t, char *state, size_t statelen)
 	char buf[32], since[32];
 	struct tm tm;
 	CK_RV rv;
-	int st;
+	int st = atomic_load(&t->state);
 
-	token_maintain(t);
-	st = atomic_load(&t->state);
 	if (st != TOKEN_UP) {
 		pthread_mutex_lock(&t->state_lock);
 		gmtime_r(&t->down_since, &tm);
@@ -480,15 +681,13 @@ void token_close(struct token *t)
 		dlclose(t->dl);
 	t->dl = NULL;
 	if (t->ctx != NULL) {
-		if (t->slots != NULL)
-			PKCS11_release_all_slots(t->ctx, t->slots, t->n_slots);
 		PKCS11_CTX_unload(t->ctx);
 		PKCS11_CTX_free(t->ctx);
 	}
 	t->ctx = NULL;
-	t->slots = NULL;
 	secret_free(&t->pin);
 	if (t->locks_ready) {
+		pthread_rwlock_destroy(&t->use);
 		pthread_mutex_destroy(&t->recover);
 		pthread_mutex_destroy(&t->state_lock);
 	}

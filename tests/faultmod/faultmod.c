@@ -12,6 +12,11 @@
  *   C_Sign CKR_DEVICE_REMOVED          fail every C_Sign
  *   * CKR_TOKEN_NOT_PRESENT count=3    fail the next 3 calls of any function
  *   C_Sign delay_ms=2000               stall C_Sign, then forward it
+ *   * CKR_DEVICE_REMOVED until=reinit  fail every call until the module is
+ *                                      finalized and initialized again
+ *   renumber                           from the next C_Initialize on, show
+ *                                      every slot under a new id (a token
+ *                                      that comes back in another slot)
  * "*" matches every function except C_GetFunctionList, C_Initialize,
  * C_Finalize and C_GetInfo, so the module can still be loaded and unloaded.
  * The first rule that matches and has not used up its count applies. An
@@ -38,7 +43,8 @@ struct fm_rule {
 	char fn[FM_NAME_MAX]; /* "C_Sign" or "*" */
 	CK_RV rv;	      /* CKR_OK: only delay */
 	long delay_ms;
-	long count; /* applications left; -1: unlimited */
+	long count;		/* applications left; -1: unlimited */
+	unsigned long lapse_at; /* until=reinit: void once fm_inits reaches it; 0: never */
 };
 
 static pthread_once_t fm_once = PTHREAD_ONCE_INIT;
@@ -49,6 +55,9 @@ static pthread_mutex_t fm_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stat fm_seen; /* of the control file when last read; st_ino 0: absent */
 static struct fm_rule fm_rules[FM_MAX_RULES];
 static size_t fm_n_rules;
+static unsigned long fm_inits;	/* C_Initialize calls the real module accepted */
+static int fm_renumber;		/* the control file says "renumber" */
+static CK_SLOT_ID fm_slot_mask; /* slot ids shown = the real ones ^ this */
 
 struct fm_code {
 	const char *name;
@@ -94,7 +103,8 @@ static int fm_parse_rv(const char *s, CK_RV *rv)
 	return 0;
 }
 
-/* One line into a rule: 0 done, 1 nothing there, -1 malformed (ignored, with a message). */
+/* One line into a rule: 0 done, 1 nothing there, 2 the renumber directive,
+ * -1 malformed (ignored, with a message). Under fm_lock. */
 static int fm_parse_line(char *line, struct fm_rule *rule)
 {
 	char *save = NULL, *tok;
@@ -104,6 +114,8 @@ static int fm_parse_line(char *line, struct fm_rule *rule)
 	tok = strtok_r(line, " \t", &save);
 	if (tok == NULL)
 		return 1;
+	if (strcmp(tok, "renumber") == 0)
+		return strtok_r(NULL, " \t", &save) == NULL ? 2 : -1;
 	if (strlen(tok) >= sizeof(rule->fn))
 		return -1;
 	memset(rule, 0, sizeof(*rule));
@@ -115,6 +127,8 @@ static int fm_parse_line(char *line, struct fm_rule *rule)
 			have_action = rule->delay_ms > 0;
 		} else if (strncmp(tok, "count=", 6) == 0) {
 			rule->count = strtol(tok + 6, NULL, 10);
+		} else if (strcmp(tok, "until=reinit") == 0) {
+			rule->lapse_at = fm_inits + 1;
 		} else if (fm_parse_rv(tok, &rule->rv) == 0) {
 			have_action = 1;
 		} else {
@@ -142,6 +156,7 @@ static void fm_refresh_locked(void)
 		return;
 	fm_seen = st;
 	fm_n_rules = 0;
+	fm_renumber = 0;
 	if (st.st_ino == 0 || (f = fopen(path, "re")) == NULL)
 		return;
 	while (fm_n_rules < FM_MAX_RULES && fgets(line, sizeof(line), f) != NULL) {
@@ -149,6 +164,8 @@ static void fm_refresh_locked(void)
 
 		if (r == 0)
 			fm_n_rules++;
+		else if (r == 2)
+			fm_renumber = 1;
 		else if (r < 0)
 			fprintf(stderr, "faultmod: %s: ignoring a malformed rule\n", path);
 	}
@@ -173,7 +190,7 @@ static CK_RV fm_enter(const char *fn)
 	for (size_t i = 0; i < fm_n_rules; i++) {
 		struct fm_rule *rule = &fm_rules[i];
 
-		if (rule->count == 0)
+		if (rule->count == 0 || (rule->lapse_at != 0 && fm_inits >= rule->lapse_at))
 			continue;
 		if (strcmp(rule->fn, fn) != 0 && !(strcmp(rule->fn, "*") == 0 && !fm_exempt(fn)))
 			continue;
@@ -210,36 +227,53 @@ static void fm_load(void)
 		fm_target = NULL;
 }
 
-/* Every call: the fault first, then the real module's function. */
+/* The slot ids the caller sees: the real ones, renumbered since "renumber". */
+static CK_SLOT_ID fm_slot_mask_now(void)
+{
+	CK_SLOT_ID mask;
+
+	pthread_mutex_lock(&fm_lock);
+	mask = fm_slot_mask;
+	pthread_mutex_unlock(&fm_lock);
+	return mask;
+}
+
+/*
+ * Every call: the fault first, then the real module's function. FM forwards
+ * as it is; FM_SLOT first turns the caller's slot_id back into the real one;
+ * FM_OWN functions are written out below the list.
+ */
 #define FM_FUNCTIONS                                                                               \
-	FM(C_Initialize, (void *init_args), (init_args))                                           \
+	FM_OWN(C_Initialize, (void *init_args), (init_args))                                       \
 	FM(C_Finalize, (void *reserved), (reserved))                                               \
 	FM(C_GetInfo, (CK_INFO * info), (info))                                                    \
-	FM(C_GetSlotList, (CK_BBOOL token_present, CK_SLOT_ID * slot_list, CK_ULONG * count),      \
-	   (token_present, slot_list, count))                                                      \
-	FM(C_GetSlotInfo, (CK_SLOT_ID slot_id, CK_SLOT_INFO * info), (slot_id, info))              \
-	FM(C_GetTokenInfo, (CK_SLOT_ID slot_id, CK_TOKEN_INFO * info), (slot_id, info))            \
-	FM(C_GetMechanismList,                                                                     \
-	   (CK_SLOT_ID slot_id, CK_MECHANISM_TYPE * mechanism_list, CK_ULONG * count),             \
-	   (slot_id, mechanism_list, count))                                                       \
-	FM(C_GetMechanismInfo,                                                                     \
-	   (CK_SLOT_ID slot_id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO * info),                 \
-	   (slot_id, type, info))                                                                  \
-	FM(C_InitToken, (CK_SLOT_ID slot_id, CK_BYTE * pin, CK_ULONG pin_len, CK_BYTE * label),    \
-	   (slot_id, pin, pin_len, label))                                                         \
+	FM_OWN(C_GetSlotList, (CK_BBOOL token_present, CK_SLOT_ID * slot_list, CK_ULONG * count),  \
+	       (token_present, slot_list, count))                                                  \
+	FM_SLOT(C_GetSlotInfo, (CK_SLOT_ID slot_id, CK_SLOT_INFO * info), (slot_id, info))         \
+	FM_SLOT(C_GetTokenInfo, (CK_SLOT_ID slot_id, CK_TOKEN_INFO * info), (slot_id, info))       \
+	FM_SLOT(C_GetMechanismList,                                                                \
+		(CK_SLOT_ID slot_id, CK_MECHANISM_TYPE * mechanism_list, CK_ULONG * count),        \
+		(slot_id, mechanism_list, count))                                                  \
+	FM_SLOT(C_GetMechanismInfo,                                                                \
+		(CK_SLOT_ID slot_id, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO * info),            \
+		(slot_id, type, info))                                                             \
+	FM_SLOT(C_InitToken,                                                                       \
+		(CK_SLOT_ID slot_id, CK_BYTE * pin, CK_ULONG pin_len, CK_BYTE * label),            \
+		(slot_id, pin, pin_len, label))                                                    \
 	FM(C_InitPIN, (CK_SESSION_HANDLE session, CK_BYTE * pin, CK_ULONG pin_len),                \
 	   (session, pin, pin_len))                                                                \
 	FM(C_SetPIN,                                                                               \
 	   (CK_SESSION_HANDLE session, CK_BYTE * old_pin, CK_ULONG old_len, CK_BYTE * new_pin,     \
 	    CK_ULONG new_len),                                                                     \
 	   (session, old_pin, old_len, new_pin, new_len))                                          \
-	FM(C_OpenSession,                                                                          \
-	   (CK_SLOT_ID slot_id, CK_FLAGS flags, void *application, CK_NOTIFY notify,               \
-	    CK_SESSION_HANDLE *session),                                                           \
-	   (slot_id, flags, application, notify, session))                                         \
+	FM_SLOT(C_OpenSession,                                                                     \
+		(CK_SLOT_ID slot_id, CK_FLAGS flags, void *application, CK_NOTIFY notify,          \
+		 CK_SESSION_HANDLE *session),                                                      \
+		(slot_id, flags, application, notify, session))                                    \
 	FM(C_CloseSession, (CK_SESSION_HANDLE session), (session))                                 \
-	FM(C_CloseAllSessions, (CK_SLOT_ID slot_id), (slot_id))                                    \
-	FM(C_GetSessionInfo, (CK_SESSION_HANDLE session, CK_SESSION_INFO * info), (session, info)) \
+	FM_SLOT(C_CloseAllSessions, (CK_SLOT_ID slot_id), (slot_id))                               \
+	FM_OWN(C_GetSessionInfo, (CK_SESSION_HANDLE session, CK_SESSION_INFO * info),              \
+	       (session, info))                                                                    \
 	FM(C_GetOperationState,                                                                    \
 	   (CK_SESSION_HANDLE session, CK_BYTE * operation_state, CK_ULONG * operation_state_len), \
 	   (session, operation_state, operation_state_len))                                        \
@@ -404,8 +438,8 @@ static void fm_load(void)
 	   (session, random_data, random_len))                                                     \
 	FM(C_GetFunctionStatus, (CK_SESSION_HANDLE session), (session))                            \
 	FM(C_CancelFunction, (CK_SESSION_HANDLE session), (session))                               \
-	FM(C_WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID * slot, void *reserved),                \
-	   (flags, slot, reserved))
+	FM_OWN(C_WaitForSlotEvent, (CK_FLAGS flags, CK_SLOT_ID * slot, void *reserved),            \
+	       (flags, slot, reserved))
 
 #define FM(name, params, args)                                                                     \
 	static CK_RV fm_##name params                                                              \
@@ -418,16 +452,97 @@ static void fm_load(void)
 			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
 		return fm_target->name args;                                                       \
 	}
+#define FM_SLOT(name, params, args)                                                                \
+	static CK_RV fm_##name params                                                              \
+	{                                                                                          \
+		CK_RV rv = fm_enter(#name);                                                        \
+                                                                                                   \
+		if (rv != CKR_OK)                                                                  \
+			return rv;                                                                 \
+		if (fm_target == NULL || fm_target->name == NULL)                                  \
+			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
+		slot_id ^= fm_slot_mask_now();                                                     \
+		return fm_target->name args;                                                       \
+	}
+#define FM_OWN(name, params, args) static CK_RV fm_##name params;
 FM_FUNCTIONS
 #undef FM
+#undef FM_SLOT
+#undef FM_OWN
+
+/* FM_OWN: a call with slot ids coming back, or (C_Initialize) counted. */
+#define FM_FORWARD(name, args)                                                                     \
+	do {                                                                                       \
+		CK_RV rv_ = fm_enter(#name);                                                       \
+                                                                                                   \
+		if (rv_ != CKR_OK)                                                                 \
+			return rv_;                                                                \
+		if (fm_target == NULL || fm_target->name == NULL)                                  \
+			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
+		rv = fm_target->name args;                                                         \
+	} while (0)
+
+static CK_RV fm_C_Initialize(void *init_args)
+{
+	CK_RV rv;
+
+	FM_FORWARD(C_Initialize, (init_args));
+	if (rv == CKR_OK) {
+		pthread_mutex_lock(&fm_lock);
+		fm_refresh_locked(); /* a "renumber" written just before counts */
+		fm_inits++;
+		if (fm_renumber)
+			fm_slot_mask = (CK_SLOT_ID)fm_inits << 20;
+		pthread_mutex_unlock(&fm_lock);
+	}
+	return rv;
+}
+
+static CK_RV fm_C_GetSlotList(CK_BBOOL token_present, CK_SLOT_ID *slot_list, CK_ULONG *count)
+{
+	CK_RV rv;
+
+	FM_FORWARD(C_GetSlotList, (token_present, slot_list, count));
+	if (rv == CKR_OK && slot_list != NULL) {
+		CK_SLOT_ID mask = fm_slot_mask_now();
+
+		for (CK_ULONG i = 0; i < *count; i++)
+			slot_list[i] ^= mask;
+	}
+	return rv;
+}
+
+static CK_RV fm_C_GetSessionInfo(CK_SESSION_HANDLE session, CK_SESSION_INFO *info)
+{
+	CK_RV rv;
+
+	FM_FORWARD(C_GetSessionInfo, (session, info));
+	if (rv == CKR_OK)
+		info->slotID ^= fm_slot_mask_now();
+	return rv;
+}
+
+static CK_RV fm_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID *slot, void *reserved)
+{
+	CK_RV rv;
+
+	FM_FORWARD(C_WaitForSlotEvent, (flags, slot, reserved));
+	if (rv == CKR_OK)
+		*slot ^= fm_slot_mask_now();
+	return rv;
+}
 
 static CK_RV fm_C_GetFunctionList(CK_FUNCTION_LIST **list);
 
-#define FM(name, params, args) .name = fm_##name,
+#define FM(name, params, args)	    .name = fm_##name,
+#define FM_SLOT(name, params, args) .name = fm_##name,
+#define FM_OWN(name, params, args)  .name = fm_##name,
 static CK_FUNCTION_LIST fm_list = {.version = {CRYPTOKI_VERSION_MAJOR, CRYPTOKI_VERSION_MINOR},
 				   .C_GetFunctionList = fm_C_GetFunctionList,
 				   FM_FUNCTIONS};
 #undef FM
+#undef FM_SLOT
+#undef FM_OWN
 
 static CK_RV fm_C_GetFunctionList(CK_FUNCTION_LIST **list)
 {
