@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,11 +370,41 @@ static int apply_one(struct ledger *l, struct op *op)
 	return r != 0 ? r : r2;
 }
 
-static void fail_batch(struct op *batch, const struct errmsg *why)
+/*
+ * Why the state directory refuses writes, when it says so itself: SQLite
+ * reports only "disk I/O error", and errno is gone by then. A filesystem
+ * that went read-only after an error need not say so in its mount flags
+ * (ext4's emergency read-only), so ask it for an unnamed file.
+ */
+static void storage_state(const struct ledger *l, char *buf, size_t len)
 {
+	char dir[PATH_MAX];
+	struct statvfs vfs;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(dir, sizeof(dir), "%s", l->path);
+	if (strrchr(dir, '/') != NULL)
+		*strrchr(dir, '/') = '\0';
+	if (statvfs(dir, &vfs) == 0 && vfs.f_bavail == 0) {
+		snprintf(buf, len, "; the state directory's filesystem is full");
+		return;
+	}
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EOPNOTSUPP && errno != EISDIR)
+		snprintf(buf, len, "; the state directory refuses writes: %s", strerror(errno));
+}
+
+static void fail_batch(const struct ledger *l, struct op *batch, const struct errmsg *why)
+{
+	char state[160];
+
+	storage_state(l, state, sizeof(state));
 	for (struct op *op = batch; op != NULL; op = op->next)
-		op->rc = errmsg_set(op->em, SIGNET_E_UNAVAILABLE, "ledger: not committed: %s",
-				    why->text);
+		op->rc = errmsg_set(op->em, SIGNET_E_UNAVAILABLE, "ledger: not committed: %s%s",
+				    why->text, state);
 }
 
 /* Apply every op of the batch in one transaction: one fsync for all. */
@@ -400,7 +431,7 @@ out:
 	if (r != 0) {
 		if (!sqlite3_get_autocommit(l->wdb))
 			stmt_run(l->w[W_ROLLBACK], "rollback", NULL);
-		fail_batch(batch, &tx);
+		fail_batch(l, batch, &tx);
 		return 0;
 	}
 	return n;
