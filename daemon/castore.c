@@ -14,6 +14,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "log.h"
+
 #define RECORD_KEY_TAG "key: "
 
 int castore_name_valid(const char *name)
@@ -118,6 +120,16 @@ static void entry_free(struct ca *e)
 	sk_X509_pop_free(e->above, X509_free);
 	e->cert = NULL;
 	e->above = NULL;
+}
+
+/* Free every entry and the array. */
+static void discard_entries(struct castore *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		entry_free(&cs->cas[i]);
+	free(cs->cas);
+	cs->cas = NULL;
+	cs->n = 0;
 }
 
 /* Take ownership of `e`'s certificates. */
@@ -307,23 +319,91 @@ int castore_open(struct castore *cs, const char *state_dir, char *err, size_t er
 		cs->dir = NULL;
 		return -1;
 	}
+	if (pthread_mutex_init(&cs->loading, NULL) != 0) {
+		snprintf(err, errlen, "cannot initialise a lock");
+		pthread_rwlock_destroy(&cs->lock);
+		free(cs->dir);
+		cs->dir = NULL;
+		return -1;
+	}
 	if (make_dir(state_dir, err, errlen) != 0 || make_dir(cs->dir, err, errlen) != 0 ||
-	    load_all(cs, err, errlen) != 0) {
+	    stat(cs->dir, &cs->seen) != 0 || load_all(cs, err, errlen) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", cs->dir, strerror(errno));
 		castore_close(cs);
 		return -1;
 	}
 	return 0;
 }
 
+/* Has the CA directory changed since `a` was taken? Any link, rename or
+ * unlink in it moves its mtime and ctime. */
+static int dir_changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino != b->st_ino || a->st_dev != b->st_dev ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec ||
+	       a->st_ctim.tv_sec != b->st_ctim.tv_sec || a->st_ctim.tv_nsec != b->st_ctim.tv_nsec;
+}
+
+/* Is what is in memory older than the CA directory as `now` shows it? */
+static int castore_stale(struct castore *cs, const struct stat *now)
+{
+	int stale;
+
+	pthread_rwlock_rdlock(&cs->lock);
+	stale = dir_changed(&cs->seen, now);
+	pthread_rwlock_unlock(&cs->lock);
+	return stale;
+}
+
+/*
+ * Load the store again when another process (or this one) changed the CA
+ * directory since the last load. The stamp is taken before the load, so a
+ * change during it makes the next call load once more, never miss it. A
+ * store that fails to load is logged, not tried again until it changes, and
+ * the one in memory goes on serving.
+ */
+static void castore_sync(struct castore *cs)
+{
+	struct castore fresh = {.dir = cs->dir};
+	struct stat now;
+	char err[512] = "";
+
+	if (stat(cs->dir, &now) != 0 || !castore_stale(cs, &now))
+		return;
+	pthread_mutex_lock(&cs->loading);
+	if (castore_stale(cs, &now)) { /* else another thread loaded it meanwhile */
+		int loaded = load_all(&fresh, err, sizeof(err)) == 0;
+
+		if (!loaded)
+			log_error("CA store: cannot load %s again (%s); serving the CAs loaded "
+				  "before",
+				  cs->dir, err);
+		pthread_rwlock_wrlock(&cs->lock);
+		cs->seen = now;
+		if (loaded) {
+			struct ca *old = cs->cas;
+			size_t n_old = cs->n;
+
+			cs->cas = fresh.cas;
+			cs->n = fresh.n;
+			fresh.cas = old; /* transferred, to be freed below */
+			fresh.n = n_old;
+		}
+		pthread_rwlock_unlock(&cs->lock);
+	}
+	pthread_mutex_unlock(&cs->loading);
+	discard_entries(&fresh);
+}
+
 void castore_close(struct castore *cs)
 {
 	if (cs->dir == NULL)
 		return;
-	for (size_t i = 0; i < cs->n; i++)
-		entry_free(&cs->cas[i]);
-	free(cs->cas);
+	discard_entries(cs);
 	free(cs->dir);
 	pthread_rwlock_destroy(&cs->lock);
+	pthread_mutex_destroy(&cs->loading);
 	memset(cs, 0, sizeof(*cs));
 }
 
@@ -431,6 +511,7 @@ int castore_add(struct castore *cs, const char *name, const char *key, X509 *cer
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid key label");
 	if (entry_from(name, key, cert, above, &e) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "too many certificates above");
+	castore_sync(cs);
 	pthread_rwlock_wrlock(&cs->lock);
 	r = create_record(cs, name, e.key, cert, above, em);
 	if (r == 0 && append(cs, &e) != 0)
@@ -473,8 +554,7 @@ static int disk_matches(struct castore *cs, const struct ca *cur, char **text, s
 		free(*text);
 		*text = NULL;
 		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
-				  "CA '%s' was changed by another process; restart signetd to "
-				  "load it",
+				  "CA '%s' was changed by another process meanwhile; try again",
 				  cur->name);
 	}
 	return 0;
@@ -556,6 +636,7 @@ int castore_replace(struct castore *cs, const char *name, X509 *current, const c
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid key label");
 	if (entry_from(name, key, cert, above, &next) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "too many certificates above");
+	castore_sync(cs);
 	pthread_rwlock_wrlock(&cs->lock);
 	i = find_locked(cs, name);
 	if (i < 0) {
@@ -591,9 +672,13 @@ out:
 	return r;
 }
 
-static void copy_entry(const struct ca *from, struct ca *to)
+/* Under cs->lock: a copy with its own references and its parent's name. */
+static void copy_entry(const struct castore *cs, const struct ca *from, struct ca *to)
 {
 	*to = *from;
+	snprintf(to->parent_name, sizeof(to->parent_name), "%s",
+		 from->parent >= 0 && (size_t)from->parent < cs->n ? cs->cas[from->parent].name
+								   : "");
 	X509_up_ref(to->cert);
 	to->above = from->above != NULL ? X509_chain_up_ref(from->above) : NULL;
 }
@@ -608,10 +693,11 @@ int castore_get(struct castore *cs, const char *name, struct ca *out, struct err
 {
 	int i;
 
+	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	i = find_locked(cs, name);
 	if (i >= 0)
-		copy_entry(&cs->cas[i], out);
+		copy_entry(cs, &cs->cas[i], out);
 	pthread_rwlock_unlock(&cs->lock);
 	return i >= 0 ? 0 : errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
 }
@@ -627,6 +713,7 @@ int castore_get_by_key(struct castore *cs, const char *name, const char *key_lab
 {
 	int best = -1;
 
+	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	for (size_t i = 0; i < cs->n; i++) {
 		const struct ca *e = &cs->cas[i];
@@ -640,7 +727,7 @@ int castore_get_by_key(struct castore *cs, const char *name, const char *key_lab
 			break;
 	}
 	if (best >= 0)
-		copy_entry(&cs->cas[best], out);
+		copy_entry(cs, &cs->cas[best], out);
 	pthread_rwlock_unlock(&cs->lock);
 	return best >= 0 ? 0
 			 : errmsg_set(em, SIGNET_E_NOT_FOUND, "CA '%.64s' has no key '%.64s'", name,
@@ -662,6 +749,7 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 
 	if (chain == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	i = find_locked(cs, name);
 	if (i < 0)
@@ -691,11 +779,12 @@ static int list_copies(struct castore *cs, int with_retired, struct ca **out, si
 	struct ca *copy;
 	size_t k = 0;
 
+	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	copy = calloc(cs->n > 0 ? cs->n : 1, sizeof(*copy));
 	for (size_t i = 0; copy != NULL && i < cs->n; i++)
 		if (with_retired || !cs->cas[i].retired)
-			copy_entry(&cs->cas[i], &copy[k++]);
+			copy_entry(cs, &cs->cas[i], &copy[k++]);
 	pthread_rwlock_unlock(&cs->lock);
 	if (copy == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
@@ -721,15 +810,6 @@ void castore_list_free(struct ca *cas, size_t n)
 	free(cas);
 }
 
-int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size_t outlen)
-{
-	pthread_rwlock_rdlock(&cs->lock);
-	snprintf(out, outlen, "%s",
-		 ca->parent >= 0 && (size_t)ca->parent < cs->n ? cs->cas[ca->parent].name : "");
-	pthread_rwlock_unlock(&cs->lock);
-	return 0;
-}
-
 static int collect(struct castore *cs, int tops_only, STACK_OF(X509) * *out, struct errmsg *em)
 {
 	STACK_OF(X509) *all = sk_X509_new_null();
@@ -737,6 +817,7 @@ static int collect(struct castore *cs, int tops_only, STACK_OF(X509) * *out, str
 
 	if (all == NULL)
 		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	for (size_t i = 0; r == 0 && i < cs->n; i++)
 		if ((!tops_only || cs->cas[i].parent < 0) && push_ref(all, cs->cas[i].cert) != 0)

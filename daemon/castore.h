@@ -16,11 +16,19 @@
  * the file on disk is still the one this process loaded: two daemons sharing
  * a state directory cannot silently use two different certificates for one
  * CA name.
+ *
+ * Another daemon on the same state directory may add, renew or re-key a CA
+ * at any time. Every lookup first compares the CA directory's change time
+ * with the one last loaded (one stat(2)) and, when it moved, loads the whole
+ * store again and swaps it in; a store that fails to load is logged and the
+ * one in memory kept. Records are only ever linked or renamed into place, so
+ * a load never sees half a record or a CA without its current generation.
  */
 #ifndef SIGNETD_CASTORE_H
 #define SIGNETD_CASTORE_H
 
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include <openssl/x509.h>
 
@@ -39,7 +47,9 @@ struct ca {
 	X509 *cert;
 	STACK_OF(X509) * above; /* issuers outside signet, nearest first; NULL if none */
 	int retired;		/* an earlier generation: chains, never signs */
-	int parent; /* index into castore.cas, -1 for a root or an issuer outside signet */
+	int parent; /* in the store: index into castore.cas, -1 for a root or an issuer outside
+		       signet; meaningless in a copy */
+	char parent_name[CA_NAME_MAX + 1]; /* in a copy: its parent's name then, or "" */
 };
 
 struct castore {
@@ -47,6 +57,8 @@ struct castore {
 	pthread_rwlock_t lock;
 	struct ca *cas;
 	size_t n;
+	pthread_mutex_t loading; /* one reload at a time */
+	struct stat seen;	 /* of dir, when what is in memory was loaded */
 };
 
 int castore_name_valid(const char *name);
@@ -101,9 +113,6 @@ int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *
 /* The same with the retired generations too. */
 int castore_list_generations(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);
 void castore_list_free(struct ca *cas, size_t n);
-
-/* The name of entry `ca`'s parent, or "" (callers hold no lock: copies only). */
-int castore_parent_name(struct castore *cs, const struct ca *ca, char *out, size_t outlen);
 
 /* The tops of signet's hierarchies, current and retired: self-signed roots,
  * and CAs whose issuer is outside signet (imported sub-CAs). A device chain

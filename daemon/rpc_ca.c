@@ -46,7 +46,7 @@ size_t rpc_ca_serial(const X509 *cert, uint8_t *buf, size_t buflen)
 	return n;
 }
 
-int rpc_ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf *b)
+int rpc_ca_info_fill(const struct ca *ca, struct ca_info_buf *b)
 {
 	long plen = X509_get_pathlen(ca->cert);
 	int n, n_above = sk_X509_num(ca->above);
@@ -54,7 +54,7 @@ int rpc_ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf
 	memset(b, 0, sizeof(*b));
 	signet__v1__ca_info__init(&b->info);
 	X509_NAME_oneline(X509_get_subject_name(ca->cert), b->subject, sizeof(b->subject));
-	castore_parent_name(cs, ca, b->parent, sizeof(b->parent));
+	snprintf(b->parent, sizeof(b->parent), "%s", ca->parent_name);
 	n = i2d_X509(ca->cert, &b->der);
 	b->info.serial.len = rpc_ca_serial(ca->cert, b->serial, sizeof(b->serial));
 	if (n <= 0 || b->info.serial.len == 0 || n_above > CA_ABOVE_MAX)
@@ -171,7 +171,7 @@ static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *s
 static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 {
 	struct ca_info_buf b;
-	int r = rpc_ca_info_fill(rq->d->cas, ca, &b);
+	int r = rpc_ca_info_fill(ca, &b);
 
 	if (r != 0) {
 		rpc_ca_info_release(&b);
@@ -349,7 +349,7 @@ int process_list_cas(struct rpc *rq, const ProtobufCMessage *request)
 		goto out;
 	}
 	for (; filled < n && r == 0; filled++) {
-		r = rpc_ca_info_fill(rq->d->cas, &cas[filled], &bufs[filled]);
+		r = rpc_ca_info_fill(&cas[filled], &bufs[filled]);
 		ptrs[filled] = &bufs[filled].info;
 	}
 	if (r != 0) {

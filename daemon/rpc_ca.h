@@ -38,7 +38,7 @@ struct ca_info_buf {
 	ProtobufCBinaryData external[CA_ABOVE_MAX];
 };
 
-int rpc_ca_info_fill(struct castore *cs, const struct ca *ca, struct ca_info_buf *b);
+int rpc_ca_info_fill(const struct ca *ca, struct ca_info_buf *b);
 void rpc_ca_info_release(struct ca_info_buf *b);
 
 /* Serial of `cert`, big-endian, into buf (at least 32 bytes); its length. */

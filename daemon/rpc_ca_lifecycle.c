@@ -290,7 +290,7 @@ static int respond_ca(struct rpc *rq, const char *name, ProtobufCMessage *resp,
 
 	if ((r = castore_get(rq->d->cas, name, &now, &rq->em)) != 0)
 		return r;
-	if ((r = rpc_ca_info_fill(rq->d->cas, &now, &b)) != 0)
+	if ((r = rpc_ca_info_fill(&now, &b)) != 0)
 		r = errmsg_set(&rq->em, r, "cannot encode the CA certificate");
 	else {
 		*slot = &b.info;
@@ -395,7 +395,7 @@ static int successor_load(struct rpc *rq, const char *name, unsigned days,
 				  LIFECYCLE_MAX_DAYS);
 	if ((r = rpc_ca_load(rq, name, &s->cur, &s->cur_key)) != 0)
 		return r;
-	castore_parent_name(rq->d->cas, &s->cur, parent, sizeof(parent));
+	snprintf(parent, sizeof(parent), "%s", s->cur.parent_name);
 	if (!(X509_get_extension_flags(s->cur.cert) & EXFLAG_SS)) {
 		if (parent[0] == '\0')
 			return errmsg_set(&rq->em, SIGNET_E_FAILED_PRECONDITION,

@@ -154,7 +154,8 @@ B_PID=""
 ((rc == 0)) || it_fail "signetd B exited with $rc after SIGTERM"
 
 # --- 3: issuance with one ledger: A and B share A's state directory, B with
-# its own audit log. SignCsr load over both; A stopped with requests waiting
+# its own audit log. A CA created and renewed through A is served by B at
+# once. SignCsr load over both; A stopped with requests waiting
 # on it, then killed: every request gets exactly one certificate, whether A
 # had recorded it (B answers the moved request from the ledger, by request
 # id) or not (B issues it). ---
@@ -164,11 +165,18 @@ rm -f "$D/signetd.sock" "$D/b.sock"
 : >"$D/b.log"
 it_start
 A_PID=$IT_PID
-"$SIGNET" ca create-root fo-ca --alg p256 --subject "/CN=Failover CA" >/dev/null || it_fail "ca create-root"
-# B loads the CA store at start-up: it starts after the CA exists
 write_signetd_config "$D/b2.conf" "$D/state" "$IT_LABEL" "$EP_B" 4 debug
 echo "records: { audit_log = \"$D/audit-b.log\"; };" >>"$D/b2.conf"
 start_b "$D/b2.conf"
+# a CA made through A while B runs: B finds it in the shared state directory
+"$SIGNET" --endpoint "$EP_A" ca create-root fo-ca --alg p256 --subject "/CN=Failover CA" >/dev/null ||
+	it_fail "ca create-root"
+"$SIGNET" --endpoint "$EP_B" ca chain fo-ca --out "$D/fo-ca-b.pem" || it_fail "B does not know the CA A made"
+# renewed through A: B issues under the new certificate
+"$SIGNET" --endpoint "$EP_A" ca renew fo-ca --out "$D/fo-ca-renewed.pem" >/dev/null || it_fail "ca renew"
+"$SIGNET" --endpoint "$EP_B" ca chain fo-ca --out "$D/fo-ca-b.pem" || it_fail "ca chain via B"
+cmp -s <(openssl x509 -in "$D/fo-ca-b.pem" -outform DER) <(openssl x509 -in "$D/fo-ca-renewed.pem" -outform DER) ||
+	it_fail "B does not serve the certificate A renewed"
 start_load --op csr --ca fo-ca --profile device --requests 3000
 wait_served "$D/signetd.log" 20
 wait_served "$D/b.log" 20

@@ -40,7 +40,7 @@ static X509 *make_ca(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issu
 
 static void test_store_chain_reload(void **state)
 {
-	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], parent[64];
+	char dir[] = "/tmp/signet-castore-XXXXXX", err[256];
 	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
 	X509 *root, *inter;
 	struct castore cs;
@@ -67,8 +67,7 @@ static void test_store_chain_reload(void **state)
 	assert_int_equal(castore_get(&cs, "inter", &ca, &em), 0);
 	assert_string_equal(ca.key, "ca.inter");
 	assert_int_equal(X509_cmp(ca.cert, inter), 0);
-	castore_parent_name(&cs, &ca, parent, sizeof(parent));
-	assert_string_equal(parent, "root");
+	assert_string_equal(ca.parent_name, "root");
 	ca_release(&ca);
 	assert_int_equal(castore_chain(&cs, "inter", &chain, &em), 0);
 	assert_int_equal(sk_X509_num(chain), 2);
@@ -218,13 +217,15 @@ static void test_generations(void **state)
 	assert_string_equal(ca.key, "ca2.root");
 	ca_release(&ca);
 
-	/* another store on the same directory replaces "inter": ours must notice */
+	/* another store on the same directory replaces "inter": ours loads it at its next
+	 * lookup, so a replace based on what it had before loses the race */
 	assert_int_equal(castore_open(&other, dir, err, sizeof(err)), 0);
 	assert_int_equal(castore_replace(&other, "inter", inter2, "ca.inter", inter3, NULL, &em),
 			 0);
 	castore_close(&other);
 	assert_int_equal(castore_replace(&cs, "inter", inter2, "ca.inter", inter, NULL, &em),
-			 SIGNET_E_FAILED_PRECONDITION);
+			 SIGNET_E_ABORTED);
+	assert_chain(&cs, "inter", (X509 *[]){inter3, root2}, 2);
 	castore_close(&cs);
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
 	assert_chain(&cs, "inter", (X509 *[]){inter3, root2}, 2);
@@ -240,6 +241,71 @@ static void test_generations(void **state)
 }
 
 /* A sub-CA signed outside signet keeps the chain above it, and its key label. */
+/* Two daemons on one state directory: what one adds or replaces, the other
+ * sees at its next lookup, with the parent derived again. */
+static void test_shared_directory(void **state)
+{
+	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
+	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
+	X509 *root = make_ca("Root", rk, NULL, NULL), *inter = make_ca("Inter", ik, root, rk),
+	     *inter2 = make_ca("Inter", ik, root, rk);
+	struct castore a, b;
+	struct errmsg em = {0};
+	struct ca ca, *all = NULL;
+	STACK_OF(X509) *anchors = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(castore_open(&a, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_open(&b, dir, err, sizeof(err)), 0);
+	assert_int_equal(castore_get(&b, "root", &ca, &em), SIGNET_E_NOT_FOUND);
+
+	assert_int_equal(castore_add(&a, "root", NULL, root, NULL, &em), 0);
+	assert_int_equal(castore_add(&a, "inter", NULL, inter, NULL, &em), 0);
+	assert_int_equal(castore_get(&b, "inter", &ca, &em), 0);
+	assert_int_equal(X509_cmp(ca.cert, inter), 0);
+	assert_string_equal(ca.parent_name, "root");
+	ca_release(&ca);
+	assert_int_equal(castore_anchors(&b, &anchors, &em), 0);
+	assert_int_equal(sk_X509_num(anchors), 1);
+	sk_X509_pop_free(anchors, X509_free);
+	/* b cannot take a name a created */
+	assert_int_equal(castore_add(&b, "inter", NULL, inter2, NULL, &em),
+			 SIGNET_E_ALREADY_EXISTS);
+
+	/* a renewal through a: b signs with the new certificate, the old one still chains */
+	assert_int_equal(castore_replace(&a, "inter", inter, "ca.inter", inter2, NULL, &em), 0);
+	assert_int_equal(castore_get(&b, "inter", &ca, &em), 0);
+	assert_int_equal(X509_cmp(ca.cert, inter2), 0);
+	ca_release(&ca);
+	assert_int_equal(castore_list_generations(&b, &all, &n, &em), 0);
+	assert_int_equal(n, 3);
+	castore_list_free(all, n);
+
+	/* a record b cannot read: b keeps serving what it had, and says so */
+	snprintf(path, sizeof(path), "%s/cas/broken.pem", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("not a CA record\n", f);
+	fclose(f);
+	assert_int_equal(castore_get(&b, "inter", &ca, &em), 0);
+	assert_int_equal(X509_cmp(ca.cert, inter2), 0);
+	ca_release(&ca);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(castore_get(&b, "root", &ca, &em), 0);
+	ca_release(&ca);
+
+	castore_close(&a);
+	castore_close(&b);
+	X509_free(root);
+	X509_free(inter);
+	X509_free(inter2);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+	rm_rf(dir);
+}
+
 static void test_imported(void **state)
 {
 	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
@@ -294,9 +360,8 @@ static void test_imported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_store_chain_reload),
-		cmocka_unit_test(test_key_labels),
-		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_store_chain_reload), cmocka_unit_test(test_key_labels),
+		cmocka_unit_test(test_generations),	   cmocka_unit_test(test_shared_directory),
 		cmocka_unit_test(test_imported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
