@@ -20,8 +20,9 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-/* How long an expired entry is remembered, unless room is needed sooner. */
-#define EXPIRED_GRACE 300
+#include "challenge_db.h"
+
+#define EXPIRED_GRACE CHALLENGE_EXPIRED_GRACE
 
 struct hlink {
 	struct hlink *next;
@@ -60,6 +61,7 @@ struct challenge_table {
 	size_t nheap, capheap;
 	struct entry *old_head, *old_tail; /* expired entries, oldest first */
 	size_t nentries, outstanding;
+	struct ledger *shared; /* when set, the challenges are there, not here */
 };
 
 /* --- hashing ------------------------------------------------------------ */
@@ -392,6 +394,16 @@ out:
 	return r;
 }
 
+int challenge_table_new_shared(const struct challenge_limits *limits, struct ledger *ledger,
+			       struct challenge_table **out)
+{
+	int r = ledger != NULL ? challenge_table_new(limits, out) : SIGNET_E_INVALID_ARGUMENT;
+
+	if (r == 0)
+		(*out)->shared = ledger;
+	return r;
+}
+
 void challenge_table_free(struct challenge_table *t)
 {
 	struct hlink *l, *next;
@@ -460,6 +472,24 @@ static int check_limits(struct challenge_table *t, const char *caller, struct er
 	return 0;
 }
 
+static void challenge_fill(struct challenge *c, const char *caller, const char *device_id,
+			   const uint8_t *spki_sha256, const uint8_t *id, const uint8_t *nonce,
+			   int64_t now, int64_t ttl_seconds)
+{
+	memset(c, 0, sizeof(*c));
+	hex_encode(id, c->id);
+	memcpy(c->nonce, nonce, CHALLENGE_NONCE_LEN);
+	if (spki_sha256 != NULL) {
+		memcpy(c->spki_sha256, spki_sha256, sizeof(c->spki_sha256));
+		c->has_fingerprint = 1;
+	} else {
+		snprintf(c->device_id, sizeof(c->device_id), "%s", device_id);
+	}
+	snprintf(c->caller, sizeof(c->caller), "%s", caller);
+	c->created = now;
+	c->expires = add_sat(now, ttl_seconds);
+}
+
 static struct entry *entry_new(const char *caller, const char *device_id,
 			       const uint8_t *spki_sha256, const uint8_t *id, const uint8_t *nonce,
 			       int64_t now, int64_t ttl_seconds)
@@ -469,17 +499,7 @@ static struct entry *entry_new(const char *caller, const char *device_id,
 	if (e == NULL)
 		return NULL;
 	memcpy(e->raw_id, id, CHALLENGE_ID_LEN);
-	hex_encode(id, e->c.id);
-	memcpy(e->c.nonce, nonce, CHALLENGE_NONCE_LEN);
-	if (spki_sha256 != NULL) {
-		memcpy(e->c.spki_sha256, spki_sha256, sizeof(e->c.spki_sha256));
-		e->c.has_fingerprint = 1;
-	} else {
-		snprintf(e->c.device_id, sizeof(e->c.device_id), "%s", device_id);
-	}
-	snprintf(e->c.caller, sizeof(e->c.caller), "%s", caller);
-	e->c.created = now;
-	e->c.expires = add_sat(now, ttl_seconds);
+	challenge_fill(&e->c, caller, device_id, spki_sha256, id, nonce, now, ttl_seconds);
 	return e;
 }
 
@@ -524,6 +544,16 @@ int challenge_create(struct challenge_table *t, const char *caller, const char *
 	if ((r = check_create_args(caller, device_id, spki_sha256, id, nonce, ttl_seconds, em)) !=
 	    0)
 		return r;
+	if (t->shared != NULL) {
+		struct challenge c;
+
+		challenge_fill(&c, caller, device_id, spki_sha256, id, nonce, now, ttl_seconds);
+		if ((r = challenge_db_insert(t->shared, &t->lim, id, &c, now, em)) == 0 &&
+		    out != NULL)
+			*out = c;
+		OPENSSL_cleanse(&c, sizeof(c));
+		return r;
+	}
 	pthread_mutex_lock(&t->mu);
 	r = insert_locked(t, caller, device_id, spki_sha256, id, nonce, now, ttl_seconds, out, em);
 	pthread_mutex_unlock(&t->mu);
@@ -573,6 +603,8 @@ int challenge_take(struct challenge_table *t, const char *caller, const char *id
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "a challenge is taken by a caller");
 	hex_encode(raw, hex);
+	if (t->shared != NULL)
+		return challenge_db_take(t->shared, caller, raw, hex, now, out, em);
 	pthread_mutex_lock(&t->mu);
 	r = take_locked(t, caller, raw, hex, now, out, em);
 	pthread_mutex_unlock(&t->mu);
@@ -584,6 +616,8 @@ size_t challenge_outstanding(struct challenge_table *t, const char *caller, int6
 	struct caller_slot *s;
 	size_t n;
 
+	if (t->shared != NULL)
+		return challenge_db_outstanding(t->shared, caller, now);
 	pthread_mutex_lock(&t->mu);
 	sweep(t, now);
 	if (caller == NULL)

@@ -2,8 +2,10 @@
  * Proof-of-possession challenges: single-use random nonces, each bound to
  * the device it is for (a device ID, i.e. the leaf certificate's CN, or the
  * SHA-256 of its SubjectPublicKeyInfo) and to the caller that asked, with an
- * expiry. Held in memory only: a restart voids every outstanding challenge,
- * which fails safe (the device is asked again).
+ * expiry. Held in memory: a restart voids every outstanding challenge, which
+ * fails safe (the device is asked again). A shared table
+ * (challenge_table_new_shared) keeps them in the ledger's database instead,
+ * for several signetd on one state directory (challenge_db.h).
  *
  * Bounded: at most max_per_caller outstanding challenges per caller and
  * max_total entries in all (RESOURCE_EXHAUSTED beyond); expired ones stop
@@ -28,6 +30,10 @@
 #define CHALLENGE_NONCE_LEN	32
 #define CHALLENGE_DEVICE_ID_MAX 128
 #define CHALLENGE_CALLER_MAX	64
+/* How long an expired challenge is remembered, unless room is needed sooner. */
+#define CHALLENGE_EXPIRED_GRACE 300
+
+struct ledger;
 
 struct challenge_table;
 
@@ -48,6 +54,10 @@ struct challenge {
 };
 
 int challenge_table_new(const struct challenge_limits *limits, struct challenge_table **out);
+/* The same rules, the challenges kept in `ledger`'s database and shared with
+ * every other signetd using it; each create and take is a durable write. */
+int challenge_table_new_shared(const struct challenge_limits *limits, struct ledger *ledger,
+			       struct challenge_table **out);
 void challenge_table_free(struct challenge_table *t);
 
 /*

@@ -397,7 +397,7 @@ static int load_records(struct config_loader *l, const config_setting_t *root, s
 }
 
 /* possession { trust_anchors; challenge_ttl_seconds; challenge_max_ttl_seconds;
- * max_challenges_per_caller; max_challenges; }, all optional. */
+ * max_challenges_per_caller; max_challenges; shared_challenges; }, all optional. */
 static int load_possession(struct config_loader *l, const config_setting_t *root,
 			   struct config *cfg)
 {
@@ -406,6 +406,7 @@ static int load_possession(struct config_loader *l, const config_setting_t *root
 					    "challenge_max_ttl_seconds",
 					    "max_challenges_per_caller",
 					    "max_challenges",
+					    "shared_challenges",
 					    NULL};
 	const config_setting_t *pos = config_setting_get_member(root, "possession");
 	long long ttl = CONFIG_DEFAULT_CHALLENGE_TTL, max_ttl = CONFIG_DEFAULT_CHALLENGE_MAX,
@@ -421,6 +422,7 @@ static int load_possession(struct config_loader *l, const config_setting_t *root
 	     cfg_get_int(l, pos, "challenge_ttl_seconds", 1, max_ttl, &ttl) != 0 ||
 	     cfg_get_int(l, pos, "max_challenges", 1, CONFIG_MAX_CHALLENGES, &total) != 0 ||
 	     cfg_get_int(l, pos, "max_challenges_per_caller", 1, total, &per_caller) != 0 ||
+	     cfg_get_bool(l, pos, "shared_challenges", &cfg->shared_challenges) != 0 ||
 	     cfg_get_string(l, pos, "trust_anchors", &anchors) != 0))
 		return -1;
 	if (ttl > max_ttl)

@@ -86,6 +86,7 @@ struct config {
 	unsigned challenge_max_ttl_seconds; /* the longest a caller may ask for */
 	unsigned max_challenges_per_caller; /* outstanding, per caller */
 	unsigned max_challenges;	    /* outstanding and recently used, in all */
+	int shared_challenges;		    /* kept in the ledger, for every signetd on state_dir */
 	/* auth { ... } and clients { ... } */
 	int allow_anonymous;	      /* ipc only: callers without credentials may do anything */
 	unsigned auth_window_seconds; /* credential timestamps within now +- this */

@@ -68,6 +68,27 @@ static const char *const migrations[] = {
 	" der BLOB NOT NULL,"
 	" at INTEGER NOT NULL);"
 	"CREATE INDEX ca_events_ca ON ca_events (ca, id);",
+	/* v2: proof-of-possession challenges shared by the signetd on one state
+	 * directory (challenge_db.c), keyed by the SHA-256 of the id, a bearer
+	 * token that is never itself compared; the row count kept by triggers,
+	 * so the table's bound costs no scan */
+	"CREATE TABLE challenges ("
+	" id_key BLOB PRIMARY KEY CHECK (length(id_key) = 32),"
+	" caller TEXT NOT NULL,"
+	" device_id TEXT NOT NULL,"
+	" spki_sha256 BLOB CHECK (spki_sha256 IS NULL OR length(spki_sha256) = 32),"
+	" nonce BLOB,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX challenges_caller ON challenges (caller, used, expires);"
+	"CREATE INDEX challenges_expires ON challenges (expires);"
+	"CREATE TABLE challenge_count (n INTEGER NOT NULL);"
+	"INSERT INTO challenge_count VALUES (0);"
+	"CREATE TRIGGER challenges_added AFTER INSERT ON challenges"
+	" BEGIN UPDATE challenge_count SET n = n + 1; END;"
+	"CREATE TRIGGER challenges_removed AFTER DELETE ON challenges"
+	" BEGIN UPDATE challenge_count SET n = n - 1; END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -494,6 +515,26 @@ static int submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct
 		pthread_cond_wait(&l->done, &l->lock);
 	pthread_mutex_unlock(&l->lock);
 	return op.rc;
+}
+
+struct foreign_write {
+	int (*apply)(sqlite3 *db, void *arg, struct errmsg *em);
+	void *arg;
+};
+
+static int apply_foreign(struct ledger *l, void *arg, struct errmsg *em)
+{
+	struct foreign_write *w = arg;
+
+	return w->apply(l->wdb, w->arg, em);
+}
+
+int ledger_write(struct ledger *l, int (*apply)(sqlite3 *db, void *arg, struct errmsg *em),
+		 void *arg, struct errmsg *em)
+{
+	struct foreign_write w = {.apply = apply, .arg = arg};
+
+	return submit(l, apply_foreign, &w, em);
 }
 
 void ledger_stats(struct ledger *l, struct ledger_stats *out)

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "errmsg.h"
 
 #define LEDGER_SERIAL_MAX 41 /* 20 octets in hex, and a NUL */
@@ -133,6 +135,17 @@ struct ledger_revoked {
  * before `now` (expired ones may leave the CRL, RFC 5280 3.3). free() it. */
 int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 			struct ledger_revoked **out, size_t *n, struct errmsg *em);
+
+/*
+ * Run `apply` on the writer's connection, in the writer's next transaction
+ * (under a savepoint of its own, rolled back when apply fails), committed
+ * durably with the other queued writes before this returns. For modules
+ * with tables of their own in the ledger's file (challenge_db). apply runs
+ * on the writer thread; it prepares and finalizes its own statements and
+ * returns 0 or an error set in em, which this returns.
+ */
+int ledger_write(struct ledger *l, int (*apply)(sqlite3 *db, void *arg, struct errmsg *em),
+		 void *arg, struct errmsg *em);
 
 /* The next CRL number for `issuer_key` (1, 2, ...), durably taken. */
 int ledger_next_crl_number(struct ledger *l, const char *issuer_key, uint64_t *out,

@@ -231,7 +231,8 @@ static int open_possession(const struct config *cfg, struct daemon_state *d)
 		log_error("possession.trust_anchors: %s", err);
 		return -1;
 	}
-	if (challenge_table_new(&limits, &d->challenges) != 0) {
+	if ((cfg->shared_challenges ? challenge_table_new_shared(&limits, d->ledger, &d->challenges)
+				    : challenge_table_new(&limits, &d->challenges)) != 0) {
 		log_error("out of memory for the challenge table");
 		return -1;
 	}

@@ -124,6 +124,10 @@ int reload_keep_fixed(const struct config *cur, struct config *next)
 	keep_uint("possession.max_challenges", cur->max_challenges, &next->max_challenges, &n);
 	keep_uint("possession.max_challenges_per_caller", cur->max_challenges_per_caller,
 		  &next->max_challenges_per_caller, &n);
+	if (next->shared_challenges != cur->shared_challenges) {
+		next->shared_challenges = cur->shared_challenges;
+		kept("possession.shared_challenges", &n);
+	}
 	no_wider("auth.window_seconds", cur->auth_window_seconds, &next->auth_window_seconds, &n);
 	no_wider("auth.reorder_seconds", cur->auth_reorder_seconds, &next->auth_reorder_seconds,
 		 &n);

@@ -187,6 +187,42 @@ expect_rc 26 "$SIGNET" verify-chain --chain "$D/dev-file.chain" --purpose server
 expect_rc 0 "$SIGNET" verify-chain --chain <(cat "$D/inter.pem" "$D/root.pem") --purpose ca
 expect_rc 13 "$SIGNET" verify-chain --chain "$D/nonce"
 
+# --- two signetd on one state directory, sharing their challenges: a round
+# may be answered through either, once, as an endpoint list balances it ---
+it_stop
+sed -i 's/^  max_challenges_per_caller = 5;/&\n  shared_challenges = true;/' "$D/signetd.conf"
+grep -q shared_challenges "$D/signetd.conf" || it_fail "config: shared_challenges not added"
+EP_A=$SIGNET_ENDPOINT EP_B="ipc://$D/b.sock" B_PID=""
+sed -e "s|$EP_A|$EP_B|" "$D/signetd.conf" >"$D/b.conf"
+echo "records: { audit_log = \"$D/audit-b.log\"; };" >>"$D/b.conf"
+trap '[[ -z $B_PID ]] || kill -KILL "$B_PID" 2>/dev/null; it_cleanup' EXIT
+it_start
+"$SIGNETD" --config "$D/b.conf" >>"$D/b.log" 2>&1 &
+B_PID=$!
+for _ in $(seq 1 100); do
+	"$SIGNET" --endpoint "$EP_B" --timeout 1000 health >/dev/null 2>&1 && break
+	kill -0 "$B_PID" 2>/dev/null || it_fail "signetd B exited: $(cat "$D/b.log")"
+	sleep 0.1
+done
+challenge dev-tok # through A
+expect_rc 0 "$SIGNET" sign dev-tok --in "$D/nonce" --out "$D/sig"
+SIGNET_ENDPOINT=$EP_B verify 0 "$D/dev-tok.chain" "$D/sig"
+verify 19 "$D/dev-tok.chain" "$D/sig" # through A: spent through B
+[[ $IT_ERR == *"already used"* ]] || it_fail "a replay through the other daemon: $IT_ERR"
+SIGNET_ENDPOINT=$EP_B challenge dev-file
+file_sign dev-file
+verify 0 "$D/dev-file.chain" "$D/sig"
+for _ in 1 2 3 4 5 6; do
+	SIGNET_ENDPOINT="$EP_A,$EP_B" challenge dev-file
+	file_sign dev-file
+	SIGNET_ENDPOINT="$EP_A,$EP_B" verify 0 "$D/dev-file.chain" "$D/sig"
+done
+grep -q '"method":"VerifyPossession".*"status":"OK"' "$D/audit-b.log" ||
+	it_fail "B's verdict is not in its audit trail"
+kill -TERM "$B_PID"
+wait "$B_PID" || it_fail "signetd B exited with $? after SIGTERM"
+B_PID=""
+
 # --- a revoked intermediate cuts its devices off ---
 expect_rc 0 "$SIGNET" revoke root "$(openssl x509 -in "$D/inter.pem" -noout -serial | cut -d= -f2)"
 challenge dev-tok

@@ -1,7 +1,9 @@
 /* Unit tests for daemon/challenge.c: the round trip with either binding,
  * single use, expiry and the grace period after it, callers kept apart, junk
  * ids, both limits, the expiry order under mixed TTLs, many threads, and a
- * full table. Time is injected. */
+ * full table. Time is injected. The same tests run again on shared tables
+ * (challenge_db.c, in a ledger), but for the two that need a hundred
+ * thousand writes; two ledgers on one directory stand for two daemons. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "challenge.h"
+#include "ledger.h"
 
 #define NOW   1800000000LL
 #define TTL   60
@@ -47,12 +52,72 @@ static void id_hex(uint32_t n, char hex[2 * CHALLENGE_ID_LEN + 1])
 	to_hex(id, sizeof(id), hex);
 }
 
+/* Shared mode: each table gets a ledger of its own, in a fresh directory
+ * (on tmpfs when there is one: a ledger write waits for fsync). */
+enum { MAX_LEDGERS = 32 };
+static int shared_mode;
+static struct ledger *ledgers[MAX_LEDGERS];
+static char ledger_dirs[MAX_LEDGERS][64];
+static size_t n_ledgers;
+
+static struct ledger *ledger_in(const char *dir)
+{
+	struct ledger *l = NULL;
+	char err[256] = "";
+
+	if (ledger_open(dir, &l, err, sizeof(err)) != 0)
+		fail_msg("ledger_open %s: %s", dir, err);
+	assert_true(n_ledgers < MAX_LEDGERS);
+	ledgers[n_ledgers++] = l;
+	return l;
+}
+
+static const char *fresh_dir(void)
+{
+	static char dir[64];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/signet-chal-XXXXXX",
+		 stat("/dev/shm", &st) == 0 ? "/dev/shm" : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(ledger_dirs[n_ledgers], sizeof(ledger_dirs[0]), "%s", dir);
+	return dir;
+}
+
+static int setup_shared(void **state)
+{
+	(void)state;
+	shared_mode = 1;
+	return 0;
+}
+
+static int teardown_shared(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	for (size_t i = 0; i < n_ledgers; i++) {
+		ledger_close(ledgers[i]);
+		if (ledger_dirs[i][0] != '\0') {
+			snprintf(cmd, sizeof(cmd), "rm -rf %s", ledger_dirs[i]);
+			if (system(cmd) != 0)
+				return -1;
+		}
+	}
+	n_ledgers = 0;
+	shared_mode = 0;
+	return 0;
+}
+
 static struct challenge_table *table(unsigned per_caller, unsigned total)
 {
 	struct challenge_limits lim = {.max_per_caller = per_caller, .max_total = total};
 	struct challenge_table *t = NULL;
 
-	assert_int_equal(challenge_table_new(&lim, &t), 0);
+	if (shared_mode)
+		assert_int_equal(challenge_table_new_shared(&lim, ledger_in(fresh_dir()), &t), 0);
+	else
+		assert_int_equal(challenge_table_new(&lim, &t), 0);
 	assert_non_null(t);
 	return t;
 }
@@ -528,8 +593,55 @@ static void test_full_table(void **state)
 	challenge_table_free(t);
 }
 
+/* Two daemons on one state directory: a challenge made through either is
+ * answered through the other, once; their limits count each other's. */
+static void test_two_daemons(void **state)
+{
+	struct challenge_limits lim = {.max_per_caller = 3, .max_total = 100};
+	const char *dir = fresh_dir();
+	struct ledger *la = ledger_in(dir), *lb = ledger_in(dir);
+	struct challenge_table *a = NULL, *b = NULL;
+	struct errmsg em = {0};
+
+	(void)state;
+	ledger_dirs[n_ledgers - 1][0] = '\0'; /* removed with the first */
+	assert_int_equal(challenge_table_new_shared(&lim, NULL, &a), SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(challenge_table_new_shared(&lim, la, &a), 0);
+	assert_int_equal(challenge_table_new_shared(&lim, lb, &b), 0);
+	create_ok(a, "alice", 1, NOW);
+	create_ok(b, "alice", 2, NOW);
+	assert_int_equal(take(b, "alice", 1, NOW + 1, &em), 0);
+	assert_refused(take(a, "alice", 1, NOW + 1, &em), SIGNET_E_FAILED_PRECONDITION, &em,
+		       "already used", 1);
+	assert_refused(take(a, "bob", 2, NOW + 1, &em), SIGNET_E_NOT_FOUND, &em, "no challenge", 2);
+	create_ok(a, "alice", 3, NOW + 1);
+	create_ok(a, "alice", 4, NOW + 1);
+	assert_refused(create_at(b, "alice", 5, NOW + 1, TTL, &em), SIGNET_E_RESOURCE_EXHAUSTED,
+		       &em, "caller 'alice' has 3", 5);
+	assert_int_equal(challenge_outstanding(b, "alice", NOW + 1), 3);
+	assert_int_equal(take(a, "alice", 2, NOW + 2, &em), 0);
+	challenge_table_free(a);
+	challenge_table_free(b);
+}
+
 int main(void)
 {
+	const struct CMUnitTest shared_tests[] = {
+		cmocka_unit_test(test_round_trip_device_id),
+		cmocka_unit_test(test_round_trip_fingerprint),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_swept_after_horizon),
+		cmocka_unit_test(test_other_caller),
+		cmocka_unit_test(test_junk_ids),
+		cmocka_unit_test(test_limit_per_caller),
+		cmocka_unit_test(test_limit_total),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_duplicate_id),
+		cmocka_unit_test(test_outstanding),
+		cmocka_unit_test(test_mixed_ttls),
+		cmocka_unit_test(test_two_daemons),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_device_id),
 		cmocka_unit_test(test_round_trip_fingerprint),
@@ -548,5 +660,8 @@ int main(void)
 		cmocka_unit_test(test_full_table),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests_name("in memory", tests, NULL, NULL);
+
+	return failed +
+	       cmocka_run_group_tests_name("shared", shared_tests, setup_shared, teardown_shared);
 }

@@ -119,6 +119,7 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(cfg.challenge_max_ttl_seconds, CONFIG_DEFAULT_CHALLENGE_MAX);
 	assert_int_equal(cfg.max_challenges_per_caller, CONFIG_DEFAULT_PER_CALLER);
 	assert_int_equal(cfg.max_challenges, CONFIG_DEFAULT_CHALLENGES);
+	assert_false(cfg.shared_challenges);
 	config_free(&cfg);
 	assert_null(cfg.module_path);
 	config_free(&cfg); /* safe twice */
@@ -153,6 +154,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.challenge_max_ttl_seconds, 300);
 	assert_int_equal(cfg.max_challenges_per_caller, 50);
 	assert_int_equal(cfg.max_challenges, 5000);
+	assert_true(cfg.shared_challenges);
 	config_free(&cfg);
 }
 
@@ -327,6 +329,8 @@ static const struct refusal {
 	 "possession: { max_challenges = 10; max_challenges_per_caller = 11; };\n",
 	 "possession.max_challenges_per_caller: must be between 1 and 10"},
 	{TOKEN_OK SERVER_OK "possession: { nonce_bytes = 64; };\n", "possession.nonce_bytes"},
+	{TOKEN_OK SERVER_OK "possession: { shared_challenges = 1; };\n",
+	 "possession.shared_challenges"},
 	/* endpoints */
 	{TOKEN_OK "server: { endpoints = [ \"http://x\" ]; };\n",
 	 "server.endpoints: item 1: must start with ipc:// or tcp://"},

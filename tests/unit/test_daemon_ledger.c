@@ -158,6 +158,7 @@ static void test_serial_normalise(void **state)
 static void test_migrate_v0_and_v1(void **state)
 {
 	char dir[64], path[128];
+	sqlite3 *db = NULL;
 	struct ledger *l;
 	struct sample s;
 	struct ledger_entry got;
@@ -171,16 +172,23 @@ static void test_migrate_v0_and_v1(void **state)
 	assert_int_equal(fchmod(fd, 0644), 0);
 	close(fd);
 	l = open_ok(dir);
-	assert_int_equal(user_version(dir), 1);
+	assert_int_equal(user_version(dir), 2);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	sample_init(&s, "root", "01", 1);
 	assert_int_equal(ledger_record(l, &s.e, NULL), 0);
 	ledger_close(l);
 
-	/* a v1 database opens as it is and keeps its rows */
+	/* a v1 database (as the first release left it) is migrated and keeps its rows */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TABLE challenges; DROP TABLE challenge_count;"
+				      "PRAGMA user_version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
 	l = open_ok(dir);
-	assert_int_equal(user_version(dir), 1);
+	assert_int_equal(user_version(dir), 2);
 	assert_int_equal(ledger_get(l, "1", NULL, &got, NULL), 0);
 	assert_same(&got, &s.e);
 	ledger_entry_release(&got);
