@@ -5,7 +5,8 @@
 # re-initializes the module by itself with backoff, finds the same token by
 # its URI and serial number in its new slot, logs in, and serves again:
 # signatures and certificates from keys made before verify, and the CRL
-# publisher's own session works again. A re-initialization waits for a call
+# publisher's own session works again. A C_Initialize that fails leaves the
+# module finalized and is tried again. A re-initialization waits for a call
 # already inside the module (a stalled C_Sign), which still gets its answer.
 source "$(dirname "$0")/lib.sh"
 it_setup
@@ -58,6 +59,14 @@ expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/leaf.csr" --
 openssl verify -CAfile "$D/root.pem" -untrusted "$D/chain.pem" "$D/leaf.pem" >/dev/null ||
 	it_fail "the certificate issued after the re-initialization does not verify"
 
+# --- a module that will not initialize at first: left finalized, retried ---
+removed_until_reinit "C_Initialize CKR_DEVICE_ERROR count=2"
+wait_healthy 15
+[[ $(reinits) == 2 ]] || it_fail "want a second re-initialization, log has $(reinits)"
+grep -q "still down (C_Initialize: CKR_DEVICE_ERROR)" "$D/signetd.log" ||
+	it_fail "the failed C_Initialize is not in the log"
+sign_ok "after C_Initialize failed twice"
+
 # --- the CRL publisher's session came back with the token ---
 touch "$D/recovered"
 for _ in $(seq 1 50); do
@@ -83,7 +92,7 @@ wait "$stalled" || rc=$?
 ((rc == 0)) || it_fail "the call in the module when the token went failed ($rc): $(cat "$D/stalled.out")"
 verify_sig "$D/stalled.sig" "the call in the module when the token went"
 wait_healthy 10
-[[ $(reinits) == 2 ]] || it_fail "want a second re-initialization, log has $(reinits)"
+[[ $(reinits) == 3 ]] || it_fail "want a third re-initialization, log has $(reinits)"
 grep -q "re-initialization put off" "$D/signetd.log" || it_fail "the re-initialization did not wait for the call in the module"
 sign_ok "after the second re-initialization"
 expect_rc 0 "$SIGNET" key list
