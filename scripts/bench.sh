@@ -65,29 +65,14 @@ load_bin=$build/bench/signet-bench-load
 costs_bin=$build/bench/signet-bench-openssl
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
-daemon_pid=
-cleanup() {
-	local rc=$?
-	if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		wait "$daemon_pid" 2>/dev/null || true
-	fi
-	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
-		say "--- signetd log ---"
-		tail -n 20 "$dir/signetd.log" >&2
-	fi
-	[[ ${SIGNET_BENCH_KEEP:-0} == 1 ]] && say "kept $dir" || rm -rf -- "$dir"
-}
+SIGNETD_PID=
+cleanup() { end_run $? "$dir" "${SIGNET_BENCH_KEEP:-0}" 20; }
 trap cleanup EXIT
 
 step "a fresh SoftHSM token and signetd on it"
 eval "$(scripts/softhsm-token.sh "$dir" signet-bench)"
 endpoint=ipc://$dir/signetd.sock
-(
-	umask 077
-	openssl rand -hex 32 >"$dir/admin.key"
-	openssl rand -hex 32 >"$dir/factory.key"
-)
+make_client_secrets "$dir/admin.key" "$dir/factory.key"
 SIGNET_CONFIG_AUTH=$(
 	cat <<EOF
 clients: {
@@ -102,14 +87,8 @@ EOF
 export SIGNET_CONFIG_AUTH
 mkdir -p "$dir/state"
 write_signetd_config "$dir/signetd.conf" "$dir/state" signet-bench "$endpoint" 0 warning
-"$daemon_bin" --config "$dir/signetd.conf" </dev/null >"$dir/signetd.log" 2>&1 &
-daemon_pid=$!
 admin() { "$cli_bin" --endpoint "$endpoint" --client admin --secret-file "$dir/admin.key" "$@"; }
-for _ in $(seq 50); do
-	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
-	admin --timeout 1000 health >/dev/null 2>&1 && break
-	sleep 0.2
-done
+start_signetd "$daemon_bin" "$dir/signetd.conf" "$dir/signetd.log" admin --timeout 1000 health
 admin health >/dev/null
 admin key generate --alg p256 bench-nonce >/dev/null
 admin ca create-root bench-root --alg p256 --subject "/CN=Bench Root" >/dev/null
@@ -121,7 +100,7 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/dev.ke
 openssl req -new -key "$dir/dev.key" -subj /CN=bench-device-0001 -out "$dir/dev.csr"
 
 # rss_kib FIELD: signetd's VmRSS or VmHWM in KiB.
-rss_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$daemon_pid/status"; }
+rss_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$SIGNETD_PID/status"; }
 # field NAME JSON: a number from one of the bench programs' JSON objects.
 field() { sed -E "s/.*\"$1\":([0-9.]+).*/\\1/" <<<"$2"; }
 load() { "$load_bin" --endpoint "$endpoint" --client factory --secret-file "$dir/factory.key" "$@"; }
@@ -172,7 +151,7 @@ rss_first=$(rss_kib VmRSS)
 load --op nonce --key bench-nonce --clients 16 --requests "$((mem_total - mem_first))" >/dev/null
 rss_total=$(rss_kib VmRSS)
 peak_rss=$(rss_kib VmHWM)
-kill -0 "$daemon_pid" || die "signetd died during the run"
+kill -0 "$SIGNETD_PID" || die "signetd died during the run"
 
 step "6. OpenSSL's own cost per step of an issuance, one CPU"
 costs=$("$costs_bin")

@@ -36,22 +36,10 @@ cli_bin=$SIGNET_ROOT/$build/client/cli/signet
 [[ -x $cli_bin ]] || die "$cli_bin was not built"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-demo.XXXXXX")
-daemon_pid=
+SIGNETD_PID=
 cleanup() {
 	local rc=$?
-	if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		wait "$daemon_pid" 2>/dev/null || true
-	fi
-	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
-		say "--- signetd log ($dir/signetd.log) ---"
-		tail -n 40 "$dir/signetd.log" >&2
-	fi
-	if [[ ${SIGNET_DEMO_KEEP:-0} == 1 ]]; then
-		say "kept $dir"
-	else
-		rm -rf -- "$dir"
-	fi
+	end_run "$rc" "$dir" "${SIGNET_DEMO_KEEP:-0}" 40
 	((rc == 0)) || say "demo FAILED (exit $rc)"
 }
 trap cleanup EXIT
@@ -76,22 +64,10 @@ signet() {
 }
 
 step "start signetd (log: $dir/signetd.log)"
-"$daemon_bin" --config "$conf" </dev/null >"$dir/signetd.log" 2>&1 &
-daemon_pid=$!
-# Bounded wait: the socket appears once signetd has bound it; health answers
-# once the workers serve. `timeout` guards against a client that would wait
-# for its full request timeout.
-ready=0
-for _ in $(seq 50); do
-	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
-	if [[ -S $dir/signetd.sock ]] &&
-		timeout 5 "$cli_bin" --endpoint "$endpoint" --timeout 1000 health >/dev/null 2>&1; then
-		ready=1
-		break
-	fi
-	sleep 0.2
-done
-((ready)) || die "signetd did not answer health within 10 s"
+# Bounded wait: health answers once the workers serve; `timeout` guards
+# against a client that would wait for its full request timeout.
+start_signetd "$daemon_bin" "$conf" "$dir/signetd.log" \
+	timeout 5 "$cli_bin" --endpoint "$endpoint" --timeout 1000 health
 signet health
 
 step "ask the daemon what it is and which token it serves"
@@ -252,10 +228,10 @@ done
 say "OK: the private key is sensitive and never extractable"
 
 step "stop signetd with SIGTERM"
-kill -TERM "$daemon_pid"
+kill -TERM "$SIGNETD_PID"
 status=0
-wait "$daemon_pid" || status=$?
-daemon_pid=
+wait "$SIGNETD_PID" || status=$?
+SIGNETD_PID=
 ((status == 0)) || die "signetd exited with status $status"
 say "signetd exited with status 0"
 [[ ! -e $dir/signetd.sock ]] || die "signetd left its socket $dir/signetd.sock behind"

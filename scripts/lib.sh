@@ -68,3 +68,53 @@ server: {
 $auth
 CONF
 }
+
+# make_client_secrets FILE...: a fresh 256-bit client secret (hex) in each
+# FILE, readable only by its owner.
+make_client_secrets() {
+	local f
+	(
+		umask 077
+		for f in "$@"; do openssl rand -hex 32 >"$f"; done
+	)
+}
+
+# start_signetd DAEMON CONF LOG CHECK...: start `DAEMON --config CONF` in the
+# background, its output in LOG, SIGNETD_PID set at once (for the caller's
+# EXIT trap), and wait until the command CHECK... (a health call with a
+# short --timeout; a shell function is fine) succeeds, for 20 s at most. Dies
+# if signetd exits first or never answers. Variables set before the call
+# reach signetd's environment.
+start_signetd() {
+	local daemon=$1 conf=$2 log=$3
+	shift 3
+	"$daemon" --config "$conf" </dev/null >"$log" 2>&1 &
+	SIGNETD_PID=$!
+	for _ in $(seq 100); do
+		kill -0 "$SIGNETD_PID" 2>/dev/null || die "signetd exited during start-up (log: $log)"
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	die "signetd did not answer within 20 s (log: $log)"
+}
+
+# end_run RC DIR KEEP LINES: what a script's EXIT trap does about its
+# signetd and its throwaway directory: signetd stopped if it still runs, the
+# last LINES of DIR/signetd.log shown when RC is not 0, and DIR removed
+# unless KEEP is 1.
+end_run() {
+	local rc=$1 dir=$2 keep=$3 lines=$4
+	if [[ -n ${SIGNETD_PID:-} ]] && kill -0 "$SIGNETD_PID" 2>/dev/null; then
+		kill -TERM "$SIGNETD_PID" 2>/dev/null || true
+		wait "$SIGNETD_PID" 2>/dev/null || true
+	fi
+	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
+		say "--- signetd log ($dir/signetd.log) ---"
+		tail -n "$lines" "$dir/signetd.log" >&2
+	fi
+	if [[ $keep == 1 ]]; then
+		say "kept $dir"
+	else
+		rm -rf -- "$dir"
+	fi
+}

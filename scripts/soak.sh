@@ -59,30 +59,18 @@ cli_bin=$build/client/cli/signet
 soak_bin=$build/tests/soak/signet-soak
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-soak.XXXXXX")
-daemon_pid='' sampler_pid=''
+SIGNETD_PID='' sampler_pid=''
 cleanup() {
 	local rc=$?
 	[[ -z $sampler_pid ]] || kill "$sampler_pid" 2>/dev/null || true
-	if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
-		kill -TERM "$daemon_pid" 2>/dev/null || true
-		wait "$daemon_pid" 2>/dev/null || true
-	fi
-	if ((rc != 0)) && [[ -s $dir/signetd.log ]]; then
-		say "--- signetd log ---"
-		tail -n 30 "$dir/signetd.log" >&2
-	fi
-	[[ ${SIGNET_SOAK_KEEP:-0} == 1 ]] && say "kept $dir" || rm -rf -- "$dir"
+	end_run "$rc" "$dir" "${SIGNET_SOAK_KEEP:-0}" 30
 }
 trap cleanup EXIT
 
 step "a fresh token and signetd"
 eval "$(scripts/softhsm-token.sh "$dir" signet-soak)"
 endpoint=ipc://$dir/signetd.sock
-(
-	umask 077
-	openssl rand -hex 32 >"$dir/admin.key"
-	openssl rand -hex 32 >"$dir/soak.key"
-)
+make_client_secrets "$dir/admin.key" "$dir/soak.key"
 SIGNET_CONFIG_AUTH=$(
 	cat <<EOF
 clients: {
@@ -103,24 +91,18 @@ EOF
 export SIGNET_CONFIG_AUTH
 mkdir -p "$dir/state"
 write_signetd_config "$dir/signetd.conf" "$dir/state" signet-soak "$endpoint" 0 warning
+admin() { "$cli_bin" --endpoint "$endpoint" --client admin --secret-file "$dir/admin.key" "$@"; }
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 	LSAN_OPTIONS=suppressions=$SIGNET_ROOT/tests/lsan.supp \
-	"$daemon_bin" --config "$dir/signetd.conf" </dev/null >"$dir/signetd.log" 2>&1 &
-daemon_pid=$!
-admin() { "$cli_bin" --endpoint "$endpoint" --client admin --secret-file "$dir/admin.key" "$@"; }
-for _ in $(seq 100); do
-	kill -0 "$daemon_pid" 2>/dev/null || die "signetd exited during start-up"
-	admin --timeout 1000 health >/dev/null 2>&1 && break
-	sleep 0.2
-done
+	start_signetd "$daemon_bin" "$dir/signetd.conf" "$dir/signetd.log" admin --timeout 1000 health
 admin key generate --alg p256 soak-nonce >/dev/null
 admin ca create-root soak-root --alg p256 --subject "/CN=Soak Root" >/dev/null
 admin ca create-intermediate soak-issuing --parent soak-root --alg p256 \
 	--subject "/CN=Soak Issuing" >/dev/null
 
 # VmRSS every second, with the time, while the soak runs
-(while kill -0 "$daemon_pid" 2>/dev/null; do
-	printf '%s %s\n' "$(date +%s)" "$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$daemon_pid/status")"
+(while kill -0 "$SIGNETD_PID" 2>/dev/null; do
+	printf '%s %s\n' "$(date +%s)" "$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$SIGNETD_PID/status")"
 	sleep 1
 done) >"$dir/rss" 2>/dev/null &
 sampler_pid=$!
@@ -133,7 +115,7 @@ summary=$("$soak_bin" --endpoint "$endpoint" --client soak --secret-file "$dir/s
 end=$(date +%s)
 kill "$sampler_pid" 2>/dev/null || true
 sampler_pid=
-kill -0 "$daemon_pid" 2>/dev/null || die "signetd died during the soak"
+kill -0 "$SIGNETD_PID" 2>/dev/null || die "signetd died during the soak"
 say "$summary"
 
 # RSS: the sample a third of the way in against the last one
@@ -155,10 +137,10 @@ issued=$(sed -E 's/.*"SignCsr":([0-9]+).*/\1/' <<<"$summary")
 audit_lines=$(wc -l <"$dir/state/audit.log")
 
 step "stop signetd"
-kill -TERM "$daemon_pid"
+kill -TERM "$SIGNETD_PID"
 rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
+wait "$SIGNETD_PID" || rc=$?
+SIGNETD_PID=
 ((rc == 0)) || die "signetd exited with $rc after SIGTERM"
 if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir/signetd.log"; then
 	grep -E -A5 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$dir/signetd.log" >&2
