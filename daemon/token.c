@@ -133,17 +133,26 @@ static int token_find_slot(struct token *t, CK_RV *rv_out, char *err, size_t err
 	return -1;
 }
 
+/* C_GetTokenInfo of our slot; -1 and a message, *rv_out the module's answer. */
+static int token_info(struct token *t, CK_TOKEN_INFO *info, CK_RV *rv_out, char *err, size_t errlen)
+{
+	char buf[32];
+
+	*rv_out = t->fn->C_GetTokenInfo(t->slot_id, info);
+	if (*rv_out == CKR_OK)
+		return 0;
+	snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(*rv_out, buf, sizeof(buf)));
+	return -1;
+}
+
 /* Remember which token this is: a re-initialization must find the same one. */
 static int token_note_identity(struct token *t, char *err, size_t errlen)
 {
 	CK_TOKEN_INFO info;
-	char buf[32];
-	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
+	CK_RV rv;
 
-	if (rv != CKR_OK) {
-		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
+	if (token_info(t, &info, &rv, err, errlen) != 0)
 		return -1;
-	}
 	info_field(t->label, sizeof(t->label), info.label, sizeof(info.label));
 	info_field(t->manufacturer, sizeof(t->manufacturer), info.manufacturerID,
 		   sizeof(info.manufacturerID));
@@ -212,14 +221,9 @@ static int token_check_pin_flags(struct token *t, CK_FLAGS *flags, CK_RV *rv_out
 				 size_t errlen)
 {
 	CK_TOKEN_INFO info;
-	char buf[32];
-	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 
-	if (rv != CKR_OK) {
-		*rv_out = rv;
-		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
+	if (token_info(t, &info, rv_out, err, errlen) != 0)
 		return 1;
-	}
 	*flags = info.flags;
 	if (info.flags & CKF_USER_PIN_LOCKED) {
 		snprintf(err, errlen, "the token's user PIN is locked; unlock it with the SO PIN");
@@ -404,14 +408,9 @@ static void token_relogin_locked(struct token *t)
 static int token_reopen_locked(struct token *t, char *err, size_t errlen, CK_RV *rv_out)
 {
 	CK_TOKEN_INFO info;
-	char buf[32];
-	CK_RV rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 
-	*rv_out = rv;
-	if (rv != CKR_OK) {
-		snprintf(err, errlen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
+	if (token_info(t, &info, rv_out, err, errlen) != 0)
 		return -1;
-	}
 	if (!token_is_ours(t, t->slot_id, &info)) {
 		*rv_out = CKR_TOKEN_NOT_RECOGNIZED;
 		snprintf(err, errlen, "slot %lu holds another token now",

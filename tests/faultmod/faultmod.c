@@ -238,6 +238,18 @@ static CK_SLOT_ID fm_slot_mask_now(void)
 	return mask;
 }
 
+/* The fault, if any, else the real module's answer in rv. */
+#define FM_FORWARD(name, args)                                                                     \
+	do {                                                                                       \
+		CK_RV rv_ = fm_enter(#name);                                                       \
+                                                                                                   \
+		if (rv_ != CKR_OK)                                                                 \
+			return rv_;                                                                \
+		if (fm_target == NULL || fm_target->name == NULL)                                  \
+			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
+		rv = fm_target->name args;                                                         \
+	} while (0)
+
 /*
  * Every call: the fault first, then the real module's function. FM forwards
  * as it is; FM_SLOT first turns the caller's slot_id back into the real one;
@@ -444,43 +456,25 @@ static CK_SLOT_ID fm_slot_mask_now(void)
 #define FM(name, params, args)                                                                     \
 	static CK_RV fm_##name params                                                              \
 	{                                                                                          \
-		CK_RV rv = fm_enter(#name);                                                        \
+		CK_RV rv;                                                                          \
                                                                                                    \
-		if (rv != CKR_OK)                                                                  \
-			return rv;                                                                 \
-		if (fm_target == NULL || fm_target->name == NULL)                                  \
-			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
-		return fm_target->name args;                                                       \
+		FM_FORWARD(name, args);                                                            \
+		return rv;                                                                         \
 	}
 #define FM_SLOT(name, params, args)                                                                \
 	static CK_RV fm_##name params                                                              \
 	{                                                                                          \
-		CK_RV rv = fm_enter(#name);                                                        \
+		CK_RV rv;                                                                          \
                                                                                                    \
-		if (rv != CKR_OK)                                                                  \
-			return rv;                                                                 \
-		if (fm_target == NULL || fm_target->name == NULL)                                  \
-			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
 		slot_id ^= fm_slot_mask_now();                                                     \
-		return fm_target->name args;                                                       \
+		FM_FORWARD(name, args);                                                            \
+		return rv;                                                                         \
 	}
 #define FM_OWN(name, params, args) static CK_RV fm_##name params;
 FM_FUNCTIONS
 #undef FM
 #undef FM_SLOT
 #undef FM_OWN
-
-/* FM_OWN: a call with slot ids coming back, or (C_Initialize) counted. */
-#define FM_FORWARD(name, args)                                                                     \
-	do {                                                                                       \
-		CK_RV rv_ = fm_enter(#name);                                                       \
-                                                                                                   \
-		if (rv_ != CKR_OK)                                                                 \
-			return rv_;                                                                \
-		if (fm_target == NULL || fm_target->name == NULL)                                  \
-			return CKR_FUNCTION_NOT_SUPPORTED;                                         \
-		rv = fm_target->name args;                                                         \
-	} while (0)
 
 static CK_RV fm_C_Initialize(void *init_args)
 {

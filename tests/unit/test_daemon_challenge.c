@@ -624,42 +624,27 @@ static void test_two_daemons(void **state)
 	challenge_table_free(b);
 }
 
+/* What both kinds of table must do alike. */
+#define COMMON_TESTS                                                                               \
+	cmocka_unit_test(test_round_trip_device_id),                                               \
+		cmocka_unit_test(test_round_trip_fingerprint), cmocka_unit_test(test_replay),      \
+		cmocka_unit_test(test_expired), cmocka_unit_test(test_swept_after_horizon),        \
+		cmocka_unit_test(test_other_caller), cmocka_unit_test(test_junk_ids),              \
+		cmocka_unit_test(test_limit_per_caller), cmocka_unit_test(test_limit_total),       \
+		cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_duplicate_id),         \
+		cmocka_unit_test(test_outstanding), cmocka_unit_test(test_mixed_ttls)
+
 int main(void)
 {
-	const struct CMUnitTest shared_tests[] = {
-		cmocka_unit_test(test_round_trip_device_id),
-		cmocka_unit_test(test_round_trip_fingerprint),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_swept_after_horizon),
-		cmocka_unit_test(test_other_caller),
-		cmocka_unit_test(test_junk_ids),
-		cmocka_unit_test(test_limit_per_caller),
-		cmocka_unit_test(test_limit_total),
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_duplicate_id),
-		cmocka_unit_test(test_outstanding),
-		cmocka_unit_test(test_mixed_ttls),
-		cmocka_unit_test(test_two_daemons),
-	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_device_id),
-		cmocka_unit_test(test_round_trip_fingerprint),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_swept_after_horizon),
-		cmocka_unit_test(test_other_caller),
-		cmocka_unit_test(test_junk_ids),
-		cmocka_unit_test(test_limit_per_caller),
-		cmocka_unit_test(test_limit_total),
-		cmocka_unit_test(test_bad_arguments),
-		cmocka_unit_test(test_duplicate_id),
-		cmocka_unit_test(test_outstanding),
-		cmocka_unit_test(test_mixed_ttls),
+		COMMON_TESTS,
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_full_table),
 	};
-
+	const struct CMUnitTest shared_tests[] = {
+		COMMON_TESTS,
+		cmocka_unit_test(test_two_daemons),
+	};
 	int failed = cmocka_run_group_tests_name("in memory", tests, NULL, NULL);
 
 	return failed +
