@@ -75,7 +75,8 @@ static int client_secret_load(struct auth_client *c, char *err, size_t errlen)
 	char reason[256];
 	size_t n = 0;
 
-	if (secret_read_file(c->def->secret_file, &c->secret, reason, sizeof(reason)) != 0) {
+	if (secret_read_file(c->def->secret_file, "secret file", &c->secret, reason,
+			     sizeof(reason)) != 0) {
 		snprintf(err, errlen, "client '%s': %s", c->def->name, reason);
 		return -1;
 	}

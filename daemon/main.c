@@ -124,7 +124,7 @@ static int open_token(const struct config *cfg, uid_t pin_owner, struct token *t
 	if (check_module(cfg, module, sizeof(module), err, sizeof(err)) != 0 ||
 	    token_open(token, module, &cfg->token, err, sizeof(err)) != 0)
 		goto out;
-	if (secret_read_file_as(cfg->pin_file, pin_owner, &pin, err, sizeof(err)) != 0)
+	if (secret_read_file_as(cfg->pin_file, "PIN file", pin_owner, &pin, err, sizeof(err)) != 0)
 		goto out;
 	r = token_login(token, &pin, err, sizeof(err));
 out:

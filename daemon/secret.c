@@ -98,17 +98,17 @@ void secret_free(struct secret *s)
  * protect. O_NONBLOCK: a FIFO must be refused, not waited on forever; it has
  * no effect on the regular file we go on to read.
  */
-static int open_pin_file(const char *path, char *err, size_t errlen)
+static int open_pin_file(const char *path, const char *what, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd >= 0)
 		return fd;
 	if (errno == ELOOP)
-		snprintf(err, errlen, "PIN file %s: is a symbolic link; name the file itself",
+		snprintf(err, errlen, "%s %s: is a symbolic link; name the file itself", what,
 			 path);
 	else
-		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 	return -1;
 }
 
@@ -135,37 +135,38 @@ static bool is_systemd_credential(const struct stat *st, const char *path)
 	return st->st_uid == 0 && (st->st_mode & 0337) == 0 && in_credentials_dir(path);
 }
 
-static int check_pin_owner(const struct stat *st, uid_t user, const char *path, char *err,
-			   size_t errlen)
+static int check_pin_owner(const struct stat *st, uid_t user, const char *path, const char *what,
+			   char *err, size_t errlen)
 {
 	if (st->st_uid == 0 || st->st_uid == user || st->st_uid == geteuid())
 		return 0;
 	snprintf(err, errlen,
-		 "PIN file %s: owned by uid %u, not by the daemon's user (uid %u) or root; "
+		 "%s %s: owned by uid %u, not by the daemon's user (uid %u) or root; "
 		 "chown it",
-		 path, (unsigned)st->st_uid, (unsigned)user);
+		 what, path, (unsigned)st->st_uid, (unsigned)user);
 	return -1;
 }
 
-static int check_pin_file(int fd, const char *path, uid_t user, char *err, size_t errlen)
+static int check_pin_file(int fd, const char *path, const char *what, uid_t user, char *err,
+			  size_t errlen)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "PIN file %s: not a regular file", path);
+		snprintf(err, errlen, "%s %s: not a regular file", what, path);
 		return -1;
 	}
 	if (is_systemd_credential(&st, path))
 		return 0;
-	if (check_pin_owner(&st, user, path, err, errlen) != 0)
+	if (check_pin_owner(&st, user, path, what, err, errlen) != 0)
 		return -1;
 	if ((st.st_mode & 077) != 0) {
 		snprintf(err, errlen,
-			 "PIN file %s: mode %04o lets group or others at the PIN; chmod 600 it",
+			 "%s %s: mode %04o lets group or others at the secret; chmod 600 it", what,
 			 path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
@@ -203,31 +204,33 @@ static size_t strip_line_end(const char *buf, size_t len)
 }
 
 /* The content is judged without ever being copied into a message. */
-static int check_pin(const char *buf, size_t len, const char *path, char *err, size_t errlen)
+static int check_pin(const char *buf, size_t len, const char *path, const char *what, char *err,
+		     size_t errlen)
 {
 	if (len > SECRET_MAX_LEN)
-		snprintf(err, errlen, "PIN file %s: longer than %d bytes", path, SECRET_MAX_LEN);
+		snprintf(err, errlen, "%s %s: longer than %d bytes", what, path, SECRET_MAX_LEN);
 	else if (len == 0)
-		snprintf(err, errlen, "PIN file %s: empty", path);
+		snprintf(err, errlen, "%s %s: empty", what, path);
 	else if (memchr(buf, '\0', len) != NULL)
-		snprintf(err, errlen, "PIN file %s: contains a NUL byte", path);
+		snprintf(err, errlen, "%s %s: contains a NUL byte", what, path);
 	else if (memchr(buf, '\n', len) != NULL || memchr(buf, '\r', len) != NULL)
 		/* surely a stray line end: a login with it would cost one of the PIN's tries */
-		snprintf(
-			err, errlen,
-			"PIN file %s: a line break inside the PIN (only one at the end is ignored)",
-			path);
+		snprintf(err, errlen,
+			 "%s %s: a line break inside the secret (only one at the end is ignored)",
+			 what, path);
 	else
 		return 0;
 	return -1;
 }
 
-int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen)
+int secret_read_file(const char *path, const char *what, struct secret *out, char *err,
+		     size_t errlen)
 {
-	return secret_read_file_as(path, geteuid(), out, err, errlen);
+	return secret_read_file_as(path, what, geteuid(), out, err, errlen);
 }
 
-int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *err, size_t errlen)
+int secret_read_file_as(const char *path, const char *what, uid_t user, struct secret *out,
+			char *err, size_t errlen)
 {
 	char *buf = NULL;
 	int fd = -1, r = -1;
@@ -235,16 +238,16 @@ int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	if ((fd = open_pin_file(path, err, errlen)) < 0 ||
-	    check_pin_file(fd, path, user, err, errlen) != 0 ||
+	if ((fd = open_pin_file(path, what, err, errlen)) < 0 ||
+	    check_pin_file(fd, path, what, user, err, errlen) != 0 ||
 	    (buf = page_new(err, errlen)) == NULL)
 		goto out;
 	if ((n = read_bounded(fd, buf, SECRET_READ_LIMIT)) < 0) {
-		snprintf(err, errlen, "PIN file %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 		goto out;
 	}
 	len = strip_line_end(buf, (size_t)n);
-	if (check_pin(buf, len, path, err, errlen) != 0)
+	if (check_pin(buf, len, path, what, err, errlen) != 0)
 		goto out;
 	buf[len] = '\0';
 	out->buf = buf;

@@ -17,7 +17,8 @@ struct secret {
 };
 
 /*
- * Read a PIN file: the whole content minus one trailing "\n" or "\r\n".
+ * Read a secret file (a PIN, a client's HMAC secret; `what` names it in
+ * messages: "PIN file"): the whole content minus one trailing "\n" or "\r\n".
  * Refuses (-1 and a message in err, which never contains the secret):
  * a symbolic link, anything but a regular file, a file readable or writable
  * by group or others, an empty PIN, one longer than SECRET_MAX_LEN, or one
@@ -25,7 +26,8 @@ struct secret {
  * up one of the token's PIN tries). On success out->buf is a locked page
  * the caller releases with secret_free(); on failure *out is zeroed.
  */
-int secret_read_file(const char *path, struct secret *out, char *err, size_t errlen);
+int secret_read_file(const char *path, const char *what, struct secret *out, char *err,
+		     size_t errlen);
 
 /*
  * The same, for a daemon that will serve as `user` (a start as root that
@@ -35,7 +37,8 @@ int secret_read_file(const char *path, struct secret *out, char *err, size_t err
  * systemd leaves it: owned by root, mode 0400, or 0440 when the group bits
  * are the mask of the ACL that lets the service's user read it.
  */
-int secret_read_file_as(const char *path, uid_t user, struct secret *out, char *err, size_t errlen);
+int secret_read_file_as(const char *path, const char *what, uid_t user, struct secret *out,
+			char *err, size_t errlen);
 
 /*
  * A copy of `from` in a locked page of its own, for a holder that outlives

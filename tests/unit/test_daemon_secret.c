@@ -1,4 +1,4 @@
-/* Unit tests for daemon/secret.c: reading PIN files. */
+/* Unit tests for daemon/secret.c: reading PIN and other secret files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,7 +56,7 @@ static void expect_pin(const char *content, size_t len, const char *want, size_t
 	char err[256] = "";
 
 	write_pin(content, len, 0600);
-	if (secret_read_file(path, &s, err, sizeof(err)) != 0)
+	if (secret_read_file(path, "PIN file", &s, err, sizeof(err)) != 0)
 		fail_msg("refused: %s", err);
 	assert_int_equal(s.len, want_len);
 	assert_memory_equal(s.buf, want, want_len);
@@ -92,14 +92,14 @@ static void test_length_limit(void **state)
 	memset(pin, 'x', sizeof(pin));
 	for (size_t len = SECRET_MAX_LEN + 1; len <= sizeof(pin); len++) {
 		write_pin(pin, len, 0600);
-		assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+		assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "longer than 256 bytes"));
 	}
 	/* a PIN of the maximum length followed by more than a line end */
 	memcpy(pin + SECRET_MAX_LEN, "\r\n", 2);
 	pin[SECRET_MAX_LEN + 2] = 'y';
 	write_pin(pin, sizeof(pin), 0600);
-	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 }
 
 static void test_big_file_refused(void **state)
@@ -111,7 +111,7 @@ static void test_big_file_refused(void **state)
 	(void)state;
 	memset(big, 'x', sizeof(big));
 	write_pin(big, sizeof(big), 0600);
-	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "longer than"));
 }
 
@@ -122,7 +122,7 @@ static void expect_refused(const char *content, size_t len, mode_t mode, const c
 
 	write_pin(content, len, mode);
 	memset(&s, 0xa5, sizeof(s));
-	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), -1);
+	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 	assert_null(s.buf);
 	assert_int_equal(s.len, 0);
 	if (strstr(err, why) == NULL)
@@ -161,7 +161,7 @@ static void test_stricter_modes_accepted(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		write_pin(MARK, 6, modes[i]);
-		if (secret_read_file(path, &s, err, sizeof(err)) != 0)
+		if (secret_read_file(path, "PIN file", &s, err, sizeof(err)) != 0)
 			fail_msg("mode %04o refused: %s", (unsigned)modes[i], err);
 		secret_free(&s);
 	}
@@ -173,11 +173,13 @@ static void expect_path_refused(const char *p, const char *why)
 	char err[256] = "";
 
 	memset(&s, 0xa5, sizeof(s));
-	assert_int_equal(secret_read_file(p, &s, err, sizeof(err)), -1);
+	assert_int_equal(secret_read_file(p, "secret file", &s, err, sizeof(err)), -1);
 	assert_null(s.buf);
 	if (strstr(err, why) == NULL)
 		fail_msg("'%s': message '%s' lacks '%s'", p, err, why);
 	assert_non_null(strstr(err, p));
+	/* the message names the file as the caller calls it */
+	assert_non_null(strstr(err, "secret file"));
 }
 
 static void test_not_a_plain_file(void **state)
@@ -217,7 +219,7 @@ static void test_dup(void **state)
 
 	(void)state;
 	write_pin(MARK, 6, 0600);
-	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), 0);
 	assert_int_equal(secret_dup(&s, &copy, err, sizeof(err)), 0);
 	assert_ptr_not_equal(copy.buf, s.buf);
 	secret_free(&s);
@@ -239,7 +241,7 @@ static void test_free_is_safe(void **state)
 	secret_free(NULL);
 	secret_free(&zero);
 	write_pin(MARK, 6, 0600);
-	assert_int_equal(secret_read_file(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), 0);
 	secret_free(&s);
 	secret_free(&s); /* twice */
 	assert_null(s.buf);
@@ -249,7 +251,7 @@ static void expect_read_as(uid_t user, const char *why)
 {
 	struct secret s;
 	char err[256] = "";
-	int r = secret_read_file_as(path, user, &s, err, sizeof(err));
+	int r = secret_read_file_as(path, "PIN file", user, &s, err, sizeof(err));
 
 	secret_free(&s);
 	if (why == NULL && r != 0)
