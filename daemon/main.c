@@ -216,8 +216,6 @@ static void drain_done(pthread_t thread)
 	pthread_join(thread, NULL);
 }
 
-#define TRUST_ANCHORS_MAX 256
-
 /* The trust anchors callers configured, and the challenge table. */
 static int open_possession(const struct config *cfg, struct daemon_state *d)
 {
@@ -326,6 +324,7 @@ static int run(const struct config *cfg, const char *config_path)
 	crl_state = state;
 	crl_state.swap_lock = NULL;
 	crl_state.auth = NULL;
+	crl_state.trust_anchors = NULL; /* a reload frees them */
 	if (server_start(&srv, err, sizeof(err)) != 0 ||
 	    crlpub_start(&crls, &crl_state, err, sizeof(err)) != 0) {
 		log_error("%s", err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "certparse.h"
 #include "log.h"
 
 static void kept(const char *key, int *n)
@@ -103,8 +104,6 @@ int reload_keep_fixed(const struct config *cur, struct config *next)
 	    keep_str("records.audit_log", cur->audit_log, &next->audit_log, &n) != 0 ||
 	    keep_str("records.crl_publish_dir", cur->crl_publish_dir, &next->crl_publish_dir, &n) !=
 		    0 ||
-	    keep_str("possession.trust_anchors", cur->trust_anchors, &next->trust_anchors, &n) !=
-		    0 ||
 	    keep_str("state_dir", cur->state_dir, &next->state_dir, &n) != 0 ||
 	    keep_str("user", cur->user, &next->user, &n) != 0)
 		return -1;
@@ -160,6 +159,7 @@ int reload_apply(struct reload *rl)
 	struct daemon_state *d = rl->d;
 	struct config *next = calloc(1, sizeof(*next)), *old;
 	struct auth *auth = NULL, *old_auth;
+	STACK_OF(X509) *anchors = NULL, *old_anchors;
 	char err[512];
 	int r = -1, n;
 
@@ -181,22 +181,34 @@ int reload_apply(struct reload *rl)
 		log_error("reload refused: clients: %s; the configuration in force stays", err);
 		goto out;
 	}
+	/* read again even when the path is the same: its content may have changed */
+	if (next->trust_anchors != NULL && certparse_file(next->trust_anchors, TRUST_ANCHORS_MAX,
+							  &anchors, err, sizeof(err)) != 0) {
+		log_error("reload refused: possession.trust_anchors: %s; the configuration in "
+			  "force stays",
+			  err);
+		goto out;
+	}
 	pthread_rwlock_wrlock(&rl->lock);
 	/* no request in flight from here: none holds the old objects */
 	old = rl->owned;
 	old_auth = d->auth;
 	if (old_auth != NULL)
 		auth_carry(auth, old_auth);
+	old_anchors = d->trust_anchors;
 	d->cfg = next;
 	d->auth = auth;
+	d->trust_anchors = anchors;
 	rl->owned = next;
 	log_set_level(next->log_level);
 	pthread_rwlock_unlock(&rl->lock);
 	auth_close(old_auth); /* its clients still point into `old`: first */
 	config_free(old);
 	free(old);
+	sk_X509_pop_free(old_anchors, X509_free);
 	next = NULL; /* transferred */
 	auth = NULL;
+	anchors = NULL;
 	log_info("reload: %s applied (%zu clients, %zu profiles%s)", rl->path, d->cfg->n_clients,
 		 d->cfg->profiles.n, n > 0 ? "; some settings wait for a restart" : "");
 	if (d->cfg->allow_anonymous)
@@ -204,6 +216,7 @@ int reload_apply(struct reload *rl)
 	r = 0;
 out:
 	auth_close(auth);
+	sk_X509_pop_free(anchors, X509_free);
 	config_free(next);
 	free(next);
 	return r;

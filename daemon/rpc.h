@@ -30,6 +30,9 @@
  * swap_lock for write. A request holds it for read throughout, so neither
  * pointer, nor anything reached through them, may be kept past the request.
  */
+/* Certificates possession.trust_anchors may hold. */
+#define TRUST_ANCHORS_MAX 256
+
 struct daemon_state {
 	pthread_rwlock_t *swap_lock; /* NULL: nothing is ever swapped (tests) */
 	const struct config *cfg;
@@ -40,7 +43,8 @@ struct daemon_state {
 	struct audit *audit;
 	struct challenge_table *challenges;
 	struct auth *auth;		/* NULL only in tests: every caller anonymous */
-	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL */
+	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL; swapped by a
+					   reload under swap_lock, like cfg */
 	time_t started;
 };
 

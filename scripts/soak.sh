@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A soak of signetd: a million mixed requests from 32 clients, nothing lost.
 #
-#   scripts/soak.sh [--requests N] [--clients N] [--asan]
+#   scripts/soak.sh [--requests N] [--clients N] [--asan] [--shared-challenges]
 #
 # Installs what is missing, builds (Release in build-soak/, or with ASan and
 # UBSan in build-soak-asan/ with --asan), creates a fresh SoftHSM token,
@@ -17,6 +17,8 @@
 #   - the ledger passes SQLite's integrity check and holds every certificate
 #     the soak was given; the audit trail's chain verifies;
 #   - with --asan: no AddressSanitizer, LeakSanitizer or UBSan report.
+# --shared-challenges keeps the challenges in the ledger
+# (possession.shared_challenges), so every possession round writes to it.
 # Prints a JSON summary. Defaults: 1,000,000 requests (--asan: 20,000).
 # Not part of the CI suite: it takes minutes (about 2 per 100k requests here).
 set -euo pipefail
@@ -24,7 +26,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$SIGNET_ROOT"
 
-requests='' clients=32 asan=0
+requests='' clients=32 asan=0 shared=false
 while (($#)); do
 	case $1 in
 	--requests)
@@ -36,7 +38,8 @@ while (($#)); do
 		shift
 		;;
 	--asan) asan=1 ;;
-	*) die "usage: ${0##*/} [--requests N] [--clients N] [--asan]" ;;
+	--shared-challenges) shared=true ;;
+	*) die "usage: ${0##*/} [--requests N] [--clients N] [--asan] [--shared-challenges]" ;;
 	esac
 	shift
 done
@@ -85,7 +88,8 @@ clients: {
 # unknown id), up to max_challenges: a smaller table than the default 100k
 # reaches its bound within the first third of the run, so the RSS verdict
 # sees the steady state rather than the table filling.
-possession: { challenge_ttl_seconds = 30; max_challenges = 20000; };
+possession: { challenge_ttl_seconds = 30; max_challenges = 20000;
+              shared_challenges = $shared; };
 EOF
 )
 export SIGNET_CONFIG_AUTH

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# SIGHUP: clients' rules and profiles change without a restart and without
-# failing a request in flight; a file with an error is refused, naming it,
-# and the rules in force stay; settings that need a restart keep their old
-# value, with a warning naming them.
+# SIGHUP: clients' rules, profiles and trust anchors change without a
+# restart and without failing a request in flight; a file with an error (or
+# an anchors file that does not load) is refused, naming it, and the rules in
+# force stay; settings that need a restart keep their old value, with a
+# warning naming them.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
@@ -100,6 +101,28 @@ end=$(date -d "$(openssl x509 -in "$D/dev.pem" -noout -enddate | cut -d= -f2)" +
 days=$(((end - $(date +%s)) / 86400))
 ((days >= 6 && days <= 7)) || it_fail "factory's default_days not applied: $days days"
 as a 0 sign k1 --in "$D/nonce" --out "$D/a.sig"
+
+# --- trust anchors: a device CA added to the file is trusted after SIGHUP ---
+it_foreign_client dev-x SN-X "/CN=Maker X Root"
+it_foreign_client dev-y SN-Y "/CN=Maker Y Root"
+cp "$D/dev-x-ca.pem" "$D/anchors.pem"
+ANCHORS="possession: { trust_anchors = \"$D/anchors.pem\"; };"
+config '"SignNonce"' '"Health"' "$ANCHORS"
+hup "$APPLIED"
+as operator 0 verify-chain --chain "$D/dev-x-chain.pem"
+as operator 26 verify-chain --chain "$D/dev-y-chain.pem"
+cat "$D/dev-x-ca.pem" "$D/dev-y-ca.pem" >"$D/anchors.pem"
+hup "$APPLIED"
+as operator 0 verify-chain --chain "$D/dev-y-chain.pem"
+# an anchors file that does not load refuses the reload: both makers stay trusted
+echo "not a certificate" >"$D/anchors.pem"
+hup "$REFUSED"
+grep -q "reload refused: possession.trust_anchors" "$D/signetd.log" || it_fail "anchors refusal"
+as operator 0 verify-chain --chain "$D/dev-x-chain.pem"
+as operator 0 verify-chain --chain "$D/dev-y-chain.pem"
+config '"SignNonce"' '"Health"'
+hup "$APPLIED"
+as operator 26 verify-chain --chain "$D/dev-y-chain.pem"
 
 # --- a setting that needs a restart: warned about, the rest applies ---
 config '"SignNonce"' '"SignNonce"' '' 'max_message_size = 4096;'
