@@ -326,14 +326,19 @@ int castore_open(struct castore *cs, const char *state_dir, char *err, size_t er
 		cs->dir = NULL;
 		return -1;
 	}
-	if (make_dir(state_dir, err, errlen) != 0 || make_dir(cs->dir, err, errlen) != 0 ||
-	    stat(cs->dir, &cs->seen) != 0 || load_all(cs, err, errlen) != 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s: %s", cs->dir, strerror(errno));
-		castore_close(cs);
-		return -1;
+	if (make_dir(state_dir, err, errlen) != 0 || make_dir(cs->dir, err, errlen) != 0)
+		goto fail;
+	/* the stamp before the load: a change meanwhile is loaded at the first lookup */
+	if (stat(cs->dir, &cs->seen) != 0) {
+		snprintf(err, errlen, "%s: %s", cs->dir, strerror(errno));
+		goto fail;
 	}
+	if (load_all(cs, err, errlen) != 0)
+		goto fail;
 	return 0;
+fail:
+	castore_close(cs);
+	return -1;
 }
 
 /* Has the CA directory changed since `a` was taken? Any link, rename or
