@@ -121,8 +121,11 @@ void token_maintain(struct token *t);
  * Begin calling into the module: hold it against re-initialization, reopen
  * u's session when it was lost or opened before the last recovery (not
  * while the token is down), and forget earlier PKCS#11 failures of this
- * thread. token_leave() acts on the failures met in between (token_fault())
- * and lets go. Not nested.
+ * thread. token_leave() acts on the failures met in between and lets go:
+ * the session is dropped after any failure that may have left it unusable,
+ * a lost login (USER_NOT_LOGGED_IN) is logged into again at once, and a
+ * token that is gone (DEVICE_REMOVED, TOKEN_NOT_PRESENT, DEVICE_ERROR, ...)
+ * is marked down for token_maintain(). Not nested.
  */
 void token_enter(struct token *t, struct token_user *u);
 void token_leave(struct token *t, struct token_user *u);
