@@ -22,8 +22,6 @@
 
 #include "challenge_db.h"
 
-#define EXPIRED_GRACE CHALLENGE_EXPIRED_GRACE
-
 struct hlink {
 	struct hlink *next;
 	uint64_t hash;
@@ -295,7 +293,8 @@ static void sweep(struct challenge_table *t, int64_t now)
 		e->expired = 1;
 		fifo_push(t, e);
 	}
-	while (t->old_head != NULL && add_sat(t->old_head->c.expires, EXPIRED_GRACE) <= now)
+	while (t->old_head != NULL &&
+	       add_sat(t->old_head->c.expires, CHALLENGE_EXPIRED_GRACE) <= now)
 		entry_free(t, fifo_pop(t));
 }
 

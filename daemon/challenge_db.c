@@ -30,6 +30,17 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct errms
 	return 0;
 }
 
+/* A statement whose first parameter is the row's key, bound. */
+static int prepare_keyed(sqlite3 *db, const char *sql, const uint8_t *key, sqlite3_stmt **st,
+			 struct errmsg *em)
+{
+	int r = prepare(db, sql, st, em);
+
+	if (r == 0)
+		sqlite3_bind_blob(*st, 1, key, KEY_LEN, SQLITE_STATIC);
+	return r;
+}
+
 /* Run a statement that returns no rows, then finalize it. */
 static int run_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct errmsg *em)
 {
@@ -113,9 +124,9 @@ static int key_exists(sqlite3 *db, const uint8_t *key, int64_t *exists, struct e
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prepare(db, "SELECT count(*) FROM challenges WHERE id_key = ?", &st, em)) != 0)
+	if ((r = prepare_keyed(db, "SELECT count(*) FROM challenges WHERE id_key = ?", key, &st,
+			       em)) != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, key, KEY_LEN, SQLITE_STATIC);
 	return run_int(db, st, "looking up an id", exists, em);
 }
 
@@ -132,13 +143,12 @@ static int insert_row(sqlite3 *db, const struct insert_op *op, struct errmsg *em
 	sqlite3_stmt *st;
 	int r;
 
-	r = prepare(db,
-		    "INSERT INTO challenges (id_key, caller, device_id, spki_sha256, nonce,"
-		    " created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		    &st, em);
+	r = prepare_keyed(db,
+			  "INSERT INTO challenges (id_key, caller, device_id, spki_sha256, nonce,"
+			  " created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  op->key, &st, em);
 	if (r != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, op->key, KEY_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->caller, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->device_id, -1, SQLITE_STATIC);
 	if (c->has_fingerprint)
@@ -247,22 +257,20 @@ static int take_apply(sqlite3 *db, void *arg, struct errmsg *em)
 
 	if ((r = sweep(db, op->now, em)) != 0)
 		return r;
-	r = prepare(db,
-		    "SELECT caller, device_id, spki_sha256, nonce, created, expires, used"
-		    " FROM challenges WHERE id_key = ?",
-		    &st, em);
+	r = prepare_keyed(db,
+			  "SELECT caller, device_id, spki_sha256, nonce, created, expires, used"
+			  " FROM challenges WHERE id_key = ?",
+			  op->key, &st, em);
 	if (r != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, op->key, KEY_LEN, SQLITE_STATIC);
 	r = take_check(db, st, op, em);
 	sqlite3_finalize(st);
 	if (r != 0)
 		return r;
 	/* Only the id, caller and expiry are needed to refuse a replay. */
-	if ((r = prepare(db, "UPDATE challenges SET used = 1, nonce = NULL WHERE id_key = ?", &st,
-			 em)) != 0)
+	if ((r = prepare_keyed(db, "UPDATE challenges SET used = 1, nonce = NULL WHERE id_key = ?",
+			       op->key, &st, em)) != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, op->key, KEY_LEN, SQLITE_STATIC);
 	return run_done(db, st, "consuming a challenge", em);
 }
 

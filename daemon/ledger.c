@@ -399,14 +399,14 @@ static int apply_one(struct ledger *l, struct op *op)
  */
 static void storage_state(const struct ledger *l, char *buf, size_t len)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], *slash;
 	struct statvfs vfs;
 	int fd;
 
 	buf[0] = '\0';
 	snprintf(dir, sizeof(dir), "%s", l->path);
-	if (strrchr(dir, '/') != NULL)
-		*strrchr(dir, '/') = '\0';
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
 	if (statvfs(dir, &vfs) == 0 && vfs.f_bavail == 0) {
 		snprintf(buf, len, "; the state directory's filesystem is full");
 		return;

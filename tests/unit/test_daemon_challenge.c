@@ -22,7 +22,7 @@
 
 #define NOW   1800000000LL
 #define TTL   60
-#define GRACE 300 /* EXPIRED_GRACE in challenge.c */
+#define GRACE CHALLENGE_EXPIRED_GRACE
 
 /* A distinct id for each n; the bytes vary in few places, as a bad RNG's
  * would, so the hash table must spread them itself. */
