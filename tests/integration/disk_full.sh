@@ -9,30 +9,9 @@ source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
 
-mkdir -p "$D/state"
-if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$D/state" 2>"$D/mount.err"; then
-	echo "SKIP: cannot mount a tmpfs here: $(cat "$D/mount.err")"
-	exit 77
-fi
-df_cleanup() {
-	if [[ -n "$IT_PID" ]] && kill -0 "$IT_PID" 2>/dev/null; then
-		kill -KILL "$IT_PID" 2>/dev/null || true
-		wait "$IT_PID" 2>/dev/null || true
-	fi
-	[[ -n ${SIGNET_KEEP_DF:-} ]] && return 0
-	umount -l "$D/state" 2>/dev/null || true
-	it_cleanup
-}
-trap df_cleanup EXIT
-
+it_mount_state "a tmpfs" -t tmpfs -o size=8m,mode=0700 tmpfs
 it_start
-expect_rc 0 "$SIGNET" key generate --alg p256 dev-key
-expect_rc 0 "$SIGNET" key pub dev-key --out "$D/dev-key.pub"
-expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=Disk Root" --out "$D/root.pem"
-expect_rc 0 "$SIGNET" ca create-intermediate issuing --parent root --alg p256 --subject "/CN=Disk Issuing"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/dev.key" 2>/dev/null
-openssl req -new -key "$D/dev.key" -subj /CN=dev-1 -out "$D/dev.csr"
-expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/dev.csr" --out "$D/before.pem"
+it_issuer Disk
 
 rows() { sqlite3 "$D/state/ledger.db" 'select count(*) from issued'; }
 # the intermediate CA's certificate and the first device's

@@ -174,3 +174,45 @@ wait_healthy() {
 	done
 	it_fail "token not back within $1 s: $(cat "$IT_DIR/health")"
 }
+
+# it_mount_state WHAT MOUNT_ARGS...: put the state directory ($IT_DIR/state)
+# on a filesystem of the test's own (`mount MOUNT_ARGS... $IT_DIR/state`), or
+# skip the test (77) where that is not allowed, saying WHAT could not be
+# mounted. On exit signetd is killed before the filesystem is unmounted;
+# with SIGNET_KEEP_TEST_DIR it stays mounted, to be looked at.
+it_mount_state() {
+	local what=$1
+	shift
+	mkdir -p "$IT_DIR/state"
+	if ! mount "$@" "$IT_DIR/state" 2>"$IT_DIR/mount.err"; then
+		echo "SKIP: cannot mount $what here: $(cat "$IT_DIR/mount.err")"
+		exit 77
+	fi
+	trap it_cleanup_mounted EXIT
+}
+
+it_cleanup_mounted() {
+	if [[ -n "$IT_PID" ]] && kill -0 "$IT_PID" 2>/dev/null; then
+		kill -KILL "$IT_PID" 2>/dev/null || true
+		wait "$IT_PID" 2>/dev/null || true
+	fi
+	[[ -n ${SIGNET_KEEP_TEST_DIR:-} ]] && return 0
+	umount "$IT_DIR/state" 2>/dev/null || umount -l "$IT_DIR/state" 2>/dev/null || true
+	it_cleanup
+}
+
+# it_issuer NAME: through the running signetd, a P-256 key dev-key (public
+# half $IT_DIR/dev-key.pub), a root CA "root" ($IT_DIR/root.pem, subject
+# "/CN=NAME Root") and an intermediate "issuing" under it ($IT_DIR/chain.pem);
+# a device CSR $IT_DIR/dev.csr (CN dev-1) and one certificate issued from it,
+# $IT_DIR/before.pem.
+it_issuer() {
+	expect_rc 0 "$SIGNET" key generate --alg p256 dev-key
+	expect_rc 0 "$SIGNET" key pub dev-key --out "$IT_DIR/dev-key.pub"
+	expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=$1 Root" --out "$IT_DIR/root.pem"
+	expect_rc 0 "$SIGNET" ca create-intermediate issuing --parent root --alg p256 --subject "/CN=$1 Issuing"
+	expect_rc 0 "$SIGNET" ca chain issuing --out "$IT_DIR/chain.pem"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$IT_DIR/dev.key" 2>/dev/null
+	openssl req -new -key "$IT_DIR/dev.key" -subj /CN=dev-1 -out "$IT_DIR/dev.csr"
+	expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$IT_DIR/dev.csr" --out "$IT_DIR/before.pem"
+}

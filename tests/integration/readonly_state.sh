@@ -10,22 +10,9 @@ source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
 
-mkdir -p "$D/state"
 truncate -s 32M "$D/state.img"
 mkfs.ext4 -q -F "$D/state.img" 2>"$D/mkfs.err" || it_fail "mkfs.ext4: $(cat "$D/mkfs.err")"
-if ! mount -o loop,errors=remount-ro "$D/state.img" "$D/state" 2>"$D/mount.err"; then
-	echo "SKIP: cannot mount an ext4 image on a loop device here: $(cat "$D/mount.err")"
-	exit 77
-fi
-ro_cleanup() {
-	if [[ -n "$IT_PID" ]] && kill -0 "$IT_PID" 2>/dev/null; then
-		kill -KILL "$IT_PID" 2>/dev/null || true
-		wait "$IT_PID" 2>/dev/null || true
-	fi
-	umount "$D/state" 2>/dev/null || umount -l "$D/state" 2>/dev/null || true
-	it_cleanup
-}
-trap ro_cleanup EXIT
+it_mount_state "an ext4 image on a loop device" -o loop,errors=remount-ro "$D/state.img"
 chmod 0700 "$D/state"
 fs_sysfs=/sys/fs/ext4/$(basename "$(findmnt -no SOURCE "$D/state")")
 if [[ ! -w $fs_sysfs/trigger_fs_error ]]; then
@@ -34,14 +21,7 @@ if [[ ! -w $fs_sysfs/trigger_fs_error ]]; then
 fi
 
 it_start
-expect_rc 0 "$SIGNET" key generate --alg p256 dev-key
-expect_rc 0 "$SIGNET" key pub dev-key --out "$D/dev-key.pub"
-expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=RO Root" --out "$D/root.pem"
-expect_rc 0 "$SIGNET" ca create-intermediate issuing --parent root --alg p256 --subject "/CN=RO Issuing"
-expect_rc 0 "$SIGNET" ca chain issuing --out "$D/chain.pem"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/dev.key" 2>/dev/null
-openssl req -new -key "$D/dev.key" -subj /CN=dev-1 -out "$D/dev.csr"
-expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/dev.csr" --out "$D/before.pem"
+it_issuer RO
 serial_before=$(openssl x509 -in "$D/before.pem" -noout -serial | cut -d= -f2)
 rows() { sqlite3 "$D/state/ledger.db" 'select count(*) from issued'; }
 rows_before=$(rows)
