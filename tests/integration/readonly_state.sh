@@ -2,10 +2,12 @@
 # The state directory turns read-only under a running signetd, as an ext4
 # filesystem mounted errors=remount-ro does after an I/O error (staged with
 # the kernel's trigger_fs_error on a loop device): issuance is refused with
-# UNAVAILABLE and no certificate leaves without its record; nonce signing
-# keeps working; signetd keeps serving and stops cleanly. After a repair
-# (fsck, mount read-write) every record written before is there, and a new
-# signetd issues again. Needs root and a loop device; skipped (77) without.
+# UNAVAILABLE and no certificate leaves without its record, shared
+# challenges (possession.shared_challenges) are neither made nor spent;
+# nonce signing keeps working; signetd keeps serving and stops cleanly. After a repair
+# (fsck, mount read-write) every record written before is there, the
+# challenge whose spending was refused can be spent, and a new signetd
+# issues again. Needs root and a loop device; skipped (77) without.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
@@ -20,8 +22,12 @@ if [[ ! -w $fs_sysfs/trigger_fs_error ]]; then
 	exit 77
 fi
 
+# challenges in the ledger too: with the ledger, they go read-only
+echo 'possession: { shared_challenges = true; };' >>"$D/signetd.conf"
 it_start
 it_issuer RO
+expect_rc 0 "$SIGNET" challenge create --device-id dev-1 --nonce-out "$D/ch.nonce"
+challenge=$(cut -d' ' -f1 "$D/out")
 serial_before=$(openssl x509 -in "$D/before.pem" -noout -serial | cut -d= -f2)
 rows() { sqlite3 "$D/state/ledger.db" 'select count(*) from issued'; }
 rows_before=$(rows)
@@ -38,6 +44,13 @@ for i in 1 2 3; do
 done
 expect_rc 24 "$SIGNET" ca verify-code issuing 0123456789ABCDEF --out "$D/refused-vc.pem"
 [[ ! -s "$D/refused-vc.pem" ]] || it_fail "a verification certificate left without its record"
+# a shared challenge is a ledger write, made or spent: refused the same way
+expect_rc 24 "$SIGNET" challenge create --device-id dev-1 --nonce-out "$D/ch2.nonce"
+[[ $IT_ERR == *UNAVAILABLE* && $IT_ERR == *"refuses writes"* ]] || it_fail "a new challenge: $IT_ERR"
+openssl dgst -sha256 -sign "$D/dev.key" -out "$D/ch.sig" "$D/ch.nonce"
+cat "$D/before.pem" "$D/chain.pem" >"$D/dev.chain"
+expect_rc 24 "$SIGNET" challenge verify "$challenge" --chain "$D/dev.chain" --sig "$D/ch.sig"
+[[ $IT_ERR == *UNAVAILABLE* ]] || it_fail "spending a challenge: $IT_ERR"
 openssl rand -out "$D/nonce" 32
 expect_rc 0 "$SIGNET" sign dev-key --in "$D/nonce" --out "$D/nonce.sig"
 openssl dgst -sha256 -verify "$D/dev-key.pub" -signature "$D/nonce.sig" "$D/nonce" >/dev/null ||
@@ -56,6 +69,9 @@ mount -o loop,errors=remount-ro "$D/state.img" "$D/state" || it_fail "cannot mou
 [[ $(sqlite3 "$D/state/ledger.db" 'PRAGMA integrity_check') == ok ]] || it_fail "ledger integrity"
 expect_rc 0 "$SIGNET" audit verify "$D/state/audit.log"
 it_start
+# the challenge whose spending was refused is still there, and spent once now
+expect_rc 0 "$SIGNET" challenge verify "$challenge" --chain "$D/dev.chain" --sig "$D/ch.sig"
+expect_rc 19 "$SIGNET" challenge verify "$challenge" --chain "$D/dev.chain" --sig "$D/ch.sig"
 expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/dev.csr" --out "$D/after.pem"
 openssl verify -CAfile "$D/root.pem" -untrusted "$D/chain.pem" "$D/after.pem" >/dev/null ||
 	it_fail "the certificate issued after the repair does not verify"
