@@ -6,7 +6,8 @@
 # its URI and serial number in its new slot, logs in, and serves again:
 # signatures and certificates from keys made before verify, and the CRL
 # publisher's own session works again. A C_Initialize that fails leaves the
-# module finalized and is tried again. A re-initialization waits for a call
+# module finalized and is tried again. Another token under the same label
+# (another serial number) is not taken for it, nor logged into. A re-initialization waits for a call
 # already inside the module (a stalled C_Sign), which still gets its answer.
 source "$(dirname "$0")/lib.sh"
 it_setup
@@ -97,6 +98,30 @@ grep -q "re-initialization put off" "$D/signetd.log" || it_fail "the re-initiali
 sign_ok "after the second re-initialization"
 expect_rc 0 "$SIGNET" key list
 grep -q '^dev ' "$D/out" || it_fail "key list after the re-initialization misses dev"
+
+# --- another token with the same label in its place: not ours, never logged
+# into (its PIN differs: a login would be refused and stop recovery for good) ---
+"$SIGNET_SRC_DIR/scripts/softhsm-token.sh" "$D/impostor" "$IT_LABEL" >/dev/null 2>&1 ||
+	it_fail "cannot make the impostor token"
+tokens="$IT_DIR/token/tokens"
+removed_until_reinit "C_Initialize CKR_DEVICE_ERROR" # held down while the tokens are swapped
+mkdir "$D/away"
+mv "$tokens"/* "$D/away/"
+cp -r "$D/impostor/tokens"/* "$tokens/"
+fault "* CKR_DEVICE_REMOVED until=reinit"
+for _ in $(seq 1 100); do
+	grep -q "serial number signetd started with" "$D/signetd.log" && break
+	sleep 0.1
+done
+grep -q "serial number signetd started with" "$D/signetd.log" ||
+	it_fail "the impostor token was not refused for its serial number"
+expect_rc 24 "$SIGNET" health
+grep -q "refused the PIN\|cannot log in again" "$D/signetd.log" && it_fail "signetd tried its PIN on the impostor"
+rm -rf "${tokens:?}"/*
+mv "$D/away"/* "$tokens/"
+wait_healthy 15
+[[ $(reinits) == 4 ]] || it_fail "want a fourth re-initialization, log has $(reinits)"
+sign_ok "after the real token came back"
 
 kill -0 "$IT_PID" || it_fail "signetd died"
 it_stop
