@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "base/log.h"
 
 /* Was (name, key) seen earlier in the list? Each key's CRL is signed once. */
 static int seen_before(const struct ca *all, size_t i)

@@ -12,7 +12,7 @@
 
 #include <pthread.h>
 
-#include "rpc.h"
+#include "rpc/rpc.h"
 
 struct crlpub {
 	struct daemon_state *d;

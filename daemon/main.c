@@ -19,22 +19,22 @@
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
 
-#include "config.h"
-#include "dispatch.h"
-#include "keybridge.h"
-#include "audit.h"
-#include "auth.h"
-#include "certparse.h"
+#include "config/config.h"
+#include "rpc/dispatch.h"
+#include "hsm/keybridge.h"
+#include "records/audit.h"
+#include "access/auth.h"
+#include "pki/certparse.h"
 #include "crlpub.h"
-#include "keystore.h"
-#include "ledger.h"
-#include "log.h"
-#include "modpath.h"
-#include "privdrop.h"
+#include "hsm/keystore.h"
+#include "records/ledger.h"
+#include "base/log.h"
+#include "hsm/modpath.h"
+#include "base/privdrop.h"
 #include "reload.h"
-#include "secret.h"
+#include "base/secret.h"
 #include "server.h"
-#include "token.h"
+#include "hsm/token.h"
 
 #define EXIT_STARTUP 1
 #define EXIT_USAGE   2

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "certparse.h"
-#include "log.h"
+#include "access/auth.h"
+#include "pki/certparse.h"
+#include "base/log.h"
 
 static void kept(const char *key, int *n)
 {

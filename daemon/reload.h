@@ -16,8 +16,8 @@
 
 #include <pthread.h>
 
-#include "config.h"
-#include "rpc.h"
+#include "config/config.h"
+#include "rpc/rpc.h"
 
 struct reload {
 	pthread_rwlock_t lock; /* d->swap_lock points here */

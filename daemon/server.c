@@ -12,8 +12,8 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
-#include "dispatch.h"
-#include "log.h"
+#include "rpc/dispatch.h"
+#include "base/log.h"
 
 /* How often an idle worker looks at the stop flag. */
 #define WORKER_POLL_MS 100

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#include "rpc.h"
+#include "rpc/rpc.h"
 
 struct worker {
 	struct server *srv;

@@ -7,7 +7,7 @@
 #ifndef SIGNET_TESTS_FAKE_TOKEN_H
 #define SIGNET_TESTS_FAKE_TOKEN_H
 
-#include "token.h"
+#include "hsm/token.h"
 
 void fake_token_init(struct token *t);
 

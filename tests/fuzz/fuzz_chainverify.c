@@ -23,8 +23,8 @@
 
 #include <openssl/err.h>
 
-#include "certparse.h"
-#include "chainverify.h"
+#include "pki/certparse.h"
+#include "pki/chainverify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,9 +20,9 @@
 
 #include <openssl/err.h>
 
-#include "certbuild.h"
-#include "csr.h"
-#include "profile.h"
+#include "pki/certbuild.h"
+#include "pki/csr.h"
+#include "pki/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

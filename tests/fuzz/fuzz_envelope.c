@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "dispatch.h"
+#include "rpc/dispatch.h"
 #include "fake_token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

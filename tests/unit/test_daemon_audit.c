@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
+#include "records/audit.h"
 #include "auditchain.h"
 
 #define ZEROS	   "0000000000000000000000000000000000000000000000000000000000000000"

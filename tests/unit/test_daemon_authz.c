@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "authz.h"
+#include "access/authz.h"
 
 static char *factory_methods[] = {"SignCsr", "Get*"}, *factory_cas[] = {"issuing-*"},
 	    *factory_profiles[] = {"device"}, *all[] = {"*"}, *dev_keys[] = {"dev-*"};

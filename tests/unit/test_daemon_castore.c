@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "castore.h"
-#include "certbuild.h"
+#include "ca/castore.h"
+#include "pki/certbuild.h"
 
 static X509 *make_ca(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
 {

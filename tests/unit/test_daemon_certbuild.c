@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <openssl/x509_vfy.h>
 
-#include "certbuild.h"
+#include "pki/certbuild.h"
 
 #define DAY (24 * 3600)
 

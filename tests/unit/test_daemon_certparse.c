@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "certbuild.h"
-#include "certparse.h"
+#include "pki/certbuild.h"
+#include "pki/certparse.h"
 
 struct blob {
 	uint8_t data[16384];

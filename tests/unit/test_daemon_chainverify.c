@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "certbuild.h"
-#include "chainverify.h"
+#include "pki/certbuild.h"
+#include "pki/chainverify.h"
 
 #define DAY 86400
 

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "challenge.h"
-#include "ledger.h"
+#include "possession/challenge.h"
+#include "records/ledger.h"
 
 #define NOW   1800000000LL
 #define TTL   60

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define TOKEN_OK                                                                                   \
 	"token: { module = \"/usr/lib/softhsm/libsofthsm2.so\"; uri = \"pkcs11:token=t\"; "        \

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "certbuild.h"
-#include "crl.h"
+#include "pki/certbuild.h"
+#include "pki/crl.h"
 
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int is_ca,
 		       unsigned usage)

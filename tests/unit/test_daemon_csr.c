@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "csr.h"
-#include "keystore.h"
+#include "pki/csr.h"
+#include "hsm/keystore.h"
 
 static char *name_text(X509_NAME *n)
 {

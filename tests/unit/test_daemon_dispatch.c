@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dispatch.h"
+#include "rpc/dispatch.h"
 
 static struct config cfg = {.max_message_size = 4096, .workers = 1};
 static struct daemon_state st = {.cfg = &cfg};

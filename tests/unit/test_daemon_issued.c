@@ -8,9 +8,9 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "certbuild.h"
-#include "csr.h"
-#include "issued.h"
+#include "pki/certbuild.h"
+#include "pki/csr.h"
+#include "records/issued.h"
 
 static X509 *make_leaf(EVP_PKEY *key, const GENERAL_NAMES *sans)
 {

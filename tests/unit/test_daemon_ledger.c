@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "ledger.h"
+#include "records/ledger.h"
 
 #define NOW 1800000000LL
 #define DAY 86400LL

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "modpath.h"
+#include "hsm/modpath.h"
 
 /* root/lib (allowed), root/lib64 (a name lib is a prefix of), root/elsewhere */
 static char root[64];

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "p11uri.h"
+#include "hsm/p11uri.h"
 
 static void parse_ok(const char *uri, struct p11uri *u)
 {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "privdrop.h"
+#include "base/privdrop.h"
 
 static uid_t nobody_uid;
 static gid_t nobody_gid;

@@ -14,8 +14,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "csr.h"
-#include "profile.h"
+#include "pki/csr.h"
+#include "pki/profile.h"
 
 static EVP_PKEY *p256, *p384, *rsa2048;
 static struct profile_set builtins;

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "auth.h"
+#include "access/auth.h"
 #include "authmac.h"
 #include "reload.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "secret.h"
+#include "base/secret.h"
 
 /* What every test PIN contains, so a leak into a message is easy to spot. */
 #define MARK "s3cr3t"

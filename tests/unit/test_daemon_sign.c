@@ -9,7 +9,7 @@
 #include <openssl/ec.h>
 #include <openssl/sha.h>
 
-#include "sign.h"
+#include "hsm/sign.h"
 
 static void test_defaults_follow_the_key(void **state)
 {

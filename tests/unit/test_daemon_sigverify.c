@@ -10,7 +10,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/rsa.h>
 
-#include "sigverify.h"
+#include "pki/sigverify.h"
 
 static const uint8_t nonce[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 

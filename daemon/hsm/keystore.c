@@ -1,0 +1,590 @@
+#include "hsm/keystore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "base/log.h"
+#include "hsm/pubkey.h"
+
+static const CK_BBOOL ck_true = CK_TRUE;
+static const CK_BBOOL ck_false = CK_FALSE;
+
+int keystore_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	if (name == NULL)
+		return 0;
+	for (; name[n] != '\0'; n++) {
+		char c = name[n];
+
+		if (n >= KEY_NAME_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+static unsigned int name_hash(const char *name)
+{
+	unsigned int h = 2166136261u; /* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h % KEYSTORE_BUCKETS;
+}
+
+static void key_free(struct key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pub_pkey);
+	OPENSSL_free(k->spki);
+	free(k);
+}
+
+void key_put(struct key *k)
+{
+	if (k != NULL && atomic_fetch_sub(&k->refs, 1) == 1)
+		key_free(k);
+}
+
+static struct key *key_ref(struct key *k)
+{
+	atomic_fetch_add(&k->refs, 1);
+	return k;
+}
+
+int keystore_init(struct keystore *ks, struct token *token)
+{
+	memset(ks, 0, sizeof(*ks));
+	ks->token = token;
+	ks->token_gen = token_generation(token);
+	if (pthread_rwlock_init(&ks->lock, NULL) != 0)
+		return SIGNET_E_INTERNAL;
+	if (pthread_mutex_init(&ks->admin, NULL) != 0) {
+		pthread_rwlock_destroy(&ks->lock);
+		return SIGNET_E_INTERNAL;
+	}
+	return 0;
+}
+
+void keystore_fini(struct keystore *ks)
+{
+	for (size_t i = 0; i < KEYSTORE_BUCKETS; i++) {
+		struct key *k = ks->buckets[i], *next;
+
+		for (; k != NULL; k = next) {
+			next = k->next;
+			key_put(k);
+		}
+		ks->buckets[i] = NULL;
+	}
+	pthread_rwlock_destroy(&ks->lock);
+	pthread_mutex_destroy(&ks->admin);
+}
+
+static struct key *cache_lookup_locked(struct keystore *ks, const char *name)
+{
+	struct key *k = ks->buckets[name_hash(name)];
+
+	while (k != NULL && strcmp(k->name, name) != 0)
+		k = k->next;
+	return k;
+}
+
+/* Drop `name` from the cache; the cache's reference goes with it. */
+static void cache_evict(struct keystore *ks, const char *name)
+{
+	struct key **pp, *gone = NULL;
+
+	pthread_rwlock_wrlock(&ks->lock);
+	for (pp = &ks->buckets[name_hash(name)]; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->name, name) == 0) {
+			gone = *pp;
+			*pp = gone->next;
+			break;
+		}
+	}
+	ks->epoch++;
+	pthread_rwlock_unlock(&ks->lock);
+	key_put(gone);
+}
+
+/*
+ * The token came back from a loss: the handles cached before it may now name
+ * nothing, or other objects. Drop them all (and make loads begun before now
+ * uncacheable) before anyone looks in the cache. Returns token_check().
+ */
+static int cache_check_token(struct keystore *ks, struct errmsg *em)
+{
+	unsigned long gen = token_generation(ks->token);
+	struct key *gone = NULL, *next;
+	int r;
+
+	if ((r = token_check(ks->token, em)) != 0)
+		return r;
+	pthread_rwlock_rdlock(&ks->lock);
+	r = ks->token_gen == gen;
+	pthread_rwlock_unlock(&ks->lock);
+	if (r)
+		return 0;
+	pthread_rwlock_wrlock(&ks->lock);
+	if (ks->token_gen != gen) {
+		for (size_t i = 0; i < KEYSTORE_BUCKETS; i++) {
+			struct key *k = ks->buckets[i];
+
+			for (; k != NULL; k = next) {
+				next = k->next;
+				k->next = gone;
+				gone = k;
+			}
+			ks->buckets[i] = NULL;
+		}
+		ks->token_gen = gen;
+		ks->epoch++;
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	for (; gone != NULL; gone = next) {
+		next = gone->next;
+		key_put(gone);
+	}
+	return 0;
+}
+
+/* Insert a freshly loaded key unless an eviction happened since `epoch` (it
+ * may describe objects that are gone) or another thread was first. Returns
+ * the cached key with a reference for the caller. */
+static struct key *cache_insert(struct keystore *ks, struct key *k, unsigned long epoch)
+{
+	struct key *have;
+
+	pthread_rwlock_wrlock(&ks->lock);
+	have = cache_lookup_locked(ks, k->name);
+	if (have != NULL) {
+		key_ref(have);
+		pthread_rwlock_unlock(&ks->lock);
+		key_put(k);
+		return have;
+	}
+	if (epoch == ks->epoch) {
+		unsigned int b = name_hash(k->name);
+
+		k->next = ks->buckets[b];
+		ks->buckets[b] = key_ref(k);
+	}
+	pthread_rwlock_unlock(&ks->lock);
+	return k;
+}
+
+/* Handles of objects of `cls` labelled `name`, at most `max`. */
+static int find_objects(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+			const char *name, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n,
+			struct errmsg *em)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_LABEL, (void *)name, name != NULL ? strlen(name) : 0},
+	};
+	CK_RV rv = fn->C_FindObjectsInit(s, tmpl, name != NULL ? 2 : 1);
+
+	if (rv != CKR_OK)
+		return p11_fail(em, rv, "C_FindObjectsInit");
+	rv = fn->C_FindObjects(s, out, max, n);
+	fn->C_FindObjectsFinal(s);
+	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_FindObjects");
+}
+
+static int find_one(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+		    const char *name, CK_OBJECT_HANDLE *out, struct errmsg *em)
+{
+	CK_OBJECT_HANDLE found[2];
+	CK_ULONG n = 0;
+	int r = find_objects(fn, s, cls, name, found, 2, &n, em);
+
+	if (r != 0)
+		return r;
+	if (n == 0)
+		return SIGNET_E_NOT_FOUND;
+	if (n > 1)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "several %s keys are labelled '%s' on the token; signet needs "
+				  "labels to be unique",
+				  cls == CKO_PRIVATE_KEY ? "private" : "public", name);
+	*out = found[0];
+	return 0;
+}
+
+static int key_read_attrs(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k,
+			  struct errmsg *em)
+{
+	CK_FUNCTION_LIST *fn = ks->token->fn;
+	uint8_t *id = NULL;
+	size_t id_len = 0;
+	int r;
+
+	if ((r = pubkey_load(fn, s, k->pub, &k->alg, &k->pub_pkey, em)) != 0)
+		return r;
+	if (pubkey_spki(k->pub_pkey, &k->spki, &k->spki_len) != 0)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "cannot encode the public key");
+	pubkey_attr_bool(fn, s, k->priv, CKA_SENSITIVE, &k->sensitive);
+	pubkey_attr_bool(fn, s, k->priv, CKA_EXTRACTABLE, &k->extractable);
+	/* CKA_ID is optional for keys made elsewhere. */
+	if (pubkey_attr_get(fn, s, k->priv, CKA_ID, &id, &id_len, KEY_ID_MAX, NULL) == 0) {
+		memcpy(k->id, id, id_len);
+		k->id_len = id_len;
+		free(id);
+	}
+	return 0;
+}
+
+static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,
+		    struct errmsg *em)
+{
+	CK_FUNCTION_LIST *fn = ks->token->fn;
+	struct key *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (k == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	atomic_init(&k->refs, 1);
+	k->token_gen = token_generation(ks->token);
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	r = find_one(fn, s, CKO_PRIVATE_KEY, name, &k->priv, em);
+	if (r == SIGNET_E_NOT_FOUND)
+		r = errmsg_set(em, r, "no key named '%s'", name);
+	if (r == 0) {
+		r = find_one(fn, s, CKO_PUBLIC_KEY, name, &k->pub, em);
+		if (r == SIGNET_E_NOT_FOUND)
+			r = errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				       "key '%s' has no public key object on the token", name);
+	}
+	if (r == 0)
+		r = key_read_attrs(ks, s, k, em);
+	if (r != 0) {
+		key_put(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,
+		 struct errmsg *em)
+{
+	struct key *k;
+	unsigned long epoch;
+	int r;
+
+	if (!keystore_name_valid(name))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
+				  KEY_NAME_MAX);
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
+	pthread_rwlock_rdlock(&ks->lock);
+	k = cache_lookup_locked(ks, name);
+	if (k != NULL)
+		key_ref(k);
+	epoch = ks->epoch;
+	pthread_rwlock_unlock(&ks->lock);
+	if (k != NULL) {
+		*out = k;
+		return 0;
+	}
+	if ((r = key_load(ks, s, name, &k, em)) != 0)
+		return r;
+	*out = cache_insert(ks, k, epoch);
+	return 0;
+}
+
+static int keygen_mechanism(enum signet_key_alg alg, CK_MECHANISM *mech, CK_ULONG *bits,
+			    const uint8_t **params, size_t *params_len)
+{
+	mech->pParameter = NULL;
+	mech->ulParameterLen = 0;
+	switch (alg) {
+	case SIGNET_KEY_EC_P256:
+	case SIGNET_KEY_EC_P384:
+		mech->mechanism = CKM_EC_KEY_PAIR_GEN;
+		*params = alg == SIGNET_KEY_EC_P256 ? pubkey_p256_params : pubkey_p384_params;
+		*params_len = alg == SIGNET_KEY_EC_P256 ? sizeof(pubkey_p256_params)
+							: sizeof(pubkey_p384_params);
+		return 0;
+	case SIGNET_KEY_RSA_2048:
+	case SIGNET_KEY_RSA_3072:
+	case SIGNET_KEY_RSA_4096:
+		mech->mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+		*bits = alg == SIGNET_KEY_RSA_2048   ? 2048
+			: alg == SIGNET_KEY_RSA_3072 ? 3072
+						     : 4096;
+		return 0;
+	default:
+		return SIGNET_E_INVALID_ARGUMENT;
+	}
+}
+
+/* C_GenerateKeyPair with the attributes that keep the private key in the token. */
+static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+			   enum signet_key_alg alg, const uint8_t *id, size_t id_len,
+			   struct errmsg *em)
+{
+	static const CK_BYTE rsa_exponent[] = {0x01, 0x00, 0x01};
+	CK_MECHANISM mech;
+	CK_ULONG bits = 0, npub = 5;
+	const uint8_t *params = NULL;
+	size_t params_len = 0;
+	CK_OBJECT_HANDLE pub, priv;
+	CK_ATTRIBUTE pub_tmpl[7] = {
+		{CKA_TOKEN, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_PRIVATE, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_VERIFY, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_LABEL, (void *)name, strlen(name)},
+		{CKA_ID, (void *)id, id_len},
+	};
+	CK_ATTRIBUTE priv_tmpl[] = {
+		{CKA_TOKEN, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_PRIVATE, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_SENSITIVE, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_EXTRACTABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_SIGN, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_DECRYPT, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_DERIVE, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_LABEL, (void *)name, strlen(name)},
+		{CKA_ID, (void *)id, id_len},
+	};
+	CK_RV rv;
+
+	if (keygen_mechanism(alg, &mech, &bits, &params, &params_len) != 0)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "unsupported key algorithm %d; use p256, p384, rsa2048, "
+				  "rsa3072 or rsa4096",
+				  (int)alg);
+	if (params != NULL) {
+		pub_tmpl[npub++] = (CK_ATTRIBUTE){CKA_EC_PARAMS, (void *)params, params_len};
+	} else {
+		pub_tmpl[npub++] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof(bits)};
+		pub_tmpl[npub++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, (void *)rsa_exponent,
+						  sizeof(rsa_exponent)};
+	}
+	rv = ks->token->fn->C_GenerateKeyPair(s, &mech, pub_tmpl, npub, priv_tmpl,
+					      sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub,
+					      &priv);
+	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_GenerateKeyPair");
+}
+
+static int name_taken(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, int *taken,
+		      struct errmsg *em)
+{
+	CK_OBJECT_HANDLE h[1];
+	CK_ULONG npriv = 0, npub = 0;
+	int r;
+
+	if ((r = find_objects(ks->token->fn, s, CKO_PRIVATE_KEY, name, h, 1, &npriv, em)) != 0 ||
+	    (r = find_objects(ks->token->fn, s, CKO_PUBLIC_KEY, name, h, 1, &npub, em)) != 0)
+		return r;
+	*taken = npriv + npub > 0;
+	return 0;
+}
+
+int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+		      enum signet_key_alg alg, struct key **out, struct errmsg *em)
+{
+	uint8_t id[16];
+	int r, taken = 0;
+
+	if (!keystore_name_valid(name))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
+				  KEY_NAME_MAX);
+	if (RAND_bytes(id, sizeof(id)) != 1)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "no randomness for the key id");
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
+	pthread_mutex_lock(&ks->admin);
+	if ((r = name_taken(ks, s, name, &taken, em)) != 0)
+		goto out;
+	if (taken) {
+		r = errmsg_set(em, SIGNET_E_ALREADY_EXISTS, "a key named '%s' already exists",
+			       name);
+		goto out;
+	}
+	if ((r = keygen_on_token(ks, s, name, alg, id, sizeof(id), em)) != 0)
+		goto out;
+	cache_evict(ks, name); /* nothing should be there; make sure no stale entry is */
+	r = keystore_get(ks, s, name, out, em);
+out:
+	pthread_mutex_unlock(&ks->admin);
+	return r;
+}
+
+static int destroy_labelled(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+			    const char *name, CK_ULONG *destroyed, struct errmsg *em)
+{
+	CK_OBJECT_HANDLE h[16];
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int r;
+
+	if ((r = find_objects(ks->token->fn, s, cls, name, h, 16, &n, em)) != 0)
+		return r;
+	for (CK_ULONG i = 0; i < n; i++) {
+		rv = ks->token->fn->C_DestroyObject(s, h[i]);
+		if (rv != CKR_OK)
+			return p11_fail(em, rv, "C_DestroyObject");
+		(*destroyed)++;
+	}
+	return 0;
+}
+
+int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct errmsg *em)
+{
+	CK_ULONG destroyed = 0;
+	int r;
+
+	if (!keystore_name_valid(name))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
+				  KEY_NAME_MAX);
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
+	pthread_mutex_lock(&ks->admin);
+	cache_evict(ks, name);
+	r = destroy_labelled(ks, s, CKO_PRIVATE_KEY, name, &destroyed, em);
+	if (r == 0)
+		r = destroy_labelled(ks, s, CKO_PUBLIC_KEY, name, &destroyed, em);
+	if (r == 0 && destroyed == 0)
+		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "no key named '%s'", name);
+	pthread_mutex_unlock(&ks->admin);
+	return r;
+}
+
+void keystore_list_free(struct key **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		key_put(keys[i]);
+	free(keys);
+}
+
+/* The label of a private key object, if it is a name signet can serve. */
+static int object_name(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		       char name[KEY_NAME_MAX + 1])
+{
+	uint8_t *label = NULL;
+	size_t len = 0;
+
+	if (pubkey_attr_get(fn, s, obj, CKA_LABEL, &label, &len, KEY_NAME_MAX, NULL) != 0)
+		return -1;
+	memcpy(name, label, len);
+	name[len] = '\0';
+	free(label);
+	return keystore_name_valid(name) ? 0 : -1;
+}
+
+/* Handles of every private key object, gathered in chunks. */
+static int find_private_keys(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE **out,
+			     size_t *n, struct errmsg *em)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl = {CKA_CLASS, &cls, sizeof(cls)};
+	CK_OBJECT_HANDLE *handles = NULL, *grown;
+	size_t have = 0, cap = 0;
+	CK_ULONG got = 0;
+	CK_RV rv = fn->C_FindObjectsInit(s, &tmpl, 1);
+
+	if (rv != CKR_OK)
+		return p11_fail(em, rv, "C_FindObjectsInit");
+	do {
+		if (have == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			grown = cap <= KEYSTORE_LIST_MAX ? realloc(handles, cap * sizeof(*handles))
+							 : NULL;
+			if (grown == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			handles = grown;
+		}
+		rv = fn->C_FindObjects(s, handles + have, (CK_ULONG)(cap - have), &got);
+		have += got;
+	} while (rv == CKR_OK && got > 0);
+	fn->C_FindObjectsFinal(s);
+	if (rv != CKR_OK) {
+		free(handles);
+		return p11_fail(em, rv, "C_FindObjects");
+	}
+	*out = handles;
+	*n = have;
+	return 0;
+}
+
+int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, size_t *n,
+		  struct errmsg *em)
+{
+	CK_FUNCTION_LIST *fn = ks->token->fn;
+	CK_OBJECT_HANDLE *handles = NULL;
+	size_t count = 0, nkeys = 0;
+	struct key **keys = NULL;
+	int r;
+
+	if ((r = cache_check_token(ks, em)) != 0)
+		return r;
+	if ((r = find_private_keys(fn, s, &handles, &count, em)) != 0)
+		return r;
+	keys = calloc(count > 0 ? count : 1, sizeof(*keys));
+	if (keys == NULL) {
+		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		char name[KEY_NAME_MAX + 1];
+
+		/* Unlabelled keys, and keys that vanish or are unreadable, are not listed. */
+		if (object_name(fn, s, handles[i], name) != 0 ||
+		    keystore_get(ks, s, name, &keys[nkeys], NULL) != 0)
+			continue;
+		nkeys++;
+	}
+	*out = keys;
+	*n = nkeys;
+	keys = NULL; /* transferred */
+out:
+	free(handles);
+	free(keys);
+	return r;
+}
+
+int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_MECHANISM *mech,
+		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen, struct errmsg *em)
+{
+	CK_FUNCTION_LIST *fn = ks->token->fn;
+	CK_ULONG len = *siglen;
+	CK_RV rv;
+	int r;
+
+	if ((r = token_check(ks->token, em)) != 0)
+		return r;
+	/* Handles found before the token was lost may name another object now. */
+	if (k->token_gen != token_generation(ks->token))
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE,
+				  "the token was reset while key '%s' was in use; retry", k->name);
+	rv = fn->C_SignInit(s, mech, k->priv);
+	if (rv == CKR_OK)
+		rv = fn->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen, sig, &len);
+	if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
+		/* Deleted behind our back (another tool, another daemon). */
+		cache_evict(ks, k->name);
+		return errmsg_set(em, SIGNET_E_NOT_FOUND, "key '%s' is no longer on the token",
+				  k->name);
+	}
+	if (rv != CKR_OK)
+		return p11_fail(em, rv, "C_Sign");
+	*siglen = len;
+	return 0;
+}

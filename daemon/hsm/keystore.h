@@ -1,0 +1,86 @@
+/*
+ * Keys on the token, named by their CKA_LABEL. A key is generated on the
+ * token (sensitive, never extractable) and its private half never leaves it:
+ * signing is a C_Sign on the calling worker's own session.
+ *
+ * Looked-up keys are cached with their object handles and public key, so the
+ * signing path costs one C_SignInit + C_Sign. A struct key is reference
+ * counted: keystore_get() hands out a reference, key_put() returns it.
+ */
+#ifndef SIGNETD_KEYSTORE_H
+#define SIGNETD_KEYSTORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "hsm/token.h"
+
+#define KEY_NAME_MAX	  64
+#define KEY_ID_MAX	  64
+#define KEYSTORE_BUCKETS  1024
+#define KEYSTORE_LIST_MAX 100000 /* objects ListKeys looks at */
+
+struct key {
+	atomic_int refs;
+	char name[KEY_NAME_MAX + 1];
+	CK_OBJECT_HANDLE priv;
+	CK_OBJECT_HANDLE pub;
+	enum signet_key_alg alg; /* SIGNET_KEY_UNSPECIFIED for keys signet cannot use */
+	uint8_t id[KEY_ID_MAX];
+	size_t id_len;
+	int sensitive;
+	int extractable;
+	uint8_t *spki; /* SubjectPublicKeyInfo, DER */
+	size_t spki_len;
+	EVP_PKEY *pub_pkey;
+	unsigned long token_gen; /* token_generation() when the handles were found */
+	struct key *next;	 /* hash chain, under keystore.lock */
+};
+
+struct keystore {
+	struct token *token;
+	pthread_rwlock_t lock;	 /* guards buckets and epoch */
+	pthread_mutex_t admin;	 /* serialises generate/delete so names stay unique */
+	unsigned long epoch;	 /* bumped by every eviction, so stale loads are not cached */
+	unsigned long token_gen; /* the token recovery the cached handles belong to */
+	struct key *buckets[KEYSTORE_BUCKETS];
+};
+
+/* 1-64 characters of [A-Za-z0-9._-]: safe in logs, labels and file names. */
+int keystore_name_valid(const char *name);
+
+int keystore_init(struct keystore *ks, struct token *token);
+void keystore_fini(struct keystore *ks);
+
+/*
+ * Every function below answers UNAVAILABLE at once while the token is down
+ * (token_check()). After the token recovers, the cache is emptied: object
+ * handles need not survive a module's loss of the token.
+ */
+
+/* Find `name` (cache first, then the token). NOT_FOUND if absent. */
+int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,
+		 struct errmsg *em);
+void key_put(struct key *k);
+
+/* Generate a key pair on the token. ALREADY_EXISTS if the name is taken. */
+int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+		      enum signet_key_alg alg, struct key **out, struct errmsg *em);
+
+/* Destroy every object labelled `name` (private and public). */
+int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct errmsg *em);
+
+/* Every private key on the token that has a label; release with keystore_list_free(). */
+int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, size_t *n,
+		  struct errmsg *em);
+void keystore_list_free(struct key **keys, size_t n);
+
+/* C_SignInit + C_Sign with `mech` on session `s`. *siglen: in capacity, out length. */
+int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_MECHANISM *mech,
+		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen, struct errmsg *em);
+
+#endif

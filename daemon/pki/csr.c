@@ -1,0 +1,388 @@
+#include "pki/csr.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+/* Split off the next "/TYPE=VALUE" component, undoing backslash escapes. */
+static int subject_next(const char **cursor, char *type, size_t typelen, char *value,
+			size_t valuelen)
+{
+	const char *p = *cursor + 1; /* skip '/' */
+	size_t t = 0, v = 0;
+
+	while (*p != '\0' && *p != '=' && *p != '/') {
+		if (t + 1 >= typelen)
+			return -1;
+		type[t++] = *p++;
+	}
+	type[t] = '\0';
+	if (*p != '=' || t == 0)
+		return -1;
+	p++;
+	while (*p != '\0' && *p != '/') {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (v + 1 >= valuelen)
+			return -1;
+		value[v++] = *p++;
+	}
+	value[v] = '\0';
+	*cursor = p;
+	return v > 0 ? 0 : -1;
+}
+
+int csr_subject_parse(const char *subject, X509_NAME **out, struct errmsg *em)
+{
+	X509_NAME *name = X509_NAME_new();
+	const char *cursor = subject;
+	char type[64], value[CSR_SUBJECT_MAX];
+	int r = 0, count = 0;
+
+	if (name == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if (strlen(subject) > CSR_SUBJECT_MAX) {
+		r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "subject longer than %d bytes",
+			       CSR_SUBJECT_MAX);
+		goto out;
+	}
+	if (*subject != '\0' && *subject != '/') {
+		r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+			       "subject must look like /CN=name/O=org");
+		goto out;
+	}
+	while (*cursor == '/') {
+		int nid;
+
+		if (subject_next(&cursor, type, sizeof(type), value, sizeof(value)) != 0) {
+			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				       "malformed subject component near '%.32s'", cursor);
+			goto out;
+		}
+		if (++count > CSR_NAME_ATTRS_MAX) {
+			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				       "subject has more than %d attributes", CSR_NAME_ATTRS_MAX);
+			goto out;
+		}
+		nid = OBJ_txt2nid(type);
+		if (nid == NID_undef) {
+			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				       "unknown subject attribute '%s'", type);
+			goto out;
+		}
+		if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+						(const unsigned char *)value, -1, -1, 0)) {
+			r = errmsg_openssl(em, SIGNET_E_INVALID_ARGUMENT,
+					   "subject attribute %s has an invalid value", type);
+			goto out;
+		}
+	}
+	*out = name;
+	name = NULL; /* transferred */
+out:
+	X509_NAME_free(name);
+	return r;
+}
+
+static int label_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int csr_dns_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = name, *dot;
+
+	if (len == 0 || len > 253)
+		return 0;
+	if (strncmp(p, "*.", 2) == 0)
+		p += 2;
+	for (;;) {
+		dot = strchr(p, '.');
+		if (!label_valid(p, dot != NULL ? (size_t)(dot - p) : strlen(p)))
+			return 0;
+		if (dot == NULL)
+			return 1;
+		p = dot + 1;
+	}
+}
+
+static int san_push(GENERAL_NAMES *gens, int type, ASN1_IA5STRING *ia5, ASN1_OCTET_STRING *ip)
+{
+	GENERAL_NAME *gen = GENERAL_NAME_new();
+
+	if (gen == NULL)
+		return -1;
+	if (type == GEN_IPADD)
+		GENERAL_NAME_set0_value(gen, type, ip);
+	else
+		GENERAL_NAME_set0_value(gen, type, ia5);
+	if (!sk_GENERAL_NAME_push(gens, gen)) {
+		GENERAL_NAME_free(gen);
+		return -1;
+	}
+	return 0;
+}
+
+static int san_add_text(GENERAL_NAMES *gens, int type, const char *value, struct errmsg *em)
+{
+	static const char *const kinds[] = {
+		[GEN_DNS] = "DNS name", [GEN_URI] = "URI", [GEN_EMAIL] = "email address"};
+	ASN1_IA5STRING *ia5;
+	size_t len = strlen(value);
+	int ok;
+
+	ok = len > 0 && len <= CSR_SAN_LEN_MAX;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (unsigned char)value[i] > 0x20 && (unsigned char)value[i] < 0x7f;
+	if (ok && type == GEN_DNS)
+		ok = csr_dns_name_valid(value);
+	if (ok && type == GEN_URI)
+		ok = strchr(value, ':') != NULL;
+	if (ok && type == GEN_EMAIL)
+		ok = strchr(value, '@') != NULL && value[0] != '@';
+	if (!ok)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid %s '%.64s'", kinds[type],
+				  value);
+	ia5 = ASN1_IA5STRING_new();
+	if (ia5 == NULL || !ASN1_STRING_set(ia5, value, (int)len) ||
+	    san_push(gens, type, ia5, NULL) != 0) {
+		ASN1_IA5STRING_free(ia5);
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	return 0;
+}
+
+static int san_add_ip(GENERAL_NAMES *gens, const char *value, struct errmsg *em)
+{
+	ASN1_OCTET_STRING *ip = a2i_IPADDRESS(value);
+
+	ERR_clear_error();
+	if (ip == NULL)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid IP address '%.64s'",
+				  value);
+	if (san_push(gens, GEN_IPADD, NULL, ip) != 0) {
+		ASN1_OCTET_STRING_free(ip);
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	return 0;
+}
+
+static int san_build(const struct csr_params *p, GENERAL_NAMES *gens, struct errmsg *em)
+{
+	size_t total = p->n_dns_names + p->n_ip_addresses + p->n_uris + p->n_emails;
+	int r = 0;
+
+	if (total > CSR_SAN_MAX)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "more than %d subject alternative names", CSR_SAN_MAX);
+	for (size_t i = 0; r == 0 && i < p->n_dns_names; i++)
+		r = san_add_text(gens, GEN_DNS, p->dns_names[i], em);
+	for (size_t i = 0; r == 0 && i < p->n_ip_addresses; i++)
+		r = san_add_ip(gens, p->ip_addresses[i], em);
+	for (size_t i = 0; r == 0 && i < p->n_uris; i++)
+		r = san_add_text(gens, GEN_URI, p->uris[i], em);
+	for (size_t i = 0; r == 0 && i < p->n_emails; i++)
+		r = san_add_text(gens, GEN_EMAIL, p->emails[i], em);
+	return r;
+}
+
+static int push_ext(STACK_OF(X509_EXTENSION) * exts, X509_EXTENSION *ext)
+{
+	if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
+		X509_EXTENSION_free(ext);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a CA's request asks for: the extensions RFC 5280 wants on a CA. */
+static int ca_exts(const struct csr_params *p, STACK_OF(X509_EXTENSION) * exts)
+{
+	char bc[64];
+
+	if (p->ca_path_len >= 0)
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", p->ca_path_len);
+	else
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+	if (push_ext(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, bc)) != 0 ||
+	    push_ext(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage,
+					       "critical,digitalSignature,keyCertSign,cRLSign")) !=
+		    0)
+		return -1;
+	return 0;
+}
+
+/* The extensionRequest attribute: SANs, critical when the subject is empty
+ * (RFC 5280 4.2.1.6), and a CA's constraints. */
+static int csr_add_extensions(X509_REQ *req, const struct csr_params *p, GENERAL_NAMES *gens,
+			      int subject_empty, struct errmsg *em)
+{
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	int r = 0;
+
+	if (exts == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if (sk_GENERAL_NAME_num(gens) > 0 &&
+	    push_ext(exts, X509V3_EXT_i2d(NID_subject_alt_name, subject_empty, gens)) != 0)
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot encode subjectAltName");
+	else if (p->is_ca && ca_exts(p, exts) != 0)
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot encode the CA extensions");
+	else if (sk_X509_EXTENSION_num(exts) > 0 && !X509_REQ_add_extensions(req, exts))
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot add the extension request");
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return r;
+}
+
+static int csr_encode(X509_REQ *req, uint8_t **der, size_t *derlen, struct errmsg *em)
+{
+	unsigned char *buf = NULL;
+	int n = i2d_X509_REQ(req, &buf);
+
+	if (n <= 0)
+		return errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot encode the request");
+	*der = buf;
+	*derlen = (size_t)n;
+	return 0;
+}
+
+int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const EVP_MD *md,
+	      uint8_t **der, size_t *derlen, struct errmsg *em)
+{
+	struct errmsg local = {0};
+	X509_REQ *req;
+	X509_NAME *name = NULL;
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	int r, subject_empty;
+
+	if (em == NULL)
+		em = &local;
+	req = X509_REQ_new();
+	if (req == NULL || gens == NULL) {
+		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	if (p->subject_name != NULL) {
+		if ((name = X509_NAME_dup(p->subject_name)) == NULL) {
+			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
+	} else if ((r = csr_subject_parse(p->subject != NULL ? p->subject : "", &name, em)) != 0) {
+		goto out;
+	}
+	if ((r = san_build(p, gens, em)) != 0)
+		goto out;
+	subject_empty = X509_NAME_entry_count(name) == 0;
+	if (subject_empty && sk_GENERAL_NAME_num(gens) == 0) {
+		r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+			       "a request needs a subject or at least one alternative name");
+		goto out;
+	}
+	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, pub)) {
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "cannot fill the request");
+		goto out;
+	}
+	if ((r = csr_add_extensions(req, p, gens, subject_empty, em)) != 0)
+		goto out;
+	em->err = 0;
+	if (X509_REQ_sign(req, signer, md) <= 0) {
+		/* The keybridge records the token's own error, when it was the token. */
+		r = em->err != 0 ? em->err
+				 : errmsg_openssl(em, SIGNET_E_INTERNAL, "signing failed");
+		ERR_clear_error();
+		goto out;
+	}
+	/* Never hand out a request whose signature does not check. */
+	if (X509_REQ_verify(req, pub) != 1) {
+		r = errmsg_openssl(em, SIGNET_E_INTERNAL, "the token's signature does not verify");
+		goto out;
+	}
+	r = csr_encode(req, der, derlen, em);
+out:
+	GENERAL_NAMES_free(gens);
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	return r;
+}
+
+int csr_sans_build(const struct csr_params *p, GENERAL_NAMES **out, struct errmsg *em)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	int r;
+
+	if (gens == NULL)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if ((r = san_build(p, gens, em)) != 0) {
+		GENERAL_NAMES_free(gens);
+		return r;
+	}
+	*out = gens;
+	return 0;
+}
+
+static int looks_like_pem(const uint8_t *data, size_t len)
+{
+	static const char begin[] = "-----BEGIN";
+	size_t i = 0;
+
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	return len - i >= sizeof(begin) - 1 && memcmp(data + i, begin, sizeof(begin) - 1) == 0;
+}
+
+int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em)
+{
+	X509_REQ *req = NULL;
+
+	if (len == 0 || len > INT_MAX)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "no CSR given");
+	if (looks_like_pem(data, len)) {
+		BIO *bio = BIO_new_mem_buf(data, (int)len);
+
+		/* "NEW CERTIFICATE REQUEST" (old OpenSSL, Java keytool) is read too */
+		req = bio != NULL ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	} else {
+		const unsigned char *p = data;
+
+		req = d2i_X509_REQ(NULL, &p, (long)len);
+		if (req != NULL && p != data + len) {
+			X509_REQ_free(req);
+			req = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (req == NULL)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "the CSR is not a PKCS#10 request in PEM or DER");
+	*out = req;
+	return 0;
+}
+
+int csr_verify_signature(X509_REQ *req, struct errmsg *em)
+{
+	EVP_PKEY *key = X509_REQ_get0_pubkey(req);
+	int ok = key != NULL && X509_REQ_verify(req, key) == 1;
+
+	ERR_clear_error();
+	if (!ok)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "the CSR's signature does not verify with its own public key: "
+				  "it is no proof of possession, nothing issued");
+	return 0;
+}

@@ -1,0 +1,309 @@
+#include "possession/challenge_db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define KEY_LEN 32
+
+static int db_fail(struct errmsg *em, sqlite3 *db, const char *what)
+{
+	return errmsg_set(em, SIGNET_E_UNAVAILABLE, "challenges: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Rows are found by the SHA-256 of the id: the id is a bearer token, and the
+ * B-tree's comparisons would time how much of a guessed one matched. */
+static int id_key(const uint8_t *raw_id, uint8_t key[KEY_LEN], struct errmsg *em)
+{
+	if (EVP_Digest(raw_id, CHALLENGE_ID_LEN, key, NULL, EVP_sha256(), NULL) != 1)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "challenges: SHA-256 failed");
+	return 0;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct errmsg *em)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(em, db, "prepare");
+	return 0;
+}
+
+/* A statement whose first parameter is the row's key, bound. */
+static int prepare_keyed(sqlite3 *db, const char *sql, const uint8_t *key, sqlite3_stmt **st,
+			 struct errmsg *em)
+{
+	int r = prepare(db, sql, st, em);
+
+	if (r == 0)
+		sqlite3_bind_blob(*st, 1, key, KEY_LEN, SQLITE_STATIC);
+	return r;
+}
+
+/* Run a statement that returns no rows, then finalize it. */
+static int run_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct errmsg *em)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(em, db, what);
+}
+
+/* The one integer a statement returns, then finalize it. */
+static int run_int(sqlite3 *db, sqlite3_stmt *st, const char *what, int64_t *out, struct errmsg *em)
+{
+	int rc = sqlite3_step(st);
+
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(em, db, what);
+}
+
+/* Forget what expired more than the grace period ago. */
+static int sweep(sqlite3 *db, int64_t now, struct errmsg *em)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prepare(db, "DELETE FROM challenges WHERE expires <= ?", &st, em)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1,
+			   now > INT64_MIN + CHALLENGE_EXPIRED_GRACE ? now - CHALLENGE_EXPIRED_GRACE
+								     : INT64_MIN);
+	return run_done(db, st, "sweep", em);
+}
+
+static int outstanding(sqlite3 *db, const char *caller, int64_t now, int64_t *n, struct errmsg *em)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = prepare(db,
+		    caller != NULL
+			    ? "SELECT count(*) FROM challenges"
+			      " WHERE caller = ?2 AND used = 0 AND expires > ?1"
+			    : "SELECT count(*) FROM challenges WHERE used = 0 AND expires > ?1",
+		    &st, em);
+	if (r != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	if (caller != NULL)
+		sqlite3_bind_text(st, 2, caller, -1, SQLITE_STATIC);
+	return run_int(db, st, "counting outstanding challenges", n, em);
+}
+
+/* Is there room for one more row? The oldest expired one makes way. */
+static int make_room(sqlite3 *db, const struct challenge_limits *lim, int64_t now, int *room,
+		     int64_t *count, struct errmsg *em)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*room = 1;
+	if ((r = prepare(db, "SELECT n FROM challenge_count", &st, em)) != 0 ||
+	    (r = run_int(db, st, "counting challenges", count, em)) != 0)
+		return r;
+	if (*count < (int64_t)lim->max_total)
+		return 0;
+	r = prepare(db,
+		    "DELETE FROM challenges WHERE id_key = (SELECT id_key FROM challenges"
+		    " WHERE expires <= ? ORDER BY expires LIMIT 1)",
+		    &st, em);
+	if (r != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	if ((r = run_done(db, st, "making room", em)) != 0)
+		return r;
+	*room = sqlite3_changes(db) == 1;
+	return 0;
+}
+
+static int key_exists(sqlite3 *db, const uint8_t *key, int64_t *exists, struct errmsg *em)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prepare_keyed(db, "SELECT count(*) FROM challenges WHERE id_key = ?", key, &st,
+			       em)) != 0)
+		return r;
+	return run_int(db, st, "looking up an id", exists, em);
+}
+
+struct insert_op {
+	const struct challenge_limits *lim;
+	const struct challenge *c;
+	uint8_t key[KEY_LEN];
+	int64_t now;
+};
+
+static int insert_row(sqlite3 *db, const struct insert_op *op, struct errmsg *em)
+{
+	const struct challenge *c = op->c;
+	sqlite3_stmt *st;
+	int r;
+
+	r = prepare_keyed(db,
+			  "INSERT INTO challenges (id_key, caller, device_id, spki_sha256, nonce,"
+			  " created, expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  op->key, &st, em);
+	if (r != 0)
+		return r;
+	sqlite3_bind_text(st, 2, c->caller, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->device_id, -1, SQLITE_STATIC);
+	if (c->has_fingerprint)
+		sqlite3_bind_blob(st, 4, c->spki_sha256, sizeof(c->spki_sha256), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, c->nonce, sizeof(c->nonce), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, c->created);
+	sqlite3_bind_int64(st, 7, c->expires);
+	return run_done(db, st, "storing a challenge", em);
+}
+
+/* The checks and their order are those of the table in memory (insert_locked). */
+static int insert_apply(sqlite3 *db, void *arg, struct errmsg *em)
+{
+	struct insert_op *op = arg;
+	int64_t exists, count, mine;
+	int r, room;
+
+	if ((r = sweep(db, op->now, em)) != 0 || (r = key_exists(db, op->key, &exists, em)) != 0)
+		return r;
+	if (exists)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "challenge id %s is already in use",
+				  op->c->id);
+	if ((r = make_room(db, op->lim, op->now, &room, &count, em)) != 0 ||
+	    (r = outstanding(db, op->c->caller, op->now, &mine, em)) != 0)
+		return r;
+	if (mine >= (int64_t)op->lim->max_per_caller)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED,
+				  "caller '%s' has %" PRId64 " outstanding challenges, the limit",
+				  op->c->caller, mine);
+	if (!room)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED,
+				  "signetd holds %" PRId64 " challenges, the limit for all callers "
+				  "(used ones count until they expire)",
+				  count);
+	return insert_row(db, op, em);
+}
+
+int challenge_db_insert(struct ledger *l, const struct challenge_limits *lim, const uint8_t *raw_id,
+			const struct challenge *c, int64_t now, struct errmsg *em)
+{
+	struct insert_op op = {.lim = lim, .c = c, .now = now};
+	int r;
+
+	if ((r = id_key(raw_id, op.key, em)) != 0)
+		return r;
+	return ledger_write(l, insert_apply, &op, em);
+}
+
+struct take_op {
+	const char *caller;
+	const char *hex;
+	uint8_t key[KEY_LEN];
+	int64_t now;
+	struct challenge c;
+};
+
+/* Copy a blob column of exactly `len` bytes; 0 when it is one. */
+static int column_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t len)
+{
+	if (sqlite3_column_type(st, col) != SQLITE_BLOB ||
+	    (size_t)sqlite3_column_bytes(st, col) != len)
+		return -1;
+	memcpy(out, sqlite3_column_blob(st, col), len);
+	return 0;
+}
+
+/* Read the row into op->c and say whether it may be taken, as take_locked(). */
+static int take_check(sqlite3 *db, sqlite3_stmt *st, struct take_op *op, struct errmsg *em)
+{
+	struct challenge *c = &op->c;
+	int rc = sqlite3_step(st);
+	const unsigned char *caller, *device;
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(em, db, "looking up a challenge");
+	caller = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	/* another caller's challenge is answered as unknown, and left alone */
+	if (caller == NULL || strcmp((const char *)caller, op->caller) != 0)
+		return errmsg_set(em, SIGNET_E_NOT_FOUND, "no challenge %s", op->hex);
+	if (sqlite3_column_int(st, 6) != 0)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "challenge %s was already used: a replay", op->hex);
+	c->expires = sqlite3_column_int64(st, 5);
+	if (op->now >= c->expires)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "challenge %s expired %" PRIu64 " s ago", op->hex,
+				  (uint64_t)op->now - (uint64_t)c->expires);
+	snprintf(c->id, sizeof(c->id), "%s", op->hex);
+	snprintf(c->caller, sizeof(c->caller), "%s", op->caller);
+	device = sqlite3_column_text(st, 1);
+	snprintf(c->device_id, sizeof(c->device_id), "%s",
+		 device != NULL ? (const char *)device : "");
+	c->has_fingerprint = column_blob(st, 2, c->spki_sha256, sizeof(c->spki_sha256)) == 0;
+	c->created = sqlite3_column_int64(st, 4);
+	if (column_blob(st, 3, c->nonce, sizeof(c->nonce)) != 0)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "challenge %s has no nonce stored",
+				  op->hex);
+	return 0;
+}
+
+static int take_apply(sqlite3 *db, void *arg, struct errmsg *em)
+{
+	struct take_op *op = arg;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = sweep(db, op->now, em)) != 0)
+		return r;
+	r = prepare_keyed(db,
+			  "SELECT caller, device_id, spki_sha256, nonce, created, expires, used"
+			  " FROM challenges WHERE id_key = ?",
+			  op->key, &st, em);
+	if (r != 0)
+		return r;
+	r = take_check(db, st, op, em);
+	sqlite3_finalize(st);
+	if (r != 0)
+		return r;
+	/* Only the id, caller and expiry are needed to refuse a replay. */
+	if ((r = prepare_keyed(db, "UPDATE challenges SET used = 1, nonce = NULL WHERE id_key = ?",
+			       op->key, &st, em)) != 0)
+		return r;
+	return run_done(db, st, "consuming a challenge", em);
+}
+
+int challenge_db_take(struct ledger *l, const char *caller, const uint8_t *raw_id, const char *hex,
+		      int64_t now, struct challenge *out, struct errmsg *em)
+{
+	struct take_op op = {.caller = caller, .hex = hex, .now = now};
+	int r;
+
+	if ((r = id_key(raw_id, op.key, em)) == 0 &&
+	    (r = ledger_write(l, take_apply, &op, em)) == 0 && out != NULL)
+		*out = op.c;
+	OPENSSL_cleanse(&op.c, sizeof(op.c));
+	return r;
+}
+
+struct count_op {
+	const char *caller;
+	int64_t now;
+	int64_t n;
+};
+
+static int count_apply(sqlite3 *db, void *arg, struct errmsg *em)
+{
+	struct count_op *op = arg;
+
+	return outstanding(db, op->caller, op->now, &op->n, em);
+}
+
+size_t challenge_db_outstanding(struct ledger *l, const char *caller, int64_t now)
+{
+	struct count_op op = {.caller = caller, .now = now};
+	struct errmsg em = {0};
+
+	return ledger_write(l, count_apply, &op, &em) == 0 && op.n > 0 ? (size_t)op.n : 0;
+}

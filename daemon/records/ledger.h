@@ -1,0 +1,174 @@
+/*
+ * The ledger: every certificate signet issued, its revocation, the CRL
+ * numbers and the history of each CA's certificates, in SQLite
+ * (STATE_DIR/ledger.db, mode 0600, WAL, synchronous=FULL).
+ *
+ * Writes are durable when the call returns, and concurrent writes are
+ * grouped: one writer thread applies every queued write in one transaction
+ * and one fsync, then wakes their callers. A caller therefore gets a
+ * certificate only after its record is on disk, and durability does not cap
+ * throughput. Reads use their own connection and never wait for the writer
+ * (WAL).
+ *
+ * The schema is versioned (PRAGMA user_version) and migrated at open.
+ */
+#ifndef SIGNETD_LEDGER_H
+#define SIGNETD_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "base/errmsg.h"
+
+#define LEDGER_SERIAL_MAX 41 /* 20 octets in hex, and a NUL */
+#define LEDGER_REQUEST_ID 16
+#define LEDGER_LIST_MAX	  100 /* entries in one page */
+#define LEDGER_TEXT_MAX	  1024
+
+struct ledger;
+
+/* RFC 5280 CRLReason codes (7 is not used). */
+enum ledger_reason {
+	LEDGER_REASON_UNSPECIFIED = 0,
+	LEDGER_REASON_KEY_COMPROMISE = 1,
+	LEDGER_REASON_CA_COMPROMISE = 2,
+	LEDGER_REASON_AFFILIATION_CHANGED = 3,
+	LEDGER_REASON_SUPERSEDED = 4,
+	LEDGER_REASON_CESSATION_OF_OPERATION = 5,
+	LEDGER_REASON_CERTIFICATE_HOLD = 6,
+	LEDGER_REASON_REMOVE_FROM_CRL = 8,
+	LEDGER_REASON_PRIVILEGE_WITHDRAWN = 9,
+	LEDGER_REASON_AA_COMPROMISE = 10,
+};
+
+/* One issued certificate. Strings and blobs are owned by the entry when it
+ * comes from the ledger (release with ledger_entry_release); when passed to
+ * ledger_record they are the caller's. */
+struct ledger_entry {
+	int64_t id;			/* row id; ascending in issue order (paging cursor) */
+	char *ca;			/* the signet CA that issued it */
+	char *issuer_key;		/* the token key that signed it (CRLs are per key) */
+	char serial[LEDGER_SERIAL_MAX]; /* upper-case hex, even length, as BN_bn2hex */
+	char *subject;			/* OpenSSL one-line form */
+	char *sans;			/* "DNS:a, IP:192.0.2.1", or "" */
+	char *profile;		 /* profile name; "ca" for a CA certificate, "verification" */
+	uint8_t spki_sha256[32]; /* SHA-256 of the SubjectPublicKeyInfo DER */
+	int64_t not_before;	 /* Unix time */
+	int64_t not_after;
+	char *caller; /* who asked (the envelope's client; "" if none) */
+	uint8_t request_id[LEDGER_REQUEST_ID];
+	int has_request_id;
+	int64_t issued_at;
+	uint8_t *der; /* the certificate */
+	size_t der_len;
+	/* revocation; revoked_at 0 when not revoked */
+	int64_t revoked_at;
+	enum ledger_reason reason;
+	int64_t invalidity_date; /* 0: none */
+};
+
+/* Open (creating if needed) STATE_DIR/ledger.db and start the writer. */
+int ledger_open(const char *state_dir, struct ledger **out, char *err, size_t errlen);
+/* Stop the writer (after the queued writes) and close. NULL is fine. */
+void ledger_close(struct ledger *l);
+
+/*
+ * Record an issued certificate, durably. ALREADY_EXISTS when (caller,
+ * request_id) is already recorded (a retry: see ledger_find_request) or the
+ * CA has a certificate with that serial; UNAVAILABLE when the database
+ * cannot be written.
+ */
+int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg *em);
+
+/* The certificate recorded for (caller, request_id). NOT_FOUND if none. */
+int ledger_find_request(struct ledger *l, const char *caller,
+			const uint8_t request_id[LEDGER_REQUEST_ID], struct ledger_entry *out,
+			struct errmsg *em);
+
+/* By serial (hex, any case, leading zeros optional) or, when serial is NULL
+ * or "", by SPKI fingerprint (the newest such certificate). NOT_FOUND. */
+int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
+	       struct ledger_entry *out, struct errmsg *em);
+
+enum ledger_revoked_filter { LEDGER_ANY = 0, LEDGER_ONLY_REVOKED = 1, LEDGER_NOT_REVOKED = 2 };
+
+struct ledger_filter {
+	const char *ca;		      /* NULL or "": any */
+	const char *profile;	      /* NULL or "": any */
+	const char *subject_contains; /* case-insensitive substring of the subject; NULL: any */
+	const char *serial;	      /* exact (normalised like ledger_get); NULL: any */
+	int64_t valid_at;	      /* not_before <= t <= not_after; 0: any */
+	int64_t expires_after;	      /* not_after >= t; 0: any */
+	int64_t expires_before;	      /* not_after < t; 0: any */
+	enum ledger_revoked_filter revoked;
+	int64_t after_id; /* paging: entries with id > after_id; 0 from the start */
+	unsigned limit;	  /* 1..LEDGER_LIST_MAX; 0 means LEDGER_LIST_MAX */
+};
+
+/* One page, ascending by id. *next_after_id is the cursor for the next page,
+ * or 0 when this was the last. Release with ledger_list_free. */
+int ledger_list(struct ledger *l, const struct ledger_filter *f, struct ledger_entry **out,
+		size_t *n, int64_t *next_after_id, struct errmsg *em);
+void ledger_list_free(struct ledger_entry *entries, size_t n);
+void ledger_entry_release(struct ledger_entry *e);
+
+/*
+ * Revoke, durably: NOT_FOUND for an unknown serial, FAILED_PRECONDITION when
+ * the serial belongs to another CA (the message names it), ALREADY_EXISTS
+ * when it is revoked already (the message says when). On success *out (may
+ * be NULL) receives the updated entry.
+ */
+int ledger_revoke(struct ledger *l, const char *ca, const char *serial, enum ledger_reason reason,
+		  int64_t invalidity_date, int64_t now, struct ledger_entry *out,
+		  struct errmsg *em);
+
+struct ledger_revoked {
+	char serial[LEDGER_SERIAL_MAX];
+	int64_t revoked_at;
+	enum ledger_reason reason;
+	int64_t invalidity_date;
+};
+
+/* Every revoked certificate signed by `issuer_key` that has not expired
+ * before `now` (expired ones may leave the CRL, RFC 5280 3.3). free() it. */
+int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
+			struct ledger_revoked **out, size_t *n, struct errmsg *em);
+
+/*
+ * Run `apply` on the writer's connection, in the writer's next transaction
+ * (under a savepoint of its own, rolled back when apply fails), committed
+ * durably with the other queued writes before this returns. For modules
+ * with tables of their own in the ledger's file (challenge_db). apply runs
+ * on the writer thread; it prepares and finalizes its own statements and
+ * returns 0 or an error set in em, which this returns.
+ */
+int ledger_write(struct ledger *l, int (*apply)(sqlite3 *db, void *arg, struct errmsg *em),
+		 void *arg, struct errmsg *em);
+
+/* The next CRL number for `issuer_key` (1, 2, ...), durably taken. */
+int ledger_next_crl_number(struct ledger *l, const char *issuer_key, uint64_t *out,
+			   struct errmsg *em);
+
+/* A CA certificate's history: event is "create", "renew", "rekey" or "import". */
+int ledger_ca_event(struct ledger *l, const char *ca, const char *event, const char *key_label,
+		    const char *serial, const uint8_t *der, size_t der_len, int64_t at,
+		    struct errmsg *em);
+
+/* Normalise a serial given by a caller into ledger form. -1 if it is not hex
+ * or longer than 20 octets. */
+int ledger_serial_normalise(const char *in, char out[LEDGER_SERIAL_MAX]);
+
+/* PRAGMA integrity_check: 0 when "ok". */
+int ledger_integrity_check(struct ledger *l, struct errmsg *em);
+
+/* For tests and benchmarks: how the writer grouped the writes so far. */
+struct ledger_stats {
+	uint64_t writes;	/* operations applied in a committed transaction */
+	uint64_t commits;	/* transactions committed, one fsync each */
+	uint64_t largest_batch; /* most operations in one transaction */
+};
+void ledger_stats(struct ledger *l, struct ledger_stats *out);
+
+#endif

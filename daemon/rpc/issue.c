@@ -1,0 +1,250 @@
+/*
+ * SignCsr: a certificate for a CSR, signed by a signet CA's token key under a
+ * profile. Order matters: everything the caller sent is checked (profile,
+ * CSR, its signature, the profile's rules) before the token is touched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "pki/certbuild.h"
+#include "pki/csr.h"
+#include "records/issued.h"
+#include "hsm/keybridge.h"
+#include "base/log.h"
+#include "pki/pem.h"
+#include "pki/profile.h"
+#include "rpc/rpc.h"
+
+/* The request's subject and SAN overrides, parsed; NULL members when not given. */
+struct overrides {
+	X509_NAME *subject;
+	GENERAL_NAMES *sans;
+};
+
+static int overrides_parse(const Signet__V1__SignCsrRequest *req, struct overrides *o,
+			   struct errmsg *em)
+{
+	struct csr_params sans = {.dns_names = req->dns_names,
+				  .n_dns_names = req->n_dns_names,
+				  .ip_addresses = req->ip_addresses,
+				  .n_ip_addresses = req->n_ip_addresses,
+				  .uris = req->uris,
+				  .n_uris = req->n_uris};
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if (req->subject[0] != '\0' && (r = csr_subject_parse(req->subject, &o->subject, em)) != 0)
+		return r;
+	if (req->n_dns_names + req->n_ip_addresses + req->n_uris > 0)
+		return csr_sans_build(&sans, &o->sans, em);
+	return 0;
+}
+
+static void overrides_release(struct overrides *o)
+{
+	X509_NAME_free(o->subject);
+	GENERAL_NAMES_free(o->sans);
+}
+
+static const struct profile *find_profile(struct rpc *rq, const char *name)
+{
+	const struct profile_set *set = &rq->d->cfg->profiles;
+	const struct profile *p = profile_find(set, name);
+	char known[256] = "";
+	size_t used = 0;
+
+	if (p != NULL)
+		return p;
+	for (size_t i = 0; i < set->n && used < sizeof(known); i++)
+		used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+					 i > 0 ? ", " : "", set->v[i].name);
+	errmsg_set(&rq->em, SIGNET_E_NOT_FOUND, "no profile named '%.64s' (known: %s)", name,
+		   known);
+	return NULL;
+}
+
+/* The CSR, read and its proof of possession checked: pure, before any token work. */
+static int read_csr(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ **csr)
+{
+	int r = csr_parse(req->csr.data, req->csr.len, csr, &rq->em);
+
+	if (r == 0 && (r = csr_verify_signature(*csr, &rq->em)) != 0) {
+		X509_REQ_free(*csr);
+		*csr = NULL;
+	}
+	return r;
+}
+
+/* The request checked against the profile: what will be certified. */
+static int plan_request(struct rpc *rq, const Signet__V1__SignCsrRequest *req,
+			const struct profile *p, X509_REQ *csr, const struct overrides *o,
+			enum signet_key_alg issuer_alg, struct issue_plan *plan)
+{
+	struct issue_request ir = {.csr = csr,
+				   .subject_override = o->subject,
+				   .san_override = o->sans,
+				   .validity_days = req->validity_days,
+				   .issuer_alg = issuer_alg,
+				   .ca_name = req->ca,
+				   .now = time(NULL)};
+	int r = profile_plan(p, &ir, plan, &rq->em);
+
+	if (r != 0)
+		log_info("refused a CSR for CA '%s', profile '%s': %s", req->ca, p->name,
+			 rq->em.text);
+	return r;
+}
+
+static int certify(struct rpc *rq, struct issue_plan *plan, const struct ca *ca, struct key *ca_key,
+		   X509 **out)
+{
+	struct keybridge bridge = {
+		.ks = rq->d->keys, .key = ca_key, .session = rq->session, .em = &rq->em};
+	EVP_PKEY *signer = keybridge_pkey(&bridge);
+	int r;
+
+	if (signer == NULL)
+		return errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
+	plan->spec.issuer = ca->cert;
+	r = certbuild_sign(&plan->spec, signer, ca_key->pub_pkey, plan->md, out, &rq->em);
+	EVP_PKEY_free(signer);
+	return r;
+}
+
+/* Everything the response points into, owned here. */
+struct issued {
+	unsigned char *der;
+	char *pem;
+	ProtobufCBinaryData *chain;
+	int n_chain;
+	char *chain_pem;
+	uint8_t serial[32];
+};
+
+static void issued_release(struct issued *is)
+{
+	for (int i = 0; is->chain != NULL && i < is->n_chain; i++)
+		OPENSSL_free(is->chain[i].data);
+	free(is->chain);
+	free(is->chain_pem);
+	free(is->pem);
+	OPENSSL_free(is->der);
+}
+
+static int64_t asn1_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
+}
+
+static int respond(struct rpc *rq, X509 *cert, const char *ca_name, struct issued *is)
+{
+	Signet__V1__SignCsrResponse resp = SIGNET__V1__SIGN_CSR_RESPONSE__INIT;
+	STACK_OF(X509) *chain = NULL;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	int n = i2d_X509(cert, &is->der), r;
+
+	if (n <= 0 || bn == NULL || BN_num_bytes(bn) > (int)sizeof(is->serial) ||
+	    (is->pem = pem_encode("CERTIFICATE", is->der, (size_t)n)) == NULL) {
+		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the certificate");
+		goto out;
+	}
+	if ((r = castore_chain(rq->d->cas, ca_name, &chain, &rq->em)) != 0)
+		goto out;
+	is->n_chain = sk_X509_num(chain);
+	is->chain = calloc((size_t)is->n_chain, sizeof(*is->chain));
+	if (is->chain == NULL || rpc_chain_encode(chain, is->chain, &is->chain_pem) != 0) {
+		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the CA chain");
+		goto out;
+	}
+	resp.certificate_der = (ProtobufCBinaryData){.data = is->der, .len = (size_t)n};
+	resp.certificate_pem = is->pem;
+	resp.chain_der = is->chain;
+	resp.n_chain_der = (size_t)is->n_chain;
+	resp.chain_pem = is->chain_pem;
+	resp.serial.len = (size_t)BN_bn2bin(bn, is->serial);
+	resp.serial.data = is->serial;
+	resp.not_before = asn1_unix(X509_get0_notBefore(cert));
+	resp.not_after = asn1_unix(X509_get0_notAfter(cert));
+	r = rpc_respond(rq, &resp.base);
+out:
+	BN_free(bn);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
+static void log_issued(X509 *cert, const char *ca, const char *profile)
+{
+	char subject[256], serial[LEDGER_SERIAL_MAX] = "?";
+
+	issued_serial_hex(cert, serial);
+	X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+	log_info("issued serial %s '%s' with CA '%s', profile '%s'", serial, subject, ca, profile);
+}
+
+/* A retry of a request that was answered already gets the same certificate,
+ * if it asks for the same key. */
+static int answer_retry(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ *csr,
+			struct issued *is)
+{
+	EVP_PKEY *asked = X509_REQ_get0_pubkey(csr);
+	X509 *prior = NULL;
+	int r = rpc_find_retry(rq, req->ca, &prior);
+
+	if (r != 0)
+		return r;
+	if (asked == NULL || EVP_PKEY_eq(asked, X509_get0_pubkey(prior)) != 1)
+		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
+			       "this request id was used for a certificate for another key");
+	else
+		r = respond(rq, prior, req->ca, is);
+	ERR_clear_error();
+	X509_free(prior);
+	return r;
+}
+
+int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__SignCsrRequest *req = (const void *)request;
+	const struct profile *p = find_profile(rq, req->profile);
+	struct overrides o = {.subject = NULL};
+	struct issue_plan plan = {.key = NULL};
+	struct issued is = {.der = NULL};
+	struct ca ca = {.cert = NULL};
+	struct key *ca_key = NULL;
+	X509_REQ *csr = NULL;
+	X509 *cert = NULL;
+	int r;
+
+	if (p == NULL)
+		return SIGNET_E_NOT_FOUND;
+	rpc_object(rq, "ca=%.64s profile=%.64s", req->ca, p->name);
+	if ((r = read_csr(rq, req, &csr)) != 0)
+		goto out;
+	if ((r = answer_retry(rq, req, csr, &is)) != SIGNET_E_NOT_FOUND)
+		goto out;
+	if ((r = overrides_parse(req, &o, &rq->em)) != 0 ||
+	    (r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0 ||
+	    (r = plan_request(rq, req, p, csr, &o, ca_key->alg, &plan)) != 0 ||
+	    (r = certify(rq, &plan, &ca, ca_key, &cert)) != 0)
+		goto out;
+	r = rpc_record_issued(rq, cert, req->ca, ca_key->name, p->name, 1);
+	if (r == SIGNET_E_ALREADY_EXISTS) /* a retry of this request won the race */
+		r = answer_retry(rq, req, csr, &is);
+	else if (r == 0) {
+		log_issued(cert, req->ca, p->name);
+		r = respond(rq, cert, req->ca, &is);
+	}
+out:
+	issued_release(&is);
+	X509_free(cert);
+	issue_plan_release(&plan);
+	overrides_release(&o);
+	X509_REQ_free(csr);
+	ca_release(&ca);
+	key_put(ca_key);
+	return r;
+}

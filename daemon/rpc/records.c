@@ -1,0 +1,417 @@
+/*
+ * Records RPCs: ListIssued, GetIssued, Revoke, GetCrl; and what the issuing
+ * handlers share to record a certificate durably before returning it, and to
+ * answer a retried request with the certificate it already got.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "pki/crl.h"
+#include "records/issued.h"
+#include "hsm/keybridge.h"
+#include "base/log.h"
+#include "pki/pem.h"
+#include "rpc/rpc.h"
+#include "rpc/ca.h"
+
+/* --- recording issued certificates --- */
+
+int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
+		      const char *profile, int with_request_id)
+{
+	struct issued_entry ie;
+	int r;
+
+	if ((r = issued_entry_fill(cert, ca, issuer_key, profile, rq->caller,
+				   with_request_id ? rq->request_id : NULL, &ie, &rq->em)) != 0)
+		return r;
+	rpc_object(rq, "ca=%s serial=%s profile=%s", ca, ie.e.serial, profile);
+	r = ledger_record(rq->d->ledger, &ie.e, &rq->em);
+	issued_entry_release(&ie);
+	return r;
+}
+
+int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const char *key, X509 *cert)
+{
+	struct issued_entry ie;
+	int r;
+
+	if ((r = issued_entry_fill(cert, name, key, "ca", NULL, NULL, &ie, &rq->em)) != 0)
+		return r;
+	rpc_object(rq, "ca=%s serial=%s key=%s", name, ie.e.serial, key);
+	r = ledger_ca_event(rq->d->ledger, name, event, key, ie.e.serial, ie.e.der, ie.e.der_len,
+			    ie.e.issued_at, &rq->em);
+	issued_entry_release(&ie);
+	return r;
+}
+
+int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out)
+{
+	struct ledger_entry e = {.der = NULL};
+	const unsigned char *p;
+	int r;
+
+	if (rq->request_id == NULL)
+		return SIGNET_E_NOT_FOUND;
+	r = ledger_find_request(rq->d->ledger, rq->caller, rq->request_id, &e, NULL);
+	if (r != 0)
+		return r;
+	p = e.der;
+	if (strcmp(e.ca, ca) != 0)
+		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
+			       "this request id was used for a certificate of CA '%s'", e.ca);
+	else if ((*out = d2i_X509(NULL, &p, (long)e.der_len)) == NULL)
+		r = errmsg_set(&rq->em, SIGNET_E_DATA_LOSS,
+			       "the ledger's certificate for this request id does not decode");
+	else
+		rpc_object(rq, "ca=%s serial=%s retry", e.ca, e.serial);
+	ledger_entry_release(&e);
+	return r;
+}
+
+/* --- IssuedCertificate --- */
+
+static void issued_fill(const struct ledger_entry *e, Signet__V1__IssuedCertificate *out)
+{
+	signet__v1__issued_certificate__init(out);
+	out->ca = e->ca;
+	out->issuer_key = e->issuer_key;
+	out->serial = (char *)e->serial;
+	out->subject = e->subject;
+	out->sans = e->sans;
+	out->profile = e->profile;
+	out->spki_sha256 = (ProtobufCBinaryData){.data = (uint8_t *)e->spki_sha256, .len = 32};
+	out->not_before = e->not_before;
+	out->not_after = e->not_after;
+	out->caller = e->caller;
+	if (e->has_request_id)
+		out->request_id = (ProtobufCBinaryData){.data = (uint8_t *)e->request_id,
+							.len = LEDGER_REQUEST_ID};
+	out->issued_at = e->issued_at;
+	out->certificate_der = (ProtobufCBinaryData){.data = e->der, .len = e->der_len};
+	out->revoked = e->revoked_at != 0;
+	out->revoked_at = e->revoked_at;
+	out->reason = (Signet__V1__RevocationReason)e->reason;
+	out->invalidity_date = e->invalidity_date;
+}
+
+/* --- ListIssued, GetIssued --- */
+
+static int page_token_parse(struct rpc *rq, const char *token, int64_t *after_id)
+{
+	char *end;
+	long long v;
+
+	*after_id = 0;
+	if (token[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtoll(token, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0 || token[0] == '+' || token[0] == ' ')
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "invalid page_token");
+	*after_id = v;
+	return 0;
+}
+
+int process_list_issued(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__ListIssuedRequest *req = (const void *)request;
+	Signet__V1__ListIssuedResponse resp = SIGNET__V1__LIST_ISSUED_RESPONSE__INIT;
+	struct ledger_filter f = {.ca = req->ca,
+				  .profile = req->profile,
+				  .subject_contains = req->subject_contains,
+				  .valid_at = req->valid_at,
+				  .expires_after = req->expires_after,
+				  .expires_before = req->expires_before,
+				  .revoked = (enum ledger_revoked_filter)req->revoked,
+				  .limit = req->page_size};
+	char serial[LEDGER_SERIAL_MAX], next[24] = "";
+	Signet__V1__IssuedCertificate *certs = NULL, **ptrs = NULL;
+	struct ledger_entry *entries = NULL;
+	size_t n = 0;
+	int64_t next_id = 0;
+	int r;
+
+	if (req->page_size > LEDGER_LIST_MAX ||
+	    req->revoked > SIGNET__V1__REVOKED_FILTER__REVOKED_NOT)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "page_size is at most %d; revoked is ANY, ONLY or NOT",
+				  LEDGER_LIST_MAX);
+	if (req->serial[0] != '\0') {
+		if (ledger_serial_normalise(req->serial, serial) != 0)
+			return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+					  "a serial is up to 40 hex digits");
+		f.serial = serial;
+	}
+	if ((r = page_token_parse(rq, req->page_token, &f.after_id)) != 0 ||
+	    (r = ledger_list(rq->d->ledger, &f, &entries, &n, &next_id, &rq->em)) != 0)
+		return r;
+	certs = calloc(n > 0 ? n : 1, sizeof(*certs));
+	ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
+	if (certs == NULL || ptrs == NULL) {
+		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		issued_fill(&entries[i], &certs[i]);
+		ptrs[i] = &certs[i];
+	}
+	if (next_id != 0)
+		snprintf(next, sizeof(next), "%lld", (long long)next_id);
+	resp.certificates = ptrs;
+	resp.n_certificates = n;
+	resp.next_page_token = next;
+	r = rpc_respond(rq, &resp.base);
+out:
+	free(ptrs);
+	free(certs);
+	ledger_list_free(entries, n);
+	return r;
+}
+
+int process_get_issued(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__GetIssuedRequest *req = (const void *)request;
+	Signet__V1__GetIssuedResponse resp = SIGNET__V1__GET_ISSUED_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate cert;
+	struct ledger_entry e = {.der = NULL};
+	char serial[LEDGER_SERIAL_MAX] = "";
+	int r;
+
+	if (req->serial[0] != '\0' && ledger_serial_normalise(req->serial, serial) != 0)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "a serial is up to 40 hex digits");
+	if (req->serial[0] == '\0' && req->spki_sha256.len != 32)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "give a serial or a 32-byte SPKI SHA-256 fingerprint");
+	if ((r = ledger_get(rq->d->ledger, serial, req->spki_sha256.data, &e, &rq->em)) != 0)
+		return r;
+	issued_fill(&e, &cert);
+	resp.certificate = &cert;
+	r = rpc_respond(rq, &resp.base);
+	ledger_entry_release(&e);
+	return r;
+}
+
+/* --- CRLs --- */
+
+/* Atomically replace DIR/FILE with the CRL. CRLs are public: 0644. */
+static int crl_publish_file(const char *dir, const char *file, const uint8_t *der, size_t len)
+{
+	char tmp[4096], final[4096];
+	int fd, ok;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(final, sizeof(final), "%s/%s", dir, file);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, file);
+	if ((fd = mkstemp(tmp)) < 0)
+		return -1;
+	ok = fchmod(fd, 0644) == 0 && write(fd, der, len) == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, final) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+struct crl_out {
+	uint8_t *der; /* OPENSSL_malloc */
+	size_t len;
+	uint64_t number;
+	time_t this_update, next_update;
+};
+
+/* A CRL for the CA generation `gen`, signed now on the token by its key. */
+static int crl_sign(struct rpc *rq, const struct ca *gen, struct crl_out *out)
+{
+	struct keybridge bridge = {.ks = rq->d->keys, .session = rq->session, .em = &rq->em};
+	struct ledger_revoked *revoked = NULL;
+	time_t now = time(NULL);
+	struct crl_spec spec = {.issuer = gen->cert,
+				.this_update = now - CA_BACKDATE_SECONDS,
+				.next_update = now + (time_t)rq->d->cfg->crl_validity_hours * 3600};
+	EVP_PKEY *signer = NULL;
+	X509_CRL *crl = NULL;
+	int r, n;
+
+	if ((r = keystore_get(rq->d->keys, rq->session, gen->key, &bridge.key, &rq->em)) != 0 ||
+	    (r = ledger_revoked_list(rq->d->ledger, gen->key, (int64_t)now, &revoked,
+				     &spec.n_revoked, &rq->em)) != 0 ||
+	    (r = ledger_next_crl_number(rq->d->ledger, gen->key, &spec.number, &rq->em)) != 0)
+		goto out;
+	spec.revoked = revoked;
+	if ((signer = keybridge_pkey(&bridge)) == NULL) {
+		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
+		goto out;
+	}
+	if ((r = crl_build(&spec, signer, bridge.key->pub_pkey, rpc_ca_md(bridge.key->alg, 0), &crl,
+			   &rq->em)) != 0)
+		goto out;
+	out->der = NULL;
+	if ((n = i2d_X509_CRL(crl, &out->der)) <= 0) {
+		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the CRL");
+		goto out;
+	}
+	out->len = (size_t)n;
+	out->number = spec.number;
+	out->this_update = spec.this_update;
+	out->next_update = spec.next_update;
+out:
+	X509_CRL_free(crl);
+	EVP_PKEY_free(signer);
+	free(revoked);
+	key_put(bridge.key);
+	return r;
+}
+
+/* CA.crl for the current key, CA.KEY.crl for an earlier one. */
+static int crl_publish(struct rpc *rq, const struct ca *gen, const struct crl_out *c)
+{
+	const char *dir = rq->d->cfg->crl_publish_dir;
+	char file[256];
+
+	if (dir == NULL)
+		return 0;
+	if (gen->retired)
+		snprintf(file, sizeof(file), "%s.%s.crl", gen->name, gen->key);
+	else
+		snprintf(file, sizeof(file), "%s.crl", gen->name);
+	if (crl_publish_file(dir, file, c->der, c->len) == 0)
+		return 0;
+	return errmsg_set(&rq->em, SIGNET_E_UNAVAILABLE, "cannot publish %s/%s: %s", dir, file,
+			  strerror(errno));
+}
+
+int rpc_crl_refresh(struct rpc *rq, const struct ca *gen)
+{
+	struct crl_out c = {.der = NULL};
+	int r;
+
+	if ((r = crl_sign(rq, gen, &c)) == 0) {
+		rpc_object(rq, "ca=%s key=%s crl_number=%llu", gen->name, gen->key,
+			   (unsigned long long)c.number);
+		r = crl_publish(rq, gen, &c);
+	}
+	OPENSSL_free(c.der);
+	return r;
+}
+
+static int crl_generation(struct rpc *rq, const char *ca, const char *key, struct ca *gen)
+{
+	struct ca cur = {.cert = NULL};
+	int r;
+
+	if (key == NULL || key[0] == '\0') {
+		if ((r = castore_get(rq->d->cas, ca, &cur, &rq->em)) != 0)
+			return r;
+		key = cur.key;
+	}
+	r = castore_get_by_key(rq->d->cas, ca, key, gen, &rq->em);
+	ca_release(&cur);
+	return r;
+}
+
+int process_get_crl(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__GetCrlRequest *req = (const void *)request;
+	Signet__V1__GetCrlResponse resp = SIGNET__V1__GET_CRL_RESPONSE__INIT;
+	struct ca gen = {.cert = NULL};
+	struct crl_out c = {.der = NULL};
+	char *pem = NULL;
+	int r;
+
+	rpc_object(rq, "ca=%.64s key=%.64s", req->ca, req->key);
+	if ((r = crl_generation(rq, req->ca, req->key, &gen)) != 0 ||
+	    (r = crl_sign(rq, &gen, &c)) != 0)
+		goto out;
+	rpc_object(rq, "ca=%s key=%s crl_number=%llu", gen.name, gen.key,
+		   (unsigned long long)c.number);
+	if ((pem = pem_encode("X509 CRL", c.der, c.len)) == NULL) {
+		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	if (crl_publish(rq, &gen, &c) != 0) /* the caller still gets the CRL */
+		log_error("%s", rq->em.text);
+	resp.crl_der = (ProtobufCBinaryData){.data = c.der, .len = c.len};
+	resp.crl_pem = pem;
+	resp.crl_number = c.number;
+	resp.this_update = (int64_t)c.this_update;
+	resp.next_update = (int64_t)c.next_update;
+	r = rpc_respond(rq, &resp.base);
+out:
+	free(pem);
+	OPENSSL_free(c.der);
+	ca_release(&gen);
+	return r;
+}
+
+/* --- Revoke --- */
+
+static int reason_valid(Signet__V1__RevocationReason reason)
+{
+	/* 7 is unused in RFC 5280; removeFromCRL belongs to delta CRLs only */
+	return reason >= 0 && reason <= 10 && reason != 7 &&
+	       reason != SIGNET__V1__REVOCATION_REASON__REMOVE_FROM_CRL;
+}
+
+/* After a revocation, the published CRL of the key that signed the certificate. */
+static void republish(struct rpc *rq, const char *ca, const char *issuer_key)
+{
+	struct ca gen = {.cert = NULL};
+	struct errmsg em = rq->em;
+	char object[RPC_OBJECT_MAX];
+
+	if (rq->d->cfg->crl_publish_dir == NULL)
+		return;
+	memcpy(object, rq->object, sizeof(object));
+	if (castore_get_by_key(rq->d->cas, ca, issuer_key, &gen, &rq->em) != 0 ||
+	    rpc_crl_refresh(rq, &gen) != 0)
+		log_error("revoked, but the CRL of CA '%s' was not republished: %s", ca,
+			  rq->em.text);
+	rq->em = em; /* the revocation's own result and audit object stand */
+	memcpy(rq->object, object, sizeof(object));
+	ca_release(&gen);
+}
+
+int process_revoke(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__RevokeRequest *req = (const void *)request;
+	Signet__V1__RevokeResponse resp = SIGNET__V1__REVOKE_RESPONSE__INIT;
+	Signet__V1__IssuedCertificate cert;
+	struct ledger_entry e = {.der = NULL};
+	struct ca ca = {.cert = NULL};
+	char serial[LEDGER_SERIAL_MAX];
+	int r;
+
+	rpc_object(rq, "ca=%.64s serial=%.41s", req->ca, req->serial);
+	if (!reason_valid(req->reason))
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "reason %d is not a CRL reason signet revokes with", req->reason);
+	if (ledger_serial_normalise(req->serial, serial) != 0)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "a serial is up to 40 hex digits");
+	if (req->invalidity_date < 0)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "invalid invalidity_date");
+	if ((r = castore_get(rq->d->cas, req->ca, &ca, &rq->em)) != 0)
+		return r;
+	ca_release(&ca);
+	if ((r = ledger_revoke(rq->d->ledger, req->ca, serial, (enum ledger_reason)req->reason,
+			       req->invalidity_date, (int64_t)time(NULL), &e, &rq->em)) != 0)
+		return r;
+	log_info("revoked serial %s of CA '%s' (reason %d)", serial, req->ca, req->reason);
+	republish(rq, req->ca, e.issuer_key);
+	issued_fill(&e, &cert);
+	resp.certificate = &cert;
+	r = rpc_respond(rq, &resp.base);
+	ledger_entry_release(&e);
+	return r;
+}

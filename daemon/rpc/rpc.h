@@ -1,0 +1,125 @@
+/*
+ * Request handling: one handler per RPC, named process_<method>(). A handler
+ * gets the decoded request, does the work on its worker's session, and either
+ * calls rpc_respond() with its response and returns 0, or returns a negative
+ * enum signet_err with a message in rq->em.
+ */
+#ifndef SIGNETD_RPC_H
+#define SIGNETD_RPC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "records/audit.h"
+#include "access/auth.h"
+#include "access/authz.h"
+#include "ca/castore.h"
+#include "possession/challenge.h"
+#include "config/config.h"
+#include "base/errmsg.h"
+#include "hsm/keystore.h"
+#include "records/ledger.h"
+#include "hsm/token.h"
+#include "wire.h"
+
+/*
+ * What every handler may use; shared by all workers, read-only after start
+ * except cfg and auth, which a reload swaps (reload.h) while holding
+ * swap_lock for write. A request holds it for read throughout, so neither
+ * pointer, nor anything reached through them, may be kept past the request.
+ */
+/* Certificates possession.trust_anchors may hold. */
+#define TRUST_ANCHORS_MAX 256
+
+struct daemon_state {
+	pthread_rwlock_t *swap_lock; /* NULL: nothing is ever swapped (tests) */
+	const struct config *cfg;
+	struct token *token;
+	struct keystore *keys;
+	struct castore *cas;
+	struct ledger *ledger;
+	struct audit *audit;
+	struct challenge_table *challenges;
+	struct auth *auth;		/* NULL only in tests: every caller anonymous */
+	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL; swapped by a
+					   reload under swap_lock, like cfg */
+	time_t started;
+};
+
+#define RPC_OBJECT_MAX 192
+
+struct rpc {
+	struct daemon_state *d;
+	CK_SESSION_HANDLE session;   /* this worker's own token session */
+	const uint8_t *request_id;   /* WIRE_REQUEST_ID_LEN bytes, from the envelope */
+	const char *caller;	     /* the envelope's client name; "" when none */
+	char object[RPC_OBJECT_MAX]; /* what the act was on, for the audit trail */
+	struct errmsg em;
+	uint8_t *out; /* packed response payload (malloc) */
+	size_t out_len;
+};
+
+typedef int (*rpc_handler)(struct rpc *rq, const ProtobufCMessage *request);
+
+/* rpc_targets.c: what `method`'s decoded request acts on, and whether it is
+ * an admin method. -1 for a method with no rule (refused to clients). */
+int rpc_target(const char *method, const ProtobufCMessage *request, struct authz_target *t,
+	       int *admin);
+
+/* Name what the request acts on ("ca=issuing serial=0A1B"), for the audit trail. */
+void rpc_object(struct rpc *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Pack `response` as the reply payload. */
+int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
+
+int process_get_info(struct rpc *rq, const ProtobufCMessage *request);
+int process_health(struct rpc *rq, const ProtobufCMessage *request);
+int process_generate_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_public_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_keys(struct rpc *rq, const ProtobufCMessage *request);
+int process_delete_key(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_csr(struct rpc *rq, const ProtobufCMessage *request);
+int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_root_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
+int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request);
+int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request);
+int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *request);
+int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request);
+int process_list_issued(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_issued(struct rpc *rq, const ProtobufCMessage *request);
+int process_revoke(struct rpc *rq, const ProtobufCMessage *request);
+int process_get_crl(struct rpc *rq, const ProtobufCMessage *request);
+int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request);
+int process_verify_possession(struct rpc *rq, const ProtobufCMessage *request);
+int process_verify_chain(struct rpc *rq, const ProtobufCMessage *request);
+
+/* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
+ * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
+int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
+/* rpc_records.c: record a certificate the request made, durably, before it
+ * is returned (with the request's id when with_request_id, so a retry finds
+ * it); ALREADY_EXISTS when this caller's request id was recorded already. */
+int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
+		      const char *profile, int with_request_id);
+/* A CA certificate's place in the CA's history ("create", "renew", "rekey",
+ * "import"), recorded durably. */
+int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const char *key, X509 *cert);
+/* The certificate this caller's request id already got, if any: 0 and *out;
+ * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
+int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
+
+/* Sign the CRL of CA generation `gen` (its key) and write it to the publish
+ * directory; rq->object names it for the audit trail. */
+int rpc_crl_refresh(struct rpc *rq, const struct ca *gen);
+
+/* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
+int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
+
+#endif
