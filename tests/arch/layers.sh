@@ -28,7 +28,7 @@ fail=0
 expand() {
 	local f=$1 d
 	case ${state[$f]:-} in
-	done) return 0 ;;
+	expanded) return 0 ;;
 	open)
 		echo "layers: the DEPENDS of daemon/ folders form a cycle through $f" >&2
 		fail=1
@@ -46,7 +46,7 @@ expand() {
 		expand "$d"
 		closure[$f]+=" $d ${closure[$d]}"
 	done
-	state[$f]=done
+	state[$f]=expanded
 }
 for f in "${folders[@]}"; do expand "$f"; done
 
