@@ -13,6 +13,7 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 
+#include "methods.h"
 #include "credential.h"
 #include "reply.h"
 
@@ -275,26 +276,21 @@ out:
 
 int client_method_retryable(const char *method)
 {
-	static const char *const safe[] = {
-		"GetInfo",
-		"Health",
-		"ListKeys",
-		"GetPublicKey",
-		"ListCas",
-		"GetCaChain",
-		"ListIssued",
-		"GetIssued",
-		"SignNonce",
-		"CreateCsr",
-		"VerifyChain",
-		"SignCsr",
-		"IssueVerificationCertificate",
+	/* the flags of each method are in proto/methods.def, shared with signetd */
+	/* clang-format off */
+#define SIGNET_METHOD(name, handler, flags, target) {#name, ((flags) & SIGNET_METHOD_RETRYABLE) != 0},
+	/* clang-format on */
+	static const struct {
+		const char *name;
+		int retryable;
+	} methods[] = {
+#include "methods.def"
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
-		if (strcmp(method, safe[i]) == 0)
-			return 1;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(method, methods[i].name) == 0)
+			return methods[i].retryable;
 	return 0;
 }
 

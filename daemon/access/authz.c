@@ -1,6 +1,70 @@
 #include "access/authz.h"
 
 #include <fnmatch.h>
+#include <string.h>
+
+/* The descriptor of the singular string field `name` of `desc`, or NULL. A
+ * oneof member is not one: its storage may hold another member. */
+static const ProtobufCFieldDescriptor *string_field(const ProtobufCMessageDescriptor *desc,
+						    const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(desc, name);
+
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_STRING ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED || (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+		return NULL;
+	return f;
+}
+
+static int check_field(const ProtobufCMessageDescriptor *desc, const char *kind, const char *name,
+		       struct errmsg *em)
+{
+	if (name == NULL || string_field(desc, name) != NULL)
+		return 0;
+	return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+			  "%s has no string field '%s' to name the %s it acts on", desc->name, name,
+			  kind);
+}
+
+int authz_fields_check(const struct authz_fields *f, const ProtobufCMessageDescriptor *request,
+		       struct errmsg *em)
+{
+	int r;
+
+	if ((r = check_field(request, "key", f->key, em)) != 0 ||
+	    (r = check_field(request, "CA", f->ca, em)) != 0 ||
+	    (r = check_field(request, "parent CA", f->parent, em)) != 0 ||
+	    (r = check_field(request, "profile", f->profile, em)) != 0)
+		return r;
+	return 0;
+}
+
+/* *out = the string field `name` of `m` (left alone when name is NULL). */
+static int read_field(const ProtobufCMessage *m, const char *name, const char **out)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (name == NULL)
+		return 0;
+	if ((f = string_field(m->descriptor, name)) == NULL)
+		return -1;
+	*out = *(const char *const *)(const void *)((const char *)m + f->offset);
+	return 0;
+}
+
+int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *request,
+		    struct authz_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (read_field(request, f->key, &t->key) != 0 || read_field(request, f->ca, &t->ca) != 0 ||
+	    read_field(request, f->parent, &t->parent) != 0 ||
+	    read_field(request, f->profile, &t->profile) != 0) {
+		memset(t, 0, sizeof(*t));
+		return -1;
+	}
+	return 0;
+}
 
 static int matches(char *const *patterns, size_t n, const char *value)
 {

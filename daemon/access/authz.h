@@ -4,10 +4,14 @@
  * the method must match one of its method patterns, an admin method needs
  * admin = true, and each object the request names (a CA, a parent CA, a
  * profile, a key) must match one of the patterns of its kind. An object kind
- * the client has no patterns for is refused. Pure: no I/O, no locks.
+ * the client has no patterns for is refused. What a request acts on is read
+ * from the string fields its method's row names (proto/methods.def). Pure: no
+ * I/O, no locks.
  */
 #ifndef SIGNETD_AUTHZ_H
 #define SIGNETD_AUTHZ_H
+
+#include <protobuf-c/protobuf-c.h>
 
 #include "config/config.h"
 #include "base/errmsg.h"
@@ -19,6 +23,27 @@ struct authz_target {
 	const char *profile;
 	const char *key;
 };
+
+/* Which fields of a request name what it acts on: for each kind, the name of
+ * a string field of the request message, or NULL when it names none. */
+struct authz_fields {
+	const char *ca;
+	const char *parent;
+	const char *profile;
+	const char *key;
+};
+
+/* 0 when every field `f` names is a singular string field of the message
+ * type `request` (a start-up check of the method table); otherwise
+ * INVALID_ARGUMENT with a message naming the field. */
+int authz_fields_check(const struct authz_fields *f, const ProtobufCMessageDescriptor *request,
+		       struct errmsg *em);
+
+/* What `request` acts on, read through `f`: *t points into the request, so it
+ * lives as long as the request. -1 with *t cleared when a named field is not a
+ * string field of the request (what authz_fields_check rules out). */
+int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *request,
+		    struct authz_target *t);
 
 /* 0, or PERMISSION_DENIED with a message naming the rule (the client, the
  * setting, the value refused). */

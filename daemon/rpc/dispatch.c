@@ -8,74 +8,115 @@
 
 #include "base/log.h"
 
-/* privileged: the act goes to the audit trail, whatever its result (refusals
- * by policy included). Reads of public material are not privileged. */
-static const struct {
-	const char *method;
-	rpc_handler fn;
-	int privileged;
-} handler_table[] = {
-	/* clang-format off */
-	{"GetInfo", process_get_info, 0},
-	{"Health", process_health, 0},
-	{"GenerateKey", process_generate_key, 1},
-	{"GetPublicKey", process_get_public_key, 0},
-	{"ListKeys", process_list_keys, 0},
-	{"DeleteKey", process_delete_key, 1},
-	{"CreateCsr", process_create_csr, 1},
-	{"SignNonce", process_sign_nonce, 1},
-	{"CreateRootCa", process_create_root_ca, 1},
-	{"CreateIntermediateCa", process_create_intermediate_ca, 1},
-	{"GetCaChain", process_get_ca_chain, 0},
-	{"ListCas", process_list_cas, 0},
-	{"IssueVerificationCertificate", process_issue_verification_certificate, 1},
-	{"SignCsr", process_sign_csr, 1},
-	{"CreateCaRequest", process_create_ca_request, 1},
-	{"ImportCaCertificate", process_import_ca_certificate, 1},
-	{"RenewCa", process_renew_ca, 1},
-	{"RekeyCa", process_rekey_ca, 1},
-	{"ListIssued", process_list_issued, 0},
-	{"GetIssued", process_get_issued, 0},
-	{"Revoke", process_revoke, 1},
-	{"GetCrl", process_get_crl, 1},
-	{"CreateChallenge", process_create_challenge, 1},
-	{"VerifyPossession", process_verify_possession, 1},
-	{"VerifyChain", process_verify_chain, 0},
-	/* clang-format on */
+/* The methods served, from their one home: proto/methods.def says, for each,
+ * its handler, whether the act is audited, whether it is an admin method and
+ * which request fields name what it acts on. */
+/* clang-format off */
+#define TARGET(...) {__VA_ARGS__}
+#define NO_TARGET   {0}
+/* clang-format on */
+#define SIGNET_METHOD(name, handler, flags, target) {#name, process_##handler, flags, target},
+static const struct dispatch_method served[] = {
+#include "methods.def"
 };
+#undef TARGET
+#undef NO_TARGET
 
+#define N_SERVED    (sizeof(served) / sizeof(served[0]))
 #define SERVICE	    (&signet__v1__signet__descriptor)
 #define MAX_METHODS 64
 
-static rpc_handler handlers_by_index[MAX_METHODS];
-static int privileged_by_index[MAX_METHODS];
+static const struct dispatch_method *rows_by_index[MAX_METHODS];
 
-int dispatch_init(char *err, size_t errlen)
+const struct dispatch_method *dispatch_methods(size_t *n)
 {
-	if (SERVICE->n_methods > MAX_METHODS) {
-		snprintf(err, errlen, "too many methods in the service descriptor");
+	*n = N_SERVED;
+	return served;
+}
+
+static const struct dispatch_method *row_named(const struct dispatch_method *table, size_t n,
+					       const char *name, size_t *count)
+{
+	const struct dispatch_method *row = NULL;
+
+	*count = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0) {
+			row = &table[i];
+			(*count)++;
+		}
+	return row;
+}
+
+/* A row: a method of the service, a handler, target fields its request has. */
+static int check_row(const struct dispatch_method *row, const ProtobufCServiceDescriptor *svc,
+		     char *err, size_t errlen)
+{
+	const ProtobufCMethodDescriptor *m =
+		protobuf_c_service_descriptor_get_method_by_name(svc, row->name);
+	struct errmsg em = {0};
+
+	if (m == NULL) {
+		snprintf(err, errlen, "the method table names %s, which service %s lacks",
+			 row->name, svc->name);
 		return -1;
 	}
-	for (unsigned i = 0; i < SERVICE->n_methods; i++) {
-		const char *name = SERVICE->methods[i].name;
-
-		handlers_by_index[i] = NULL;
-		for (size_t h = 0; h < sizeof(handler_table) / sizeof(handler_table[0]); h++)
-			if (strcmp(handler_table[h].method, name) == 0) {
-				handlers_by_index[i] = handler_table[h].fn;
-				privileged_by_index[i] = handler_table[h].privileged;
-			}
-		if (handlers_by_index[i] == NULL) {
-			snprintf(err, errlen, "method %s has no handler", name);
-			return -1;
-		}
+	if (row->handler == NULL) {
+		snprintf(err, errlen, "method %s has no handler", row->name);
+		return -1;
+	}
+	if (authz_fields_check(&row->target, m->input, &em) != 0) {
+		snprintf(err, errlen, "method %s: %s", row->name, em.text);
+		return -1;
 	}
 	return 0;
 }
 
+int dispatch_check(const struct dispatch_method *table, size_t n,
+		   const ProtobufCServiceDescriptor *svc, char *err, size_t errlen)
+{
+	size_t count;
+
+	for (unsigned i = 0; i < svc->n_methods; i++) {
+		row_named(table, n, svc->methods[i].name, &count);
+		if (count != 1) {
+			snprintf(err, errlen, "method %s has %s", svc->methods[i].name,
+				 count == 0 ? "no handler"
+					    : "more than one row in the method table");
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (check_row(&table[i], svc, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+int dispatch_init(char *err, size_t errlen)
+{
+	size_t count;
+
+	if (SERVICE->n_methods > MAX_METHODS) {
+		snprintf(err, errlen, "too many methods in the service descriptor");
+		return -1;
+	}
+	if (dispatch_check(served, N_SERVED, SERVICE, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 0; i < SERVICE->n_methods; i++)
+		rows_by_index[i] = row_named(served, N_SERVED, SERVICE->methods[i].name, &count);
+	return 0;
+}
+
+const struct dispatch_method *dispatch_method(unsigned method_index)
+{
+	return method_index < SERVICE->n_methods ? rows_by_index[method_index] : NULL;
+}
+
 rpc_handler dispatch_handler(unsigned method_index)
 {
-	return method_index < SERVICE->n_methods ? handlers_by_index[method_index] : NULL;
+	const struct dispatch_method *row = dispatch_method(method_index);
+
+	return row != NULL ? row->handler : NULL;
 }
 
 void rpc_object(struct rpc *rq, const char *fmt, ...)
@@ -154,28 +195,27 @@ static int envelope_check(const Signet__V1__Envelope *env, const ProtobufCMethod
 
 /* May the caller do this? Anonymous callers (auth.allow_anonymous, or no
  * auth at all in tests) may do anything; clients what their rules allow. */
-static int authorize(struct rpc *rq, const ProtobufCMethodDescriptor *method,
-		     const ProtobufCMessage *req, const struct client_def *who)
+static int authorize(struct rpc *rq, const struct dispatch_method *row, const ProtobufCMessage *req,
+		     const struct client_def *who)
 {
 	struct authz_target t;
-	int admin = 1;
 
 	if (who == NULL)
 		return 0;
-	if (rpc_target(method->name, req, &t, &admin) != 0)
+	if (authz_target_of(&row->target, req, &t) != 0)
 		return errmsg_set(&rq->em, SIGNET_E_PERMISSION_DENIED,
-				  "%s has no authorization rule", method->name);
-	return authz_check(who, method->name, admin, &t, &rq->em);
+				  "%s has no authorization rule", row->name);
+	return authz_check(who, row->name, (row->flags & SIGNET_METHOD_ADMIN) != 0, &t, &rq->em);
 }
 
 static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 		      const ProtobufCMethodDescriptor *method, struct auth_client *who)
 {
 	ProtobufCMessage *req;
-	rpc_handler fn = dispatch_handler((unsigned)(method - SERVICE->methods));
+	const struct dispatch_method *row = dispatch_method((unsigned)(method - SERVICE->methods));
 	int r;
 
-	if (fn == NULL)
+	if (row == NULL)
 		return errmsg_set(&rq->em, SIGNET_E_UNIMPLEMENTED, "method %s is not served",
 				  method->name);
 	req = protobuf_c_message_unpack(method->input, NULL, env->payload.len, env->payload.data);
@@ -184,9 +224,9 @@ static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 				  method->input->short_name);
 	rq->em.err = 0;
 	rq->request_id = env->request_id.data;
-	if ((r = authorize(rq, method, req, auth_client_def(who))) == 0 &&
+	if ((r = authorize(rq, row, req, auth_client_def(who))) == 0 &&
 	    (rq->d->auth == NULL || (r = auth_enter(rq->d->auth, who, &rq->em)) == 0)) {
-		r = fn(rq, req);
+		r = row->handler(rq, req);
 		if (rq->d->auth != NULL)
 			auth_leave(rq->d->auth, who);
 	}
@@ -219,7 +259,7 @@ static int authenticate(struct rpc *rq, const Signet__V1__Envelope *env, struct 
 static void audit_act(struct rpc *rq, const Signet__V1__Envelope *env,
 		      const ProtobufCMethodDescriptor *method, int r)
 {
-	unsigned index = (unsigned)(method - SERVICE->methods);
+	const struct dispatch_method *row = dispatch_method((unsigned)(method - SERVICE->methods));
 	struct audit_event ev = {
 		.caller = rq->caller != NULL ? rq->caller : "",
 		.method = method->name,
@@ -233,8 +273,8 @@ static void audit_act(struct rpc *rq, const Signet__V1__Envelope *env,
 	/* refusals of who may do what are audited whatever the method */
 	int refused = r == SIGNET_E_UNAUTHENTICATED || r == SIGNET_E_PERMISSION_DENIED;
 
-	if (rq->d->audit == NULL || index >= MAX_METHODS ||
-	    !(privileged_by_index[index] || refused))
+	if (rq->d->audit == NULL ||
+	    !((row != NULL && (row->flags & SIGNET_METHOD_AUDITED) != 0) || refused))
 		return;
 	if (audit_append(rq->d->audit, &ev) != 0)
 		log_error("%s: the audit trail could not record this act", method->name);

@@ -63,42 +63,17 @@ struct rpc {
 
 typedef int (*rpc_handler)(struct rpc *rq, const ProtobufCMessage *request);
 
-/* rpc_targets.c: what `method`'s decoded request acts on, and whether it is
- * an admin method. -1 for a method with no rule (refused to clients). */
-int rpc_target(const char *method, const ProtobufCMessage *request, struct authz_target *t,
-	       int *admin);
-
 /* Name what the request acts on ("ca=issuing serial=0A1B"), for the audit trail. */
 void rpc_object(struct rpc *rq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Pack `response` as the reply payload. */
 int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
 
-int process_get_info(struct rpc *rq, const ProtobufCMessage *request);
-int process_health(struct rpc *rq, const ProtobufCMessage *request);
-int process_generate_key(struct rpc *rq, const ProtobufCMessage *request);
-int process_get_public_key(struct rpc *rq, const ProtobufCMessage *request);
-int process_list_keys(struct rpc *rq, const ProtobufCMessage *request);
-int process_delete_key(struct rpc *rq, const ProtobufCMessage *request);
-int process_create_csr(struct rpc *rq, const ProtobufCMessage *request);
-int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request);
-int process_create_root_ca(struct rpc *rq, const ProtobufCMessage *request);
-int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *request);
-int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request);
-int process_list_cas(struct rpc *rq, const ProtobufCMessage *request);
-int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request);
-int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request);
-int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request);
-int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *request);
-int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request);
-int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request);
-int process_list_issued(struct rpc *rq, const ProtobufCMessage *request);
-int process_get_issued(struct rpc *rq, const ProtobufCMessage *request);
-int process_revoke(struct rpc *rq, const ProtobufCMessage *request);
-int process_get_crl(struct rpc *rq, const ProtobufCMessage *request);
-int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request);
-int process_verify_possession(struct rpc *rq, const ProtobufCMessage *request);
-int process_verify_chain(struct rpc *rq, const ProtobufCMessage *request);
+/* The handlers, one per row of proto/methods.def:
+ * int process_<handler>(struct rpc *rq, const ProtobufCMessage *request); */
+#define SIGNET_METHOD(name, handler, flags, target)                                                \
+	int process_##handler(struct rpc *rq, const ProtobufCMessage *request);
+#include "methods.def"
 
 /* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
  * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */

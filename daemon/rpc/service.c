@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "rpc/dispatch.h"
 #include "rpc/rpc.h"
 
 static int mechanism_available(struct token *t, CK_MECHANISM_TYPE type, CK_ULONG bits)
@@ -36,12 +37,13 @@ static size_t supported_algorithms(struct token *t, Signet__V1__KeyAlgorithm *ou
 
 int process_get_info(struct rpc *rq, const ProtobufCMessage *request)
 {
-	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
 	Signet__V1__GetInfoResponse resp = SIGNET__V1__GET_INFO_RESPONSE__INIT;
 	Signet__V1__TokenInfo tok = SIGNET__V1__TOKEN_INFO__INIT;
 	Signet__V1__KeyAlgorithm algs[5];
 	char *methods[64];
 	struct token *t = rq->d->token;
+	size_t n;
+	const struct dispatch_method *served = dispatch_methods(&n);
 
 	(void)request;
 	tok.label = t->label;
@@ -54,9 +56,9 @@ int process_get_info(struct rpc *rq, const ProtobufCMessage *request)
 	resp.token = &tok;
 	resp.n_key_algorithms = supported_algorithms(t, algs);
 	resp.key_algorithms = algs;
-	for (unsigned i = 0; i < svc->n_methods && i < 64; i++)
-		methods[i] = (char *)svc->methods[i].name;
-	resp.n_methods = svc->n_methods < 64 ? svc->n_methods : 64;
+	for (size_t i = 0; i < n && i < 64; i++)
+		methods[i] = (char *)served[i].name;
+	resp.n_methods = n < 64 ? n : 64;
 	resp.methods = methods;
 	resp.workers = rq->d->cfg->workers;
 	resp.max_message_size = rq->d->cfg->max_message_size;

@@ -209,6 +209,41 @@ static void test_retryable_methods(void **state)
 	assert_false(client_method_retryable("GetCrl"));
 }
 
+/* proto/methods.def marks exactly the methods libsignet always repeated. */
+static void test_retryable_is_the_old_list(void **state)
+{
+	static const char *const old[] = {
+		"GetInfo",
+		"Health",
+		"ListKeys",
+		"GetPublicKey",
+		"ListCas",
+		"GetCaChain",
+		"ListIssued",
+		"GetIssued",
+		"SignNonce",
+		"CreateCsr",
+		"VerifyChain",
+		"SignCsr",
+		"IssueVerificationCertificate",
+	};
+	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
+	unsigned n = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < svc->n_methods; i++) {
+		int listed = 0;
+
+		for (size_t j = 0; j < sizeof(old) / sizeof(old[0]); j++)
+			listed |= strcmp(old[j], svc->methods[i].name) == 0;
+		assert_int_equal(client_method_retryable(svc->methods[i].name), listed);
+		n += (unsigned)listed;
+	}
+	assert_int_equal(n, sizeof(old) / sizeof(old[0]));
+	assert_false(client_method_retryable("Frobnicate"));
+	assert_false(client_method_retryable(""));
+}
+
 /* Back-to-back calls on one client go to both instances. */
 static void test_requests_spread_over_endpoints(void **state)
 {
@@ -348,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_connect_to_a_list),
 		cmocka_unit_test(test_set_timeout_and_retries),
 		cmocka_unit_test(test_retryable_methods),
+		cmocka_unit_test(test_retryable_is_the_old_list),
 		cmocka_unit_test_teardown(test_requests_spread_over_endpoints, teardown),
 		cmocka_unit_test_teardown(test_retry_keeps_request_id_with_fresh_stamp, teardown),
 		cmocka_unit_test_teardown(test_no_retry_by_default, teardown),

@@ -1,7 +1,9 @@
 /*
  * Unit tests for daemon/dispatch.c: everything decided before a handler runs
- * (size limit, envelope decoding, version, request id, method, payload), and
- * the service/handler invariant. No token is needed for any of these.
+ * (size limit, envelope decoding, version, request id, method, payload), the
+ * method table (proto/methods.def: one row per method of the service, what
+ * each request acts on, its flags) and the start-up check of that table. No
+ * token is needed for any of these.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,13 +58,159 @@ static Signet__V1__Reply *send_envelope(uint32_t version, const char *method, si
 
 static void test_every_method_has_a_handler(void **state)
 {
+	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
 	char err[128];
+	size_t n;
+	const struct dispatch_method *served = dispatch_methods(&n);
 
 	(void)state;
 	assert_int_equal(dispatch_init(err, sizeof(err)), 0);
-	for (unsigned i = 0; i < signet__v1__signet__descriptor.n_methods; i++)
+	for (unsigned i = 0; i < svc->n_methods; i++) {
 		assert_non_null(dispatch_handler(i));
-	assert_null(dispatch_handler(signet__v1__signet__descriptor.n_methods));
+		assert_string_equal(dispatch_method(i)->name, svc->methods[i].name);
+	}
+	assert_null(dispatch_handler(svc->n_methods));
+	assert_null(dispatch_method(svc->n_methods));
+	/* and the reverse: every row is a method of the service, in its order
+	 * (GetInfo lists the rows) */
+	assert_int_equal(n, svc->n_methods);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(served[i].name, svc->methods[i].name);
+}
+
+/* The row of `method`, after dispatch_init. */
+static const struct dispatch_method *row_of(const char *method)
+{
+	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
+	const ProtobufCMethodDescriptor *m =
+		protobuf_c_service_descriptor_get_method_by_name(svc, method);
+	char err[128];
+
+	assert_int_equal(dispatch_init(err, sizeof(err)), 0);
+	assert_non_null(m);
+	assert_non_null(dispatch_method((unsigned)(m - svc->methods)));
+	return dispatch_method((unsigned)(m - svc->methods));
+}
+
+static struct authz_target target_of(const char *method, const ProtobufCMessage *request)
+{
+	struct authz_target t;
+
+	assert_int_equal(authz_target_of(&row_of(method)->target, request, &t), 0);
+	return t;
+}
+
+static void test_targets(void **state)
+{
+	Signet__V1__GenerateKeyRequest gen = SIGNET__V1__GENERATE_KEY_REQUEST__INIT;
+	Signet__V1__SignCsrRequest sign = SIGNET__V1__SIGN_CSR_REQUEST__INIT;
+	Signet__V1__CreateIntermediateCaRequest sub =
+		SIGNET__V1__CREATE_INTERMEDIATE_CA_REQUEST__INIT;
+	Signet__V1__ListIssuedRequest list = SIGNET__V1__LIST_ISSUED_REQUEST__INIT;
+	Signet__V1__GetIssuedRequest get = SIGNET__V1__GET_ISSUED_REQUEST__INIT;
+	struct authz_target t;
+
+	(void)state;
+	gen.name = "dev-1";
+	t = target_of("GenerateKey", &gen.base);
+	assert_string_equal(t.key, "dev-1");
+	assert_true(t.ca == NULL && t.parent == NULL && t.profile == NULL);
+
+	sign.ca = "issuing";
+	sign.profile = "device";
+	t = target_of("SignCsr", &sign.base);
+	assert_string_equal(t.ca, "issuing");
+	assert_string_equal(t.profile, "device");
+	assert_true(t.key == NULL && t.parent == NULL);
+
+	sub.name = "issuing-2";
+	sub.parent = "root";
+	t = target_of("CreateIntermediateCa", &sub.base);
+	assert_string_equal(t.ca, "issuing-2");
+	assert_string_equal(t.parent, "root");
+	assert_true(t.key == NULL && t.profile == NULL);
+
+	/* all CAs (""): still a CA to authorize, which only "*" matches */
+	t = target_of("ListIssued", &list.base);
+	assert_string_equal(t.ca, "");
+	assert_true(t.key == NULL && t.parent == NULL && t.profile == NULL);
+
+	t = target_of("GetIssued", &get.base);
+	assert_true(t.key == NULL && t.ca == NULL && t.parent == NULL && t.profile == NULL);
+}
+
+static void test_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(row_of("GetInfo")->flags, SIGNET_METHOD_RETRYABLE);
+	assert_int_equal(row_of("DeleteKey")->flags, SIGNET_METHOD_AUDITED | SIGNET_METHOD_ADMIN);
+	assert_int_equal(row_of("Revoke")->flags, SIGNET_METHOD_AUDITED | SIGNET_METHOD_ADMIN);
+	assert_int_equal(row_of("SignCsr")->flags, SIGNET_METHOD_AUDITED | SIGNET_METHOD_RETRYABLE);
+	assert_int_equal(row_of("GetCrl")->flags, SIGNET_METHOD_AUDITED);
+	assert_int_equal(row_of("ListIssued")->flags, SIGNET_METHOD_RETRYABLE);
+	assert_int_equal(row_of("CreateChallenge")->flags, SIGNET_METHOD_AUDITED);
+}
+
+/* A copy of the served table, for dispatch_check to find fault with. */
+static struct dispatch_method *table_copy(size_t *n)
+{
+	const struct dispatch_method *served = dispatch_methods(n);
+	struct dispatch_method *t = malloc(*n * sizeof(*t));
+
+	assert_non_null(t);
+	memcpy(t, served, *n * sizeof(*t));
+	return t;
+}
+
+static void expect_refused(const struct dispatch_method *t, size_t n, const char *needle)
+{
+	char err[256] = "";
+
+	assert_int_equal(dispatch_check(t, n, &signet__v1__signet__descriptor, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, needle));
+}
+
+static void test_check_finds_bad_rows(void **state)
+{
+	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
+	char err[256];
+	size_t n, gen = 2, nonce = 7;
+	struct dispatch_method *t = table_copy(&n);
+
+	(void)state;
+	assert_int_equal(dispatch_check(t, n, svc, err, sizeof(err)), 0);
+	assert_string_equal(t[gen].name, "GenerateKey");
+	assert_string_equal(t[nonce].name, "SignNonce");
+
+	t[gen].target.key = "nmae"; /* no such field */
+	expect_refused(t, n, "'nmae'");
+	t[gen].target.key = "algorithm"; /* not a string */
+	expect_refused(t, n, "'algorithm'");
+	t[gen].target.key = "name";
+	t[nonce].target.parent = "message"; /* bytes, and in a oneof */
+	expect_refused(t, n, "'message'");
+	t[nonce].target.parent = NULL;
+
+	t[gen].handler = NULL;
+	expect_refused(t, n, "GenerateKey has no handler");
+	t[gen].handler = dispatch_methods(&n)[gen].handler;
+
+	t[gen].name = "GenerateKeys"; /* a row for no method, and a method without one */
+	expect_refused(t, n, "GenerateKey has no handler");
+	t[gen].name = "GenerateKey";
+	t[n - 1].name = "GenerateKey";
+	expect_refused(t, n, "GenerateKey has more than one row");
+	t[n - 1].name = svc->methods[n - 1].name;
+	/* a row beyond the service's methods */
+	t = realloc(t, (n + 1) * sizeof(*t));
+	assert_non_null(t);
+	t[n] = t[0];
+	t[n].name = "Frobnicate";
+	expect_refused(t, n + 1, "names Frobnicate, which service");
+	expect_refused(t, n - 1, "VerifyChain has no handler");
+	assert_int_equal(dispatch_check(t, n, svc, err, sizeof(err)), 0);
+	free(t);
 }
 
 static void test_oversized_refused_before_decoding(void **state)
@@ -159,6 +307,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_method_has_a_handler),
+		cmocka_unit_test(test_targets),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_check_finds_bad_rows),
 		cmocka_unit_test(test_oversized_refused_before_decoding),
 		cmocka_unit_test(test_garbage_is_invalid_argument),
 		cmocka_unit_test(test_truncated_envelope),
