@@ -116,7 +116,7 @@ static int worker_start(struct loadgen_worker *w)
 static void *worker_main(void *arg)
 {
 	struct loadgen_worker *w = arg;
-	struct loadgen_run *run = (struct loadgen_run *)w->run;
+	struct loadgen_run *run = w->run;
 	uint64_t n = 0;
 	int r, started = worker_start(w) == 0;
 
@@ -177,7 +177,8 @@ int loadgen_run(struct loadgen_run *run, const struct loadgen_options *opt,
 
 		w->index = i;
 		w->run = run;
-		/* a thread that cannot start would leave the others at the line for good */
+		/* no way back from here: the clients started wait at the line, so the
+		 * caller can only exit */
 		if (latency_init(&w->lat) != 0 ||
 		    pthread_create(&w->thread, NULL, worker_main, w) != 0)
 			return -1;

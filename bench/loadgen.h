@@ -51,9 +51,9 @@ struct loadgen_worker {
 	pthread_t thread;
 	unsigned index;
 	signet_client *c;
-	void *own;		       /* the program's per-client state, set by its start hook */
-	const struct loadgen_run *run; /* what it belongs to */
-	struct latency lat;	       /* calls that completed inside the window */
+	void *own;		 /* the program's per-client state, set by its start hook */
+	struct loadgen_run *run; /* what it belongs to */
+	struct latency lat;	 /* calls that completed inside the window */
 	atomic_uint_fast64_t ops;
 	char error[512]; /* what ended this client's run early, if anything */
 };
@@ -87,7 +87,8 @@ struct loadgen_run {
 /*
  * Connect opt->clients clients (with opt->client's credential when set), run
  * prog on each, and gather their counts. 0, or -1 when threads or memory ran
- * out; clients that failed have w->error set. Release with loadgen_release.
+ * out (then clients already started are stuck at the start line: exit); clients that failed have
+ * w->error set. Release with loadgen_release.
  */
 int loadgen_run(struct loadgen_run *run, const struct loadgen_options *opt,
 		const struct loadgen_program *prog);
