@@ -87,8 +87,8 @@ struct loadgen_run {
 /*
  * Connect opt->clients clients (with opt->client's credential when set), run
  * prog on each, and gather their counts. 0, or -1 when threads or memory ran
- * out (then clients already started are stuck at the start line: exit); clients that failed have
- * w->error set. Release with loadgen_release.
+ * out (clients already started are then stuck at the start line: exit).
+ * Clients that failed have w->error set. Release with loadgen_release.
  */
 int loadgen_run(struct loadgen_run *run, const struct loadgen_options *opt,
 		const struct loadgen_program *prog);
