@@ -16,17 +16,16 @@
  * (NOT_FOUND), and a VerifyChain of the device's chain. Prints one JSON
  * object on stdout; exits 1 if any answer was unexpected.
  */
-#include <getopt.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <signet/signet.h>
+
+#include "loadgen.h"
 
 enum step { NONCE, CSR, CHAIN, POSSESSION, BAD_CSR, BAD_KEY, VERIFY_CHAIN, N_STEPS };
 static const char *const step_names[N_STEPS] = {"SignNonce", "SignCsr", "GetCaChain", "Possession",
@@ -34,12 +33,6 @@ static const char *const step_names[N_STEPS] = {"SignNonce", "SignCsr", "GetCaCh
 /* ten steps a round: four nonces, one of each of the others */
 static const enum step mix[10] = {NONCE,      CSR,     NONCE, CHAIN,   NONCE,
 				  POSSESSION, BAD_CSR, NONCE, BAD_KEY, VERIFY_CHAIN};
-
-struct options {
-	const char *endpoint, *client, *secret_file, *ca, *key;
-	unsigned clients;
-	uint64_t requests;
-};
 
 struct device {
 	EVP_PKEY *key;
@@ -49,45 +42,28 @@ struct device {
 	char *chain_pem; /* the leaf, then its CA chain */
 };
 
-struct worker {
-	pthread_t thread;
-	unsigned index;
+/* What a client did, beside the connection loadgen keeps. */
+struct soaker {
+	struct device d;
 	uint64_t done[N_STEPS];
 	uint64_t unexpected;
 	char first_error[512];
 };
 
-static struct options opt;
-static atomic_uint_fast64_t handed_out;
+static struct loadgen_options opt;
+static struct soaker *soakers; /* one a client */
 static atomic_uint_fast64_t unexpected_total;
 
-static void note_unexpected(struct worker *w, enum step s, int r, signet_client *c)
+static void note_unexpected(struct loadgen_worker *w, enum step s, int r)
 {
-	if (w->unexpected++ == 0)
-		snprintf(w->first_error, sizeof(w->first_error), "%s: %s: %s", step_names[s],
-			 signet_status_name(r), signet_last_error(c));
+	struct soaker *k = w->own;
+
+	if (k->unexpected++ == 0)
+		snprintf(k->first_error, sizeof(k->first_error), "%s: %s: %s", step_names[s],
+			 signet_status_name(r), signet_last_error(w->c));
 	if (atomic_fetch_add(&unexpected_total, 1) < 5)
 		fprintf(stderr, "signet-soak: client %u: %s: %s: %s\n", w->index, step_names[s],
-			signet_status_name(r), signet_last_error(c));
-}
-
-static int device_make(struct device *d, unsigned index)
-{
-	X509_REQ *req = X509_REQ_new();
-	X509_NAME *name = X509_NAME_new();
-	int ok;
-
-	snprintf(d->id, sizeof(d->id), "soak-device-%04u", index);
-	d->key = EVP_EC_gen("P-256");
-	ok = d->key != NULL && req != NULL && name != NULL &&
-	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (unsigned char *)d->id, -1, -1,
-					0) &&
-	     X509_REQ_set_subject_name(req, name) && X509_REQ_set_pubkey(req, d->key) &&
-	     X509_REQ_sign(req, d->key, EVP_sha256()) > 0 &&
-	     (d->csr_len = i2d_X509_REQ(req, &d->csr)) > 0;
-	X509_NAME_free(name);
-	X509_REQ_free(req);
-	return ok ? 0 : -1;
+			signet_status_name(r), signet_last_error(w->c));
 }
 
 static void device_free(struct device *d)
@@ -194,34 +170,29 @@ static int run_step(signet_client *c, struct device *d, enum step s, uint64_t n)
 	}
 }
 
-static void *worker_main(void *arg)
+/* The client's device key, CSR and certificate chain, before any step. */
+static int soak_start(struct loadgen_worker *w)
 {
-	struct worker *w = arg;
-	struct device d = {.key = NULL};
-	signet_client *c = NULL;
-	uint64_t n;
+	struct soaker *k = &soakers[w->index];
+
+	w->own = k;
+	snprintf(k->d.id, sizeof(k->d.id), "soak-device-%04u", w->index);
+	if (loadgen_make_csr(k->d.id, &k->d.key, &k->d.csr, &k->d.csr_len) != 0)
+		return -1;
+	return issue(w->c, &k->d, &k->d.chain_pem);
+}
+
+/* Step n of the client's rounds; an unexpected answer is counted, not fatal. */
+static int soak_call(struct loadgen_worker *w, uint64_t n)
+{
+	struct soaker *k = w->own;
+	enum step s = mix[(n + w->index) % 10];
 	int r;
 
-	if ((r = signet_connect(opt.endpoint, 30000, &c)) != 0 ||
-	    (r = signet_load_credential(c, opt.client, opt.secret_file)) != 0 ||
-	    (r = device_make(&d, w->index)) != 0 || (r = issue(c, &d, &d.chain_pem)) != 0) {
-		w->unexpected++;
-		snprintf(w->first_error, sizeof(w->first_error), "set-up: %s: %s",
-			 signet_status_name(r), c != NULL ? signet_last_error(c) : "");
-		atomic_fetch_add(&unexpected_total, 1);
-		goto out;
-	}
-	while ((n = atomic_fetch_add(&handed_out, 1)) < opt.requests) {
-		enum step s = mix[(n + w->index) % 10];
-
-		if ((r = run_step(c, &d, s, n)) != expected(s))
-			note_unexpected(w, s, r, c);
-		w->done[s]++;
-	}
-out:
-	device_free(&d);
-	signet_close(c);
-	return NULL;
+	if ((r = run_step(w->c, &k->d, s, n)) != expected(s))
+		note_unexpected(w, s, r);
+	k->done[s]++;
+	return 0;
 }
 
 static void usage(void)
@@ -233,77 +204,57 @@ static void usage(void)
 
 static void parse_options(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"endpoint", required_argument, NULL, 'e'},
-						 {"client", required_argument, NULL, 'C'},
-						 {"secret-file", required_argument, NULL, 'S'},
-						 {"ca", required_argument, NULL, 'c'},
-						 {"key", required_argument, NULL, 'k'},
-						 {"clients", required_argument, NULL, 'n'},
-						 {"requests", required_argument, NULL, 'r'},
-						 {NULL, 0, NULL, 0}};
-	int ch;
+	opt = (struct loadgen_options){.clients = 32, .requests = 1000000};
+	if (loadgen_parse(argc, argv, &opt, 0, NULL, NULL) != 0)
+		usage();
+	if (!opt.endpoint || !opt.client || !opt.secret_file || !opt.ca || !opt.key ||
+	    !loadgen_clients_ok(&opt) || opt.requests < 1)
+		usage();
+}
 
-	opt = (struct options){.clients = 32, .requests = 1000000};
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
-			opt.endpoint = optarg;
-			break;
-		case 'C':
-			opt.client = optarg;
-			break;
-		case 'S':
-			opt.secret_file = optarg;
-			break;
-		case 'c':
-			opt.ca = optarg;
-			break;
-		case 'k':
-			opt.key = optarg;
-			break;
-		case 'n':
-			opt.clients = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'r':
-			opt.requests = strtoull(optarg, NULL, 10);
-			break;
-		default:
-			usage();
+/* Each client's first unexpected answer, or what kept it from starting. */
+static uint64_t report_clients(const struct loadgen_run *run, uint64_t done[N_STEPS])
+{
+	uint64_t set_up_failures = 0;
+
+	for (unsigned i = 0; i < opt.clients; i++) {
+		const char *set_up = run->workers[i].error;
+
+		for (int s = 0; s < N_STEPS; s++)
+			done[s] += soakers[i].done[s];
+		if (set_up[0] != '\0') {
+			fprintf(stderr, "signet-soak: client %u first unexpected: set-up: %s\n", i,
+				set_up);
+			set_up_failures++;
+		} else if (soakers[i].first_error[0] != '\0') {
+			fprintf(stderr, "signet-soak: client %u first unexpected: %s\n", i,
+				soakers[i].first_error);
 		}
 	}
-	if (!opt.endpoint || !opt.client || !opt.secret_file || !opt.ca || !opt.key ||
-	    opt.clients < 1 || opt.clients > 1024 || opt.requests < 1)
-		usage();
+	return set_up_failures;
 }
 
 int main(int argc, char **argv)
 {
-	struct worker *w;
-	uint64_t done[N_STEPS] = {0}, total = 0;
+	static const struct loadgen_program prog = {.start = soak_start, .call = soak_call};
+	struct loadgen_run run;
+	uint64_t done[N_STEPS] = {0}, total = 0, unexpected;
 
 	parse_options(argc, argv);
-	if ((w = calloc(opt.clients, sizeof(*w))) == NULL)
+	if ((soakers = calloc(opt.clients, sizeof(*soakers))) == NULL ||
+	    loadgen_run(&run, &opt, &prog) != 0)
 		return 1;
-	for (unsigned i = 0; i < opt.clients; i++) {
-		w[i].index = i;
-		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0)
-			return 1;
-	}
-	for (unsigned i = 0; i < opt.clients; i++) {
-		pthread_join(w[i].thread, NULL);
-		for (int s = 0; s < N_STEPS; s++)
-			done[s] += w[i].done[s];
-		if (w[i].first_error[0] != '\0')
-			fprintf(stderr, "signet-soak: client %u first unexpected: %s\n", i,
-				w[i].first_error);
-	}
+	unexpected = report_clients(&run, done) + atomic_load(&unexpected_total);
 	printf("{\"clients\":%u,", opt.clients);
 	for (int s = 0; s < N_STEPS; s++) {
 		printf("\"%s\":%llu,", step_names[s], (unsigned long long)done[s]);
 		total += done[s];
 	}
 	printf("\"steps\":%llu,\"unexpected\":%llu}\n", (unsigned long long)total,
-	       (unsigned long long)atomic_load(&unexpected_total));
-	free(w);
-	return atomic_load(&unexpected_total) == 0 ? 0 : 1;
+	       (unsigned long long)unexpected);
+	loadgen_release(&run);
+	for (unsigned i = 0; i < opt.clients; i++)
+		device_free(&soakers[i].d);
+	free(soakers);
+	return unexpected == 0 ? 0 : 1;
 }

@@ -12,6 +12,7 @@
 
 #include "auditchain.h"
 #include "cli.h"
+#include "testutil.h"
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -21,17 +22,15 @@ static char path[128];
 static int make_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/signet-cli-audit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	testutil_mkdtemp(dir, sizeof(dir), "cli-audit");
+	testutil_join(path, sizeof(path), dir, "audit.log");
 	return 0;
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
+	testutil_rm_rf(dir);
 	return 0;
 }
 
@@ -56,18 +55,13 @@ static void write_log(int n, const char *method2)
 /* Change the first byte of the first `word` in the log to `c`, in place. */
 static void overwrite_first(const char *word, char c)
 {
-	FILE *f = fopen(path, "r+");
-	char buf[4096], *at;
-	size_t n;
+	size_t len;
+	char *data = testutil_read(path, &len), *at = strstr(data, word);
 
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	at = strstr(buf, word);
 	assert_non_null(at);
-	assert_int_equal(fseek(f, at - buf, SEEK_SET), 0);
-	assert_int_equal(fputc(c, f), c);
-	assert_int_equal(fclose(f), 0);
+	*at = c;
+	testutil_write(path, data, len);
+	free(data);
 }
 
 /* Run 'signet audit verify FILE'; *out gets standard output (free it). */

@@ -14,6 +14,7 @@
 
 #include "records/audit.h"
 #include "auditchain.h"
+#include "testutil.h"
 
 #define ZEROS	   "0000000000000000000000000000000000000000000000000000000000000000"
 #define THREADS	   8
@@ -25,17 +26,15 @@ static char path[128];
 static int make_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/signet-audit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	testutil_mkdtemp(dir, sizeof(dir), "audit");
+	testutil_join(path, sizeof(path), dir, "audit.log");
 	return 0;
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
+	testutil_rm_rf(dir);
 	return 0;
 }
 
@@ -66,27 +65,6 @@ static void append_ok(struct audit *a, const char *method, const char *message)
 	};
 
 	assert_int_equal(audit_append(a, &ev), 0);
-}
-
-/* The whole file, NUL-terminated; *len its size. */
-static char *slurp(size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *data;
-	long size;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	rewind(f);
-	data = malloc((size_t)size + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-	data[size] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)size;
-	return data;
 }
 
 /* auditchain_verify on the file: the number of lines, or a failure. */
@@ -152,7 +130,7 @@ static void concurrent_appends(unsigned flush_ms)
 	}
 	audit_close(a);
 	assert_int_equal(verify_file(), THREADS * PER_THREAD);
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	for (int i = 1; i <= THREADS * PER_THREAD; i++) {
 		char *line = line_at(data, i);
 
@@ -189,7 +167,7 @@ static void test_flushed_line_written_before_return(void **state)
 		append_ok(a, "SignNonce", "");
 		assert_int_equal(verify_file(), i);
 	}
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	line = line_at(data, 3);
 	assert_non_null(strstr(line, "\"seq\":3,"));
 	assert_non_null(strstr(line, "\"method\":\"SignNonce\""));
@@ -269,7 +247,7 @@ static void test_line_format(void **state)
 	ev.status = "OK";
 	assert_int_equal(audit_append(a, &ev), 0);
 	audit_close(a);
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	line = line_at(data, 1);
 	assert_memory_equal(line, head, sizeof(head) - 1);
 	assert_time_format(line + sizeof(head) - 1);
@@ -298,7 +276,7 @@ static char *logged_message(const char *message)
 
 	assert_int_equal(audit_append(a, &ev), 0);
 	audit_close(a);
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	assert_int_equal(unlink(path), 0);
 	start = strstr(data, "\"message\":\"");
 	assert_non_null(start);
@@ -345,7 +323,7 @@ static void test_other_fields_escaped(void **state)
 	(void)state;
 	assert_int_equal(audit_append(a, &ev), 0);
 	audit_close(a);
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	assert_non_null(strstr(data, "\"caller\":\"a\\\"b\\\\c\",\"method\":\"m\\u000a\","
 				     "\"object\":\"key=\\ufffd\""));
 	free(data);
@@ -368,7 +346,7 @@ static void test_long_fields_are_cut(void **state)
 	append_ok(a, "after", "the chain goes on");
 	audit_close(a);
 	assert_int_equal(verify_file(), 2);
-	data = slurp(&len);
+	data = testutil_read(path, &len);
 	line = line_at(data, 1);
 	assert_true(strlen(line) + 1 <= AUDITCHAIN_LINE_MAX);
 	assert_true(strlen(line) + 1 > AUDITCHAIN_LINE_MAX - 8);
@@ -392,7 +370,7 @@ static void test_reopen_continues(void **state)
 	append_ok(a, "DeleteKey", "");
 	audit_close(a);
 	assert_int_equal(verify_file(), 3);
-	data = slurp(NULL);
+	data = testutil_read(path, NULL);
 	line = line_at(data, 3);
 	assert_non_null(strstr(line, "\"seq\":3,"));
 	assert_non_null(strstr(line, "\"method\":\"DeleteKey\""));
@@ -411,15 +389,6 @@ static void expect_open_refused(const char *want)
 		fail_msg("'%s' lacks '%s'", err, want);
 }
 
-static void rewrite(const char *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void test_tampered_refused(void **state)
 {
 	struct audit *a = open_ok();
@@ -431,14 +400,14 @@ static void test_tampered_refused(void **state)
 	append_ok(a, "SignCsr", "");
 	append_ok(a, "DeleteKey", "");
 	audit_close(a);
-	data = slurp(&len);
+	data = testutil_read(path, &len);
 	p = strstr(data, "SignCsr");
 	p[0] = 'X';
-	rewrite(data, len);
+	testutil_write(path, data, len);
 	expect_open_refused("line 3: prev does not match the hash of line 2");
 	/* A torn last line (a crash mid-write elsewhere) is refused too. */
 	p[0] = 'S';
-	rewrite(data, len - 1);
+	testutil_write(path, data, len - 1);
 	expect_open_refused("line 3: no newline");
 	free(data);
 }

@@ -12,36 +12,29 @@
 #include <cmocka.h>
 
 #include "ca/castore.h"
-#include "pki/certbuild.h"
+#include "testpki.h"
+#include "testutil.h"
 
+/* A CA for a day from now, signed by issuer_key under issuer (NULL: self-signed). */
 static X509 *make_ca(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
 {
-	X509_NAME *subject = X509_NAME_new();
 	time_t now = time(NULL);
-	struct cert_spec spec = {.subject = subject,
-				 .subject_key = key,
-				 .issuer = issuer,
-				 .not_before = now,
-				 .not_after = now + 86400,
-				 .is_ca = 1,
-				 .path_len = -1,
-				 .key_usage = KU_KEY_CERT_SIGN | KU_CRL_SIGN};
-	X509 *cert = NULL;
 
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
-	assert_int_equal(certbuild_sign(&spec, issuer_key != NULL ? issuer_key : key,
-					issuer_key != NULL ? issuer_key : key, EVP_sha256(), &cert,
-					NULL),
-			 0);
-	X509_NAME_free(subject);
-	return cert;
+	return testpki_cert(&(struct testpki_spec){.cn = cn,
+						   .key = key,
+						   .issuer = issuer,
+						   .issuer_key = issuer_key,
+						   .not_before = now,
+						   .not_after = now + 86400,
+						   .is_ca = 1,
+						   .path_len = -1,
+						   .key_usage = KU_KEY_CERT_SIGN | KU_CRL_SIGN});
 }
 
 static void test_store_chain_reload(void **state)
 {
-	char dir[] = "/tmp/signet-castore-XXXXXX", err[256];
-	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
+	char dir[64], err[256];
+	EVP_PKEY *rk = testpki_key(), *ik = testpki_key();
 	X509 *root, *inter;
 	struct castore cs;
 	struct errmsg em = {0};
@@ -51,7 +44,7 @@ static void test_store_chain_reload(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	testutil_mkdtemp(dir, sizeof(dir), "castore");
 	root = make_ca("Root", rk, NULL, NULL);
 	inter = make_ca("Inter", ik, root, rk);
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
@@ -90,8 +83,7 @@ static void test_store_chain_reload(void **state)
 	X509_free(inter);
 	EVP_PKEY_free(rk);
 	EVP_PKEY_free(ik);
-	snprintf(err, sizeof(err), "rm -rf %s", dir);
-	assert_int_equal(system(err), 0);
+	testutil_rm_rf(dir);
 }
 
 static void test_key_labels(void **state)
@@ -152,20 +144,12 @@ static void assert_chain(struct castore *cs, const char *name, X509 *const *want
 	sk_X509_pop_free(chain, X509_free);
 }
 
-static void rm_rf(const char *dir)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* Renewal and re-keying: new generations sign, old ones still chain. */
 static void test_generations(void **state)
 {
-	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
-	EVP_PKEY *rk = EVP_EC_gen("P-256"), *rk2 = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256"),
-		 *sk = EVP_EC_gen("P-256");
+	char dir[64], err[256], path[512];
+	EVP_PKEY *rk = testpki_key(), *rk2 = testpki_key(), *ik = testpki_key(),
+		 *sk = testpki_key();
 	X509 *root, *inter, *sub, *inter2, *root2, *inter3;
 	struct castore cs, other;
 	struct errmsg em = {0};
@@ -174,7 +158,7 @@ static void test_generations(void **state)
 	size_t n = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	testutil_mkdtemp(dir, sizeof(dir), "castore");
 	root = make_ca("Root", rk, NULL, NULL);
 	inter = make_ca("Inter", ik, root, rk);
 	sub = make_ca("Sub", sk, inter, ik);
@@ -237,7 +221,7 @@ static void test_generations(void **state)
 	EVP_PKEY *keys[] = {rk, rk2, ik, sk};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		EVP_PKEY_free(keys[i]);
-	rm_rf(dir);
+	testutil_rm_rf(dir);
 }
 
 /* A sub-CA signed outside signet keeps the chain above it, and its key label. */
@@ -245,8 +229,8 @@ static void test_generations(void **state)
  * sees at its next lookup, with the parent derived again. */
 static void test_shared_directory(void **state)
 {
-	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
-	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
+	char dir[64], err[256], path[512];
+	EVP_PKEY *rk = testpki_key(), *ik = testpki_key();
 	X509 *root = make_ca("Root", rk, NULL, NULL), *inter = make_ca("Inter", ik, root, rk),
 	     *inter2 = make_ca("Inter", ik, root, rk);
 	struct castore a, b;
@@ -254,10 +238,9 @@ static void test_shared_directory(void **state)
 	struct ca ca, *all = NULL;
 	STACK_OF(X509) *anchors = NULL;
 	size_t n = 0;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	testutil_mkdtemp(dir, sizeof(dir), "castore");
 	assert_int_equal(castore_open(&a, dir, err, sizeof(err)), 0);
 	assert_int_equal(castore_open(&b, dir, err, sizeof(err)), 0);
 	assert_int_equal(castore_get(&b, "root", &ca, &em), SIGNET_E_NOT_FOUND);
@@ -286,9 +269,7 @@ static void test_shared_directory(void **state)
 
 	/* a record b cannot read: b keeps serving what it had, and says so */
 	snprintf(path, sizeof(path), "%s/cas/broken.pem", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("not a CA record\n", f);
-	fclose(f);
+	testutil_write_text(path, "not a CA record\n");
 	assert_int_equal(castore_get(&b, "inter", &ca, &em), 0);
 	assert_int_equal(X509_cmp(ca.cert, inter2), 0);
 	ca_release(&ca);
@@ -303,13 +284,13 @@ static void test_shared_directory(void **state)
 	X509_free(inter2);
 	EVP_PKEY_free(rk);
 	EVP_PKEY_free(ik);
-	rm_rf(dir);
+	testutil_rm_rf(dir);
 }
 
 static void test_imported(void **state)
 {
-	char dir[] = "/tmp/signet-castore-XXXXXX", err[256], path[512];
-	EVP_PKEY *xk = EVP_EC_gen("P-256"), *xik = EVP_EC_gen("P-256"), *sk = EVP_EC_gen("P-256");
+	char dir[64], err[256], path[512];
+	EVP_PKEY *xk = testpki_key(), *xik = testpki_key(), *sk = testpki_key();
 	X509 *xroot = make_ca("Outside Root", xk, NULL, NULL);
 	X509 *xinter = make_ca("Outside Inter", xik, xroot, xk);
 	X509 *sub = make_ca("Our Sub", sk, xinter, xik);
@@ -317,10 +298,9 @@ static void test_imported(void **state)
 	struct castore cs;
 	struct errmsg em = {0};
 	struct ca ca;
-	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	testutil_mkdtemp(dir, sizeof(dir), "castore");
 	sk_X509_push(above, xinter);
 	sk_X509_push(above, xroot);
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), 0);
@@ -341,9 +321,7 @@ static void test_imported(void **state)
 
 	/* a record that is not one refuses to load, naming the file */
 	snprintf(path, sizeof(path), "%s/cas/broken.pem", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("key: ca.broken\nno certificate here\n", f);
-	fclose(f);
+	testutil_write_text(path, "key: ca.broken\nno certificate here\n");
 	assert_int_equal(castore_open(&cs, dir, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "broken.pem"));
 
@@ -354,7 +332,7 @@ static void test_imported(void **state)
 	EVP_PKEY_free(xk);
 	EVP_PKEY_free(xik);
 	EVP_PKEY_free(sk);
-	rm_rf(dir);
+	testutil_rm_rf(dir);
 }
 
 int main(void)

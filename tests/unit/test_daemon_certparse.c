@@ -8,65 +8,60 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <openssl/pem.h>
 
-#include "pki/certbuild.h"
 #include "pki/certparse.h"
+#include "testpki.h"
 
 struct blob {
 	uint8_t data[16384];
 	size_t len;
 };
 
+/* A self-signed CA for an hour. */
 static X509 *make_cert(const char *cn)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509_NAME *subject = X509_NAME_new();
+	EVP_PKEY *key = testpki_key();
 	time_t now = time(NULL);
-	struct cert_spec spec = {.subject = subject,
-				 .subject_key = key,
-				 .not_before = now,
-				 .not_after = now + 3600,
-				 .is_ca = 1,
-				 .path_len = -1,
-				 .key_usage = KU_KEY_CERT_SIGN};
-	X509 *cert = NULL;
+	X509 *cert = testpki_cert(&(struct testpki_spec){.cn = cn,
+							 .key = key,
+							 .not_before = now,
+							 .not_after = now + 3600,
+							 .is_ca = 1,
+							 .path_len = -1,
+							 .key_usage = KU_KEY_CERT_SIGN});
 
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
-	assert_int_equal(certbuild_sign(&spec, key, key, EVP_sha256(), &cert, NULL), 0);
-	X509_NAME_free(subject);
 	EVP_PKEY_free(key);
 	return cert;
 }
 
+static void append(struct blob *b, const void *data, size_t len)
+{
+	assert_true(b->len + len < sizeof(b->data));
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
 static void append_der(struct blob *b, X509 *cert)
 {
-	unsigned char *p = b->data + b->len;
-	int n = i2d_X509(cert, &p);
+	size_t len;
+	unsigned char *der = testpki_der(cert, &len);
 
-	assert_true(n > 0 && b->len + (size_t)n < sizeof(b->data));
-	b->len += (size_t)n;
+	append(b, der, len);
+	OPENSSL_free(der);
 }
 
 static void append_pem(struct blob *b, X509 *cert)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *text;
-	long n;
+	size_t len;
+	char *pem = testpki_pem(cert, &len);
 
-	assert_true(PEM_write_bio_X509(bio, cert));
-	n = BIO_get_mem_data(bio, &text);
-	assert_true(n > 0 && b->len + (size_t)n < sizeof(b->data));
-	memcpy(b->data + b->len, text, (size_t)n);
-	b->len += (size_t)n;
-	BIO_free(bio);
+	append(b, pem, len);
+	free(pem);
 }
 
 static void append_text(struct blob *b, const char *text)
 {
-	memcpy(b->data + b->len, text, strlen(text));
-	b->len += strlen(text);
+	append(b, text, strlen(text));
 }
 
 static void test_one(void **state)

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "pki/certbuild.h"
 #include "pki/chainverify.h"
+#include "testpki.h"
 
 #define DAY 86400
 
@@ -23,27 +23,16 @@ struct pki {
 static X509 *make(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int ca,
 		  unsigned usage, int eku, time_t nb, time_t na)
 {
-	X509_NAME *subject = X509_NAME_new();
-	struct cert_spec spec = {.subject = subject,
-				 .subject_key = key,
-				 .issuer = issuer,
-				 .not_before = nb,
-				 .not_after = na,
-				 .is_ca = ca,
-				 .path_len = -1,
-				 .key_usage = usage};
-	X509 *cert = NULL;
-
-	if (eku != 0)
-		spec.eku[spec.n_eku++] = eku;
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
-	assert_int_equal(certbuild_sign(&spec, issuer_key != NULL ? issuer_key : key,
-					issuer_key != NULL ? issuer_key : key, EVP_sha256(), &cert,
-					NULL),
-			 0);
-	X509_NAME_free(subject);
-	return cert;
+	return testpki_cert(&(struct testpki_spec){.cn = cn,
+						   .key = key,
+						   .issuer = issuer,
+						   .issuer_key = issuer_key,
+						   .not_before = nb,
+						   .not_after = na,
+						   .is_ca = ca,
+						   .path_len = -1,
+						   .key_usage = usage,
+						   .eku = eku});
 }
 
 static int setup(void **state)
@@ -53,10 +42,10 @@ static int setup(void **state)
 	time_t t = time(NULL);
 
 	p->now = t;
-	p->rk = EVP_EC_gen("P-256");
-	p->ik = EVP_EC_gen("P-256");
-	p->lk = EVP_EC_gen("P-256");
-	p->ok = EVP_EC_gen("P-256");
+	p->rk = testpki_key();
+	p->ik = testpki_key();
+	p->lk = testpki_key();
+	p->ok = testpki_key();
 	p->root = make("Root", p->rk, NULL, NULL, 1, ca, 0, t - 20 * DAY, t + 100 * DAY);
 	p->other_root = make("Root", p->ok, NULL, NULL, 1, ca, 0, t - 20 * DAY, t + 100 * DAY);
 	p->inter = make("Inter", p->ik, p->root, p->rk, 1, ca, 0, t - 10 * DAY, t + 50 * DAY);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "testutil.h"
 
 #define TOKEN_OK                                                                                   \
 	"token: { module = \"/usr/lib/softhsm/libsofthsm2.so\"; uri = \"pkcs11:token=t\"; "        \
@@ -45,32 +46,21 @@ static const char *source_path(const char *relative)
 static int make_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/signet-conf-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/signetd.conf", dir);
+	testutil_mkdtemp(dir, sizeof(dir), "conf");
+	testutil_join(path, sizeof(path), dir, "signetd.conf");
 	return 0;
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
+	testutil_rm_rf(dir);
 	return 0;
-}
-
-static void write_file(const char *p, const char *text)
-{
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
 }
 
 static int load_text(const char *text, struct config *cfg, char *err, size_t errlen)
 {
-	write_file(path, text);
+	testutil_write_text(path, text);
 	return config_load(path, cfg, err, errlen);
 }
 
@@ -538,10 +528,11 @@ static void test_clients(void **state)
 	assert_int_equal(mkdir(dropins, 0700), 0);
 	snprintf(f1, sizeof(f1), "%s/10-line1.conf", dropins);
 	snprintf(f2, sizeof(f2), "%s/20-line2.conf", dropins);
-	write_file(f1, "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
-		       "         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ]; };\n");
-	write_file(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
-		       "max_concurrent = 2; };\n");
+	testutil_write_text(f1,
+			    "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
+			    "         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ]; };\n");
+	testutil_write_text(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
+				"max_concurrent = 2; };\n");
 	snprintf(text, sizeof(text),
 		 TOKEN_OK
 		 "server: { endpoints = [ \"ipc:///a\" ]; };\n"
@@ -567,11 +558,11 @@ static void test_clients(void **state)
 	assert_int_equal(cfg.max_concurrent, 9);
 	config_free(&cfg);
 
-	write_file(f2, "line1: { secret_file = \"/k/2\"; };\n");
+	testutil_write_text(f2, "line1: { secret_file = \"/k/2\"; };\n");
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "20-line2.conf"));
 	assert_non_null(strstr(err, "client 'line1' is declared twice"));
-	write_file(f2, "line2: { secret_file = ; };\n");
+	testutil_write_text(f2, "line2: { secret_file = ; };\n");
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "20-line2.conf:1:"));
 	unlink(f1);
@@ -622,7 +613,7 @@ static void test_include_names_its_file(void **state)
 
 	(void)state;
 	snprintf(inc, sizeof(inc), "%s/server.conf", dir);
-	write_file(inc, "server: {\n  endpoints = [ \"ipc:///a\" ];\n  typo = 1;\n};\n");
+	testutil_write_text(inc, "server: {\n  endpoints = [ \"ipc:///a\" ];\n  typo = 1;\n};\n");
 	snprintf(text, sizeof(text), TOKEN_OK "@include \"%s\"\n", inc);
 	assert_int_equal(load_text(text, &cfg, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:3: server.typo: unknown setting", inc);

@@ -9,64 +9,29 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "pki/certbuild.h"
 #include "pki/crl.h"
+#include "testpki.h"
 
+/* Valid from a minute ago for a day, signed by issuer_key under issuer (NULL: self-signed). */
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int is_ca,
 		       unsigned usage)
 {
-	X509_NAME *subject = X509_NAME_new();
 	time_t now = time(NULL);
-	struct cert_spec spec = {.subject = subject,
-				 .subject_key = key,
-				 .issuer = issuer,
-				 .not_before = now - 60,
-				 .not_after = now + 86400,
-				 .is_ca = is_ca,
-				 .path_len = -1,
-				 .key_usage = usage};
-	X509 *cert = NULL;
 
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
-	assert_int_equal(certbuild_sign(&spec, issuer_key != NULL ? issuer_key : key,
-					issuer_key != NULL ? issuer_key : key, EVP_sha256(), &cert,
-					NULL),
-			 0);
-	X509_NAME_free(subject);
-	return cert;
-}
-
-static void serial_hex(X509 *cert, char out[LEDGER_SERIAL_MAX])
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char *hex = BN_bn2hex(bn);
-
-	snprintf(out, LEDGER_SERIAL_MAX, "%s", hex);
-	OPENSSL_free(hex);
-	BN_free(bn);
-}
-
-/* Does OpenSSL accept `leaf` under `root` with this CRL (crl_check)? */
-static int verify_with_crl(X509 *root, X509 *leaf, X509_CRL *crl)
-{
-	X509_STORE *store = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int ok;
-
-	X509_STORE_add_cert(store, root);
-	X509_STORE_add_crl(store, crl);
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	X509_STORE_CTX_init(ctx, store, leaf, NULL);
-	ok = X509_verify_cert(ctx) == 1 ? 0 : X509_STORE_CTX_get_error(ctx);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
-	return ok;
+	return testpki_cert(&(struct testpki_spec){.cn = cn,
+						   .key = key,
+						   .issuer = issuer,
+						   .issuer_key = issuer_key,
+						   .not_before = now - 60,
+						   .not_after = now + 86400,
+						   .is_ca = is_ca,
+						   .path_len = -1,
+						   .key_usage = usage});
 }
 
 static void test_crl_content_and_verify(void **state)
 {
-	EVP_PKEY *ck = EVP_EC_gen("P-256"), *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
+	EVP_PKEY *ck = testpki_key(), *k1 = testpki_key(), *k2 = testpki_key();
 	X509 *ca = make_cert("CA", ck, NULL, NULL, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN);
 	X509 *revoked = make_cert("dev-1", k1, ca, ck, 0, KU_DIGITAL_SIGNATURE);
 	X509 *sibling = make_cert("dev-2", k2, ca, ck, 0, KU_DIGITAL_SIGNATURE);
@@ -90,7 +55,7 @@ static void test_crl_content_and_verify(void **state)
 	struct errmsg em = {0};
 
 	(void)state;
-	serial_hex(revoked, entries[0].serial);
+	testpki_serial_hex(revoked, entries[0].serial, sizeof(entries[0].serial));
 	assert_int_equal(crl_build(&spec, ck, ck, EVP_sha256(), &crl, &em), 0);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)), 0);
@@ -110,8 +75,8 @@ static void test_crl_content_and_verify(void **state)
 		rev = sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl), 1);
 	assert_int_equal(X509_REVOKED_get_ext_by_NID(rev, NID_crl_reason, -1), -1);
 
-	assert_int_equal(verify_with_crl(ca, revoked, crl), X509_V_ERR_CERT_REVOKED);
-	assert_int_equal(verify_with_crl(ca, sibling, crl), 0);
+	assert_int_equal(testpki_verify(ca, NULL, revoked, crl, 0), X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(testpki_verify(ca, NULL, sibling, crl, 0), 0);
 	X509_CRL_free(crl);
 
 	X509_free(ca);
@@ -124,7 +89,7 @@ static void test_crl_content_and_verify(void **state)
 
 static void test_crl_refusals(void **state)
 {
-	EVP_PKEY *ck = EVP_EC_gen("P-256");
+	EVP_PKEY *ck = testpki_key();
 	X509 *nocrl = make_cert("CA", ck, NULL, NULL, 1, KU_KEY_CERT_SIGN);
 	X509 *ca = make_cert("CA", ck, NULL, NULL, 1, KU_KEY_CERT_SIGN | KU_CRL_SIGN);
 	struct ledger_revoked bad = {.serial = "not hex", .revoked_at = 1};

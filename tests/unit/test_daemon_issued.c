@@ -8,28 +8,22 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 
-#include "pki/certbuild.h"
 #include "pki/csr.h"
 #include "records/issued.h"
+#include "testpki.h"
 
+/* A self-signed dev-1 for an hour, with these SANs (may be NULL). */
 static X509 *make_leaf(EVP_PKEY *key, const GENERAL_NAMES *sans)
 {
-	X509_NAME *subject = X509_NAME_new();
 	time_t now = time(NULL);
-	struct cert_spec spec = {.subject = subject,
-				 .subject_key = key,
-				 .not_before = now,
-				 .not_after = now + 3600,
-				 .path_len = -1,
-				 .key_usage = KU_DIGITAL_SIGNATURE,
-				 .sans = sans};
-	X509 *cert = NULL;
 
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *)"dev-1", -1,
-				   -1, 0);
-	assert_int_equal(certbuild_sign(&spec, key, key, EVP_sha256(), &cert, NULL), 0);
-	X509_NAME_free(subject);
-	return cert;
+	return testpki_cert(&(struct testpki_spec){.cn = "dev-1",
+						   .key = key,
+						   .not_before = now,
+						   .not_after = now + 3600,
+						   .path_len = -1,
+						   .key_usage = KU_DIGITAL_SIGNATURE,
+						   .sans = sans});
 }
 
 static void test_entry(void **state)
@@ -42,7 +36,7 @@ static void test_entry(void **state)
 			       .n_ip_addresses = 2,
 			       .uris = uris,
 			       .n_uris = 1};
-	EVP_PKEY *key = EVP_EC_gen("P-256");
+	EVP_PKEY *key = testpki_key();
 	GENERAL_NAMES *sans = NULL;
 	uint8_t rid[16] = {1, 2, 3}, fp[32];
 	unsigned char *spki = NULL;

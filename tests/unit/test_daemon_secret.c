@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "base/secret.h"
+#include "testutil.h"
 
 /* What every test PIN contains, so a leak into a message is easy to spot. */
 #define MARK "s3cr3t"
@@ -22,32 +23,16 @@ static char path[128];
 static int make_dir(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/signet-secret-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/pin", dir);
+	testutil_mkdtemp(dir, sizeof(dir), "secret");
+	testutil_join(path, sizeof(path), dir, "pin");
 	return 0;
 }
 
 static int remove_dir(void **state)
 {
 	(void)state;
-	unlink(path);
-	rmdir(dir);
+	testutil_rm_rf(dir);
 	return 0;
-}
-
-static void write_pin(const char *content, size_t len, mode_t mode)
-{
-	char tmpl[128];
-	int fd;
-
-	snprintf(tmpl, sizeof(tmpl), "%s/pin-XXXXXX", dir);
-	fd = mkstemp(tmpl);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, content, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-	assert_int_equal(rename(tmpl, path), 0);
 }
 
 static void expect_pin(const char *content, size_t len, const char *want, size_t want_len)
@@ -55,7 +40,7 @@ static void expect_pin(const char *content, size_t len, const char *want, size_t
 	struct secret s;
 	char err[256] = "";
 
-	write_pin(content, len, 0600);
+	testutil_write_mode(path, content, len, 0600);
 	if (secret_read_file(path, "PIN file", &s, err, sizeof(err)) != 0)
 		fail_msg("refused: %s", err);
 	assert_int_equal(s.len, want_len);
@@ -91,14 +76,14 @@ static void test_length_limit(void **state)
 	expect_pin(pin, SECRET_MAX_LEN + 2, pin, SECRET_MAX_LEN);
 	memset(pin, 'x', sizeof(pin));
 	for (size_t len = SECRET_MAX_LEN + 1; len <= sizeof(pin); len++) {
-		write_pin(pin, len, 0600);
+		testutil_write_mode(path, pin, len, 0600);
 		assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "longer than 256 bytes"));
 	}
 	/* a PIN of the maximum length followed by more than a line end */
 	memcpy(pin + SECRET_MAX_LEN, "\r\n", 2);
 	pin[SECRET_MAX_LEN + 2] = 'y';
-	write_pin(pin, sizeof(pin), 0600);
+	testutil_write_mode(path, pin, sizeof(pin), 0600);
 	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 }
 
@@ -110,7 +95,7 @@ static void test_big_file_refused(void **state)
 
 	(void)state;
 	memset(big, 'x', sizeof(big));
-	write_pin(big, sizeof(big), 0600);
+	testutil_write_mode(path, big, sizeof(big), 0600);
 	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "longer than"));
 }
@@ -120,7 +105,7 @@ static void expect_refused(const char *content, size_t len, mode_t mode, const c
 	struct secret s;
 	char err[256] = "";
 
-	write_pin(content, len, mode);
+	testutil_write_mode(path, content, len, mode);
 	memset(&s, 0xa5, sizeof(s));
 	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), -1);
 	assert_null(s.buf);
@@ -160,7 +145,7 @@ static void test_stricter_modes_accepted(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		write_pin(MARK, 6, modes[i]);
+		testutil_write_mode(path, MARK, 6, modes[i]);
 		if (secret_read_file(path, "PIN file", &s, err, sizeof(err)) != 0)
 			fail_msg("mode %04o refused: %s", (unsigned)modes[i], err);
 		secret_free(&s);
@@ -195,7 +180,7 @@ static void test_not_a_plain_file(void **state)
 	expect_path_refused(fifo, "not a regular file");
 	unlink(fifo);
 	/* a symlink is not followed, even to a good file */
-	write_pin(MARK, 6, 0600);
+	testutil_write_mode(path, MARK, 6, 0600);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	assert_int_equal(symlink(path, link), 0);
 	expect_path_refused(link, "symbolic link");
@@ -218,7 +203,7 @@ static void test_dup(void **state)
 	char err[256];
 
 	(void)state;
-	write_pin(MARK, 6, 0600);
+	testutil_write_mode(path, MARK, 6, 0600);
 	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), 0);
 	assert_int_equal(secret_dup(&s, &copy, err, sizeof(err)), 0);
 	assert_ptr_not_equal(copy.buf, s.buf);
@@ -240,7 +225,7 @@ static void test_free_is_safe(void **state)
 	(void)state;
 	secret_free(NULL);
 	secret_free(&zero);
-	write_pin(MARK, 6, 0600);
+	testutil_write_mode(path, MARK, 6, 0600);
 	assert_int_equal(secret_read_file(path, "PIN file", &s, err, sizeof(err)), 0);
 	secret_free(&s);
 	secret_free(&s); /* twice */
@@ -275,7 +260,7 @@ static void test_owner(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	write_pin(MARK, 6, 0600);
+	testutil_write_mode(path, MARK, 6, 0600);
 	expect_read_as(OTHER_UID, NULL); /* root's */
 	assert_int_equal(chown(path, OTHER_UID, OTHER_UID), 0);
 	expect_read_as(OTHER_UID, NULL);
@@ -288,22 +273,22 @@ static void test_systemd_credential(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	write_pin(MARK, 6, 0440);
+	testutil_write_mode(path, MARK, 6, 0440);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	expect_read_as(OTHER_UID, "chmod 600");
 	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "/nonexistent", 1), 0);
 	expect_read_as(OTHER_UID, "chmod 600");
 	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
 	expect_read_as(OTHER_UID, NULL);
-	write_pin(MARK, 6, 0400);
+	testutil_write_mode(path, MARK, 6, 0400);
 	expect_read_as(OTHER_UID, NULL);
 	/* anything more than read access is not what systemd writes */
-	write_pin(MARK, 6, 0640);
+	testutil_write_mode(path, MARK, 6, 0640);
 	expect_read_as(OTHER_UID, "chmod 600");
-	write_pin(MARK, 6, 0444);
+	testutil_write_mode(path, MARK, 6, 0444);
 	expect_read_as(OTHER_UID, "chmod 600");
 	/* nor is a file of another owner */
-	write_pin(MARK, 6, 0440);
+	testutil_write_mode(path, MARK, 6, 0440);
 	assert_int_equal(chown(path, OTHER_UID + 1, 0), 0);
 	expect_read_as(OTHER_UID, "owned by uid");
 	unsetenv("CREDENTIALS_DIRECTORY");
