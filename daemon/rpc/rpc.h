@@ -22,31 +22,8 @@
 #include "hsm/keystore.h"
 #include "records/ledger.h"
 #include "hsm/token.h"
+#include "rpc/state.h"
 #include "wire.h"
-
-/*
- * What every handler may use; shared by all workers, read-only after start
- * except cfg and auth, which a reload swaps (reload.h) while holding
- * swap_lock for write. A request holds it for read throughout, so neither
- * pointer, nor anything reached through them, may be kept past the request.
- */
-/* Certificates possession.trust_anchors may hold. */
-#define TRUST_ANCHORS_MAX 256
-
-struct daemon_state {
-	pthread_rwlock_t *swap_lock; /* NULL: nothing is ever swapped (tests) */
-	const struct config *cfg;
-	struct token *token;
-	struct keystore *keys;
-	struct castore *cas;
-	struct ledger *ledger;
-	struct audit *audit;
-	struct challenge_table *challenges;
-	struct auth *auth;		/* NULL only in tests: every caller anonymous */
-	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL; swapped by a
-					   reload under swap_lock, like cfg */
-	time_t started;
-};
 
 #define RPC_OBJECT_MAX 192
 
