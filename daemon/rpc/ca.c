@@ -193,16 +193,6 @@ static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 	return r;
 }
 
-/* The parent's entry and token key, for an intermediate. */
-int rpc_ca_load(struct rpc *rq, const char *parent, struct ca *pca, struct key **pkey)
-{
-	int r = castore_get(rq->d->cas, parent, pca, &rq->em);
-
-	if (r == 0 && (r = keystore_get(rq->d->keys, rq->session, pca->key, pkey, &rq->em)) != 0)
-		ca_release(pca);
-	return r;
-}
-
 static int ca_create(struct rpc *rq, const struct ca_request *cr)
 {
 	struct ca pca = {.cert = NULL}, made = {.cert = NULL};
@@ -282,22 +272,6 @@ int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *reque
 	if (req->path_len_limited && req->path_len > 32)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
 	return ca_create(rq, &cr);
-}
-
-/* DER and concatenated PEM of every certificate in the chain. */
-int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
-{
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		unsigned char *der = NULL;
-		int n = i2d_X509(sk_X509_value(chain, i), &der);
-
-		if (n <= 0)
-			return SIGNET_E_INTERNAL;
-		ders[i].data = der;
-		ders[i].len = (size_t)n;
-	}
-	*pem = pem_encode_many("CERTIFICATE", ders, (size_t)sk_X509_num(chain));
-	return *pem != NULL ? 0 : SIGNET_E_RESOURCE_EXHAUSTED;
 }
 
 int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request)

@@ -1,6 +1,5 @@
 #include "rpc/dispatch.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,27 +75,6 @@ int dispatch_init(char *err, size_t errlen)
 rpc_handler dispatch_handler(unsigned method_index)
 {
 	return method_index < SERVICE->n_methods ? handlers_by_index[method_index] : NULL;
-}
-
-void rpc_object(struct rpc *rq, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rq->object, sizeof(rq->object), fmt, ap);
-	va_end(ap);
-}
-
-int rpc_respond(struct rpc *rq, const ProtobufCMessage *response)
-{
-	size_t len = protobuf_c_message_get_packed_size(response);
-
-	free(rq->out);
-	rq->out = malloc(len > 0 ? len : 1);
-	if (rq->out == NULL)
-		return errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
-	rq->out_len = protobuf_c_message_pack(response, rq->out);
-	return 0;
 }
 
 /* A method name fit to quote in a message or log: printable ASCII, bounded. */

@@ -1,7 +1,6 @@
 /*
- * Records RPCs: ListIssued, GetIssued, Revoke, GetCrl; and what the issuing
- * handlers share to record a certificate durably before returning it, and to
- * answer a retried request with the certificate it already got.
+ * Records RPCs: ListIssued, GetIssued, Revoke, GetCrl. Recording what a
+ * request issued is rpc/rpc.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,67 +13,11 @@
 #include <openssl/err.h>
 
 #include "pki/crl.h"
-#include "records/issued.h"
 #include "hsm/keybridge.h"
 #include "base/log.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
-
-/* --- recording issued certificates --- */
-
-int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
-		      const char *profile, int with_request_id)
-{
-	struct issued_entry ie;
-	int r;
-
-	if ((r = issued_entry_fill(cert, ca, issuer_key, profile, rq->caller,
-				   with_request_id ? rq->request_id : NULL, &ie, &rq->em)) != 0)
-		return r;
-	rpc_object(rq, "ca=%s serial=%s profile=%s", ca, ie.e.serial, profile);
-	r = ledger_record(rq->d->ledger, &ie.e, &rq->em);
-	issued_entry_release(&ie);
-	return r;
-}
-
-int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const char *key, X509 *cert)
-{
-	struct issued_entry ie;
-	int r;
-
-	if ((r = issued_entry_fill(cert, name, key, "ca", NULL, NULL, &ie, &rq->em)) != 0)
-		return r;
-	rpc_object(rq, "ca=%s serial=%s key=%s", name, ie.e.serial, key);
-	r = ledger_ca_event(rq->d->ledger, name, event, key, ie.e.serial, ie.e.der, ie.e.der_len,
-			    ie.e.issued_at, &rq->em);
-	issued_entry_release(&ie);
-	return r;
-}
-
-int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out)
-{
-	struct ledger_entry e = {.der = NULL};
-	const unsigned char *p;
-	int r;
-
-	if (rq->request_id == NULL)
-		return SIGNET_E_NOT_FOUND;
-	r = ledger_find_request(rq->d->ledger, rq->caller, rq->request_id, &e, NULL);
-	if (r != 0)
-		return r;
-	p = e.der;
-	if (strcmp(e.ca, ca) != 0)
-		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
-			       "this request id was used for a certificate of CA '%s'", e.ca);
-	else if ((*out = d2i_X509(NULL, &p, (long)e.der_len)) == NULL)
-		r = errmsg_set(&rq->em, SIGNET_E_DATA_LOSS,
-			       "the ledger's certificate for this request id does not decode");
-	else
-		rpc_object(rq, "ca=%s serial=%s retry", e.ca, e.serial);
-	ledger_entry_release(&e);
-	return r;
-}
 
 /* --- IssuedCertificate --- */
 

@@ -77,12 +77,15 @@ int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request);
 int process_verify_possession(struct rpc *rq, const ProtobufCMessage *request);
 int process_verify_chain(struct rpc *rq, const ProtobufCMessage *request);
 
-/* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
- * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
+/* The rest of rpc.c: what several handlers share. */
+
+/* For the handlers that sign with a CA: its entry and token key (release
+ * with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
-/* rpc_records.c: record a certificate the request made, durably, before it
- * is returned (with the request's id when with_request_id, so a retry finds
- * it); ALREADY_EXISTS when this caller's request id was recorded already. */
+
+/* Record a certificate the request made, durably, before it is returned
+ * (with the request's id when with_request_id, so a retry finds it);
+ * ALREADY_EXISTS when this caller's request id was recorded already. */
 int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
 		      const char *profile, int with_request_id);
 /* A CA certificate's place in the CA's history ("create", "renew", "rekey",
@@ -92,8 +95,8 @@ int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const cha
  * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
 int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
 
-/* Sign the CRL of CA generation `gen` (its key) and write it to the publish
- * directory; rq->object names it for the audit trail. */
+/* rpc/records.c: sign the CRL of CA generation `gen` (its key) and write it
+ * to the publish directory; rq->object names it for the audit trail. */
 int rpc_crl_refresh(struct rpc *rq, const struct ca *gen);
 
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
