@@ -44,6 +44,11 @@ int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **ke
 	return r;
 }
 
+struct casign_signer rpc_signer(struct rpc *rq)
+{
+	return (struct casign_signer){.keys = rq->d->keys, .session = rq->session, .em = &rq->em};
+}
+
 /* --- recording issued certificates --- */
 
 int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,

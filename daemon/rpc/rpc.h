@@ -15,6 +15,7 @@
 #include "records/audit.h"
 #include "access/auth.h"
 #include "access/authz.h"
+#include "ca/casign.h"
 #include "ca/castore.h"
 #include "possession/challenge.h"
 #include "config/config.h"
@@ -83,6 +84,10 @@ int process_verify_chain(struct rpc *rq, const ProtobufCMessage *request);
  * with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
 
+/* The request's session and key store as a signer for casign, with its
+ * messages going to rq->em. */
+struct casign_signer rpc_signer(struct rpc *rq);
+
 /* Record a certificate the request made, durably, before it is returned
  * (with the request's id when with_request_id, so a retry finds it);
  * ALREADY_EXISTS when this caller's request id was recorded already. */
@@ -94,10 +99,6 @@ int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const cha
 /* The certificate this caller's request id already got, if any: 0 and *out;
  * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
 int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
-
-/* rpc/records.c: sign the CRL of CA generation `gen` (its key) and write it
- * to the publish directory; rq->object names it for the audit trail. */
-int rpc_crl_refresh(struct rpc *rq, const struct ca *gen);
 
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
 int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
