@@ -6,6 +6,14 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "ca/casign.h"
+#include "ca/castore.h"
+#include "config/config.h"
+#include "records/audit.h"
+
+/* What a refresh names in the audit trail: as long as a request's
+ * (RPC_OBJECT_MAX), so both read the same. */
+#define CRLPUB_OBJECT_MAX 192
 
 /* Was (name, key) seen earlier in the list? Each key's CRL is signed once. */
 static int seen_before(const struct ca *all, size_t i)
@@ -16,31 +24,41 @@ static int seen_before(const struct ca *all, size_t i)
 	return 0;
 }
 
-static void audit_refresh(struct crlpub *p, struct rpc *rq, int r)
+static void audit_refresh(struct crlpub *p, const char *object, const struct errmsg *em, int r)
 {
 	struct audit_event ev = {.caller = "signetd",
 				 .method = "PublishCrl",
-				 .object = rq->object,
+				 .object = object,
 				 .status = signet_status_name(r),
-				 .message = r != 0 ? rq->em.text : ""};
+				 .message = r != 0 ? em->text : ""};
 
 	if (p->d->audit != NULL && audit_append(p->d->audit, &ev) != 0)
 		log_error("PublishCrl: the audit trail could not record this act");
 }
 
+/* Sign and publish the CRL of one CA key, on the publisher's own session. */
 static void refresh_one(struct crlpub *p, const struct ca *entry)
 {
-	struct rpc rq = {.d = p->d, .session = p->tu.session, .caller = "signetd"};
+	struct errmsg em = {0};
+	struct casign_signer s = {.keys = p->d->keys, .session = p->tu.session, .em = &em};
+	struct casign_crl_policy policy = {.ledger = p->d->ledger,
+					   .validity_hours = p->d->cfg->crl_validity_hours,
+					   .publish_dir = p->d->cfg->crl_publish_dir};
+	char object[CRLPUB_OBJECT_MAX];
 	struct ca gen = {.cert = NULL};
+	uint64_t number = 0;
 	int r;
 
-	rpc_object(&rq, "ca=%s key=%s", entry->name, entry->key);
-	if ((r = castore_get_by_key(p->d->cas, entry->name, entry->key, &gen, &rq.em)) == 0)
-		r = rpc_crl_refresh(&rq, &gen);
+	snprintf(object, sizeof(object), "ca=%s key=%s", entry->name, entry->key);
+	if ((r = castore_get_by_key(p->d->cas, entry->name, entry->key, &gen, &em)) == 0)
+		r = casign_crl_refresh(&s, &policy, &gen, &number);
+	if (number != 0)
+		snprintf(object, sizeof(object), "ca=%s key=%s crl_number=%llu", gen.name, gen.key,
+			 (unsigned long long)number);
 	if (r != 0)
 		log_error("CRL of CA '%s' (key '%s') not republished: %s", entry->name, entry->key,
-			  rq.em.text);
-	audit_refresh(p, &rq, r);
+			  em.text);
+	audit_refresh(p, object, &em, r);
 	ca_release(&gen);
 }
 

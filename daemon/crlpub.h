@@ -12,7 +12,8 @@
 
 #include <pthread.h>
 
-#include "rpc/rpc.h"
+#include "hsm/token.h"
+#include "rpc/state.h"
 
 struct crlpub {
 	struct daemon_state *d;

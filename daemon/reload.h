@@ -17,7 +17,7 @@
 #include <pthread.h>
 
 #include "config/config.h"
-#include "rpc/rpc.h"
+#include "rpc/state.h"
 
 struct reload {
 	pthread_rwlock_t lock; /* d->swap_lock points here */

@@ -12,7 +12,8 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-#include "rpc/rpc.h"
+#include "hsm/token.h"
+#include "rpc/state.h"
 
 struct worker {
 	struct server *srv;

@@ -666,6 +666,18 @@ int token_random(struct token *t, CK_SESSION_HANDLE session, unsigned char *buf,
 	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_GenerateRandom");
 }
 
+int token_can_generate(struct token *t, CK_MECHANISM_TYPE mechanism, CK_ULONG bits)
+{
+	CK_MECHANISM_INFO info;
+
+	if (t->fn->C_GetMechanismInfo(t->slot_id, mechanism, &info) != CKR_OK)
+		return 0;
+	if (!(info.flags & CKF_GENERATE_KEY_PAIR))
+		return 0;
+	/* EC modules report field sizes in bits; RSA ones modulus sizes. */
+	return bits == 0 || (bits >= info.ulMinKeySize && bits <= info.ulMaxKeySize);
+}
+
 void token_close(struct token *t)
 {
 	if (t->fn != NULL && t->login_session != CK_INVALID_HANDLE) {

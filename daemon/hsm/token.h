@@ -142,6 +142,11 @@ int token_health(struct token *t, char *state, size_t statelen);
 int token_random(struct token *t, CK_SESSION_HANDLE session, unsigned char *buf, size_t len,
 		 struct errmsg *em);
 
+/* Can the token generate key pairs with `mechanism` (a *_KEY_PAIR_GEN),
+ * `bits` long (0: whatever size)? 1 or 0; a module that cannot say is taken
+ * at its word, as no. Not a fault: the token's state is left alone. */
+int token_can_generate(struct token *t, CK_MECHANISM_TYPE mechanism, CK_ULONG bits);
+
 /* Log out, close the login session, unload the module. Safe on a zeroed
  * struct; no other thread may be using the token. */
 void token_close(struct token *t);

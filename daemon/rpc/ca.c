@@ -12,7 +12,6 @@
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
-#include "hsm/sign.h"
 
 #define ROOT_DEFAULT_DAYS	  3650
 #define INTERMEDIATE_DEFAULT_DAYS 1825
@@ -107,54 +106,14 @@ static int check_request(const struct ca_request *cr, struct errmsg *em)
 	return 0;
 }
 
-const EVP_MD *rpc_ca_md(enum signet_key_alg signer_alg, Signet__V1__HashAlgorithm wire)
-{
-	if (wire != SIGNET__V1__HASH_ALGORITHM__HASH_DEFAULT)
-		return sign_hash_md((enum signet_hash)wire);
-	return signer_alg == SIGNET_KEY_EC_P384 ? EVP_sha384() : EVP_sha256();
-}
-
-int rpc_ca_certify(struct rpc *rq, const struct ca_terms *t, EVP_PKEY *subject_key,
-		   struct key *signer_key, X509 *issuer, X509 **out)
-{
-	struct keybridge bridge = {
-		.ks = rq->d->keys, .key = signer_key, .session = rq->session, .em = &rq->em};
-	EVP_PKEY *signer = NULL;
-	time_t now = time(NULL);
-	struct cert_spec spec = {.subject = t->subject,
-				 .subject_key = subject_key,
-				 .issuer = issuer,
-				 .is_ca = 1,
-				 .path_len = t->path_len,
-				 .key_usage = CA_KEY_USAGE,
-				 .not_before = now - CA_BACKDATE_SECONDS,
-				 .not_after = now + (time_t)t->validity_days * 24 * 3600};
-	const EVP_MD *md = rpc_ca_md(signer_key->alg, t->hash);
-	int r;
-
-	/* Like validity, pathLen is clamped to what the parent leaves: one level less.
-	 * (A parent with pathLen 0 is refused by certbuild.) */
-	if (issuer != NULL && X509_get_pathlen(issuer) > 0 &&
-	    (spec.path_len < 0 || spec.path_len > X509_get_pathlen(issuer) - 1))
-		spec.path_len = (int)X509_get_pathlen(issuer) - 1;
-	if (md == NULL)
-		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "unknown hash algorithm %d",
-				  (int)t->hash);
-	signer = keybridge_pkey(&bridge);
-	if (signer == NULL)
-		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
-	else
-		r = certbuild_sign(&spec, signer, signer_key->pub_pkey, md, out, &rq->em);
-	EVP_PKEY_free(signer);
-	return r;
-}
-
 /* Sign the new CA's certificate with `signer_key` (itself for a root). */
 static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *subject_key,
 		      struct key *signer_key, X509 *issuer, X509 **out)
 {
-	struct ca_terms t = {
-		.validity_days = cr->validity_days, .path_len = cr->path_len, .hash = cr->hash};
+	struct casign_signer s = rpc_signer(rq);
+	struct ca_terms t = {.validity_days = cr->validity_days,
+			     .path_len = cr->path_len,
+			     .hash = (enum signet_hash)cr->hash};
 	X509_NAME *subject = NULL;
 	int r;
 
@@ -163,7 +122,7 @@ static int ca_certify(struct rpc *rq, const struct ca_request *cr, struct key *s
 	if ((r = csr_subject_parse(cr->subject, &subject, &rq->em)) != 0)
 		return r;
 	t.subject = subject;
-	r = rpc_ca_certify(rq, &t, subject_key->pub_pkey, signer_key, issuer, out);
+	r = casign_certify(&s, &t, subject_key->pub_pkey, signer_key, issuer, out);
 	X509_NAME_free(subject);
 	return r;
 }
@@ -190,16 +149,6 @@ static int ca_respond(struct rpc *rq, const struct ca *ca, int root)
 		r = rpc_respond(rq, &resp.base);
 	}
 	rpc_ca_info_release(&b);
-	return r;
-}
-
-/* The parent's entry and token key, for an intermediate. */
-int rpc_ca_load(struct rpc *rq, const char *parent, struct ca *pca, struct key **pkey)
-{
-	int r = castore_get(rq->d->cas, parent, pca, &rq->em);
-
-	if (r == 0 && (r = keystore_get(rq->d->keys, rq->session, pca->key, pkey, &rq->em)) != 0)
-		ca_release(pca);
 	return r;
 }
 
@@ -282,22 +231,6 @@ int process_create_intermediate_ca(struct rpc *rq, const ProtobufCMessage *reque
 	if (req->path_len_limited && req->path_len > 32)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
 	return ca_create(rq, &cr);
-}
-
-/* DER and concatenated PEM of every certificate in the chain. */
-int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem)
-{
-	for (int i = 0; i < sk_X509_num(chain); i++) {
-		unsigned char *der = NULL;
-		int n = i2d_X509(sk_X509_value(chain, i), &der);
-
-		if (n <= 0)
-			return SIGNET_E_INTERNAL;
-		ders[i].data = der;
-		ders[i].len = (size_t)n;
-	}
-	*pem = pem_encode_many("CERTIFICATE", ders, (size_t)sk_X509_num(chain));
-	return *pem != NULL ? 0 : SIGNET_E_RESOURCE_EXHAUSTED;
 }
 
 int process_get_ca_chain(struct rpc *rq, const ProtobufCMessage *request)
@@ -413,8 +346,8 @@ static int verification_certify(struct rpc *rq, const struct ca *ca, struct key 
 	    (signer = keybridge_pkey(&bridge)) == NULL)
 		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot prepare the certificate");
 	else
-		r = certbuild_sign(&spec, signer, ca_key->pub_pkey, rpc_ca_md(ca_key->alg, 0), out,
-				   &rq->em);
+		r = certbuild_sign(&spec, signer, ca_key->pub_pkey,
+				   casign_md(ca_key->alg, SIGNET_HASH_DEFAULT), out, &rq->em);
 	EVP_PKEY_free(signer);
 	EVP_PKEY_free(throwaway); /* the private half is never used again */
 	X509_NAME_free(subject);

@@ -1,32 +1,12 @@
 /*
- * What the CA handlers share (rpc_ca.c: creation and queries;
- * rpc_ca_lifecycle.c: external sub-CAs, renewal, re-keying): the terms of a
- * CA certificate signed on the token, and the CaInfo a reply carries.
+ * What the CA handlers share (rpc/ca.c: creation and queries;
+ * rpc/ca_lifecycle.c: external sub-CAs, renewal, re-keying): the CaInfo a
+ * reply carries. The signing itself is ca/casign.h's.
  */
 #ifndef SIGNETD_RPC_CA_H
 #define SIGNETD_RPC_CA_H
 
 #include "rpc/rpc.h"
-
-#define CA_BACKDATE_SECONDS 60 /* tolerate small clock skew on relying parties */
-
-/* Azure's sample CA profile: digitalSignature, keyCertSign, cRLSign (critical). */
-#define CA_KEY_USAGE (KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN)
-
-struct ca_terms {
-	const X509_NAME *subject;
-	unsigned validity_days; /* clamped to the issuer's validity */
-	int path_len;		/* -1: none; clamped to what the issuer leaves */
-	Signet__V1__HashAlgorithm hash;
-};
-
-/* A CA certificate for `subject_key`, signed on the token by `signer_key`
- * (the subject key itself for a self-signed root, issuer NULL). */
-int rpc_ca_certify(struct rpc *rq, const struct ca_terms *t, EVP_PKEY *subject_key,
-		   struct key *signer_key, X509 *issuer, X509 **out);
-
-/* The signature hash for a CA signing with `signer_alg`. NULL if `wire` is unknown. */
-const EVP_MD *rpc_ca_md(enum signet_key_alg signer_alg, Signet__V1__HashAlgorithm wire);
 
 /* Everything a CaInfo points into, owned here. */
 struct ca_info_buf {

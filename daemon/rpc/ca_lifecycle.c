@@ -20,7 +20,6 @@
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
-#include "hsm/sign.h"
 
 #define LIFECYCLE_MAX_DAYS 36500
 #define SECONDS_PER_DAY	   (24 * 3600)
@@ -90,7 +89,7 @@ static int request_build(struct rpc *rq, const Signet__V1__CreateCaRequestReques
 	struct csr_params p = {.subject = req->subject,
 			       .is_ca = 1,
 			       .ca_path_len = req->path_len_limited ? (int)req->path_len : -1};
-	const EVP_MD *md = rpc_ca_md(key->alg, req->hash);
+	const EVP_MD *md = casign_md(key->alg, (enum signet_hash)req->hash);
 	EVP_PKEY *signer;
 	int r;
 
@@ -409,7 +408,7 @@ static int successor_load(struct rpc *rq, const char *name, unsigned days,
 	s->terms.subject = X509_get_subject_name(s->cur.cert);
 	s->terms.validity_days = days != 0 ? days : current_days(s->cur.cert);
 	s->terms.path_len = (int)X509_get_pathlen(s->cur.cert);
-	s->terms.hash = hash;
+	s->terms.hash = (enum signet_hash)hash;
 	s->prev_serial_len = rpc_ca_serial(s->cur.cert, s->prev_serial, sizeof(s->prev_serial));
 	return 0;
 }
@@ -426,12 +425,13 @@ int process_renew_ca(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__RenewCaRequest *req = (const void *)request;
 	Signet__V1__RenewCaResponse resp = SIGNET__V1__RENEW_CA_RESPONSE__INIT;
+	struct casign_signer signer = rpc_signer(rq);
 	struct successor s = {.cur.cert = NULL};
 	X509 *cert = NULL;
 	int r;
 
 	if ((r = successor_load(rq, req->name, req->validity_days, req->hash, "renew", &s)) != 0 ||
-	    (r = rpc_ca_certify(rq, &s.terms, s.cur_key->pub_pkey,
+	    (r = casign_certify(&signer, &s.terms, s.cur_key->pub_pkey,
 				s.parent_key != NULL ? s.parent_key : s.cur_key, s.parent.cert,
 				&cert)) != 0 ||
 	    (r = successor_record(rq, &s, cert)) != 0 ||
@@ -454,10 +454,11 @@ out:
 static int link_certify(struct rpc *rq, const struct successor *s, struct key *new_key,
 			uint8_t **der, size_t *len)
 {
+	struct casign_signer signer = rpc_signer(rq);
 	X509 *link = NULL;
 	int r, n;
 
-	r = rpc_ca_certify(rq, &s->terms, new_key->pub_pkey, s->cur_key, s->cur.cert, &link);
+	r = casign_certify(&signer, &s->terms, new_key->pub_pkey, s->cur_key, s->cur.cert, &link);
 	if (r == 0) /* the old root key issued it: a certificate like any other */
 		r = rpc_record_issued(rq, link, s->cur.name, s->cur_key->name, "ca-link", 1);
 	if (r != 0) {
@@ -501,6 +502,7 @@ int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__RekeyCaRequest *req = (const void *)request;
 	Signet__V1__RekeyCaResponse resp = SIGNET__V1__REKEY_CA_RESPONSE__INIT;
+	struct casign_signer signer = rpc_signer(rq);
 	struct successor s = {.cur.cert = NULL};
 	struct key *new_key = NULL;
 	uint8_t *link = NULL;
@@ -515,7 +517,7 @@ int process_rekey_ca(struct rpc *rq, const ProtobufCMessage *request)
 	if (s.parent.cert == NULL && X509_get_pathlen(s.cur.cert) != 0)
 		r = link_certify(rq, &s, new_key, &link, &link_len);
 	if (r == 0)
-		r = rpc_ca_certify(rq, &s.terms, new_key->pub_pkey,
+		r = casign_certify(&signer, &s.terms, new_key->pub_pkey,
 				   s.parent_key != NULL ? s.parent_key : new_key, s.parent.cert,
 				   &cert);
 	if (r == 0)

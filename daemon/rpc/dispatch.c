@@ -1,6 +1,5 @@
 #include "rpc/dispatch.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,27 +116,6 @@ rpc_handler dispatch_handler(unsigned method_index)
 	const struct dispatch_method *row = dispatch_method(method_index);
 
 	return row != NULL ? row->handler : NULL;
-}
-
-void rpc_object(struct rpc *rq, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(rq->object, sizeof(rq->object), fmt, ap);
-	va_end(ap);
-}
-
-int rpc_respond(struct rpc *rq, const ProtobufCMessage *response)
-{
-	size_t len = protobuf_c_message_get_packed_size(response);
-
-	free(rq->out);
-	rq->out = malloc(len > 0 ? len : 1);
-	if (rq->out == NULL)
-		return errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
-	rq->out_len = protobuf_c_message_pack(response, rq->out);
-	return 0;
 }
 
 /* A method name fit to quote in a message or log: printable ASCII, bounded. */

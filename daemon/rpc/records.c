@@ -1,80 +1,15 @@
 /*
- * Records RPCs: ListIssued, GetIssued, Revoke, GetCrl; and what the issuing
- * handlers share to record a certificate durably before returning it, and to
- * answer a retried request with the certificate it already got.
+ * Records RPCs: ListIssued, GetIssued, Revoke, GetCrl. CRLs are signed and
+ * published by ca/casign; recording what a request issued is rpc/rpc.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-
-#include "pki/crl.h"
-#include "records/issued.h"
-#include "hsm/keybridge.h"
 #include "base/log.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
-#include "rpc/ca.h"
-
-/* --- recording issued certificates --- */
-
-int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
-		      const char *profile, int with_request_id)
-{
-	struct issued_entry ie;
-	int r;
-
-	if ((r = issued_entry_fill(cert, ca, issuer_key, profile, rq->caller,
-				   with_request_id ? rq->request_id : NULL, &ie, &rq->em)) != 0)
-		return r;
-	rpc_object(rq, "ca=%s serial=%s profile=%s", ca, ie.e.serial, profile);
-	r = ledger_record(rq->d->ledger, &ie.e, &rq->em);
-	issued_entry_release(&ie);
-	return r;
-}
-
-int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const char *key, X509 *cert)
-{
-	struct issued_entry ie;
-	int r;
-
-	if ((r = issued_entry_fill(cert, name, key, "ca", NULL, NULL, &ie, &rq->em)) != 0)
-		return r;
-	rpc_object(rq, "ca=%s serial=%s key=%s", name, ie.e.serial, key);
-	r = ledger_ca_event(rq->d->ledger, name, event, key, ie.e.serial, ie.e.der, ie.e.der_len,
-			    ie.e.issued_at, &rq->em);
-	issued_entry_release(&ie);
-	return r;
-}
-
-int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out)
-{
-	struct ledger_entry e = {.der = NULL};
-	const unsigned char *p;
-	int r;
-
-	if (rq->request_id == NULL)
-		return SIGNET_E_NOT_FOUND;
-	r = ledger_find_request(rq->d->ledger, rq->caller, rq->request_id, &e, NULL);
-	if (r != 0)
-		return r;
-	p = e.der;
-	if (strcmp(e.ca, ca) != 0)
-		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
-			       "this request id was used for a certificate of CA '%s'", e.ca);
-	else if ((*out = d2i_X509(NULL, &p, (long)e.der_len)) == NULL)
-		r = errmsg_set(&rq->em, SIGNET_E_DATA_LOSS,
-			       "the ledger's certificate for this request id does not decode");
-	else
-		rpc_object(rq, "ca=%s serial=%s retry", e.ca, e.serial);
-	ledger_entry_release(&e);
-	return r;
-}
 
 /* --- IssuedCertificate --- */
 
@@ -202,106 +137,25 @@ int process_get_issued(struct rpc *rq, const ProtobufCMessage *request)
 
 /* --- CRLs --- */
 
-/* Atomically replace DIR/FILE with the CRL. CRLs are public: 0644. */
-static int crl_publish_file(const char *dir, const char *file, const uint8_t *der, size_t len)
+static struct casign_crl_policy crl_policy(struct rpc *rq)
 {
-	char tmp[4096], final[4096];
-	int fd, ok;
-
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return -1;
-	snprintf(final, sizeof(final), "%s/%s", dir, file);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, file);
-	if ((fd = mkstemp(tmp)) < 0)
-		return -1;
-	ok = fchmod(fd, 0644) == 0 && write(fd, der, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, final) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return (struct casign_crl_policy){.ledger = rq->d->ledger,
+					  .validity_hours = rq->d->cfg->crl_validity_hours,
+					  .publish_dir = rq->d->cfg->crl_publish_dir};
 }
 
-struct crl_out {
-	uint8_t *der; /* OPENSSL_malloc */
-	size_t len;
+/* Sign the CRL of CA generation `gen` (its key) and write it to the publish
+ * directory; rq->object names it for the audit trail once it is signed. */
+static int crl_refresh(struct rpc *rq, const struct ca *gen)
+{
+	struct casign_signer s = rpc_signer(rq);
+	struct casign_crl_policy p = crl_policy(rq);
 	uint64_t number;
-	time_t this_update, next_update;
-};
+	int r = casign_crl_refresh(&s, &p, gen, &number);
 
-/* A CRL for the CA generation `gen`, signed now on the token by its key. */
-static int crl_sign(struct rpc *rq, const struct ca *gen, struct crl_out *out)
-{
-	struct keybridge bridge = {.ks = rq->d->keys, .session = rq->session, .em = &rq->em};
-	struct ledger_revoked *revoked = NULL;
-	time_t now = time(NULL);
-	struct crl_spec spec = {.issuer = gen->cert,
-				.this_update = now - CA_BACKDATE_SECONDS,
-				.next_update = now + (time_t)rq->d->cfg->crl_validity_hours * 3600};
-	EVP_PKEY *signer = NULL;
-	X509_CRL *crl = NULL;
-	int r, n;
-
-	if ((r = keystore_get(rq->d->keys, rq->session, gen->key, &bridge.key, &rq->em)) != 0 ||
-	    (r = ledger_revoked_list(rq->d->ledger, gen->key, (int64_t)now, &revoked,
-				     &spec.n_revoked, &rq->em)) != 0 ||
-	    (r = ledger_next_crl_number(rq->d->ledger, gen->key, &spec.number, &rq->em)) != 0)
-		goto out;
-	spec.revoked = revoked;
-	if ((signer = keybridge_pkey(&bridge)) == NULL) {
-		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
-		goto out;
-	}
-	if ((r = crl_build(&spec, signer, bridge.key->pub_pkey, rpc_ca_md(bridge.key->alg, 0), &crl,
-			   &rq->em)) != 0)
-		goto out;
-	out->der = NULL;
-	if ((n = i2d_X509_CRL(crl, &out->der)) <= 0) {
-		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the CRL");
-		goto out;
-	}
-	out->len = (size_t)n;
-	out->number = spec.number;
-	out->this_update = spec.this_update;
-	out->next_update = spec.next_update;
-out:
-	X509_CRL_free(crl);
-	EVP_PKEY_free(signer);
-	free(revoked);
-	key_put(bridge.key);
-	return r;
-}
-
-/* CA.crl for the current key, CA.KEY.crl for an earlier one. */
-static int crl_publish(struct rpc *rq, const struct ca *gen, const struct crl_out *c)
-{
-	const char *dir = rq->d->cfg->crl_publish_dir;
-	char file[256];
-
-	if (dir == NULL)
-		return 0;
-	if (gen->retired)
-		snprintf(file, sizeof(file), "%s.%s.crl", gen->name, gen->key);
-	else
-		snprintf(file, sizeof(file), "%s.crl", gen->name);
-	if (crl_publish_file(dir, file, c->der, c->len) == 0)
-		return 0;
-	return errmsg_set(&rq->em, SIGNET_E_UNAVAILABLE, "cannot publish %s/%s: %s", dir, file,
-			  strerror(errno));
-}
-
-int rpc_crl_refresh(struct rpc *rq, const struct ca *gen)
-{
-	struct crl_out c = {.der = NULL};
-	int r;
-
-	if ((r = crl_sign(rq, gen, &c)) == 0) {
+	if (number != 0)
 		rpc_object(rq, "ca=%s key=%s crl_number=%llu", gen->name, gen->key,
-			   (unsigned long long)c.number);
-		r = crl_publish(rq, gen, &c);
-	}
-	OPENSSL_free(c.der);
+			   (unsigned long long)number);
 	return r;
 }
 
@@ -324,14 +178,16 @@ int process_get_crl(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__GetCrlRequest *req = (const void *)request;
 	Signet__V1__GetCrlResponse resp = SIGNET__V1__GET_CRL_RESPONSE__INIT;
+	struct casign_signer s = rpc_signer(rq);
+	struct casign_crl_policy p = crl_policy(rq);
 	struct ca gen = {.cert = NULL};
-	struct crl_out c = {.der = NULL};
+	struct casign_crl c = {.der = NULL};
 	char *pem = NULL;
 	int r;
 
 	rpc_object(rq, "ca=%.64s key=%.64s", req->ca, req->key);
 	if ((r = crl_generation(rq, req->ca, req->key, &gen)) != 0 ||
-	    (r = crl_sign(rq, &gen, &c)) != 0)
+	    (r = casign_crl_sign(&s, &p, &gen, &c)) != 0)
 		goto out;
 	rpc_object(rq, "ca=%s key=%s crl_number=%llu", gen.name, gen.key,
 		   (unsigned long long)c.number);
@@ -339,7 +195,7 @@ int process_get_crl(struct rpc *rq, const ProtobufCMessage *request)
 		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
-	if (crl_publish(rq, &gen, &c) != 0) /* the caller still gets the CRL */
+	if (casign_crl_publish(&p, &gen, &c, &rq->em) != 0) /* the caller still gets the CRL */
 		log_error("%s", rq->em.text);
 	resp.crl_der = (ProtobufCBinaryData){.data = c.der, .len = c.len};
 	resp.crl_pem = pem;
@@ -374,7 +230,7 @@ static void republish(struct rpc *rq, const char *ca, const char *issuer_key)
 		return;
 	memcpy(object, rq->object, sizeof(object));
 	if (castore_get_by_key(rq->d->cas, ca, issuer_key, &gen, &rq->em) != 0 ||
-	    rpc_crl_refresh(rq, &gen) != 0)
+	    crl_refresh(rq, &gen) != 0)
 		log_error("revoked, but the CRL of CA '%s' was not republished: %s", ca,
 			  rq->em.text);
 	rq->em = em; /* the revocation's own result and audit object stand */

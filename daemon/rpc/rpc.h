@@ -15,6 +15,7 @@
 #include "records/audit.h"
 #include "access/auth.h"
 #include "access/authz.h"
+#include "ca/casign.h"
 #include "ca/castore.h"
 #include "possession/challenge.h"
 #include "config/config.h"
@@ -22,31 +23,8 @@
 #include "hsm/keystore.h"
 #include "records/ledger.h"
 #include "hsm/token.h"
+#include "rpc/state.h"
 #include "wire.h"
-
-/*
- * What every handler may use; shared by all workers, read-only after start
- * except cfg and auth, which a reload swaps (reload.h) while holding
- * swap_lock for write. A request holds it for read throughout, so neither
- * pointer, nor anything reached through them, may be kept past the request.
- */
-/* Certificates possession.trust_anchors may hold. */
-#define TRUST_ANCHORS_MAX 256
-
-struct daemon_state {
-	pthread_rwlock_t *swap_lock; /* NULL: nothing is ever swapped (tests) */
-	const struct config *cfg;
-	struct token *token;
-	struct keystore *keys;
-	struct castore *cas;
-	struct ledger *ledger;
-	struct audit *audit;
-	struct challenge_table *challenges;
-	struct auth *auth;		/* NULL only in tests: every caller anonymous */
-	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL; swapped by a
-					   reload under swap_lock, like cfg */
-	time_t started;
-};
 
 #define RPC_OBJECT_MAX 192
 
@@ -75,12 +53,19 @@ int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
 	int process_##handler(struct rpc *rq, const ProtobufCMessage *request);
 #include "methods.def"
 
-/* rpc_ca.c, for the handlers that sign with a CA: its entry and token key
- * (release with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
+/* The rest of rpc.c: what several handlers share. */
+
+/* For the handlers that sign with a CA: its entry and token key (release
+ * with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);
-/* rpc_records.c: record a certificate the request made, durably, before it
- * is returned (with the request's id when with_request_id, so a retry finds
- * it); ALREADY_EXISTS when this caller's request id was recorded already. */
+
+/* The request's session and key store as a signer for casign, with its
+ * messages going to rq->em. */
+struct casign_signer rpc_signer(struct rpc *rq);
+
+/* Record a certificate the request made, durably, before it is returned
+ * (with the request's id when with_request_id, so a retry finds it);
+ * ALREADY_EXISTS when this caller's request id was recorded already. */
 int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
 		      const char *profile, int with_request_id);
 /* A CA certificate's place in the CA's history ("create", "renew", "rekey",
@@ -89,10 +74,6 @@ int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const cha
 /* The certificate this caller's request id already got, if any: 0 and *out;
  * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
 int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
-
-/* Sign the CRL of CA generation `gen` (its key) and write it to the publish
- * directory; rq->object names it for the audit trail. */
-int rpc_crl_refresh(struct rpc *rq, const struct ca *gen);
 
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
 int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);

@@ -5,32 +5,20 @@
 #include "rpc/dispatch.h"
 #include "rpc/rpc.h"
 
-static int mechanism_available(struct token *t, CK_MECHANISM_TYPE type, CK_ULONG bits)
-{
-	CK_MECHANISM_INFO info;
-
-	if (t->fn->C_GetMechanismInfo(t->slot_id, type, &info) != CKR_OK)
-		return 0;
-	if (!(info.flags & CKF_GENERATE_KEY_PAIR))
-		return 0;
-	/* EC modules report field sizes in bits; RSA ones modulus sizes. */
-	return bits == 0 || (bits >= info.ulMinKeySize && bits <= info.ulMaxKeySize);
-}
-
 /* Algorithms this token can generate, in signet's terms. */
 static size_t supported_algorithms(struct token *t, Signet__V1__KeyAlgorithm *out)
 {
 	size_t n = 0;
 
-	if (mechanism_available(t, CKM_EC_KEY_PAIR_GEN, 0)) {
+	if (token_can_generate(t, CKM_EC_KEY_PAIR_GEN, 0)) {
 		out[n++] = SIGNET__V1__KEY_ALGORITHM__EC_P256;
 		out[n++] = SIGNET__V1__KEY_ALGORITHM__EC_P384;
 	}
-	if (mechanism_available(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 2048))
+	if (token_can_generate(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 2048))
 		out[n++] = SIGNET__V1__KEY_ALGORITHM__RSA_2048;
-	if (mechanism_available(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 3072))
+	if (token_can_generate(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 3072))
 		out[n++] = SIGNET__V1__KEY_ALGORITHM__RSA_3072;
-	if (mechanism_available(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 4096))
+	if (token_can_generate(t, CKM_RSA_PKCS_KEY_PAIR_GEN, 4096))
 		out[n++] = SIGNET__V1__KEY_ALGORITHM__RSA_4096;
 	return n;
 }
