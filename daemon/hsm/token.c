@@ -1,4 +1,4 @@
-#include "hsm/token.h"
+#include "hsm/token_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -186,12 +186,12 @@ static int token_init_locks(struct token *t, char *err, size_t errlen)
 	return 0;
 }
 
-int token_open(struct token *t, const char *module, const struct p11uri *uri, char *err,
-	       size_t errlen)
+/* Load the module and find the token in it; token_close() undoes a part done. */
+static int token_load(struct token *t, const char *module, const struct p11uri *uri, char *err,
+		      size_t errlen)
 {
 	CK_RV rv;
 
-	memset(t, 0, sizeof(*t));
 	t->login_session = CK_INVALID_HANDLE;
 	t->uri = *uri;
 	atomic_init(&t->state, TOKEN_UP);
@@ -213,6 +213,24 @@ int token_open(struct token *t, const char *module, const struct p11uri *uri, ch
 	    token_find_slot(t, &rv, err, errlen) != 0)
 		return -1;
 	return token_note_identity(t, err, errlen);
+}
+
+int token_open(struct token **out, const char *module, const struct p11uri *uri, char *err,
+	       size_t errlen)
+{
+	struct token *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (token_load(t, module, uri, err, errlen) != 0) {
+		token_close(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
 }
 
 /* Read the PIN flags fresh from the module: libp11's copy is from load time.
@@ -666,8 +684,40 @@ int token_random(struct token *t, CK_SESSION_HANDLE session, unsigned char *buf,
 	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_GenerateRandom");
 }
 
+const char *token_label(const struct token *t)
+{
+	return t->label;
+}
+
+const char *token_serial(const struct token *t)
+{
+	return t->serial;
+}
+
+const char *token_model(const struct token *t)
+{
+	return t->model;
+}
+
+const char *token_manufacturer(const struct token *t)
+{
+	return t->manufacturer;
+}
+
+CK_SLOT_ID token_slot_id(const struct token *t)
+{
+	return t->slot_id;
+}
+
+CK_FUNCTION_LIST *token_functions(const struct token *t)
+{
+	return t->fn;
+}
+
 void token_close(struct token *t)
 {
+	if (t == NULL)
+		return;
 	if (t->fn != NULL && t->login_session != CK_INVALID_HANDLE) {
 		if (t->logged_in)
 			t->fn->C_Logout(t->login_session);
@@ -690,5 +740,5 @@ void token_close(struct token *t)
 		pthread_mutex_destroy(&t->recover);
 		pthread_mutex_destroy(&t->state_lock);
 	}
-	t->locks_ready = 0;
+	free(t);
 }

@@ -8,7 +8,7 @@ static int mechanism_available(struct token *t, CK_MECHANISM_TYPE type, CK_ULONG
 {
 	CK_MECHANISM_INFO info;
 
-	if (t->fn->C_GetMechanismInfo(t->slot_id, type, &info) != CKR_OK)
+	if (token_functions(t)->C_GetMechanismInfo(token_slot_id(t), type, &info) != CKR_OK)
 		return 0;
 	if (!(info.flags & CKF_GENERATE_KEY_PAIR))
 		return 0;
@@ -44,11 +44,11 @@ int process_get_info(struct rpc *rq, const ProtobufCMessage *request)
 	struct token *t = rq->d->token;
 
 	(void)request;
-	tok.label = t->label;
-	tok.serial = t->serial;
-	tok.model = t->model;
-	tok.manufacturer = t->manufacturer;
-	tok.slot_id = t->slot_id;
+	tok.label = (char *)token_label(t);
+	tok.serial = (char *)token_serial(t);
+	tok.model = (char *)token_model(t);
+	tok.manufacturer = (char *)token_manufacturer(t);
+	tok.slot_id = token_slot_id(t);
 	resp.daemon_version = SIGNET_VERSION;
 	resp.protocol_version = SIGNET_PROTOCOL_VERSION;
 	resp.token = &tok;
