@@ -332,8 +332,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Failures that mean the token itself is gone or broken, not one session. */
-static int token_gone(CK_RV rv)
+int token_gone(CK_RV rv)
 {
 	return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR ||
 	       rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -508,6 +507,11 @@ static int token_recover_locked(struct token *t, char *err, size_t errlen)
 	return token_reinit_locked(t, err, errlen, &rv);
 }
 
+long token_backoff_next(long backoff_ms)
+{
+	return backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS : backoff_ms * 2;
+}
+
 void token_maintain(struct token *t)
 {
 	char err[256];
@@ -534,8 +538,7 @@ void token_maintain(struct token *t)
 		long wait_ms;
 
 		pthread_mutex_lock(&t->state_lock);
-		t->backoff_ms = t->backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS
-									 : t->backoff_ms * 2;
+		t->backoff_ms = token_backoff_next(t->backoff_ms);
 		t->next_retry_ms = now_ms() + t->backoff_ms;
 		wait_ms = t->backoff_ms;
 		pthread_mutex_unlock(&t->state_lock);

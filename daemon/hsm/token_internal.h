@@ -61,4 +61,12 @@ enum token_state {
 /* How long a re-initialization waits for calls in flight to leave the module. */
 #define TOKEN_REINIT_WAIT_MS 1000
 
+/* Failures that mean the token itself is gone or broken, not one session:
+ * token_leave() marks it down for them. */
+int token_gone(CK_RV rv);
+
+/* The wait before the next recovery attempt after one that failed: twice
+ * the last, at most TOKEN_BACKOFF_MAX_MS (the first is TOKEN_BACKOFF_MIN_MS). */
+long token_backoff_next(long backoff_ms);
+
 #endif
