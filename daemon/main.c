@@ -115,7 +115,7 @@ static int check_module(const struct config *cfg, char *resolved, size_t len, ch
 }
 
 /* Open the token and log in; the PIN is wiped as soon as the login is done. */
-static int open_token(const struct config *cfg, uid_t pin_owner, struct token *token)
+static int open_token(const struct config *cfg, uid_t pin_owner, struct token **token)
 {
 	struct secret pin = {0};
 	char err[512], module[PATH_MAX];
@@ -126,7 +126,7 @@ static int open_token(const struct config *cfg, uid_t pin_owner, struct token *t
 		goto out;
 	if (secret_read_file_as(cfg->pin_file, "PIN file", pin_owner, &pin, err, sizeof(err)) != 0)
 		goto out;
-	r = token_login(token, &pin, err, sizeof(err));
+	r = token_login(*token, &pin, err, sizeof(err));
 out:
 	secret_free(&pin);
 	if (r != 0)
@@ -259,14 +259,14 @@ static int listen_and_drop(const struct privdrop *priv, struct server *srv,
 
 static int run(const struct config *cfg, const char *config_path)
 {
-	struct token token = {0};
-	struct keystore keys;
+	struct token *token = NULL;
+	struct keystore *keys = NULL;
 	struct castore cas = {0};
 	struct ledger *ledger = NULL;
 	struct audit *audit = NULL;
 	struct server srv = {0};
 	struct crlpub crls = {.running = 0};
-	struct daemon_state state = {.cfg = cfg, .token = &token, .keys = &keys, .cas = &cas};
+	struct daemon_state state = {.cfg = cfg, .cas = &cas};
 	struct daemon_state crl_state;
 	struct reload rl = {0};
 	pthread_t watchdog = pthread_self(); /* none yet */
@@ -291,8 +291,10 @@ static int run(const struct config *cfg, const char *config_path)
 	}
 	if (open_token(cfg, priv.uid, &token) != 0)
 		goto out_token;
-	if (keystore_init(&keys, &token) != 0)
+	if (keystore_new(token, &keys) != 0)
 		goto out_token;
+	state.token = token;
+	state.keys = keys;
 	if (listen_and_drop(&priv, &srv, &state) != 0)
 		goto out_server;
 	if (castore_open(&cas, cfg->state_dir, err, sizeof(err)) != 0) {
@@ -331,7 +333,7 @@ static int run(const struct config *cfg, const char *config_path)
 		goto out_server;
 	}
 	log_info("signetd %s serving token '%s' (serial %s) with %u workers", SIGNET_VERSION,
-		 token.label, token.serial, cfg->workers);
+		 token_label(token), token_serial(token), cfg->workers);
 	sd_notify(0, "READY=1\nSTATUS=serving");
 	wait_for_stop(&set, &rl);
 	sd_notify(0, "STOPPING=1");
@@ -346,9 +348,9 @@ out_server:
 	auth_close(state.auth);
 	sk_X509_pop_free(state.trust_anchors, X509_free);
 	castore_close(&cas);
-	keystore_fini(&keys);
+	keystore_free(keys);
 out_token:
-	token_close(&token);
+	token_close(token);
 	if (r == 0)
 		drain_done(watchdog);
 	reload_fini(&rl); /* after server_stop: it reads the endpoints */

@@ -1,4 +1,4 @@
-#include "hsm/keystore.h"
+#include "hsm/keystore_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "hsm/pubkey.h"
+#include "hsm/token_internal.h"
 
 static const CK_BBOOL ck_true = CK_TRUE;
 static const CK_BBOOL ck_false = CK_FALSE;
@@ -61,22 +62,32 @@ static struct key *key_ref(struct key *k)
 	return k;
 }
 
-int keystore_init(struct keystore *ks, struct token *token)
+int keystore_new(struct token *token, struct keystore **out)
 {
-	memset(ks, 0, sizeof(*ks));
+	struct keystore *ks = calloc(1, sizeof(*ks));
+
+	*out = NULL;
+	if (ks == NULL)
+		return SIGNET_E_RESOURCE_EXHAUSTED;
 	ks->token = token;
 	ks->token_gen = token_generation(token);
-	if (pthread_rwlock_init(&ks->lock, NULL) != 0)
-		return SIGNET_E_INTERNAL;
-	if (pthread_mutex_init(&ks->admin, NULL) != 0) {
-		pthread_rwlock_destroy(&ks->lock);
+	if (pthread_rwlock_init(&ks->lock, NULL) != 0) {
+		free(ks);
 		return SIGNET_E_INTERNAL;
 	}
+	if (pthread_mutex_init(&ks->admin, NULL) != 0) {
+		pthread_rwlock_destroy(&ks->lock);
+		free(ks);
+		return SIGNET_E_INTERNAL;
+	}
+	*out = ks;
 	return 0;
 }
 
-void keystore_fini(struct keystore *ks)
+void keystore_free(struct keystore *ks)
 {
+	if (ks == NULL)
+		return;
 	for (size_t i = 0; i < KEYSTORE_BUCKETS; i++) {
 		struct key *k = ks->buckets[i], *next;
 
@@ -88,6 +99,7 @@ void keystore_fini(struct keystore *ks)
 	}
 	pthread_rwlock_destroy(&ks->lock);
 	pthread_mutex_destroy(&ks->admin);
+	free(ks);
 }
 
 static struct key *cache_lookup_locked(struct keystore *ks, const char *name)

@@ -10,7 +10,6 @@
 #ifndef SIGNETD_KEYSTORE_H
 #define SIGNETD_KEYSTORE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,10 +18,8 @@
 
 #include "hsm/token.h"
 
-#define KEY_NAME_MAX	  64
-#define KEY_ID_MAX	  64
-#define KEYSTORE_BUCKETS  1024
-#define KEYSTORE_LIST_MAX 100000 /* objects ListKeys looks at */
+#define KEY_NAME_MAX 64
+#define KEY_ID_MAX   64
 
 struct key {
 	atomic_int refs;
@@ -41,20 +38,16 @@ struct key {
 	struct key *next;	 /* hash chain, under keystore.lock */
 };
 
-struct keystore {
-	struct token *token;
-	pthread_rwlock_t lock;	 /* guards buckets and epoch */
-	pthread_mutex_t admin;	 /* serialises generate/delete so names stay unique */
-	unsigned long epoch;	 /* bumped by every eviction, so stale loads are not cached */
-	unsigned long token_gen; /* the token recovery the cached handles belong to */
-	struct key *buckets[KEYSTORE_BUCKETS];
-};
+/* Opaque: its layout is hsm/keystore_internal.h, for hsm/ alone. */
+struct keystore;
 
 /* 1-64 characters of [A-Za-z0-9._-]: safe in logs, labels and file names. */
 int keystore_name_valid(const char *name);
 
-int keystore_init(struct keystore *ks, struct token *token);
-void keystore_fini(struct keystore *ks);
+/* An empty key cache for the keys on `token`, in *out; 0 or an error. */
+int keystore_new(struct token *token, struct keystore **out);
+/* Drop the cache's references and free it. NULL is fine. */
+void keystore_free(struct keystore *ks);
 
 /*
  * Every function below answers UNAVAILABLE at once while the token is down

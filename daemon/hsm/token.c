@@ -1,4 +1,4 @@
-#include "hsm/token.h"
+#include "hsm/token_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -186,12 +186,12 @@ static int token_init_locks(struct token *t, char *err, size_t errlen)
 	return 0;
 }
 
-int token_open(struct token *t, const char *module, const struct p11uri *uri, char *err,
-	       size_t errlen)
+/* Load the module and find the token in it; token_close() undoes a part done. */
+static int token_load(struct token *t, const char *module, const struct p11uri *uri, char *err,
+		      size_t errlen)
 {
 	CK_RV rv;
 
-	memset(t, 0, sizeof(*t));
 	t->login_session = CK_INVALID_HANDLE;
 	t->uri = *uri;
 	atomic_init(&t->state, TOKEN_UP);
@@ -213,6 +213,24 @@ int token_open(struct token *t, const char *module, const struct p11uri *uri, ch
 	    token_find_slot(t, &rv, err, errlen) != 0)
 		return -1;
 	return token_note_identity(t, err, errlen);
+}
+
+int token_open(struct token **out, const char *module, const struct p11uri *uri, char *err,
+	       size_t errlen)
+{
+	struct token *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (token_load(t, module, uri, err, errlen) != 0) {
+		token_close(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
 }
 
 /* Read the PIN flags fresh from the module: libp11's copy is from load time.
@@ -314,8 +332,7 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Failures that mean the token itself is gone or broken, not one session. */
-static int token_gone(CK_RV rv)
+int token_gone(CK_RV rv)
 {
 	return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR ||
 	       rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -490,6 +507,11 @@ static int token_recover_locked(struct token *t, char *err, size_t errlen)
 	return token_reinit_locked(t, err, errlen, &rv);
 }
 
+long token_backoff_next(long backoff_ms)
+{
+	return backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS : backoff_ms * 2;
+}
+
 void token_maintain(struct token *t)
 {
 	char err[256];
@@ -516,8 +538,7 @@ void token_maintain(struct token *t)
 		long wait_ms;
 
 		pthread_mutex_lock(&t->state_lock);
-		t->backoff_ms = t->backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ? TOKEN_BACKOFF_MAX_MS
-									 : t->backoff_ms * 2;
+		t->backoff_ms = token_backoff_next(t->backoff_ms);
 		t->next_retry_ms = now_ms() + t->backoff_ms;
 		wait_ms = t->backoff_ms;
 		pthread_mutex_unlock(&t->state_lock);
@@ -678,8 +699,35 @@ int token_can_generate(struct token *t, CK_MECHANISM_TYPE mechanism, CK_ULONG bi
 	return bits == 0 || (bits >= info.ulMinKeySize && bits <= info.ulMaxKeySize);
 }
 
+const char *token_label(const struct token *t)
+{
+	return t->label;
+}
+
+const char *token_serial(const struct token *t)
+{
+	return t->serial;
+}
+
+const char *token_model(const struct token *t)
+{
+	return t->model;
+}
+
+const char *token_manufacturer(const struct token *t)
+{
+	return t->manufacturer;
+}
+
+CK_SLOT_ID token_slot_id(const struct token *t)
+{
+	return t->slot_id;
+}
+
 void token_close(struct token *t)
 {
+	if (t == NULL)
+		return;
 	if (t->fn != NULL && t->login_session != CK_INVALID_HANDLE) {
 		if (t->logged_in)
 			t->fn->C_Logout(t->login_session);
@@ -702,5 +750,5 @@ void token_close(struct token *t)
 		pthread_mutex_destroy(&t->recover);
 		pthread_mutex_destroy(&t->state_lock);
 	}
-	t->locks_ready = 0;
+	free(t);
 }

@@ -19,47 +19,12 @@
 #ifndef SIGNETD_TOKEN_H
 #define SIGNETD_TOKEN_H
 
-#include <libp11.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <time.h>
-
 #include "hsm/p11.h"
 #include "hsm/p11uri.h"
 #include "base/secret.h"
 
-struct token {
-	PKCS11_CTX *ctx;
-	CK_FUNCTION_LIST *fn; /* the module's own function list */
-	void *dl;	      /* our dlopen reference to the module libp11 loaded */
-	struct p11uri uri;    /* kept to find the token again after a re-initialization */
-	CK_SLOT_ID slot_id;   /* changes only under the exclusive `use` lock */
-	char label[33];
-	char manufacturer[33];
-	char model[17];
-	char serial[17];
-	CK_SESSION_HANDLE login_session; /* kept open: closing the last session logs out */
-	int logged_in;
-
-	/*
-	 * Recovery from a token that went away or forgot the login. The PIN is
-	 * kept (a locked page of our own) so the token can be logged into again
-	 * without main.c; a PIN the token refuses once is wiped, never retried.
-	 */
-	struct secret pin;
-	int locks_ready;
-	pthread_rwlock_t use;	 /* shared: a call into the module; exclusive: re-initializing it */
-	pthread_mutex_t recover; /* held by the one thread logging in again */
-	pthread_mutex_t state_lock; /* guards the down_* fields and next_retry_ms */
-	atomic_int state;	    /* enum token_state */
-	atomic_ulong generation; /* bumped when a recovery voids every session and object handle */
-	CK_RV down_rv;
-	time_t down_since;
-	long long next_retry_ms; /* CLOCK_MONOTONIC */
-	long backoff_ms;
-	unsigned attempts;     /* recovery attempts since the token went down (under recover) */
-	unsigned long reinits; /* module re-initializations since start-up (under recover) */
-};
+/* Opaque: its layout is hsm/token_internal.h, for hsm/ alone. */
+struct token;
 
 /* A thread's own session on the token, and the recovery it was opened after. */
 struct token_user {
@@ -67,24 +32,10 @@ struct token_user {
 	unsigned long generation;
 };
 
-enum token_state {
-	TOKEN_UP = 0,
-	TOKEN_DOWN =
-		1, /* removed or failing: requests answered UNAVAILABLE, retried with backoff */
-	TOKEN_FAILED = 2, /* the PIN was refused on a re-login: not retried, needs a restart */
-};
-
-#define TOKEN_BACKOFF_MIN_MS 100
-#define TOKEN_BACKOFF_MAX_MS 5000
-/* From this recovery attempt on, each attempt re-initializes the module:
- * the first only looks for the token in its old slot. */
-#define TOKEN_REINIT_FROM_ATTEMPT 2
-/* How long a re-initialization waits for calls in flight to leave the module. */
-#define TOKEN_REINIT_WAIT_MS 1000
-
 /* Load `module`, find exactly one initialized token matching `uri` (kept for
- * finding it again). -1 and a message on failure. */
-int token_open(struct token *t, const char *module, const struct p11uri *uri, char *err,
+ * finding it again) and give it in *out (release with token_close). -1 and a
+ * message on failure, with nothing left loaded and *out NULL. */
+int token_open(struct token **out, const char *module, const struct p11uri *uri, char *err,
 	       size_t errlen);
 
 /*
@@ -147,8 +98,19 @@ int token_random(struct token *t, CK_SESSION_HANDLE session, unsigned char *buf,
  * at its word, as no. Not a fault: the token's state is left alone. */
 int token_can_generate(struct token *t, CK_MECHANISM_TYPE mechanism, CK_ULONG bits);
 
-/* Log out, close the login session, unload the module. Safe on a zeroed
- * struct; no other thread may be using the token. */
+/* The token's identity as read at start-up (CK_TOKEN_INFO, trailing blanks
+ * trimmed). The strings live as long as the token. */
+const char *token_label(const struct token *t);
+const char *token_serial(const struct token *t);
+const char *token_model(const struct token *t);
+const char *token_manufacturer(const struct token *t);
+
+/* The slot the token is in now; it may change when a recovery re-initializes
+ * the module, so read it between token_enter() and token_leave(). */
+CK_SLOT_ID token_slot_id(const struct token *t);
+
+/* Log out, close the login session, unload the module, free the token.
+ * NULL is fine; no other thread may be using the token. */
 void token_close(struct token *t);
 
 #endif

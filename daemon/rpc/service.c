@@ -34,11 +34,11 @@ int process_get_info(struct rpc *rq, const ProtobufCMessage *request)
 	const struct dispatch_method *served = dispatch_methods(&n);
 
 	(void)request;
-	tok.label = t->label;
-	tok.serial = t->serial;
-	tok.model = t->model;
-	tok.manufacturer = t->manufacturer;
-	tok.slot_id = t->slot_id;
+	tok.label = (char *)token_label(t);
+	tok.serial = (char *)token_serial(t);
+	tok.model = (char *)token_model(t);
+	tok.manufacturer = (char *)token_manufacturer(t);
+	tok.slot_id = token_slot_id(t);
 	resp.daemon_version = SIGNET_VERSION;
 	resp.protocol_version = SIGNET_PROTOCOL_VERSION;
 	resp.token = &tok;

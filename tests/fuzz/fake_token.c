@@ -1,6 +1,9 @@
 #include "fake_token.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "hsm/token_internal.h"
 
 static CK_RV fail_token_info(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i)
 {
@@ -106,9 +109,13 @@ static CK_FUNCTION_LIST failing = {
 	.C_GenerateRandom = fail_random,
 };
 
-void fake_token_init(struct token *t)
+struct token *fake_token_new(void)
 {
-	memset(t, 0, sizeof(*t));
+	struct token *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
 	t->fn = &failing;
 	strcpy(t->label, "fake");
+	return t;
 }

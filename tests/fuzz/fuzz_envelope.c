@@ -13,12 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct token token;
-static struct keystore keys;
+static struct token *token;
+static struct keystore *keys;
 static struct castore cas;
 static struct ledger *ledger;
 static struct config cfg = {.max_message_size = 65536, .workers = 1};
-static struct daemon_state state = {.cfg = &cfg, .token = &token, .keys = &keys, .cas = &cas};
+static struct daemon_state state = {.cfg = &cfg, .cas = &cas};
 
 static char state_dir[] = "/tmp/signet-fuzz-XXXXXX";
 
@@ -31,6 +31,8 @@ static void fuzz_cleanup(void)
 	castore_close(&cas);
 	ledger_close(ledger);
 	challenge_table_free(state.challenges);
+	keystore_free(keys);
+	token_close(token);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", state_dir, files[i]);
 		if (unlink(path) != 0)
@@ -47,14 +49,17 @@ static void fuzz_setup_once(void)
 
 	if (done)
 		return;
-	fake_token_init(&token);
+	token = fake_token_new();
 	/* CA requests reach the (empty) CA store before the failing token */
-	if (mkdtemp(dir) == NULL || castore_open(&cas, dir, err, sizeof(err)) != 0 ||
+	if (token == NULL || mkdtemp(dir) == NULL ||
+	    castore_open(&cas, dir, err, sizeof(err)) != 0 ||
 	    ledger_open(dir, &ledger, err, sizeof(err)) != 0 ||
 	    challenge_table_new(&limits, &state.challenges) != 0 ||
-	    keystore_init(&keys, &token) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
+	    keystore_new(token, &keys) != 0 || dispatch_init(err, sizeof(err)) != 0 ||
 	    profile_set_builtin(&cfg.profiles) != 0)
 		abort();
+	state.token = token;
+	state.keys = keys;
 	state.ledger = ledger; /* no audit log: every act would cost an fsync */
 	atexit(fuzz_cleanup);
 	done = 1;
