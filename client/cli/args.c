@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "status.h"
+#include "hex.h"
 
 #define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
 #define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
@@ -438,25 +439,16 @@ int64_t cli_when_resolve(const struct cli_when *w, int64_t now)
 	return w->now ? now : w->at;
 }
 
-/* A digit strspn() has already let through. */
-static uint8_t hex_value(char c)
-{
-	return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-}
-
 /* 64 hex digits, as sha256sum prints the hash of a DER SubjectPublicKeyInfo. */
 static int parse_fingerprint(struct cli_args *args, const char *value)
 {
 	size_t n = sizeof(args->fingerprint);
 
-	if (strlen(value) != 2 * n || strspn(value, "0123456789abcdefABCDEF") != 2 * n)
+	if (strlen(value) != 2 * n || hex_decode(value, 2 * n, args->fingerprint, n) != 0)
 		return usage(args,
 			     "--fingerprint wants the SHA-256 of the public key as 64 hex "
 			     "digits, not '%s'",
 			     value);
-	for (size_t i = 0; i < n; i++)
-		args->fingerprint[i] =
-			(uint8_t)(hex_value(value[2 * i]) << 4 | hex_value(value[2 * i + 1]));
 	args->has_fingerprint = 1;
 	return 0;
 }

@@ -17,9 +17,10 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "hex.h"
+
 #define LEDGER_FILE	"ledger.db"
 #define BUSY_TIMEOUT_MS 10000
-#define HEX_DIGITS	"0123456789abcdefABCDEF"
 
 /*
  * Schema migrations: entry i takes user_version i to i + 1, in one
@@ -242,7 +243,7 @@ int ledger_serial_normalise(const char *in, char out[LEDGER_SERIAL_MAX])
 	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
 		in += 2;
 	len = strlen(in);
-	if (len == 0 || strspn(in, HEX_DIGITS) != len)
+	if (len == 0 || hex_span(in, len, HEX_EITHER) != len)
 		return -1;
 	/* leading zeros do not count towards the 20 octets */
 	in += strspn(in, "0");
