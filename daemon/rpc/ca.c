@@ -8,6 +8,7 @@
 #include "pki/certbuild.h"
 #include "pki/csr.h"
 #include "hsm/keybridge.h"
+#include "base/asn1time.h"
 #include "base/log.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
@@ -27,13 +28,6 @@ struct ca_request {
 	int path_len; /* -1: none */
 	Signet__V1__HashAlgorithm hash;
 };
-
-static int64_t asn1_time_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
-}
 
 size_t rpc_ca_serial(const X509 *cert, uint8_t *buf, size_t buflen)
 {
@@ -76,8 +70,8 @@ int rpc_ca_info_fill(const struct ca *ca, struct ca_info_buf *b)
 	b->info.parent = b->parent;
 	b->info.certificate_der.data = b->der;
 	b->info.certificate_der.len = (size_t)n;
-	b->info.not_before = asn1_time_unix(X509_get0_notBefore(ca->cert));
-	b->info.not_after = asn1_time_unix(X509_get0_notAfter(ca->cert));
+	b->info.not_before = asn1time_unix(X509_get0_notBefore(ca->cert));
+	b->info.not_after = asn1time_unix(X509_get0_notAfter(ca->cert));
 	b->info.path_len_limited = plen >= 0;
 	b->info.path_len = plen >= 0 ? (uint32_t)plen : 0;
 	b->info.serial.data = b->serial;
