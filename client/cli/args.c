@@ -10,6 +10,7 @@
 
 #include "status.h"
 #include "hex.h"
+#include "namerule.h"
 
 #define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
 #define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
@@ -110,10 +111,6 @@ struct cli_option {
 	"certificateHold|privilegeWithdrawn|aACompromise|unspecified"
 
 _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
-
-/* What libsignet takes as a client name (signet_set_credential()). */
-#define CLIENT_NAME_MAX	  64
-#define CLIENT_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
@@ -963,13 +960,6 @@ static const char *env_value(const char *value)
 	return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
-static int client_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len >= 1 && len <= CLIENT_NAME_MAX && strspn(name, CLIENT_NAME_CHARS) == len;
-}
-
 /* A client name and its secret file, both or neither; `*_src` name where they came from. */
 static int check_credential(struct cli_args *args, const char *client_src, const char *file_src)
 {
@@ -977,11 +967,12 @@ static int check_credential(struct cli_args *args, const char *client_src, const
 		return usage(args, "%s needs %s too: a client name and its secret go together",
 			     args->client != NULL ? client_src : file_src,
 			     args->client != NULL ? file_src : client_src);
-	if (args->client != NULL && !client_name_ok(args->client))
+	/* What libsignet takes as a client name (signet_set_credential()). */
+	if (args->client != NULL && !name_valid(args->client, NAME_CLIENT_MAX))
 		return usage(args,
-			     "%s wants a client name of 1 to %d characters of A-Z a-z 0-9 . _ -, "
-			     "not '%s'",
-			     client_src, CLIENT_NAME_MAX, args->client);
+			     "%s wants a client name of 1 to %d characters of " NAME_CHARS_TEXT
+			     ", not '%s'",
+			     client_src, NAME_CLIENT_MAX, args->client);
 	if (args->secret_file != NULL && args->secret_file[0] == '\0')
 		return usage(args, "%s needs a file name", file_src);
 	return 0;
