@@ -11,6 +11,7 @@
 #include "status.h"
 #include "hex.h"
 #include "namerule.h"
+#include "reason.h"
 
 #define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
 #define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
@@ -104,11 +105,8 @@ struct cli_option {
 #define LEDGER_MAX_PAGE	  100
 #define CHALLENGE_MAX_TTL 86400 /* the most possession.challenge_max_ttl_seconds allows */
 
-/* What --reason takes (signet_revocation_reason_from_name() reads them, ignoring
- * case); removeFromCRL is for delta CRLs, which signet does not make. */
-#define REASON_NAMES                                                                               \
-	"keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|"           \
-	"certificateHold|privilegeWithdrawn|aACompromise|unspecified"
+/* Room for what --reason takes, reason_list("|"). */
+#define REASON_LIST_MAX 192
 
 _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
 
@@ -450,14 +448,17 @@ static int parse_fingerprint(struct cli_args *args, const char *value)
 	return 0;
 }
 
+/* The names signetd revokes with, ignoring case (removeFromCRL is for delta
+ * CRLs, which signet does not make). */
 static int parse_reason(struct cli_args *args, const char *value)
 {
-	enum signet_revocation_reason r;
+	char list[REASON_LIST_MAX];
+	int code;
 
-	if (signet_revocation_reason_from_name(value, &r) != 0 ||
-	    r == SIGNET_REASON_REMOVE_FROM_CRL)
-		return usage(args, "--reason must be one of " REASON_NAMES ", not '%s'", value);
-	args->reason = r;
+	if (reason_from_name(value, &code) != 0 || !reason_valid(code))
+		return usage(args, "--reason must be one of %s, not '%s'",
+			     reason_list("|", list, sizeof(list)), value);
+	args->reason = (enum signet_revocation_reason)code;
 	return 0;
 }
 

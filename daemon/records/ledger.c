@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "hex.h"
+#include "reason.h"
 
 #define LEDGER_FILE	"ledger.db"
 #define BUSY_TIMEOUT_MS 10000
@@ -759,14 +760,6 @@ out:
 	return r;
 }
 
-/* removeFromCRL (8) only un-holds an entry in a delta CRL (RFC 5280 5.3.1);
- * it does not revoke. 7 is unassigned. */
-static int reason_valid(enum ledger_reason reason)
-{
-	return reason >= LEDGER_REASON_UNSPECIFIED && reason <= LEDGER_REASON_AA_COMPROMISE &&
-	       reason != 7 && reason != LEDGER_REASON_REMOVE_FROM_CRL;
-}
-
 int ledger_revoke(struct ledger *l, const char *ca, const char *serial, enum ledger_reason reason,
 		  int64_t invalidity_date, int64_t now, struct ledger_entry *out, struct errmsg *em)
 {
@@ -778,7 +771,7 @@ int ledger_revoke(struct ledger *l, const char *ca, const char *serial, enum led
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: revoking needs a CA and a serial in hex of at most "
 				  "20 octets");
-	if (!reason_valid(reason))
+	if (!reason_valid((int)reason))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: %d is not a revocation reason", (int)reason);
 	if (now <= 0 || invalidity_date < 0)

@@ -20,6 +20,7 @@
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
+#include "reason.h"
 
 /* --- recording issued certificates --- */
 
@@ -356,13 +357,6 @@ out:
 
 /* --- Revoke --- */
 
-static int reason_valid(Signet__V1__RevocationReason reason)
-{
-	/* 7 is unused in RFC 5280; removeFromCRL belongs to delta CRLs only */
-	return reason >= 0 && reason <= 10 && reason != 7 &&
-	       reason != SIGNET__V1__REVOCATION_REASON__REMOVE_FROM_CRL;
-}
-
 /* After a revocation, the published CRL of the key that signed the certificate. */
 static void republish(struct rpc *rq, const char *ca, const char *issuer_key)
 {
@@ -393,7 +387,7 @@ int process_revoke(struct rpc *rq, const ProtobufCMessage *request)
 	int r;
 
 	rpc_object(rq, "ca=%.64s serial=%.41s", req->ca, req->serial);
-	if (!reason_valid(req->reason))
+	if (!reason_valid((int)req->reason))
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "reason %d is not a CRL reason signet revokes with", req->reason);
 	if (ledger_serial_normalise(req->serial, serial) != 0)
