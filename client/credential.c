@@ -13,26 +13,19 @@
 
 #include "client.h"
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-
 void credential_free(struct credential *cred)
 {
 	OPENSSL_secure_clear_free(cred, sizeof(*cred));
 }
 
-static int credential_name_ok(const char *name)
-{
-	size_t len = name != NULL ? strlen(name) : 0;
-
-	return len >= 1 && len <= CREDENTIAL_NAME_MAX && strspn(name, NAME_CHARS) == len;
-}
-
 static int credential_check_name(signet_client *client, const char *name)
 {
-	if (!credential_name_ok(name))
-		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
-				    "a client name is 1 to %d characters of A-Z a-z 0-9 . _ -",
-				    CREDENTIAL_NAME_MAX);
+	char rule[NAME_RULE_MAX];
+
+	if (!name_valid(name, CREDENTIAL_NAME_MAX))
+		return client_error(
+			client, SIGNET_E_INVALID_ARGUMENT, "%s",
+			name_rule("client names", CREDENTIAL_NAME_MAX, rule, sizeof(rule)));
 	return 0;
 }
 

@@ -11,9 +11,10 @@
 #include <signet/signet.h>
 
 #include "authmac.h"
+#include "namerule.h"
 #include "signet.pb-c.h"
 
-#define CREDENTIAL_NAME_MAX 64
+#define CREDENTIAL_NAME_MAX NAME_CLIENT_MAX /* what signetd's config allows */
 /* Largest secret file read: 128 hex digits and a little white space fit many times. */
 #define CREDENTIAL_FILE_MAX 1024
 

@@ -1,47 +1,25 @@
 /* Records RPCs: ListIssued, GetIssued, Revoke, GetCrl. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client.h"
+#include "reason.h"
 
 #define SPKI_SHA256_LEN 32
 
-/* RFC 5280's ASN.1 names; 7 has none. */
-static const char *const reason_names[] = {
-	[SIGNET_REASON_UNSPECIFIED] = "unspecified",
-	[SIGNET_REASON_KEY_COMPROMISE] = "keyCompromise",
-	[SIGNET_REASON_CA_COMPROMISE] = "cACompromise",
-	[SIGNET_REASON_AFFILIATION_CHANGED] = "affiliationChanged",
-	[SIGNET_REASON_SUPERSEDED] = "superseded",
-	[SIGNET_REASON_CESSATION_OF_OPERATION] = "cessationOfOperation",
-	[SIGNET_REASON_CERTIFICATE_HOLD] = "certificateHold",
-	[SIGNET_REASON_REMOVE_FROM_CRL] = "removeFromCRL",
-	[SIGNET_REASON_PRIVILEGE_WITHDRAWN] = "privilegeWithdrawn",
-	[SIGNET_REASON_AA_COMPROMISE] = "aACompromise",
-};
-
-#define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
-
 const char *signet_revocation_reason_name(enum signet_revocation_reason reason)
 {
-	if ((int)reason < 0 || (size_t)reason >= N_REASONS)
-		return NULL;
-	return reason_names[reason];
+	return reason_name((int)reason);
 }
 
 int signet_revocation_reason_from_name(const char *name, enum signet_revocation_reason *out)
 {
-	if (name == NULL || out == NULL)
+	int code;
+
+	if (out == NULL || reason_from_name(name, &code) != 0)
 		return -1;
-	for (size_t i = 0; i < N_REASONS; i++) {
-		/* Case-blind, as OpenSSL's -crl_reason: "CACompromise" is "cACompromise". */
-		if (reason_names[i] != NULL && strcasecmp(name, reason_names[i]) == 0) {
-			*out = (enum signet_revocation_reason)i;
-			return 0;
-		}
-	}
-	return -1;
+	*out = (enum signet_revocation_reason)code;
+	return 0;
 }
 
 /* Release what a record holds, not the struct itself (list entries live in an array). */

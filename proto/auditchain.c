@@ -15,6 +15,8 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
+
 #define HEX_LEN (2 * AUDITCHAIN_HASH_LEN)
 
 /* {"prev":"<64 hex>", */
@@ -29,7 +31,6 @@ static const char prev_head[] = "{\"prev\":\"";
  */
 void auditchain_hash_hex(const char *line, size_t len, char out[2 * AUDITCHAIN_HASH_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[AUDITCHAIN_HASH_LEN];
 	unsigned int mdlen = 0;
 
@@ -37,17 +38,7 @@ void auditchain_hash_hex(const char *line, size_t len, char out[2 * AUDITCHAIN_H
 	if (EVP_Digest(line, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != AUDITCHAIN_HASH_LEN)
 		return;
-	for (size_t i = 0; i < AUDITCHAIN_HASH_LEN; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 0xf];
-	}
-	out[HEX_LEN] = '\0';
-}
-
-/* Lower case only: that is what auditchain_hash_hex writes. */
-static int is_lower_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	hex_encode(md, AUDITCHAIN_HASH_LEN, out, HEX_LEN + 1, HEX_LOWER, '\0');
 }
 
 int auditchain_prev(const char *line, size_t len, char out[2 * AUDITCHAIN_HASH_LEN + 1])
@@ -56,9 +47,9 @@ int auditchain_prev(const char *line, size_t len, char out[2 * AUDITCHAIN_HASH_L
 
 	if (len < PREV_LINE_MIN || memcmp(line, prev_head, PREV_HEAD_LEN) != 0)
 		return -1;
-	for (size_t i = 0; i < HEX_LEN; i++)
-		if (!is_lower_hex(hex[i]))
-			return -1;
+	/* Lower case only: that is what auditchain_hash_hex writes. */
+	if (hex_span(hex, HEX_LEN, HEX_LOWER) != HEX_LEN)
+		return -1;
 	if (hex[HEX_LEN] != '"' || hex[HEX_LEN + 1] != ',')
 		return -1;
 	memcpy(out, hex, HEX_LEN);

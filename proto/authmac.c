@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hex.h"
+
 /*
  * OpenSSL 3 looks an algorithm up by name on every implicit fetch (and HMAC's
  * "digest" parameter is one); on a path taken by every request on both
@@ -95,14 +97,6 @@ int authmac_verify(const uint8_t *secret, size_t secret_len, const struct authma
 	return ok;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int authmac_secret_parse(const char *text, size_t len, uint8_t *out, size_t *out_len,
 			 const char **why)
 {
@@ -117,15 +111,10 @@ int authmac_secret_parse(const char *text, size_t len, uint8_t *out, size_t *out
 		*why = "a client secret is 64 to 128 hex digits (256 to 512 bits)";
 		return -1;
 	}
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_digit(text[start + 2 * i]), lo = hex_digit(text[start + 2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			OPENSSL_cleanse(out, i);
-			*why = "a client secret holds hex digits only";
-			return -1;
-		}
-		out[i] = (uint8_t)(hi << 4 | lo);
+	if (hex_decode(text + start, n, out, AUTHMAC_SECRET_MAX) != 0) {
+		OPENSSL_cleanse(out, n / 2);
+		*why = "a client secret holds hex digits only";
+		return -1;
 	}
 	*out_len = n / 2;
 	return 0;

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "status.h"
+#include "hex.h"
+#include "namerule.h"
+#include "reason.h"
 
 #define N_ELEMS(a)   (sizeof(a) / sizeof((a)[0]))
 #define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
@@ -102,17 +105,10 @@ struct cli_option {
 #define LEDGER_MAX_PAGE	  100
 #define CHALLENGE_MAX_TTL 86400 /* the most possession.challenge_max_ttl_seconds allows */
 
-/* What --reason takes (signet_revocation_reason_from_name() reads them, ignoring
- * case); removeFromCRL is for delta CRLs, which signet does not make. */
-#define REASON_NAMES                                                                               \
-	"keyCompromise|cACompromise|affiliationChanged|superseded|cessationOfOperation|"           \
-	"certificateHold|privilegeWithdrawn|aACompromise|unspecified"
+/* Room for what --reason takes, reason_list("|"). */
+#define REASON_LIST_MAX 192
 
 _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
-
-/* What libsignet takes as a client name (signet_set_credential()). */
-#define CLIENT_NAME_MAX	  64
-#define CLIENT_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
@@ -438,37 +434,31 @@ int64_t cli_when_resolve(const struct cli_when *w, int64_t now)
 	return w->now ? now : w->at;
 }
 
-/* A digit strspn() has already let through. */
-static uint8_t hex_value(char c)
-{
-	return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-}
-
 /* 64 hex digits, as sha256sum prints the hash of a DER SubjectPublicKeyInfo. */
 static int parse_fingerprint(struct cli_args *args, const char *value)
 {
 	size_t n = sizeof(args->fingerprint);
 
-	if (strlen(value) != 2 * n || strspn(value, "0123456789abcdefABCDEF") != 2 * n)
+	if (strlen(value) != 2 * n || hex_decode(value, 2 * n, args->fingerprint, n) != 0)
 		return usage(args,
 			     "--fingerprint wants the SHA-256 of the public key as 64 hex "
 			     "digits, not '%s'",
 			     value);
-	for (size_t i = 0; i < n; i++)
-		args->fingerprint[i] =
-			(uint8_t)(hex_value(value[2 * i]) << 4 | hex_value(value[2 * i + 1]));
 	args->has_fingerprint = 1;
 	return 0;
 }
 
+/* The names signetd revokes with, ignoring case (removeFromCRL is for delta
+ * CRLs, which signet does not make). */
 static int parse_reason(struct cli_args *args, const char *value)
 {
-	enum signet_revocation_reason r;
+	char list[REASON_LIST_MAX];
+	int code;
 
-	if (signet_revocation_reason_from_name(value, &r) != 0 ||
-	    r == SIGNET_REASON_REMOVE_FROM_CRL)
-		return usage(args, "--reason must be one of " REASON_NAMES ", not '%s'", value);
-	args->reason = r;
+	if (reason_from_name(value, &code) != 0 || !reason_valid(code))
+		return usage(args, "--reason must be one of %s, not '%s'",
+			     reason_list("|", list, sizeof(list)), value);
+	args->reason = (enum signet_revocation_reason)code;
 	return 0;
 }
 
@@ -971,13 +961,6 @@ static const char *env_value(const char *value)
 	return value != NULL && value[0] != '\0' ? value : NULL;
 }
 
-static int client_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len >= 1 && len <= CLIENT_NAME_MAX && strspn(name, CLIENT_NAME_CHARS) == len;
-}
-
 /* A client name and its secret file, both or neither; `*_src` name where they came from. */
 static int check_credential(struct cli_args *args, const char *client_src, const char *file_src)
 {
@@ -985,11 +968,12 @@ static int check_credential(struct cli_args *args, const char *client_src, const
 		return usage(args, "%s needs %s too: a client name and its secret go together",
 			     args->client != NULL ? client_src : file_src,
 			     args->client != NULL ? file_src : client_src);
-	if (args->client != NULL && !client_name_ok(args->client))
+	/* What libsignet takes as a client name (signet_set_credential()). */
+	if (args->client != NULL && !name_valid(args->client, NAME_CLIENT_MAX))
 		return usage(args,
-			     "%s wants a client name of 1 to %d characters of A-Z a-z 0-9 . _ -, "
-			     "not '%s'",
-			     client_src, CLIENT_NAME_MAX, args->client);
+			     "%s wants a client name of 1 to %d characters of " NAME_CHARS_TEXT
+			     ", not '%s'",
+			     client_src, NAME_CLIENT_MAX, args->client);
 	if (args->secret_file != NULL && args->secret_file[0] == '\0')
 		return usage(args, "%s needs a file name", file_src);
 	return 0;

@@ -3,6 +3,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "hex.h"
+
+/* Octets encoded per write: any length prints, from a small buffer. */
+#define PRINT_HEX_CHUNK 32
 
 void cli_print_hex(FILE *f, const uint8_t *data, size_t len)
 {
@@ -11,8 +15,13 @@ void cli_print_hex(FILE *f, const uint8_t *data, size_t len)
 		fputc('-', f);
 		return;
 	}
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "%02x", data[i]);
+	for (size_t i = 0; i < len; i += PRINT_HEX_CHUNK) {
+		size_t n = len - i < PRINT_HEX_CHUNK ? len - i : PRINT_HEX_CHUNK;
+		char buf[2 * PRINT_HEX_CHUNK + 1];
+
+		hex_encode(data + i, n, buf, sizeof(buf), HEX_LOWER, '\0');
+		fputs(buf, f);
+	}
 }
 
 /* Daemon and token strings reach a terminal: no control characters. */

@@ -15,12 +15,13 @@
 #include <openssl/x509v3.h>
 
 #include "base/log.h"
+#include "base/namecheck.h"
 
 #define RECORD_KEY_TAG "key: "
 
 int castore_name_valid(const char *name)
 {
-	return keystore_name_valid(name) && strlen(name) <= CA_NAME_MAX;
+	return name_valid(name, CA_NAME_MAX);
 }
 
 int castore_key_label(const char *name, unsigned gen, char *out, size_t outlen, struct errmsg *em)
@@ -509,9 +510,8 @@ int castore_add(struct castore *cs, const char *name, const char *key, X509 *cer
 	struct ca e;
 	int r;
 
-	if (!castore_name_valid(name))
-		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
-				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	if ((r = name_check("CA names", name, CA_NAME_MAX, em)) != 0)
+		return r;
 	if (key != NULL && !keystore_name_valid(key))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "invalid key label");
 	if (entry_from(name, key, cert, above, &e) != 0)

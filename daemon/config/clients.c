@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "config/internal.h"
-#include "hsm/keystore.h"
+#include "namerule.h"
 #include "wire.h"
 
 #define CLIENT_LIST_MAX	   64
@@ -115,11 +115,13 @@ static int load_client(struct config_loader *l, const config_setting_t *g, struc
 	const char *name = config_setting_name(g), *secret = NULL;
 	long long max = CONFIG_DEFAULT_CLIENT_CONCURRENCY;
 	struct client_def *c;
+	char rule[NAME_RULE_MAX];
 
 	if (!config_setting_is_group(g))
 		return cfg_refuse(l, g, NULL, "a client is a group { secret_file = ...; ... }");
-	if (!keystore_name_valid(name))
-		return cfg_refuse(l, g, NULL, "client names are 1-64 of A-Z a-z 0-9 . _ -");
+	if (!name_valid(name, NAME_CLIENT_MAX))
+		return cfg_refuse(l, g, NULL, "%s",
+				  name_rule("client names", NAME_CLIENT_MAX, rule, sizeof(rule)));
 	if (client_duplicate(cfg, name))
 		return cfg_refuse(l, g, NULL, "client '%s' is declared twice", name);
 	if (cfg->n_clients >= CONFIG_MAX_CLIENTS)

@@ -11,6 +11,7 @@
 #include <openssl/objects.h>
 
 #include "config/internal.h"
+#include "namerule.h"
 #include "pki/profile.h"
 
 #define WHY_MAX 160
@@ -326,12 +327,13 @@ static int load_profile(struct config_loader *l, const config_setting_t *group,
 	const char *name = config_setting_name(g), *base_name;
 	const struct profile *base;
 	struct profile *p, *existing;
+	char rule[NAME_RULE_MAX];
 
 	if (!config_setting_is_group(g))
 		return cfg_refuse(l, group, name, "must be a group { ... }");
 	if (!profile_name_valid(name))
-		return cfg_refuse(l, group, name, "profile names are 1-%d of A-Z a-z 0-9 . _ -",
-				  PROFILE_NAME_MAX);
+		return cfg_refuse(l, group, name, "%s",
+				  name_rule("profile names", PROFILE_NAME_MAX, rule, sizeof(rule)));
 	if (cfg_get_string(l, g, "base", &base_name) != 0)
 		return -1;
 	base = base_name != NULL ? profile_find(set, base_name) : profile_find(set, name);

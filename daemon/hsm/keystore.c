@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "base/log.h"
+#include "base/namecheck.h"
 #include "hsm/pubkey.h"
 #include "hsm/token_internal.h"
 
@@ -16,20 +17,7 @@ static const CK_BBOOL ck_false = CK_FALSE;
 
 int keystore_name_valid(const char *name)
 {
-	size_t n = 0;
-
-	if (name == NULL)
-		return 0;
-	for (; name[n] != '\0'; n++) {
-		char c = name[n];
-
-		if (n >= KEY_NAME_MAX)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return n > 0;
+	return name_valid(name, KEY_NAME_MAX);
 }
 
 static unsigned int name_hash(const char *name)
@@ -294,10 +282,8 @@ int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, str
 	unsigned long epoch;
 	int r;
 
-	if (!keystore_name_valid(name))
-		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
-				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
-				  KEY_NAME_MAX);
+	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+		return r;
 	if ((r = cache_check_token(ks, em)) != 0)
 		return r;
 	pthread_rwlock_rdlock(&ks->lock);
@@ -411,10 +397,8 @@ int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 	uint8_t id[16];
 	int r, taken = 0;
 
-	if (!keystore_name_valid(name))
-		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
-				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
-				  KEY_NAME_MAX);
+	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+		return r;
 	if (RAND_bytes(id, sizeof(id)) != 1)
 		return errmsg_set(em, SIGNET_E_INTERNAL, "no randomness for the key id");
 	if ((r = cache_check_token(ks, em)) != 0)
@@ -460,10 +444,8 @@ int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 	CK_ULONG destroyed = 0;
 	int r;
 
-	if (!keystore_name_valid(name))
-		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
-				  "key names are 1-%d characters of A-Z a-z 0-9 . _ -",
-				  KEY_NAME_MAX);
+	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+		return r;
 	if ((r = cache_check_token(ks, em)) != 0)
 		return r;
 	pthread_mutex_lock(&ks->admin);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
+
 #define URI_SCHEME    "pkcs11:"
 #define URI_MAX	      1024
 #define ATTR_NAME_MAX 32
@@ -44,17 +46,6 @@ static const struct {
 	{"type", "names an object, but signetd needs a token URI"},
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode the value of attribute `name`, [src, src + len), into dst
  * (dstsize bytes with the NUL). A decoded NUL or control character is refused:
@@ -69,8 +60,8 @@ static int pct_decode(const char *name, const char *src, size_t len, char *dst, 
 		unsigned char c = (unsigned char)src[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(src[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(src[i + 2]) : -1;
+			int hi = i + 2 < len ? hex_digit(src[i + 1]) : -1;
+			int lo = i + 2 < len ? hex_digit(src[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				snprintf(err, errlen, "%s: malformed percent-escape", name);

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "base/asn1time.h"
+
 int certbuild_serial(ASN1_INTEGER **out, struct errmsg *em)
 {
 	unsigned char raw[CERTBUILD_SERIAL_BYTES];
@@ -45,13 +47,9 @@ static int clamp_validity(const struct cert_spec *spec, time_t *nb, time_t *na, 
 	*nb = spec->not_before;
 	*na = spec->not_after;
 	if (spec->issuer != NULL) {
-		time_t inb = 0, ina = 0;
-		struct tm tm;
+		time_t inb = (time_t)asn1time_unix(X509_get0_notBefore(spec->issuer));
+		time_t ina = (time_t)asn1time_unix(X509_get0_notAfter(spec->issuer));
 
-		if (ASN1_TIME_to_tm(X509_get0_notBefore(spec->issuer), &tm) == 1)
-			inb = timegm(&tm);
-		if (ASN1_TIME_to_tm(X509_get0_notAfter(spec->issuer), &tm) == 1)
-			ina = timegm(&tm);
 		if (*nb < inb)
 			*nb = inb;
 		if (*na > ina)

@@ -9,6 +9,8 @@
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 
+#include "namerule.h"
+
 #define ALL_KEYS                                                                                   \
 	(PROFILE_BIT(SIGNET_KEY_EC_P256) | PROFILE_BIT(SIGNET_KEY_EC_P384) |                       \
 	 PROFILE_BIT(SIGNET_KEY_RSA_2048) | PROFILE_BIT(SIGNET_KEY_RSA_3072) |                     \
@@ -22,18 +24,7 @@
 
 int profile_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n > PROFILE_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return name_valid(name, PROFILE_NAME_MAX);
 }
 
 static void free_patterns(char **list, size_t n)

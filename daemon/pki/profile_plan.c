@@ -14,6 +14,7 @@
 
 #include "pki/csr.h"
 #include "pki/profile.h"
+#include "hex.h"
 #include "hsm/sign.h"
 
 static int refuse(struct errmsg *em, const struct profile *p, const char *fmt, ...)
@@ -210,17 +211,15 @@ static int check_ip(const struct profile *p, const ASN1_OCTET_STRING *ip, struct
 {
 	const unsigned char *a = ASN1_STRING_get0_data(ip);
 	int len = ASN1_STRING_length(ip);
-	char *text;
+	char text[16 * 3]; /* "20:01:0D:B8:...", as OpenSSL writes octets */
 
 	if (len != 4 && len != 16)
 		return refuse(em, p, "an IP address in the SANs is neither IPv4 nor IPv6");
 	for (size_t i = 0; i < p->n_ips; i++)
 		if (ip_in_range(&p->ips[i], a, len))
 			return 0;
-	text = OPENSSL_buf2hexstr(a, len);
-	refuse(em, p, "IP address %s is not allowed (san.ip)", text != NULL ? text : "?");
-	OPENSSL_free(text);
-	return SIGNET_E_INVALID_ARGUMENT;
+	hex_encode(a, (size_t)len, text, sizeof(text), HEX_UPPER, ':');
+	return refuse(em, p, "IP address %s is not allowed (san.ip)", text);
 }
 
 static int check_san(const struct profile *p, const GENERAL_NAME *g, struct errmsg *em)

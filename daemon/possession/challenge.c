@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "possession/challenge_db.h"
 
 struct hlink {
@@ -323,41 +324,18 @@ static struct entry *entry_find(const struct challenge_table *t, const uint8_t *
 
 /* --- ids ---------------------------------------------------------------- */
 
-static void hex_encode(const uint8_t *raw, char *hex)
+/* An id in its one written form: lower case. */
+static void id_encode(const uint8_t *raw, char *hex)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < CHALLENGE_ID_LEN; i++) {
-		hex[2 * i] = digits[raw[i] >> 4];
-		hex[2 * i + 1] = digits[raw[i] & 0xf];
-	}
-	hex[2 * CHALLENGE_ID_LEN] = '\0';
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	hex_encode(raw, CHALLENGE_ID_LEN, hex, 2 * CHALLENGE_ID_LEN + 1, HEX_LOWER, '\0');
 }
 
 /* Exactly 2 * CHALLENGE_ID_LEN hex digits, of either case; 0 or -1. */
-static int hex_decode(const char *hex, uint8_t *raw)
+static int id_decode(const char *hex, uint8_t *raw)
 {
-	int hi, lo;
-
 	if (hex == NULL || strnlen(hex, 2 * CHALLENGE_ID_LEN + 1) != 2 * CHALLENGE_ID_LEN)
 		return -1;
-	for (size_t i = 0; i < CHALLENGE_ID_LEN; i++) {
-		if ((hi = hex_digit(hex[2 * i])) < 0 || (lo = hex_digit(hex[2 * i + 1])) < 0)
-			return -1;
-		raw[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(hex, 2 * CHALLENGE_ID_LEN, raw, CHALLENGE_ID_LEN);
 }
 
 /* --- the table ---------------------------------------------------------- */
@@ -476,7 +454,7 @@ static void challenge_fill(struct challenge *c, const char *caller, const char *
 			   int64_t now, int64_t ttl_seconds)
 {
 	memset(c, 0, sizeof(*c));
-	hex_encode(id, c->id);
+	id_encode(id, c->id);
 	memcpy(c->nonce, nonce, CHALLENGE_NONCE_LEN);
 	if (spki_sha256 != NULL) {
 		memcpy(c->spki_sha256, spki_sha256, sizeof(c->spki_sha256));
@@ -512,7 +490,7 @@ static int insert_locked(struct challenge_table *t, const char *caller, const ch
 
 	sweep(t, now);
 	if (entry_find(t, id) != NULL) {
-		hex_encode(id, hex);
+		id_encode(id, hex);
 		return errmsg_set(em, SIGNET_E_INTERNAL, "challenge id %s is already in use", hex);
 	}
 	if ((r = check_limits(t, caller, em)) != 0)
@@ -594,14 +572,14 @@ int challenge_take(struct challenge_table *t, const char *caller, const char *id
 	int r;
 
 	/* Junk is not echoed: it may be long or unprintable. */
-	if (hex_decode(id, raw) != 0)
+	if (id_decode(id, raw) != 0)
 		return errmsg_set(em, SIGNET_E_NOT_FOUND,
 				  "no such challenge: an id is %d hex digits",
 				  2 * CHALLENGE_ID_LEN);
 	if (caller == NULL)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "a challenge is taken by a caller");
-	hex_encode(raw, hex);
+	id_encode(raw, hex);
 	if (t->shared != NULL)
 		return challenge_db_take(t->shared, caller, raw, hex, now, out, em);
 	pthread_mutex_lock(&t->mu);

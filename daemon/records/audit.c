@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "auditchain.h"
+#include "hex.h"
 #include "base/log.h"
 
 #define HEX_LEN (2 * AUDITCHAIN_HASH_LEN)
@@ -237,8 +238,8 @@ static size_t format_tail(const struct audit_event *ev, char *out, size_t outlen
 	size_t n = min_size(ev->request_id != NULL ? ev->request_id_len : 0, AUDIT_REQUEST_ID_MAX);
 	size_t len = (size_t)snprintf(out, outlen, "\",\"request_id\":\"");
 
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, outlen - len, "%02x", ev->request_id[i]);
+	if (hex_encode(ev->request_id, n, out + len, outlen - len, HEX_LOWER, '\0') == 0)
+		len += hex_encoded_len(n, '\0');
 	len += (size_t)snprintf(out + len, outlen - len, "\"}\n");
 	return len;
 }

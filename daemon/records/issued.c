@@ -7,12 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-static int64_t asn1_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
-}
+#include "base/asn1time.h"
 
 int issued_spki_sha256(X509 *cert, uint8_t out[32])
 {
@@ -108,8 +103,8 @@ int issued_entry_fill(X509 *cert, const char *ca, const char *issuer_key, const 
 	e->subject = out->subject;
 	e->sans = out->sans;
 	e->profile = (char *)profile;
-	e->not_before = asn1_unix(X509_get0_notBefore(cert));
-	e->not_after = asn1_unix(X509_get0_notAfter(cert));
+	e->not_before = asn1time_unix(X509_get0_notBefore(cert));
+	e->not_after = asn1time_unix(X509_get0_notAfter(cert));
 	e->caller = (char *)(caller != NULL ? caller : "");
 	if (request_id != NULL) {
 		memcpy(e->request_id, request_id, LEDGER_REQUEST_ID);

@@ -12,9 +12,9 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "hex.h"
+#include "reason.h"
 #include "records/ledger_internal.h"
-
-#define HEX_DIGITS "0123456789abcdefABCDEF"
 
 static void format_time(int64_t t, char *buf, size_t len)
 {
@@ -37,7 +37,7 @@ int ledger_serial_normalise(const char *in, char out[LEDGER_SERIAL_MAX])
 	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
 		in += 2;
 	len = strlen(in);
-	if (len == 0 || strspn(in, HEX_DIGITS) != len)
+	if (len == 0 || hex_span(in, len, HEX_EITHER) != len)
 		return -1;
 	/* leading zeros do not count towards the 20 octets */
 	in += strspn(in, "0");
@@ -269,14 +269,6 @@ out:
 	return r;
 }
 
-/* removeFromCRL (8) only un-holds an entry in a delta CRL (RFC 5280 5.3.1);
- * it does not revoke. 7 is unassigned. */
-static int reason_valid(enum ledger_reason reason)
-{
-	return reason >= LEDGER_REASON_UNSPECIFIED && reason <= LEDGER_REASON_AA_COMPROMISE &&
-	       reason != 7 && reason != LEDGER_REASON_REMOVE_FROM_CRL;
-}
-
 int ledger_revoke(struct ledger *l, const char *ca, const char *serial, enum ledger_reason reason,
 		  int64_t invalidity_date, int64_t now, struct ledger_entry *out, struct errmsg *em)
 {
@@ -288,7 +280,7 @@ int ledger_revoke(struct ledger *l, const char *ca, const char *serial, enum led
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: revoking needs a CA and a serial in hex of at most "
 				  "20 octets");
-	if (!reason_valid(reason))
+	if (!reason_valid((int)reason))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: %d is not a revocation reason", (int)reason);
 	if (now <= 0 || invalidity_date < 0)

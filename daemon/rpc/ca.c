@@ -8,7 +8,9 @@
 #include "pki/certbuild.h"
 #include "pki/csr.h"
 #include "hsm/keybridge.h"
+#include "base/asn1time.h"
 #include "base/log.h"
+#include "base/namecheck.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
@@ -26,13 +28,6 @@ struct ca_request {
 	int path_len; /* -1: none */
 	Signet__V1__HashAlgorithm hash;
 };
-
-static int64_t asn1_time_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
-}
 
 size_t rpc_ca_serial(const X509 *cert, uint8_t *buf, size_t buflen)
 {
@@ -75,8 +70,8 @@ int rpc_ca_info_fill(const struct ca *ca, struct ca_info_buf *b)
 	b->info.parent = b->parent;
 	b->info.certificate_der.data = b->der;
 	b->info.certificate_der.len = (size_t)n;
-	b->info.not_before = asn1_time_unix(X509_get0_notBefore(ca->cert));
-	b->info.not_after = asn1_time_unix(X509_get0_notAfter(ca->cert));
+	b->info.not_before = asn1time_unix(X509_get0_notBefore(ca->cert));
+	b->info.not_after = asn1time_unix(X509_get0_notAfter(ca->cert));
 	b->info.path_len_limited = plen >= 0;
 	b->info.path_len = plen >= 0 ? (uint32_t)plen : 0;
 	b->info.serial.data = b->serial;
@@ -94,9 +89,10 @@ void rpc_ca_info_release(struct ca_info_buf *b)
 
 static int check_request(const struct ca_request *cr, struct errmsg *em)
 {
-	if (!castore_name_valid(cr->name))
-		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
-				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	int r;
+
+	if ((r = name_check("CA names", cr->name, CA_NAME_MAX, em)) != 0)
+		return r;
 	if (cr->validity_days > CA_MAX_DAYS)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "validity of %u days is over the limit of %d", cr->validity_days,
@@ -305,23 +301,6 @@ out:
 #define VERIFICATION_MAX_DAYS	  365
 #define VERIFICATION_CODE_MAX	  64
 
-/* Registry codes are hex (AWS) or alphanumeric (Azure): accept a safe superset. */
-static int verification_code_valid(const char *code)
-{
-	size_t n = strlen(code);
-
-	if (n == 0 || n > VERIFICATION_CODE_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = code[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* Sign a CA:FALSE certificate for CN=code and a throwaway key with the CA's token key. */
 static int verification_certify(struct rpc *rq, const struct ca *ca, struct key *ca_key,
 				const char *code, unsigned days, X509 **out)
@@ -410,10 +389,10 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 	int r, n;
 
 	rpc_object(rq, "ca=%.64s code=%.64s", req->ca, req->code);
-	if (!verification_code_valid(req->code))
-		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
-				  "verification codes are 1-%d characters of A-Z a-z 0-9 . _ -",
-				  VERIFICATION_CODE_MAX);
+	/* Registry codes are hex (AWS) or alphanumeric (Azure): the name rule is a
+	 * safe superset. */
+	if ((r = name_check("verification codes", req->code, VERIFICATION_CODE_MAX, &rq->em)) != 0)
+		return r;
 	if (days > VERIFICATION_MAX_DAYS)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "a verification certificate lives at most %d days",

@@ -17,6 +17,7 @@
 #include "pki/csr.h"
 #include "hsm/keybridge.h"
 #include "base/log.h"
+#include "base/namecheck.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
@@ -124,9 +125,8 @@ int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request)
 	char *pem = NULL;
 	int r, made = 0;
 
-	if (!castore_name_valid(req->name))
-		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
-				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	if ((r = name_check("CA names", req->name, CA_NAME_MAX, &rq->em)) != 0)
+		return r;
 	if (req->path_len_limited && req->path_len > 32)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
 	castore_get(rq->d->cas, req->name, &held, NULL); /* absent: a new CA */
@@ -311,9 +311,8 @@ int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *reques
 	X509 *cert = NULL;
 	int r;
 
-	if (!castore_name_valid(req->name))
-		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
-				  "CA names are 1-%d characters of A-Z a-z 0-9 . _ -", CA_NAME_MAX);
+	if ((r = name_check("CA names", req->name, CA_NAME_MAX, &rq->em)) != 0)
+		return r;
 	castore_get(rq->d->cas, req->name, &held, NULL); /* absent: a new CA */
 	if ((r = certparse_one(req->certificate.data, req->certificate.len, "the certificate",
 			       &cert, &rq->em)) != 0 ||

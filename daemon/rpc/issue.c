@@ -12,6 +12,7 @@
 #include "pki/csr.h"
 #include "records/issued.h"
 #include "hsm/keybridge.h"
+#include "base/asn1time.h"
 #include "base/log.h"
 #include "pki/pem.h"
 #include "pki/profile.h"
@@ -133,13 +134,6 @@ static void issued_release(struct issued *is)
 	OPENSSL_free(is->der);
 }
 
-static int64_t asn1_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	return ASN1_TIME_to_tm(t, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
-}
-
 static int respond(struct rpc *rq, X509 *cert, const char *ca_name, struct issued *is)
 {
 	Signet__V1__SignCsrResponse resp = SIGNET__V1__SIGN_CSR_RESPONSE__INIT;
@@ -167,8 +161,8 @@ static int respond(struct rpc *rq, X509 *cert, const char *ca_name, struct issue
 	resp.chain_pem = is->chain_pem;
 	resp.serial.len = (size_t)BN_bn2bin(bn, is->serial);
 	resp.serial.data = is->serial;
-	resp.not_before = asn1_unix(X509_get0_notBefore(cert));
-	resp.not_after = asn1_unix(X509_get0_notAfter(cert));
+	resp.not_before = asn1time_unix(X509_get0_notBefore(cert));
+	resp.not_after = asn1time_unix(X509_get0_notAfter(cert));
 	r = rpc_respond(rq, &resp.base);
 out:
 	BN_free(bn);

@@ -14,6 +14,7 @@
 #include "possession/challenge.h"
 #include "records/issued.h"
 #include "base/log.h"
+#include "hex.h"
 #include "rpc/rpc.h"
 #include "pki/sigverify.h"
 
@@ -27,12 +28,6 @@ static int device_id_valid(const char *id)
 		if ((unsigned char)id[i] < 0x20 || (unsigned char)id[i] == 0x7f)
 			return 0;
 	return n > 0 && n <= CHALLENGE_DEVICE_ID_MAX;
-}
-
-static void hex_of(const uint8_t *in, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
 int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request)
@@ -241,7 +236,7 @@ static void name_the_leaf(struct rpc *rq, const struct chain_result *res)
 
 	if (res->serial[0] == '\0' || used + 1 >= sizeof(rq->em.text))
 		return;
-	hex_of(res->spki_sha256, 32, fp);
+	hex_encode(res->spki_sha256, 32, fp, sizeof(fp), HEX_LOWER, '\0');
 	snprintf(rq->em.text + used, sizeof(rq->em.text) - used, "; device '%.64s', leaf sha256 %s",
 		 res->device_id, fp);
 }

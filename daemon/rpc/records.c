@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "pki/pem.h"
 #include "rpc/rpc.h"
+#include "reason.h"
 
 /* --- IssuedCertificate --- */
 
@@ -212,13 +213,6 @@ out:
 
 /* --- Revoke --- */
 
-static int reason_valid(Signet__V1__RevocationReason reason)
-{
-	/* 7 is unused in RFC 5280; removeFromCRL belongs to delta CRLs only */
-	return reason >= 0 && reason <= 10 && reason != 7 &&
-	       reason != SIGNET__V1__REVOCATION_REASON__REMOVE_FROM_CRL;
-}
-
 /* After a revocation, the published CRL of the key that signed the certificate. */
 static void republish(struct rpc *rq, const char *ca, const char *issuer_key)
 {
@@ -249,7 +243,7 @@ int process_revoke(struct rpc *rq, const ProtobufCMessage *request)
 	int r;
 
 	rpc_object(rq, "ca=%.64s serial=%.41s", req->ca, req->serial);
-	if (!reason_valid(req->reason))
+	if (!reason_valid((int)req->reason))
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "reason %d is not a CRL reason signet revokes with", req->reason);
 	if (ledger_serial_normalise(req->serial, serial) != 0)
