@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "reply.h"
 
 /* Release what a ca_info holds, not the struct itself (list entries live in an array). */
 static void ca_info_clear(struct signet_ca_info *ca)
@@ -160,15 +161,6 @@ static const struct ca_rpc renew_rpc = {"RenewCa", &signet__v1__renew_ca_respons
 					"previous_serial"};
 static const struct ca_rpc rekey_rpc = {"RekeyCa", &signet__v1__rekey_ca_response__descriptor,
 					"link_certificate_der"};
-
-/* Field `name` of `msg`, by its descriptor: the CA replies differ in type, not in shape. */
-static const void *reply_field(const ProtobufCMessage *msg, const char *name)
-{
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
-
-	return (const char *)msg + f->offset;
-}
 
 /* The CA a reply carries and, for RenewCa and RekeyCa, bytes the caller may
  * want (the replaced serial, the link certificate). All outputs or none. */
