@@ -4,6 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+const void *reply_field(const ProtobufCMessage *msg, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
+
+	return f != NULL ? (const char *)msg + f->offset : NULL;
+}
+
 void reply_copy_text(const char *in, char *out, size_t outlen)
 {
 	size_t o = 0;

@@ -21,6 +21,12 @@ int reply_decode(const uint8_t *buf, size_t len, const uint8_t *request_id,
 		 const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, char *msg,
 		 size_t msglen);
 
+/*
+ * The field `name` of the decoded message `msg`, found by its descriptor, or
+ * NULL when its type has none: for replies that differ in type, not in shape.
+ */
+const void *reply_field(const ProtobufCMessage *msg, const char *name);
+
 /* Copy `in` into `out` (bounded, NUL-terminated), replacing control and
  * non-ASCII bytes with '?': daemon text ends up on terminals. */
 void reply_copy_text(const char *in, char *out, size_t outlen);

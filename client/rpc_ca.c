@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "reply.h"
 
 /* Release what a ca_info holds, not the struct itself (list entries live in an array). */
 static void ca_info_clear(struct signet_ca_info *ca)
@@ -132,58 +133,108 @@ static int ca_check_params(signet_client *client, const struct signet_ca_params 
 	return ca_check_path_len(client, p->path_len);
 }
 
-int signet_create_root_ca(signet_client *client, const struct signet_ca_params *params,
-			  struct signet_ca_info **out)
+/* The fields both create requests carry, under the same names (not the same numbers). */
+#define CA_CREATE_FILL(req, p)                                                                     \
+	do {                                                                                       \
+		(req).name = (char *)(p)->name;                                                    \
+		(req).algorithm = (Signet__V1__KeyAlgorithm)(p)->alg;                              \
+		(req).subject = (char *)(p)->subject;                                              \
+		(req).validity_days = (p)->validity_days;                                          \
+		ca_path_len((p)->path_len, &(req).path_len_limited, &(req).path_len);              \
+		(req).hash = (Signet__V1__HashAlgorithm)(p)->hash;                                 \
+	} while (0)
+
+/* An RPC whose reply is the CA it made, in its field `ca`, and maybe bytes more. */
+struct ca_rpc {
+	const char *method;
+	const ProtobufCMessageDescriptor *reply;
+	const char *extra; /* the reply's bytes field the caller may ask for; NULL: none */
+};
+
+static const struct ca_rpc create_root_rpc = {
+	"CreateRootCa", &signet__v1__create_root_ca_response__descriptor, NULL};
+static const struct ca_rpc create_intermediate_rpc = {
+	"CreateIntermediateCa", &signet__v1__create_intermediate_ca_response__descriptor, NULL};
+static const struct ca_rpc import_rpc = {
+	"ImportCaCertificate", &signet__v1__import_ca_certificate_response__descriptor, NULL};
+static const struct ca_rpc renew_rpc = {"RenewCa", &signet__v1__renew_ca_response__descriptor,
+					"previous_serial"};
+static const struct ca_rpc rekey_rpc = {"RekeyCa", &signet__v1__rekey_ca_response__descriptor,
+					"link_certificate_der"};
+
+/* The CA a reply carries and, for RenewCa and RekeyCa, bytes the caller may
+ * want (the replaced serial, the link certificate). All outputs or none. */
+static int ca_replaced_out(signet_client *client, const char *method, const Signet__V1__CaInfo *c,
+			   const ProtobufCBinaryData *extra, struct signet_ca_info **out,
+			   struct signet_buf *extra_out)
 {
-	Signet__V1__CreateRootCaRequest req = SIGNET__V1__CREATE_ROOT_CA_REQUEST__INIT;
+	struct signet_ca_info *ca = NULL;
+	struct signet_buf b = {0};
+	int r;
+
+	if ((r = ca_info_new(client, method, c, &ca)) != 0)
+		return r;
+	if (extra_out != NULL && client_buf_dup(&b, extra) != 0) {
+		signet_ca_info_free(ca);
+		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+	}
+	*out = ca;
+	if (extra_out != NULL)
+		*extra_out = b;
+	return 0;
+}
+
+/* Send `req` as `rpc`; the CA replied into *out, its extra bytes into *extra_out (may be NULL). */
+static int ca_rpc_call(signet_client *client, const struct ca_rpc *rpc, const ProtobufCMessage *req,
+		       struct signet_ca_info **out, struct signet_buf *extra_out)
+{
+	const ProtobufCBinaryData *extra = NULL;
 	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if ((r = client_call(client, rpc->method, req, rpc->reply, &msg)) != 0)
+		return r;
+	if (rpc->extra != NULL)
+		extra = reply_field(msg, rpc->extra);
+	r = ca_replaced_out(client, rpc->method,
+			    *(Signet__V1__CaInfo *const *)reply_field(msg, "ca"), extra, out,
+			    rpc->extra != NULL ? extra_out : NULL);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+/* CreateRootCa or CreateIntermediateCa: one request but for the parent. */
+static int ca_create(signet_client *client, const struct signet_ca_params *params, int intermediate,
+		     struct signet_ca_info **out)
+{
+	Signet__V1__CreateRootCaRequest root = SIGNET__V1__CREATE_ROOT_CA_REQUEST__INIT;
+	Signet__V1__CreateIntermediateCaRequest sub =
+		SIGNET__V1__CREATE_INTERMEDIATE_CA_REQUEST__INIT;
 	int r;
 
 	if (client == NULL || params == NULL || out == NULL)
 		return SIGNET_E_INVALID_ARGUMENT;
-	if ((r = ca_check_params(client, params, 0)) != 0)
+	if ((r = ca_check_params(client, params, intermediate)) != 0)
 		return r;
-	req.name = (char *)params->name;
-	req.algorithm = (Signet__V1__KeyAlgorithm)params->alg;
-	req.subject = (char *)params->subject;
-	req.validity_days = params->validity_days;
-	ca_path_len(params->path_len, &req.path_len_limited, &req.path_len);
-	req.hash = (Signet__V1__HashAlgorithm)params->hash;
-	if ((r = client_call(client, "CreateRootCa", &req.base,
-			     &signet__v1__create_root_ca_response__descriptor, &msg)) != 0)
-		return r;
-	r = ca_info_new(client, "CreateRootCa", ((const Signet__V1__CreateRootCaResponse *)msg)->ca,
-			out);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	if (!intermediate) {
+		CA_CREATE_FILL(root, params);
+		return ca_rpc_call(client, &create_root_rpc, &root.base, out, NULL);
+	}
+	CA_CREATE_FILL(sub, params);
+	sub.parent = (char *)params->parent;
+	return ca_rpc_call(client, &create_intermediate_rpc, &sub.base, out, NULL);
+}
+
+int signet_create_root_ca(signet_client *client, const struct signet_ca_params *params,
+			  struct signet_ca_info **out)
+{
+	return ca_create(client, params, 0, out);
 }
 
 int signet_create_intermediate_ca(signet_client *client, const struct signet_ca_params *params,
 				  struct signet_ca_info **out)
 {
-	Signet__V1__CreateIntermediateCaRequest req =
-		SIGNET__V1__CREATE_INTERMEDIATE_CA_REQUEST__INIT;
-	ProtobufCMessage *msg = NULL;
-	int r;
-
-	if (client == NULL || params == NULL || out == NULL)
-		return SIGNET_E_INVALID_ARGUMENT;
-	if ((r = ca_check_params(client, params, 1)) != 0)
-		return r;
-	req.name = (char *)params->name;
-	req.parent = (char *)params->parent;
-	req.algorithm = (Signet__V1__KeyAlgorithm)params->alg;
-	req.subject = (char *)params->subject;
-	req.validity_days = params->validity_days;
-	ca_path_len(params->path_len, &req.path_len_limited, &req.path_len);
-	req.hash = (Signet__V1__HashAlgorithm)params->hash;
-	if ((r = client_call(client, "CreateIntermediateCa", &req.base,
-			     &signet__v1__create_intermediate_ca_response__descriptor, &msg)) != 0)
-		return r;
-	r = ca_info_new(client, "CreateIntermediateCa",
-			((const Signet__V1__CreateIntermediateCaResponse *)msg)->ca, out);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	return ca_create(client, params, 1, out);
 }
 
 int signet_get_ca_chain(signet_client *client, const char *name, char **pem_out, size_t *n_certs)
@@ -363,8 +414,6 @@ int signet_import_ca_certificate(signet_client *client, const char *name, const 
 {
 	Signet__V1__ImportCaCertificateRequest req =
 		SIGNET__V1__IMPORT_CA_CERTIFICATE_REQUEST__INIT;
-	ProtobufCMessage *msg = NULL;
-	int r;
 
 	if (client == NULL || out == NULL)
 		return SIGNET_E_INVALID_ARGUMENT;
@@ -379,86 +428,49 @@ int signet_import_ca_certificate(signet_client *client, const char *name, const 
 	req.certificate.len = cert_len;
 	req.chain.data = (uint8_t *)chain;
 	req.chain.len = chain_len;
-	if ((r = client_call(client, "ImportCaCertificate", &req.base,
-			     &signet__v1__import_ca_certificate_response__descriptor, &msg)) != 0)
-		return r;
-	r = ca_info_new(client, "ImportCaCertificate",
-			((const Signet__V1__ImportCaCertificateResponse *)msg)->ca, out);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	return ca_rpc_call(client, &import_rpc, &req.base, out, NULL);
 }
 
-/* RenewCa and RekeyCa answer alike: the CA, and bytes the caller may want
- * (the replaced serial, the link certificate). All outputs or none. */
-static int ca_replaced_out(signet_client *client, const char *method, const Signet__V1__CaInfo *c,
-			   const ProtobufCBinaryData *extra, struct signet_ca_info **out,
-			   struct signet_buf *extra_out)
-{
-	struct signet_ca_info *ca = NULL;
-	struct signet_buf b = {0};
-	int r;
+/* The fields both RenewCaRequest and RekeyCaRequest carry, under the same names. */
+#define CA_REPLACE_FILL(req, name_, days, hash_)                                                   \
+	do {                                                                                       \
+		(req).name = (char *)(name_);                                                      \
+		(req).validity_days = (days);                                                      \
+		(req).hash = (Signet__V1__HashAlgorithm)(hash_);                                   \
+	} while (0)
 
-	if ((r = ca_info_new(client, method, c, &ca)) != 0)
-		return r;
-	if (extra_out != NULL && client_buf_dup(&b, extra) != 0) {
-		signet_ca_info_free(ca);
-		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+/* RenewCa or RekeyCa: one request but for the key algorithm, which only a rekey takes. */
+static int ca_replace(signet_client *client, const char *name, int rekey, enum signet_key_alg alg,
+		      unsigned validity_days, enum signet_hash hash, struct signet_ca_info **out,
+		      struct signet_buf *extra_out)
+{
+	Signet__V1__RenewCaRequest renew = SIGNET__V1__RENEW_CA_REQUEST__INIT;
+	Signet__V1__RekeyCaRequest rekey_req = SIGNET__V1__REKEY_CA_REQUEST__INIT;
+
+	if (client == NULL || out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (name == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
+	if (!rekey) {
+		CA_REPLACE_FILL(renew, name, validity_days, hash);
+		return ca_rpc_call(client, &renew_rpc, &renew.base, out, extra_out);
 	}
-	*out = ca;
-	if (extra_out != NULL)
-		*extra_out = b;
-	return 0;
+	CA_REPLACE_FILL(rekey_req, name, validity_days, hash);
+	rekey_req.algorithm = (Signet__V1__KeyAlgorithm)alg;
+	return ca_rpc_call(client, &rekey_rpc, &rekey_req.base, out, extra_out);
 }
 
 int signet_renew_ca(signet_client *client, const char *name, unsigned validity_days,
 		    enum signet_hash hash, struct signet_ca_info **out,
 		    struct signet_buf *previous_serial)
 {
-	Signet__V1__RenewCaRequest req = SIGNET__V1__RENEW_CA_REQUEST__INIT;
-	const Signet__V1__RenewCaResponse *resp;
-	ProtobufCMessage *msg = NULL;
-	int r;
-
-	if (client == NULL || out == NULL)
-		return SIGNET_E_INVALID_ARGUMENT;
-	if (name == NULL)
-		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
-	req.name = (char *)name;
-	req.validity_days = validity_days;
-	req.hash = (Signet__V1__HashAlgorithm)hash;
-	if ((r = client_call(client, "RenewCa", &req.base,
-			     &signet__v1__renew_ca_response__descriptor, &msg)) != 0)
-		return r;
-	resp = (const Signet__V1__RenewCaResponse *)msg;
-	r = ca_replaced_out(client, "RenewCa", resp->ca, &resp->previous_serial, out,
-			    previous_serial);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	return ca_replace(client, name, 0, SIGNET_KEY_UNSPECIFIED, validity_days, hash, out,
+			  previous_serial);
 }
 
 int signet_rekey_ca(signet_client *client, const char *name, enum signet_key_alg alg,
 		    unsigned validity_days, enum signet_hash hash, struct signet_ca_info **out,
 		    struct signet_buf *link_cert_der)
 {
-	Signet__V1__RekeyCaRequest req = SIGNET__V1__REKEY_CA_REQUEST__INIT;
-	const Signet__V1__RekeyCaResponse *resp;
-	ProtobufCMessage *msg = NULL;
-	int r;
-
-	if (client == NULL || out == NULL)
-		return SIGNET_E_INVALID_ARGUMENT;
-	if (name == NULL)
-		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CA name given");
-	req.name = (char *)name;
-	req.algorithm = (Signet__V1__KeyAlgorithm)alg;
-	req.validity_days = validity_days;
-	req.hash = (Signet__V1__HashAlgorithm)hash;
-	if ((r = client_call(client, "RekeyCa", &req.base,
-			     &signet__v1__rekey_ca_response__descriptor, &msg)) != 0)
-		return r;
-	resp = (const Signet__V1__RekeyCaResponse *)msg;
-	r = ca_replaced_out(client, "RekeyCa", resp->ca, &resp->link_certificate_der, out,
-			    link_cert_der);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	return ca_replace(client, name, 1, alg, validity_days, hash, out, link_cert_der);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "reply.h"
 
 /* Release what a key_info holds, not the struct itself (list entries live in an array). */
 static void key_info_clear(struct signet_key_info *key)
@@ -85,11 +86,13 @@ static int key_check_name(signet_client *client, const char *name)
 	return 0;
 }
 
-int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
-			struct signet_key_info **out)
+/* GenerateKey and GetPublicKey: `req` for key `name`, answered by the key and
+ * its public key (GetPublicKey's reply has the PEM too). */
+static int key_rpc(signet_client *client, const char *name, const char *method,
+		   const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply,
+		   struct signet_key_info **out)
 {
-	Signet__V1__GenerateKeyRequest req = SIGNET__V1__GENERATE_KEY_REQUEST__INIT;
-	const Signet__V1__GenerateKeyResponse *resp;
+	const char *const *pem;
 	ProtobufCMessage *msg = NULL;
 	int r;
 
@@ -97,37 +100,33 @@ int signet_generate_key(signet_client *client, const char *name, enum signet_key
 		return SIGNET_E_INVALID_ARGUMENT;
 	if ((r = key_check_name(client, name)) != 0)
 		return r;
-	req.name = (char *)name;
-	req.algorithm = (Signet__V1__KeyAlgorithm)alg;
-	if ((r = client_call(client, "GenerateKey", &req.base,
-			     &signet__v1__generate_key_response__descriptor, &msg)) != 0)
+	if ((r = client_call(client, method, req, reply, &msg)) != 0)
 		return r;
-	resp = (const Signet__V1__GenerateKeyResponse *)msg;
-	r = key_info_new(client, "GenerateKey", resp->key, &resp->public_key_der, NULL, out);
+	pem = reply_field(msg, "public_key_pem");
+	r = key_info_new(client, method, *(Signet__V1__KeyInfo *const *)reply_field(msg, "key"),
+			 reply_field(msg, "public_key_der"), pem != NULL ? *pem : NULL, out);
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
+}
+
+int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
+			struct signet_key_info **out)
+{
+	Signet__V1__GenerateKeyRequest req = SIGNET__V1__GENERATE_KEY_REQUEST__INIT;
+
+	req.name = (char *)name;
+	req.algorithm = (Signet__V1__KeyAlgorithm)alg;
+	return key_rpc(client, name, "GenerateKey", &req.base,
+		       &signet__v1__generate_key_response__descriptor, out);
 }
 
 int signet_get_public_key(signet_client *client, const char *name, struct signet_key_info **out)
 {
 	Signet__V1__GetPublicKeyRequest req = SIGNET__V1__GET_PUBLIC_KEY_REQUEST__INIT;
-	const Signet__V1__GetPublicKeyResponse *resp;
-	ProtobufCMessage *msg = NULL;
-	int r;
 
-	if (client == NULL || out == NULL)
-		return SIGNET_E_INVALID_ARGUMENT;
-	if ((r = key_check_name(client, name)) != 0)
-		return r;
 	req.name = (char *)name;
-	if ((r = client_call(client, "GetPublicKey", &req.base,
-			     &signet__v1__get_public_key_response__descriptor, &msg)) != 0)
-		return r;
-	resp = (const Signet__V1__GetPublicKeyResponse *)msg;
-	r = key_info_new(client, "GetPublicKey", resp->key, &resp->public_key_der,
-			 resp->public_key_pem, out);
-	protobuf_c_message_free_unpacked(msg, NULL);
-	return r;
+	return key_rpc(client, name, "GetPublicKey", &req.base,
+		       &signet__v1__get_public_key_response__descriptor, out);
 }
 
 static int key_list_from_response(const Signet__V1__ListKeysResponse *resp,

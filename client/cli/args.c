@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,67 +18,8 @@
 #define CMD_BIT(cmd) (UINT64_C(1) << (cmd))
 #define ANY_COMMAND  ((UINT64_C(1) << CLI_CMD_COUNT) - 1)
 
-enum cli_opt {
-	OPT_ENDPOINT,
-	OPT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_CLIENT,
-	OPT_SECRET_FILE,
-	OPT_HELP,
-	OPT_VERSION,
-	OPT_ALG,
-	OPT_DER,
-	OPT_OUT,
-	OPT_IN,
-	OPT_SUBJECT,
-	OPT_DNS,
-	OPT_IP,
-	OPT_URI,
-	OPT_EMAIL,
-	OPT_HASH,
-	OPT_DIGEST,
-	OPT_FORMAT,
-	OPT_PARENT,
-	OPT_DAYS,
-	OPT_PATH_LEN,
-	OPT_CA,
-	OPT_PROFILE,
-	OPT_CSR,
-	OPT_CHAIN,
-	OPT_CERT,
-	OPT_LINK_OUT,
-	OPT_SERIAL,
-	OPT_VALID_AT,
-	OPT_EXPIRES_AFTER,
-	OPT_EXPIRES_BEFORE,
-	OPT_REVOKED,
-	OPT_NOT_REVOKED,
-	OPT_LIMIT,
-	OPT_ALL,
-	OPT_PAGE,
-	OPT_FINGERPRINT,
-	OPT_REASON,
-	OPT_INVALIDITY_DATE,
-	OPT_KEY,
-	OPT_DEVICE_ID,
-	OPT_TTL,
-	OPT_NONCE_OUT,
-	OPT_SIG,
-	OPT_PURPOSE,
-	OPT_CHECK_REVOCATION,
-	OPT_PATH_OUT,
-};
-
-#define OPT_BIT(id) (UINT64_C(1) << (id))
-#define OPT_VALUE   0x1 /* takes a value: --opt VALUE or --opt=VALUE */
-#define OPT_REPEAT  0x2 /* may be given more than once */
-
-struct cli_option {
-	const char *name;
-	enum cli_opt id;
-	unsigned flags;
-	uint64_t commands; /* CMD_BITs of the commands that accept it */
-};
+#define OPT_VALUE  0x1 /* takes a value: --opt VALUE or --opt=VALUE */
+#define OPT_REPEAT 0x2 /* may be given more than once */
 
 #define KEY_OUTPUT (CMD_BIT(CLI_CMD_KEY_PUB) | CMD_BIT(CLI_CMD_CSR))
 #define CA_CREATE  (CMD_BIT(CLI_CMD_CA_CREATE_ROOT) | CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE))
@@ -110,62 +52,176 @@ struct cli_option {
 
 _Static_assert(CLI_CMD_COUNT < 64, "CMD_BIT needs a wider type");
 
-static const struct cli_option options[] = {
-	{"endpoint", OPT_ENDPOINT, OPT_VALUE, ANY_COMMAND},
-	{"timeout", OPT_TIMEOUT, OPT_VALUE, ANY_COMMAND},
-	{"retries", OPT_RETRIES, OPT_VALUE, ANY_COMMAND},
-	{"client", OPT_CLIENT, OPT_VALUE, ANY_COMMAND},
-	{"secret-file", OPT_SECRET_FILE, OPT_VALUE, ANY_COMMAND},
-	{"help", OPT_HELP, OPT_REPEAT, ANY_COMMAND},
-	{"version", OPT_VERSION, OPT_REPEAT, CMD_BIT(CLI_CMD_NONE)},
-	{"alg", OPT_ALG, OPT_VALUE,
-	 CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE | CA_REQUEST | CA_REKEY},
-	{"der", OPT_DER, OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL},
-	{"out", OPT_OUT, OPT_VALUE,
-	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
-		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL},
-	{"in", OPT_IN, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN)},
-	{"subject", OPT_SUBJECT, OPT_VALUE,
-	 CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST},
-	{"dns", OPT_DNS, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
-	{"ip", OPT_IP, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
-	{"uri", OPT_URI, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE},
-	{"email", OPT_EMAIL, OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR)},
-	{"hash", OPT_HASH, OPT_VALUE,
-	 CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE | CA_REQUEST | CA_REPLACE |
-		 CHALLENGE_VERIFY},
-	{"digest", OPT_DIGEST, OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN)},
-	{"format", OPT_FORMAT, OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | CHALLENGE_VERIFY},
-	{"parent", OPT_PARENT, OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE)},
-	{"days", OPT_DAYS, OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY | CA_REPLACE},
-	{"path-len", OPT_PATH_LEN, OPT_VALUE, CA_CREATE | CA_REQUEST},
-	{"ca", OPT_CA, OPT_VALUE, ISSUE | LEDGER_LIST},
-	{"profile", OPT_PROFILE, OPT_VALUE, ISSUE | LEDGER_LIST},
-	{"csr", OPT_CSR, OPT_VALUE, ISSUE},
-	{"chain", OPT_CHAIN, OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN},
-	{"cert", OPT_CERT, OPT_VALUE, CA_IMPORT},
-	{"link-out", OPT_LINK_OUT, OPT_VALUE, CA_REKEY},
-	{"serial", OPT_SERIAL, OPT_VALUE, LEDGER_LIST},
-	{"valid-at", OPT_VALID_AT, OPT_VALUE, LEDGER_LIST},
-	{"expires-after", OPT_EXPIRES_AFTER, OPT_VALUE, LEDGER_LIST},
-	{"expires-before", OPT_EXPIRES_BEFORE, OPT_VALUE, LEDGER_LIST},
-	{"revoked", OPT_REVOKED, 0, LEDGER_LIST},
-	{"not-revoked", OPT_NOT_REVOKED, 0, LEDGER_LIST},
-	{"limit", OPT_LIMIT, OPT_VALUE, LEDGER_LIST},
-	{"all", OPT_ALL, 0, LEDGER_LIST},
-	{"page", OPT_PAGE, OPT_VALUE, LEDGER_LIST},
-	{"fingerprint", OPT_FINGERPRINT, OPT_VALUE, LEDGER_GET | CHALLENGE_CREATE},
-	{"reason", OPT_REASON, OPT_VALUE, REVOKE},
-	{"invalidity-date", OPT_INVALIDITY_DATE, OPT_VALUE, REVOKE},
-	{"key", OPT_KEY, OPT_VALUE, CRL},
-	{"device-id", OPT_DEVICE_ID, OPT_VALUE, CHALLENGE_CREATE},
-	{"ttl", OPT_TTL, OPT_VALUE, CHALLENGE_CREATE},
-	{"nonce-out", OPT_NONCE_OUT, OPT_VALUE, CHALLENGE_CREATE},
-	{"sig", OPT_SIG, OPT_VALUE, CHALLENGE_VERIFY},
-	{"purpose", OPT_PURPOSE, OPT_VALUE, VERIFY_CHAIN},
-	{"check-revocation", OPT_CHECK_REVOCATION, 0, VERIFY_CHAIN},
-	{"path-out", OPT_PATH_OUT, OPT_VALUE, VERIFY_CHAIN},
+struct name_value {
+	const char *name;
+	int value;
 };
+
+static const struct name_value alg_names[] = {
+	{"p256", SIGNET_KEY_EC_P256},	  {"p384", SIGNET_KEY_EC_P384},
+	{"rsa2048", SIGNET_KEY_RSA_2048}, {"rsa3072", SIGNET_KEY_RSA_3072},
+	{"rsa4096", SIGNET_KEY_RSA_4096},
+};
+
+static const struct name_value hash_names[] = {
+	{"sha256", SIGNET_HASH_SHA256},
+	{"sha384", SIGNET_HASH_SHA384},
+	{"sha512", SIGNET_HASH_SHA512},
+};
+
+static const struct name_value format_names[] = {
+	{"der", SIGNET_SIG_ECDSA_DER},
+	{"raw", SIGNET_SIG_ECDSA_RAW},
+	{"pkcs1", SIGNET_SIG_RSA_PKCS1},
+	{"pss", SIGNET_SIG_RSA_PSS},
+};
+
+static const struct name_value purpose_names[] = {
+	{"client", SIGNET_PURPOSE_CLIENT},
+	{"server", SIGNET_PURPOSE_SERVER},
+	{"ca", SIGNET_PURPOSE_CA},
+	{"any", SIGNET_PURPOSE_ANY},
+};
+
+/* Cursor over argv while parsing. */
+struct parser {
+	int argc;
+	char *const *argv;
+	int i;
+	uint64_t seen; /* bit per options[] row given so far */
+	struct cli_args *args;
+};
+
+/* How an option's value lands in struct cli_args. */
+enum opt_kind {
+	KIND_STRING, /* const char *: the value as given (pointing into argv) */
+	KIND_FLAG,   /* int: set to 1 */
+	KIND_LIST,   /* struct cli_strlist: one more value */
+	KIND_CHOICE, /* an enum: the value of the name in `choices` */
+	KIND_INT,    /* int: a decimal from `min` to `max` */
+	KIND_UINT,   /* unsigned: likewise */
+	KIND_WHEN,   /* struct cli_when: a Unix time or "now" */
+	KIND_TIME,   /* int64_t: a Unix time */
+	KIND_SPECIAL /* `apply` does it: the rules of one option */
+};
+
+struct cli_option;
+typedef int cli_apply_fn(struct parser *p, const struct cli_option *opt, const char *value);
+
+struct cli_option {
+	const char *name;
+	unsigned flags;
+	uint64_t commands; /* CMD_BITs of the commands that accept it */
+	enum opt_kind kind;
+	size_t offset; /* of the field in struct cli_args */
+	/* KIND_INT, KIND_UINT: completes "--days wants ..."; KIND_STRING: why "" is
+	 * refused (NULL: "" is a value like any other) */
+	const char *what;
+	long min, max; /* KIND_INT, KIND_UINT */
+	const struct name_value *choices;
+	size_t n_choices;
+	cli_apply_fn *apply; /* KIND_SPECIAL */
+};
+
+/*
+ * offsetof(struct cli_args, f), refused at compile time unless f is a `type`:
+ * comparing pointers to distinct types is a diagnostic (an error with -Werror).
+ */
+#define FIELD(f, type)                                                                             \
+	(offsetof(struct cli_args, f) + 0 * sizeof(&((struct cli_args *)0)->f == (type *)0))
+#define STRING(f)	 .kind = KIND_STRING, .offset = FIELD(f, const char *)
+#define NONEMPTY(f, why) STRING(f), .what = (why)
+#define FLAG(f)		 .kind = KIND_FLAG, .offset = FIELD(f, int)
+#define LIST(f)		 .kind = KIND_LIST, .offset = FIELD(f, struct cli_strlist)
+#define WHEN(f)		 .kind = KIND_WHEN, .offset = FIELD(f, struct cli_when)
+#define TIME(f)		 .kind = KIND_TIME, .offset = FIELD(f, int64_t)
+#define INT(f, what_, lo, hi)                                                                      \
+	.kind = KIND_INT, .offset = FIELD(f, int), .what = (what_), .min = (lo), .max = (hi)
+#define UINT(f, what_, lo, hi)                                                                     \
+	.kind = KIND_UINT, .offset = FIELD(f, unsigned), .what = (what_), .min = (lo), .max = (hi)
+/* An enum field: written as an int, which every enum of signet.h is the size of. */
+#define CHOICE(f, table)                                                                           \
+	.kind = KIND_CHOICE, .offset = offsetof(struct cli_args, f), .choices = (table),           \
+	.n_choices = N_ELEMS(table)
+#define SPECIAL(fn) .kind = KIND_SPECIAL, .apply = (fn)
+
+_Static_assert(sizeof(enum signet_key_alg) == sizeof(int) &&
+		       sizeof(enum signet_hash) == sizeof(int) &&
+		       sizeof(enum signet_sig_format) == sizeof(int) &&
+		       sizeof(enum signet_chain_purpose) == sizeof(int),
+	       "KIND_CHOICE writes an enum as an int");
+
+/* The options with rules of their own. */
+static cli_apply_fn apply_days, apply_revoked, apply_fingerprint, apply_reason;
+
+static const struct cli_option options[] = {
+	{"endpoint", OPT_VALUE, ANY_COMMAND,
+	 NONEMPTY(endpoint, "--endpoint needs a URL or a comma-separated list, "
+			    "e.g. " SIGNET_DEFAULT_ENDPOINT)},
+	{"timeout", OPT_VALUE, ANY_COMMAND, INT(timeout_ms, "milliseconds", 1, INT_MAX)},
+	{"retries", OPT_VALUE, ANY_COMMAND, UINT(retries, "a number", 0, CLI_RETRIES_MAX)},
+	{"client", OPT_VALUE, ANY_COMMAND, STRING(client)},
+	{"secret-file", OPT_VALUE, ANY_COMMAND, STRING(secret_file)},
+	{"help", OPT_REPEAT, ANY_COMMAND, FLAG(help)},
+	{"version", OPT_REPEAT, CMD_BIT(CLI_CMD_NONE), FLAG(version)},
+	{"alg", OPT_VALUE, CMD_BIT(CLI_CMD_KEY_GENERATE) | CA_CREATE | CA_REQUEST | CA_REKEY,
+	 CHOICE(alg, alg_names)},
+	{"der", OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL, FLAG(der)},
+	{"out", OPT_VALUE,
+	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
+		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL,
+	 STRING(out)},
+	{"in", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN), STRING(in)},
+	{"subject", OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST,
+	 STRING(subject)},
+	{"dns", OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE, LIST(dns)},
+	{"ip", OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE, LIST(ip)},
+	{"uri", OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE, LIST(uri)},
+	{"email", OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR), LIST(email)},
+	{"hash", OPT_VALUE,
+	 CMD_BIT(CLI_CMD_CSR) | CMD_BIT(CLI_CMD_SIGN) | CA_CREATE | CA_REQUEST | CA_REPLACE |
+		 CHALLENGE_VERIFY,
+	 CHOICE(hash, hash_names)},
+	{"digest", OPT_REPEAT, CMD_BIT(CLI_CMD_SIGN), FLAG(digest)},
+	{"format", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | CHALLENGE_VERIFY,
+	 CHOICE(format, format_names)},
+	{"parent", OPT_VALUE, CMD_BIT(CLI_CMD_CA_CREATE_INTERMEDIATE), STRING(parent)},
+	{"days", OPT_VALUE, CA_CREATE | ISSUE | CA_VERIFY | CA_REPLACE, SPECIAL(apply_days)},
+	{"path-len", OPT_VALUE, CA_CREATE | CA_REQUEST,
+	 INT(path_len, "a number of CA levels", 0, CA_MAX_PATH_LEN)},
+	{"ca", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(ca)},
+	{"profile", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(profile)},
+	{"csr", OPT_VALUE, ISSUE, STRING(csr)},
+	{"chain", OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN, STRING(chain)},
+	{"cert", OPT_VALUE, CA_IMPORT, STRING(cert)},
+	{"link-out", OPT_VALUE, CA_REKEY, STRING(link_out)},
+	{"serial", OPT_VALUE, LEDGER_LIST, STRING(serial)},
+	{"valid-at", OPT_VALUE, LEDGER_LIST, WHEN(valid_at)},
+	{"expires-after", OPT_VALUE, LEDGER_LIST, WHEN(expires_after)},
+	{"expires-before", OPT_VALUE, LEDGER_LIST, WHEN(expires_before)},
+	{"revoked", 0, LEDGER_LIST, SPECIAL(apply_revoked)},
+	{"not-revoked", 0, LEDGER_LIST, SPECIAL(apply_revoked)},
+	{"limit", OPT_VALUE, LEDGER_LIST,
+	 UINT(limit, "a number of certificates", 1, LEDGER_MAX_PAGE)},
+	{"all", 0, LEDGER_LIST, FLAG(all)},
+	{"page", OPT_VALUE, LEDGER_LIST, STRING(page)},
+	{"fingerprint", OPT_VALUE, LEDGER_GET | CHALLENGE_CREATE, SPECIAL(apply_fingerprint)},
+	{"reason", OPT_VALUE, REVOKE, SPECIAL(apply_reason)},
+	{"invalidity-date", OPT_VALUE, REVOKE, TIME(invalidity_date)},
+	{"key", OPT_VALUE, CRL, STRING(key)},
+	/* "" binds to nothing: signetd would match no leaf. */
+	{"device-id", OPT_VALUE, CHALLENGE_CREATE,
+	 NONEMPTY(device_id, "--device-id needs the device's ID, its certificate's CN")},
+	{"ttl", OPT_VALUE, CHALLENGE_CREATE,
+	 UINT(ttl, "a number of seconds", 1, CHALLENGE_MAX_TTL)},
+	{"nonce-out", OPT_VALUE, CHALLENGE_CREATE, STRING(nonce_out)},
+	{"sig", OPT_VALUE, CHALLENGE_VERIFY, STRING(sig)},
+	{"purpose", OPT_VALUE, VERIFY_CHAIN, CHOICE(purpose, purpose_names)},
+	{"check-revocation", 0, VERIFY_CHAIN, FLAG(check_revocation)},
+	{"path-out", OPT_VALUE, VERIFY_CHAIN, STRING(path_out)},
+};
+
+_Static_assert(N_ELEMS(options) <= 64, "struct parser's `seen` needs a wider type");
 
 struct cli_command_desc {
 	const char *group; /* "key" or "ca" for their subcommands, else NULL */
@@ -209,46 +265,6 @@ static const struct cli_command_desc commands[] = {
 	{"challenge", "create", "challenge create", CLI_CMD_CHALLENGE_CREATE, NULL, 0},
 	{"challenge", "verify", "challenge verify", CLI_CMD_CHALLENGE_VERIFY, "CHALLENGE_ID", 0},
 	{NULL, "verify-chain", "verify-chain", CLI_CMD_VERIFY_CHAIN, NULL, 0},
-};
-
-struct name_value {
-	const char *name;
-	int value;
-};
-
-static const struct name_value alg_names[] = {
-	{"p256", SIGNET_KEY_EC_P256},	  {"p384", SIGNET_KEY_EC_P384},
-	{"rsa2048", SIGNET_KEY_RSA_2048}, {"rsa3072", SIGNET_KEY_RSA_3072},
-	{"rsa4096", SIGNET_KEY_RSA_4096},
-};
-
-static const struct name_value hash_names[] = {
-	{"sha256", SIGNET_HASH_SHA256},
-	{"sha384", SIGNET_HASH_SHA384},
-	{"sha512", SIGNET_HASH_SHA512},
-};
-
-static const struct name_value format_names[] = {
-	{"der", SIGNET_SIG_ECDSA_DER},
-	{"raw", SIGNET_SIG_ECDSA_RAW},
-	{"pkcs1", SIGNET_SIG_RSA_PKCS1},
-	{"pss", SIGNET_SIG_RSA_PSS},
-};
-
-static const struct name_value purpose_names[] = {
-	{"client", SIGNET_PURPOSE_CLIENT},
-	{"server", SIGNET_PURPOSE_SERVER},
-	{"ca", SIGNET_PURPOSE_CA},
-	{"any", SIGNET_PURPOSE_ANY},
-};
-
-/* Cursor over argv while parsing. */
-struct parser {
-	int argc;
-	char *const *argv;
-	int i;
-	uint64_t seen; /* bit per enum cli_opt given so far */
-	struct cli_args *args;
 };
 
 static int usage(struct cli_args *args, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -305,20 +321,6 @@ static int parse_choice(struct cli_args *args, const char *option, const char *v
 	return usage(args, "--%s must be one of %s, not '%s'", option, choices, value);
 }
 
-static int parse_timeout(struct cli_args *args, const char *value)
-{
-	char *end;
-	long ms;
-
-	errno = 0;
-	ms = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || ms <= 0 || ms > INT_MAX)
-		return usage(args, "--timeout wants milliseconds from 1 to %d, not '%s'", INT_MAX,
-			     value);
-	args->timeout_ms = (int)ms;
-	return 0;
-}
-
 /* A decimal from `min` to `max`; `what` completes "--days wants ...". */
 static int parse_bounded(struct cli_args *args, const char *option, const char *what,
 			 const char *value, long min, long max, long *out)
@@ -343,64 +345,6 @@ static int strlist_push(struct cli_strlist *list, int argc, const char *value)
 		return SIGNET_E_NOMEM;
 	list->items[list->n++] = value;
 	return 0;
-}
-
-static int apply_choice(struct parser *p, const struct cli_option *opt, const char *value)
-{
-	struct cli_args *args = p->args;
-	int v = 0, r;
-
-	switch (opt->id) {
-	case OPT_ALG:
-		r = parse_choice(args, opt->name, value, alg_names, N_ELEMS(alg_names), &v);
-		args->alg = (enum signet_key_alg)v;
-		return r;
-	case OPT_HASH:
-		r = parse_choice(args, opt->name, value, hash_names, N_ELEMS(hash_names), &v);
-		args->hash = (enum signet_hash)v;
-		return r;
-	case OPT_FORMAT:
-		r = parse_choice(args, opt->name, value, format_names, N_ELEMS(format_names), &v);
-		args->format = (enum signet_sig_format)v;
-		return r;
-	default: /* OPT_PURPOSE */
-		r = parse_choice(args, opt->name, value, purpose_names, N_ELEMS(purpose_names), &v);
-		args->purpose = (enum signet_chain_purpose)v;
-		return r;
-	}
-}
-
-static int apply_number(struct parser *p, const struct cli_option *opt, const char *value)
-{
-	struct cli_args *args = p->args;
-	long v = 0;
-	int r;
-
-	if (opt->id == OPT_DAYS) {
-		/* A verification certificate is short-lived: signetd allows a year. */
-		long max = args->cmd == CLI_CMD_CA_VERIFY_CODE ? VERIFY_MAX_DAYS : CA_MAX_DAYS;
-
-		if ((r = parse_bounded(args, opt->name, "a number of days", value, 1, max, &v)) ==
-		    0)
-			args->days = (unsigned)v;
-		return r;
-	}
-	if (opt->id == OPT_TTL) {
-		if ((r = parse_bounded(args, opt->name, "a number of seconds", value, 1,
-				       CHALLENGE_MAX_TTL, &v)) == 0)
-			args->ttl = (unsigned)v;
-		return r;
-	}
-	if (opt->id == OPT_LIMIT) {
-		if ((r = parse_bounded(args, opt->name, "a number of certificates", value, 1,
-				       LEDGER_MAX_PAGE, &v)) == 0)
-			args->limit = (unsigned)v;
-		return r;
-	}
-	if ((r = parse_bounded(args, opt->name, "a number of CA levels", value, 0, CA_MAX_PATH_LEN,
-			       &v)) == 0)
-		args->path_len = (int)v;
-	return r;
 }
 
 /* Seconds since 1970; from 1, since 0 means "none" on the wire. */
@@ -434,11 +378,51 @@ int64_t cli_when_resolve(const struct cli_when *w, int64_t now)
 	return w->now ? now : w->at;
 }
 
-/* 64 hex digits, as sha256sum prints the hash of a DER SubjectPublicKeyInfo. */
-static int parse_fingerprint(struct cli_args *args, const char *value)
+/* A verification certificate is short-lived: signetd allows a year. */
+static int apply_days(struct parser *p, const struct cli_option *opt, const char *value)
 {
+	long max = p->args->cmd == CLI_CMD_CA_VERIFY_CODE ? VERIFY_MAX_DAYS : CA_MAX_DAYS;
+	long v = 0;
+	int r;
+
+	if ((r = parse_bounded(p->args, opt->name, "a number of days", value, 1, max, &v)) == 0)
+		p->args->days = (unsigned)v;
+	return r;
+}
+
+static const struct cli_option *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_ELEMS(options); i++)
+		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static uint64_t option_bit(const struct cli_option *opt)
+{
+	return UINT64_C(1) << (opt - options);
+}
+
+/* --revoked and --not-revoked: one filter, given once. */
+static int apply_revoked(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	int revoked = strcmp(opt->name, "revoked") == 0;
+	const char *other = revoked ? "not-revoked" : "revoked";
+
+	(void)value;
+	if (p->seen & option_bit(find_option(other, strlen(other))))
+		return usage(p->args, "--revoked and --not-revoked exclude each other");
+	p->args->revoked = revoked ? SIGNET_REVOKED_ONLY : SIGNET_REVOKED_NOT;
+	return 0;
+}
+
+/* 64 hex digits, as sha256sum prints the hash of a DER SubjectPublicKeyInfo. */
+static int apply_fingerprint(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	struct cli_args *args = p->args;
 	size_t n = sizeof(args->fingerprint);
 
+	(void)opt;
 	if (strlen(value) != 2 * n || hex_decode(value, 2 * n, args->fingerprint, n) != 0)
 		return usage(args,
 			     "--fingerprint wants the SHA-256 of the public key as 64 hex "
@@ -450,217 +434,61 @@ static int parse_fingerprint(struct cli_args *args, const char *value)
 
 /* The names signetd revokes with, ignoring case (removeFromCRL is for delta
  * CRLs, which signet does not make). */
-static int parse_reason(struct cli_args *args, const char *value)
+static int apply_reason(struct parser *p, const struct cli_option *opt, const char *value)
 {
 	char list[REASON_LIST_MAX];
 	int code;
 
+	(void)opt;
 	if (reason_from_name(value, &code) != 0 || !reason_valid(code))
-		return usage(args, "--reason must be one of %s, not '%s'",
+		return usage(p->args, "--reason must be one of %s, not '%s'",
 			     reason_list("|", list, sizeof(list)), value);
-	args->reason = (enum signet_revocation_reason)code;
+	p->args->reason = (enum signet_revocation_reason)code;
 	return 0;
 }
 
-static int apply_revoked(struct parser *p, const struct cli_option *opt)
-{
-	enum cli_opt other = opt->id == OPT_REVOKED ? OPT_NOT_REVOKED : OPT_REVOKED;
-
-	if (p->seen & OPT_BIT(other))
-		return usage(p->args, "--revoked and --not-revoked exclude each other");
-	p->args->revoked = opt->id == OPT_REVOKED ? SIGNET_REVOKED_ONLY : SIGNET_REVOKED_NOT;
-	return 0;
-}
-
-/* The options of the records commands: ledger list and get, revoke, crl. */
-static int apply_records(struct parser *p, const struct cli_option *opt, const char *value)
-{
-	struct cli_args *args = p->args;
-
-	switch (opt->id) {
-	case OPT_SERIAL:
-		args->serial = value;
-		return 0;
-	case OPT_PAGE:
-		args->page = value;
-		return 0;
-	case OPT_KEY:
-		args->key = value;
-		return 0;
-	case OPT_ALL:
-		args->all = 1;
-		return 0;
-	case OPT_VALID_AT:
-		return parse_when(args, "valid-at", value, &args->valid_at);
-	case OPT_EXPIRES_AFTER:
-		return parse_when(args, "expires-after", value, &args->expires_after);
-	case OPT_EXPIRES_BEFORE:
-		return parse_when(args, "expires-before", value, &args->expires_before);
-	case OPT_REVOKED:
-	case OPT_NOT_REVOKED:
-		return apply_revoked(p, opt);
-	case OPT_LIMIT:
-		return apply_number(p, opt, value);
-	case OPT_FINGERPRINT:
-		return parse_fingerprint(args, value);
-	case OPT_REASON:
-		return parse_reason(args, value);
-	default: /* OPT_INVALIDITY_DATE */
-		return parse_time(args, opt->name, "a Unix time in seconds", value,
-				  &args->invalidity_date);
-	}
-}
-
-/* The options of the proof-of-possession commands: challenge create and verify, verify-chain. */
-static int apply_possession(struct parser *p, const struct cli_option *opt, const char *value)
-{
-	struct cli_args *args = p->args;
-
-	switch (opt->id) {
-	case OPT_DEVICE_ID:
-		/* "" binds to nothing: signetd would match no leaf. */
-		if (value[0] == '\0')
-			return usage(args,
-				     "--device-id needs the device's ID, its certificate's CN");
-		args->device_id = value;
-		return 0;
-	case OPT_NONCE_OUT:
-		args->nonce_out = value;
-		return 0;
-	case OPT_SIG:
-		args->sig = value;
-		return 0;
-	case OPT_CHECK_REVOCATION:
-		args->check_revocation = 1;
-		return 0;
-	case OPT_PATH_OUT:
-		args->path_out = value;
-		return 0;
-	case OPT_PURPOSE:
-		return apply_choice(p, opt, value);
-	default: /* OPT_TTL */
-		return apply_number(p, opt, value);
-	}
-}
-
+/* `value` (NULL for an option that takes none) into the field options[] names. */
 static int apply_option(struct parser *p, const struct cli_option *opt, const char *value)
 {
 	struct cli_args *args = p->args;
+	void *field = (char *)args + opt->offset;
+	long v = 0;
+	int choice = 0, r;
 
-	switch (opt->id) {
-	case OPT_ENDPOINT:
-		if (value[0] == '\0')
-			return usage(args,
-				     "--endpoint needs a URL or a comma-separated list, e.g. %s",
-				     SIGNET_DEFAULT_ENDPOINT);
-		args->endpoint = value;
+	switch (opt->kind) {
+	case KIND_STRING:
+		if (opt->what != NULL && value[0] == '\0')
+			return usage(args, "%s", opt->what);
+		*(const char **)field = value;
 		return 0;
-	case OPT_TIMEOUT:
-		return parse_timeout(args, value);
-	case OPT_RETRIES: {
-		long v = 0;
-		int r;
-
-		if ((r = parse_bounded(args, opt->name, "a number", value, 0, CLI_RETRIES_MAX,
-				       &v)) == 0)
-			args->retries = (unsigned)v;
+	case KIND_FLAG:
+		*(int *)field = 1;
+		return 0;
+	case KIND_LIST:
+		return strlist_push(field, p->argc, value);
+	case KIND_CHOICE:
+		if ((r = parse_choice(args, opt->name, value, opt->choices, opt->n_choices,
+				      &choice)) == 0)
+			memcpy(field, &choice, sizeof(choice)); /* the enum, as an int */
 		return r;
-	}
-	case OPT_CLIENT:
-		args->client = value;
+	case KIND_INT:
+	case KIND_UINT:
+		if ((r = parse_bounded(args, opt->name, opt->what, value, opt->min, opt->max,
+				       &v)) != 0)
+			return r;
+		if (opt->kind == KIND_INT)
+			*(int *)field = (int)v;
+		else
+			*(unsigned *)field = (unsigned)v;
 		return 0;
-	case OPT_SECRET_FILE:
-		args->secret_file = value;
-		return 0;
-	case OPT_HELP:
-		args->help = 1;
-		return 0;
-	case OPT_VERSION:
-		args->version = 1;
-		return 0;
-	case OPT_ALG:
-	case OPT_HASH:
-	case OPT_FORMAT:
-		return apply_choice(p, opt, value);
-	case OPT_DER:
-		args->der = 1;
-		return 0;
-	case OPT_DIGEST:
-		args->digest = 1;
-		return 0;
-	case OPT_OUT:
-		args->out = value;
-		return 0;
-	case OPT_IN:
-		args->in = value;
-		return 0;
-	case OPT_SUBJECT:
-		args->subject = value;
-		return 0;
-	case OPT_DNS:
-		return strlist_push(&args->dns, p->argc, value);
-	case OPT_IP:
-		return strlist_push(&args->ip, p->argc, value);
-	case OPT_URI:
-		return strlist_push(&args->uri, p->argc, value);
-	case OPT_EMAIL:
-		return strlist_push(&args->email, p->argc, value);
-	case OPT_PARENT:
-		args->parent = value;
-		return 0;
-	case OPT_CA:
-		args->ca = value;
-		return 0;
-	case OPT_PROFILE:
-		args->profile = value;
-		return 0;
-	case OPT_CSR:
-		args->csr = value;
-		return 0;
-	case OPT_CHAIN:
-		args->chain = value;
-		return 0;
-	case OPT_CERT:
-		args->cert = value;
-		return 0;
-	case OPT_LINK_OUT:
-		args->link_out = value;
-		return 0;
-	case OPT_DAYS:
-	case OPT_PATH_LEN:
-		return apply_number(p, opt, value);
-	case OPT_SERIAL:
-	case OPT_VALID_AT:
-	case OPT_EXPIRES_AFTER:
-	case OPT_EXPIRES_BEFORE:
-	case OPT_REVOKED:
-	case OPT_NOT_REVOKED:
-	case OPT_LIMIT:
-	case OPT_ALL:
-	case OPT_PAGE:
-	case OPT_FINGERPRINT:
-	case OPT_REASON:
-	case OPT_INVALIDITY_DATE:
-	case OPT_KEY:
-		return apply_records(p, opt, value);
-	case OPT_DEVICE_ID:
-	case OPT_TTL:
-	case OPT_NONCE_OUT:
-	case OPT_SIG:
-	case OPT_PURPOSE:
-	case OPT_CHECK_REVOCATION:
-	case OPT_PATH_OUT:
-		return apply_possession(p, opt, value);
+	case KIND_WHEN:
+		return parse_when(args, opt->name, value, field);
+	case KIND_TIME:
+		return parse_time(args, opt->name, "a Unix time in seconds", value, field);
+	case KIND_SPECIAL:
+		return opt->apply(p, opt, value);
 	}
 	return usage(args, "internal error: option --%s has no handler", opt->name);
-}
-
-static const struct cli_option *find_option(const char *name, size_t len)
-{
-	for (size_t i = 0; i < N_ELEMS(options); i++)
-		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
-			return &options[i];
-	return NULL;
 }
 
 static int unknown_option(struct parser *p, const char *arg)
@@ -696,9 +524,9 @@ static int parse_option(struct parser *p)
 			return usage(p->args, "option --%s needs a value", opt->name);
 		value = p->argv[++p->i];
 	}
-	if (!(opt->flags & OPT_REPEAT) && (p->seen & OPT_BIT(opt->id)))
+	if (!(opt->flags & OPT_REPEAT) && (p->seen & option_bit(opt)))
 		return usage(p->args, "option --%s is given twice", opt->name);
-	p->seen |= OPT_BIT(opt->id);
+	p->seen |= option_bit(opt);
 	return apply_option(p, opt, value);
 }
 

@@ -139,6 +139,20 @@ static int write_der_or_pem(struct cli_ctx *ctx, const struct cli_args *args,
 	return cli_write_output(ctx, args->out, pem, strlen(pem));
 }
 
+/* The end of a call that returned `r` and a DER and PEM pair: the error, or
+ * the pair written (write_der_or_pem()); the pair is released either way. */
+static int der_or_pem_reply(struct cli_ctx *ctx, const struct cli_args *args, int r,
+			    struct signet_buf *der, char *pem)
+{
+	if (r != 0)
+		r = cli_client_error(ctx, r);
+	else
+		r = write_der_or_pem(ctx, args, der, pem);
+	signet_buf_free(der);
+	signet_free(pem);
+	return r;
+}
+
 static int cmd_csr(struct cli_ctx *ctx, const struct cli_args *args)
 {
 	struct signet_csr_params params = {
@@ -158,12 +172,8 @@ static int cmd_csr(struct cli_ctx *ctx, const struct cli_args *args)
 	char *pem = NULL;
 	int r;
 
-	if ((r = signet_create_csr(ctx->client, &params, &der, &pem)) != 0)
-		return cli_client_error(ctx, r);
-	r = write_der_or_pem(ctx, args, &der, pem);
-	signet_buf_free(&der);
-	signet_free(pem);
-	return r;
+	r = signet_create_csr(ctx->client, &params, &der, &pem);
+	return der_or_pem_reply(ctx, args, r, &der, pem);
 }
 
 static int cmd_sign(struct cli_ctx *ctx, const struct cli_args *args)
@@ -315,28 +325,22 @@ out:
 	return r;
 }
 
-static int cmd_ca_renew(struct cli_ctx *ctx, const struct cli_args *args)
+/* 'ca renew' and 'ca rekey': a new certificate, and for a rekeyed root a link one. */
+static int cmd_ca_replace(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	struct signet_ca_info *ca = NULL;
-	int r;
-
-	if ((r = signet_renew_ca(ctx->client, args->name, args->days, args->hash, &ca, NULL)) != 0)
-		return cli_client_error(ctx, r);
-	r = cli_report_ca(ctx, args, ca, NULL);
-	signet_ca_info_free(ca);
-	return r;
-}
-
-static int cmd_ca_rekey(struct cli_ctx *ctx, const struct cli_args *args)
-{
+	int rekey = args->cmd == CLI_CMD_CA_REKEY;
 	struct signet_ca_info *ca = NULL;
 	struct signet_buf link = {0};
 	int r;
 
-	if ((r = signet_rekey_ca(ctx->client, args->name, args->alg, args->days, args->hash, &ca,
-				 &link)) != 0)
+	if (rekey)
+		r = signet_rekey_ca(ctx->client, args->name, args->alg, args->days, args->hash, &ca,
+				    &link);
+	else
+		r = signet_renew_ca(ctx->client, args->name, args->days, args->hash, &ca, NULL);
+	if (r != 0)
 		return cli_client_error(ctx, r);
-	r = cli_report_ca(ctx, args, ca, &link);
+	r = cli_report_ca(ctx, args, ca, rekey ? &link : NULL);
 	signet_ca_info_free(ca);
 	signet_buf_free(&link);
 	return r;
@@ -374,15 +378,14 @@ static int cmd_ca_list(struct cli_ctx *ctx, const struct cli_args *args)
 static int issue_write(struct cli_ctx *ctx, const struct cli_args *args,
 		       const struct signet_issued *is)
 {
+	struct signet_buf cert = {.data = is->cert_der, .len = is->cert_len};
 	int r;
 
 	/* The chain first: a certificate on standard output must be the last word. */
 	if (args->chain != NULL &&
 	    (r = cli_write_output(ctx, args->chain, is->chain_pem, strlen(is->chain_pem))) != 0)
 		return r;
-	if (args->der)
-		return cli_write_output(ctx, args->out, is->cert_der, is->cert_len);
-	return cli_write_output(ctx, args->out, is->cert_pem, strlen(is->cert_pem));
+	return write_der_or_pem(ctx, args, &cert, is->cert_pem);
 }
 
 static int cmd_issue(struct cli_ctx *ctx, const struct cli_args *args)
@@ -423,13 +426,9 @@ static int cmd_ca_verify_code(struct cli_ctx *ctx, const struct cli_args *args)
 	char *pem = NULL;
 	int r;
 
-	if ((r = signet_issue_verification_certificate(ctx->client, args->name, args->code,
-						       args->days, &der, &pem)) != 0)
-		return cli_client_error(ctx, r);
-	r = write_der_or_pem(ctx, args, &der, pem);
-	signet_buf_free(&der);
-	signet_free(pem);
-	return r;
+	r = signet_issue_verification_certificate(ctx->client, args->name, args->code, args->days,
+						  &der, &pem);
+	return der_or_pem_reply(ctx, args, r, &der, pem);
 }
 
 /*
@@ -561,13 +560,8 @@ static int cmd_crl(struct cli_ctx *ctx, const struct cli_args *args)
 	char *pem = NULL;
 	int r;
 
-	if ((r = signet_get_crl(ctx->client, args->name, args->key, &der, args->der ? NULL : &pem,
-				NULL)) != 0)
-		return cli_client_error(ctx, r);
-	r = write_der_or_pem(ctx, args, &der, pem);
-	signet_buf_free(&der);
-	signet_free(pem);
-	return r;
+	r = signet_get_crl(ctx->client, args->name, args->key, &der, args->der ? NULL : &pem, NULL);
+	return der_or_pem_reply(ctx, args, r, &der, pem);
 }
 
 typedef int (*cli_command_fn)(struct cli_ctx *ctx, const struct cli_args *args);
@@ -589,8 +583,8 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CA_VERIFY_CODE] = cmd_ca_verify_code,
 	[CLI_CMD_CA_REQUEST] = cmd_ca_request,
 	[CLI_CMD_CA_IMPORT] = cmd_ca_import,
-	[CLI_CMD_CA_RENEW] = cmd_ca_renew,
-	[CLI_CMD_CA_REKEY] = cmd_ca_rekey,
+	[CLI_CMD_CA_RENEW] = cmd_ca_replace,
+	[CLI_CMD_CA_REKEY] = cmd_ca_replace,
 	[CLI_CMD_AUDIT_VERIFY] = cmd_audit_verify,
 	[CLI_CMD_LEDGER_LIST] = cmd_ledger_list,
 	[CLI_CMD_LEDGER_GET] = cmd_ledger_get,

@@ -109,6 +109,15 @@ static void print_time(FILE *f, int64_t t)
 	fputs(buf, f);
 }
 
+/* A one-word field: '-' when empty, so that the line keeps its shape. */
+static void print_word(FILE *f, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		print_text(f, s);
+	else
+		fputc('-', f);
+}
+
 void cli_print_ca_key(FILE *f, const char *name, const char *key)
 {
 	print_text(f, name);
@@ -121,10 +130,7 @@ void cli_print_ca(FILE *f, const struct signet_ca_info *ca)
 {
 	print_text(f, ca->name);
 	fputs(" parent=", f);
-	if (ca->parent != NULL && ca->parent[0] != '\0')
-		print_text(f, ca->parent);
-	else
-		fputc('-', f);
+	print_word(f, ca->parent);
 	fputs(" subject=", f);
 	print_text(f, ca->subject);
 	fputs(" not_after=", f);
@@ -133,15 +139,6 @@ void cli_print_ca(FILE *f, const struct signet_ca_info *ca)
 		fprintf(f, " path_len=%u\n", ca->path_len);
 	else
 		fputs(" path_len=none\n", f);
-}
-
-/* A one-word field: '-' when empty, so that the line keeps its shape. */
-static void print_word(FILE *f, const char *s)
-{
-	if (s != NULL && s[0] != '\0')
-		print_text(f, s);
-	else
-		fputc('-', f);
 }
 
 static void print_status(FILE *f, const struct signet_issued_cert *cert)

@@ -49,6 +49,40 @@ static int parse_env(struct cli_args *args, const struct cli_env *env, ...)
 
 #define PARSE_ENV(args, env, ...) parse_env((args), (env), __VA_ARGS__, (char *)NULL)
 
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A command line that is a usage error, and what its message must say. */
+struct usage_case {
+	const char *env;	    /* $SIGNET_ENDPOINT, or NULL */
+	const char *argv[MAX_ARGS]; /* after "signet", up to the first NULL */
+	const char *error;	    /* the whole message; NULL: not checked */
+	const char *part;	    /* a part of the message; NULL: not checked */
+};
+
+/* Each row parses to CLI_E_USAGE with its message; a failure names the row. */
+static void check_usage_cases(const struct usage_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *argv[MAX_ARGS] = {"signet"};
+		struct cli_args a;
+		int argc = 1, r;
+
+		for (; cases[i].argv[argc - 1] != NULL; argc++) {
+			assert_true(argc < MAX_ARGS);
+			argv[argc] = (char *)cases[i].argv[argc - 1];
+		}
+		r = cli_parse(argc, argv, cases[i].env, &a);
+		if (r != CLI_E_USAGE)
+			print_message("usage case %zu (signet %s ...) parsed\n", i, argv[1]);
+		assert_int_equal(r, CLI_E_USAGE);
+		if (cases[i].error != NULL)
+			assert_string_equal(a.error, cases[i].error);
+		if (cases[i].part != NULL)
+			assert_non_null(strstr(a.error, cases[i].part));
+		cli_args_free(&a);
+	}
+}
+
 static void test_no_command_is_a_usage_error(void **state)
 {
 	struct cli_args a;
@@ -87,28 +121,31 @@ static void test_unknown_options_and_commands(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "--bogus", "info"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--bogus'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "-x", "info"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "frobnicate"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown command 'frobnicate'");
-	cli_args_free(&a);
-	/* A subcommand's word alone is not a command. */
-	assert_int_equal(PARSE(&a, NULL, "generate"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"--bogus", "info"}, "unknown option '--bogus'", NULL},
+			{NULL, {"-x", "info"}, NULL, NULL},
+			{NULL, {"frobnicate"}, "unknown command 'frobnicate'", NULL},
+			/* A subcommand's word alone is not a command. */
+			{NULL, {"generate"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	/* An option valid for one command is unknown to another. */
 	assert_int_equal(PARSE(&a, NULL, "key", "list", "--der"), CLI_E_USAGE);
 	assert_int_equal(a.cmd, CLI_CMD_KEY_LIST);
 	assert_string_equal(a.error, "unknown option '--der' for 'signet key list'");
 	cli_args_free(&a);
-	/* Prefixes are not abbreviations. */
-	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--form", "der"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--formatx", "der"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			/* Prefixes are not abbreviations. */
+			{NULL, {"sign", "k", "--in", "f", "--form", "der"}, NULL, NULL},
+			{NULL, {"sign", "k", "--in", "f", "--formatx", "der"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_endpoint_precedence(void **state)
@@ -182,18 +219,19 @@ static void test_retries(void **state)
 
 static void test_endpoint_errors(void **state)
 {
-	struct cli_args a;
-
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "--endpoint"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --endpoint needs a value");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "--endpoint=", "info"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "--endpoint", "a", "info", "--endpoint", "b"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "option --endpoint is given twice");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"--endpoint"}, "option --endpoint needs a value", NULL},
+			{NULL, {"--endpoint=", "info"}, NULL, NULL},
+			{NULL,
+			 {"--endpoint", "a", "info", "--endpoint", "b"},
+			 "option --endpoint is given twice",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_credential_sources(void **state)
@@ -371,11 +409,14 @@ static void test_key_group(void **state)
 	assert_int_equal(PARSE(&a, NULL, "key", "-h"), 0);
 	assert_true(a.help);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "rotate", "x"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown subcommand 'key rotate'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "--der", "pub", "x"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"key", "rotate", "x"}, "unknown subcommand 'key rotate'", NULL},
+			{NULL, {"key", "--der", "pub", "x"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_key_generate_algorithms(void **state)
@@ -411,28 +452,37 @@ static void test_key_generate_errors(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "k1"), CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "needs --alg"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet key generate' needs a key NAME");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"key", "generate", "k1"}, NULL, "needs --alg"},
+			{NULL,
+			 {"key", "generate", "--alg", "p256"},
+			 "'signet key generate' needs a key NAME",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "ed25519", "k"), CLI_E_USAGE);
 	assert_string_equal(
 		a.error, "--alg must be one of p256|p384|rsa2048|rsa3072|rsa4096, not 'ed25519'");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "P256", "k"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --alg needs a value");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256", "a", "b"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'b' for 'signet key generate'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256", "--alg", "p384", "k"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"key", "generate", "--alg", "P256", "k"}, NULL, NULL},
+			{NULL, {"key", "generate", "--alg"}, "option --alg needs a value", NULL},
+			{NULL,
+			 {"key", "generate", "--alg", "p256", "a", "b"},
+			 "unexpected argument 'b' for 'signet key generate'",
+			 NULL},
+			{NULL,
+			 {"key", "generate", "--alg", "p256", "--alg", "p384", "k"},
+			 NULL,
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_key_pub_list_delete(void **state)
@@ -450,11 +500,17 @@ static void test_key_pub_list_delete(void **state)
 	assert_string_equal(a.out, "k.der");
 	assert_string_equal(a.name, "k");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "pub", "--der=yes", "k"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --der takes no value");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "pub"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"key", "pub", "--der=yes", "k"},
+			 "option --der takes no value",
+			 NULL},
+			{NULL, {"key", "pub"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 
 	assert_int_equal(PARSE(&a, NULL, "key", "list"), 0);
 	assert_int_equal(a.cmd, CLI_CMD_KEY_LIST);
@@ -517,24 +573,24 @@ static void test_csr_defaults_and_errors(void **state)
 	assert_null(a.dns.items);
 	assert_false(a.der);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k"), CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "needs --subject"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "--subject", "/CN=x"), CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "needs a key NAME"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--hash", "md5"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--hash must be one of sha256|sha384|sha512, not 'md5'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--dns"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--format", "der"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--subject", "/CN=y"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"csr", "k"}, NULL, "needs --subject"},
+			{NULL, {"csr", "--subject", "/CN=x"}, NULL, "needs a key NAME"},
+			{NULL,
+			 {"csr", "k", "--subject", "/CN=x", "--hash", "md5"},
+			 "--hash must be one of sha256|sha384|sha512, not 'md5'",
+			 NULL},
+			{NULL, {"csr", "k", "--subject", "/CN=x", "--dns"}, NULL, NULL},
+			{NULL, {"csr", "k", "--subject", "/CN=x", "--format", "der"}, NULL, NULL},
+			{NULL,
+			 {"csr", "k", "--subject", "/CN=x", "--subject", "/CN=y"},
+			 NULL,
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_sign_options(void **state)
@@ -560,13 +616,15 @@ static void test_sign_options(void **state)
 	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
 	assert_string_equal(a.name, "k");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "sign", "k"), CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "needs --in"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--hash", "sha1"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "f", "--alg", "p256"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"sign", "k"}, NULL, "needs --in"},
+			{NULL, {"sign", "k", "--in", "f", "--hash", "sha1"}, NULL, NULL},
+			{NULL, {"sign", "k", "--in", "f", "--alg", "p256"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_sign_formats(void **state)
@@ -610,21 +668,22 @@ static void test_ca_group(void **state)
 	assert_int_equal(a.cmd, CLI_CMD_CA);
 	assert_true(a.help);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "revoke", "x"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown subcommand 'ca revoke'");
-	cli_args_free(&a);
-	/* Subcommands belong to their group. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "generate", "x"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "chain", "x"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "--out", "f", "list"), CLI_E_USAGE);
-	cli_args_free(&a);
-	/* The key group's message is built from the same table. */
-	assert_int_equal(PARSE(&a, NULL, "key"), CLI_E_USAGE);
-	assert_string_equal(a.error,
-			    "'signet key' needs a subcommand: generate, pub, list, delete");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"ca", "revoke", "x"}, "unknown subcommand 'ca revoke'", NULL},
+			/* Subcommands belong to their group. */
+			{NULL, {"ca", "generate", "x"}, NULL, NULL},
+			{NULL, {"key", "chain", "x"}, NULL, NULL},
+			{NULL, {"ca", "--out", "f", "list"}, NULL, NULL},
+			/* The key group's message is built from the same table. */
+			{NULL,
+			 {"key"},
+			 "'signet key' needs a subcommand: generate, pub, list, delete",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_create_root_every_option(void **state)
@@ -668,16 +727,22 @@ static void test_ca_create_root_every_option(void **state)
 	assert_int_equal(a.path_len, 32);
 	assert_int_equal(a.days, 36500);
 	cli_args_free(&a);
-	/* Options of other commands are unknown here. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--parent", "x"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--parent' for 'signet ca create-root'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--der"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			/* Options of other commands are unknown here. */
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--parent", "x"},
+			 "unknown option '--parent' for 'signet ca create-root'",
+			 NULL},
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256", "--der"},
+			 NULL,
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_create_intermediate_every_option(void **state)
@@ -742,31 +807,42 @@ static void test_ca_create_missing_options(void **state)
 		CLI_E_USAGE);
 	assert_non_null(strstr(a.error, "needs --subject"));
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "r",
-			       "--subject", "/CN=I"),
-			 CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "needs --alg"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "--parent", "r", "--subject",
-			       "/CN=I", "--alg", "p256"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet ca create-intermediate' needs a CA NAME");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ca", "create-intermediate", "i", "--parent", "r", "--subject", "/CN=I"},
+			 NULL,
+			 "needs --alg"},
+			{NULL,
+			 {"ca", "create-intermediate", "--parent", "r", "--subject", "/CN=I",
+			  "--alg", "p256"},
+			 "'signet ca create-intermediate' needs a CA NAME",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(
 		PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg", "ed25519"),
 		CLI_E_USAGE);
 	assert_string_equal(
 		a.error, "--alg must be one of p256|p384|rsa2048|rsa3072|rsa4096, not 'ed25519'");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--hash", "md5"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "extra"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'extra' for 'signet ca create-root'");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256", "--hash",
+			  "md5"},
+			 NULL,
+			 NULL},
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256", "extra"},
+			 "unexpected argument 'extra' for 'signet ca create-root'",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_create_bad_numbers(void **state)
@@ -793,21 +869,27 @@ static void test_ca_create_bad_numbers(void **state)
 			strstr(a.error, "--path-len wants a number of CA levels from 0 to 32"));
 		cli_args_free(&a);
 	}
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--days=-5"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--days wants a number of days from 1 to 36500, not '-5'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--days"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "option --days needs a value");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--path-len", "1", "--path-len", "2"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "option --path-len is given twice");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--days=-5"},
+			 "--days wants a number of days from 1 to 36500, not '-5'",
+			 NULL},
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--days"},
+			 "option --days needs a value",
+			 NULL},
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--path-len", "1", "--path-len", "2"},
+			 "option --path-len is given twice",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_chain_and_list(void **state)
@@ -823,23 +905,33 @@ static void test_ca_chain_and_list(void **state)
 	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "--out", "chain.pem", "issuing"), 0);
 	assert_string_equal(a.out, "chain.pem");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet ca chain' needs a CA NAME");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "x", "--der"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--der' for 'signet ca chain'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "x", "--subject", "/CN=x"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"ca", "chain"}, "'signet ca chain' needs a CA NAME", NULL},
+			{NULL,
+			 {"ca", "chain", "x", "--der"},
+			 "unknown option '--der' for 'signet ca chain'",
+			 NULL},
+			{NULL, {"ca", "chain", "x", "--subject", "/CN=x"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 
 	assert_int_equal(PARSE(&a, NULL, "ca", "list"), 0);
 	assert_int_equal(a.cmd, CLI_CMD_CA_LIST);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "list", "x"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'x' for 'signet ca list'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "list", "--out", "f"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ca", "list", "x"},
+			 "unexpected argument 'x' for 'signet ca list'",
+			 NULL},
+			{NULL, {"ca", "list", "--out", "f"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "ca", "list", "--timeout", "500"), 0);
 	assert_int_equal(a.timeout_ms, 500);
 	cli_args_free(&a);
@@ -881,23 +973,27 @@ static void test_issue(void **state)
 	assert_string_equal(a.chain, "chain.pem");
 	assert_true(a.der);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "i2", "--csr", "-"), CLI_E_USAGE);
-	assert_string_equal(a.error,
-			    "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "issue", "--profile", "p", "--csr", "-"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "issue", "stray"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'stray' for 'signet issue'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "a", "--ca", "b"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --ca is given twice");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "issue", "--path-len", "1"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--subject", "/CN=x", "--csr", "f"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"issue", "--ca", "i2", "--csr", "-"},
+			 "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE",
+			 NULL},
+			{NULL, {"issue", "--profile", "p", "--csr", "-"}, NULL, NULL},
+			{NULL,
+			 {"issue", "stray"},
+			 "unexpected argument 'stray' for 'signet issue'",
+			 NULL},
+			{NULL,
+			 {"issue", "--ca", "a", "--ca", "b"},
+			 "option --ca is given twice",
+			 NULL},
+			{NULL, {"issue", "--path-len", "1"}, NULL, NULL},
+			{NULL, {"csr", "k", "--subject", "/CN=x", "--csr", "f"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "issue", "--help"), 0);
 	assert_true(a.help);
 	cli_args_free(&a);
@@ -966,14 +1062,21 @@ static void test_ca_verify_code(void **state)
 			       "p256", "--days", "366"),
 			 0);
 	cli_args_free(&a);
-	/* Only its own options. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--chain", "f"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--chain' for 'signet ca verify-code'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--subject", "/CN=c"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			/* Only its own options. */
+			{NULL,
+			 {"ca", "verify-code", "root", "c", "--chain", "f"},
+			 "unknown option '--chain' for 'signet ca verify-code'",
+			 NULL},
+			{NULL,
+			 {"ca", "verify-code", "root", "c", "--subject", "/CN=c"},
+			 NULL,
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(
 		PARSE(&a, NULL, "ca", "verify-code", "root", "c", "--out", "a", "--out", "b"),
 		CLI_E_USAGE);
@@ -1074,24 +1177,28 @@ static void test_ca_import(void **state)
 		a.error,
 		"'signet ca import' needs --cert FILE, the certificate the outside CA returned");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "--cert", "c"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet ca import' needs a CA NAME");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "a", "--cert", "b"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "option --cert is given twice");
-	cli_args_free(&a);
-	/* The certificate decides key, subject and validity. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--alg", "p256"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--alg' for 'signet ca import'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--days", "9"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
-	/* --cert is import's alone. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "sub", "--cert", "c"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ca", "import", "--cert", "c"},
+			 "'signet ca import' needs a CA NAME",
+			 NULL},
+			{NULL,
+			 {"ca", "import", "sub", "--cert", "a", "--cert", "b"},
+			 "option --cert is given twice",
+			 NULL},
+			/* The certificate decides key, subject and validity. */
+			{NULL,
+			 {"ca", "import", "sub", "--cert", "c", "--alg", "p256"},
+			 "unknown option '--alg' for 'signet ca import'",
+			 NULL},
+			{NULL, {"ca", "import", "sub", "--cert", "c", "--days", "9"}, NULL, NULL},
+			/* --cert is import's alone. */
+			{NULL, {"ca", "renew", "sub", "--cert", "c"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_renew_and_rekey(void **state)
@@ -1151,13 +1258,21 @@ static void test_ca_renew_and_rekey(void **state)
 				 CLI_E_USAGE);
 		cli_args_free(&a);
 	}
-	/* Renewal keeps the key: no algorithm and no link. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "root", "--alg", "p256"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--alg' for 'signet ca renew'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "root", "--link-out", "l"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--link-out' for 'signet ca renew'");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			/* Renewal keeps the key: no algorithm and no link. */
+			{NULL,
+			 {"ca", "renew", "root", "--alg", "p256"},
+			 "unknown option '--alg' for 'signet ca renew'",
+			 NULL},
+			{NULL,
+			 {"ca", "renew", "root", "--link-out", "l"},
+			 "unknown option '--link-out' for 'signet ca renew'",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(
 		PARSE(&a, NULL, "ca", "rekey", "root", "--link-out", "a", "--link-out", "b"),
 		CLI_E_USAGE);
@@ -1200,22 +1315,32 @@ static void test_audit_verify_errors(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "audit"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet audit' needs a subcommand: verify");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "audit", "check", "f"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown subcommand 'audit check'");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"audit"}, "'signet audit' needs a subcommand: verify", NULL},
+			{NULL, {"audit", "check", "f"}, "unknown subcommand 'audit check'", NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "audit", "verify"), CLI_E_USAGE);
 	assert_string_equal(a.error, "'signet audit verify' needs a FILE");
 	assert_int_equal(a.cmd, CLI_CMD_AUDIT_VERIFY);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "a", "b"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'b' for 'signet audit verify'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "f", "--out", "x"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown option '--out' for 'signet audit verify'");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"audit", "verify", "a", "b"},
+			 "unexpected argument 'b' for 'signet audit verify'",
+			 NULL},
+			{NULL,
+			 {"audit", "verify", "f", "--out", "x"},
+			 "unknown option '--out' for 'signet audit verify'",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	/* Only 'audit verify' runs without signetd. */
 	assert_false(cli_command_is_local(CLI_CMD_INFO));
 	assert_false(cli_command_is_local(CLI_CMD_ISSUE));
@@ -1235,12 +1360,18 @@ static void test_ledger_group(void **state)
 	assert_int_equal(a.cmd, CLI_CMD_LEDGER);
 	assert_true(a.help);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "revoke", "x"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown subcommand 'ledger revoke'");
-	cli_args_free(&a);
-	/* revoke and crl are commands of their own, not of a group. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "crl", "x"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ledger", "revoke", "x"},
+			 "unknown subcommand 'ledger revoke'",
+			 NULL},
+			/* revoke and crl are commands of their own, not of a group. */
+			{NULL, {"ca", "crl", "x"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ledger_list_every_option(void **state)
@@ -1303,17 +1434,24 @@ static void test_ledger_list_refusals(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--revoked", "--not-revoked"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--revoked and --not-revoked exclude each other");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--not-revoked", "--revoked"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--revoked and --not-revoked exclude each other");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--revoked=yes"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --revoked takes no value");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ledger", "list", "--revoked", "--not-revoked"},
+			 "--revoked and --not-revoked exclude each other",
+			 NULL},
+			{NULL,
+			 {"ledger", "list", "--not-revoked", "--revoked"},
+			 "--revoked and --not-revoked exclude each other",
+			 NULL},
+			{NULL,
+			 {"ledger", "list", "--revoked=yes"},
+			 "option --revoked takes no value",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	for (size_t i = 0; i < sizeof(bad_limits) / sizeof(bad_limits[0]); i++) {
 		assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--limit", bad_limits[i]),
 				 CLI_E_USAGE);
@@ -1336,14 +1474,19 @@ static void test_ledger_list_refusals(void **state)
 			strstr(a.error, "--expires-before wants a Unix time in seconds or 'now'"));
 		cli_args_free(&a);
 	}
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "0A1B"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument '0A1B' for 'signet ledger list'");
-	cli_args_free(&a);
-	/* Options of other commands. */
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--out", "f"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--fingerprint", "00"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ledger", "list", "0A1B"},
+			 "unexpected argument '0A1B' for 'signet ledger list'",
+			 NULL},
+			/* Options of other commands. */
+			{NULL, {"ledger", "list", "--out", "f"}, NULL, NULL},
+			{NULL, {"ledger", "list", "--fingerprint", "00"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(
 		PARSE(&a, NULL, "issue", "--ca", "i", "--profile", "p", "--csr", "f", "--all"),
 		CLI_E_USAGE);
@@ -1399,11 +1542,17 @@ static void test_ledger_get(void **state)
 	assert_string_equal(a.error,
 			    "'signet ledger get' takes a SERIAL or --fingerprint, not both");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "0A1C"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument '0A1C' for 'signet ledger get'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "0A1B", "--serial", "0A1C"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"ledger", "get", "0A1B", "0A1C"},
+			 "unexpected argument '0A1C' for 'signet ledger get'",
+			 NULL},
+			{NULL, {"ledger", "get", "0A1B", "--serial", "0A1C"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--help"), 0);
 	assert_true(a.help);
 	cli_args_free(&a);
@@ -1445,39 +1594,44 @@ static void test_revoke(void **state)
 		assert_int_equal(a.invalidity_date, 1749999000);
 		cli_args_free(&a);
 	}
-	/* removeFromCRL belongs in delta CRLs, which signet does not make. */
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "removeFromCRL"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--reason must be one of keyCompromise|cACompromise|"
-				     "affiliationChanged|superseded|cessationOfOperation|"
-				     "certificateHold|privilegeWithdrawn|aACompromise|"
-				     "unspecified, not 'removeFromCRL'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "stolen"), CLI_E_USAGE);
-	assert_non_null(strstr(a.error, "not 'stolen'"));
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--reason", "1"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--invalidity-date", "0"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--invalidity-date wants a Unix time in seconds, not '0'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--invalidity-date", "now"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			/* removeFromCRL belongs in delta CRLs, which signet does not make. */
+			{NULL,
+			 {"revoke", "i1", "1", "--reason", "removeFromCRL"},
+			 "--reason must be one of keyCompromise|cACompromise|"
+			 "affiliationChanged|superseded|cessationOfOperation|"
+			 "certificateHold|privilegeWithdrawn|aACompromise|"
+			 "unspecified, not 'removeFromCRL'",
+			 NULL},
+			{NULL, {"revoke", "i1", "1", "--reason", "stolen"}, NULL, "not 'stolen'"},
+			{NULL, {"revoke", "i1", "1", "--reason", "1"}, NULL, NULL},
+			{NULL,
+			 {"revoke", "i1", "1", "--invalidity-date", "0"},
+			 "--invalidity-date wants a Unix time in seconds, not '0'",
+			 NULL},
+			{NULL, {"revoke", "i1", "1", "--invalidity-date", "now"}, NULL, NULL},
+		};
 
-	assert_int_equal(PARSE(&a, NULL, "revoke"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet revoke' needs a CA NAME");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1"), CLI_E_USAGE);
-	assert_string_equal(a.error,
-			    "'signet revoke' needs the certificate's SERIAL after the CA NAME");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "2"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument '2' for 'signet revoke'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "revoke", "i1", "1", "--out", "f"), CLI_E_USAGE);
-	cli_args_free(&a);
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
+
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"revoke"}, "'signet revoke' needs a CA NAME", NULL},
+			{NULL,
+			 {"revoke", "i1"},
+			 "'signet revoke' needs the certificate's SERIAL after the CA NAME",
+			 NULL},
+			{NULL,
+			 {"revoke", "i1", "1", "2"},
+			 "unexpected argument '2' for 'signet revoke'",
+			 NULL},
+			{NULL, {"revoke", "i1", "1", "--out", "f"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "revoke", "--help"), 0);
 	assert_true(a.help);
 	cli_args_free(&a);
@@ -1501,16 +1655,19 @@ static void test_crl(void **state)
 	assert_string_equal(a.out, "i1.crl");
 	assert_true(a.der);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "crl"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet crl' needs a CA NAME");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "i2"), CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "--key", "a", "--key", "b"), CLI_E_USAGE);
-	assert_string_equal(a.error, "option --key is given twice");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "crl", "i1", "--reason", "superseded"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL, {"crl"}, "'signet crl' needs a CA NAME", NULL},
+			{NULL, {"crl", "i1", "i2"}, NULL, NULL},
+			{NULL,
+			 {"crl", "i1", "--key", "a", "--key", "b"},
+			 "option --key is given twice",
+			 NULL},
+			{NULL, {"crl", "i1", "--reason", "superseded"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_challenge_group(void **state)
@@ -1526,12 +1683,18 @@ static void test_challenge_group(void **state)
 	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE);
 	assert_true(a.help);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify-chain"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unknown subcommand 'challenge verify-chain'");
-	cli_args_free(&a);
-	/* verify-chain is a command of its own, not of a group. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-chain", "--chain", "f"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"challenge", "verify-chain"},
+			 "unknown subcommand 'challenge verify-chain'",
+			 NULL},
+			/* verify-chain is a command of its own, not of a group. */
+			{NULL, {"ca", "verify-chain", "--chain", "f"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_challenge_create(void **state)
@@ -1594,16 +1757,22 @@ static void test_challenge_create(void **state)
 		CLI_E_USAGE);
 	assert_string_equal(a.error, "option --device-id is given twice");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "dev-2"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'dev-2' for 'signet challenge create'");
-	cli_args_free(&a);
-	/* Options of the other verbs. */
-	assert_int_equal(PARSE(&a, NULL, "challenge", "create", "--device-id", "d", "--sig", "s"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ledger", "get", "--device-id", "d"), CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"challenge", "create", "--device-id", "d", "dev-2"},
+			 "unexpected argument 'dev-2' for 'signet challenge create'",
+			 NULL},
+			/* Options of the other verbs. */
+			{NULL,
+			 {"challenge", "create", "--device-id", "d", "--sig", "s"},
+			 NULL,
+			 NULL},
+			{NULL, {"ledger", "get", "--device-id", "d"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_challenge_verify(void **state)
@@ -1629,34 +1798,47 @@ static void test_challenge_verify(void **state)
 	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
 	assert_string_equal(a.sig, "-");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f", "--sig", "s",
-			       "--format", "jws"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--format must be one of der|raw|pkcs1|pss, not 'jws'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f", "--sig", "s",
-			       "--hash", "md5"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--hash must be one of sha256|sha384|sha512, not 'md5'");
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"challenge", "verify", "c", "--chain", "f", "--sig", "s", "--format",
+			  "jws"},
+			 "--format must be one of der|raw|pkcs1|pss, not 'jws'",
+			 NULL},
+			{NULL,
+			 {"challenge", "verify", "c", "--chain", "f", "--sig", "s", "--hash",
+			  "md5"},
+			 "--hash must be one of sha256|sha384|sha512, not 'md5'",
+			 NULL},
+		};
 
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "--chain", "f", "--sig", "s"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet challenge verify' needs a CHALLENGE_ID");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--sig", "s"), CLI_E_USAGE);
-	assert_string_equal(a.error,
-			    "'signet challenge verify' needs --chain FILE, the certificate "
-			    "chain, leaf first");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "f"), CLI_E_USAGE);
-	assert_string_equal(a.error, "'signet challenge verify' needs --sig FILE, the device's "
-				     "signature over the nonce");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c", "--chain", "-", "--sig", "-"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--chain and --sig cannot both read standard input");
-	cli_args_free(&a);
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
+
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"challenge", "verify", "--chain", "f", "--sig", "s"},
+			 "'signet challenge verify' needs a CHALLENGE_ID",
+			 NULL},
+			{NULL,
+			 {"challenge", "verify", "c", "--sig", "s"},
+			 "'signet challenge verify' needs --chain FILE, the certificate "
+			 "chain, leaf first",
+			 NULL},
+			{NULL,
+			 {"challenge", "verify", "c", "--chain", "f"},
+			 "'signet challenge verify' needs --sig FILE, the device's "
+			 "signature over the nonce",
+			 NULL},
+			{NULL,
+			 {"challenge", "verify", "c", "--chain", "-", "--sig", "-"},
+			 "--chain and --sig cannot both read standard input",
+			 NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(
 		PARSE(&a, NULL, "challenge", "verify", "c", "d", "--chain", "f", "--sig", "s"),
 		CLI_E_USAGE);
@@ -1703,31 +1885,38 @@ static void test_verify_chain(void **state)
 		assert_string_equal(a.chain, "-");
 		cli_args_free(&a);
 	}
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--purpose", "Client"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "--purpose must be one of client|server|ca|any, not 'Client'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--purpose", "0"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"verify-chain", "--chain", "f", "--purpose", "Client"},
+			 "--purpose must be one of client|server|ca|any, not 'Client'",
+			 NULL},
+			{NULL, {"verify-chain", "--chain", "f", "--purpose", "0"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "verify-chain"), CLI_E_USAGE);
 	assert_string_equal(
 		a.error,
 		"'signet verify-chain' needs --chain FILE, the certificate chain, leaf first");
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--check-revocation=yes"),
-			 CLI_E_USAGE);
-	assert_string_equal(a.error, "option --check-revocation takes no value");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "dev.pem"), CLI_E_USAGE);
-	assert_string_equal(a.error, "unexpected argument 'dev.pem' for 'signet verify-chain'");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--sig", "s"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "verify-chain", "--chain", "f", "--out", "p.pem"),
-			 CLI_E_USAGE);
-	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"verify-chain", "--chain", "f", "--check-revocation=yes"},
+			 "option --check-revocation takes no value",
+			 NULL},
+			{NULL,
+			 {"verify-chain", "dev.pem"},
+			 "unexpected argument 'dev.pem' for 'signet verify-chain'",
+			 NULL},
+			{NULL, {"verify-chain", "--chain", "f", "--sig", "s"}, NULL, NULL},
+			{NULL, {"verify-chain", "--chain", "f", "--out", "p.pem"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_command_help(void **state)
