@@ -1,4 +1,4 @@
-/* Unit tests for daemon/audit.c: the audit trail's appender. */
+/* Unit tests for daemon/records/audit.c: the audit trail's appender. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

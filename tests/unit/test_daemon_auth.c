@@ -1,4 +1,4 @@
-/* Unit tests for daemon/auth.c's replay memory: a (client, nonce) is refused
+/* Unit tests for daemon/access/auth.c's replay memory: a (client, nonce) is refused
  * a second time inside the window, accepted again after it, and the table
  * keeps every live entry through the sweeps that empty expired ones. */
 #include <setjmp.h>

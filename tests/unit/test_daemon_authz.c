@@ -1,4 +1,4 @@
-/* Unit tests for daemon/authz.c: each rule allows what it names and refuses
+/* Unit tests for daemon/access/authz.c: each rule allows what it names and refuses
  * the rest, with a message that names the rule; what a request acts on is
  * read from the string fields a method's row names, and only from those. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/castore.c: durable CA files, unique names, derived
+/* Unit tests for daemon/ca/castore.c: durable CA files, unique names, derived
  * parents and chains, reloading; software keys stand in for token keys. */
 #include <setjmp.h>
 #include <stdarg.h>

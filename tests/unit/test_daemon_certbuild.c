@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/certbuild.c with software keys standing in for token
+ * Unit tests for daemon/pki/certbuild.c with software keys standing in for token
  * keys: a root -> intermediate -> leaf chain that OpenSSL's verifier accepts,
  * the extensions RFC 5280 and the IoT profiles ask for, and every refusal.
  */

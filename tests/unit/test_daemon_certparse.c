@@ -1,4 +1,4 @@
-/* Unit tests for daemon/certparse.c: certificates from callers, PEM or DER,
+/* Unit tests for daemon/pki/certparse.c: certificates from callers, PEM or DER,
  * one or a bounded list, nothing else accepted. */
 #include <setjmp.h>
 #include <stdarg.h>

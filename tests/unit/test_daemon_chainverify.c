@@ -1,4 +1,4 @@
-/* Unit tests for daemon/chainverify.c: a device's presented chain against
+/* Unit tests for daemon/pki/chainverify.c: a device's presented chain against
  * trust anchors, and each way it can fail, with its own message. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/challenge.c: the round trip with either binding,
+/* Unit tests for daemon/possession/challenge.c: the round trip with either binding,
  * single use, expiry and the grace period after it, callers kept apart, junk
  * ids, both limits, the expiry order under mixed TTLs, many threads, and a
  * full table. Time is injected. The same tests run again on shared tables

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/config.c: loading, defaults, and every refusal. */
+/* Unit tests for daemon/config/config.c: loading, defaults, and every refusal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/crl.c: CRLv2 content, and OpenSSL's verifier
+/* Unit tests for daemon/pki/crl.c: CRLv2 content, and OpenSSL's verifier
  * rejecting a revoked certificate while its sibling passes. */
 #include <setjmp.h>
 #include <stdarg.h>

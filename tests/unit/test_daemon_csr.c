@@ -1,4 +1,4 @@
-/* Unit tests for daemon/csr.c: subject parsing, SAN validation, and a real
+/* Unit tests for daemon/pki/csr.c: subject parsing, SAN validation, and a real
  * request built with a software key standing in for the token. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/dispatch.c: everything decided before a handler runs
+ * Unit tests for daemon/rpc/dispatch.c: everything decided before a handler runs
  * (size limit, envelope decoding, version, request id, method, payload), the
  * method table (proto/methods.def: one row per method of the service, what
  * each request acts on, its flags) and the start-up check of that table. No

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/issued.c: the ledger entry read from a certificate. */
+/* Unit tests for daemon/records/issued.c: the ledger entry read from a certificate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/ledger.c: records and their look-ups, the idempotent
+/* Unit tests for daemon/records/ledger*.c: records and their look-ups, the idempotent
  * retry, listing and paging, revocation, CRL numbers, schema migrations and
  * grouped commits from many threads. Each test has its own state directory. */
 #include <setjmp.h>

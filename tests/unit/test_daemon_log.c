@@ -1,4 +1,4 @@
-/* Unit tests for daemon/log.c: level names, line format, and log-line forging. */
+/* Unit tests for daemon/base/log.c: level names, line format, and log-line forging. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/modpath.c: the PKCS#11 module allowlist. */
+/* Unit tests for daemon/hsm/modpath.c: the PKCS#11 module allowlist. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>

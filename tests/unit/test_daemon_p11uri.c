@@ -1,4 +1,4 @@
-/* Unit tests for daemon/p11uri.c: RFC 7512 token URIs. */
+/* Unit tests for daemon/hsm/p11uri.c: RFC 7512 token URIs. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/privdrop.c: whom signetd serves as. */
+/* Unit tests for daemon/base/privdrop.c: whom signetd serves as. */
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>

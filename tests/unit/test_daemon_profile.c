@@ -1,5 +1,5 @@
 /*
- * Unit tests for daemon/profile*.c and the CSR checks in daemon/csr.c: every
+ * Unit tests for daemon/pki/profile*.c and the CSR checks in daemon/pki/csr.c: every
  * rule of the built-in profiles, on CSRs made with software keys.
  */
 #include <setjmp.h>

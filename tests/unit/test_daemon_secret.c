@@ -1,4 +1,4 @@
-/* Unit tests for daemon/secret.c: reading PIN and other secret files. */
+/* Unit tests for daemon/base/secret.c: reading PIN and other secret files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for daemon/sign.c: mechanism choice, C_Sign input, ECDSA encodings. */
+/* Unit tests for daemon/hsm/sign.c: mechanism choice, C_Sign input, ECDSA encodings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

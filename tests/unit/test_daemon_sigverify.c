@@ -1,4 +1,4 @@
-/* Unit tests for daemon/sigverify.c: every format SignNonce produces
+/* Unit tests for daemon/pki/sigverify.c: every format SignNonce produces
  * verifies, and every way a signature can be wrong is told apart. */
 #include <setjmp.h>
 #include <stdarg.h>
