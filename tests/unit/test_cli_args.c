@@ -83,6 +83,121 @@ static void check_usage_cases(const struct usage_case *cases, size_t n)
 	}
 }
 
+/* One field of struct cli_args a parse must leave, and what it must hold. */
+struct field_check {
+	enum { F_END, F_INT, F_STR, F_NULL, F_TRUE, F_FALSE } kind;
+	const char *field; /* its name, for the message of a failure */
+	size_t off;	   /* where it is in struct cli_args */
+	size_t size;	   /* F_INT, F_TRUE, F_FALSE: its size in bytes */
+	long long i;	   /* F_INT: the value */
+	const char *s;	   /* F_STR: the value */
+};
+
+/* clang-format off */
+#define ARGS_FIELD(f) #f, offsetof(struct cli_args, f)
+#define ARGS_SIZE(f)  sizeof(((struct cli_args *)0)->f)
+#define INT_IS(f, v)  {F_INT, ARGS_FIELD(f), ARGS_SIZE(f), (long long)(v), NULL}
+#define STR_IS(f, v)  {F_STR, ARGS_FIELD(f), 0, 0, (v)}
+#define IS_NULL(f)    {F_NULL, ARGS_FIELD(f), ARGS_SIZE(f), 0, NULL}
+#define IS_TRUE(f)    {F_TRUE, ARGS_FIELD(f), ARGS_SIZE(f), 0, NULL}
+#define IS_FALSE(f)   {F_FALSE, ARGS_FIELD(f), ARGS_SIZE(f), 0, NULL}
+/* clang-format on */
+
+#define MAX_CHECKS 16
+
+/* A command line that parses, and the fields it sets; the checks end at the first F_END. */
+struct parse_case {
+	const char *env;	    /* $SIGNET_ENDPOINT, or NULL */
+	const char *argv[MAX_ARGS]; /* after "signet", up to the first NULL */
+	struct field_check want[MAX_CHECKS];
+};
+
+/* The integer field `c` names in `a`, widened as assert_int_equal() would. */
+static long long field_int(const struct cli_args *a, const struct field_check *c)
+{
+	const char *p = (const char *)a + c->off;
+	int64_t v64;
+	int32_t v32;
+	uint8_t v8;
+
+	switch (c->size) {
+	case sizeof(v64):
+		memcpy(&v64, p, sizeof(v64));
+		return v64;
+	case sizeof(v32):
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	case sizeof(v8):
+		memcpy(&v8, p, sizeof(v8));
+		return v8;
+	}
+	fail_msg("field %s: no integer of %zu bytes", c->field, c->size);
+	return 0;
+}
+
+static const char *field_str(const struct cli_args *a, const struct field_check *c)
+{
+	const char *s;
+
+	memcpy(&s, (const char *)a + c->off, sizeof(s));
+	return s;
+}
+
+/* One check of `a`; `row` and the field's name are printed before a failure. */
+static void check_field(const struct cli_args *a, const struct field_check *c, size_t row)
+{
+	switch (c->kind) {
+	case F_INT:
+		if (field_int(a, c) != c->i)
+			print_message("parse case %zu: a.%s\n", row, c->field);
+		assert_int_equal(field_int(a, c), c->i);
+		break;
+	case F_STR:
+		if (field_str(a, c) == NULL || strcmp(field_str(a, c), c->s) != 0)
+			print_message("parse case %zu: a.%s\n", row, c->field);
+		assert_string_equal(field_str(a, c), c->s);
+		break;
+	case F_NULL:
+		if (field_str(a, c) != NULL)
+			print_message("parse case %zu: a.%s\n", row, c->field);
+		assert_null(field_str(a, c));
+		break;
+	case F_TRUE:
+	case F_FALSE:
+		if (!field_int(a, c) != (c->kind == F_FALSE))
+			print_message("parse case %zu: a.%s\n", row, c->field);
+		if (c->kind == F_TRUE)
+			assert_true(field_int(a, c));
+		else
+			assert_false(field_int(a, c));
+		break;
+	case F_END:
+		break;
+	}
+}
+
+/* Each row parses to 0 and sets its fields; a failure names the row and the field. */
+static void check_parse_cases(const struct parse_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *argv[MAX_ARGS] = {"signet"};
+		struct cli_args a;
+		int argc = 1, r;
+
+		for (; cases[i].argv[argc - 1] != NULL; argc++) {
+			assert_true(argc < MAX_ARGS);
+			argv[argc] = (char *)cases[i].argv[argc - 1];
+		}
+		r = cli_parse(argc, argv, cases[i].env, &a);
+		if (r != 0)
+			print_message("parse case %zu (signet %s ...): %s\n", i, argv[1], a.error);
+		assert_int_equal(r, 0);
+		for (size_t c = 0; c < MAX_CHECKS && cases[i].want[c].kind != F_END; c++)
+			check_field(&a, &cases[i].want[c], i);
+		cli_args_free(&a);
+	}
+}
+
 static void test_no_command_is_a_usage_error(void **state)
 {
 	struct cli_args a;
@@ -99,17 +214,15 @@ static void test_global_help_and_version(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "--help"), 0);
-	assert_true(a.help);
-	assert_int_equal(a.cmd, CLI_CMD_NONE);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "-h"), 0);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "--version"), 0);
-	assert_true(a.version);
-	assert_false(a.help);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL, {"--help"}, {IS_TRUE(help), INT_IS(cmd, CLI_CMD_NONE)}},
+			{NULL, {"-h"}, {IS_TRUE(help)}},
+			{NULL, {"--version"}, {IS_TRUE(version), IS_FALSE(help)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	/* --version belongs to the program, not to a command. */
 	assert_int_equal(PARSE(&a, NULL, "info", "--version"), CLI_E_USAGE);
 	assert_string_equal(a.error, "unknown option '--version' for 'signet info'");
@@ -164,16 +277,22 @@ static void test_endpoint_precedence(void **state)
 	assert_int_equal(PARSE(&a, "", "info"), 0);
 	assert_string_equal(a.endpoint, SIGNET_DEFAULT_ENDPOINT);
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, "tcp://env:1", "--endpoint", "ipc:///tmp/flag.sock", "info"), 0);
-	assert_string_equal(a.endpoint, "ipc:///tmp/flag.sock");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, "tcp://env:1", "--endpoint=ipc:///tmp/eq.sock", "info"), 0);
-	assert_string_equal(a.endpoint, "ipc:///tmp/eq.sock");
-	cli_args_free(&a);
-	/* Global options may follow the command too. */
-	assert_int_equal(PARSE(&a, "tcp://env:1", "key", "list", "--endpoint", "tcp://late:2"), 0);
-	assert_string_equal(a.endpoint, "tcp://late:2");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{"tcp://env:1",
+			 {"--endpoint", "ipc:///tmp/flag.sock", "info"},
+			 {STR_IS(endpoint, "ipc:///tmp/flag.sock")}},
+			{"tcp://env:1",
+			 {"--endpoint=ipc:///tmp/eq.sock", "info"},
+			 {STR_IS(endpoint, "ipc:///tmp/eq.sock")}},
+			/* Global options may follow the command too. */
+			{"tcp://env:1",
+			 {"key", "list", "--endpoint", "tcp://late:2"},
+			 {STR_IS(endpoint, "tcp://late:2")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	/* Usage errors still resolve the endpoint (nothing is left NULL). */
 	assert_int_equal(PARSE(&a, "tcp://env:1", "nope"), CLI_E_USAGE);
 	assert_string_equal(a.endpoint, "tcp://env:1");
@@ -183,15 +302,19 @@ static void test_endpoint_precedence(void **state)
 /* A list goes to libsignet as given, from the option or the environment. */
 static void test_endpoint_list(void **state)
 {
-	struct cli_args a;
-
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "--endpoint", "ipc:///a.sock,ipc:///b.sock", "health"), 0);
-	assert_string_equal(a.endpoint, "ipc:///a.sock,ipc:///b.sock");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, "tcp://h1:7411, tcp://h2:7411", "health"), 0);
-	assert_string_equal(a.endpoint, "tcp://h1:7411, tcp://h2:7411");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"--endpoint", "ipc:///a.sock,ipc:///b.sock", "health"},
+			 {STR_IS(endpoint, "ipc:///a.sock,ipc:///b.sock")}},
+			{"tcp://h1:7411, tcp://h2:7411",
+			 {"health"},
+			 {STR_IS(endpoint, "tcp://h1:7411, tcp://h2:7411")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_retries(void **state)
@@ -200,15 +323,15 @@ static void test_retries(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "health"), 0);
-	assert_int_equal(a.retries, 0);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "--retries", "2", "health"), 0);
-	assert_int_equal(a.retries, 2);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "list", "--retries=10"), 0);
-	assert_int_equal(a.retries, CLI_RETRIES_MAX);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL, {"health"}, {INT_IS(retries, 0)}},
+			{NULL, {"--retries", "2", "health"}, {INT_IS(retries, 2)}},
+			{NULL, {"key", "list", "--retries=10"}, {INT_IS(retries, CLI_RETRIES_MAX)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(PARSE(&a, NULL, "--retries", (char *)bad[i], "health"),
 				 CLI_E_USAGE);
@@ -359,15 +482,17 @@ static void test_timeout(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "health"), 0);
-	assert_int_equal(a.timeout_ms, 0);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "--timeout", "1500", "health"), 0);
-	assert_int_equal(a.timeout_ms, 1500);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "health", "--timeout=2147483647"), 0);
-	assert_int_equal(a.timeout_ms, 2147483647);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL, {"health"}, {INT_IS(timeout_ms, 0)}},
+			{NULL, {"--timeout", "1500", "health"}, {INT_IS(timeout_ms, 1500)}},
+			{NULL,
+			 {"health", "--timeout=2147483647"},
+			 {INT_IS(timeout_ms, 2147483647)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(PARSE(&a, NULL, "--timeout", (char *)bad[i], "health"),
 				 CLI_E_USAGE);
@@ -381,13 +506,14 @@ static void test_info_and_health(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "info"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_INFO);
-	assert_null(a.name);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "health"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_HEALTH);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL, {"info"}, {INT_IS(cmd, CLI_CMD_INFO), IS_NULL(name)}},
+			{NULL, {"health"}, {INT_IS(cmd, CLI_CMD_HEALTH)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "health", "extra"), CLI_E_USAGE);
 	assert_string_equal(a.error, "unexpected argument 'extra' for 'signet health'");
 	cli_args_free(&a);
@@ -402,13 +528,14 @@ static void test_key_group(void **state)
 	assert_int_equal(a.cmd, CLI_CMD_KEY);
 	assert_non_null(strstr(a.error, "needs a subcommand"));
 	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "--help"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_KEY);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "-h"), 0);
-	assert_true(a.help);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL, {"key", "--help"}, {INT_IS(cmd, CLI_CMD_KEY), IS_TRUE(help)}},
+			{NULL, {"key", "-h"}, {IS_TRUE(help)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL, {"key", "rotate", "x"}, "unknown subcommand 'key rotate'", NULL},
@@ -490,16 +617,18 @@ static void test_key_pub_list_delete(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "key", "pub", "k"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_KEY_PUB);
-	assert_false(a.der);
-	assert_null(a.out);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "pub", "--der", "--out", "k.der", "k"), 0);
-	assert_true(a.der);
-	assert_string_equal(a.out, "k.der");
-	assert_string_equal(a.name, "k");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"key", "pub", "k"},
+			 {INT_IS(cmd, CLI_CMD_KEY_PUB), IS_FALSE(der), IS_NULL(out)}},
+			{NULL,
+			 {"key", "pub", "--der", "--out", "k.der", "k"},
+			 {IS_TRUE(der), STR_IS(out, "k.der"), STR_IS(name, "k")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL,
@@ -595,27 +724,23 @@ static void test_csr_defaults_and_errors(void **state)
 
 static void test_sign_options(void **state)
 {
-	struct cli_args a;
-
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "sign", "k", "--in", "msg.bin"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_SIGN);
-	assert_string_equal(a.in, "msg.bin");
-	assert_null(a.out);
-	assert_false(a.digest);
-	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
-	assert_int_equal(a.format, SIGNET_SIG_DEFAULT);
-	cli_args_free(&a);
-	/* "-" is a value, not an option. */
-	assert_int_equal(PARSE(&a, NULL, "sign", "--in", "-", "--out", "-", "--digest", "--hash",
-			       "sha384", "k"),
-			 0);
-	assert_string_equal(a.in, "-");
-	assert_string_equal(a.out, "-");
-	assert_true(a.digest);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
-	assert_string_equal(a.name, "k");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"sign", "k", "--in", "msg.bin"},
+			 {INT_IS(cmd, CLI_CMD_SIGN), STR_IS(in, "msg.bin"), IS_NULL(out),
+			  IS_FALSE(digest), INT_IS(hash, SIGNET_HASH_DEFAULT),
+			  INT_IS(format, SIGNET_SIG_DEFAULT)}},
+			/* "-" is a value, not an option. */
+			{NULL,
+			 {"sign", "--in", "-", "--out", "-", "--digest", "--hash", "sha384", "k"},
+			 {STR_IS(in, "-"), STR_IS(out, "-"), IS_TRUE(digest),
+			  INT_IS(hash, SIGNET_HASH_SHA384), STR_IS(name, "k")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL, {"sign", "k"}, NULL, "needs --in"},
@@ -714,19 +839,21 @@ static void test_ca_create_root_every_option(void **state)
 	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
 	assert_null(a.out);
 	cli_args_free(&a);
-	/* pathLen 0 (no CA below) and the bounds. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--path-len", "0", "--days", "1"),
-			 0);
-	assert_int_equal(a.path_len, 0);
-	assert_int_equal(a.days, 1);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "r", "--subject", "/CN=R", "--alg",
-			       "p256", "--path-len=32", "--days=36500"),
-			 0);
-	assert_int_equal(a.path_len, 32);
-	assert_int_equal(a.days, 36500);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			/* pathLen 0 (no CA below) and the bounds. */
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--path-len", "0", "--days", "1"},
+			 {INT_IS(path_len, 0), INT_IS(days, 1)}},
+			{NULL,
+			 {"ca", "create-root", "r", "--subject", "/CN=R", "--alg", "p256",
+			  "--path-len=32", "--days=36500"},
+			 {INT_IS(path_len, 32), INT_IS(days, 36500)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			/* Options of other commands are unknown here. */
@@ -750,26 +877,24 @@ static void test_ca_create_intermediate_every_option(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "issuing", "--parent", "root",
-			       "--subject", "/CN=Issuing", "--alg", "rsa3072", "--days", "365",
-			       "--path-len", "0", "--hash", "sha256", "--out", "-"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_INTERMEDIATE);
-	assert_string_equal(a.name, "issuing");
-	assert_string_equal(a.parent, "root");
-	assert_string_equal(a.subject, "/CN=Issuing");
-	assert_int_equal(a.alg, SIGNET_KEY_RSA_3072);
-	assert_int_equal(a.days, 365);
-	assert_int_equal(a.path_len, 0);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA256);
-	assert_string_equal(a.out, "-");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "--parent=root", "i",
-			       "--subject=/CN=I", "--alg=p256"),
-			 0);
-	assert_int_equal(a.path_len, -1);
-	assert_int_equal(a.days, 0);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "create-intermediate", "issuing", "--parent", "root", "--subject",
+			  "/CN=Issuing", "--alg", "rsa3072", "--days", "365", "--path-len", "0",
+			  "--hash", "sha256", "--out", "-"},
+			 {INT_IS(cmd, CLI_CMD_CA_CREATE_INTERMEDIATE), STR_IS(name, "issuing"),
+			  STR_IS(parent, "root"), STR_IS(subject, "/CN=Issuing"),
+			  INT_IS(alg, SIGNET_KEY_RSA_3072), INT_IS(days, 365), INT_IS(path_len, 0),
+			  INT_IS(hash, SIGNET_HASH_SHA256), STR_IS(out, "-")}},
+			{NULL,
+			 {"ca", "create-intermediate", "--parent=root", "i", "--subject=/CN=I",
+			  "--alg=p256"},
+			 {INT_IS(path_len, -1), INT_IS(days, 0)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "i", "--parent", "a",
 			       "--parent", "b", "--subject=/CN=I", "--alg=p256"),
 			 CLI_E_USAGE);
@@ -897,14 +1022,18 @@ static void test_ca_chain_and_list(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "issuing"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_CHAIN);
-	assert_string_equal(a.name, "issuing");
-	assert_null(a.out);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "--out", "chain.pem", "issuing"), 0);
-	assert_string_equal(a.out, "chain.pem");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "chain", "issuing"},
+			 {INT_IS(cmd, CLI_CMD_CA_CHAIN), STR_IS(name, "issuing"), IS_NULL(out)}},
+			{NULL,
+			 {"ca", "chain", "--out", "chain.pem", "issuing"},
+			 {STR_IS(out, "chain.pem")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL, {"ca", "chain"}, "'signet ca chain' needs a CA NAME", NULL},
@@ -936,18 +1065,20 @@ static void test_ca_chain_and_list(void **state)
 	assert_int_equal(a.timeout_ms, 500);
 	cli_args_free(&a);
 
-	/* --help at every level wins over what is missing. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-root", "--help"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_ROOT);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "create-intermediate", "-h"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_CREATE_INTERMEDIATE);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "chain", "--help"), 0);
-	assert_true(a.help);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			/* --help at every level wins over what is missing. */
+			{NULL,
+			 {"ca", "create-root", "--help"},
+			 {INT_IS(cmd, CLI_CMD_CA_CREATE_ROOT), IS_TRUE(help)}},
+			{NULL,
+			 {"ca", "create-intermediate", "-h"},
+			 {INT_IS(cmd, CLI_CMD_CA_CREATE_INTERMEDIATE), IS_TRUE(help)}},
+			{NULL, {"ca", "chain", "--help"}, {IS_TRUE(help)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_issue(void **state)
@@ -1005,31 +1136,29 @@ static void test_ca_verify_code(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "0123ABCDEF"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_VERIFY_CODE);
-	assert_string_equal(a.name, "root");
-	assert_string_equal(a.code, "0123ABCDEF");
-	assert_int_equal(a.days, 0);
-	assert_null(a.out);
-	assert_false(a.der);
-	cli_args_free(&a);
-	/* Options anywhere; CA first, CODE second. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "--days", "7", "issuing", "--der",
-			       "--out=v.cer", "abc.def_1-2"),
-			 0);
-	assert_string_equal(a.name, "issuing");
-	assert_string_equal(a.code, "abc.def_1-2");
-	assert_int_equal(a.days, 7);
-	assert_string_equal(a.out, "v.cer");
-	assert_true(a.der);
-	cli_args_free(&a);
-	/* A code that starts with '-' follows "--"; signetd judges its characters. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "--", "-x"), 0);
-	assert_string_equal(a.code, "-x");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "bad code!"), 0);
-	assert_string_equal(a.code, "bad code!");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "verify-code", "root", "0123ABCDEF"},
+			 {INT_IS(cmd, CLI_CMD_CA_VERIFY_CODE), STR_IS(name, "root"),
+			  STR_IS(code, "0123ABCDEF"), INT_IS(days, 0), IS_NULL(out),
+			  IS_FALSE(der)}},
+			/* Options anywhere; CA first, CODE second. */
+			{NULL,
+			 {"ca", "verify-code", "--days", "7", "issuing", "--der", "--out=v.cer",
+			  "abc.def_1-2"},
+			 {STR_IS(name, "issuing"), STR_IS(code, "abc.def_1-2"), INT_IS(days, 7),
+			  STR_IS(out, "v.cer"), IS_TRUE(der)}},
+			/* A code that starts with '-' follows "--"; signetd judges its characters.
+			 */
+			{NULL, {"ca", "verify-code", "root", "--", "-x"}, {STR_IS(code, "-x")}},
+			{NULL,
+			 {"ca", "verify-code", "root", "bad code!"},
+			 {STR_IS(code, "bad code!")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	/* An option's value is not the CODE. */
 	assert_int_equal(PARSE(&a, NULL, "ca", "verify-code", "root", "--days", "365"),
 			 CLI_E_USAGE);
@@ -1093,25 +1222,25 @@ static void test_ca_request(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "request", "--subject", "/CN=Sub CA/O=Ex", "sub",
-			       "--alg", "p384", "--path-len", "0", "--hash", "sha384", "--out",
-			       "sub.csr"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_REQUEST);
-	assert_string_equal(a.name, "sub");
-	assert_string_equal(a.subject, "/CN=Sub CA/O=Ex");
-	assert_int_equal(a.alg, SIGNET_KEY_EC_P384);
-	assert_int_equal(a.path_len, 0);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
-	assert_string_equal(a.out, "sub.csr");
-	cli_args_free(&a);
-	/* Defaults: no algorithm (signetd wants one for a new CA), no pathLen, stdout. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub", "--subject=/CN=S"), 0);
-	assert_int_equal(a.alg, SIGNET_KEY_UNSPECIFIED);
-	assert_int_equal(a.path_len, -1);
-	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
-	assert_null(a.out);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "request", "--subject", "/CN=Sub CA/O=Ex", "sub", "--alg", "p384",
+			  "--path-len", "0", "--hash", "sha384", "--out", "sub.csr"},
+			 {INT_IS(cmd, CLI_CMD_CA_REQUEST), STR_IS(name, "sub"),
+			  STR_IS(subject, "/CN=Sub CA/O=Ex"), INT_IS(alg, SIGNET_KEY_EC_P384),
+			  INT_IS(path_len, 0), INT_IS(hash, SIGNET_HASH_SHA384),
+			  STR_IS(out, "sub.csr")}},
+			/* Defaults: no algorithm (signetd wants one for a new CA), no pathLen,
+			   stdout. */
+			{NULL,
+			 {"ca", "request", "sub", "--subject=/CN=S"},
+			 {INT_IS(alg, SIGNET_KEY_UNSPECIFIED), INT_IS(path_len, -1),
+			  INT_IS(hash, SIGNET_HASH_DEFAULT), IS_NULL(out)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 
 	/* No subject: a held CA's renewal request keeps its own (signetd judges). */
 	assert_int_equal(PARSE(&a, NULL, "ca", "request", "sub"), 0);
@@ -1150,21 +1279,21 @@ static void test_ca_import(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "sub.pem", "--chain",
-			       "up.pem", "--out", "-"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_IMPORT);
-	assert_string_equal(a.name, "sub");
-	assert_string_equal(a.cert, "sub.pem");
-	assert_string_equal(a.chain, "up.pem");
-	assert_string_equal(a.out, "-");
-	cli_args_free(&a);
-	/* The chain is optional; either file may be standard input, not both. */
-	assert_int_equal(PARSE(&a, NULL, "ca", "import", "--cert=-", "sub"), 0);
-	assert_string_equal(a.cert, "-");
-	assert_null(a.chain);
-	assert_null(a.out);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "import", "sub", "--cert", "sub.pem", "--chain", "up.pem", "--out",
+			  "-"},
+			 {INT_IS(cmd, CLI_CMD_CA_IMPORT), STR_IS(name, "sub"),
+			  STR_IS(cert, "sub.pem"), STR_IS(chain, "up.pem"), STR_IS(out, "-")}},
+			/* The chain is optional; either file may be standard input, not both. */
+			{NULL,
+			 {"ca", "import", "--cert=-", "sub"},
+			 {STR_IS(cert, "-"), IS_NULL(chain), IS_NULL(out)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "c", "--chain", "-"), 0);
 	cli_args_free(&a);
 	assert_int_equal(PARSE(&a, NULL, "ca", "import", "sub", "--cert", "-", "--chain", "-"),
@@ -1208,27 +1337,24 @@ static void test_ca_renew_and_rekey(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "ca", "renew", "issuing", "--days", "730", "--hash",
-			       "sha512", "--out", "issuing.pem"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_RENEW);
-	assert_string_equal(a.name, "issuing");
-	assert_int_equal(a.days, 730);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
-	assert_string_equal(a.out, "issuing.pem");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "ca", "rekey", "--alg", "rsa4096", "root", "--days",
-			       "36500", "--hash", "sha384", "--out", "root.pem", "--link-out",
-			       "link.pem"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CA_REKEY);
-	assert_string_equal(a.name, "root");
-	assert_int_equal(a.alg, SIGNET_KEY_RSA_4096);
-	assert_int_equal(a.days, 36500);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA384);
-	assert_string_equal(a.out, "root.pem");
-	assert_string_equal(a.link_out, "link.pem");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"ca", "renew", "issuing", "--days", "730", "--hash", "sha512", "--out",
+			  "issuing.pem"},
+			 {INT_IS(cmd, CLI_CMD_CA_RENEW), STR_IS(name, "issuing"), INT_IS(days, 730),
+			  INT_IS(hash, SIGNET_HASH_SHA512), STR_IS(out, "issuing.pem")}},
+			{NULL,
+			 {"ca", "rekey", "--alg", "rsa4096", "root", "--days", "36500", "--hash",
+			  "sha384", "--out", "root.pem", "--link-out", "link.pem"},
+			 {INT_IS(cmd, CLI_CMD_CA_REKEY), STR_IS(name, "root"),
+			  INT_IS(alg, SIGNET_KEY_RSA_4096), INT_IS(days, 36500),
+			  INT_IS(hash, SIGNET_HASH_SHA384), STR_IS(out, "root.pem"),
+			  STR_IS(link_out, "link.pem")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	/* Defaults: the current validity length and key algorithm, nothing written. */
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(PARSE(&a, NULL, "ca", (char *)verbs[i], "root"), 0);
@@ -1293,21 +1419,20 @@ static void test_audit_verify(void **state)
 	assert_string_equal(a.name, "/var/lib/signet/audit.log");
 	assert_true(cli_command_is_local(a.cmd));
 	cli_args_free(&a);
-	/* "-" is standard input; "--" lets a file name start with '-'. */
-	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "-"), 0);
-	assert_string_equal(a.name, "-");
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "audit", "verify", "--", "-odd.log"), 0);
-	assert_string_equal(a.name, "-odd.log");
-	cli_args_free(&a);
-	/* Global options are accepted as everywhere, and ignored. */
-	assert_int_equal(PARSE(&a, NULL, "--endpoint", "tcp://x:1", "audit", "verify", "f"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_AUDIT_VERIFY);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "audit", "--help"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_AUDIT);
-	assert_true(a.help);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			/* "-" is standard input; "--" lets a file name start with '-'. */
+			{NULL, {"audit", "verify", "-"}, {STR_IS(name, "-")}},
+			{NULL, {"audit", "verify", "--", "-odd.log"}, {STR_IS(name, "-odd.log")}},
+			/* Global options are accepted as everywhere, and ignored. */
+			{NULL,
+			 {"--endpoint", "tcp://x:1", "audit", "verify", "f"},
+			 {INT_IS(cmd, CLI_CMD_AUDIT_VERIFY)}},
+			{NULL, {"audit", "--help"}, {INT_IS(cmd, CLI_CMD_AUDIT), IS_TRUE(help)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_audit_verify_errors(void **state)
@@ -1396,24 +1521,24 @@ static void test_ledger_list_every_option(void **state)
 	assert_true(a.all);
 	cli_args_free(&a);
 
-	/* No filter: everything, signetd's page size, one page. */
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list"), 0);
-	assert_null(a.ca);
-	assert_null(a.serial);
-	assert_int_equal(a.valid_at.at, 0);
-	assert_int_equal(a.expires_after.at, 0);
-	assert_int_equal(a.expires_before.at, 0);
-	assert_int_equal(a.revoked, SIGNET_REVOKED_ANY);
-	assert_int_equal(a.limit, 0);
-	assert_null(a.page);
-	assert_false(a.all);
-	cli_args_free(&a);
-	/* "now" is read when the command runs, not while parsing. */
-	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--valid-at=now", "--not-revoked"), 0);
-	assert_true(a.valid_at.now);
-	assert_int_equal(a.valid_at.at, 0);
-	assert_int_equal(a.revoked, SIGNET_REVOKED_NOT);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			/* No filter: everything, signetd's page size, one page. */
+			{NULL,
+			 {"ledger", "list"},
+			 {IS_NULL(ca), IS_NULL(serial), INT_IS(valid_at.at, 0),
+			  INT_IS(expires_after.at, 0), INT_IS(expires_before.at, 0),
+			  INT_IS(revoked, SIGNET_REVOKED_ANY), INT_IS(limit, 0), IS_NULL(page),
+			  IS_FALSE(all)}},
+			/* "now" is read when the command runs, not while parsing. */
+			{NULL,
+			 {"ledger", "list", "--valid-at=now", "--not-revoked"},
+			 {IS_TRUE(valid_at.now), INT_IS(valid_at.at, 0),
+			  INT_IS(revoked, SIGNET_REVOKED_NOT)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	/* an expiry window: what is still valid and expires before a date */
 	assert_int_equal(PARSE(&a, NULL, "ledger", "list", "--expires-after", "now",
 			       "--expires-before=1760000000"),
@@ -1639,22 +1764,20 @@ static void test_revoke(void **state)
 
 static void test_crl(void **state)
 {
-	struct cli_args a;
-
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "crl", "i1"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_CRL);
-	assert_string_equal(a.name, "i1");
-	assert_null(a.key);
-	assert_null(a.out);
-	assert_false(a.der);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "crl", "--key", "ca.i1", "i1", "--out", "i1.crl", "--der"),
-			 0);
-	assert_string_equal(a.key, "ca.i1");
-	assert_string_equal(a.out, "i1.crl");
-	assert_true(a.der);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"crl", "i1"},
+			 {INT_IS(cmd, CLI_CMD_CRL), STR_IS(name, "i1"), IS_NULL(key), IS_NULL(out),
+			  IS_FALSE(der)}},
+			{NULL,
+			 {"crl", "--key", "ca.i1", "i1", "--out", "i1.crl", "--der"},
+			 {STR_IS(key, "ca.i1"), STR_IS(out, "i1.crl"), IS_TRUE(der)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL, {"crl"}, "'signet crl' needs a CA NAME", NULL},
@@ -1780,24 +1903,25 @@ static void test_challenge_verify(void **state)
 	struct cli_args a;
 
 	(void)state;
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "c0ffee", "--chain", "dev.pem",
-			       "--sig", "nonce.sig"),
-			 0);
-	assert_int_equal(a.cmd, CLI_CMD_CHALLENGE_VERIFY);
-	assert_string_equal(a.name, "c0ffee");
-	assert_string_equal(a.chain, "dev.pem");
-	assert_string_equal(a.sig, "nonce.sig");
-	assert_int_equal(a.format, SIGNET_SIG_DEFAULT);
-	assert_int_equal(a.hash, SIGNET_HASH_DEFAULT);
-	cli_args_free(&a);
-	/* The names and the parser of 'signet sign'; standard input for one file. */
-	assert_int_equal(PARSE(&a, NULL, "challenge", "verify", "--format", "pss", "--hash",
-			       "sha512", "--sig", "-", "--chain", "c.pem", "c0ffee"),
-			 0);
-	assert_int_equal(a.format, SIGNET_SIG_RSA_PSS);
-	assert_int_equal(a.hash, SIGNET_HASH_SHA512);
-	assert_string_equal(a.sig, "-");
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			{NULL,
+			 {"challenge", "verify", "c0ffee", "--chain", "dev.pem", "--sig",
+			  "nonce.sig"},
+			 {INT_IS(cmd, CLI_CMD_CHALLENGE_VERIFY), STR_IS(name, "c0ffee"),
+			  STR_IS(chain, "dev.pem"), STR_IS(sig, "nonce.sig"),
+			  INT_IS(format, SIGNET_SIG_DEFAULT), INT_IS(hash, SIGNET_HASH_DEFAULT)}},
+			/* The names and the parser of 'signet sign'; standard input for one file.
+			 */
+			{NULL,
+			 {"challenge", "verify", "--format", "pss", "--hash", "sha512", "--sig",
+			  "-", "--chain", "c.pem", "c0ffee"},
+			 {INT_IS(format, SIGNET_SIG_RSA_PSS), INT_IS(hash, SIGNET_HASH_SHA512),
+			  STR_IS(sig, "-")}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 	{
 		static const struct usage_case cases[] = {
 			{NULL,
@@ -1921,21 +2045,19 @@ static void test_verify_chain(void **state)
 
 static void test_command_help(void **state)
 {
-	struct cli_args a;
-
 	(void)state;
-	/* --help wins over missing required options. */
-	assert_int_equal(PARSE(&a, NULL, "sign", "--help"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_SIGN);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "key", "generate", "-h"), 0);
-	assert_int_equal(a.cmd, CLI_CMD_KEY_GENERATE);
-	assert_true(a.help);
-	cli_args_free(&a);
-	assert_int_equal(PARSE(&a, NULL, "csr", "k", "--help", "--bogus"), 0);
-	assert_true(a.help);
-	cli_args_free(&a);
+	{
+		static const struct parse_case cases[] = {
+			/* --help wins over missing required options. */
+			{NULL, {"sign", "--help"}, {INT_IS(cmd, CLI_CMD_SIGN), IS_TRUE(help)}},
+			{NULL,
+			 {"key", "generate", "-h"},
+			 {INT_IS(cmd, CLI_CMD_KEY_GENERATE), IS_TRUE(help)}},
+			{NULL, {"csr", "k", "--help", "--bogus"}, {IS_TRUE(help)}},
+		};
+
+		check_parse_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_command_names(void **state)

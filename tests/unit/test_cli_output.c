@@ -42,138 +42,266 @@ static const char *capture_end(struct capture *c)
 	return c->text;
 }
 
-static void test_key_line(void **state)
+/*
+ * --- What the CLI prints: rows of (input -> text) ---
+ *
+ * Each row is one cmocka test of its own name: `print` writes `in` to a
+ * captured stream, and the text must be `want`, or hold each of `part`.
+ * A new line format case is one row.
+ */
+struct print_case {
+	const char *name;
+	void (*print)(FILE *f, const void *in);
+	const void *in;
+	const char *want;    /* the whole text; NULL: not checked */
+	const char *part[2]; /* pieces of the text; NULL: not checked */
+};
+
+static void print_key(FILE *f, const void *in)
 {
-	uint8_t id[] = {0x01, 0xab, 0xff};
-	struct signet_key_info key = {.name = "web-1",
-				      .alg = SIGNET_KEY_EC_P256,
-				      .id = id,
-				      .id_len = sizeof(id),
-				      .sensitive = 1,
-				      .extractable = 0};
-	struct capture c;
+	cli_print_key(f, in);
+}
 
-	(void)state;
-	capture_start(&c);
-	cli_print_key(c.f, &key);
-	assert_string_equal(capture_end(&c), "web-1 p256 01abff sensitive=yes extractable=no\n");
-	free(c.text);
+static void print_info(FILE *f, const void *in)
+{
+	cli_print_info(f, in);
+}
 
+static void print_health(FILE *f, const void *in)
+{
+	cli_print_health(f, in);
+}
+
+static void print_ca(FILE *f, const void *in)
+{
+	cli_print_ca(f, in);
+}
+
+/* cli_print_ca_key() of a {name, key} pair. */
+static void print_ca_key(FILE *f, const void *in)
+{
+	const char *const *pair = in;
+
+	cli_print_ca_key(f, pair[0], pair[1]);
+}
+
+static void print_issued(FILE *f, const void *in)
+{
+	cli_print_issued(f, in);
+}
+
+static void print_next_page(FILE *f, const void *in)
+{
+	cli_print_next_page(f, in);
+}
+
+static void print_challenge(FILE *f, const void *in)
+{
+	cli_print_challenge(f, in);
+}
+
+static void print_verified(FILE *f, const void *in)
+{
+	cli_print_verified(f, in);
+}
+
+/* 32 bytes of 0xab, as the verified line prints a fingerprint. */
+#define AB64 "abababababababababababababababababababababababababababababababab"
+
+static uint8_t key_id[] = {0x01, 0xab, 0xff};
+static enum signet_key_alg info_algs[] = {SIGNET_KEY_EC_P256, SIGNET_KEY_RSA_2048};
+static char *info_methods[] = {"GetInfo", "Health"};
+static uint8_t challenge_nonce[] = {0x00, 0x1f, 0xab, 0xff};
+static uint8_t ab_fp[32] = {0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+			    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+			    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab};
+static const char *ca_key_plain[] = {"sub", "ca.sub"};
+static const char *ca_key_escape[] = {"sub", "ca2.sub\x1b[2J"};
+
+static const struct print_case print_cases[] = {
+	{.name = "print_key",
+	 .print = print_key,
+	 .in = &(struct signet_key_info){.name = "web-1",
+					 .alg = SIGNET_KEY_EC_P256,
+					 .id = key_id,
+					 .id_len = sizeof(key_id),
+					 .sensitive = 1,
+					 .extractable = 0},
+	 .want = "web-1 p256 01abff sensitive=yes extractable=no\n"},
 	/* No id and an algorithm this CLI does not know: the field count stays the same. */
-	key.id_len = 0;
-	key.alg = (enum signet_key_alg)9;
-	key.sensitive = 0;
-	key.extractable = 1;
-	capture_start(&c);
-	cli_print_key(c.f, &key);
-	assert_string_equal(capture_end(&c), "web-1 unknown(9) - sensitive=no extractable=yes\n");
-	free(c.text);
-}
-
-static void test_info(void **state)
-{
-	enum signet_key_alg algs[] = {SIGNET_KEY_EC_P256, SIGNET_KEY_RSA_2048};
-	char *methods[] = {"GetInfo", "Health"};
-	struct signet_info info = {
-		.daemon_version = "0.1.0",
-		.protocol_version = 1,
-		.token_label = "lab\x1b]0;el", /* terminal escapes from the token are defused */
-		.token_serial = "42",
-		.token_model = "SoftHSM v2",
-		.token_manufacturer = "SoftHSM project",
-		.slot_id = 1234567890123ull,
-		.key_algs = algs,
-		.n_key_algs = 2,
-		.methods = methods,
-		.n_methods = 2,
-		.workers = 4,
-		.max_message_size = 1048576,
-	};
-	struct capture c;
-
-	(void)state;
-	capture_start(&c);
-	cli_print_info(c.f, &info);
-	assert_string_equal(capture_end(&c), "daemon_version: 0.1.0\n"
-					     "protocol_version: 1\n"
-					     "token_label: lab?]0;el\n"
-					     "token_serial: 42\n"
-					     "token_model: SoftHSM v2\n"
-					     "token_manufacturer: SoftHSM project\n"
-					     "slot: 1234567890123\n"
-					     "algorithms: p256 rsa2048\n"
-					     "methods: GetInfo Health\n"
-					     "workers: 4\n"
-					     "max_message_size: 1048576\n");
-	free(c.text);
-}
-
-static void test_health_line(void **state)
-{
-	struct signet_health h = {.serving = 1, .token_state = "ok", .uptime_seconds = 93};
-	struct capture c;
-
-	(void)state;
-	capture_start(&c);
-	cli_print_health(c.f, &h);
-	assert_string_equal(capture_end(&c), "SERVING token=ok uptime=93s\n");
-	free(c.text);
-}
-
-static void test_ca_line(void **state)
-{
-	struct signet_ca_info ca = {.name = "issuing",
-				    .key = "ca.issuing",
-				    .subject = "/CN=Issuing CA/O=Ex\n\x1b[2J",
-				    .parent = "root",
-				    .not_before = 1700000000,
-				    .not_after = 1893456000, /* 2030-01-01 */
-				    .path_len_limited = 1,
-				    .path_len = 0};
-	struct capture c;
-
-	(void)state;
-	capture_start(&c);
-	cli_print_ca(c.f, &ca);
-	assert_string_equal(capture_end(&c), "issuing parent=root subject=/CN=Issuing CA/O=Ex??[2J "
-					     "not_after=2030-01-01T00:00:00Z path_len=0\n");
-	free(c.text);
-
+	{.name = "print_key_unknown_alg_no_id",
+	 .print = print_key,
+	 .in = &(struct signet_key_info){.name = "web-1",
+					 .alg = (enum signet_key_alg)9,
+					 .id = key_id,
+					 .id_len = 0,
+					 .sensitive = 0,
+					 .extractable = 1},
+	 .want = "web-1 unknown(9) - sensitive=no extractable=yes\n"},
+	{.name = "print_info",
+	 .print = print_info,
+	 .in =
+		 &(struct signet_info){
+			 .daemon_version = "0.1.0",
+			 .protocol_version = 1,
+			 .token_label =
+				 "lab\x1b]0;el", /* terminal escapes from the token are defused */
+			 .token_serial = "42",
+			 .token_model = "SoftHSM v2",
+			 .token_manufacturer = "SoftHSM project",
+			 .slot_id = 1234567890123ull,
+			 .key_algs = info_algs,
+			 .n_key_algs = 2,
+			 .methods = info_methods,
+			 .n_methods = 2,
+			 .workers = 4,
+			 .max_message_size = 1048576,
+		 },
+	 .want = "daemon_version: 0.1.0\n"
+		 "protocol_version: 1\n"
+		 "token_label: lab?]0;el\n"
+		 "token_serial: 42\n"
+		 "token_model: SoftHSM v2\n"
+		 "token_manufacturer: SoftHSM project\n"
+		 "slot: 1234567890123\n"
+		 "algorithms: p256 rsa2048\n"
+		 "methods: GetInfo Health\n"
+		 "workers: 4\n"
+		 "max_message_size: 1048576\n"},
+	{.name = "print_health",
+	 .print = print_health,
+	 .in = &(struct signet_health){.serving = 1, .token_state = "ok", .uptime_seconds = 93},
+	 .want = "SERVING token=ok uptime=93s\n"},
+	{.name = "print_ca",
+	 .print = print_ca,
+	 .in = &(struct signet_ca_info){.name = "issuing",
+					.key = "ca.issuing",
+					.subject = "/CN=Issuing CA/O=Ex\n\x1b[2J",
+					.parent = "root",
+					.not_before = 1700000000,
+					.not_after = 1893456000, /* 2030-01-01 */
+					.path_len_limited = 1,
+					.path_len = 0},
+	 .want = "issuing parent=root subject=/CN=Issuing CA/O=Ex??[2J "
+		 "not_after=2030-01-01T00:00:00Z path_len=0\n"},
 	/* A root, no pathLen, and a time gmtime cannot express. */
-	ca.name = "root";
-	ca.parent = "";
-	ca.subject = "/CN=Root";
-	ca.not_after = INT64_MAX;
-	ca.path_len_limited = 0;
-	ca.path_len = 7; /* meaningless without the flag */
-	capture_start(&c);
-	cli_print_ca(c.f, &ca);
-	assert_string_equal(capture_end(&c),
-			    "root parent=- subject=/CN=Root not_after=- path_len=none\n");
-	free(c.text);
+	{.name = "print_ca_root_no_path_len",
+	 .print = print_ca,
+	 .in = &(struct signet_ca_info){.name = "root",
+					.key = "ca.issuing",
+					.subject = "/CN=Root",
+					.parent = "",
+					.not_before = 1700000000,
+					.not_after = INT64_MAX,
+					.path_len_limited = 0,
+					.path_len = 7 /* meaningless without the flag */},
+	 .want = "root parent=- subject=/CN=Root not_after=- path_len=none\n"},
+	{.name = "print_ca_epoch_path_len_32",
+	 .print = print_ca,
+	 .in = &(struct signet_ca_info){.name = "root",
+					.key = "ca.issuing",
+					.subject = "/CN=Root",
+					.parent = "",
+					.not_before = 1700000000,
+					.not_after = 0,
+					.path_len_limited = 1,
+					.path_len = 32},
+	 .want = "root parent=- subject=/CN=Root not_after=1970-01-01T00:00:00Z path_len=32\n"},
+	{.name = "print_ca_key",
+	 .print = print_ca_key,
+	 .in = ca_key_plain,
+	 .want = "sub key=ca.sub\n"},
+	{.name = "print_ca_key_escape",
+	 .print = print_ca_key,
+	 .in = ca_key_escape,
+	 .want = "sub key=ca2.sub?[2J\n"},
+	{.name = "print_issued",
+	 .print = print_issued,
+	 .in = &(struct signet_issued_cert){.serial = "0A1B",
+					    .ca = "i1",
+					    .profile = "device",
+					    .subject = "/CN=dev a/O=Ex\x1b[2J",
+					    .not_after = 1893456000},
+	 .want = /* 2030-01-01 */
+	 "0A1B ca=i1 profile=device subject=/CN=dev a/O=Ex?[2J "
+	 "not_after=2030-01-01T00:00:00Z status=valid\n"},
+	/* Revoked; the RFC 5280 name of the reason; an empty field is '-'. */
+	{.name = "print_issued_revoked",
+	 .print = print_issued,
+	 .in = &(struct signet_issued_cert){.serial = "0A1B",
+					    .ca = "i1",
+					    .profile = "",
+					    .subject = "/CN=x",
+					    .not_after = INT64_MAX,
+					    .revoked = 1,
+					    .reason = SIGNET_REASON_CA_COMPROMISE},
+	 .want = "0A1B ca=i1 profile=- subject=/CN=x not_after=- status=revoked(cACompromise)\n"},
+	/* A reason this CLI does not know keeps the field one word. */
+	{.name = "print_issued_unknown_reason",
+	 .print = print_issued,
+	 .in = &(struct signet_issued_cert){.serial = "0A1B",
+					    .ca = "i1",
+					    .profile = "",
+					    .subject = "/CN=x",
+					    .not_after = INT64_MAX,
+					    .revoked = 1,
+					    .reason = (enum signet_revocation_reason)7},
+	 .part = {" status=revoked(unknown(7))\n"}},
+	{.name = "print_next_page",
+	 .print = print_next_page,
+	 .in = "42\n",
+	 .want = "signet: note: more certificates follow: add --page 42? "
+		 "for the next page, or --all for every page\n"},
+	{.name = "print_challenge",
+	 .print = print_challenge,
+	 .in = &(struct signet_challenge){.id = "00112233445566778899aabbccddeeff",
+					  .nonce = challenge_nonce,
+					  .nonce_len = sizeof(challenge_nonce),
+					  .expires_at = 1893456000},
+	 .want = /* 2030-01-01 */
+	 "00112233445566778899aabbccddeeff nonce=001fabff expires=2030-01-01T00:00:00Z\n"},
+	/* Nothing to show keeps each field one word. */
+	{.name = "print_challenge_empty",
+	 .print = print_challenge,
+	 .in = &(struct signet_challenge){.id = "",
+					  .nonce = challenge_nonce,
+					  .nonce_len = 0,
+					  .expires_at = INT64_MAX},
+	 .want = "- nonce=- expires=-\n"},
+	{.name = "print_verified",
+	 .print = print_verified,
+	 .in = &(struct signet_verified){.device_id = "dev-1\x1b[2J",
+					 .leaf_spki_sha256 = ab_fp,
+					 .leaf_spki_sha256_len = sizeof(ab_fp),
+					 .leaf_serial = "0A1B",
+					 .leaf_ca = "issuing"},
+	 .want = "OK device=dev-1?[2J fingerprint=" AB64 " serial=0A1B ca=issuing\n"},
+	/* A leaf another CA issued, without a CN. */
+	{.name = "print_verified_other_ca_no_cn",
+	 .print = print_verified,
+	 .in = &(struct signet_verified){.device_id = "",
+					 .leaf_spki_sha256 = ab_fp,
+					 .leaf_spki_sha256_len = sizeof(ab_fp),
+					 .leaf_serial = "0A1B",
+					 .leaf_ca = ""},
+	 .part = {"OK device=- fingerprint=abab", " serial=0A1B ca=-\n"}},
+};
 
-	ca.not_after = 0;
-	ca.path_len_limited = 1;
-	ca.path_len = 32;
-	capture_start(&c);
-	cli_print_ca(c.f, &ca);
-	assert_string_equal(capture_end(&c), "root parent=- subject=/CN=Root "
-					     "not_after=1970-01-01T00:00:00Z path_len=32\n");
-	free(c.text);
-}
+#define N_PRINT_CASES (sizeof(print_cases) / sizeof(print_cases[0]))
 
-static void test_ca_key_line(void **state)
+/* The test of one row of print_cases[], its prestate. */
+static void test_print_case(void **state)
 {
+	const struct print_case *row = *state;
 	struct capture c;
 
-	(void)state;
 	capture_start(&c);
-	cli_print_ca_key(c.f, "sub", "ca.sub");
-	assert_string_equal(capture_end(&c), "sub key=ca.sub\n");
-	free(c.text);
-	capture_start(&c);
-	cli_print_ca_key(c.f, "sub", "ca2.sub\x1b[2J");
-	assert_string_equal(capture_end(&c), "sub key=ca2.sub?[2J\n");
+	row->print(c.f, row->in);
+	capture_end(&c);
+	if (row->want != NULL)
+		assert_string_equal(c.text, row->want);
+	for (size_t i = 0; i < 2 && row->part[i] != NULL; i++)
+		assert_non_null(strstr(c.text, row->part[i]));
 	free(c.text);
 }
 
@@ -497,48 +625,6 @@ static void test_import_reads_files_before_asking(void **state)
 	argv[9] = "/dev/null";
 	assert_int_equal(run_line(&ctx, 10, argv), CLI_E_IO);
 	assert_string_equal(ctx.msg, "the certificate file '/dev/null' is empty");
-}
-
-static void test_issued_line(void **state)
-{
-	struct signet_issued_cert cert = {.serial = "0A1B",
-					  .ca = "i1",
-					  .profile = "device",
-					  .subject = "/CN=dev a/O=Ex\x1b[2J",
-					  .not_after = 1893456000}; /* 2030-01-01 */
-	struct capture c;
-
-	(void)state;
-	capture_start(&c);
-	cli_print_issued(c.f, &cert);
-	assert_string_equal(capture_end(&c), "0A1B ca=i1 profile=device subject=/CN=dev a/O=Ex?[2J "
-					     "not_after=2030-01-01T00:00:00Z status=valid\n");
-	free(c.text);
-
-	/* Revoked; the RFC 5280 name of the reason; an empty field is '-'. */
-	cert.revoked = 1;
-	cert.reason = SIGNET_REASON_CA_COMPROMISE;
-	cert.profile = "";
-	cert.subject = "/CN=x";
-	cert.not_after = INT64_MAX;
-	capture_start(&c);
-	cli_print_issued(c.f, &cert);
-	assert_string_equal(capture_end(&c), "0A1B ca=i1 profile=- subject=/CN=x not_after=- "
-					     "status=revoked(cACompromise)\n");
-	free(c.text);
-	/* A reason this CLI does not know keeps the field one word. */
-	cert.reason = (enum signet_revocation_reason)7;
-	capture_start(&c);
-	cli_print_issued(c.f, &cert);
-	assert_non_null(strstr(capture_end(&c), " status=revoked(unknown(7))\n"));
-	free(c.text);
-
-	capture_start(&c);
-	cli_print_next_page(c.f, "42\n");
-	assert_string_equal(capture_end(&c),
-			    "signet: note: more certificates follow: add --page 42? "
-			    "for the next page, or --all for every page\n");
-	free(c.text);
 }
 
 /*
@@ -951,61 +1037,6 @@ static void test_crl_writes_pem_or_der(void **state)
 	fake_free(&f);
 	free(out.text);
 	free(err.text);
-}
-
-static void test_challenge_line(void **state)
-{
-	uint8_t nonce[] = {0x00, 0x1f, 0xab, 0xff};
-	struct signet_challenge ch = {.id = "00112233445566778899aabbccddeeff",
-				      .nonce = nonce,
-				      .nonce_len = sizeof(nonce),
-				      .expires_at = 1893456000}; /* 2030-01-01 */
-	struct capture c;
-
-	(void)state;
-	capture_start(&c);
-	cli_print_challenge(c.f, &ch);
-	assert_string_equal(capture_end(&c), "00112233445566778899aabbccddeeff nonce=001fabff "
-					     "expires=2030-01-01T00:00:00Z\n");
-	free(c.text);
-	/* Nothing to show keeps each field one word. */
-	ch.id = "";
-	ch.nonce_len = 0;
-	ch.expires_at = INT64_MAX;
-	capture_start(&c);
-	cli_print_challenge(c.f, &ch);
-	assert_string_equal(capture_end(&c), "- nonce=- expires=-\n");
-	free(c.text);
-}
-
-/* 32 bytes of 0xab, as the verified line prints a fingerprint. */
-#define AB64 "abababababababababababababababababababababababababababababababab"
-
-static void test_verified_line(void **state)
-{
-	uint8_t fp[32];
-	struct signet_verified v = {.device_id = "dev-1\x1b[2J",
-				    .leaf_spki_sha256 = fp,
-				    .leaf_spki_sha256_len = sizeof(fp),
-				    .leaf_serial = "0A1B",
-				    .leaf_ca = "issuing"};
-	struct capture c;
-
-	(void)state;
-	memset(fp, 0xab, sizeof(fp));
-	capture_start(&c);
-	cli_print_verified(c.f, &v);
-	assert_string_equal(capture_end(&c),
-			    "OK device=dev-1?[2J fingerprint=" AB64 " serial=0A1B ca=issuing\n");
-	free(c.text);
-	/* A leaf another CA issued, without a CN. */
-	v.device_id = "";
-	v.leaf_ca = "";
-	capture_start(&c);
-	cli_print_verified(c.f, &v);
-	assert_non_null(strstr(capture_end(&c), "OK device=- fingerprint=abab"));
-	assert_non_null(strstr(c.text, " serial=0A1B ca=-\n"));
-	free(c.text);
 }
 
 #define CHALLENGE_ID "00112233445566778899aabbccddeeff"
@@ -1428,12 +1459,7 @@ static void test_run_refuses_non_commands(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_line),
-		cmocka_unit_test(test_info),
-		cmocka_unit_test(test_health_line),
-		cmocka_unit_test(test_ca_line),
-		cmocka_unit_test(test_ca_key_line),
+	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_pem_encode),
 		cmocka_unit_test(test_read_stdin_bounded),
 		cmocka_unit_test(test_files),
@@ -1445,15 +1471,12 @@ int main(void)
 		cmocka_unit_test(test_report_ca),
 		cmocka_unit_test(test_lifecycle_writes_nothing_on_failure),
 		cmocka_unit_test(test_import_reads_files_before_asking),
-		cmocka_unit_test(test_issued_line),
 		cmocka_unit_test(test_ledger_list_all_follows_the_pages),
 		cmocka_unit_test(test_ledger_list_one_page_says_how_to_go_on),
 		cmocka_unit_test(test_ledger_list_page_token_loop_is_protocol_error),
 		cmocka_unit_test(test_ledger_get_writes_the_certificate),
 		cmocka_unit_test(test_revoke_prints_the_line),
 		cmocka_unit_test(test_crl_writes_pem_or_der),
-		cmocka_unit_test(test_challenge_line),
-		cmocka_unit_test(test_verified_line),
 		cmocka_unit_test(test_challenge_create_writes_the_nonce),
 		cmocka_unit_test(test_challenge_verify_prints_the_line),
 		cmocka_unit_test(test_challenge_verify_reads_files_before_asking),
@@ -1463,5 +1486,13 @@ int main(void)
 		cmocka_unit_test(test_credential_refusals_exit_codes),
 		cmocka_unit_test(test_loose_secret_file_is_exit_1),
 	};
+	struct CMUnitTest tests[N_PRINT_CASES + sizeof(fixed) / sizeof(fixed[0])];
+
+	/* One test per print_cases[] row, named after it, the row its state. */
+	for (size_t i = 0; i < N_PRINT_CASES; i++)
+		tests[i] = (struct CMUnitTest){.name = print_cases[i].name,
+					       .test_func = test_print_case,
+					       .initial_state = (void *)&print_cases[i]};
+	memcpy(tests + N_PRINT_CASES, fixed, sizeof(fixed));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
