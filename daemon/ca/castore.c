@@ -747,6 +747,17 @@ static int push_ref(STACK_OF(X509) * chain, X509 *cert)
 	return 0;
 }
 
+/* Give the caller a stack filled under the lock, or drop it when filling failed. */
+static int stack_out(STACK_OF(X509) * s, int r, STACK_OF(X509) * *out)
+{
+	if (r != 0) {
+		sk_X509_pop_free(s, X509_free);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
 int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, struct errmsg *em)
 {
 	STACK_OF(X509) *chain = sk_X509_new_null();
@@ -770,12 +781,7 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 		if (push_ref(chain, sk_X509_value(cs->cas[top].above, a)) != 0)
 			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_rwlock_unlock(&cs->lock);
-	if (r != 0) {
-		sk_X509_pop_free(chain, X509_free);
-		return r;
-	}
-	*out = chain;
-	return 0;
+	return stack_out(chain, r, out);
 }
 
 static int list_copies(struct castore *cs, int with_retired, struct ca **out, size_t *n,
@@ -828,12 +834,7 @@ static int collect(struct castore *cs, int tops_only, STACK_OF(X509) * *out, str
 		if ((!tops_only || cs->cas[i].parent < 0) && push_ref(all, cs->cas[i].cert) != 0)
 			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	pthread_rwlock_unlock(&cs->lock);
-	if (r != 0) {
-		sk_X509_pop_free(all, X509_free);
-		return r;
-	}
-	*out = all;
-	return 0;
+	return stack_out(all, r, out);
 }
 
 int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)
