@@ -1,6 +1,11 @@
 /* --help texts. Kept next to each other so that they read as one manual. */
 #include "help.h"
 
+#include "namerule.h"
+
+/* The characters of a name are the one rule (proto/namerule.h); the lengths are
+ * signetd's limits for keys, CAs and codes, which the CLI does not define. */
+
 #define GLOBAL_OPTIONS                                                                             \
 	"Global options (before or after the command):\n"                                          \
 	"  --endpoint URL[,URL...]  signetd's address, or several signetd sharing the\n"           \
@@ -92,7 +97,7 @@ static const char help_key[] = "Usage: signet key SUBCOMMAND ...\n"
 			       "  key list\n"
 			       "  key delete NAME\n"
 			       "\n"
-			       "A key NAME is its label on the token: 1-64 of A-Z a-z 0-9 . _ -\n"
+			       "A key NAME is its label on the token: 1-64 of " NAME_CHARS_TEXT "\n"
 			       "Run 'signet key SUBCOMMAND --help' for details.\n"
 			       "\n" GLOBAL_OPTIONS;
 
@@ -195,7 +200,7 @@ static const char help_ca[] =
 	"\n"
 	"A CA's key is generated on the token as 'ca.NAME' ('caN.NAME' after re-keys)\n"
 	"and never leaves it.\n"
-	"A CA NAME is 1-60 of A-Z a-z 0-9 . _ -\n"
+	"A CA NAME is 1-60 of " NAME_CHARS_TEXT "\n"
 	"Run 'signet ca SUBCOMMAND --help' for details.\n"
 	"\n" GLOBAL_OPTIONS;
 
@@ -309,7 +314,7 @@ static const char help_ca_verify_code[] =
 	"a certificate whose subject is exactly CN=CODE, signed by CA's token key, for a\n"
 	"throwaway key whose private half signetd discards. CODE is the registry's\n"
 	"verification code (Azure IoT Hub/DPS \"verify certificate\", AWS IoT\n"
-	"registration code): 1-64 of A-Z a-z 0-9 . _ - (signetd checks it; exit 13\n"
+	"registration code): 1-64 of " NAME_CHARS_TEXT " (signetd checks it; exit 13\n"
 	"otherwise). Exit 15 when there is no such CA.\n"
 	"\n"
 	"  --days N         validity in days, 1 to 365 (default 30; never beyond the CA's)\n"

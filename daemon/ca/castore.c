@@ -739,11 +739,23 @@ int castore_get_by_key(struct castore *cs, const char *name, const char *key_lab
 				      key_label);
 }
 
-static int push_ref(STACK_OF(X509) * chain, X509 *cert)
+/* Add a reference to cert to chain; RESOURCE_EXHAUSTED when the stack cannot grow. */
+static int push_ref(STACK_OF(X509) * chain, X509 *cert, struct errmsg *em)
 {
 	if (!sk_X509_push(chain, cert))
-		return -1;
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	X509_up_ref(cert);
+	return 0;
+}
+
+/* Give the caller a stack filled under the lock, or drop it when filling failed. */
+static int stack_out(STACK_OF(X509) * s, int r, STACK_OF(X509) * *out)
+{
+	if (r != 0) {
+		sk_X509_pop_free(s, X509_free);
+		return r;
+	}
+	*out = s;
 	return 0;
 }
 
@@ -761,21 +773,14 @@ int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, s
 		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "no CA named '%.64s'", name);
 	/* bounded by the number of CAs, so a cycle cannot loop */
 	for (size_t hops = 0; r == 0 && i >= 0 && hops <= cs->n; hops++) {
-		if (push_ref(chain, cs->cas[i].cert) != 0)
-			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		r = push_ref(chain, cs->cas[i].cert, em);
 		top = i;
 		i = cs->cas[i].parent;
 	}
 	for (int a = 0; r == 0 && top >= 0 && a < sk_X509_num(cs->cas[top].above); a++)
-		if (push_ref(chain, sk_X509_value(cs->cas[top].above, a)) != 0)
-			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		r = push_ref(chain, sk_X509_value(cs->cas[top].above, a), em);
 	pthread_rwlock_unlock(&cs->lock);
-	if (r != 0) {
-		sk_X509_pop_free(chain, X509_free);
-		return r;
-	}
-	*out = chain;
-	return 0;
+	return stack_out(chain, r, out);
 }
 
 static int list_copies(struct castore *cs, int with_retired, struct ca **out, size_t *n,
@@ -825,15 +830,10 @@ static int collect(struct castore *cs, int tops_only, STACK_OF(X509) * *out, str
 	castore_sync(cs);
 	pthread_rwlock_rdlock(&cs->lock);
 	for (size_t i = 0; r == 0 && i < cs->n; i++)
-		if ((!tops_only || cs->cas[i].parent < 0) && push_ref(all, cs->cas[i].cert) != 0)
-			r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		if (!tops_only || cs->cas[i].parent < 0)
+			r = push_ref(all, cs->cas[i].cert, em);
 	pthread_rwlock_unlock(&cs->lock);
-	if (r != 0) {
-		sk_X509_pop_free(all, X509_free);
-		return r;
-	}
-	*out = all;
-	return 0;
+	return stack_out(all, r, out);
 }
 
 int castore_all_certs(struct castore *cs, STACK_OF(X509) * *out, struct errmsg *em)

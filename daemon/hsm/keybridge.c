@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/rsa.h>
 
 #include "hsm/sign.h"
@@ -130,4 +131,12 @@ EVP_PKEY *keybridge_pkey(struct keybridge *b)
 	default:
 		return NULL;
 	}
+}
+
+int keybridge_sign_error(struct errmsg *em)
+{
+	int r = em->err != 0 ? em->err : errmsg_openssl(em, SIGNET_E_INTERNAL, "signing failed");
+
+	ERR_clear_error();
+	return r;
 }

@@ -28,4 +28,12 @@ void keybridge_fini(void);
 /* A new EVP_PKEY that signs with `b->key`; `b` must outlive it. NULL on failure. */
 EVP_PKEY *keybridge_pkey(struct keybridge *b);
 
+/*
+ * The error for an X509_sign, X509_REQ_sign or X509_CRL_sign that failed, the
+ * caller having set em->err to 0 before it: the token's own error when the
+ * keybridge recorded one in em, else INTERNAL "signing failed" with OpenSSL's
+ * reason. Leaves OpenSSL's error queue empty.
+ */
+int keybridge_sign_error(struct errmsg *em);
+
 #endif

@@ -20,6 +20,12 @@ int keystore_name_valid(const char *name)
 	return name_valid(name, KEY_NAME_MAX);
 }
 
+/* The key name rule as the caller's error, in the one wording every entry point gives. */
+static int key_name_check(const char *name, struct errmsg *em)
+{
+	return name_check("key names", name, KEY_NAME_MAX, em);
+}
+
 static unsigned int name_hash(const char *name)
 {
 	unsigned int h = 2166136261u; /* FNV-1a */
@@ -282,7 +288,7 @@ int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, str
 	unsigned long epoch;
 	int r;
 
-	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+	if ((r = key_name_check(name, em)) != 0)
 		return r;
 	if ((r = cache_check_token(ks, em)) != 0)
 		return r;
@@ -397,7 +403,7 @@ int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 	uint8_t id[16];
 	int r, taken = 0;
 
-	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+	if ((r = key_name_check(name, em)) != 0)
 		return r;
 	if (RAND_bytes(id, sizeof(id)) != 1)
 		return errmsg_set(em, SIGNET_E_INTERNAL, "no randomness for the key id");
@@ -444,7 +450,7 @@ int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 	CK_ULONG destroyed = 0;
 	int r;
 
-	if ((r = name_check("key names", name, KEY_NAME_MAX, em)) != 0)
+	if ((r = key_name_check(name, em)) != 0)
 		return r;
 	if ((r = cache_check_token(ks, em)) != 0)
 		return r;

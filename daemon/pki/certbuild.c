@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "base/asn1time.h"
+#include "hsm/keybridge.h"
 
 int certbuild_serial(ASN1_INTEGER **out, struct errmsg *em)
 {
@@ -287,10 +288,7 @@ int certbuild_sign(const struct cert_spec *spec, EVP_PKEY *signer, EVP_PKEY *iss
 		goto out;
 	em->err = 0;
 	if (X509_sign(cert, signer, md) <= 0) {
-		/* keybridge records the token's own error when the token failed */
-		r = em->err != 0 ? em->err
-				 : errmsg_openssl(em, SIGNET_E_INTERNAL, "signing failed");
-		ERR_clear_error();
+		r = keybridge_sign_error(em);
 		goto out;
 	}
 	if (X509_verify(cert, issuer_key) != 1) {

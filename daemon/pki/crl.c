@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "hsm/keybridge.h"
+
 static ASN1_INTEGER *serial_from_hex(const char *hex)
 {
 	BIGNUM *bn = NULL;
@@ -117,10 +119,7 @@ int crl_build(const struct crl_spec *spec, EVP_PKEY *signer, EVP_PKEY *issuer_ke
 		goto out;
 	em->err = 0;
 	if (X509_CRL_sign(crl, signer, md) <= 0) {
-		/* keybridge records the token's own error when the token failed */
-		r = em->err != 0 ? em->err
-				 : errmsg_openssl(em, SIGNET_E_INTERNAL, "signing failed");
-		ERR_clear_error();
+		r = keybridge_sign_error(em);
 		goto out;
 	}
 	if (X509_CRL_verify(crl, issuer_key) != 1) {

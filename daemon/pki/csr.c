@@ -8,6 +8,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "hsm/keybridge.h"
+
 /* Split off the next "/TYPE=VALUE" component, undoing backslash escapes. */
 static int subject_next(const char **cursor, char *type, size_t typelen, char *value,
 			size_t valuelen)
@@ -301,10 +303,7 @@ int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const
 		goto out;
 	em->err = 0;
 	if (X509_REQ_sign(req, signer, md) <= 0) {
-		/* The keybridge records the token's own error, when it was the token. */
-		r = em->err != 0 ? em->err
-				 : errmsg_openssl(em, SIGNET_E_INTERNAL, "signing failed");
-		ERR_clear_error();
+		r = keybridge_sign_error(em);
 		goto out;
 	}
 	/* Never hand out a request whose signature does not check. */

@@ -271,10 +271,9 @@ int process_list_cas(struct rpc *rq, const ProtobufCMessage *request)
 	(void)request;
 	if ((r = castore_list(rq->d->cas, &cas, &n, &rq->em)) != 0)
 		return r;
-	bufs = calloc(n > 0 ? n : 1, sizeof(*bufs));
-	ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
-	if (bufs == NULL || ptrs == NULL) {
-		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if ((bufs = rpc_entries(rq, n, sizeof(*bufs))) == NULL ||
+	    (ptrs = rpc_entries(rq, n, sizeof(*ptrs))) == NULL) {
+		r = rq->em.err;
 		goto out;
 	}
 	for (; filled < n && r == 0; filled++) {

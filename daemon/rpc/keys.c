@@ -97,10 +97,9 @@ int process_list_keys(struct rpc *rq, const ProtobufCMessage *request)
 	(void)request;
 	if ((r = keystore_list(rq->d->keys, rq->session, &keys, &n, &rq->em)) != 0)
 		return r;
-	infos = calloc(n > 0 ? n : 1, sizeof(*infos));
-	ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
-	if (infos == NULL || ptrs == NULL) {
-		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if ((infos = rpc_entries(rq, n, sizeof(*infos))) == NULL ||
+	    (ptrs = rpc_entries(rq, n, sizeof(*ptrs))) == NULL) {
+		r = rq->em.err;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -89,10 +89,9 @@ int process_list_issued(struct rpc *rq, const ProtobufCMessage *request)
 	if ((r = page_token_parse(rq, req->page_token, &f.after_id)) != 0 ||
 	    (r = ledger_list(rq->d->ledger, &f, &entries, &n, &next_id, &rq->em)) != 0)
 		return r;
-	certs = calloc(n > 0 ? n : 1, sizeof(*certs));
-	ptrs = calloc(n > 0 ? n : 1, sizeof(*ptrs));
-	if (certs == NULL || ptrs == NULL) {
-		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	if ((certs = rpc_entries(rq, n, sizeof(*certs))) == NULL ||
+	    (ptrs = rpc_entries(rq, n, sizeof(*ptrs))) == NULL) {
+		r = rq->em.err;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -33,6 +33,15 @@ int rpc_respond(struct rpc *rq, const ProtobufCMessage *response)
 	return 0;
 }
 
+void *rpc_entries(struct rpc *rq, size_t n, size_t size)
+{
+	void *p = calloc(n > 0 ? n : 1, size);
+
+	if (p == NULL)
+		errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	return p;
+}
+
 /* --- signing with a CA --- */
 
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key)

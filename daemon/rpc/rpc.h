@@ -55,6 +55,12 @@ int rpc_respond(struct rpc *rq, const ProtobufCMessage *response);
 
 /* The rest of rpc.c: what several handlers share. */
 
+/* Zeroed room for the n entries (of `size` bytes) of a reply's repeated field,
+ * or for the pointers to them: at least one, since calloc(0) may return NULL
+ * and an empty list is no error. NULL, with RESOURCE_EXHAUSTED in rq->em, when
+ * memory is short. */
+void *rpc_entries(struct rpc *rq, size_t n, size_t size);
+
 /* For the handlers that sign with a CA: its entry and token key (release
  * with ca_release() and key_put()); NOT_FOUND for an unknown CA. */
 int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **key);

@@ -1,9 +1,10 @@
 /*
  * Unit tests for daemon/rpc/rpc.c, the helpers every handler shares: the
- * audit object (bounded), the reply payload (replaced, never leaked), the
- * chain's DER and PEM, and recording an issued certificate in a real ledger
- * so that a retry of the same request id finds it again, and only for the
- * CA it was issued by. No token: nothing here signs.
+ * audit object (bounded), the reply payload (replaced, never leaked), room
+ * for a repeated field (even an empty one), the chain's DER and PEM, and
+ * recording an issued certificate in a real ledger so that a retry of the
+ * same request id finds it again, and only for the CA it was issued by.
+ * No token: nothing here signs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,6 +110,22 @@ static void test_respond_packs_and_replaces(void **state)
 	free(rq.out);
 }
 
+static void test_entries_for_an_empty_list(void **state)
+{
+	struct fixture *f = *state;
+	struct rpc rq = {.d = &f->d};
+	uint64_t *some = rpc_entries(&rq, 3, sizeof(*some));
+	void *none = rpc_entries(&rq, 0, sizeof(uint64_t));
+
+	/* zeroed, and an empty list gets room too: NULL means out of memory only */
+	assert_non_null(some);
+	assert_true(some[0] == 0 && some[1] == 0 && some[2] == 0);
+	assert_non_null(none);
+	assert_int_equal(rq.em.err, 0);
+	free(some);
+	free(none);
+}
+
 static void test_chain_encode(void **state)
 {
 	struct fixture *f = *state;
@@ -199,6 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_object_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_respond_packs_and_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entries_for_an_empty_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_encode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_then_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_id_no_retry, setup, teardown),
