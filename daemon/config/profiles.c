@@ -137,23 +137,33 @@ static void reset_eku(struct profile *p)
 	p->n_eku = 0;
 }
 
-/* "clientAuth", "serverAuth", ... or a dotted OID OpenSSL knows. */
-static int add_eku(struct profile *p, const char *item, char *why, size_t whylen)
+/* A name or dotted OID OpenSSL knows, appended to nids[*n] (room for max):
+ * what the EKU and subject-attribute lists both hold. `unknown` says why a
+ * name is refused. */
+static int add_nid(int *nids, size_t *n, size_t max, const char *item, const char *unknown,
+		   char *why, size_t whylen)
 {
 	int nid = OBJ_txt2nid(item);
 
 	if (nid == NID_undef) {
-		snprintf(why, whylen,
-			 "not a known extended key usage (serverAuth, clientAuth, "
-			 "codeSigning, emailProtection, timeStamping, OCSPSigning)");
+		snprintf(why, whylen, "%s", unknown);
 		return -1;
 	}
-	if (p->n_eku >= CERTBUILD_MAX_EKU) {
-		snprintf(why, whylen, "at most %d", CERTBUILD_MAX_EKU);
+	if (*n >= max) {
+		snprintf(why, whylen, "at most %zu", max);
 		return -1;
 	}
-	p->eku[p->n_eku++] = nid;
+	nids[(*n)++] = nid;
 	return 0;
+}
+
+/* "clientAuth", "serverAuth", ... or a dotted OID OpenSSL knows. */
+static int add_eku(struct profile *p, const char *item, char *why, size_t whylen)
+{
+	return add_nid(p->eku, &p->n_eku, CERTBUILD_MAX_EKU, item,
+		       "not a known extended key usage (serverAuth, clientAuth, "
+		       "codeSigning, emailProtection, timeStamping, OCSPSigning)",
+		       why, whylen);
 }
 
 static void reset_attrs(struct profile *p)
@@ -163,20 +173,9 @@ static void reset_attrs(struct profile *p)
 
 static int add_attr(struct profile *p, const char *item, char *why, size_t whylen)
 {
-	int nid = OBJ_txt2nid(item);
-
-	if (nid == NID_undef) {
-		snprintf(why, whylen,
-			 "not a known attribute (CN, O, OU, C, ST, L, serialNumber, "
-			 "...)");
-		return -1;
-	}
-	if (p->n_attrs >= PROFILE_MAX_ATTRS) {
-		snprintf(why, whylen, "at most %d", PROFILE_MAX_ATTRS);
-		return -1;
-	}
-	p->attrs[p->n_attrs++] = nid;
-	return 0;
+	return add_nid(p->attrs, &p->n_attrs, PROFILE_MAX_ATTRS, item,
+		       "not a known attribute (CN, O, OU, C, ST, L, serialNumber, ...)", why,
+		       whylen);
 }
 
 static void reset_dns(struct profile *p)
