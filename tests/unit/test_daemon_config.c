@@ -376,6 +376,15 @@ static const struct refusal {
 	 "device.key_usage: item 1 ('signing'): not a key usage"},
 	{TOKEN_OK SERVER_OK "profiles: { device: { extended_key_usage = [ \"bogus\" ]; }; };\n",
 	 "not a known extended key usage"},
+	{TOKEN_OK SERVER_OK
+	 "profiles: { device: { extended_key_usage = [ \"clientAuth\", "
+	 "\"serverAuth\", \"codeSigning\", \"emailProtection\", \"timeStamping\", "
+	 "\"OCSPSigning\", \"clientAuth\", \"serverAuth\", \"codeSigning\" ]; }; };\n",
+	 "device.extended_key_usage: item 9 ('codeSigning'): at most 8"},
+	{TOKEN_OK SERVER_OK
+	 "profiles: { device: { subject: { attributes = [ \"CN\", \"nope\" ]; }; "
+	 "}; };\n",
+	 "item 2 ('nope'): not a known attribute"},
 	{TOKEN_OK SERVER_OK "profiles: { device: { path_len = 1; }; };\n",
 	 "path_len: only for ca = true"},
 	{TOKEN_OK SERVER_OK "profiles: { device: { key_usage = [ \"keyCertSign\" ]; }; };\n",
