@@ -389,8 +389,9 @@ static int start_check(const struct auth *a, const struct auth_client *c, int64_
 		return 0;
 	return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
 			  "client '%s': the credential was stamped %lld ms before signetd started: "
-			  "a request made before the restart, replayed (the replay memory does "
-			  "not survive a restart), or a clock behind the daemon's; send it again",
+			  "sent before a restart (this process cannot tell it from a copy of one "
+			  "its predecessor served), or by a clock behind the daemon's; send it "
+			  "again",
 			  c->def->name, (long long)(a->started_ms - stamp_ms));
 }
 

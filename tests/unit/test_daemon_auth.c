@@ -225,9 +225,9 @@ static void test_stamped_before_start(void **state)
 			 SIGNET_E_UNAUTHENTICATED);
 	assert_string_equal(em.text,
 			    "client 'alpha': the credential was stamped 1 ms before signetd "
-			    "started: a request made before the restart, replayed (the replay "
-			    "memory does not survive a restart), or a clock behind the daemon's; "
-			    "send it again");
+			    "started: sent before a restart (this process cannot tell it from a "
+			    "copy of one its predecessor served), or by a clock behind the "
+			    "daemon's; send it again");
 	/* stamped at or after the start: served; another client alike */
 	assert_int_equal(send_at(f, "alpha", 3, T0, T0 + 3 * SEC, &em), 0);
 	assert_int_equal(send_at(f, "beta", 3, T0 - 2 * SEC, T0 + 3 * SEC, &em),
