@@ -134,6 +134,15 @@ out:
 	return r;
 }
 
+/* The wall clock in ms, as dispatch reads it for credentials. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void block_signals(sigset_t *set)
 {
 	sigemptyset(set);
@@ -317,6 +326,7 @@ static int run(const struct config *cfg, const char *config_path)
 		log_error("clients: %s", err);
 		goto out_server;
 	}
+	auth_start(state.auth, now_ms());
 	if (cfg->allow_anonymous)
 		log_warn("auth.allow_anonymous: callers on the ipc socket need no credential");
 	state.started = time(NULL);

@@ -58,6 +58,7 @@ struct auth {
 	int allow_anonymous;
 	int64_t window_ms;
 	int64_t reorder_ms;
+	int64_t started_ms; /* credentials stamped before are refused; 0: none */
 	unsigned max_total;
 	atomic_uint in_flight_total;
 	pthread_mutex_t replay_lock;
@@ -146,6 +147,11 @@ void auth_close(struct auth *a)
 	free(a->slots);
 	free(a->clients);
 	free(a);
+}
+
+void auth_start(struct auth *a, int64_t now_ms)
+{
+	a->started_ms = now_ms;
 }
 
 const struct client_def *auth_client_def(const struct auth_client *who)
@@ -369,6 +375,26 @@ static int order_check(const struct auth *a, const struct auth_client *c, int64_
 			  (long long)(a->reorder_ms / 1000));
 }
 
+/*
+ * What this process accepted, its replay memory holds; what a signetd before
+ * it accepted, no one does. A credential stamped before start-up is refused,
+ * so a request captured before a restart cannot be sent again after it. The
+ * cost: a client whose clock is behind the daemon's is refused for that long
+ * after a start; libsignet stamps each attempt afresh.
+ */
+static int start_check(const struct auth *a, const struct auth_client *c, int64_t stamp_ms,
+		       struct errmsg *em)
+{
+	if (stamp_ms >= a->started_ms)
+		return 0;
+	return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
+			  "client '%s': the credential was stamped %lld ms before signetd started: "
+			  "sent before a restart (this process cannot tell it from a copy of one "
+			  "its predecessor served), or by a clock behind the daemon's; send it "
+			  "again",
+			  c->def->name, (long long)(a->started_ms - stamp_ms));
+}
+
 static int mac_check(const struct auth_client *c, const Signet__V1__Envelope *env,
 		     struct errmsg *em)
 {
@@ -408,7 +434,8 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
 	if (cr->nonce.len < NONCE_MIN || cr->nonce.len > NONCE_MAX)
 		return errmsg_set(em, SIGNET_E_UNAUTHENTICATED,
 				  "a credential's nonce is %d to %d bytes", NONCE_MIN, NONCE_MAX);
-	if ((r = time_check(a, cr, now_ms, em)) != 0 || (r = mac_check(c, env, em)) != 0)
+	if ((r = time_check(a, cr, now_ms, em)) != 0 || (r = mac_check(c, env, em)) != 0 ||
+	    (r = start_check(a, c, (int64_t)cr->timestamp_ms, em)) != 0)
 		return r;
 	key = replay_key(a, c, cr->nonce.data, cr->nonce.len);
 	pthread_mutex_lock(&a->replay_lock);
@@ -437,6 +464,7 @@ void auth_carry(struct auth *to, struct auth *from)
 		to->window_ms = from->window_ms;
 	if (to->reorder_ms > from->reorder_ms)
 		to->reorder_ms = from->reorder_ms;
+	to->started_ms = from->started_ms;
 	to->sweep_every_ms = to->window_ms / 128;
 	memcpy(to->seed, from->seed, sizeof(to->seed));
 	name_keys(to);

@@ -36,12 +36,24 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 void auth_close(struct auth *a);
 
 /*
+ * Once at start-up, before serving (now_ms: the daemon's clock): refuse
+ * every credential stamped before now_ms. The replay memory of the signetd
+ * that ran before is gone, so a request it accepted could otherwise be
+ * sent again while its stamp is still inside the window. auth_carry keeps
+ * the mark over reloads; once the window has passed it, it refuses nothing
+ * the window would not. Not calling it leaves no mark (the unit tests, the
+ * fuzz target).
+ */
+void auth_start(struct auth *a, int64_t now_ms);
+
+/*
  * Who sent `env` (now_ms: the daemon's clock). *who is NULL for an anonymous
  * caller, which only auth.allow_anonymous lets through. UNAUTHENTICATED with
  * the rule in the message: no credential, unknown client, a timestamp
- * outside the window or more than auth.reorder_seconds before the client's
- * newest, a nonce of the wrong size, a MAC that does not verify,
- * a replay. RESOURCE_EXHAUSTED when AUTH_REPLAY_MAX nonces are live.
+ * outside the window, before auth_start's mark or more than
+ * auth.reorder_seconds before the client's newest, a nonce of the wrong
+ * size, a MAC that does not verify, a replay. RESOURCE_EXHAUSTED when AUTH_REPLAY_MAX nonces are
+ * live.
  */
 int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t now_ms,
 		      struct auth_client **who, struct errmsg *em);
@@ -53,7 +65,8 @@ int auth_authenticate(struct auth *a, const Signet__V1__Envelope *env, int64_t n
  * stays keeps its newest stamp; the nonces of one that is gone are kept
  * until the window passes them, in case it comes back. A window or reorder
  * allowance wider in `to` than in `from` is narrowed to `from`'s: the
- * nonces outside the old allowance are forgotten already. The caller
+ * nonces outside the old allowance are forgotten already. `from`'s start
+ * mark (auth_start) comes too. The caller
  * guarantees no request uses either object meanwhile; `from` is then only
  * fit for auth_close(), and must still have its configuration.
  */

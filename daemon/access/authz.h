@@ -4,9 +4,11 @@
  * the method must match one of its method patterns, an admin method needs
  * admin = true, and each object the request names (a CA, a parent CA, a
  * profile, a key) must match one of the patterns of its kind. An object kind
- * the client has no patterns for is refused. What a request acts on is read
- * from the string fields its method's row names (proto/methods.def). Pure: no
- * I/O, no locks.
+ * the client has no patterns for is refused. A method that proves possession
+ * of a CA (SIGNET_METHOD_CA_PROOF) needs more than a glob in methods: admin,
+ * the CA in verification_cas, or the method named in full. What a request
+ * acts on is read from the string fields its method's row names
+ * (proto/methods.def). Pure: no I/O, no locks.
  */
 #ifndef SIGNETD_AUTHZ_H
 #define SIGNETD_AUTHZ_H
@@ -15,6 +17,7 @@
 
 #include "config/config.h"
 #include "base/errmsg.h"
+#include "methods.h"
 
 /* What a request acts on; NULL members are not part of it. */
 struct authz_target {
@@ -22,6 +25,9 @@ struct authz_target {
 	const char *parent; /* the issuing CA of a new intermediate */
 	const char *profile;
 	const char *key;
+	/* not an object of a rule: what the act certifies (the registration code
+	 * of a verification certificate), for the audit line of a refusal */
+	const char *code;
 };
 
 /* Which fields of a request name what it acts on: for each kind, the name of
@@ -31,6 +37,7 @@ struct authz_fields {
 	const char *parent;
 	const char *profile;
 	const char *key;
+	const char *code;
 };
 
 /* 0 when every field `f` names is a singular string field of the message
@@ -46,8 +53,14 @@ int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *reques
 		    struct authz_target *t);
 
 /* 0, or PERMISSION_DENIED with a message naming the rule (the client, the
- * setting, the value refused). */
-int authz_check(const struct client_def *c, const char *method, int admin_method,
+ * setting, the value refused). `flags` are the method's SIGNET_METHOD_* flags
+ * (proto/methods.h): ADMIN and CA_PROOF add their rules. */
+int authz_check(const struct client_def *c, const char *method, unsigned flags,
 		const struct authz_target *t, struct errmsg *em);
+
+/* What `t` names, as "ca=X parent=Y profile=Z key=K code=C" with the absent
+ * kinds left out (each value cut at 64 bytes), into buf: the audit object of
+ * a request refused before its handler could say what it was on. */
+void authz_target_describe(const struct authz_target *t, char *buf, size_t len);
 
 #endif

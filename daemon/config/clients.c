@@ -90,7 +90,9 @@ static int load_lists(struct config_loader *l, const config_setting_t *g, struct
 	    cfg_get_strings(l, g, "profiles", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX, &c->profiles,
 			    &c->n_profiles) != 0 ||
 	    cfg_get_strings(l, g, "keys", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX, &c->keys,
-			    &c->n_keys) != 0)
+			    &c->n_keys) != 0 ||
+	    cfg_get_strings(l, g, "verification_cas", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX,
+			    &c->verification_cas, &c->n_verification_cas) != 0)
 		return -1;
 	for (size_t i = 0; i < c->n_methods; i++)
 		if (!method_pattern_known(c->methods[i]))
@@ -110,8 +112,9 @@ static int client_duplicate(const struct config *cfg, const char *name)
 
 static int load_client(struct config_loader *l, const config_setting_t *g, struct config *cfg)
 {
-	static const char *const known[] = {"secret_file", "admin",    "max_concurrent", "methods",
-					    "cas",	   "profiles", "keys",		 NULL};
+	static const char *const known[] = {
+		"secret_file", "admin", "max_concurrent",   "methods", "cas",
+		"profiles",    "keys",	"verification_cas", NULL};
 	const char *name = config_setting_name(g), *secret = NULL;
 	long long max = CONFIG_DEFAULT_CLIENT_CONCURRENCY;
 	struct client_def *c;
@@ -281,6 +284,7 @@ void cfg_clients_free(struct config *cfg)
 		cfg_strings_free(c->cas, c->n_cas);
 		cfg_strings_free(c->profiles, c->n_profiles);
 		cfg_strings_free(c->keys, c->n_keys);
+		cfg_strings_free(c->verification_cas, c->n_verification_cas);
 	}
 	free(cfg->clients);
 	cfg->clients = NULL;

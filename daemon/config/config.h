@@ -55,6 +55,10 @@ struct client_def {
 	size_t n_profiles;
 	char **keys;
 	size_t n_keys;
+	/* CAs whose verification certificates (proofs of possession) it may get
+	 * without admin; a glob in methods does not grant them (access/authz.h) */
+	char **verification_cas;
+	size_t n_verification_cas;
 };
 
 struct config {

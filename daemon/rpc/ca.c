@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/namecheck.h"
 #include "pki/pem.h"
+#include "records/issued.h"
 #include "rpc/rpc.h"
 #include "rpc/ca.h"
 
@@ -376,6 +377,17 @@ static int verification_get(struct rpc *rq,
 	return r;
 }
 
+/* The audit line of a verification certificate names the code it proves
+ * possession for, besides the serial the ledger keeps it under. */
+static void verification_audit(struct rpc *rq, const char *ca, const char *code, X509 *cert)
+{
+	char serial[LEDGER_SERIAL_MAX] = "?";
+	int retry = strstr(rq->object, " retry") != NULL;
+
+	issued_serial_hex(cert, serial);
+	rpc_object(rq, "ca=%.64s code=%.64s serial=%s%s", ca, code, serial, retry ? " retry" : "");
+}
+
 int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__IssueVerificationCertificateRequest *req = (const void *)request;
@@ -398,6 +410,7 @@ int process_issue_verification_certificate(struct rpc *rq, const ProtobufCMessag
 				  VERIFICATION_MAX_DAYS);
 	if ((r = verification_get(rq, req, days, &cert)) != 0)
 		goto out;
+	verification_audit(rq, req->ca, req->code, cert);
 	n = i2d_X509(cert, &der);
 	if (n <= 0 || (pem = pem_encode("CERTIFICATE", der, (size_t)n)) == NULL) {
 		r = errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the certificate");

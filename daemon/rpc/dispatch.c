@@ -177,13 +177,18 @@ static int authorize(struct rpc *rq, const struct dispatch_method *row, const Pr
 		     const struct client_def *who)
 {
 	struct authz_target t;
+	int r;
 
 	if (who == NULL)
 		return 0;
 	if (authz_target_of(&row->target, req, &t) != 0)
 		return errmsg_set(&rq->em, SIGNET_E_PERMISSION_DENIED,
 				  "%s has no authorization rule", row->name);
-	return authz_check(who, row->name, (row->flags & SIGNET_METHOD_ADMIN) != 0, &t, &rq->em);
+	/* a refusal's audit line says what was asked for: the handler that
+	 * would have said it does not run */
+	if ((r = authz_check(who, row->name, row->flags, &t, &rq->em)) != 0)
+		authz_target_describe(&t, rq->object, sizeof(rq->object));
+	return r;
 }
 
 static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,

@@ -2,13 +2,15 @@
 # Callers: every request authenticated with a client's secret, every act
 # authorized by the client's rules, each refusal with its own status and a
 # message naming the rule, and audited; the concurrency limit; stale and
-# replayed credentials (itest_auth); no secret in the log, argv or audit.
+# replayed credentials (itest_auth), also across a restart; verification
+# certificates (a proof of possession of a CA) only for the clients granted
+# them; no secret in the log, argv or audit.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
 
 umask 077
-for c in operator factory keyuser; do openssl rand -hex 32 >"$D/$c.key"; done
+for c in operator factory keyuser device registrar prover; do openssl rand -hex 32 >"$D/$c.key"; done
 SIGNET_CONFIG_AUTH=$(
 	cat <<EOF
 clients: {
@@ -20,6 +22,12 @@ clients: {
   keyuser: { secret_file = "$D/keyuser.key"; max_concurrent = 1;
              methods = [ "GenerateKey", "SignNonce", "DeleteKey", "GetPublicKey" ];
              keys = [ "dev-*" ]; };
+  device: { secret_file = "$D/device.key";
+            methods = [ "*" ]; cas = [ "issuing" ]; profiles = [ "device" ]; };
+  registrar: { secret_file = "$D/registrar.key";
+               methods = [ "IssueVerificationCertificate" ]; cas = [ "issuing" ]; };
+  prover: { secret_file = "$D/prover.key"; methods = [ "*" ]; cas = [ "*" ];
+            profiles = [ "device" ]; verification_cas = [ "issuing" ]; };
 };
 EOF
 )
@@ -65,6 +73,20 @@ as keyuser 17 key delete dev-1
 as factory 17 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
 as operator 0 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
 
+# --- a verification certificate proves possession of the CA: a glob in
+# methods does not grant it; admin, verification_cas or the method's own name do ---
+as device 0 issue --ca issuing --profile device --csr "$D/dev.csr" --out "$D/dev2.pem"
+as device 17 ca verify-code issuing DEVICECODE1
+[[ $IT_ERR == *"verification certificate of CA 'issuing'"*"clients.device.verification_cas"* ]] ||
+	it_fail "verification certificate for a profile-limited client: $IT_ERR"
+as prover 17 ca verify-code other PROVERCODE1
+[[ $IT_ERR == *"CA 'other'"*"clients.prover.verification_cas"* ]] || it_fail "verification_cas: $IT_ERR"
+as operator 0 ca verify-code issuing OPERATORCODE1 --out "$D/v-operator.pem"
+as registrar 0 ca verify-code issuing REGISTRARCODE1 --out "$D/v-registrar.pem"
+as prover 0 ca verify-code issuing PROVERCODE2 --out "$D/v-prover.pem"
+openssl x509 -in "$D/v-prover.pem" -noout -subject | grep -q PROVERCODE2 ||
+	it_fail "the verification certificate does not name its code"
+
 # --- over the concurrency limit: 18 while a slow request of the same client runs ---
 got=0
 for i in 1 2 3; do
@@ -93,6 +115,10 @@ grep -q '"object":"claimed_client=nobody".*"status":"UNAUTHENTICATED"' "$audit" 
 	grep -q '"status":"UNAUTHENTICATED".*claimed_client=nobody' "$audit" ||
 	it_fail "an unknown client is not audited"
 grep -q '"caller":"operator","method":"Revoke".*"status":"OK"' "$audit" || it_fail "the revocation's caller"
+grep -q '"caller":"device","method":"IssueVerificationCertificate","object":"ca=issuing code=DEVICECODE1".*"status":"PERMISSION_DENIED"' "$audit" ||
+	it_fail "a refused verification certificate is not audited with its CA and code"
+grep -q '"caller":"registrar","method":"IssueVerificationCertificate","object":"ca=issuing code=REGISTRARCODE1 serial=[0-9A-F]*".*"status":"OK"' "$audit" ||
+	it_fail "a verification certificate is not audited with its CA and code"
 expect_rc 0 "$SIGNET" audit verify "$audit"
 
 # --- no secret anywhere it could leak: log, audit, the daemon's argv ---
@@ -107,6 +133,19 @@ pin=$(cat "$SIGNET_USER_PIN_FILE")
 for where in "$D/signetd.log" "$audit" "$D/cmdline"; do
 	grep -qF -- "$pin" "$where" && it_fail "the PIN is in $where"
 done
+
+# --- a request captured before a restart is refused after it ---
+itest() {
+	SIGNET_ENDPOINT=$SIGNET_ENDPOINT SIGNET_CLIENT=factory SIGNET_SECRET_FILE=$D/factory.key \
+		"$SIGNET_BUILD_DIR/tests/integration/itest_auth" "$@"
+}
+itest capture "$D/captured.bin" >"$D/itest_auth.log" 2>&1 || it_fail "capture: $(cat "$D/itest_auth.log")"
+it_stop
+it_start
+itest replay "$D/captured.bin" >"$D/itest_auth.log" 2>&1 ||
+	it_fail "a request captured before a restart was accepted after it: $(cat "$D/itest_auth.log")"
+grep -q "before signetd started" "$D/itest_auth.log" || it_fail "replay message: $(cat "$D/itest_auth.log")"
+as factory 0 health # a fresh request is served at once
 it_stop
 
 # --- tcp:// endpoints refuse to start without credentials ---

@@ -3,6 +3,12 @@
  * the same authenticated request twice (a replay). Speaks the wire protocol
  * itself, with the MAC from proto/authmac.h. Environment: SIGNET_ENDPOINT,
  * SIGNET_CLIENT, SIGNET_SECRET_FILE (set by auth.sh).
+ *
+ *   itest_auth               the tests below
+ *   itest_auth capture FILE  send a fresh request (it must succeed) and keep
+ *                            its bytes in FILE
+ *   itest_auth replay FILE   send FILE's bytes again: it must be refused
+ *                            (auth.sh restarts signetd in between)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,7 +155,46 @@ static void test_altered(void **state)
 	assert_non_null(strstr(text, "MAC does not verify"));
 }
 
-int main(void)
+/* A request captured before a restart, sent again after it. */
+static int capture(const char *path)
+{
+	uint8_t msg[1024];
+	char text[512];
+	size_t len = envelope(now_ms(), msg, sizeof(msg));
+	FILE *f;
+	int status = send_and_status(msg, len, text, sizeof(text));
+
+	if (status != SIGNET__V1__STATUS_CODE__OK) {
+		fprintf(stderr, "capture: status %d: %s\n", status, text);
+		return 1;
+	}
+	if ((f = fopen(path, "wb")) == NULL || fwrite(msg, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		return 1;
+	}
+	return 0;
+}
+
+static int replay(const char *path)
+{
+	uint8_t msg[1024];
+	char text[512];
+	FILE *f = fopen(path, "rb");
+	size_t len;
+	int status;
+
+	if (f == NULL) {
+		perror(path);
+		return 1;
+	}
+	len = fread(msg, 1, sizeof(msg), f);
+	fclose(f);
+	status = send_and_status(msg, len, text, sizeof(text));
+	printf("%d %s\n", status, text);
+	return status == SIGNET__V1__STATUS_CODE__UNAUTHENTICATED ? 0 : 1;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_then_replayed),
@@ -158,5 +203,9 @@ int main(void)
 	};
 
 	load_secret();
+	if (argc == 3 && strcmp(argv[1], "capture") == 0)
+		return capture(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "replay") == 0)
+		return replay(argv[2]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

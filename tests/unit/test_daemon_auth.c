@@ -211,6 +211,52 @@ static void test_full_then_sweep(void **state)
 	assert_int_equal(send_now(f, "alpha", max, later + 1, &em), SIGNET_E_UNAUTHENTICATED);
 }
 
+/* A credential stamped before start-up may have been accepted by the signetd
+ * that ran before, whose replay memory is gone: refused, with the reason. */
+static void test_stamped_before_start(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em;
+
+	/* no mark: the window alone decides */
+	assert_int_equal(send_at(f, "alpha", 1, T0 - 5 * SEC, T0, &em), 0);
+	auth_start(f->auth, T0);
+	assert_int_equal(send_at(f, "alpha", 2, T0 - 1, T0 + 3 * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_string_equal(em.text,
+			    "client 'alpha': the credential was stamped 1 ms before signetd "
+			    "started: sent before a restart (this process cannot tell it from a "
+			    "copy of one its predecessor served), or by a clock behind the "
+			    "daemon's; send it again");
+	/* stamped at or after the start: served; another client alike */
+	assert_int_equal(send_at(f, "alpha", 3, T0, T0 + 3 * SEC, &em), 0);
+	assert_int_equal(send_at(f, "beta", 3, T0 - 2 * SEC, T0 + 3 * SEC, &em),
+			 SIGNET_E_UNAUTHENTICATED);
+	assert_int_equal(send_at(f, "beta", 4, T0 + 2 * SEC, T0 + 3 * SEC, &em), 0);
+	/* an unauthentic credential gets the MAC's reason, not this one */
+	assert_int_equal(send_at(f, "gamma", 5, T0 - 1, T0, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_non_null(strstr(em.text, "no client named"));
+}
+
+/* A reload keeps the start mark: the new auth object's memory starts at the
+ * same moment the old one's did. */
+static void test_start_mark_survives_reload(void **state)
+{
+	struct fixture *f = *state;
+	struct auth *next = NULL;
+	struct errmsg em;
+	char err[256];
+
+	auth_start(f->auth, T0);
+	assert_int_equal(auth_open(&f->cfg, &next, err, sizeof(err)), 0);
+	auth_carry(next, f->auth);
+	auth_close(f->auth);
+	f->auth = next;
+	assert_int_equal(send_at(f, "alpha", 1, T0 - 1, T0 + SEC, &em), SIGNET_E_UNAUTHENTICATED);
+	assert_non_null(strstr(em.text, "before signetd started"));
+	assert_int_equal(send_at(f, "alpha", 2, T0 + 1, T0 + SEC, &em), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +264,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_nonces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_allowance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_then_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stamped_before_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_mark_survives_reload, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

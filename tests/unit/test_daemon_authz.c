@@ -53,7 +53,8 @@ static void test_factory(void **state)
 	t.profile = "server";
 	assert_int_equal(authz_check(&factory, "SignCsr", 0, &t, &em), SIGNET_E_PERMISSION_DENIED);
 	assert_non_null(strstr(em.text, "profile 'server'"));
-	assert_int_equal(authz_check(&factory, "Revoke", 1, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	assert_int_equal(authz_check(&factory, "Revoke", SIGNET_METHOD_ADMIN, &t, &em),
+			 SIGNET_E_PERMISSION_DENIED);
 	assert_string_equal(
 		em.text, "client 'factory' may not call Revoke (not in clients.factory.methods)");
 	/* no key patterns at all: no key */
@@ -75,21 +76,112 @@ static void test_admin(void **state)
 	struct client_def not_admin = operator_;
 
 	(void)state;
-	assert_int_equal(authz_check(&operator_, "CreateIntermediateCa", 1, &t, &em), 0);
+	assert_int_equal(
+		authz_check(&operator_, "CreateIntermediateCa", SIGNET_METHOD_ADMIN, &t, &em), 0);
 	assert_int_equal(
 		authz_check(&operator_, "GetIssued", 0, &(struct authz_target){.ca = ""}, &em), 0);
-	assert_int_equal(authz_check(&operator_, "DeleteKey", 1,
+	assert_int_equal(authz_check(&operator_, "DeleteKey", SIGNET_METHOD_ADMIN,
 				     &(struct authz_target){.key = "ca.root"}, &em),
 			 SIGNET_E_PERMISSION_DENIED);
 	assert_non_null(strstr(em.text, "key 'ca.root'"));
 	not_admin.admin = 0;
-	assert_int_equal(authz_check(&not_admin, "CreateIntermediateCa", 1, &t, &em),
-			 SIGNET_E_PERMISSION_DENIED);
+	assert_int_equal(
+		authz_check(&not_admin, "CreateIntermediateCa", SIGNET_METHOD_ADMIN, &t, &em),
+		SIGNET_E_PERMISSION_DENIED);
 	assert_string_equal(em.text, "CreateIntermediateCa is an admin method and client "
 				     "'operator' is not an admin (clients.operator.admin)");
 	assert_int_equal(authz_check(&not_admin, "SignNonce", 0,
 				     &(struct authz_target){.key = "dev-7"}, &em),
 			 0);
+}
+
+/* A verification certificate proves possession of the CA: a glob in methods
+ * does not grant it, admin, verification_cas or the method's full name do,
+ * and the CA must still be one of the client's. */
+static void test_ca_proof(void **state)
+{
+	static char *named[] = {"SignCsr", "IssueVerificationCertificate"},
+		    *issuing[] = {"issuing"}, *issuing_star[] = {"issuing*"};
+	const char *m = "IssueVerificationCertificate";
+	const unsigned flags = SIGNET_METHOD_AUDITED | SIGNET_METHOD_CA_PROOF;
+	struct client_def device = {.name = "device",
+				    .methods = all,
+				    .n_methods = 1,
+				    .cas = issuing,
+				    .n_cas = 1,
+				    .profiles = factory_profiles,
+				    .n_profiles = 1};
+	struct client_def c;
+	struct authz_target t = {.ca = "issuing", .code = "ABC"};
+	struct errmsg em = {0};
+
+	(void)state;
+	/* the finding: methods = [ "*" ] limited to a profile got one */
+	assert_int_equal(authz_check(&device, m, flags, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	assert_string_equal(em.text,
+			    "client 'device' may not get a verification certificate of CA "
+			    "'issuing': it proves possession of the CA, so a glob in methods does "
+			    "not grant it (needs the CA in clients.device.verification_cas, "
+			    "IssueVerificationCertificate named in clients.device.methods, or "
+			    "admin = true)");
+	/* the same client still signs what its profile allows */
+	assert_int_equal(authz_check(&device, "SignCsr", SIGNET_METHOD_AUDITED,
+				     &(struct authz_target){.ca = "issuing", .profile = "device"},
+				     &em),
+			 0);
+	/* a glob naming it more narrowly is still a glob */
+	c = device;
+	c.methods = (char *[]){"Issue*"};
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	/* granted per CA */
+	c = device;
+	c.cas = all;
+	c.verification_cas = issuing_star;
+	c.n_verification_cas = 1;
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), 0);
+	t.ca = "other";
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	assert_non_null(strstr(em.text, "CA 'other'"));
+	/* verification_cas does not widen cas */
+	c.cas = issuing;
+	t.ca = "issuing-2";
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	assert_non_null(strstr(em.text, "not in clients.device.cas"));
+	/* named in full (configurations written before verification_cas) */
+	c = device;
+	c.methods = named;
+	c.n_methods = 2;
+	t.ca = "issuing";
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), 0);
+	t.ca = "other";
+	assert_int_equal(authz_check(&c, m, flags, &t, &em), SIGNET_E_PERMISSION_DENIED);
+	assert_non_null(strstr(em.text, "not in clients.device.cas"));
+	/* admin */
+	t.ca = "issuing-1";
+	assert_int_equal(authz_check(&operator_, m, flags, &t, &em), 0);
+}
+
+static void test_describe(void **state)
+{
+	char buf[256], small[12], long_ca[100];
+
+	(void)state;
+	authz_target_describe(&(struct authz_target){.ca = "issuing", .code = "ABC"}, buf,
+			      sizeof(buf));
+	assert_string_equal(buf, "ca=issuing code=ABC");
+	authz_target_describe(&(struct authz_target){.parent = "root", .key = "k"}, buf,
+			      sizeof(buf));
+	assert_string_equal(buf, "parent=root key=k");
+	authz_target_describe(&(struct authz_target){0}, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	/* cut, never overrun */
+	authz_target_describe(&(struct authz_target){.ca = "issuing", .profile = "device"}, small,
+			      sizeof(small));
+	assert_string_equal(small, "ca=issuing ");
+	memset(long_ca, 'x', sizeof(long_ca) - 1);
+	long_ca[sizeof(long_ca) - 1] = '\0';
+	authz_target_describe(&(struct authz_target){.ca = long_ca}, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), 3 + 64);
 }
 
 static void test_fields_check(void **state)
@@ -144,10 +236,9 @@ static void test_target_of(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_factory),
-		cmocka_unit_test(test_admin),
-		cmocka_unit_test(test_fields_check),
-		cmocka_unit_test(test_target_of),
+		cmocka_unit_test(test_factory),	     cmocka_unit_test(test_admin),
+		cmocka_unit_test(test_ca_proof),     cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_fields_check), cmocka_unit_test(test_target_of),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

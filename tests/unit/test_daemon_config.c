@@ -537,9 +537,9 @@ static void test_clients(void **state)
 	assert_int_equal(mkdir(dropins, 0700), 0);
 	snprintf(f1, sizeof(f1), "%s/10-line1.conf", dropins);
 	snprintf(f2, sizeof(f2), "%s/20-line2.conf", dropins);
-	testutil_write_text(f1,
-			    "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
-			    "         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ]; };\n");
+	testutil_write_text(f1, "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
+				"         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ];\n"
+				"         verification_cas = [ \"issuing-1\" ]; };\n");
 	testutil_write_text(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
 				"max_concurrent = 2; };\n");
 	snprintf(text, sizeof(text),
@@ -558,6 +558,9 @@ static void test_clients(void **state)
 	assert_int_equal(cfg.clients[1].n_cas, 1);
 	assert_string_equal(cfg.clients[1].cas[0], "issuing-*");
 	assert_int_equal(cfg.clients[1].n_keys, 0);
+	assert_int_equal(cfg.clients[1].n_verification_cas, 1);
+	assert_string_equal(cfg.clients[1].verification_cas[0], "issuing-1");
+	assert_int_equal(cfg.clients[0].n_verification_cas, 0);
 	assert_int_equal(cfg.clients[1].max_concurrent, CONFIG_DEFAULT_CLIENT_CONCURRENCY);
 	assert_string_equal(cfg.clients[2].name, "line2");
 	assert_int_equal(cfg.clients[2].max_concurrent, 2);

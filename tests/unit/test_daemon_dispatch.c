@@ -149,6 +149,9 @@ static void test_flags(void **state)
 	assert_int_equal(row_of("GetCrl")->flags, SIGNET_METHOD_AUDITED);
 	assert_int_equal(row_of("ListIssued")->flags, SIGNET_METHOD_RETRYABLE);
 	assert_int_equal(row_of("CreateChallenge")->flags, SIGNET_METHOD_AUDITED);
+	/* a proof of possession of a CA: a glob in methods does not grant it */
+	assert_int_equal(row_of("IssueVerificationCertificate")->flags,
+			 SIGNET_METHOD_AUDITED | SIGNET_METHOD_RETRYABLE | SIGNET_METHOD_CA_PROOF);
 }
 
 /* A copy of the served table, for dispatch_check to find fault with. */
