@@ -161,12 +161,14 @@ static bool keys_has(struct keys *k, const char *a, const char *b)
 {
 	char probe[LEDGER_TEXT_MAX + FIELD_MAX + 2], *pp = probe;
 
+	if (k->n == 0)
+		return false;
 	if (!k->sorted) {
 		qsort(k->v, k->n, sizeof(*k->v), cmp_str);
 		k->sorted = true;
 	}
 	snprintf(probe, sizeof(probe), "%s\x1f%s", a, b);
-	return k->n > 0 && bsearch(&pp, k->v, k->n, sizeof(*k->v), cmp_str) != NULL;
+	return bsearch(&pp, k->v, k->n, sizeof(*k->v), cmp_str) != NULL;
 }
 
 static void keys_free(struct keys *k)
