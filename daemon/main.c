@@ -28,6 +28,7 @@
 #include "crlpub.h"
 #include "hsm/keystore.h"
 #include "records/ledger.h"
+#include "records/reconcile.h"
 #include "base/log.h"
 #include "hsm/modpath.h"
 #include "base/privdrop.h"
@@ -247,6 +248,33 @@ static int open_possession(const struct config *cfg, struct daemon_state *d)
 }
 
 /*
+ * Certificates the ledger holds but no audit line names (signetd stopped
+ * between the two) get their line before anything is served. A failure does
+ * not stop the start: the ledger still has them, and the next start looks
+ * again.
+ */
+static void reconcile_trail(struct ledger *l, struct audit *a)
+{
+	struct reconcile_result res;
+	char err[512] = "";
+
+	if (reconcile_run(l, a, &res, err, sizeof(err)) != 0) {
+		log_error("audit reconcile: %s; the certificates not yet checked are checked at "
+			  "the next start",
+			  err);
+		return;
+	}
+	if (res.recovered > 0)
+		log_warn("audit reconcile: %zu of the %zu certificates since the last start had no "
+			 "audit line; appended them as recovered",
+			 res.recovered, res.rows);
+	else
+		log_info("audit reconcile: the %zu certificates since the last start are all in "
+			 "the audit trail (%zu lines read)",
+			 res.rows, res.lines);
+}
+
+/*
  * The last things that may need root: binding the endpoints (and giving the
  * ipc sockets to the user served as). Then root is given up for good, before
  * any state file is opened or any request read.
@@ -320,6 +348,7 @@ static int run(const struct config *cfg, const char *config_path)
 	}
 	state.ledger = ledger;
 	state.audit = audit;
+	reconcile_trail(ledger, audit);
 	if (open_possession(cfg, &state) != 0)
 		goto out_server;
 	if (auth_open(cfg, &state.auth, err, sizeof(err)) != 0) {

@@ -29,6 +29,7 @@ packages=(
 	softhsm2    # the PKCS#11 token used in development and tests
 	opensc      # pkcs11-tool: initialises tokens, inspects key attributes
 	sqlite3     # the tests check the ledger with PRAGMA integrity_check
+	gdb         # crash_audit.sh stops signetd between a ledger commit and its audit line
 	nanomsg-utils
 	# interop tests: signet's certificates against real TLS/DTLS peers. The tests run
 	# their own broker on a free port; the package's system service is not used.

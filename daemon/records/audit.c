@@ -389,6 +389,29 @@ out:
 	return r;
 }
 
+int audit_sync(struct audit *a)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = wait_durable(a, a->seq);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+const char *audit_path(const struct audit *a)
+{
+	return a->path;
+}
+
+void audit_position(struct audit *a, struct audit_position *out)
+{
+	pthread_mutex_lock(&a->lock);
+	out->offset = (uint64_t)a->size;
+	memcpy(out->hash, a->prev, sizeof(out->hash));
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* Under the lock: true at the deadline, false when audit_close interrupts. */
 static bool gather(struct audit *a)
 {
@@ -518,6 +541,78 @@ out:
 	if (rfd >= 0)
 		close(rfd);
 	return f;
+}
+
+/* One line at the reader's position, at most AUDITCHAIN_LINE_MAX bytes with its
+ * newline; *len without it. -1 at the end, or on a torn or overlong line. */
+static int scan_line(FILE *f, char *buf, size_t *len)
+{
+	int c;
+
+	*len = 0;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (*len + 1 >= AUDITCHAIN_LINE_MAX)
+			return -1;
+		buf[(*len)++] = (char)c;
+	}
+	return c == '\n' ? 0 : -1;
+}
+
+/* The lines from `offset` up to `end`: the first must follow `hash`. *unreadable
+ * when a line cannot be read. */
+static int scan_lines(FILE *f, const struct audit_position *from, off_t end, char *buf,
+		      int (*each)(const char *line, size_t len, void *arg), void *arg,
+		      bool *unreadable)
+{
+	char prev[HEX_LEN + 1];
+	size_t len;
+	int r = 0;
+
+	*unreadable = fseeko(f, (off_t)from->offset, SEEK_SET) != 0;
+	for (bool first = true; r == 0 && !*unreadable && ftello(f) < end; first = false) {
+		/* mid-line, or not after that hash: not a place in this log */
+		if (scan_line(f, buf, &len) != 0) {
+			*unreadable = !first;
+			return first ? 1 : -1;
+		}
+		if (first &&
+		    (auditchain_prev(buf, len, prev) != 0 || strcmp(prev, from->hash) != 0))
+			return 1;
+		r = each(buf, len, arg);
+	}
+	return *unreadable ? -1 : r;
+}
+
+int audit_scan(struct audit *a, const struct audit_position *from,
+	       int (*each)(const char *line, size_t len, void *arg), void *arg, char *err,
+	       size_t errlen)
+{
+	struct audit_position now;
+	bool unreadable = false;
+	char *buf = NULL;
+	FILE *f = NULL;
+	int r = -1;
+
+	audit_position(a, &now);
+	if (from->offset > now.offset)
+		return 1;
+	if (from->offset == now.offset)
+		return strcmp(from->hash, now.hash) == 0 ? 0 : 1;
+	if ((buf = malloc(AUDITCHAIN_LINE_MAX)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((f = open_reader(a, err, errlen)) == NULL)
+		goto out;
+	r = scan_lines(f, from, (off_t)now.offset, buf, each, arg, &unreadable);
+	if (unreadable)
+		snprintf(err, errlen, "audit log %s: cannot read it back from offset %" PRIu64,
+			 a->path, from->offset);
+out:
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return r;
 }
 
 /* Verify the whole chain and continue it; a broken log is the operator's to look at. */

@@ -55,4 +55,37 @@ void audit_close(struct audit *a);
  */
 int audit_append(struct audit *a, const struct audit_event *ev);
 
+/*
+ * Wait until every line written so far is on disk (with flush_ms > 0 they
+ * may not be yet). -1 when a sync failed (now or before). Thread-safe.
+ */
+int audit_sync(struct audit *a);
+
+/* The path the log was opened with. */
+const char *audit_path(const struct audit *a);
+
+/* A place in the log: the end of a line, and that line's hash (64 zeros
+ * for the start of the file), which tells whether a log is still the one
+ * the position was taken in. */
+struct audit_position {
+	uint64_t offset;
+	char hash[65];
+};
+
+/* Where the log ends now. Thread-safe. */
+void audit_position(struct audit *a, struct audit_position *out);
+
+/*
+ * Pass each whole line written after `from` (without its newline; lines are
+ * at most AUDITCHAIN_LINE_MAX bytes) to `each`, up to the end of the log as
+ * it is when the scan starts; a non-zero return of `each` stops the scan and
+ * is returned. 1, before any line is passed, when `from` is not a place in
+ * this log (the line there does not follow that hash: the file was replaced
+ * or lost its end); -1 with err when it cannot be read. For start-up, before
+ * appends begin: appends during a scan are not seen.
+ */
+int audit_scan(struct audit *a, const struct audit_position *from,
+	       int (*each)(const char *line, size_t len, void *arg), void *arg, char *err,
+	       size_t errlen);
+
 #endif

@@ -88,6 +88,17 @@ static const char *const migrations[] = {
 	" BEGIN UPDATE challenge_count SET n = n + 1; END;"
 	"CREATE TRIGGER challenges_removed AFTER DELETE ON challenges"
 	" BEGIN UPDATE challenge_count SET n = n - 1; END;",
+	/* v3: the audit trail each certificate's act belongs to (the signetd's
+	 * audit log; NULL for rows from before), so that each signetd on a shared
+	 * state directory reconciles its own rows with its own trail at start-up,
+	 * and how far each trail has been reconciled (records/reconcile.c) */
+	"ALTER TABLE issued ADD COLUMN trail TEXT;"
+	"CREATE INDEX issued_trail ON issued (trail, id) WHERE trail IS NOT NULL;"
+	"CREATE TABLE audit_reconciled ("
+	" trail TEXT PRIMARY KEY,"
+	" ledger_id INTEGER NOT NULL,"
+	" audit_offset INTEGER NOT NULL,"
+	" audit_hash TEXT NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -100,8 +111,9 @@ const char *const ledger_wsql[W_COUNT] = {
 	[W_RELEASE] = "RELEASE op",
 	[W_ROLLBACK_TO] = "ROLLBACK TO op",
 	[W_INSERT] = "INSERT INTO issued (ca, issuer_key, serial, subject, sans, profile, "
-		     "spki_sha256, not_before, not_after, caller, request_id, issued_at, der) "
-		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		     "spki_sha256, not_before, not_after, caller, request_id, issued_at, der, "
+		     "trail) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[W_REQUEST_SERIAL] = "SELECT serial FROM issued WHERE caller = ?1 AND request_id = ?2",
 	[W_BY_CA_SERIAL] = "SELECT " ENTRY_COLUMNS " FROM issued WHERE ca = ?1 AND serial = ?2",
 	[W_CA_OF_SERIAL] = "SELECT ca FROM issued WHERE serial = ?1 ORDER BY id LIMIT 1",
@@ -379,7 +391,23 @@ void ledger_close(struct ledger *l)
 	pthread_cond_destroy(&l->work);
 	pthread_mutex_destroy(&l->lock);
 	pthread_mutex_destroy(&l->rlock);
+	free(l->trail);
 	free(l);
+}
+
+int ledger_set_trail(struct ledger *l, const char *trail, struct errmsg *em)
+{
+	char *copy;
+
+	if (!text_ok(trail) || *trail == '\0')
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "ledger: an audit trail's name must have 1 to %d characters",
+				  LEDGER_TEXT_MAX);
+	if ((copy = strdup(trail)) == NULL)
+		return nomem(em);
+	free(l->trail);
+	l->trail = copy;
+	return 0;
 }
 
 /* A connection of its own: a long check must not hold up the reads. */

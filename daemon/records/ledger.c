@@ -80,7 +80,8 @@ static int record_valid(const struct ledger_entry *e, struct errmsg *em)
 	return 0;
 }
 
-static int bind_record(sqlite3_stmt *st, const struct ledger_entry *e, const char *serial)
+static int bind_record(sqlite3_stmt *st, const struct ledger_entry *e, const char *serial,
+		       const char *trail)
 {
 	int rc = SQLITE_OK;
 
@@ -111,6 +112,8 @@ static int bind_record(sqlite3_stmt *st, const struct ledger_entry *e, const cha
 		rc = sqlite3_bind_int64(st, 12, e->issued_at);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob(st, 13, e->der, (int)e->der_len, SQLITE_STATIC);
+	if (rc == SQLITE_OK && trail != NULL)
+		rc = sqlite3_bind_text(st, 14, trail, -1, SQLITE_STATIC);
 	return rc;
 }
 
@@ -155,7 +158,7 @@ static int apply_record(struct ledger *l, void *arg, struct errmsg *em)
 	sqlite3_stmt *st = l->w[W_INSERT];
 	int rc, r = 0;
 
-	if ((rc = bind_record(st, a->e, a->serial)) == SQLITE_OK)
+	if ((rc = bind_record(st, a->e, a->serial, l->trail)) == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_UNIQUE)
 		r = db_error(em, l->wdb, "recording a certificate");

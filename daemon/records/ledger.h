@@ -78,6 +78,16 @@ int ledger_open(const char *state_dir, struct ledger **out, char *err, size_t er
 void ledger_close(struct ledger *l);
 
 /*
+ * Name the audit trail the acts of this signetd go to (its audit log's real
+ * path): every certificate recorded from now on carries it, so that a
+ * reconcile at start-up (records/reconcile.h) checks only this signetd's
+ * rows against its own trail when several share the state directory. Call it
+ * before the first write; INVALID_ARGUMENT for "" or a name over
+ * LEDGER_TEXT_MAX.
+ */
+int ledger_set_trail(struct ledger *l, const char *trail, struct errmsg *em);
+
+/*
  * Record an issued certificate, durably. ALREADY_EXISTS when (caller,
  * request_id) is already recorded (a retry: see ledger_find_request) or the
  * CA has a certificate with that serial; UNAVAILABLE when the database
@@ -106,8 +116,9 @@ struct ledger_filter {
 	int64_t expires_after;	      /* not_after >= t; 0: any */
 	int64_t expires_before;	      /* not_after < t; 0: any */
 	enum ledger_revoked_filter revoked;
-	int64_t after_id; /* paging: entries with id > after_id; 0 from the start */
-	unsigned limit;	  /* 1..LEDGER_LIST_MAX; 0 means LEDGER_LIST_MAX */
+	const char *trail; /* recorded under this audit trail (ledger_set_trail); NULL: any */
+	int64_t after_id;  /* paging: entries with id > after_id; 0 from the start */
+	unsigned limit;	   /* 1..LEDGER_LIST_MAX; 0 means LEDGER_LIST_MAX */
 };
 
 /* One page, ascending by id. *next_after_id is the cursor for the next page,

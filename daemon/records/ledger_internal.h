@@ -70,6 +70,9 @@ struct ledger {
 	int started;
 	pthread_t writer;
 	struct ledger_stats stats;
+	/* the audit trail rows recorded from now on belong to (NULL: none); set
+	 * before any write by ledger_set_trail, then only read */
+	char *trail;
 };
 
 static inline int nomem(struct errmsg *em)

@@ -182,6 +182,7 @@ enum {
 	P_VALID_AT,
 	P_EXP_AFTER,
 	P_EXP_BEFORE,
+	P_TRAIL,
 	P_LIMIT
 };
 
@@ -210,6 +211,8 @@ static void list_sql(const struct ledger_filter *f, const char *serial, char *sq
 		APPEND(" AND not_after >= ?%d", P_EXP_AFTER);
 	if (f->expires_before != 0)
 		APPEND(" AND not_after < ?%d", P_EXP_BEFORE);
+	if (f->trail != NULL)
+		APPEND(" AND trail = ?%d", P_TRAIL);
 	if (f->revoked == LEDGER_ONLY_REVOKED)
 		APPEND(" AND revoked_at IS NOT NULL");
 	else if (f->revoked == LEDGER_NOT_REVOKED)
@@ -237,6 +240,8 @@ static int list_bind(sqlite3_stmt *st, const struct ledger_filter *f, const char
 		rc = sqlite3_bind_int64(st, P_EXP_AFTER, f->expires_after);
 	if (rc == SQLITE_OK && f->expires_before != 0)
 		rc = sqlite3_bind_int64(st, P_EXP_BEFORE, f->expires_before);
+	if (rc == SQLITE_OK && f->trail != NULL)
+		rc = sqlite3_bind_text(st, P_TRAIL, f->trail, -1, SQLITE_STATIC);
 	/* one more than asked, to know whether another page follows */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, P_LIMIT, (int)limit + 1);
@@ -248,7 +253,8 @@ static int list_filter_valid(const struct ledger_filter *f, char serial[LEDGER_S
 {
 	if ((f->ca != NULL && strlen(f->ca) > LEDGER_TEXT_MAX) ||
 	    (f->profile != NULL && strlen(f->profile) > LEDGER_TEXT_MAX) ||
-	    (f->subject_contains != NULL && strlen(f->subject_contains) > LEDGER_TEXT_MAX))
+	    (f->subject_contains != NULL && strlen(f->subject_contains) > LEDGER_TEXT_MAX) ||
+	    (f->trail != NULL && strlen(f->trail) > LEDGER_TEXT_MAX))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: a filter is longer than %d characters", LEDGER_TEXT_MAX);
 	if (f->serial != NULL && ledger_serial_normalise(f->serial, serial) != 0)

@@ -125,13 +125,16 @@ int process_create_ca_request(struct rpc *rq, const ProtobufCMessage *request)
 	char *pem = NULL;
 	int r, made = 0;
 
+	rpc_object(rq, "ca=%.64s", req->name);
 	if ((r = name_check("CA names", req->name, CA_NAME_MAX, &rq->em)) != 0)
 		return r;
 	if (req->path_len_limited && req->path_len > 32)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "pathLen above 32");
 	castore_get(rq->d->cas, req->name, &held, NULL); /* absent: a new CA */
-	if ((r = request_key(rq, req, &held, &key, &made)) != 0 ||
-	    (r = request_build(rq, req, &held, key, &der, &len)) != 0)
+	if ((r = request_key(rq, req, &held, &key, &made)) != 0)
+		goto out;
+	rpc_object(rq, "ca=%.64s key=%s", req->name, key->name);
+	if ((r = request_build(rq, req, &held, key, &der, &len)) != 0)
 		goto out;
 	if ((pem = pem_encode("CERTIFICATE REQUEST", der, len)) == NULL) {
 		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
@@ -311,6 +314,7 @@ int process_import_ca_certificate(struct rpc *rq, const ProtobufCMessage *reques
 	X509 *cert = NULL;
 	int r;
 
+	rpc_object(rq, "ca=%.64s", req->name);
 	if ((r = name_check("CA names", req->name, CA_NAME_MAX, &rq->em)) != 0)
 		return r;
 	castore_get(rq->d->cas, req->name, &held, NULL); /* absent: a new CA */

@@ -191,6 +191,32 @@ static int authorize(struct rpc *rq, const struct dispatch_method *row, const Pr
 	return r;
 }
 
+/* One "kind=value" word of a default object, when the request names one. */
+static size_t object_word(char *out, size_t len, size_t used, const char *kind, const char *value)
+{
+	if (value == NULL || *value == '\0' || used >= len)
+		return used;
+	return used + (size_t)snprintf(out + used, len - used, "%s%s=%.64s", used > 0 ? " " : "",
+				       kind, value);
+}
+
+/* What the request names (key, CA, parent, profile), as the audit object of
+ * an act refused before its handler ran, or whose handler names nothing more
+ * precise: every audited act says what it was on. */
+static void name_target(struct rpc *rq, const struct dispatch_method *row,
+			const ProtobufCMessage *req)
+{
+	struct authz_target t;
+	size_t n = 0;
+
+	if (authz_target_of(&row->target, req, &t) != 0)
+		return;
+	n = object_word(rq->object, sizeof(rq->object), n, "key", t.key);
+	n = object_word(rq->object, sizeof(rq->object), n, "ca", t.ca);
+	n = object_word(rq->object, sizeof(rq->object), n, "parent", t.parent);
+	object_word(rq->object, sizeof(rq->object), n, "profile", t.profile);
+}
+
 static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 		      const ProtobufCMethodDescriptor *method, struct auth_client *who)
 {
@@ -207,6 +233,7 @@ static int run_method(struct rpc *rq, const Signet__V1__Envelope *env,
 				  method->input->short_name);
 	rq->em.err = 0;
 	rq->request_id = env->request_id.data;
+	name_target(rq, row, req);
 	if ((r = authorize(rq, row, req, auth_client_def(who))) == 0 &&
 	    (rq->d->auth == NULL || (r = auth_enter(rq->d->auth, who, &rq->em)) == 0)) {
 		r = row->handler(rq, req);

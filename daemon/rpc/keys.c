@@ -42,6 +42,7 @@ int process_generate_key(struct rpc *rq, const ProtobufCMessage *request)
 	struct key *k = NULL;
 	int r;
 
+	rpc_object(rq, "key=%.64s", req->name);
 	if ((r = refuse_ca_key(rq, req->name)) != 0)
 		return r;
 	r = keystore_generate(rq->d->keys, rq->session, req->name,
@@ -123,6 +124,7 @@ int process_delete_key(struct rpc *rq, const ProtobufCMessage *request)
 	Signet__V1__DeleteKeyResponse resp = SIGNET__V1__DELETE_KEY_RESPONSE__INIT;
 	int r;
 
+	rpc_object(rq, "key=%.64s", req->name);
 	if ((r = refuse_ca_key(rq, req->name)) != 0 ||
 	    (r = keystore_delete(rq->d->keys, rq->session, req->name, &rq->em)) != 0)
 		return r;
@@ -160,6 +162,7 @@ int process_create_csr(struct rpc *rq, const ProtobufCMessage *request)
 	char *pem = NULL;
 	int r;
 
+	rpc_object(rq, "key=%.64s", req->key);
 	if ((r = refuse_ca_key(rq, req->key)) != 0 ||
 	    (r = keystore_get(rq->d->keys, rq->session, req->key, &bridge.key, &rq->em)) != 0)
 		return r;
@@ -227,6 +230,7 @@ int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request)
 	struct key *k = NULL;
 	int r;
 
+	rpc_object(rq, "key=%.64s", req->key);
 	if (req->input_case == SIGNET__V1__SIGN_NONCE_REQUEST__INPUT__NOT_SET)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "nothing to sign: set message or digest");

@@ -111,7 +111,26 @@ expect_rc 0 "$SIGNET" ledger list --revoked
 [[ $(wc -l <"$D/out") -eq 2 ]] || it_fail "ledger list --revoked: $(cat "$D/out")"
 
 # --- the audit trail ---
+# key and CA-request acts, to see that each names what it was on
+expect_rc 0 "$SIGNET" key generate --alg p256 audited-key
+openssl rand -out "$D/nonce" 32
+expect_rc 0 "$SIGNET" sign audited-key --in "$D/nonce" --out "$D/nonce.sig"
+expect_rc 0 "$SIGNET" csr audited-key --subject "/CN=audited" --out "$D/audited.csr"
+expect_rc 0 "$SIGNET" key delete audited-key
+expect_rc 15 "$SIGNET" key delete audited-key
+expect_rc 0 "$SIGNET" ca request ext-audited --alg p256 --subject "/CN=Audited Sub-CA" --out "$D/ext.csr"
 audit=$D/state/audit.log
+for act in 'GenerateKey","object":"key=audited-key","status":"OK"' \
+	'SignNonce","object":"key=audited-key","status":"OK"' \
+	'CreateCsr","object":"key=audited-key","status":"OK"' \
+	'DeleteKey","object":"key=audited-key","status":"OK"' \
+	'DeleteKey","object":"key=audited-key","status":"NOT_FOUND"' \
+	'CreateCaRequest","object":"ca=ext-audited key=ca'; do
+	grep -qF "\"method\":\"$act" "$audit" || it_fail "no audit line $act: $(grep -F "${act%%\"*}" "$audit" | head -2)"
+done
+if grep -q '"object":""' "$audit"; then
+	it_fail "an audited act names no object: $(grep '"object":""' "$audit" | head -1)"
+fi
 [[ $(stat -c %a "$audit") == 600 ]] || it_fail "the audit log is not 0600"
 expect_rc 0 "$SIGNET" audit verify "$audit"
 for m in CreateRootCa CreateIntermediateCa SignCsr Revoke GetCrl PublishCrl; do

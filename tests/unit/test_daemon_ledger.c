@@ -172,7 +172,7 @@ static void test_migrate_v0_and_v1(void **state)
 	assert_int_equal(fchmod(fd, 0644), 0);
 	close(fd);
 	l = open_ok(dir);
-	assert_int_equal(user_version(dir), 2);
+	assert_int_equal(user_version(dir), 3);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	sample_init(&s, "root", "01", 1);
@@ -183,12 +183,14 @@ static void test_migrate_v0_and_v1(void **state)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "DROP TABLE challenges; DROP TABLE challenge_count;"
+				      "DROP TABLE audit_reconciled; DROP INDEX issued_trail;"
+				      "ALTER TABLE issued DROP COLUMN trail;"
 				      "PRAGMA user_version = 1",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
 	l = open_ok(dir);
-	assert_int_equal(user_version(dir), 2);
+	assert_int_equal(user_version(dir), 3);
 	assert_int_equal(ledger_get(l, "1", NULL, &got, NULL), 0);
 	assert_same(&got, &s.e);
 	ledger_entry_release(&got);
