@@ -50,13 +50,15 @@ static void test_key_line(void **state)
 				      .id = id,
 				      .id_len = sizeof(id),
 				      .sensitive = 1,
-				      .extractable = 0};
+				      .extractable = 0,
+				      .usage = SIGNET_KEY_USAGE_SIGN | SIGNET_KEY_USAGE_UNWRAP};
 	struct capture c;
 
 	(void)state;
 	capture_start(&c);
 	cli_print_key(c.f, &key);
-	assert_string_equal(capture_end(&c), "web-1 p256 01abff sensitive=yes extractable=no\n");
+	assert_string_equal(capture_end(&c),
+			    "web-1 p256 01abff sensitive=yes extractable=no usage=sign,unwrap\n");
 	free(c.text);
 
 	/* No id and an algorithm this CLI does not know: the field count stays the same. */
@@ -64,9 +66,11 @@ static void test_key_line(void **state)
 	key.alg = (enum signet_key_alg)9;
 	key.sensitive = 0;
 	key.extractable = 1;
+	key.usage = 0;
 	capture_start(&c);
 	cli_print_key(c.f, &key);
-	assert_string_equal(capture_end(&c), "web-1 unknown(9) - sensitive=no extractable=yes\n");
+	assert_string_equal(capture_end(&c),
+			    "web-1 unknown(9) - sensitive=no extractable=yes usage=-\n");
 	free(c.text);
 }
 
