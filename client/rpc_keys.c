@@ -41,6 +41,7 @@ static int key_info_copy(struct signet_key_info *key, const Signet__V1__KeyInfo 
 	key->alg = (enum signet_key_alg)k->algorithm;
 	key->sensitive = k->sensitive;
 	key->extractable = k->extractable;
+	key->usage = k->usage;
 	if ((key->name = client_strdup(k->name)) == NULL ||
 	    (key->id = client_memdup(k->id.data, k->id.len)) == NULL)
 		return SIGNET_E_NOMEM;

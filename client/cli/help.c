@@ -105,7 +105,8 @@ static const char help_key_generate[] =
 	"Usage: signet key generate --alg p256|p384|rsa2048|rsa3072|rsa4096 NAME\n"
 	"\n"
 	"Generate a key pair named NAME on the token. The private key never leaves it.\n"
-	"Prints the key as 'key list' does: NAME ALG ID sensitive=yes|no extractable=yes|no\n"
+	"Prints the key as 'key list' does:\n"
+	"NAME ALG ID sensitive=yes|no extractable=yes|no usage=USAGE\n"
 	"\n"
 	"  --alg ALG        p256, p384 (ECDSA) or rsa2048, rsa3072, rsa4096 (required)\n"
 	"\n" GLOBAL_OPTIONS;
@@ -122,8 +123,9 @@ static const char help_key_pub[] =
 static const char help_key_list[] =
 	"Usage: signet key list\n"
 	"\n"
-	"One line per key: NAME ALG ID sensitive=yes|no extractable=yes|no\n"
-	"(ID is the CKA_ID in hex, '-' when empty).\n"
+	"One line per key: NAME ALG ID sensitive=yes|no extractable=yes|no usage=USAGE\n"
+	"(ID is the CKA_ID in hex, '-' when empty; USAGE is what the private key may do\n"
+	"on the token, of sign, decrypt, unwrap, derive, comma-separated, '-' for none).\n"
 	"\n" GLOBAL_OPTIONS;
 
 static const char help_key_delete[] =

@@ -53,6 +53,30 @@ static const char *yes_no(int v)
 	return v ? "yes" : "no";
 }
 
+/* "sign", "sign,unwrap", ...; "-" for none (or a daemon too old to say). */
+static void print_usage(FILE *f, unsigned int usage)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = {
+		{SIGNET_KEY_USAGE_SIGN, "sign"},
+		{SIGNET_KEY_USAGE_DECRYPT, "decrypt"},
+		{SIGNET_KEY_USAGE_UNWRAP, "unwrap"},
+		{SIGNET_KEY_USAGE_DERIVE, "derive"},
+	};
+	const char *sep = "";
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (usage & names[i].bit) {
+			fprintf(f, "%s%s", sep, names[i].name);
+			sep = ",";
+		}
+	}
+	if (*sep == '\0')
+		fputc('-', f);
+}
+
 void cli_print_key(FILE *f, const struct signet_key_info *key)
 {
 	print_text(f, key->name);
@@ -60,8 +84,10 @@ void cli_print_key(FILE *f, const struct signet_key_info *key)
 	print_alg(f, key->alg);
 	fputc(' ', f);
 	cli_print_hex(f, key->id, key->id_len);
-	fprintf(f, " sensitive=%s extractable=%s\n", yes_no(key->sensitive),
+	fprintf(f, " sensitive=%s extractable=%s usage=", yes_no(key->sensitive),
 		yes_no(key->extractable));
+	print_usage(f, key->usage);
+	fputc('\n', f);
 }
 
 void cli_print_info(FILE *f, const struct signet_info *info)

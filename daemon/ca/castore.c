@@ -803,9 +803,20 @@ static int list_copies(struct castore *cs, int with_retired, struct ca **out, si
 	return 0;
 }
 
+static int ca_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ca *)a)->name, ((const struct ca *)b)->name);
+}
+
 int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)
 {
-	return list_copies(cs, 0, out, n, em);
+	int r = list_copies(cs, 0, out, n, em);
+
+	/* The store holds them in the order the directory was read: sorted, a
+	 * listing reads the same on every instance and after every restart. */
+	if (r == 0 && *n > 1)
+		qsort(*out, *n, sizeof(**out), ca_name_cmp);
+	return r;
 }
 
 int castore_list_generations(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em)

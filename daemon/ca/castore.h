@@ -108,7 +108,7 @@ int castore_get_by_key(struct castore *cs, const char *name, const char *key_lab
  * imported CA's outside issuers). */
 int castore_chain(struct castore *cs, const char *name, STACK_OF(X509) * *out, struct errmsg *em);
 
-/* Copies of every current entry; release with castore_list_free(). */
+/* Copies of every current entry, sorted by name; release with castore_list_free(). */
 int castore_list(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);
 /* The same with the retired generations too. */
 int castore_list_generations(struct castore *cs, struct ca **out, size_t *n, struct errmsg *em);

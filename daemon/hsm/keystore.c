@@ -227,6 +227,29 @@ static int find_one(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_CLASS c
 	return 0;
 }
 
+/* The private key's usage bits; an attribute the token will not tell is unset. */
+static unsigned int key_read_usage(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE priv)
+{
+	static const struct {
+		CK_ATTRIBUTE_TYPE type;
+		unsigned int bit;
+	} usages[] = {
+		{CKA_SIGN, SIGNET_KEY_USAGE_SIGN},
+		{CKA_DECRYPT, SIGNET_KEY_USAGE_DECRYPT},
+		{CKA_UNWRAP, SIGNET_KEY_USAGE_UNWRAP},
+		{CKA_DERIVE, SIGNET_KEY_USAGE_DERIVE},
+	};
+	unsigned int usage = 0;
+	int v;
+
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		pubkey_attr_bool(fn, s, priv, usages[i].type, &v);
+		if (v)
+			usage |= usages[i].bit;
+	}
+	return usage;
+}
+
 static int key_read_attrs(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k,
 			  struct errmsg *em)
 {
@@ -241,6 +264,7 @@ static int key_read_attrs(struct keystore *ks, CK_SESSION_HANDLE s, struct key *
 		return errmsg_set(em, SIGNET_E_INTERNAL, "cannot encode the public key");
 	pubkey_attr_bool(fn, s, k->priv, CKA_SENSITIVE, &k->sensitive);
 	pubkey_attr_bool(fn, s, k->priv, CKA_EXTRACTABLE, &k->extractable);
+	k->usage = key_read_usage(fn, s, k->priv);
 	/* CKA_ID is optional for keys made elsewhere. */
 	if (pubkey_attr_get(fn, s, k->priv, CKA_ID, &id, &id_len, KEY_ID_MAX, NULL) == 0) {
 		memcpy(k->id, id, id_len);
@@ -334,31 +358,47 @@ static int keygen_mechanism(enum signet_key_alg alg, CK_MECHANISM *mech, CK_ULON
 	}
 }
 
-/* C_GenerateKeyPair with the attributes that keep the private key in the token. */
+/*
+ * C_GenerateKeyPair with the attributes that keep the private key in the
+ * token and let it sign only. Every usage is spelled out: a token fills in
+ * what a template leaves out by its own defaults (SoftHSM makes keys that
+ * unwrap, and an RSA key that unwraps into an extractable secret is a
+ * decryption oracle). CKA_MODIFIABLE false keeps it so: PKCS#11 lets
+ * anyone holding the PIN turn CKA_UNWRAP back on otherwise. A key made to
+ * decrypt needs a template of its own.
+ */
 static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
 			   enum signet_key_alg alg, const uint8_t *id, size_t id_len,
 			   struct errmsg *em)
 {
 	static const CK_BYTE rsa_exponent[] = {0x01, 0x00, 0x01};
 	CK_MECHANISM mech;
-	CK_ULONG bits = 0, npub = 5;
+	CK_ULONG bits = 0, npub = 10;
 	const uint8_t *params = NULL;
 	size_t params_len = 0;
 	CK_OBJECT_HANDLE pub, priv;
-	CK_ATTRIBUTE pub_tmpl[7] = {
+	CK_ATTRIBUTE pub_tmpl[12] = {
 		{CKA_TOKEN, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_PRIVATE, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_MODIFIABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_VERIFY, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_VERIFY_RECOVER, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_ENCRYPT, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_WRAP, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_DERIVE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_LABEL, (void *)name, strlen(name)},
 		{CKA_ID, (void *)id, id_len},
 	};
 	CK_ATTRIBUTE priv_tmpl[] = {
 		{CKA_TOKEN, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_PRIVATE, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_MODIFIABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_SENSITIVE, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_EXTRACTABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_SIGN, (void *)&ck_true, sizeof(CK_BBOOL)},
+		{CKA_SIGN_RECOVER, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_DECRYPT, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_UNWRAP, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_DERIVE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_LABEL, (void *)name, strlen(name)},
 		{CKA_ID, (void *)id, id_len},

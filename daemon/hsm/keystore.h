@@ -31,7 +31,8 @@ struct key {
 	size_t id_len;
 	int sensitive;
 	int extractable;
-	uint8_t *spki; /* SubjectPublicKeyInfo, DER */
+	unsigned int usage; /* enum signet_key_usage bits, as the token has them */
+	uint8_t *spki;	    /* SubjectPublicKeyInfo, DER */
 	size_t spki_len;
 	EVP_PKEY *pub_pkey;
 	unsigned long token_gen; /* token_generation() when the handles were found */

@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "hsm/keybridge.h"
@@ -373,11 +374,69 @@ int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em
 	return 0;
 }
 
+/* The digest of an RSASSA-PSS signature: its parameters' hashAlgorithm,
+ * SHA-1 when absent (RFC 4055 section 3.1); NID_undef when unreadable. */
+static int pss_md_nid(const X509_ALGOR *alg)
+{
+	RSA_PSS_PARAMS *pss = NULL;
+	int nid = NID_undef;
+
+	if (alg->parameter != NULL && alg->parameter->type == V_ASN1_SEQUENCE)
+		pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter);
+	if (pss != NULL)
+		nid = pss->hashAlgorithm == NULL ? NID_sha1
+						 : OBJ_obj2nid(pss->hashAlgorithm->algorithm);
+	RSA_PSS_PARAMS_free(pss);
+	return nid;
+}
+
+/* The digest the request was signed with; NID_undef for none (Ed25519) or unknown. */
+static int signature_md_nid(const X509_REQ *req)
+{
+	const X509_ALGOR *alg = NULL;
+	int md_nid = NID_undef, pk_nid = NID_undef, sig_nid;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	sig_nid = OBJ_obj2nid(alg->algorithm);
+	if (sig_nid == NID_rsassaPss)
+		return pss_md_nid(alg);
+	OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid);
+	return md_nid;
+}
+
+/* SHA-1 and older hashes are refused whatever the profile: chosen-prefix
+ * collisions on SHA-1 are practical, so a signature over one proves little. */
+static int refuse_weak_hash(const X509_REQ *req, struct errmsg *em)
+{
+	static const struct {
+		int nid;
+		const char *name;
+	} weak[] = {
+		{NID_sha1, "SHA-1"}, {NID_md5_sha1, "MD5+SHA-1"},
+		{NID_md5, "MD5"},    {NID_md4, "MD4"},
+		{NID_md2, "MD2"},    {NID_mdc2, "MDC-2"},
+	};
+	int md_nid = signature_md_nid(req);
+
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++)
+		if (md_nid == weak[i].nid)
+			return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+					  "the CSR is signed with %s (%s): signet refuses %s "
+					  "signatures; sign it with SHA-256 or stronger "
+					  "(openssl req -sha256)",
+					  weak[i].name, OBJ_nid2ln(X509_REQ_get_signature_nid(req)),
+					  weak[i].name);
+	return 0;
+}
+
 int csr_verify_signature(X509_REQ *req, struct errmsg *em)
 {
 	EVP_PKEY *key = X509_REQ_get0_pubkey(req);
-	int ok = key != NULL && X509_REQ_verify(req, key) == 1;
+	int ok, r;
 
+	if ((r = refuse_weak_hash(req, em)) != 0)
+		return r;
+	ok = key != NULL && X509_REQ_verify(req, key) == 1;
 	ERR_clear_error();
 	if (!ok)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,

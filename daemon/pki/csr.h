@@ -59,7 +59,9 @@ int csr_sans_build(const struct csr_params *p, GENERAL_NAMES **out, struct errms
 int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em);
 
 /* Proof that the requester holds the private key: the request's signature
- * verifies with the public key it carries. INVALID_ARGUMENT when it does not. */
+ * verifies with the public key it carries. INVALID_ARGUMENT when it does not,
+ * and when it was made with SHA-1 or an older hash (RSA-PSS included),
+ * whether or not it verifies; the message names the hash. */
 int csr_verify_signature(X509_REQ *req, struct errmsg *em);
 
 #endif

@@ -32,6 +32,7 @@ static void key_info_fill(const struct key *k, Signet__V1__KeyInfo *info)
 	info->id.len = k->id_len;
 	info->sensitive = k->sensitive;
 	info->extractable = k->extractable;
+	info->usage = k->usage;
 }
 
 int process_generate_key(struct rpc *rq, const ProtobufCMessage *request)

@@ -74,6 +74,18 @@ enum signet_key_alg {
 	SIGNET_KEY_RSA_4096 = 5,
 };
 
+/*
+ * What a key's private half may do on the token (CKA_SIGN, CKA_DECRYPT,
+ * CKA_UNWRAP, CKA_DERIVE): bits of signet_key_info.usage. Keys signetd makes
+ * sign and nothing else; 0 means none, or a daemon too old to say.
+ */
+enum signet_key_usage {
+	SIGNET_KEY_USAGE_SIGN = 1 << 0,
+	SIGNET_KEY_USAGE_DECRYPT = 1 << 1,
+	SIGNET_KEY_USAGE_UNWRAP = 1 << 2,
+	SIGNET_KEY_USAGE_DERIVE = 1 << 3,
+};
+
 /* "p256", "p384", "rsa2048", ... and back; -1 / NULL when unknown. */
 const char *signet_key_alg_name(enum signet_key_alg alg);
 int signet_key_alg_from_name(const char *name, enum signet_key_alg *out);
@@ -205,7 +217,8 @@ struct signet_key_info {
 	int extractable;
 	uint8_t *spki_der; /* SubjectPublicKeyInfo; NULL in list results */
 	size_t spki_len;
-	char *spki_pem; /* NULL unless from signet_get_public_key() */
+	char *spki_pem;	    /* NULL unless from signet_get_public_key() */
+	unsigned int usage; /* enum signet_key_usage bits */
 };
 void signet_key_info_free(struct signet_key_info *key);
 

@@ -129,11 +129,18 @@ expect_rc 2 "$SIGNET" ca verify-code vroot
 expect_rc 0 "$SIGNET" key list
 grep -qv '^ca\.' "$D/out" && it_fail "verify-code left a key on the token: $(cat "$D/out")"
 
+# ca list is sorted by name, not in the order the CAs were made (root, i1, i2, i3, vroot)
+# nor in the order the state directory is read after a restart
+ca_names() { cut -d' ' -f1 "$D/out" | tr '\n' ' '; }
+expect_rc 0 "$SIGNET" ca list
+[[ $(ca_names) == "i1 i2 i3 root vroot " ]] || it_fail "ca list not sorted by name: $(ca_names)"
+
 # everything survives a restart
 it_stop
 it_start
 expect_rc 0 "$SIGNET" ca list
 [[ $(wc -l <"$D/out") -eq 5 ]] || it_fail "ca list after restart: $(cat "$D/out")"
+[[ $(ca_names) == "i1 i2 i3 root vroot " ]] || it_fail "ca list after restart not sorted by name: $(ca_names)"
 grep '^i3 ' "$D/out" | grep -q 'parent=i2' || it_fail "i3's parent lost: $(cat "$D/out")"
 grep '^root ' "$D/out" | grep -q 'parent=-' || it_fail "root has a parent: $(cat "$D/out")"
 expect_rc 0 "$SIGNET" ca chain i3 --out "$D/chain2.pem"

@@ -194,6 +194,21 @@ expect_rc 13 "$SIGNET" issue --ca i1 --profile device --csr "$D/weak.csr"
 [[ $IT_ERR == *"key type RSA 1024 is not allowed"* ]] || it_fail "weak key refusal: $IT_ERR"
 openssl_csr ed "/CN=ed-1" "-algorithm ED25519"
 expect_rc 13 "$SIGNET" issue --ca i1 --profile device --csr "$D/ed.csr"
+# SHA-1 signatures are refused in every profile, by name; the same key with SHA-256 is fine
+for prof in device server; do
+	openssl_csr sha1 "/CN=sha1-1" "$RSA2048" -sha1
+	openssl req -in "$D/sha1.csr" -noout -text | grep -q sha1WithRSAEncryption || it_fail "openssl made no SHA-1 CSR"
+	expect_rc 13 "$SIGNET" issue --ca i1 --profile "$prof" --csr "$D/sha1.csr"
+	[[ $IT_ERR == *"INVALID_ARGUMENT"*"signed with SHA-1"* ]] || it_fail "SHA-1 CSR refusal ($prof): $IT_ERR"
+done
+openssl_csr sha1ec "/CN=sha1-2" "$P256" -sha1
+expect_rc 13 "$SIGNET" issue --ca i1 --profile device --csr "$D/sha1ec.csr"
+[[ $IT_ERR == *"signed with SHA-1 (ecdsa-with-SHA1)"* ]] || it_fail "SHA-1 ECDSA CSR refusal: $IT_ERR"
+openssl req -new -key "$D/sha1.key" -subj "/CN=sha1-1" -sha1 -sigopt rsa_padding_mode:pss -out "$D/pss1.csr"
+expect_rc 13 "$SIGNET" issue --ca i1 --profile device --csr "$D/pss1.csr"
+[[ $IT_ERR == *"signed with SHA-1 (rsassaPss)"* ]] || it_fail "SHA-1 RSA-PSS CSR refusal: $IT_ERR"
+openssl req -new -key "$D/sha1.key" -subj "/CN=sha1-1" -sha256 -out "$D/sha256.csr"
+expect_rc 0 "$SIGNET" issue --ca i1 --profile device --csr "$D/sha256.csr" --out /dev/null
 expect_rc 2 "$SIGNET" issue --ca i1 --csr "$D/dev1.csr"
 expect_rc 1 "$SIGNET" issue --ca i1 --profile device --csr "$D/missing.csr"
 

@@ -126,8 +126,9 @@ static const struct print_case print_cases[] = {
 					 .id = key_id,
 					 .id_len = sizeof(key_id),
 					 .sensitive = 1,
-					 .extractable = 0},
-	 .want = "web-1 p256 01abff sensitive=yes extractable=no\n"},
+					 .extractable = 0,
+					 .usage = SIGNET_KEY_USAGE_SIGN | SIGNET_KEY_USAGE_UNWRAP},
+	 .want = "web-1 p256 01abff sensitive=yes extractable=no usage=sign,unwrap\n"},
 	/* No id and an algorithm this CLI does not know: the field count stays the same. */
 	{.name = "print_key_unknown_alg_no_id",
 	 .print = print_key,
@@ -136,8 +137,9 @@ static const struct print_case print_cases[] = {
 					 .id = key_id,
 					 .id_len = 0,
 					 .sensitive = 0,
-					 .extractable = 1},
-	 .want = "web-1 unknown(9) - sensitive=no extractable=yes\n"},
+					 .extractable = 1,
+					 .usage = 0},
+	 .want = "web-1 unknown(9) - sensitive=no extractable=yes usage=-\n"},
 	{.name = "print_info",
 	 .print = print_info,
 	 .in =

@@ -69,6 +69,8 @@ static void test_store_chain_reload(void **state)
 	sk_X509_pop_free(chain, X509_free);
 	assert_int_equal(castore_list(&cs, &all, &n, &em), 0);
 	assert_int_equal(n, 2);
+	assert_string_equal(all[0].name, "inter"); /* by name, not in the order added */
+	assert_string_equal(all[1].name, "root");
 	castore_list_free(all, n);
 	assert_int_equal(castore_get(&cs, "nobody", &ca, &em), SIGNET_E_NOT_FOUND);
 	assert_int_equal(castore_chain(&cs, "nobody", &chain, &em), SIGNET_E_NOT_FOUND);

@@ -324,6 +324,21 @@ static void test_ip_ranges(void **state)
 	assert_int_equal(profile_parse_ip_range("10.0.0.0/", &r), -1);
 }
 
+/* A CSR signed with SHA-1 is refused before any profile looks at it. */
+static void test_csr_sha1_refused(void **state)
+{
+	X509_REQ *sha1 = make_csr(p256, "/CN=dev-1", NULL, 0, NULL, 0, EVP_sha1());
+	X509_REQ *sha384 = make_csr(p256, "/CN=dev-1", NULL, 0, NULL, 0, EVP_sha384());
+	struct errmsg em = {0};
+
+	(void)state;
+	assert_int_equal(csr_verify_signature(sha1, &em), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "signed with SHA-1 (ecdsa-with-SHA1)"));
+	assert_int_equal(csr_verify_signature(sha384, &em), 0);
+	X509_REQ_free(sha1);
+	X509_REQ_free(sha384);
+}
+
 static void test_csr_parse_and_signature(void **state)
 {
 	X509_REQ *csr = make_csr(p256, "/CN=dev-1", NULL, 0, NULL, 0, NULL), *back = NULL;
@@ -398,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_custom_san_rules_and_overrides),
 		cmocka_unit_test(test_ip_ranges),
 		cmocka_unit_test(test_csr_parse_and_signature),
+		cmocka_unit_test(test_csr_sha1_refused),
 		cmocka_unit_test(test_key_alg_names),
 	};
 
