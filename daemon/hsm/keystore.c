@@ -535,7 +535,6 @@ static int object_name(struct token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE ob
 {
 	uint8_t *label = NULL;
 	size_t len = 0;
-
 	int r;
 
 	token_objects_lookup(t);

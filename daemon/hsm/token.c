@@ -412,10 +412,8 @@ void token_objects_lookup(struct token *t)
 
 void token_objects_change(struct token *t)
 {
-	if (atomic_load(&t->serialize_objects)) {
+	if (atomic_load(&t->serialize_objects))
 		pthread_rwlock_wrlock(&t->objects);
-		atomic_fetch_add(&t->serialized, 1);
-	}
 }
 
 void token_objects_done(struct token *t)
@@ -432,11 +430,6 @@ void token_set_serialize_objects(struct token *t, int on)
 int token_serializes_objects(const struct token *t)
 {
 	return atomic_load(&((struct token *)t)->serialize_objects);
-}
-
-unsigned long token_objects_serialized(const struct token *t)
-{
-	return atomic_load(&((struct token *)t)->serialized);
 }
 
 unsigned long token_generation(struct token *t)

@@ -77,9 +77,8 @@ void token_objects_done(struct token *t);
 
 /* Turn that rule on (1) or off (0); set after token_open(), before any request. */
 void token_set_serialize_objects(struct token *t, int on);
-/* Is it on? And how many creations and destructions it has held apart so far. */
+/* Is it on? */
 int token_serializes_objects(const struct token *t);
-unsigned long token_objects_serialized(const struct token *t);
 
 /* Incremented by each recovery as it closes every session; a session or cached
  * object handle from an older generation is void, and its number may be reused. */

@@ -54,7 +54,6 @@ struct token {
 	 */
 	pthread_rwlock_t objects;
 	atomic_int serialize_objects;
-	atomic_ulong serialized; /* creations and destructions that held `objects` exclusively */
 };
 
 enum token_state {
