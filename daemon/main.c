@@ -125,6 +125,11 @@ static int open_token(const struct config *cfg, uid_t pin_owner, struct token **
 	if (check_module(cfg, module, sizeof(module), err, sizeof(err)) != 0 ||
 	    token_open(token, module, &cfg->token, err, sizeof(err)) != 0)
 		goto out;
+	if (cfg->serialize_objects >= 0)
+		token_set_serialize_objects(*token, cfg->serialize_objects);
+	log_info("token: object creation %s look-ups (token.serialize_object_creation%s)",
+		 token_serializes_objects(*token) ? "kept apart from" : "concurrent with",
+		 cfg->serialize_objects >= 0 ? "" : " by default for this module");
 	if (secret_read_file_as(cfg->pin_file, "PIN file", pin_owner, &pin, err, sizeof(err)) != 0)
 		goto out;
 	r = token_login(*token, &pin, err, sizeof(err));

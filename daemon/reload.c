@@ -123,6 +123,10 @@ int reload_keep_fixed(const struct config *cur, struct config *next)
 	keep_uint("possession.max_challenges", cur->max_challenges, &next->max_challenges, &n);
 	keep_uint("possession.max_challenges_per_caller", cur->max_challenges_per_caller,
 		  &next->max_challenges_per_caller, &n);
+	if (next->serialize_objects != cur->serialize_objects) {
+		next->serialize_objects = cur->serialize_objects;
+		kept("token.serialize_object_creation", &n);
+	}
 	if (next->shared_challenges != cur->shared_challenges) {
 		next->shared_challenges = cur->shared_challenges;
 		kept("possession.shared_challenges", &n);

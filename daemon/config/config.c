@@ -225,8 +225,14 @@ static int load_module_dirs(struct config_loader *l, const config_setting_t *tok
 
 static int load_token(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"module",	"uri",	       "label", "serial",
-					    "pin_file", "module_dirs", NULL};
+	static const char *const known[] = {"module",
+					    "uri",
+					    "label",
+					    "serial",
+					    "pin_file",
+					    "module_dirs",
+					    "serialize_object_creation",
+					    NULL};
 	const config_setting_t *tok = config_setting_get_member(root, "token");
 
 	if (tok == NULL)
@@ -240,10 +246,12 @@ static int load_token(struct config_loader *l, const config_setting_t *root, str
 		return cfg_refuse(l, tok, "pin",
 				  "refused; put the PIN in pin_file (mode 0600), never in the "
 				  "configuration");
+	cfg->serialize_objects = -1;
 	if (cfg_only_known(l, tok, known) != 0 ||
 	    get_path(l, tok, "module", NULL, &cfg->module_path) != 0 ||
 	    get_path(l, tok, "pin_file", NULL, &cfg->pin_file) != 0 ||
-	    load_module_dirs(l, tok, cfg) != 0)
+	    load_module_dirs(l, tok, cfg) != 0 ||
+	    cfg_get_bool(l, tok, "serialize_object_creation", &cfg->serialize_objects) != 0)
 		return -1;
 	return load_token_selection(l, tok, &cfg->token);
 }

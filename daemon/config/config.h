@@ -69,6 +69,9 @@ struct config {
 	/* where the module may live; none given: the system library directories */
 	char *module_dirs[CONFIG_MAX_MODULE_DIRS];
 	size_t n_module_dirs;
+	/* keep object creation apart from look-ups: 1, 0, or -1 (not set:
+	 * on for a SoftHSM token, whose 2.6 releases need it) */
+	int serialize_objects;
 	/* server { ... } */
 	char *endpoints[CONFIG_MAX_ENDPOINTS]; /* "ipc://..." or "tcp://..." */
 	size_t n_endpoints;

@@ -190,34 +190,42 @@ static struct key *cache_insert(struct keystore *ks, struct key *k, unsigned lon
 }
 
 /* Handles of objects of `cls` labelled `name`, at most `max`. */
-static int find_objects(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
-			const char *name, CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n,
-			struct errmsg *em)
+static int find_objects(struct token *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const char *name,
+			CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *n, struct errmsg *em)
 {
+	CK_FUNCTION_LIST *fn = t->fn;
 	CK_ATTRIBUTE tmpl[] = {
 		{CKA_CLASS, &cls, sizeof(cls)},
 		{CKA_LABEL, (void *)name, name != NULL ? strlen(name) : 0},
 	};
-	CK_RV rv = fn->C_FindObjectsInit(s, tmpl, name != NULL ? 2 : 1);
+	const char *what = "C_FindObjectsInit";
+	CK_RV rv;
 
-	if (rv != CKR_OK)
-		return p11_fail(em, rv, "C_FindObjectsInit");
-	rv = fn->C_FindObjects(s, out, max, n);
-	fn->C_FindObjectsFinal(s);
-	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_FindObjects");
+	token_objects_lookup(t);
+	rv = fn->C_FindObjectsInit(s, tmpl, name != NULL ? 2 : 1);
+	if (rv == CKR_OK) {
+		what = "C_FindObjects";
+		rv = fn->C_FindObjects(s, out, max, n);
+		fn->C_FindObjectsFinal(s);
+	}
+	token_objects_done(t);
+	return rv == CKR_OK ? 0 : p11_fail(em, rv, what);
 }
 
-static int find_one(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
-		    const char *name, CK_OBJECT_HANDLE *out, struct errmsg *em)
+/* One object of `cls` labelled `name`. NOT_FOUND only when the token
+ * confirms it is there (token_confirm): a token that lost its objects finds
+ * nothing either. */
+static int find_one(struct token *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const char *name,
+		    CK_OBJECT_HANDLE *out, struct errmsg *em)
 {
 	CK_OBJECT_HANDLE found[2];
 	CK_ULONG n = 0;
-	int r = find_objects(fn, s, cls, name, found, 2, &n, em);
+	int r = find_objects(t, s, cls, name, found, 2, &n, em);
 
 	if (r != 0)
 		return r;
 	if (n == 0)
-		return SIGNET_E_NOT_FOUND;
+		return token_confirm(t, em) != 0 ? SIGNET_E_UNAVAILABLE : SIGNET_E_NOT_FOUND;
 	if (n > 1)
 		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
 				  "several %s keys are labelled '%s' on the token; signet needs "
@@ -277,7 +285,6 @@ static int key_read_attrs(struct keystore *ks, CK_SESSION_HANDLE s, struct key *
 static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct key **out,
 		    struct errmsg *em)
 {
-	CK_FUNCTION_LIST *fn = ks->token->fn;
 	struct key *k = calloc(1, sizeof(*k));
 	int r;
 
@@ -286,17 +293,20 @@ static int key_load(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 	atomic_init(&k->refs, 1);
 	k->token_gen = token_generation(ks->token);
 	snprintf(k->name, sizeof(k->name), "%s", name);
-	r = find_one(fn, s, CKO_PRIVATE_KEY, name, &k->priv, em);
+	r = find_one(ks->token, s, CKO_PRIVATE_KEY, name, &k->priv, em);
 	if (r == SIGNET_E_NOT_FOUND)
 		r = errmsg_set(em, r, "no key named '%s'", name);
 	if (r == 0) {
-		r = find_one(fn, s, CKO_PUBLIC_KEY, name, &k->pub, em);
+		r = find_one(ks->token, s, CKO_PUBLIC_KEY, name, &k->pub, em);
 		if (r == SIGNET_E_NOT_FOUND)
 			r = errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
 				       "key '%s' has no public key object on the token", name);
 	}
-	if (r == 0)
+	if (r == 0) {
+		token_objects_lookup(ks->token);
 		r = key_read_attrs(ks, s, k, em);
+		token_objects_done(ks->token);
+	}
 	if (r != 0) {
 		key_put(k);
 		return r;
@@ -358,6 +368,61 @@ static int keygen_mechanism(enum signet_key_alg alg, CK_MECHANISM *mech, CK_ULON
 	}
 }
 
+static int destroy_labelled(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+			    const char *name, CK_ULONG *destroyed, struct errmsg *em);
+
+/* After a C_GenerateKeyPair that failed: destroy what it may have left
+ * labelled `name` (the name was free before; the caller holds ks->admin). */
+static int keygen_clean(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+			struct errmsg *em)
+{
+	CK_ULONG destroyed = 0;
+	int r;
+
+	if ((r = destroy_labelled(ks, s, CKO_PRIVATE_KEY, name, &destroyed, em)) != 0 ||
+	    (r = destroy_labelled(ks, s, CKO_PUBLIC_KEY, name, &destroyed, em)) != 0)
+		return r;
+	if (destroyed > 0)
+		log_warn("token: destroyed %lu object(s) a failed key generation left as '%s'",
+			 (unsigned long)destroyed, name);
+	return 0;
+}
+
+/*
+ * C_GenerateKeyPair, kept apart from look-ups where the token needs it
+ * (token_objects_change). A CKR_GENERAL_ERROR from a token that still
+ * answers C_GetTokenInfo is tried once more, since SoftHSM 2.6 fails now
+ * and then when creation races a look-up; half-made objects are destroyed
+ * first. Whatever the token fails with is answered with its CKR name and
+ * p11_err()'s status (UNAVAILABLE for a failing token), never INTERNAL.
+ */
+static int keygen_call(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+		       CK_MECHANISM *mech, CK_ATTRIBUTE *pub_tmpl, CK_ULONG npub,
+		       CK_ATTRIBUTE *priv_tmpl, CK_ULONG npriv, struct errmsg *em)
+{
+	CK_OBJECT_HANDLE pub, priv;
+	CK_RV rv = CKR_OK;
+	int r;
+
+	for (int tries = 0; tries < 2; tries++) {
+		token_objects_change(ks->token);
+		rv = ks->token->fn->C_GenerateKeyPair(s, mech, pub_tmpl, npub, priv_tmpl, npriv,
+						      &pub, &priv);
+		token_objects_done(ks->token);
+		if (rv == CKR_OK)
+			return 0;
+		if (rv != CKR_GENERAL_ERROR)
+			break;
+		if ((r = token_confirm(ks->token, em)) != 0 ||
+		    (r = keygen_clean(ks, s, name, em)) != 0)
+			return r;
+		if (tries == 0)
+			log_warn("token: generating key '%s' failed (CKR_GENERAL_ERROR); once more",
+				 name);
+	}
+	return p11_fail(em, rv, "C_GenerateKeyPair");
+}
+
 /*
  * C_GenerateKeyPair with the attributes that keep the private key in the
  * token and let it sign only. Every usage is spelled out: a token fills in
@@ -376,7 +441,6 @@ static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char 
 	CK_ULONG bits = 0, npub = 10;
 	const uint8_t *params = NULL;
 	size_t params_len = 0;
-	CK_OBJECT_HANDLE pub, priv;
 	CK_ATTRIBUTE pub_tmpl[12] = {
 		{CKA_TOKEN, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_PRIVATE, (void *)&ck_false, sizeof(CK_BBOOL)},
@@ -403,7 +467,6 @@ static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char 
 		{CKA_LABEL, (void *)name, strlen(name)},
 		{CKA_ID, (void *)id, id_len},
 	};
-	CK_RV rv;
 
 	if (keygen_mechanism(alg, &mech, &bits, &params, &params_len) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
@@ -417,10 +480,8 @@ static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char 
 		pub_tmpl[npub++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, (void *)rsa_exponent,
 						  sizeof(rsa_exponent)};
 	}
-	rv = ks->token->fn->C_GenerateKeyPair(s, &mech, pub_tmpl, npub, priv_tmpl,
-					      sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub,
-					      &priv);
-	return rv == CKR_OK ? 0 : p11_fail(em, rv, "C_GenerateKeyPair");
+	return keygen_call(ks, s, name, &mech, pub_tmpl, npub, priv_tmpl,
+			   sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), em);
 }
 
 static int name_taken(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, int *taken,
@@ -430,8 +491,8 @@ static int name_taken(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 	CK_ULONG npriv = 0, npub = 0;
 	int r;
 
-	if ((r = find_objects(ks->token->fn, s, CKO_PRIVATE_KEY, name, h, 1, &npriv, em)) != 0 ||
-	    (r = find_objects(ks->token->fn, s, CKO_PUBLIC_KEY, name, h, 1, &npub, em)) != 0)
+	if ((r = find_objects(ks->token, s, CKO_PRIVATE_KEY, name, h, 1, &npriv, em)) != 0 ||
+	    (r = find_objects(ks->token, s, CKO_PUBLIC_KEY, name, h, 1, &npub, em)) != 0)
 		return r;
 	*taken = npriv + npub > 0;
 	return 0;
@@ -474,10 +535,12 @@ static int destroy_labelled(struct keystore *ks, CK_SESSION_HANDLE s, CK_OBJECT_
 	CK_RV rv;
 	int r;
 
-	if ((r = find_objects(ks->token->fn, s, cls, name, h, 16, &n, em)) != 0)
+	if ((r = find_objects(ks->token, s, cls, name, h, 16, &n, em)) != 0)
 		return r;
 	for (CK_ULONG i = 0; i < n; i++) {
+		token_objects_change(ks->token);
 		rv = ks->token->fn->C_DestroyObject(s, h[i]);
+		token_objects_done(ks->token);
 		if (rv != CKR_OK)
 			return p11_fail(em, rv, "C_DestroyObject");
 		(*destroyed)++;
@@ -499,7 +562,7 @@ int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, 
 	r = destroy_labelled(ks, s, CKO_PRIVATE_KEY, name, &destroyed, em);
 	if (r == 0)
 		r = destroy_labelled(ks, s, CKO_PUBLIC_KEY, name, &destroyed, em);
-	if (r == 0 && destroyed == 0)
+	if (r == 0 && destroyed == 0 && (r = token_confirm(ks->token, em)) == 0)
 		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "no key named '%s'", name);
 	pthread_mutex_unlock(&ks->admin);
 	return r;
@@ -513,13 +576,17 @@ void keystore_list_free(struct key **keys, size_t n)
 }
 
 /* The label of a private key object, if it is a name signet can serve. */
-static int object_name(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+static int object_name(struct token *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 		       char name[KEY_NAME_MAX + 1])
 {
 	uint8_t *label = NULL;
 	size_t len = 0;
+	int r;
 
-	if (pubkey_attr_get(fn, s, obj, CKA_LABEL, &label, &len, KEY_NAME_MAX, NULL) != 0)
+	token_objects_lookup(t);
+	r = pubkey_attr_get(t->fn, s, obj, CKA_LABEL, &label, &len, KEY_NAME_MAX, NULL);
+	token_objects_done(t);
+	if (r != 0)
 		return -1;
 	memcpy(name, label, len);
 	name[len] = '\0';
@@ -567,7 +634,6 @@ static int find_private_keys(CK_FUNCTION_LIST *fn, CK_SESSION_HANDLE s, CK_OBJEC
 int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, size_t *n,
 		  struct errmsg *em)
 {
-	CK_FUNCTION_LIST *fn = ks->token->fn;
 	CK_OBJECT_HANDLE *handles = NULL;
 	size_t count = 0, nkeys = 0;
 	struct key **keys = NULL;
@@ -575,7 +641,10 @@ int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, s
 
 	if ((r = cache_check_token(ks, em)) != 0)
 		return r;
-	if ((r = find_private_keys(fn, s, &handles, &count, em)) != 0)
+	token_objects_lookup(ks->token);
+	r = find_private_keys(ks->token->fn, s, &handles, &count, em);
+	token_objects_done(ks->token);
+	if (r != 0)
 		return r;
 	keys = calloc(count > 0 ? count : 1, sizeof(*keys));
 	if (keys == NULL) {
@@ -586,10 +655,16 @@ int keystore_list(struct keystore *ks, CK_SESSION_HANDLE s, struct key ***out, s
 		char name[KEY_NAME_MAX + 1];
 
 		/* Unlabelled keys, and keys that vanish or are unreadable, are not listed. */
-		if (object_name(fn, s, handles[i], name) != 0 ||
+		if (object_name(ks->token, s, handles[i], name) != 0 ||
 		    keystore_get(ks, s, name, &keys[nkeys], NULL) != 0)
 			continue;
 		nkeys++;
+	}
+	/* Nothing, or less than was there: from a failing token, no answer. */
+	if ((nkeys < count || count == 0) && (r = token_confirm(ks->token, em)) != 0) {
+		keystore_list_free(keys, nkeys);
+		keys = NULL;
+		goto out;
 	}
 	*out = keys;
 	*n = nkeys;
@@ -618,8 +693,11 @@ int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_ME
 	if (rv == CKR_OK)
 		rv = fn->C_Sign(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen, sig, &len);
 	if (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID) {
-		/* Deleted behind our back (another tool, another daemon). */
+		/* Deleted behind our back (another tool, another daemon), or the
+		 * token lost its objects: only the token can tell which. */
 		cache_evict(ks, k->name);
+		if ((r = token_confirm(ks->token, em)) != 0)
+			return r;
 		return errmsg_set(em, SIGNET_E_NOT_FOUND, "key '%s' is no longer on the token",
 				  k->name);
 	}

@@ -53,7 +53,12 @@ void keystore_free(struct keystore *ks);
 /*
  * Every function below answers UNAVAILABLE at once while the token is down
  * (token_check()). After the token recovers, the cache is emptied: object
- * handles need not survive a module's loss of the token.
+ * handles need not survive a module's loss of the token. Nothing found (a
+ * miss, an empty or short list, a delete of nothing, a cached handle the
+ * token calls invalid) is believed only once the token confirms it is there
+ * (token_confirm()); otherwise the answer is UNAVAILABLE, not NOT_FOUND.
+ * Look-ups, generation and deletion keep apart as the token needs
+ * (token_objects_*()); signing takes no lock.
  */
 
 /* Find `name` (cache first, then the token). NOT_FOUND if absent. */
@@ -61,7 +66,8 @@ int keystore_get(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, str
 		 struct errmsg *em);
 void key_put(struct key *k);
 
-/* Generate a key pair on the token. ALREADY_EXISTS if the name is taken. */
+/* Generate a key pair on the token. ALREADY_EXISTS if the name is taken.
+ * One CKR_GENERAL_ERROR is tried again, after what it left is destroyed. */
 int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
 		      enum signet_key_alg alg, struct key **out, struct errmsg *em);
 

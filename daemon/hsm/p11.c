@@ -102,6 +102,10 @@ int p11_err(CK_RV rv)
 	case CKR_CRYPTOKI_NOT_INITIALIZED:
 	case CKR_PIN_EXPIRED:
 	case CKR_PIN_LOCKED:
+	/* The token failed without saying why: its fault, not the request's,
+	 * and another signetd (or a retry) may well succeed. */
+	case CKR_GENERAL_ERROR:
+	case CKR_FUNCTION_FAILED:
 		return SIGNET_E_UNAVAILABLE;
 	case CKR_KEY_HANDLE_INVALID:
 	case CKR_OBJECT_HANDLE_INVALID:

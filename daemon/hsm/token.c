@@ -178,7 +178,8 @@ static int token_init_locks(struct token *t, char *err, size_t errlen)
 		return -1;
 	}
 	if (pthread_mutex_init(&t->recover, NULL) != 0 ||
-	    pthread_mutex_init(&t->state_lock, NULL) != 0) {
+	    pthread_mutex_init(&t->state_lock, NULL) != 0 ||
+	    pthread_rwlock_init(&t->objects, NULL) != 0) {
 		snprintf(err, errlen, "cannot create the token's locks");
 		return -1;
 	}
@@ -210,9 +211,11 @@ static int token_load(struct token *t, const char *module, const struct p11uri *
 		return -1;
 	}
 	if (token_bind_functions(t, module, err, errlen) != 0 ||
-	    token_find_slot(t, &rv, err, errlen) != 0)
+	    token_find_slot(t, &rv, err, errlen) != 0 || token_note_identity(t, err, errlen) != 0)
 		return -1;
-	return token_note_identity(t, err, errlen);
+	/* SoftHSM 2.6 races object creation against look-ups (docs/configuration.md). */
+	atomic_init(&t->serialize_objects, strncmp(t->manufacturer, "SoftHSM", 7) == 0);
+	return 0;
 }
 
 int token_open(struct token **out, const char *module, const struct p11uri *uri, char *err,
@@ -351,6 +354,7 @@ static void token_mark_down(struct token *t, CK_RV rv)
 		t->backoff_ms = TOKEN_BACKOFF_MIN_MS;
 		t->next_retry_ms = now_ms() + t->backoff_ms;
 		t->attempts = 0;
+		atomic_store(&t->general_errors, 0);
 		atomic_store(&t->state, TOKEN_DOWN);
 	}
 	pthread_mutex_unlock(&t->state_lock);
@@ -381,6 +385,51 @@ int token_check(struct token *t, struct errmsg *em)
 		return 0;
 	token_health(t, state, sizeof(state));
 	return errmsg_set(em, SIGNET_E_UNAVAILABLE, "token %s", state);
+}
+
+int token_confirm(struct token *t, struct errmsg *em)
+{
+	CK_TOKEN_INFO info;
+	char buf[32];
+	CK_RV rv;
+	int r;
+
+	if ((r = token_check(t, em)) != 0)
+		return r;
+	rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
+	if (rv == CKR_OK)
+		return 0;
+	token_mark_down(t, rv);
+	return errmsg_set(em, SIGNET_E_UNAVAILABLE, "C_GetTokenInfo: %s",
+			  p11_rv_name(rv, buf, sizeof(buf)));
+}
+
+void token_objects_lookup(struct token *t)
+{
+	if (atomic_load(&t->serialize_objects))
+		pthread_rwlock_rdlock(&t->objects);
+}
+
+void token_objects_change(struct token *t)
+{
+	if (atomic_load(&t->serialize_objects))
+		pthread_rwlock_wrlock(&t->objects);
+}
+
+void token_objects_done(struct token *t)
+{
+	if (atomic_load(&t->serialize_objects))
+		pthread_rwlock_unlock(&t->objects);
+}
+
+void token_set_serialize_objects(struct token *t, int on)
+{
+	atomic_store(&t->serialize_objects, on != 0);
+}
+
+int token_serializes_objects(const struct token *t)
+{
+	return atomic_load(&((struct token *)t)->serialize_objects);
 }
 
 unsigned long token_generation(struct token *t)
@@ -499,10 +548,18 @@ out:
 static int token_recover_locked(struct token *t, char *err, size_t errlen)
 {
 	CK_RV rv;
+	int unknown;
 
-	if (token_reopen_locked(t, err, errlen, &rv) == 0)
+	/* A module that failed without naming why is in a state of its own
+	 * making (SoftHSM with its files gone stays broken until it is
+	 * initialized again): only a re-initialization is worth trying. */
+	pthread_mutex_lock(&t->state_lock);
+	unknown = t->down_rv == CKR_GENERAL_ERROR;
+	pthread_mutex_unlock(&t->state_lock);
+	if (!unknown && token_reopen_locked(t, err, errlen, &rv) == 0)
 		return 0;
-	if (atomic_load(&t->state) != TOKEN_DOWN || ++t->attempts < TOKEN_REINIT_FROM_ATTEMPT)
+	if (atomic_load(&t->state) != TOKEN_DOWN ||
+	    (++t->attempts < TOKEN_REINIT_FROM_ATTEMPT && !unknown))
 		return -1;
 	return token_reinit_locked(t, err, errlen, &rv);
 }
@@ -555,6 +612,23 @@ static int token_session_unaffected(CK_RV rv)
 }
 
 /*
+ * CKR_GENERAL_ERROR names no cause: one request's bad luck (SoftHSM 2.6's
+ * races) or a module that lost its token (SoftHSM with its files gone). The
+ * token is asked (C_GetTokenInfo): down when that fails too, or when the
+ * error met TOKEN_GENERAL_ERROR_LIMIT requests in a row.
+ */
+static int token_general_error_down(struct token *t, CK_RV rv)
+{
+	CK_TOKEN_INFO info;
+
+	if (rv != CKR_GENERAL_ERROR)
+		return 0;
+	if (atomic_fetch_add(&t->general_errors, 1) + 1 >= TOKEN_GENERAL_ERROR_LIMIT)
+		return 1;
+	return t->fn->C_GetTokenInfo(t->slot_id, &info) != CKR_OK;
+}
+
+/*
  * React to `rv`, a failure met by u's thread (u may be NULL): u's session is
  * dropped so the next token_enter() opens a new one; a lost login
  * (USER_NOT_LOGGED_IN) is logged into again now; a token that is gone
@@ -588,7 +662,7 @@ static void token_fault(struct token *t, CK_RV rv, struct token_user *u)
 			token_relogin_locked(t);
 			pthread_mutex_unlock(&t->recover);
 		}
-	} else if (token_gone(rv)) {
+	} else if (token_gone(rv) || token_general_error_down(t, rv)) {
 		token_mark_down(t, rv);
 	}
 }
@@ -629,6 +703,8 @@ void token_leave(struct token *t, struct token_user *u)
 
 	if (rv != CKR_OK)
 		token_fault(t, rv, u);
+	else
+		atomic_store(&t->general_errors, 0);
 	pthread_rwlock_unlock(&t->use);
 }
 
@@ -667,9 +743,11 @@ int token_health(struct token *t, char *state, size_t statelen)
 	/* Health is how an idle daemon notices a removed token: ask the module. */
 	rv = t->fn->C_GetTokenInfo(t->slot_id, &info);
 	if (rv != CKR_OK) {
-		token_fault(t, rv, NULL);
+		/* A token that cannot say it is there is as good as gone, whatever
+		 * the code (SoftHSM with its files gone: CKR_GENERAL_ERROR). */
+		token_mark_down(t, rv);
 		snprintf(state, statelen, "C_GetTokenInfo: %s", p11_rv_name(rv, buf, sizeof(buf)));
-		return p11_err(rv);
+		return SIGNET_E_UNAVAILABLE;
 	}
 	snprintf(state, statelen, "ok");
 	return 0;
@@ -749,6 +827,7 @@ void token_close(struct token *t)
 		pthread_rwlock_destroy(&t->use);
 		pthread_mutex_destroy(&t->recover);
 		pthread_mutex_destroy(&t->state_lock);
+		pthread_rwlock_destroy(&t->objects);
 	}
 	free(t);
 }

@@ -51,6 +51,35 @@ int token_login(struct token *t, const struct secret *pin, char *err, size_t err
  * touching the module (a removed token must not make requests wait). */
 int token_check(struct token *t, struct errmsg *em);
 
+/*
+ * The token's own word that it is there, for a look-up that found nothing
+ * before it answers NOT_FOUND or an empty list: a token that lost its
+ * objects (SoftHSM with its files gone) finds nothing for every search.
+ * 0 when C_GetTokenInfo answers; else UNAVAILABLE naming the failure, with
+ * the token marked down for recovery (token_maintain). One PKCS#11 call:
+ * for misses only, never for the signing path.
+ */
+int token_confirm(struct token *t, struct errmsg *em);
+
+/*
+ * Keep object creation and destruction apart from object look-ups, on a
+ * token that needs it (token_set_serialize_objects; on by default for
+ * SoftHSM, whose 2.6 releases fail C_GenerateKeyPair with CKR_GENERAL_ERROR
+ * when a look-up races it). A look-up (C_FindObjects*, C_GetAttributeValue)
+ * goes between token_objects_lookup() and token_objects_done(); a
+ * C_GenerateKeyPair or C_DestroyObject between token_objects_change() and
+ * token_objects_done(). Not nested; nothing else is held meanwhile. No-ops
+ * when the token does not need them.
+ */
+void token_objects_lookup(struct token *t);
+void token_objects_change(struct token *t);
+void token_objects_done(struct token *t);
+
+/* Turn that rule on (1) or off (0); set after token_open(), before any request. */
+void token_set_serialize_objects(struct token *t, int on);
+/* Is it on? */
+int token_serializes_objects(const struct token *t);
+
 /* Incremented by each recovery as it closes every session; a session or cached
  * object handle from an older generation is void, and its number may be reused. */
 unsigned long token_generation(struct token *t);
@@ -76,7 +105,10 @@ void token_maintain(struct token *t);
  * the session is dropped after any failure that may have left it unusable,
  * a lost login (USER_NOT_LOGGED_IN) is logged into again at once, and a
  * token that is gone (DEVICE_REMOVED, TOKEN_NOT_PRESENT, DEVICE_ERROR, ...)
- * is marked down for token_maintain(). Not nested.
+ * is marked down for token_maintain(). So is one that answers
+ * CKR_GENERAL_ERROR and then fails C_GetTokenInfo too, or meets it
+ * TOKEN_GENERAL_ERROR_LIMIT requests in a row; its first recovery attempt
+ * re-initializes the module, whose state is unknown. Not nested.
  */
 void token_enter(struct token *t, struct token_user *u);
 void token_leave(struct token *t, struct token_user *u);
@@ -86,7 +118,8 @@ int token_session_open(struct token *t, CK_SESSION_HANDLE *out, struct errmsg *e
 void token_session_close(struct token *t, CK_SESSION_HANDLE session);
 
 /* Is the token there and answering? Writes "ok" or the reason ("down:
- * CKR_DEVICE_REMOVED since ..., retrying") into state; UNAVAILABLE when down. */
+ * CKR_DEVICE_REMOVED since ..., retrying") into state; UNAVAILABLE when down.
+ * A C_GetTokenInfo that fails, whatever the code, marks the token down. */
 int token_health(struct token *t, char *state, size_t statelen);
 
 /* Random bytes from the token's generator. */

@@ -44,6 +44,16 @@ struct token {
 	long backoff_ms;
 	unsigned attempts;     /* recovery attempts since the token went down (under recover) */
 	unsigned long reinits; /* module re-initializations since start-up (under recover) */
+	atomic_uint general_errors; /* requests in a row that met CKR_GENERAL_ERROR */
+
+	/*
+	 * Some modules fail (SoftHSM 2.6: CKR_GENERAL_ERROR) when an object is
+	 * created or destroyed while another thread looks objects up. With
+	 * serialize_objects, look-ups hold `objects` shared and creation and
+	 * destruction hold it exclusively (token_objects_*).
+	 */
+	pthread_rwlock_t objects;
+	atomic_int serialize_objects;
 };
 
 enum token_state {
@@ -60,6 +70,9 @@ enum token_state {
 #define TOKEN_REINIT_FROM_ATTEMPT 2
 /* How long a re-initialization waits for calls in flight to leave the module. */
 #define TOKEN_REINIT_WAIT_MS 1000
+/* Requests in a row that meet CKR_GENERAL_ERROR, with C_GetTokenInfo still
+ * answering, before the token is taken for down all the same. */
+#define TOKEN_GENERAL_ERROR_LIMIT 3
 
 /* Failures that mean the token itself is gone or broken, not one session:
  * token_leave() marks it down for them. */

@@ -172,6 +172,37 @@ static void test_module_dirs_and_user(void **state)
 	config_free(&cfg);
 }
 
+/* token.serialize_object_creation: true, false, or left to the module (-1). */
+static void test_serialize_object_creation(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.serialize_objects, -1);
+	config_free(&cfg);
+	if (load_text(TOKEN_WITH
+		      "uri = \"pkcs11:\"; serialize_object_creation = false; };\n" SERVER_OK,
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(cfg.serialize_objects, 0);
+	config_free(&cfg);
+	if (load_text(TOKEN_WITH
+		      "uri = \"pkcs11:\"; serialize_object_creation = true; };\n" SERVER_OK,
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(cfg.serialize_objects, 1);
+	config_free(&cfg);
+	assert_int_not_equal(
+		load_text(TOKEN_WITH
+			  "uri = \"pkcs11:\"; serialize_object_creation = \"yes\"; };\n" SERVER_OK,
+			  &cfg, err, sizeof(err)),
+		0);
+	assert_non_null(strstr(err, "serialize_object_creation"));
+	assert_non_null(strstr(err, "true or false"));
+}
+
 /* The shipped example must stay a configuration the daemon accepts. */
 static void test_packaged_example_loads(void **state)
 {
@@ -357,7 +388,7 @@ static const struct refusal {
 	{TOKEN_OK SERVER_WITH "wrokers = 2; };\n", "server.wrokers: unknown setting"},
 	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
 	 "token.modul: unknown setting (known here: module, uri, label, serial, pin_file, "
-	 "module_dirs)"},
+	 "module_dirs, serialize_object_creation)"},
 	{TOKEN_OK SERVER_OK "frobnicate = 1;\n", ":4: frobnicate: unknown setting"},
 	{TOKEN_OK SERVER_OK "ledger: { };\n", "ledger: unknown setting"},
 	{TOKEN_OK SERVER_OK "Log_level = \"info\";\n", "Log_level: unknown setting"},
@@ -664,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_gets_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_module_dirs_and_user),
+		cmocka_unit_test(test_serialize_object_creation),
 		cmocka_unit_test(test_packaged_example_loads),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_refusals),

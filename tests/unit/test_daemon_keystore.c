@@ -25,6 +25,12 @@ static struct {
 	uint8_t point[65]; /* one P-256 public point serves both keys */
 	int present[NKEYS];
 	CK_RV sign_rv;
+	CK_RV info_rv;	    /* C_GetTokenInfo */
+	unsigned gen_fail;  /* C_GenerateKeyPair calls left to fail with CKR_GENERAL_ERROR */
+	unsigned gens;	    /* C_GenerateKeyPair calls */
+	unsigned destroyed; /* C_DestroyObject calls */
+	int gen_exclusive;  /* every C_GenerateKeyPair ran with lookups held off */
+	struct token *token;
 	unsigned finds; /* C_FindObjectsInit calls: round trips to the token */
 	CK_OBJECT_CLASS cls;
 	char label[KEY_NAME_MAX + 1];
@@ -129,7 +135,48 @@ static CK_RV fake_sign(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG inlen, CK_B
 	return CKR_OK;
 }
 
+static CK_RV fake_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	(void)slot;
+	memset(info, 0, sizeof(*info));
+	return fake.info_rv;
+}
+
+/* Makes "beta" (key 1), as SoftHSM 2.6 does now and then under concurrent
+ * look-ups: after leaving a public half behind and failing. */
+static CK_RV fake_generate(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub,
+			   CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
+			   CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv)
+{
+	(void)s, (void)m, (void)pub, (void)npub, (void)priv, (void)npriv;
+	fake.gens++;
+	if (pthread_rwlock_tryrdlock(&fake.token->objects) == 0) {
+		pthread_rwlock_unlock(&fake.token->objects);
+		fake.gen_exclusive = 0;
+	}
+	fake.present[1] = 1;
+	if (fake.gen_fail > 0) {
+		fake.gen_fail--;
+		return CKR_GENERAL_ERROR;
+	}
+	*hpub = 21;
+	*hpriv = 20;
+	return CKR_OK;
+}
+
+static CK_RV fake_destroy(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
+{
+	(void)s;
+	fake.destroyed++;
+	if (obj == 20 || obj == 21)
+		fake.present[1] = 0;
+	return CKR_OK;
+}
+
 static CK_FUNCTION_LIST fake_fn = {
+	.C_GetTokenInfo = fake_token_info,
+	.C_GenerateKeyPair = fake_generate,
+	.C_DestroyObject = fake_destroy,
 	.version = {2, 40},
 	.C_FindObjectsInit = fake_find_init,
 	.C_FindObjects = fake_find,
@@ -168,7 +215,11 @@ static int setup(void **state)
 	assert_int_equal(pthread_rwlock_init(&f->token->use, NULL), 0);
 	assert_int_equal(pthread_mutex_init(&f->token->recover, NULL), 0);
 	assert_int_equal(pthread_mutex_init(&f->token->state_lock, NULL), 0);
+	assert_int_equal(pthread_rwlock_init(&f->token->objects, NULL), 0);
 	f->token->locks_ready = 1;
+	f->token->serialize_objects = 1;
+	fake.token = f->token;
+	fake.gen_exclusive = 1;
 	assert_int_equal(keystore_new(f->token, &f->ks), 0);
 	*state = f;
 	return 0;
@@ -381,6 +432,93 @@ static void test_list(void **state)
 	keystore_list_free(keys, n);
 }
 
+/* A miss while the token is failing is the token's fault, not the key's:
+ * UNAVAILABLE, and the token is marked down. */
+static void test_miss_token_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+
+	fake.present[0] = 0;
+	fake.info_rv = CKR_GENERAL_ERROR;
+	assert_int_equal(keystore_get(f->ks, 1, "alpha", &k, &em), SIGNET_E_UNAVAILABLE);
+	assert_null(k);
+	assert_non_null(strstr(em.text, "CKR_GENERAL_ERROR"));
+	assert_int_equal(atomic_load(&f->token->state), TOKEN_DOWN);
+}
+
+/* An empty list from a failing token is not an empty token. */
+static void test_list_token_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key **keys = NULL;
+	size_t n = 0;
+
+	fake.present[0] = fake.present[1] = 0;
+	assert_int_equal(keystore_list(f->ks, 1, &keys, &n, &em), 0);
+	assert_int_equal(n, 0);
+	keystore_list_free(keys, n);
+	fake.info_rv = CKR_GENERAL_ERROR;
+	assert_int_equal(keystore_list(f->ks, 1, &keys, &n, &em), SIGNET_E_UNAVAILABLE);
+	assert_non_null(strstr(em.text, "CKR_GENERAL_ERROR"));
+}
+
+/* A cached key's handle turning invalid while the token is failing. */
+static void test_vanished_key_token_failing(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+	uint8_t sig[64];
+	size_t siglen = sizeof(sig);
+
+	assert_int_equal(keystore_get(f->ks, 1, "beta", &k, &em), 0);
+	fake.sign_rv = CKR_KEY_HANDLE_INVALID;
+	fake.info_rv = CKR_GENERAL_ERROR;
+	assert_int_equal(keystore_sign(f->ks, 1, k, &mech, sig, 32, sig, &siglen, &em),
+			 SIGNET_E_UNAVAILABLE);
+	assert_non_null(strstr(em.text, "CKR_GENERAL_ERROR"));
+	key_put(k);
+}
+
+/* C_GenerateKeyPair's CKR_GENERAL_ERROR is tried once more, after what the
+ * failed call left behind is destroyed; it runs with look-ups held off. */
+static void test_generate_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+
+	fake.present[1] = 0;
+	fake.gen_fail = 1;
+	assert_int_equal(keystore_generate(f->ks, 1, "beta", SIGNET_KEY_EC_P256, &k, &em), 0);
+	assert_int_equal(fake.gens, 2);
+	assert_true(fake.destroyed > 0);
+	assert_true(fake.gen_exclusive);
+	assert_string_equal(k->name, "beta");
+	key_put(k);
+}
+
+/* Failing again: UNAVAILABLE naming the code, never INTERNAL. */
+static void test_generate_fails_unavailable(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+
+	fake.present[1] = 0;
+	fake.gen_fail = 2;
+	assert_int_equal(keystore_generate(f->ks, 1, "beta", SIGNET_KEY_EC_P256, &k, &em),
+			 SIGNET_E_UNAVAILABLE);
+	assert_null(k);
+	assert_int_equal(fake.gens, 2);
+	assert_non_null(strstr(em.text, "C_GenerateKeyPair: CKR_GENERAL_ERROR"));
+	assert_int_equal(fake.present[1], 0); /* nothing half-made left behind */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +532,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_token_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reference_outlives_keystore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_miss_token_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_token_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vanished_key_token_failing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generate_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generate_fails_unavailable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

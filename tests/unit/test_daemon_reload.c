@@ -79,9 +79,10 @@ static void fixed_settings_keep_old_values(void **state)
 	next.challenge_ttl_seconds = 5;	 /* applies */
 	next.max_message_size = 1 << 20; /* nanomsg's limit is set: kept */
 	next.shared_challenges = 1;	 /* where challenges live: kept */
+	next.serialize_objects = 1;	 /* set on the token at start-up: kept */
 	/* endpoints, workers, state_dir, user, token, reorder, max_challenges, max_message_size,
-	 * shared_challenges */
-	assert_int_equal(reload_keep_fixed(&cur, &next), 9);
+	 * shared_challenges, serialize_object_creation */
+	assert_int_equal(reload_keep_fixed(&cur, &next), 10);
 	assert_int_equal(next.n_endpoints, 1);
 	assert_string_equal(next.endpoints[0], "ipc:///run/signet.sock");
 	assert_int_equal(next.workers, 4);
@@ -94,6 +95,7 @@ static void fixed_settings_keep_old_values(void **state)
 	assert_int_equal(next.challenge_ttl_seconds, 5);
 	assert_int_equal(next.max_message_size, 65536);
 	assert_false(next.shared_challenges);
+	assert_int_equal(next.serialize_objects, cur.serialize_objects);
 	/* the copies are next's own */
 	assert_ptr_not_equal(next.endpoints[0], cur.endpoints[0]);
 	config_free(&cur);

@@ -341,6 +341,99 @@ static void test_health_notices_removal(void **state)
 	token_close(t);
 }
 
+/* CKR_GENERAL_ERROR alone says nothing certain: the token is asked
+ * (C_GetTokenInfo) and stays up while it answers, unless the error repeats
+ * TOKEN_GENERAL_ERROR_LIMIT requests in a row; a request with no failure
+ * starts the count again. */
+static void test_general_error_repeated(void **state)
+{
+	struct token *t = fake_token();
+	struct token_user u = {.session = CK_INVALID_HANDLE};
+	struct errmsg em = {0};
+
+	(void)state;
+	for (int i = 0; i < TOKEN_GENERAL_ERROR_LIMIT - 1; i++)
+		request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(token_check(t, &em), 0);
+	request_failing(t, &u, CKR_OK);
+	for (int i = 0; i < TOKEN_GENERAL_ERROR_LIMIT - 1; i++)
+		request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(token_check(t, &em), 0);
+	request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(token_check(t, &em), SIGNET_E_UNAVAILABLE);
+	assert_non_null(strstr(em.text, "down: CKR_GENERAL_ERROR"));
+	token_close(t);
+}
+
+/* A CKR_GENERAL_ERROR while C_GetTokenInfo fails too: down at once. */
+static void test_general_error_token_failing(void **state)
+{
+	struct token *t = fake_token();
+	struct token_user u = {.session = CK_INVALID_HANDLE};
+	struct errmsg em = {0};
+
+	(void)state;
+	request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(token_check(t, &em), 0);
+	fake.info_rv = CKR_GENERAL_ERROR;
+	request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(token_check(t, &em), SIGNET_E_UNAVAILABLE);
+	assert_non_null(strstr(em.text, "CKR_GENERAL_ERROR"));
+	token_close(t);
+}
+
+/* A token down for CKR_GENERAL_ERROR is in an unknown state inside the
+ * module: the first recovery attempt re-initializes it already. */
+static void test_general_error_recovery(void **state)
+{
+	struct token *t = fake_token();
+	struct token_user u = {.session = CK_INVALID_HANDLE};
+	struct errmsg em = {0};
+
+	(void)state;
+	fake.info_rv = CKR_GENERAL_ERROR;
+	request_failing(t, &u, CKR_GENERAL_ERROR);
+	assert_int_equal(atomic_load(&t->state), TOKEN_DOWN);
+	fake.info_rv = CKR_OK;
+	t->next_retry_ms = 0;
+	token_maintain(t);
+	assert_int_equal(fake.finalized, 1);
+	assert_int_equal(fake.initialized, 1);
+	assert_int_equal(token_check(t, &em), 0);
+	token_close(t);
+}
+
+/* token_confirm: the token's own word on a miss; a failure marks it down. */
+static void test_confirm(void **state)
+{
+	struct token *t = fake_token();
+	struct errmsg em = {0};
+
+	(void)state;
+	assert_int_equal(token_confirm(t, &em), 0);
+	fake.info_rv = CKR_GENERAL_ERROR;
+	assert_int_equal(token_confirm(t, &em), SIGNET_E_UNAVAILABLE);
+	assert_string_equal(em.text, "C_GetTokenInfo: CKR_GENERAL_ERROR");
+	assert_int_equal(atomic_load(&t->state), TOKEN_DOWN);
+	assert_int_equal(token_confirm(t, &em), SIGNET_E_UNAVAILABLE);
+	assert_non_null(strstr(em.text, "down: CKR_GENERAL_ERROR"));
+	token_close(t);
+}
+
+/* Health that meets CKR_GENERAL_ERROR marks the token down as well. */
+static void test_health_general_error(void **state)
+{
+	struct token *t = fake_token();
+	char buf[160];
+
+	(void)state;
+	fake.info_rv = CKR_GENERAL_ERROR;
+	assert_int_equal(token_health(t, buf, sizeof(buf)), SIGNET_E_UNAVAILABLE);
+	assert_string_equal(buf, "C_GetTokenInfo: CKR_GENERAL_ERROR");
+	assert_int_equal(atomic_load(&t->state), TOKEN_DOWN);
+	token_close(t);
+}
+
 static void test_accessors(void **state)
 {
 	struct token *t = fake_token();
@@ -366,6 +459,11 @@ int main(void)
 		cmocka_unit_test(test_recovery),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_health_notices_removal),
+		cmocka_unit_test(test_general_error_repeated),
+		cmocka_unit_test(test_general_error_token_failing),
+		cmocka_unit_test(test_general_error_recovery),
+		cmocka_unit_test(test_confirm),
+		cmocka_unit_test(test_health_general_error),
 		cmocka_unit_test(test_accessors),
 	};
 
