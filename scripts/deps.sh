@@ -30,6 +30,7 @@ packages=(
 	opensc      # pkcs11-tool: initialises tokens, inspects key attributes
 	sqlite3     # the tests check the ledger with PRAGMA integrity_check
 	nanomsg-utils
+	python3 # tests/integration/fd_limit.sh: 1,500 raw connections to the ipc socket
 	# interop tests: signet's certificates against real TLS/DTLS peers. The tests run
 	# their own broker on a free port; the package's system service is not used.
 	mosquitto mosquitto-clients # MQTT broker and clients (mutual TLS, CN as username)
