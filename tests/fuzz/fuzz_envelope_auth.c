@@ -7,15 +7,15 @@
  * fixed at FUZZ_AUTH_NOW_MS, so the seeds (real signed envelopes,
  * gen_envelope_auth.c) authenticate whenever this runs.
  *
- * Each input gets a fresh replay memory holding one earlier request per
- * client (stamped at the clock, nonce "WWWW..."): results depend on the
- * input alone, and the reorder and replay checks have a history to refuse
- * against. Then:
+ * The replay memory starts with one earlier request per client (stamped at
+ * the clock, nonce "WWWW..."), so the reorder and replay checks have a
+ * history to refuse against; it is renewed whenever an input may have
+ * changed what the next meets (auth_fresh). Each input is sent:
  *   1. the input as sent; one that authenticates must really carry its
  *      client's MAC and a stamp inside the window, and sent again it must
  *      be refused as a replay;
- *   2. the input re-signed with the secret of the client it names (when it
- *      names one), so mutations of the method, payload, stamp or nonce get
+ *   2. re-signed with the secret of the client it names (when it names
+ *      one), with a nonce of its own, so mutations of the method, payload, stamp or nonce get
  *      past the MAC to the window, replay, authorization and handlers;
  *      checked the same way.
  * Every reply must decode. Any broken property aborts.
@@ -55,6 +55,19 @@ static struct daemon_state state = {.cas = &cas, .clock_ms = fixed_clock};
 /* what the run has seen, for the replay driver */
 static unsigned long n_inputs, n_authenticated, n_resigned_authenticated;
 static int last_authenticated; /* the last input, as sent */
+
+/*
+ * The replay memory is not reset for every input (opening one costs a
+ * 32 MiB table: fuzzing would slow to a hundred inputs a second), only
+ * once an input may have changed what the next one meets: a credential
+ * stamped after the clock moved its client's newest stamp (older ones
+ * would then be refused as reordered), or many nonces are remembered.
+ * Re-signed inputs get a nonce of their own, so they never replay one
+ * another; the inputs as sent keep theirs.
+ */
+#define FUZZ_AUTH_RESET_AFTER 100000 /* nonces remembered; AUTH_REPLAY_MAX is far */
+static int needs_reset = 1;
+static unsigned long remembered, resign_counter;
 
 static char state_dir[] = "/tmp/signet-fuzz-auth-XXXXXX";
 
@@ -204,6 +217,10 @@ static void auth_fresh(void)
 	struct errmsg em = {0};
 	char err[512];
 
+	if (!needs_reset)
+		return;
+	needs_reset = 0;
+	remembered = 0;
 	auth_close(auth);
 	if (auth_open(&cfg, &auth, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_envelope_auth: %s\n", err);
@@ -295,6 +312,9 @@ static int run(const Signet__V1__Envelope *env, const uint8_t *data, size_t size
 	if (replayed_first || !replayed_second)
 		return 0;
 	check_authentic(env);
+	if ((int64_t)env->credential->timestamp_ms > FUZZ_AUTH_NOW_MS ||
+	    ++remembered >= FUZZ_AUTH_RESET_AFTER)
+		needs_reset = 1;
 	return 1;
 }
 
@@ -303,12 +323,24 @@ static int run(const Signet__V1__Envelope *env, const uint8_t *data, size_t size
 static void run_resigned(Signet__V1__Envelope *env)
 {
 	Signet__V1__Credential *cr = env->credential;
-	uint8_t mac[AUTHMAC_LEN], *buf;
-	ProtobufCBinaryData theirs;
+	uint8_t mac[AUTHMAC_LEN], nonce[64] = {0}, *buf;
+	ProtobufCBinaryData theirs, their_nonce;
 	size_t len;
 
-	if (cr == NULL || mac_of(env, mac) != 0)
+	if (cr == NULL)
 		return;
+	their_nonce = cr->nonce;
+	if (cr->nonce.len >= 16 && cr->nonce.len <= sizeof(nonce)) {
+		/* a nonce of the same length no other re-signed input had */
+		resign_counter++;
+		memset(nonce, 'R', sizeof(nonce));
+		memcpy(nonce, &resign_counter, sizeof(resign_counter));
+		cr->nonce.data = nonce;
+	}
+	if (mac_of(env, mac) != 0) {
+		cr->nonce = their_nonce;
+		return;
+	}
 	theirs = cr->mac;
 	cr->mac.data = mac;
 	cr->mac.len = sizeof(mac);
@@ -318,7 +350,8 @@ static void run_resigned(Signet__V1__Envelope *env)
 	protobuf_c_message_pack(&env->base, buf);
 	if (run(env, buf, len))
 		n_resigned_authenticated++;
-	cr->mac = theirs; /* freed with the envelope; ours is on the stack */
+	cr->mac = theirs; /* freed with the envelope; ours are on the stack */
+	cr->nonce = their_nonce;
 	free(buf);
 }
 
