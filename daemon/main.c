@@ -61,6 +61,48 @@ static void protect_process(void)
 	umask(077);
 }
 
+/*
+ * Every connection takes a file descriptor, a half-open one too until
+ * nanomsg's handshake timeout closes it: with a shell's or systemd's soft
+ * limit of 1024, a burst of them would leave none for the token's files or
+ * for Health. The soft limit is raised to the hard one, which needs no
+ * privilege (systemd's default hard limit is 524288; LimitNOFILE= in the
+ * unit sets both). signetd and nanomsg wait with poll/epoll, never
+ * select(2), so descriptors above 1023 are safe. Called before the
+ * privileges are dropped and before the log level is known: the outcome
+ * is logged later by fd_limit_log.
+ */
+static void fd_limit_raise(struct rlimit *before, struct rlimit *after, int *err)
+{
+	*err = 0;
+	if (getrlimit(RLIMIT_NOFILE, before) != 0) {
+		*err = errno;
+		return;
+	}
+	*after = *before;
+	if (before->rlim_cur == before->rlim_max)
+		return;
+	after->rlim_cur = before->rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, after) != 0) {
+		*err = errno;
+		*after = *before;
+	}
+}
+
+static void fd_limit_log(const struct rlimit *before, const struct rlimit *after, int err)
+{
+	if (err != 0)
+		log_warn("file descriptor limit stays %llu (hard %llu): %s",
+			 (unsigned long long)before->rlim_cur, (unsigned long long)before->rlim_max,
+			 strerror(err));
+	else if (after->rlim_cur != before->rlim_cur)
+		log_info("file descriptor limit raised from %llu to the hard limit, %llu",
+			 (unsigned long long)before->rlim_cur, (unsigned long long)after->rlim_cur);
+	else
+		log_info("file descriptor limit: %llu (the hard limit)",
+			 (unsigned long long)after->rlim_cur);
+}
+
 static int parse_args(int argc, char **argv, const char **config, int *check_only)
 {
 	static const struct option opts[] = {
@@ -409,9 +451,12 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	int check_only = 0, r;
 	struct config cfg;
+	struct rlimit fds_before = {0}, fds_after = {0};
+	int fds_err;
 	char err[512];
 
 	protect_process();
+	fd_limit_raise(&fds_before, &fds_after, &fds_err);
 	if (parse_args(argc, argv, &config_path, &check_only) != 0)
 		return EXIT_USAGE;
 	memset(&cfg, 0, sizeof(cfg));
@@ -425,6 +470,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	fd_limit_log(&fds_before, &fds_after, fds_err);
 	r = run(&cfg, config_path);
 	config_free(&cfg);
 	return r;

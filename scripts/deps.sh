@@ -31,6 +31,7 @@ packages=(
 	sqlite3     # the tests check the ledger with PRAGMA integrity_check
 	gdb         # crash_audit.sh stops signetd between a ledger commit and its audit line
 	nanomsg-utils
+	python3 # tests/integration/fd_limit.sh: 1,500 raw connections to the ipc socket
 	# interop tests: signet's certificates against real TLS/DTLS peers. The tests run
 	# their own broker on a free port; the package's system service is not used.
 	mosquitto mosquitto-clients # MQTT broker and clients (mutual TLS, CN as username)

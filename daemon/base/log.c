@@ -69,12 +69,14 @@ size_t log_sanitize(char *dst, size_t dstlen, const char *src)
 		return 0;
 	for (; *src != '\0'; src++) {
 		unsigned char c = (unsigned char)*src;
-		bool control = c < 0x20 || c == 0x7f;
-		size_t need = control ? 4 : 1;
+		/* bytes >= 0x80 too: request text is not known to be UTF-8, and
+		 * C1 controls (0x9b: CSI) or look-alikes would reach a terminal */
+		bool escape = c < 0x20 || c >= 0x7f;
+		size_t need = escape ? 4 : 1;
 
 		if (o + need >= dstlen)
 			break;
-		if (control)
+		if (escape)
 			o += (size_t)snprintf(dst + o, dstlen - o, "\\x%02x", c);
 		else
 			dst[o++] = (char)c;

@@ -22,10 +22,10 @@ enum log_level log_get_level(void);
 int log_level_from_name(const char *name, enum log_level *out);
 
 /*
- * Copy src escaping control characters (newlines above all) as \xNN, so that
- * text from a request cannot forge a log line. Stops before a character that
- * would not fit; dst is always NUL-terminated when dstlen > 0. Returns the
- * length written.
+ * Copy src escaping control characters (newlines above all) and every byte
+ * >= 0x7f as \xNN, so that text from a request cannot forge a log line or
+ * carry terminal escapes (C1, UTF-8 look-alikes); printable ASCII is kept. Stops before a character
+ * that would not fit; dst is always NUL-terminated when dstlen > 0. Returns the length written.
  */
 size_t log_sanitize(char *dst, size_t dstlen, const char *src);
 

@@ -12,6 +12,7 @@
 #define SIGNETD_RPC_STATE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/x509.h>
@@ -47,6 +48,10 @@ struct daemon_state {
 	STACK_OF(X509) * trust_anchors; /* possession.trust_anchors; may be NULL; swapped by a
 					   reload under swap_lock, like cfg */
 	time_t started;
+	/* the clock credentials are checked against, in ms since the epoch;
+	 * NULL: CLOCK_REALTIME. A fuzz target fixes it, so its signed seeds
+	 * stay inside the window. */
+	int64_t (*clock_ms)(void);
 };
 
 #endif

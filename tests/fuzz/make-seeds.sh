@@ -8,7 +8,8 @@
 # ones that do not) and corpus/csr_profile/* (CSRs: P-256, P-384, RSA-2048,
 # with SANs, a CA request, a bad signature; DER and PEM). Fresh keys every
 # run, none kept: rerun it as a whole, never for one file, or the chain seeds
-# stop verifying. Files in the corpora that this script does not write
+# stop verifying. Also corpus/envelope_auth/* (signed envelopes, from
+# gen_envelope_auth in a build tree). Files in the corpora that this script does not write
 # (regression inputs for bugs found by fuzzing) are left alone.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -136,4 +137,14 @@ cp "$csrs/p256-der" "$csrs/p256-badsig-der"
 printf '%s' "$(tail -c 1 "$csrs/p256-der" | od -An -tx1 | tr -d ' \n')" >last.hex
 printf "\\x$(printf '%02x' $((0x$(cat last.hex) ^ 1)))" |
 	dd of="$csrs/p256-badsig-der" bs=1 seek=$(($(stat -c %s "$csrs/p256-der") - 1)) conv=notrunc 2>/dev/null
+# corpus/envelope_auth: the envelopes of corpus/envelope signed as each
+# client of auth_fixture.h (the C generator, from a build tree: $SIGNET_BUILD_DIR
+# or build/); deterministic, so a rerun changes nothing unless those did
+gen=${SIGNET_BUILD_DIR:-$here/../../build}/tests/fuzz/gen_envelope_auth
+if [[ -x $gen ]]; then
+	mkdir -p "$here/corpus/envelope_auth"
+	"$gen" "$here/corpus/envelope" "$here/corpus/envelope_auth"
+else
+	echo "corpus/envelope_auth left as it is: build gen_envelope_auth first ($gen)" >&2
+fi
 echo "seeds written to $chains and $csrs"

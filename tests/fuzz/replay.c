@@ -12,6 +12,9 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* A target may check what a corpus file did when run as it is (before its
+ * mutations): nonzero fails the replay. Optional, hence weak. */
+int fuzz_replay_seed_check(const char *name) __attribute__((weak));
 
 #define REPLAY_MAX_INPUT (1 << 20)
 #ifndef REPLAY_MUTATIONS /* per corpus file; CMake sets it per target */
@@ -44,24 +47,28 @@ static void mutate_and_run(const uint8_t *in, size_t len, uint8_t *buf)
 	}
 }
 
-static int run_file(const char *path, uint8_t *data, uint8_t *scratch)
+/* 0, -1 when the file cannot be read, 1 when the target's seed check fails */
+static int run_file(const char *path, const char *name, uint8_t *data, uint8_t *scratch)
 {
 	FILE *f = fopen(path, "rb");
 	size_t len;
+	int r = 0;
 
 	if (f == NULL)
 		return -1;
 	len = fread(data, 1, REPLAY_MAX_INPUT, f);
 	fclose(f);
 	LLVMFuzzerTestOneInput(data, len);
+	if (fuzz_replay_seed_check != NULL && fuzz_replay_seed_check(name) != 0)
+		r = 1;
 	mutate_and_run(data, len, scratch);
-	return 0;
+	return r;
 }
 
 int main(int argc, char **argv)
 {
 	uint8_t *data = malloc(REPLAY_MAX_INPUT), *scratch = malloc(REPLAY_MAX_INPUT);
-	int files = 0;
+	int files = 0, bad = 0;
 
 	if (data == NULL || scratch == NULL)
 		return 2;
@@ -78,13 +85,23 @@ int main(int argc, char **argv)
 			if (e->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", argv[a], e->d_name);
-			if (run_file(path, data, scratch) == 0)
+			switch (run_file(path, e->d_name, data, scratch)) {
+			case 1:
+				bad++;
+				/* fall through */
+			case 0:
 				files++;
+				break;
+			default:
+				break;
+			}
 		}
 		closedir(d);
 	}
 	free(data);
 	free(scratch);
 	printf("replayed %d corpus files with mutations\n", files);
-	return files > 0 ? 0 : 1;
+	if (bad > 0)
+		printf("%d corpus files did not do what the target expects of them\n", bad);
+	return files > 0 && bad == 0 ? 0 : 1;
 }

@@ -58,8 +58,28 @@ static void test_sanitize_escapes_control_characters(void **state)
 	assert_int_equal(n, strlen(out));
 	log_sanitize(out, sizeof(out), "a\rb\tc\x1b[31md\x7f");
 	assert_string_equal(out, "a\\x0db\\x09c\\x1b[31md\\x7f");
-	log_sanitize(out, sizeof(out), "caf\xc3\xa9"); /* UTF-8 is not a control character */
-	assert_string_equal(out, "caf\xc3\xa9");
+}
+
+/* Bytes >= 0x80 are escaped too: a request's bytes are not known to be UTF-8,
+ * and a terminal or log viewer may read some of them as C1 controls (0x9b is
+ * CSI) or as invisible or look-alike characters. */
+static void test_sanitize_escapes_high_bytes(void **state)
+{
+	char out[64];
+
+	(void)state;
+	log_sanitize(out, sizeof(out), "caf\xc3\xa9");
+	assert_string_equal(out, "caf\\xc3\\xa9");
+	log_sanitize(out, sizeof(out),
+		     "a\x9b"
+		     "31mb\x80\xff");
+	assert_string_equal(out, "a\\x9b31mb\\x80\\xff");
+	/* U+2028 LINE SEPARATOR, a line break to some viewers */
+	log_sanitize(out, sizeof(out), "x\xe2\x80\xa8y");
+	assert_string_equal(out, "x\\xe2\\x80\\xa8y");
+	/* printable ASCII stays as it is, backslash included */
+	log_sanitize(out, sizeof(out), "~ !\\z");
+	assert_string_equal(out, "~ !\\z");
 }
 
 static void test_sanitize_is_bounded(void **state)
@@ -264,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_level_names),
 		cmocka_unit_test(test_default_level_and_bounds),
 		cmocka_unit_test(test_sanitize_escapes_control_characters),
+		cmocka_unit_test(test_sanitize_escapes_high_bytes),
 		cmocka_unit_test(test_sanitize_is_bounded),
 		cmocka_unit_test(test_format_plain),
 		cmocka_unit_test(test_format_journal),
