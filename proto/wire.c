@@ -96,3 +96,18 @@ int signet_key_alg_from_name(const char *name, enum signet_key_alg *out)
 	}
 	return -1;
 }
+
+struct authmac_input wire_mac_input(const Signet__V1__Envelope *env)
+{
+	const Signet__V1__Credential *cr = env->credential;
+
+	return (struct authmac_input){.method = env->method,
+				      .request_id = env->request_id.data,
+				      .request_id_len = env->request_id.len,
+				      .client = cr->client,
+				      .timestamp_ms = cr->timestamp_ms,
+				      .nonce = cr->nonce.data,
+				      .nonce_len = cr->nonce.len,
+				      .payload = env->payload.data,
+				      .payload_len = env->payload.len};
+}

@@ -399,15 +399,7 @@ static int mac_check(const struct auth_client *c, const Signet__V1__Envelope *en
 		     struct errmsg *em)
 {
 	const Signet__V1__Credential *cr = env->credential;
-	struct authmac_input in = {.method = env->method,
-				   .request_id = env->request_id.data,
-				   .request_id_len = env->request_id.len,
-				   .client = cr->client,
-				   .timestamp_ms = cr->timestamp_ms,
-				   .nonce = cr->nonce.data,
-				   .nonce_len = cr->nonce.len,
-				   .payload = env->payload.data,
-				   .payload_len = env->payload.len};
+	struct authmac_input in = wire_mac_input(env);
 
 	if (authmac_verify((const uint8_t *)c->secret.buf, c->secret.len, &in, cr->mac.data,
 			   cr->mac.len))

@@ -189,15 +189,7 @@ static const uint8_t *client_secret(const char *name, size_t *len)
 static int mac_of(const Signet__V1__Envelope *env, uint8_t mac[AUTHMAC_LEN])
 {
 	const Signet__V1__Credential *cr = env->credential;
-	struct authmac_input in = {.method = env->method,
-				   .request_id = env->request_id.data,
-				   .request_id_len = env->request_id.len,
-				   .client = cr->client,
-				   .timestamp_ms = cr->timestamp_ms,
-				   .nonce = cr->nonce.data,
-				   .nonce_len = cr->nonce.len,
-				   .payload = env->payload.data,
-				   .payload_len = env->payload.len};
+	struct authmac_input in = wire_mac_input(env);
 	const uint8_t *key;
 	size_t key_len = 0;
 

@@ -1347,15 +1347,7 @@ static void assert_cred_verifies(const Signet__V1__Envelope *env, const char *cl
 	assert_non_null(cred);
 	assert_string_equal(cred->client, client);
 	assert_int_equal(cred->nonce.len, AUTHMAC_NONCE_LEN);
-	in = (struct authmac_input){.method = env->method,
-				    .request_id = env->request_id.data,
-				    .request_id_len = env->request_id.len,
-				    .client = cred->client,
-				    .timestamp_ms = cred->timestamp_ms,
-				    .nonce = cred->nonce.data,
-				    .nonce_len = cred->nonce.len,
-				    .payload = env->payload.data,
-				    .payload_len = env->payload.len};
+	in = wire_mac_input(env);
 	assert_true(authmac_verify(secret, sizeof(secret), &in, cred->mac.data, cred->mac.len));
 }
 
