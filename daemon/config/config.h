@@ -55,6 +55,8 @@ struct client_def {
 	size_t n_profiles;
 	char **keys;
 	size_t n_keys;
+	char **enrolments; /* enrolment doors (enrolment.NAME) it may use */
+	size_t n_enrolments;
 	/* CAs whose verification certificates (proofs of possession) it may get
 	 * without admin; a glob in methods does not grant them (access/authz.h) */
 	char **verification_cas;

@@ -570,7 +570,8 @@ static void test_clients(void **state)
 	snprintf(f2, sizeof(f2), "%s/20-line2.conf", dropins);
 	testutil_write_text(f1, "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
 				"         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ];\n"
-				"         verification_cas = [ \"issuing-1\" ]; };\n");
+				"         verification_cas = [ \"issuing-1\" ];\n"
+				"         enrolments = [ \"mdm\", \"routers-*\" ]; };\n");
 	testutil_write_text(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
 				"max_concurrent = 2; };\n");
 	snprintf(text, sizeof(text),
@@ -592,6 +593,9 @@ static void test_clients(void **state)
 	assert_int_equal(cfg.clients[1].n_verification_cas, 1);
 	assert_string_equal(cfg.clients[1].verification_cas[0], "issuing-1");
 	assert_int_equal(cfg.clients[0].n_verification_cas, 0);
+	assert_int_equal(cfg.clients[1].n_enrolments, 2);
+	assert_string_equal(cfg.clients[1].enrolments[1], "routers-*");
+	assert_int_equal(cfg.clients[0].n_enrolments, 0);
 	assert_int_equal(cfg.clients[1].max_concurrent, CONFIG_DEFAULT_CLIENT_CONCURRENCY);
 	assert_string_equal(cfg.clients[2].name, "line2");
 	assert_int_equal(cfg.clients[2].max_concurrent, 2);
