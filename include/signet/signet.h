@@ -231,6 +231,17 @@ void signet_key_list_free(struct signet_key_list *list);
 /* SIGNET_E_ALREADY_EXISTS if a key of that name exists. */
 int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
 			struct signet_key_info **out);
+/* What a new key is for; the numbers are the wire's (KeyPurpose). */
+enum signet_key_purpose {
+	SIGNET_KEY_PURPOSE_SIGN = 0, /* sign only (what signet_generate_key() makes) */
+	/* a SCEP registration authority's key: RSA only; signs and decrypts (the
+	 * envelopes requesters encrypt to its certificate), never unwraps or derives */
+	SIGNET_KEY_PURPOSE_RA = 1,
+};
+/* signet_generate_key() for `purpose`; SIGNET_E_INVALID_ARGUMENT for an RA key
+ * that is not RSA, or a purpose signetd does not know. */
+int signet_generate_key_for(signet_client *client, const char *name, enum signet_key_alg alg,
+			    enum signet_key_purpose purpose, struct signet_key_info **out);
 /* SIGNET_E_NOT_FOUND if there is no such key. */
 int signet_get_public_key(signet_client *client, const char *name, struct signet_key_info **out);
 int signet_list_keys(signet_client *client, struct signet_key_list **out);

@@ -532,7 +532,7 @@ static void test_profiles(void **state)
 	(void)state;
 	if (load_text(text, &cfg, err, sizeof(err)) != 0)
 		fail_msg("refused: %s", err);
-	assert_int_equal(cfg.profiles.n, 5);
+	assert_int_equal(cfg.profiles.n, 6);
 	assert_non_null(device = profile_find(&cfg.profiles, "device"));
 	assert_int_equal(device->max_days, 730);
 	assert_int_equal(device->default_days, 365); /* kept from the built-in */
