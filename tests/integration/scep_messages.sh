@@ -44,6 +44,16 @@ expect_rc 0 "$SIGNET" issue --ca issuing --profile scep-ra --csr "$D/ra.csr" --o
 openssl x509 -in "$D/ra.pem" -noout -ext keyUsage | grep -q "Digital Signature, Key Encipherment" ||
 	it_fail "RA certificate keyUsage: $(openssl x509 -in "$D/ra.pem" -noout -ext keyUsage)"
 
+# GetCACert / GetCACaps: the issuing CA first, then the RA, then the root.
+expect_rc 0 "$SIGNET" enrol cacerts mdm --out "$D/cacerts.p7"
+for cap in POSTPKIOperation AES SHA-256 SHA-512 Renewal SCEPStandard; do
+	grep -qx "$cap" "$D/out" || it_fail "GetCACaps lacks $cap: $(cat "$D/out")"
+done
+openssl pkcs7 -inform DER -in "$D/cacerts.p7" -print_certs -noout >"$D/cacerts.txt" ||
+	it_fail "the GetCACert PKCS#7 does not parse"
+[[ $(grep '^subject=' "$D/cacerts.txt" | tr '\n' '|') == "subject=CN = SCEP Issuing|subject=CN = signet SCEP RA|subject=CN = SCEP Test Root|" ]] ||
+	it_fail "GetCACert order: $(cat "$D/cacerts.txt")"
+
 # The RA key as the token has it.
 IT_PIN=$(cat "$SIGNET_USER_PIN_FILE")
 export IT_PIN
