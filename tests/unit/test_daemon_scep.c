@@ -21,6 +21,7 @@
 
 static EVP_PKEY *ra_key, *other_ra_key, *dev_key;
 static X509 *ra_cert, *other_ra_cert, *dev_cert;
+static OSSL_PROVIDER *default_prov, *legacy_prov;
 
 static X509 *self_signed(EVP_PKEY *key, const char *cn)
 {
@@ -38,8 +39,8 @@ static int setup(void **state)
 	(void)state;
 	/* single DES is in the legacy provider: load it (with the default) to
 	 * build DES messages; signetd loads it only for allow_des */
-	OSSL_PROVIDER_load(NULL, "default");
-	OSSL_PROVIDER_load(NULL, "legacy");
+	default_prov = OSSL_PROVIDER_load(NULL, "default");
+	legacy_prov = OSSL_PROVIDER_load(NULL, "legacy");
 	ra_key = EVP_RSA_gen(2048);
 	other_ra_key = EVP_RSA_gen(2048);
 	dev_key = EVP_RSA_gen(2048);
@@ -58,6 +59,8 @@ static int teardown(void **state)
 	EVP_PKEY_free(ra_key);
 	EVP_PKEY_free(other_ra_key);
 	EVP_PKEY_free(dev_key);
+	OSSL_PROVIDER_unload(legacy_prov);
+	OSSL_PROVIDER_unload(default_prov);
 	return 0;
 }
 
