@@ -90,9 +90,10 @@ csr() {
 # encrypted to the RA (or RECIPIENT) and signed by its self-signed certificate (or SIGNER)
 msg() {
 	local name=$1 txid=$2 cipher=$3 type=${4:-19} cert=${5:-$D/$1.self.pem} key=${6:-$D/$1.key}
-	# shellcheck disable=SC2086 # the cipher may carry provider options
-	openssl cms -encrypt -binary $cipher -in "$D/$name.csr.der" -outform DER \
-		-out "$D/$name.env" "${7:-$D/ra.pem}" 2>"$D/cms.err" || it_fail "openssl cms -encrypt: $(cat "$D/cms.err")"
+	# shellcheck disable=SC2086 # the cipher may carry provider and -keyopt options,
+	# which apply to the -recip before them
+	openssl cms -encrypt -binary -in "$D/$name.csr.der" -outform DER -out "$D/$name.env" \
+		-recip "${7:-$D/ra.pem}" $cipher 2>"$D/cms.err" || it_fail "openssl cms -encrypt: $(cat "$D/cms.err")"
 	"$SIGN" "$D/$name.env" "$cert" "$key" "$type" "$txid" "$D/$name.msg" || it_fail "itest_scepsign $name"
 }
 # scep DOOR NAME WANT: send NAME.msg, expect the printed "STATUS failInfo=F" WANT
@@ -138,12 +139,22 @@ csr dev1b dev-1b secret
 msg dev1b tx-dev1 -aes128
 scep mdm dev1b "FAILURE failInfo=badRequest"
 
+# The key transported with RSAES-OAEP (SHA-1, and SHA-256): the token's raw
+# block, the padding checked by OpenSSL.
+csr oaep oaep-1 secret
+msg oaep tx-oaep1 "-aes128 -keyopt rsa_padding_mode:oaep"
+scep mdm oaep "SUCCESS failInfo=none"
+issued oaep
+msg oaep tx-oaep2 "-aes128 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256"
+scep mdm oaep "SUCCESS failInfo=none"
+issued oaep
+
 # 3DES is fine; AES-256 too.
 csr dev2 dev-2 secret
 msg dev2 tx-dev2 -des3
 scep mdm dev2 "SUCCESS failInfo=none"
 issued dev2
-count=$((count + 1))
+count=$((count + 3))
 
 # Refusals: nothing recorded, each audited with its transactionID.
 csr bad bad-1 wrong
