@@ -22,6 +22,13 @@ enrolment: {
   codes: { protocol = "scep"; ca = "issuing"; profile = "device"; ra_key = "scep-ra"; };
 };
 CONF
+# A door's static secret is read like a client's: a file others may read stops the start.
+chmod 0644 "$D/scep.secret"
+rc=0
+"$SIGNETD" --config "$D/signetd.conf" >"$D/refused.log" 2>&1 || rc=$?
+((rc != 0)) || it_fail "signetd started with a world-readable challenge_file"
+grep -q "enrolment 'mdm'" "$D/refused.log" || it_fail "the refusal does not name the door: $(cat "$D/refused.log")"
+chmod 0600 "$D/scep.secret"
 it_start
 
 expect_rc 0 "$SIGNET" ca create-root root --alg p256 --subject "/CN=SCEP Test Root" --out "$D/root.pem"
