@@ -95,6 +95,29 @@ static int client_secret_load(struct auth_client *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* An enrolment door's static challengePassword is a secret like a client's:
+ * read (and dropped again: the handler reads it per request) wherever client
+ * secrets are, so a missing or unsafe file stops the start or the reload. */
+static int enrolment_secrets_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct secret s = {.buf = NULL};
+	char reason[256];
+
+	for (size_t i = 0; i < cfg->n_enrolments; i++) {
+		const struct enrolment_def *e = &cfg->enrolments[i];
+
+		if (e->challenge != ENROLMENT_CHALLENGE_STATIC)
+			continue;
+		if (secret_read_file(e->challenge_file, "SCEP challenge file", &s, reason,
+				     sizeof(reason)) != 0) {
+			snprintf(err, errlen, "enrolment '%s': %s", e->name, reason);
+			return -1;
+		}
+		secret_free(&s);
+	}
+	return 0;
+}
+
 static uint64_t siphash24(const uint64_t k[2], const uint8_t *in, size_t len);
 
 static void name_keys(struct auth *a)
@@ -130,6 +153,10 @@ int auth_open(const struct config *cfg, struct auth **out, char *err, size_t err
 			auth_close(a);
 			return -1;
 		}
+	}
+	if (enrolment_secrets_check(cfg, err, errlen) != 0) {
+		auth_close(a);
+		return -1;
 	}
 	name_keys(a);
 	*out = a;

@@ -30,8 +30,9 @@
 struct auth;
 struct auth_client; /* a declared client, as authentication found it */
 
-/* Read every client's secret and allocate the replay memory. -1 with the
- * client and the reason in err. */
+/* Read every client's secret (and check that each enrolment door's static
+ * challenge file reads as one) and allocate the replay memory. -1 with the
+ * client or door and the reason in err. */
 int auth_open(const struct config *cfg, struct auth **out, char *err, size_t errlen);
 void auth_close(struct auth *a);
 

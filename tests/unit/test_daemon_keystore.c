@@ -30,6 +30,9 @@ static struct {
 	unsigned gens;	    /* C_GenerateKeyPair calls */
 	unsigned destroyed; /* C_DestroyObject calls */
 	int gen_exclusive;  /* every C_GenerateKeyPair ran with lookups held off */
+	/* what the last C_GenerateKeyPair asked for: -1 when not in its template */
+	int priv_decrypt, priv_unwrap, priv_derive, priv_sign, pub_encrypt;
+	unsigned decrypt_inits; /* C_DecryptInit calls */
 	struct token *token;
 	unsigned finds; /* C_FindObjectsInit calls: round trips to the token */
 	CK_OBJECT_CLASS cls;
@@ -144,12 +147,25 @@ static CK_RV fake_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 
 /* Makes "beta" (key 1), as SoftHSM 2.6 does now and then under concurrent
  * look-ups: after leaving a public half behind and failing. */
+static int tmpl_bool(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		if (t[i].type == type)
+			return *(const CK_BBOOL *)t[i].pValue == CK_TRUE;
+	return -1;
+}
+
 static CK_RV fake_generate(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub,
 			   CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
 			   CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv)
 {
-	(void)s, (void)m, (void)pub, (void)npub, (void)priv, (void)npriv;
+	(void)s, (void)m;
 	fake.gens++;
+	fake.priv_decrypt = tmpl_bool(priv, npriv, CKA_DECRYPT);
+	fake.priv_unwrap = tmpl_bool(priv, npriv, CKA_UNWRAP);
+	fake.priv_derive = tmpl_bool(priv, npriv, CKA_DERIVE);
+	fake.priv_sign = tmpl_bool(priv, npriv, CKA_SIGN);
+	fake.pub_encrypt = tmpl_bool(pub, npub, CKA_ENCRYPT);
 	if (pthread_rwlock_tryrdlock(&fake.token->objects) == 0) {
 		pthread_rwlock_unlock(&fake.token->objects);
 		fake.gen_exclusive = 0;
@@ -173,7 +189,15 @@ static CK_RV fake_destroy(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
 	return CKR_OK;
 }
 
+static CK_RV fake_decrypt_init(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
+{
+	(void)s, (void)m, (void)k;
+	fake.decrypt_inits++;
+	return CKR_KEY_FUNCTION_NOT_PERMITTED;
+}
+
 static CK_FUNCTION_LIST fake_fn = {
+	.C_DecryptInit = fake_decrypt_init,
 	.C_GetTokenInfo = fake_token_info,
 	.C_GenerateKeyPair = fake_generate,
 	.C_DestroyObject = fake_destroy,
@@ -519,12 +543,64 @@ static void test_generate_fails_unavailable(void **state)
 	assert_int_equal(fake.present[1], 0); /* nothing half-made left behind */
 }
 
+/* An RA key: decrypt on the private half and encrypt on the public one, and
+ * still never unwrap or derive; a signing key neither; an EC RA key is refused
+ * before the token is asked. */
+static void test_ra_template(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+
+	fake.present[1] = 0;
+	assert_int_equal(keystore_generate_for(f->ks, 1, "beta", SIGNET_KEY_EC_P256,
+					       KEYSTORE_PURPOSE_RA, &k, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "must be RSA"));
+	assert_int_equal(fake.gens, 0);
+	assert_int_equal(keystore_generate_for(f->ks, 1, "beta", SIGNET_KEY_RSA_2048,
+					       KEYSTORE_PURPOSE_RA, &k, &em),
+			 0);
+	assert_int_equal(fake.priv_decrypt, 1);
+	assert_int_equal(fake.priv_sign, 1);
+	assert_int_equal(fake.priv_unwrap, 0);
+	assert_int_equal(fake.priv_derive, 0);
+	assert_int_equal(fake.pub_encrypt, 1);
+	key_put(k);
+	assert_int_equal(keystore_delete(f->ks, 1, "beta", &em), 0);
+	assert_int_equal(keystore_generate(f->ks, 1, "beta", SIGNET_KEY_EC_P256, &k, &em), 0);
+	assert_int_equal(fake.priv_decrypt, 0);
+	assert_int_equal(fake.pub_encrypt, 0);
+	key_put(k);
+}
+
+/* A key whose CKA_DECRYPT is not true is never asked to decrypt. */
+static void test_decrypt_needs_ra_key(void **state)
+{
+	struct fixture *f = *state;
+	struct errmsg em = {0};
+	struct key *k = NULL;
+	uint8_t in[256] = {0}, out[256];
+	size_t outlen = sizeof(out);
+
+	assert_int_equal(keystore_get(f->ks, 1, "alpha", &k, &em), 0);
+	assert_int_equal(k->usage & SIGNET_KEY_USAGE_DECRYPT, 0);
+	assert_int_equal(keystore_decrypt(f->ks, 1, k, KEYSTORE_DECRYPT_RSA_PKCS, in, sizeof(in),
+					  out, &outlen, &em),
+			 SIGNET_E_FAILED_PRECONDITION);
+	assert_non_null(strstr(em.text, "not made to decrypt"));
+	assert_int_equal(fake.decrypt_inits, 0);
+	key_put(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test_setup_teardown(test_bad_name_asks_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ra_template, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decrypt_needs_ra_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_miss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_empties_cache, setup, teardown),
