@@ -113,10 +113,17 @@ static int key_rpc(signet_client *client, const char *name, const char *method,
 int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
 			struct signet_key_info **out)
 {
+	return signet_generate_key_for(client, name, alg, SIGNET_KEY_PURPOSE_SIGN, out);
+}
+
+int signet_generate_key_for(signet_client *client, const char *name, enum signet_key_alg alg,
+			    enum signet_key_purpose purpose, struct signet_key_info **out)
+{
 	Signet__V1__GenerateKeyRequest req = SIGNET__V1__GENERATE_KEY_REQUEST__INIT;
 
 	req.name = (char *)name;
 	req.algorithm = (Signet__V1__KeyAlgorithm)alg;
+	req.purpose = (Signet__V1__KeyPurpose)purpose;
 	return key_rpc(client, name, "GenerateKey", &req.base,
 		       &signet__v1__generate_key_response__descriptor, out);
 }

@@ -39,6 +39,8 @@
 #define CHALLENGE_CREATE CMD_BIT(CLI_CMD_CHALLENGE_CREATE)
 #define CHALLENGE_VERIFY CMD_BIT(CLI_CMD_CHALLENGE_VERIFY)
 #define VERIFY_CHAIN	 CMD_BIT(CLI_CMD_VERIFY_CHAIN)
+#define ENROL_CODE	 CMD_BIT(CLI_CMD_ENROL_CODE)
+#define ENROL_SCEP	 CMD_BIT(CLI_CMD_ENROL_SCEP)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	  36500
@@ -81,6 +83,11 @@ static const struct name_value purpose_names[] = {
 	{"server", SIGNET_PURPOSE_SERVER},
 	{"ca", SIGNET_PURPOSE_CA},
 	{"any", SIGNET_PURPOSE_ANY},
+};
+
+static const struct name_value key_purpose_names[] = {
+	{"sign", SIGNET_KEY_PURPOSE_SIGN},
+	{"ra", SIGNET_KEY_PURPOSE_RA},
 };
 
 /* Cursor over argv while parsing. */
@@ -152,7 +159,7 @@ _Static_assert(sizeof(enum signet_key_alg) == sizeof(int) &&
 	       "KIND_CHOICE writes an enum as an int");
 
 /* The options with rules of their own. */
-static cli_apply_fn apply_days, apply_revoked, apply_fingerprint, apply_reason;
+static cli_apply_fn apply_days, apply_revoked, apply_fingerprint, apply_reason, apply_purpose;
 
 static const struct cli_option options[] = {
 	{"endpoint", OPT_VALUE, ANY_COMMAND,
@@ -169,9 +176,9 @@ static const struct cli_option options[] = {
 	{"der", OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL, FLAG(der)},
 	{"out", OPT_VALUE,
 	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
-		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL,
+		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL | ENROL_SCEP,
 	 STRING(out)},
-	{"in", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN), STRING(in)},
+	{"in", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | ENROL_SCEP, STRING(in)},
 	{"subject", OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST,
 	 STRING(subject)},
 	{"dns", OPT_VALUE | OPT_REPEAT, CMD_BIT(CLI_CMD_CSR) | ISSUE, LIST(dns)},
@@ -210,13 +217,14 @@ static const struct cli_option options[] = {
 	{"invalidity-date", OPT_VALUE, REVOKE, TIME(invalidity_date)},
 	{"key", OPT_VALUE, CRL, STRING(key)},
 	/* "" binds to nothing: signetd would match no leaf. */
-	{"device-id", OPT_VALUE, CHALLENGE_CREATE,
+	{"device-id", OPT_VALUE, CHALLENGE_CREATE | ENROL_CODE,
 	 NONEMPTY(device_id, "--device-id needs the device's ID, its certificate's CN")},
-	{"ttl", OPT_VALUE, CHALLENGE_CREATE,
+	{"ttl", OPT_VALUE, CHALLENGE_CREATE | ENROL_CODE,
 	 UINT(ttl, "a number of seconds", 1, CHALLENGE_MAX_TTL)},
 	{"nonce-out", OPT_VALUE, CHALLENGE_CREATE, STRING(nonce_out)},
 	{"sig", OPT_VALUE, CHALLENGE_VERIFY, STRING(sig)},
-	{"purpose", OPT_VALUE, VERIFY_CHAIN, CHOICE(purpose, purpose_names)},
+	{"purpose", OPT_VALUE, VERIFY_CHAIN | CMD_BIT(CLI_CMD_KEY_GENERATE),
+	 SPECIAL(apply_purpose)},
 	{"check-revocation", 0, VERIFY_CHAIN, FLAG(check_revocation)},
 	{"path-out", OPT_VALUE, VERIFY_CHAIN, STRING(path_out)},
 };
@@ -265,6 +273,9 @@ static const struct cli_command_desc commands[] = {
 	{"challenge", "create", "challenge create", CLI_CMD_CHALLENGE_CREATE, NULL, 0},
 	{"challenge", "verify", "challenge verify", CLI_CMD_CHALLENGE_VERIFY, "CHALLENGE_ID", 0},
 	{NULL, "verify-chain", "verify-chain", CLI_CMD_VERIFY_CHAIN, NULL, 0},
+	{NULL, "enrol", "enrol", CLI_CMD_ENROL, NULL, 1},
+	{"enrol", "code", "enrol code", CLI_CMD_ENROL_CODE, "enrolment NAME", 0},
+	{"enrol", "scep", "enrol scep", CLI_CMD_ENROL_SCEP, "enrolment NAME", 0},
 };
 
 static int usage(struct cli_args *args, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -413,6 +424,25 @@ static int apply_revoked(struct parser *p, const struct cli_option *opt, const c
 	if (p->seen & option_bit(find_option(other, strlen(other))))
 		return usage(p->args, "--revoked and --not-revoked exclude each other");
 	p->args->revoked = revoked ? SIGNET_REVOKED_ONLY : SIGNET_REVOKED_NOT;
+	return 0;
+}
+
+/* --purpose: what a chain is checked for (verify-chain), what a key is for (key generate). */
+static int apply_purpose(struct parser *p, const struct cli_option *opt, const char *value)
+{
+	int v = 0, r;
+
+	if (p->args->cmd == CLI_CMD_KEY_GENERATE) {
+		if ((r = parse_choice(p->args, opt->name, value, key_purpose_names,
+				      N_ELEMS(key_purpose_names), &v)) != 0)
+			return r;
+		p->args->key_purpose = (enum signet_key_purpose)v;
+		return 0;
+	}
+	if ((r = parse_choice(p->args, opt->name, value, purpose_names, N_ELEMS(purpose_names),
+			      &v)) != 0)
+		return r;
+	p->args->purpose = (enum signet_chain_purpose)v;
 	return 0;
 }
 
@@ -769,6 +799,8 @@ static int check_required(struct cli_args *args)
 			     "'signet revoke' needs the certificate's SERIAL after the CA NAME");
 	if (args->cmd == CLI_CMD_SIGN && args->in == NULL)
 		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
+	if (args->cmd == CLI_CMD_ENROL_SCEP && args->in == NULL)
+		return usage(args, "'signet enrol scep' needs --in FILE, the pkiMessage (DER)");
 	return 0;
 }
 

@@ -50,6 +50,9 @@ enum cli_command {
 	CLI_CMD_CHALLENGE_CREATE,
 	CLI_CMD_CHALLENGE_VERIFY,
 	CLI_CMD_VERIFY_CHAIN,
+	CLI_CMD_ENROL, /* the 'enrol' group itself; only ever asked for --help */
+	CLI_CMD_ENROL_CODE,
+	CLI_CMD_ENROL_SCEP, /* hidden: one raw pkiMessage through ScepOperation (debugging) */
 	CLI_CMD_COUNT
 };
 
@@ -118,14 +121,15 @@ struct cli_args {
 	enum signet_revocation_reason reason;
 	int64_t invalidity_date; /* --invalidity-date; 0: none */
 	/* proof of possession: challenge create and verify, verify-chain */
-	const char *device_id;		   /* 'challenge create --device-id': the leaf's CN */
-	unsigned ttl;			   /* --ttl seconds; 0: signetd's default */
-	const char *nonce_out;		   /* --nonce-out FILE: the raw nonce */
-	const char *sig;		   /* --sig FILE: the device's signature over the nonce */
-	enum signet_chain_purpose purpose; /* --purpose; client by default */
-	int check_revocation;		   /* --check-revocation */
-	const char *path_out;		   /* --path-out FILE: the verified path as PEM */
-	char error[256];		   /* why parsing failed */
+	const char *device_id;		     /* 'challenge create --device-id': the leaf's CN */
+	unsigned ttl;			     /* --ttl seconds; 0: signetd's default */
+	const char *nonce_out;		     /* --nonce-out FILE: the raw nonce */
+	const char *sig;		     /* --sig FILE: the device's signature over the nonce */
+	enum signet_chain_purpose purpose;   /* --purpose; client by default */
+	enum signet_key_purpose key_purpose; /* 'key generate --purpose sign|ra' */
+	int check_revocation;		     /* --check-revocation */
+	const char *path_out;		     /* --path-out FILE: the verified path as PEM */
+	char error[256];		     /* why parsing failed */
 };
 
 /* The environment the command line falls back on; NULL or "" means unset. */

@@ -56,6 +56,10 @@ int cli_cmd_challenge_create(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_challenge_verify(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_verify_chain(struct cli_ctx *ctx, const struct cli_args *args);
 
+/* enrol.c: 'enrol code', 'enrol scep'. */
+int cli_cmd_enrol_code(struct cli_ctx *ctx, const struct cli_args *args);
+int cli_cmd_enrol_scep(struct cli_ctx *ctx, const struct cli_args *args);
+
 /* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);
 int cli_write_output(struct cli_ctx *ctx, const char *path, const void *data, size_t len);
@@ -85,6 +89,8 @@ void cli_print_issued(FILE *f, const struct signet_issued_cert *cert);
 void cli_print_next_page(FILE *f, const char *token);
 /* CHALLENGE_ID nonce=HEX expires=YYYY-MM-DDTHH:MM:SSZ */
 void cli_print_challenge(FILE *f, const struct signet_challenge *challenge);
+/* CODE expires=YYYY-MM-DDTHH:MM:SSZ */
+void cli_print_enrolment_code(FILE *f, const char *code, int64_t expires_at);
 /* OK device=ID fingerprint=HEX64 serial=SERIAL ca=CA ('-' for an empty field) */
 void cli_print_verified(FILE *f, const struct signet_verified *verified);
 

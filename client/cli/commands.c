@@ -79,7 +79,8 @@ static int cmd_key_generate(struct cli_ctx *ctx, const struct cli_args *args)
 	struct signet_key_info *key = NULL;
 	int r;
 
-	if ((r = signet_generate_key(ctx->client, args->name, args->alg, &key)) != 0)
+	if ((r = signet_generate_key_for(ctx->client, args->name, args->alg, args->key_purpose,
+					 &key)) != 0)
 		return cli_client_error(ctx, r);
 	cli_print_key(ctx->out, key);
 	signet_key_info_free(key);
@@ -593,6 +594,8 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CHALLENGE_CREATE] = cli_cmd_challenge_create,
 	[CLI_CMD_CHALLENGE_VERIFY] = cli_cmd_challenge_verify,
 	[CLI_CMD_VERIFY_CHAIN] = cli_cmd_verify_chain,
+	[CLI_CMD_ENROL_CODE] = cli_cmd_enrol_code,
+	[CLI_CMD_ENROL_SCEP] = cli_cmd_enrol_scep,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

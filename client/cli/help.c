@@ -68,6 +68,8 @@ static const char help_overview[] =
 	"  challenge verify CHALLENGE_ID --chain FILE --sig FILE\n"
 	"                             check a device's chain and its signature of the nonce\n"
 	"  verify-chain --chain FILE  check a certificate chain up to a trust anchor\n"
+	"  enrol code NAME [--device-id ID]\n"
+	"                             a single-use SCEP challengePassword for enrolment NAME\n"
 	"\n" GLOBAL_OPTIONS "  --version        print the version and exit\n"
 	"\n"
 	"Run 'signet COMMAND --help' for a command's options.\n"
@@ -102,13 +104,17 @@ static const char help_key[] = "Usage: signet key SUBCOMMAND ...\n"
 			       "\n" GLOBAL_OPTIONS;
 
 static const char help_key_generate[] =
-	"Usage: signet key generate --alg p256|p384|rsa2048|rsa3072|rsa4096 NAME\n"
+	"Usage: signet key generate --alg p256|p384|rsa2048|rsa3072|rsa4096\n"
+	"                           [--purpose sign|ra] NAME\n"
 	"\n"
 	"Generate a key pair named NAME on the token. The private key never leaves it.\n"
 	"Prints the key as 'key list' does:\n"
 	"NAME ALG ID sensitive=yes|no extractable=yes|no usage=USAGE\n"
 	"\n"
 	"  --alg ALG        p256, p384 (ECDSA) or rsa2048, rsa3072, rsa4096 (required)\n"
+	"  --purpose P      sign (default): the key only signs; ra: a SCEP registration\n"
+	"                   authority's key (RSA only), which also decrypts what SCEP\n"
+	"                   clients encrypt to its certificate (docs/scep.md)\n"
 	"\n" GLOBAL_OPTIONS;
 
 static const char help_key_pub[] =
@@ -516,6 +522,37 @@ static const char help_challenge_verify[] =
 	"                   else sha256)\n"
 	"\n" GLOBAL_OPTIONS;
 
+static const char help_enrol[] =
+	"Usage: signet enrol SUBCOMMAND ...\n"
+	"\n"
+	"  enrol code NAME [--device-id ID] [--ttl SECONDS]\n"
+	"\n"
+	"Enrolment doors (enrolment.NAME in signetd.conf): devices ask for certificates\n"
+	"by SCEP through signet-gatewayd. docs/scep.md.\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_enrol_code[] =
+	"Usage: signet enrol code NAME [--device-id ID] [--ttl SECONDS]\n"
+	"\n"
+	"Make a single-use challengePassword for enrolment NAME (one with challenge =\n"
+	"\"codes\") and print 'CODE expires=YYYY-MM-DDTHH:MM:SSZ'. Give it to one device;\n"
+	"its SCEP request carries it in the CSR. Needs an admin client.\n"
+	"\n"
+	"  --device-id ID   only a CSR whose CN is ID may use it\n"
+	"  --ttl SECONDS    how long it may be used, 1 to 86400 (default 86400)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_enrol_scep[] =
+	"Usage: signet enrol scep NAME --in FILE [--out FILE]\n"
+	"\n"
+	"Send one raw SCEP pkiMessage (DER) through enrolment NAME, as signet-gatewayd\n"
+	"does, write the CertRep (DER) and print 'STATUS failInfo=FAIL txid=ID'. For\n"
+	"debugging and tests.\n"
+	"\n"
+	"  --in FILE        the pkiMessage ('-': stdin; required)\n"
+	"  --out FILE       where the CertRep goes ('-': stdout; default: not written)\n"
+	"\n" GLOBAL_OPTIONS;
+
 static const char help_verify_chain[] =
 	"Usage: signet verify-chain --chain FILE [--purpose client|server|ca|any]\n"
 	"                           [--check-revocation] [--path-out FILE]\n"
@@ -599,6 +636,12 @@ const char *cli_help(enum cli_command cmd)
 		return help_challenge_verify;
 	case CLI_CMD_VERIFY_CHAIN:
 		return help_verify_chain;
+	case CLI_CMD_ENROL:
+		return help_enrol;
+	case CLI_CMD_ENROL_CODE:
+		return help_enrol_code;
+	case CLI_CMD_ENROL_SCEP:
+		return help_enrol_scep;
 	default:
 		return help_overview;
 	}

@@ -212,6 +212,14 @@ void cli_print_challenge(FILE *f, const struct signet_challenge *challenge)
 	fputc('\n', f);
 }
 
+void cli_print_enrolment_code(FILE *f, const char *code, int64_t expires_at)
+{
+	print_word(f, code);
+	fputs(" expires=", f);
+	print_time(f, expires_at);
+	fputc('\n', f);
+}
+
 void cli_print_verified(FILE *f, const struct signet_verified *verified)
 {
 	fputs("OK device=", f);

@@ -37,6 +37,7 @@ int authz_fields_check(const struct authz_fields *f, const ProtobufCMessageDescr
 	    (r = check_field(request, "CA", f->ca, em)) != 0 ||
 	    (r = check_field(request, "parent CA", f->parent, em)) != 0 ||
 	    (r = check_field(request, "profile", f->profile, em)) != 0 ||
+	    (r = check_field(request, "enrolment", f->enrolment, em)) != 0 ||
 	    (r = check_field(request, "code", f->code, em)) != 0)
 		return r;
 	return 0;
@@ -62,6 +63,7 @@ int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *reques
 	if (read_field(request, f->key, &t->key) != 0 || read_field(request, f->ca, &t->ca) != 0 ||
 	    read_field(request, f->parent, &t->parent) != 0 ||
 	    read_field(request, f->profile, &t->profile) != 0 ||
+	    read_field(request, f->enrolment, &t->enrolment) != 0 ||
 	    read_field(request, f->code, &t->code) != 0) {
 		memset(t, 0, sizeof(*t));
 		return -1;
@@ -144,7 +146,9 @@ int authz_check(const struct client_def *c, const char *method, unsigned flags,
 	if ((r = object_allowed(c, "CA", "cas", c->cas, c->n_cas, t->ca, em)) != 0 ||
 	    (r = object_allowed(c, "CA", "cas", c->cas, c->n_cas, t->parent, em)) != 0 ||
 	    (r = object_allowed(c, "profile", "profiles", c->profiles, c->n_profiles, t->profile,
-				em)) != 0)
+				em)) != 0 ||
+	    (r = object_allowed(c, "enrolment", "enrolments", c->enrolments, c->n_enrolments,
+				t->enrolment, em)) != 0)
 		return r;
 	return object_allowed(c, "key", "keys", c->keys, c->n_keys, t->key, em);
 }
@@ -170,5 +174,6 @@ void authz_target_describe(const struct authz_target *t, char *buf, size_t len)
 	describe_one(buf, len, &at, "parent", t->parent);
 	describe_one(buf, len, &at, "profile", t->profile);
 	describe_one(buf, len, &at, "key", t->key);
+	describe_one(buf, len, &at, "enrolment", t->enrolment);
 	describe_one(buf, len, &at, "code", t->code);
 }

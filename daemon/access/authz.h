@@ -3,7 +3,7 @@
  * rules come from the client's declaration (config.h, struct client_def):
  * the method must match one of its method patterns, an admin method needs
  * admin = true, and each object the request names (a CA, a parent CA, a
- * profile, a key) must match one of the patterns of its kind. An object kind
+ * profile, a key, an enrolment) must match one of the patterns of its kind. An object kind
  * the client has no patterns for is refused. A method that proves possession
  * of a CA (SIGNET_METHOD_CA_PROOF) needs more than a glob in methods: admin,
  * the CA in verification_cas, or the method named in full. What a request
@@ -25,6 +25,7 @@ struct authz_target {
 	const char *parent; /* the issuing CA of a new intermediate */
 	const char *profile;
 	const char *key;
+	const char *enrolment; /* an enrolment door (enrolment.NAME: SCEP) */
 	/* not an object of a rule: what the act certifies (the registration code
 	 * of a verification certificate), for the audit line of a refusal */
 	const char *code;
@@ -37,6 +38,7 @@ struct authz_fields {
 	const char *parent;
 	const char *profile;
 	const char *key;
+	const char *enrolment;
 	const char *code;
 };
 
@@ -58,7 +60,7 @@ int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *reques
 int authz_check(const struct client_def *c, const char *method, unsigned flags,
 		const struct authz_target *t, struct errmsg *em);
 
-/* What `t` names, as "ca=X parent=Y profile=Z key=K code=C" with the absent
+/* What `t` names, as "ca=X parent=Y profile=Z key=K enrolment=E code=C" with the absent
  * kinds left out (each value cut at 64 bytes), into buf: the audit object of
  * a request refused before its handler could say what it was on. */
 void authz_target_describe(const struct authz_target *t, char *buf, size_t len);

@@ -91,6 +91,8 @@ static int load_lists(struct config_loader *l, const config_setting_t *g, struct
 			    &c->n_profiles) != 0 ||
 	    cfg_get_strings(l, g, "keys", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX, &c->keys,
 			    &c->n_keys) != 0 ||
+	    cfg_get_strings(l, g, "enrolments", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX, &c->enrolments,
+			    &c->n_enrolments) != 0 ||
 	    cfg_get_strings(l, g, "verification_cas", CLIENT_LIST_MAX, CLIENT_PATTERN_MAX,
 			    &c->verification_cas, &c->n_verification_cas) != 0)
 		return -1;
@@ -113,8 +115,8 @@ static int client_duplicate(const struct config *cfg, const char *name)
 static int load_client(struct config_loader *l, const config_setting_t *g, struct config *cfg)
 {
 	static const char *const known[] = {
-		"secret_file", "admin", "max_concurrent",   "methods", "cas",
-		"profiles",    "keys",	"verification_cas", NULL};
+		"secret_file", "admin", "max_concurrent",   "methods",	  "cas",
+		"profiles",    "keys",	"verification_cas", "enrolments", NULL};
 	const char *name = config_setting_name(g), *secret = NULL;
 	long long max = CONFIG_DEFAULT_CLIENT_CONCURRENCY;
 	struct client_def *c;
@@ -284,6 +286,7 @@ void cfg_clients_free(struct config *cfg)
 		cfg_strings_free(c->cas, c->n_cas);
 		cfg_strings_free(c->profiles, c->n_profiles);
 		cfg_strings_free(c->keys, c->n_keys);
+		cfg_strings_free(c->enrolments, c->n_enrolments);
 		cfg_strings_free(c->verification_cas, c->n_verification_cas);
 	}
 	free(cfg->clients);

@@ -467,7 +467,7 @@ static int load_top(struct config_loader *l, const config_setting_t *root, struc
 {
 	static const char *const known[] = {"log_level", "state_dir", "token",	    "server",
 					    "profiles",	 "records",   "possession", "auth",
-					    "clients",	 "user",      NULL};
+					    "clients",	 "user",      "enrolment",  NULL};
 	const char *level;
 
 	if (cfg_only_known(l, root, known) != 0 ||
@@ -522,7 +522,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 	if (load_top(&l, root, out) != 0 || load_token(&l, root, out) != 0 ||
 	    load_server(&l, root, out) != 0 || cfg_load_profiles(&l, root, out) != 0 ||
 	    load_records(&l, root, out) != 0 || load_possession(&l, root, out) != 0 ||
-	    cfg_load_clients(&l, root, out) != 0)
+	    cfg_load_clients(&l, root, out) != 0 || cfg_load_enrolments(&l, root, out) != 0)
 		goto out;
 	r = 0;
 out:
@@ -548,6 +548,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->n_module_dirs; i++)
 		free(cfg->module_dirs[i]);
 	cfg_clients_free(cfg);
+	cfg_enrolments_free(cfg);
 	profile_set_free(&cfg->profiles);
 	for (size_t i = 0; i < cfg->n_endpoints; i++)
 		free(cfg->endpoints[i]);

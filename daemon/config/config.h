@@ -55,10 +55,34 @@ struct client_def {
 	size_t n_profiles;
 	char **keys;
 	size_t n_keys;
+	char **enrolments; /* enrolment doors (enrolment.NAME) it may use */
+	size_t n_enrolments;
 	/* CAs whose verification certificates (proofs of possession) it may get
 	 * without admin; a glob in methods does not grant them (access/authz.h) */
 	char **verification_cas;
 	size_t n_verification_cas;
+};
+
+#define CONFIG_MAX_ENROLMENTS		 64
+#define CONFIG_DEFAULT_ENROLMENT_MESSAGE 65536
+
+/* How a SCEP requester proves it may enrol (its challengePassword). */
+enum enrolment_challenge {
+	ENROLMENT_CHALLENGE_CODES,  /* single-use codes from CreateEnrolmentCode, in the ledger */
+	ENROLMENT_CHALLENGE_STATIC, /* one secret for the door, in challenge_file */
+};
+
+/* enrolment.NAME: a door through which devices enrol by SCEP (docs/scep.md). */
+struct enrolment_def {
+	char *name;
+	char *ca;	      /* the signet CA that issues */
+	char *profile;	      /* the profile it issues under (checked to exist) */
+	char *ra_key;	      /* the RA key on the token (GenerateKey purpose RA) */
+	char *ra_certificate; /* absolute path of its PEM; NULL: the newest in the ledger */
+	enum enrolment_challenge challenge;
+	char *challenge_file; /* absolute; the static secret, read like a client secret */
+	int allow_des;	      /* single DES content encryption (refused: badAlg) */
+	size_t max_message_size;
 };
 
 struct config {
@@ -102,6 +126,9 @@ struct config {
 	unsigned max_concurrent; /* requests in flight in all; 0: the worker count */
 	struct client_def *clients;
 	size_t n_clients;
+	/* enrolment { ... } */
+	struct enrolment_def *enrolments;
+	size_t n_enrolments;
 	/* top level */
 	char *state_dir;
 	enum log_level log_level;
@@ -125,6 +152,9 @@ struct config {
  * token.pin: the PIN belongs in pin_file, and no message repeats it.
  */
 int config_load(const char *path, struct config *out, char *err, size_t errlen);
+
+/* The enrolment door named `name`, or NULL. */
+const struct enrolment_def *config_enrolment(const struct config *cfg, const char *name);
 
 /* Release everything config_load() allocated; safe on a zeroed struct. */
 void config_free(struct config *cfg);

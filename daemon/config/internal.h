@@ -55,4 +55,8 @@ int cfg_load_profiles(struct config_loader *l, const config_setting_t *root, str
 int cfg_load_clients(struct config_loader *l, const config_setting_t *root, struct config *cfg);
 void cfg_clients_free(struct config *cfg);
 
+/* The enrolment group (enrolments.c), after the profiles it names. */
+int cfg_load_enrolments(struct config_loader *l, const config_setting_t *root, struct config *cfg);
+void cfg_enrolments_free(struct config *cfg);
+
 #endif

@@ -430,12 +430,17 @@ static int keygen_call(struct keystore *ks, CK_SESSION_HANDLE s, const char *nam
  * unwrap, and an RSA key that unwraps into an extractable secret is a
  * decryption oracle). CKA_MODIFIABLE false keeps it so: PKCS#11 lets
  * anyone holding the PIN turn CKA_UNWRAP back on otherwise. A key made to
- * decrypt needs a template of its own.
+ * decrypt needs a template of its own: an RA key (KEYSTORE_PURPOSE_RA), RSA
+ * only, gets CKA_DECRYPT on the private half and CKA_ENCRYPT on the public
+ * one, and still never unwraps or derives: C_Decrypt hands the plaintext to
+ * signetd, which treats it as the content-encryption key of one SCEP
+ * message, where an unwrap would make a token object of it.
  */
 static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
-			   enum signet_key_alg alg, const uint8_t *id, size_t id_len,
-			   struct errmsg *em)
+			   enum signet_key_alg alg, enum keystore_purpose purpose,
+			   const uint8_t *id, size_t id_len, struct errmsg *em)
 {
+	const CK_BBOOL *decrypt = purpose == KEYSTORE_PURPOSE_RA ? &ck_true : &ck_false;
 	static const CK_BYTE rsa_exponent[] = {0x01, 0x00, 0x01};
 	CK_MECHANISM mech;
 	CK_ULONG bits = 0, npub = 10;
@@ -447,7 +452,7 @@ static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char 
 		{CKA_MODIFIABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_VERIFY, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_VERIFY_RECOVER, (void *)&ck_false, sizeof(CK_BBOOL)},
-		{CKA_ENCRYPT, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_ENCRYPT, (void *)decrypt, sizeof(CK_BBOOL)},
 		{CKA_WRAP, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_DERIVE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_LABEL, (void *)name, strlen(name)},
@@ -461,13 +466,18 @@ static int keygen_on_token(struct keystore *ks, CK_SESSION_HANDLE s, const char 
 		{CKA_EXTRACTABLE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_SIGN, (void *)&ck_true, sizeof(CK_BBOOL)},
 		{CKA_SIGN_RECOVER, (void *)&ck_false, sizeof(CK_BBOOL)},
-		{CKA_DECRYPT, (void *)&ck_false, sizeof(CK_BBOOL)},
+		{CKA_DECRYPT, (void *)decrypt, sizeof(CK_BBOOL)},
 		{CKA_UNWRAP, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_DERIVE, (void *)&ck_false, sizeof(CK_BBOOL)},
 		{CKA_LABEL, (void *)name, strlen(name)},
 		{CKA_ID, (void *)id, id_len},
 	};
 
+	if (purpose == KEYSTORE_PURPOSE_RA && alg != SIGNET_KEY_RSA_2048 &&
+	    alg != SIGNET_KEY_RSA_3072 && alg != SIGNET_KEY_RSA_4096)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "an RA key decrypts what requesters encrypt to it: it must be "
+				  "RSA (rsa2048, rsa3072 or rsa4096)");
 	if (keygen_mechanism(alg, &mech, &bits, &params, &params_len) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "unsupported key algorithm %d; use p256, p384, rsa2048, "
@@ -501,6 +511,13 @@ static int name_taken(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
 		      enum signet_key_alg alg, struct key **out, struct errmsg *em)
 {
+	return keystore_generate_for(ks, s, name, alg, KEYSTORE_PURPOSE_SIGN, out, em);
+}
+
+int keystore_generate_for(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+			  enum signet_key_alg alg, enum keystore_purpose purpose, struct key **out,
+			  struct errmsg *em)
+{
 	uint8_t id[16];
 	int r, taken = 0;
 
@@ -518,7 +535,7 @@ int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name
 			       name);
 		goto out;
 	}
-	if ((r = keygen_on_token(ks, s, name, alg, id, sizeof(id), em)) != 0)
+	if ((r = keygen_on_token(ks, s, name, alg, purpose, id, sizeof(id), em)) != 0)
 		goto out;
 	cache_evict(ks, name); /* nothing should be there; make sure no stale entry is */
 	r = keystore_get(ks, s, name, out, em);
@@ -704,5 +721,55 @@ int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_ME
 	if (rv != CKR_OK)
 		return p11_fail(em, rv, "C_Sign");
 	*siglen = len;
+	return 0;
+}
+
+/* The mechanism of `how`; OAEP's parameters live in *oaep. */
+static void decrypt_mechanism(enum keystore_decrypt how, CK_RSA_PKCS_OAEP_PARAMS *oaep,
+			      CK_MECHANISM *mech)
+{
+	*oaep = (CK_RSA_PKCS_OAEP_PARAMS){.source = CKZ_DATA_SPECIFIED};
+	if (how == KEYSTORE_DECRYPT_RSA_PKCS) {
+		*mech = (CK_MECHANISM){CKM_RSA_PKCS, NULL, 0};
+		return;
+	}
+	oaep->hashAlg = how == KEYSTORE_DECRYPT_RSA_OAEP_SHA256 ? CKM_SHA256 : CKM_SHA_1;
+	oaep->mgf = how == KEYSTORE_DECRYPT_RSA_OAEP_SHA256 ? CKG_MGF1_SHA256 : CKG_MGF1_SHA1;
+	*mech = (CK_MECHANISM){CKM_RSA_PKCS_OAEP, oaep, sizeof(*oaep)};
+}
+
+int keystore_decrypt(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k,
+		     enum keystore_decrypt how, const uint8_t *in, size_t inlen, uint8_t *out,
+		     size_t *outlen, struct errmsg *em)
+{
+	CK_FUNCTION_LIST *fn = ks->token->fn;
+	CK_RSA_PKCS_OAEP_PARAMS oaep;
+	CK_MECHANISM mech;
+	CK_ULONG len = *outlen;
+	CK_RV rv;
+	int r;
+
+	/* Only a key made to decrypt (an RA key) is asked to: a signing key the
+	 * token would let decrypt (one made elsewhere) stays a signing key. */
+	if ((k->usage & SIGNET_KEY_USAGE_DECRYPT) == 0)
+		return errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+				  "key '%s' is not made to decrypt (CKA_DECRYPT is false): "
+				  "generate an RA key (purpose ra)",
+				  k->name);
+	if ((r = token_check(ks->token, em)) != 0)
+		return r;
+	if (k->token_gen != token_generation(ks->token))
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE,
+				  "the token was reset while key '%s' was in use; retry", k->name);
+	decrypt_mechanism(how, &oaep, &mech);
+	rv = fn->C_DecryptInit(s, &mech, k->priv);
+	if (rv == CKR_OK)
+		rv = fn->C_Decrypt(s, (CK_BYTE_PTR)in, (CK_ULONG)inlen, out, &len);
+	if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "the data does not decrypt with key '%s'", k->name);
+	if (rv != CKR_OK)
+		return p11_fail(em, rv, "C_Decrypt");
+	*outlen = len;
 	return 0;
 }

@@ -71,6 +71,17 @@ void key_put(struct key *k);
 int keystore_generate(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
 		      enum signet_key_alg alg, struct key **out, struct errmsg *em);
 
+/* What a new key is for: signing only, or an enrolment RA's key, which must
+ * also decrypt (RSA only; never unwrap or derive; keystore.c's templates). */
+enum keystore_purpose {
+	KEYSTORE_PURPOSE_SIGN,
+	KEYSTORE_PURPOSE_RA,
+};
+/* keystore_generate() for `purpose`; INVALID_ARGUMENT for an RA key that is not RSA. */
+int keystore_generate_for(struct keystore *ks, CK_SESSION_HANDLE s, const char *name,
+			  enum signet_key_alg alg, enum keystore_purpose purpose, struct key **out,
+			  struct errmsg *em);
+
 /* Destroy every object labelled `name` (private and public). */
 int keystore_delete(struct keystore *ks, CK_SESSION_HANDLE s, const char *name, struct errmsg *em);
 
@@ -82,5 +93,23 @@ void keystore_list_free(struct key **keys, size_t n);
 /* C_SignInit + C_Sign with `mech` on session `s`. *siglen: in capacity, out length. */
 int keystore_sign(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k, CK_MECHANISM *mech,
 		  const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen, struct errmsg *em);
+
+/* How keystore_decrypt() removes the padding: what a CMS KeyTransRecipientInfo names. */
+enum keystore_decrypt {
+	KEYSTORE_DECRYPT_RSA_PKCS,	  /* rsaEncryption: PKCS#1 v1.5 */
+	KEYSTORE_DECRYPT_RSA_OAEP_SHA1,	  /* RSAES-OAEP, SHA-1 and MGF1-SHA-1 (the default) */
+	KEYSTORE_DECRYPT_RSA_OAEP_SHA256, /* RSAES-OAEP, SHA-256 and MGF1-SHA-256 */
+};
+
+/*
+ * C_DecryptInit + C_Decrypt on session `s`: for RA keys only (the key's
+ * CKA_DECRYPT is true), FAILED_PRECONDITION for any other. *outlen: in
+ * capacity, out length. INVALID_ARGUMENT when the token finds the data does
+ * not decrypt (bad padding, wrong length); the plaintext is the caller's to
+ * wipe.
+ */
+int keystore_decrypt(struct keystore *ks, CK_SESSION_HANDLE s, struct key *k,
+		     enum keystore_decrypt how, const uint8_t *in, size_t inlen, uint8_t *out,
+		     size_t *outlen, struct errmsg *em);
 
 #endif

@@ -1,4 +1,4 @@
-/* Profile definitions: the built-in four, and the setters config_profiles.c uses. */
+/* Profile definitions: the built-in five, and the setters config_profiles.c uses. */
 #include "pki/profile.h"
 
 #include <arpa/inet.h>
@@ -327,10 +327,33 @@ static void builtin_intermediate(struct profile *p)
 	p->cn_max_len = PROFILE_CN_MAX;
 }
 
+/*
+ * A SCEP registration authority (docs/scep.md): an RSA key on signet's token
+ * that signs CertReps and decrypts the envelopes requesters encrypt to it,
+ * so digitalSignature and keyEncipherment (RFC 8894 section 2.1.1); RFC 8894
+ * defines no EKU, and clients check none.
+ */
+static void builtin_scep_ra(struct profile *p)
+{
+	static const int attrs[] = {NID_commonName, NID_organizationName,
+				    NID_organizationalUnitName, NID_countryName};
+
+	p->key_algs = PROFILE_BIT(SIGNET_KEY_RSA_2048) | PROFILE_BIT(SIGNET_KEY_RSA_3072) |
+		      PROFILE_BIT(SIGNET_KEY_RSA_4096);
+	p->key_usage = KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT;
+	p->path_len = -1;
+	p->default_days = 730;
+	p->max_days = 1825;
+	p->backdate_seconds = 300;
+	set_attrs(p, attrs, sizeof(attrs) / sizeof(attrs[0]));
+	p->cn_required = 1;
+	p->cn_max_len = PROFILE_CN_MAX;
+}
+
 int profile_set_builtin(struct profile_set *set)
 {
 	static const char *const names[] = {"device", "constrained-device", "server",
-					    "intermediate"};
+					    "intermediate", "scep-ra"};
 	int r = 0;
 
 	memset(set, 0, sizeof(*set));
@@ -343,8 +366,10 @@ int profile_set_builtin(struct profile_set *set)
 			r = builtin_device(p, i == 1);
 		else if (i == 2)
 			r = builtin_server(p);
-		else
+		else if (i == 3)
 			builtin_intermediate(p);
+		else
+			builtin_scep_ra(p);
 	}
 	if (r != 0)
 		profile_set_free(set);

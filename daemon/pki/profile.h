@@ -4,8 +4,8 @@
  * acceptable and fixes every extension (CSR extensions are never copied).
  * Pure policy, no token and no I/O, so every rule is unit-tested.
  *
- * Four profiles are built in (device, constrained-device, server,
- * intermediate); the configuration may redefine them or add its own
+ * Five profiles are built in (device, constrained-device, server,
+ * intermediate, scep-ra); the configuration may redefine them or add its own
  * (config_profiles.c, docs/configuration.md).
  */
 #ifndef SIGNETD_PROFILE_H

@@ -46,11 +46,19 @@ int process_generate_key(struct rpc *rq, const ProtobufCMessage *request)
 	rpc_object(rq, "key=%.64s", req->name);
 	if ((r = refuse_ca_key(rq, req->name)) != 0)
 		return r;
-	r = keystore_generate(rq->d->keys, rq->session, req->name,
-			      (enum signet_key_alg)req->algorithm, &k, &rq->em);
+	if (req->purpose != SIGNET__V1__KEY_PURPOSE__KEY_PURPOSE_SIGN &&
+	    req->purpose != SIGNET__V1__KEY_PURPOSE__KEY_PURPOSE_RA)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "unknown key purpose %d",
+				  (int)req->purpose);
+	r = keystore_generate_for(
+		rq->d->keys, rq->session, req->name, (enum signet_key_alg)req->algorithm,
+		req->purpose == SIGNET__V1__KEY_PURPOSE__KEY_PURPOSE_RA ? KEYSTORE_PURPOSE_RA
+									: KEYSTORE_PURPOSE_SIGN,
+		&k, &rq->em);
 	if (r != 0)
 		return r;
-	log_info("generated %s key '%s'", signet_key_alg_name(k->alg), k->name);
+	log_info("generated %s %skey '%s'", signet_key_alg_name(k->alg),
+		 req->purpose == SIGNET__V1__KEY_PURPOSE__KEY_PURPOSE_RA ? "RA " : "", k->name);
 	key_info_fill(k, &info);
 	resp.key = &info;
 	resp.public_key_der.data = k->spki;

@@ -231,6 +231,17 @@ void signet_key_list_free(struct signet_key_list *list);
 /* SIGNET_E_ALREADY_EXISTS if a key of that name exists. */
 int signet_generate_key(signet_client *client, const char *name, enum signet_key_alg alg,
 			struct signet_key_info **out);
+/* What a new key is for; the numbers are the wire's (KeyPurpose). */
+enum signet_key_purpose {
+	SIGNET_KEY_PURPOSE_SIGN = 0, /* sign only (what signet_generate_key() makes) */
+	/* a SCEP registration authority's key: RSA only; signs and decrypts (the
+	 * envelopes requesters encrypt to its certificate), never unwraps or derives */
+	SIGNET_KEY_PURPOSE_RA = 1,
+};
+/* signet_generate_key() for `purpose`; SIGNET_E_INVALID_ARGUMENT for an RA key
+ * that is not RSA, or a purpose signetd does not know. */
+int signet_generate_key_for(signet_client *client, const char *name, enum signet_key_alg alg,
+			    enum signet_key_purpose purpose, struct signet_key_info **out);
 /* SIGNET_E_NOT_FOUND if there is no such key. */
 int signet_get_public_key(signet_client *client, const char *name, struct signet_key_info **out);
 int signet_list_keys(signet_client *client, struct signet_key_list **out);
@@ -660,6 +671,80 @@ int signet_verify_possession(signet_client *client, const char *challenge_id, co
 int signet_verify_chain(signet_client *client, const uint8_t *chain, size_t chain_len,
 			enum signet_chain_purpose purpose, int check_revocation,
 			struct signet_verified **out);
+
+/*
+ * Enrolment front ends (SCEP, served over HTTP by signet-gatewayd): an
+ * enrolment is a door configured in signetd (enrolment.NAME in signetd.conf)
+ * naming the CA and profile it issues under, the SCEP RA key and certificate,
+ * and how requesters prove themselves. docs/scep.md.
+ */
+struct signet_enrolment_ca_certs {
+	/* DER: the issuing CA first, then the RA certificate, then the rest of the chain */
+	struct signet_buf *certificates;
+	size_t n_certificates;
+	struct signet_buf pkcs7; /* the same as a degenerate certs-only PKCS#7 (GetCACert) */
+	char **capabilities;	 /* GetCACaps lines ("POSTPKIOperation", "AES", ...) */
+	size_t n_capabilities;
+};
+void signet_enrolment_ca_certs_free(struct signet_enrolment_ca_certs *certs);
+
+/*
+ * GetEnrolmentCaCerts: what SCEP GetCACert and GetCACaps answer for
+ * enrolment `enrolment`. SIGNET_E_INVALID_ARGUMENT locally when enrolment is
+ * NULL or empty; SIGNET_E_NOT_FOUND for an unknown enrolment;
+ * SIGNET_E_PROTOCOL when an OK reply lacks a certificate or the PKCS#7.
+ */
+int signet_get_enrolment_ca_certs(signet_client *client, const char *enrolment,
+				  struct signet_enrolment_ca_certs **out);
+
+/* SCEP pkiStatus and failInfo; the numbers are the wire's (and RFC 8894's). */
+enum signet_scep_status {
+	SIGNET_SCEP_SUCCESS = 0,
+	SIGNET_SCEP_FAILURE = 2,
+	SIGNET_SCEP_PENDING = 3,
+};
+enum signet_scep_fail {
+	SIGNET_SCEP_FAIL_NONE = 0,
+	SIGNET_SCEP_FAIL_BAD_ALG = 1,
+	SIGNET_SCEP_FAIL_BAD_MESSAGE_CHECK = 2,
+	SIGNET_SCEP_FAIL_BAD_REQUEST = 3,
+	SIGNET_SCEP_FAIL_BAD_TIME = 4,
+	SIGNET_SCEP_FAIL_BAD_CERT_ID = 5,
+};
+struct signet_scep_reply {
+	struct signet_buf cert_rep; /* DER CertRep pkiMessage, signed by the RA key */
+	char *transaction_id;	    /* the request's transactionID; "" when unreadable */
+	enum signet_scep_status pki_status;
+	enum signet_scep_fail fail_info; /* SIGNET_SCEP_FAIL_NONE unless FAILURE */
+};
+void signet_scep_reply_free(struct signet_scep_reply *reply);
+
+/*
+ * ScepOperation: the raw pkiMessage `message` (DER, as the SCEP client sent
+ * it) through enrolment `enrolment`; `peer` (optional) is the HTTP peer's
+ * address, for the audit trail. Whatever SCEP can express (a bad signature,
+ * a wrong challenge, DES content, a replayed transactionID with another CSR)
+ * is SIGNET_OK with a FAILURE CertRep and its failInfo. SIGNET_E_INVALID_ARGUMENT
+ * for a message that is no pkiMessage at all (not DER, truncated, not a
+ * SignedData); SIGNET_E_NOT_FOUND for an unknown enrolment;
+ * SIGNET_E_UNAVAILABLE on token or ledger trouble; SIGNET_E_PROTOCOL when an
+ * OK reply lacks the CertRep.
+ */
+int signet_scep_operation(signet_client *client, const char *enrolment, const uint8_t *message,
+			  size_t message_len, const char *peer, struct signet_scep_reply **out);
+
+/*
+ * CreateEnrolmentCode (admin): a single-use challengePassword for enrolment
+ * `enrolment` (one with challenge = "codes"), bound to `device_id` when it is
+ * not NULL or empty (the CSR's CN must equal it), living `ttl_seconds` (0:
+ * the default). `*code_out` (free with signet_free()) gets the code,
+ * `*expires_at` (optional) its Unix expiry. SIGNET_E_NOT_FOUND for an
+ * unknown enrolment; SIGNET_E_FAILED_PRECONDITION for one with a static
+ * challenge.
+ */
+int signet_create_enrolment_code(signet_client *client, const char *enrolment,
+				 const char *device_id, unsigned ttl_seconds, char **code_out,
+				 int64_t *expires_at);
 
 /* Free a string returned by this library. */
 void signet_free(void *ptr);

@@ -161,6 +161,59 @@ static void test_ca_proof(void **state)
 	assert_int_equal(authz_check(&operator_, m, flags, &t, &em), 0);
 }
 
+/* An enrolment door is an object kind of its own: a client needs it named in
+ * clients.NAME.enrolments; having every CA and profile does not grant it. */
+static void test_enrolment(void **state)
+{
+	static char *mdm_methods[] = {"ScepOperation", "GetEnrolment*"}, *mdm_doors[] = {"mdm-*"};
+	static const struct client_def gateway = {.name = "gateway",
+						  .methods = mdm_methods,
+						  .n_methods = 2,
+						  .enrolments = mdm_doors,
+						  .n_enrolments = 1};
+	struct errmsg em = {0};
+
+	(void)state;
+	assert_int_equal(authz_check(&gateway, "ScepOperation", SIGNET_METHOD_AUDITED,
+				     &(struct authz_target){.enrolment = "mdm-phones"}, &em),
+			 0);
+	assert_int_equal(authz_check(&gateway, "ScepOperation", SIGNET_METHOD_AUDITED,
+				     &(struct authz_target){.enrolment = "routers"}, &em),
+			 SIGNET_E_PERMISSION_DENIED);
+	assert_string_equal(em.text, "client 'gateway' may not use enrolment 'routers' (not in "
+				     "clients.gateway.enrolments)");
+	/* the operator has every CA, profile and method, but no enrolments list */
+	assert_int_equal(authz_check(&operator_, "ScepOperation", SIGNET_METHOD_AUDITED,
+				     &(struct authz_target){.enrolment = "mdm-phones"}, &em),
+			 SIGNET_E_PERMISSION_DENIED);
+	assert_string_equal(em.text, "client 'operator' may use no enrolment "
+				     "(clients.operator.enrolments is empty)");
+}
+
+static void test_enrolment_fields(void **state)
+{
+	Signet__V1__ScepOperationRequest req = SIGNET__V1__SCEP_OPERATION_REQUEST__INIT;
+	struct authz_target t;
+	char buf[128];
+	struct errmsg em = {0};
+
+	(void)state;
+	assert_int_equal(authz_fields_check(&(struct authz_fields){.enrolment = "enrolment"},
+					    &signet__v1__scep_operation_request__descriptor, &em),
+			 0);
+	assert_int_equal(authz_fields_check(&(struct authz_fields){.enrolment = "message"},
+					    &signet__v1__scep_operation_request__descriptor, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(em.text, "'message' to name the enrolment"));
+	req.enrolment = "mdm";
+	assert_int_equal(
+		authz_target_of(&(struct authz_fields){.enrolment = "enrolment"}, &req.base, &t),
+		0);
+	assert_ptr_equal(t.enrolment, req.enrolment);
+	authz_target_describe(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "enrolment=mdm");
+}
+
 static void test_describe(void **state)
 {
 	char buf[256], small[12], long_ca[100];
@@ -239,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_factory),	     cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_ca_proof),     cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_fields_check), cmocka_unit_test(test_target_of),
+		cmocka_unit_test(test_enrolment),    cmocka_unit_test(test_enrolment_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

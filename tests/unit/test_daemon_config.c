@@ -437,6 +437,37 @@ static const struct refusal {
 	 "signature_hash: must be default, sha256, sha384 or sha512"},
 	{TOKEN_OK SERVER_WITH "shutdown_timeout_seconds = 0; };\n",
 	 "server.shutdown_timeout_seconds: must be between 1 and 3600"},
+	/* enrolment doors */
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { ca = \"i\"; profile = \"device\"; "
+			    "ra_key = \"ra\"; }; };\n",
+	 "mdm.protocol: required: \"scep\" (the only one so far)"},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"est\"; }; };\n",
+	 "mdm.protocol: required: \"scep\""},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; profile = \"device\"; "
+			    "ra_key = \"ra\"; }; };\n",
+	 "mdm.ca: required"},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+			    "profile = \"phone\"; ra_key = \"ra\"; }; };\n",
+	 "mdm.profile: no profile 'phone' is defined"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+	 "profile = \"device\"; ra_key = \"ra\"; challenge = \"static\"; }; };\n",
+	 "mdm.challenge_file: required with challenge = \"static\""},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+			    "profile = \"device\"; ra_key = \"ra\"; challenge = \"otp\"; }; };\n",
+	 "mdm.challenge: must be \"codes\" or \"static\""},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+	 "profile = \"device\"; ra_key = \"ra\"; ra_certificate = \"ra.pem\"; }; };\n",
+	 "mdm.ra_certificate: must be an absolute path"},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+			    "profile = \"device\"; ra_key = \"ra\"; max_message_size = 10; }; };\n",
+	 "mdm.max_message_size: must be between 1024"},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
+			    "profile = \"device\"; ra_key = \"ra\"; allow_md5 = true; }; };\n",
+	 "mdm.allow_md5"},
+	{TOKEN_OK SERVER_OK "enrolment: { a*b: { protocol = \"scep\"; }; };\n",
+	 "enrolment names"},
 	/* other values */
 	{TOKEN_OK SERVER_OK "log_level = \"loud\";\n",
 	 "log_level: must be error, warn, info or debug"},
@@ -446,6 +477,43 @@ static const struct refusal {
 	{TOKEN_OK TOKEN_OK SERVER_OK, ":2: duplicate setting name"},
 	{"", "token: required"},
 };
+
+/* An enrolment door with its defaults, and one with every setting. */
+static void test_enrolments(void **state)
+{
+	static const char text[] = TOKEN_OK SERVER_OK
+		"enrolment: {\n"
+		"  mdm: { protocol = \"scep\"; ca = \"issuing\"; profile = \"device\";\n"
+		"         ra_key = \"scep-ra\"; };\n"
+		"  routers: { protocol = \"scep\"; ca = \"issuing\"; profile = \"server\";\n"
+		"         ra_key = \"scep-ra\"; ra_certificate = \"/etc/signet/ra.pem\";\n"
+		"         challenge = \"static\"; challenge_file = \"/etc/signet/scep.secret\";\n"
+		"         allow_des = true; max_message_size = 8192; };\n"
+		"};\n";
+	const struct enrolment_def *mdm, *routers;
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	if (load_text(text, &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_int_equal(cfg.n_enrolments, 2);
+	assert_non_null(mdm = config_enrolment(&cfg, "mdm"));
+	assert_string_equal(mdm->ra_key, "scep-ra");
+	assert_null(mdm->ra_certificate);
+	assert_int_equal(mdm->challenge, ENROLMENT_CHALLENGE_CODES);
+	assert_false(mdm->allow_des);
+	assert_int_equal(mdm->max_message_size, CONFIG_DEFAULT_ENROLMENT_MESSAGE);
+	assert_non_null(routers = config_enrolment(&cfg, "routers"));
+	assert_string_equal(routers->profile, "server");
+	assert_string_equal(routers->ra_certificate, "/etc/signet/ra.pem");
+	assert_int_equal(routers->challenge, ENROLMENT_CHALLENGE_STATIC);
+	assert_string_equal(routers->challenge_file, "/etc/signet/scep.secret");
+	assert_true(routers->allow_des);
+	assert_int_equal(routers->max_message_size, 8192);
+	assert_null(config_enrolment(&cfg, "est"));
+	config_free(&cfg);
+}
 
 /* Built-ins are there without a profiles group; the file changes and extends them. */
 static void test_profiles(void **state)
@@ -464,7 +532,7 @@ static void test_profiles(void **state)
 	(void)state;
 	if (load_text(text, &cfg, err, sizeof(err)) != 0)
 		fail_msg("refused: %s", err);
-	assert_int_equal(cfg.profiles.n, 5);
+	assert_int_equal(cfg.profiles.n, 6);
 	assert_non_null(device = profile_find(&cfg.profiles, "device"));
 	assert_int_equal(device->max_days, 730);
 	assert_int_equal(device->default_days, 365); /* kept from the built-in */
@@ -570,7 +638,8 @@ static void test_clients(void **state)
 	snprintf(f2, sizeof(f2), "%s/20-line2.conf", dropins);
 	testutil_write_text(f1, "line1: { secret_file = \"/k/1\"; methods = [ \"SignCsr\" ];\n"
 				"         cas = [ \"issuing-*\" ]; profiles = [ \"device\" ];\n"
-				"         verification_cas = [ \"issuing-1\" ]; };\n");
+				"         verification_cas = [ \"issuing-1\" ];\n"
+				"         enrolments = [ \"mdm\", \"routers-*\" ]; };\n");
 	testutil_write_text(f2, "line2: { secret_file = \"/k/2\"; methods = [ \"SignCsr\" ]; "
 				"max_concurrent = 2; };\n");
 	snprintf(text, sizeof(text),
@@ -592,6 +661,9 @@ static void test_clients(void **state)
 	assert_int_equal(cfg.clients[1].n_verification_cas, 1);
 	assert_string_equal(cfg.clients[1].verification_cas[0], "issuing-1");
 	assert_int_equal(cfg.clients[0].n_verification_cas, 0);
+	assert_int_equal(cfg.clients[1].n_enrolments, 2);
+	assert_string_equal(cfg.clients[1].enrolments[1], "routers-*");
+	assert_int_equal(cfg.clients[0].n_enrolments, 0);
 	assert_int_equal(cfg.clients[1].max_concurrent, CONFIG_DEFAULT_CLIENT_CONCURRENCY);
 	assert_string_equal(cfg.clients[2].name, "line2");
 	assert_int_equal(cfg.clients[2].max_concurrent, 2);
@@ -705,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_pin_in_config_refused),
 		cmocka_unit_test(test_long_endpoints),
 		cmocka_unit_test(test_clients),
+		cmocka_unit_test(test_enrolments),
 		cmocka_unit_test(test_include_names_its_file),
 		cmocka_unit_test(test_unreadable_files),
 		cmocka_unit_test(test_small_error_buffer),

@@ -258,6 +258,28 @@ static void test_intermediate(void **state)
 	X509_REQ_free(csr);
 }
 
+/* The SCEP RA's certificate: an RSA key that signs CertReps and has envelopes
+ * encrypted to it (digitalSignature + keyEncipherment), no EKU (RFC 8894
+ * defines none), never a CA; an EC key cannot decrypt a key transport. */
+static void test_scep_ra(void **state)
+{
+	X509_REQ *rsa = make_csr(rsa2048, "/CN=signet SCEP RA", NULL, 0, NULL, 0, NULL);
+	X509_REQ *ec = make_csr(p256, "/CN=signet SCEP RA", NULL, 0, NULL, 0, NULL);
+	struct issue_plan pl;
+	struct errmsg em;
+
+	(void)state;
+	assert_int_equal(plan("scep-ra", rsa, SIGNET_KEY_EC_P256, 0, &pl, &em), 0);
+	assert_false(pl.spec.is_ca);
+	assert_int_equal(pl.spec.key_usage, KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
+	assert_int_equal(pl.spec.n_eku, 0);
+	issue_plan_release(&pl);
+	assert_int_equal(plan("scep-ra", ec, SIGNET_KEY_EC_P256, 0, &pl, &em),
+			 SIGNET_E_INVALID_ARGUMENT);
+	X509_REQ_free(rsa);
+	X509_REQ_free(ec);
+}
+
 /* A custom profile: IP ranges, URI patterns, overrides. */
 static void test_custom_san_rules_and_overrides(void **state)
 {
@@ -410,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_constrained_device),
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_intermediate),
+		cmocka_unit_test(test_scep_ra),
 		cmocka_unit_test(test_custom_san_rules_and_overrides),
 		cmocka_unit_test(test_ip_ranges),
 		cmocka_unit_test(test_csr_parse_and_signature),
