@@ -132,6 +132,7 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, const char *peer, 
 static enum MHD_Result http_refuse(struct MHD_Connection *conn, const char *peer,
 				   const char *method, const char *url, int status, const char *why)
 {
+	const char *op = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "operation");
 	struct scep_response resp = {0};
 	size_t n = strlen(why);
 	enum MHD_Result ok;
@@ -144,7 +145,7 @@ static enum MHD_Result http_refuse(struct MHD_Connection *conn, const char *peer
 	memcpy(resp.body, why, n);
 	resp.body[n] = '\n';
 	resp.body_len = n + 1;
-	ok = http_send(conn, peer, method, url, NULL, &resp);
+	ok = http_send(conn, peer, method, url, op, &resp);
 	scep_response_clear(&resp);
 	return ok;
 }
@@ -267,12 +268,13 @@ struct http_server *http_start(int fd, const struct gw_config *cfg, const struct
 	srv->cfg = cfg;
 	srv->be = be;
 	srv->rl = rl;
-	srv->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-		http_mhd_log, NULL, MHD_OPTION_END);
+	/* the logger first: libmicrohttpd logs option errors as it reads them */
+	srv->mhd =
+		MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+				 http_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
+				 MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd)");
 		close(fd);

@@ -10,6 +10,9 @@
 //	scepclient -url URL -renew-key K -renew-cert C -cn CN -key K2 -cert OUT   RenewalReq
 //	scepclient -url URL -challenges FILE -n N -clients 16           enrolments/s
 //
+// -get sends PKIOperation by GET (base64 in message=, as the library encodes
+// it) even when the server offers POST.
+//
 // Exit status: 0 issued, 2 the server answered FAILURE or PENDING, 1 any
 // other error.
 package main
@@ -34,6 +37,7 @@ import (
 	scepclient "github.com/micromdm/scep/v2/client"
 	"github.com/micromdm/scep/v2/cryptoutil/x509util"
 	"github.com/micromdm/scep/v2/scep"
+	scepserver "github.com/micromdm/scep/v2/server"
 	"go.mozilla.org/pkcs7"
 )
 
@@ -114,6 +118,29 @@ func selfSigned(key *rsa.PrivateKey, cn string) (*x509.Certificate, error) {
 	return x509.ParseCertificate(der)
 }
 
+// pkiOperation is the client's own PKIOperation (POST when the server says
+// POSTPKIOperation), or with -get the library's GET endpoint.
+var pkiOperation func(ctx context.Context, c scepclient.Client, msg []byte) ([]byte, error)
+
+func postOrDefault(ctx context.Context, c scepclient.Client, msg []byte) ([]byte, error) {
+	return c.PKIOperation(ctx, msg)
+}
+
+func viaGet(url string) func(context.Context, scepclient.Client, []byte) ([]byte, error) {
+	e, err := scepserver.MakeClientEndpoints(url)
+	if err != nil {
+		die(1, "%v", err)
+	}
+	return func(ctx context.Context, _ scepclient.Client, msg []byte) ([]byte, error) {
+		resp, err := e.GetEndpoint(ctx, scepserver.SCEPRequest{Operation: "PKIOperation", Message: msg})
+		if err != nil {
+			return nil, err
+		}
+		r := resp.(scepserver.SCEPResponse)
+		return r.Data, r.Err
+	}
+}
+
 type request struct {
 	cn, challenge string
 	key           *rsa.PrivateKey
@@ -151,7 +178,7 @@ func enrol(ctx context.Context, c scepclient.Client, certs []*x509.Certificate, 
 	if err != nil {
 		return nil, fmt.Errorf("PKIMessage: %v", err)
 	}
-	resp, err := c.PKIOperation(ctx, msg.Raw)
+	resp, err := pkiOperation(ctx, c, msg.Raw)
 	if err != nil {
 		return nil, fmt.Errorf("PKIOperation: %v", err)
 	}
@@ -246,9 +273,14 @@ func main() {
 	challenges := flag.String("challenges", "", "bench: a file of challenges, one a line")
 	n := flag.Int("n", 0, "bench: enrolments")
 	clients := flag.Int("clients", 16, "bench: concurrent clients")
+	get := flag.Bool("get", false, "PKIOperation by GET")
 	flag.Parse()
 	if *url == "" {
 		die(1, "-url is required")
+	}
+	pkiOperation = postOrDefault
+	if *get {
+		pkiOperation = viaGet(*url)
 	}
 	// SCEP's default content cipher is DES; signetd refuses it (RFC 8894 wants AES).
 	pkcs7.ContentEncryptionAlgorithm = pkcs7.EncryptionAlgorithmAES128CBC
