@@ -229,7 +229,11 @@ static int gw_config_read(config_t *c, struct gw_config *cfg, char *err, size_t 
 		    0 ||
 	    (r = gw_config_string(c, "scep.default", cfg->default_enrolment,
 				  sizeof(cfg->default_enrolment), err, errlen)) != 0 ||
-	    (r = gw_config_enrolments(c, cfg, err, errlen)) != 0)
+	    (r = gw_config_enrolments(c, cfg, err, errlen)) != 0 ||
+	    (r = gw_config_string(c, "tls.certificate", cfg->tls_certificate,
+				  sizeof(cfg->tls_certificate), err, errlen)) != 0 ||
+	    (r = gw_config_string(c, "tls.key", cfg->tls_key, sizeof(cfg->tls_key), err, errlen)) !=
+		    0)
 		return r;
 	v = cfg->timeout_ms;
 	if ((r = gw_config_uint(c, "signetd.timeout_ms", 100, 600000, &v, err, errlen)) != 0)
@@ -264,6 +268,8 @@ static int gw_config_check(const struct gw_config *cfg, char *err, size_t errlen
 				       "credential");
 	if ((r = gw_config_check_path(cfg->path, err, errlen)) != 0)
 		return r;
+	if ((cfg->tls_certificate[0] == '\0') != (cfg->tls_key[0] == '\0'))
+		return gw_config_error(err, errlen, "tls.certificate and tls.key go together");
 	if (cfg->default_enrolment[0] == '\0')
 		return 0;
 	if (!gw_config_name_ok(cfg->default_enrolment))

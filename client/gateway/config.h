@@ -8,6 +8,7 @@
  *               timeout_ms = 10000; };
  *   scep = { path = "/scep"; default = "mdm"; enrolments = [ "mdm", "routers" ]; };
  *   limits = { max_body = 65536; max_connections = 64; per_source_per_minute = 600; };
+ *   tls = { certificate = "/etc/signet/gateway.pem"; key = "/etc/signet/gateway.key"; };
  *
  * docs/scep.md describes each setting.
  */
@@ -40,12 +41,16 @@ struct gw_config {
 	size_t max_body;
 	unsigned max_connections;
 	unsigned per_source_per_minute;
+
+	char tls_certificate[GW_FILE_MAX]; /* PEM; "" (and tls_key "") for plain HTTP */
+	char tls_key[GW_FILE_MAX];
 };
 
 /*
  * Read `path` into *cfg (every unset key gets its default: listen
  * 127.0.0.1:8080, timeout 10 s, path /scep, max_body 65536, 64 connections,
- * 600 a minute from a source). signetd.client and secret_file are required.
+ * 600 a minute from a source, plain HTTP). signetd.client and secret_file
+ * are required; tls.certificate and tls.key go together.
  * 0, or SIGNET_E_INVALID_ARGUMENT / SIGNET_E_NOT_FOUND with a message in
  * err naming the file, line and key. Free with gw_config_free() either way.
  */

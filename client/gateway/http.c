@@ -252,14 +252,30 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *http_start(int fd, const struct gw_config *cfg, const struct scep_backend *be,
-			       struct ratelimit *rl, char *err, size_t errlen)
+			       struct ratelimit *rl, const struct gw_tls *tls, char *err,
+			       size_t errlen)
 {
+	struct MHD_OptionItem tls_options[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->certificate : NULL},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? tls->key : NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	struct http_server *srv;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 
 	if (strchr(cfg->listen_host, ':') != NULL)
 		flags |= MHD_USE_IPv6;
+	if (tls != NULL && tls->certificate != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "tls: this libmicrohttpd has no TLS support");
+			close(fd);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	} else {
+		tls_options[0].option = MHD_OPTION_END; /* plain HTTP */
+	}
 	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		close(fd);
@@ -269,14 +285,16 @@ struct http_server *http_start(int fd, const struct gw_config *cfg, const struct
 	srv->be = be;
 	srv->rl = rl;
 	/* the logger first: libmicrohttpd logs option errors as it reads them */
-	srv->mhd =
-		MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-				 http_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
-				 MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_END);
+	srv->mhd = MHD_start_daemon(
+		flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log,
+		NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
+		NULL, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 	if (srv->mhd == NULL) {
-		snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd)");
+		snprintf(err, errlen,
+			 "cannot start the HTTP server (libmicrohttpd%s; its log says why)",
+			 (flags & MHD_USE_TLS) ? ", TLS" : "");
 		close(fd);
 		free(srv);
 		return NULL;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "ratelimit.h"
+#include "tls.h"
 
 #define GW_DEFAULT_CONFIG "/etc/signet/gatewayd.conf"
 #define GW_RATE_SOURCES	  4096 /* sources the rate limiter remembers */
@@ -49,6 +50,8 @@ static int gw_run(const struct gw_config *cfg)
 	struct ratelimit *rl = NULL;
 	struct backend *be = NULL;
 	struct http_server *srv = NULL;
+	struct gw_tls tls = {0};
+	struct gw_privdrop plan;
 	struct scep_backend sb;
 	char err[512] = "";
 	sigset_t set;
@@ -59,10 +62,16 @@ static int gw_run(const struct gw_config *cfg)
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
+	/* whom to become is settled before anything is bound or read */
+	if (gw_privdrop_plan(cfg->user, &plan, err, sizeof(err)) != 0)
+		goto out;
+	/* the key may be root's: read before the drop */
+	if (gw_tls_load(cfg, &tls, err, sizeof(err)) != 0)
+		goto out;
 	if ((fd = http_listen(cfg, err, sizeof(err))) < 0)
 		goto out;
 	/* bound as root if need be; nothing after this needs it */
-	if (gw_privdrop(cfg->user, err, sizeof(err)) != 0) {
+	if (gw_privdrop_apply(&plan, err, sizeof(err)) != 0) {
 		close(fd);
 		goto out;
 	}
@@ -71,12 +80,12 @@ static int gw_run(const struct gw_config *cfg)
 		goto out;
 	}
 	backend_scep(be, &sb);
-	if ((srv = http_start(fd, cfg, &sb, rl, err, sizeof(err))) == NULL)
+	if ((srv = http_start(fd, cfg, &sb, rl, &tls, err, sizeof(err))) == NULL)
 		goto out;
-	gw_log("serving SCEP on %s%s%s:%u%s for signetd at %s as client '%s'",
-	       strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
-	       strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port, cfg->path,
-	       cfg->endpoints, cfg->client);
+	gw_log("serving SCEP on %s://%s%s%s:%u%s for signetd at %s as client '%s'",
+	       tls.certificate ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "",
+	       cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
+	       cfg->path, cfg->endpoints, cfg->client);
 	sd_notify(0, "READY=1");
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		gw_log("SIGHUP: nothing to reload; restart to change the configuration");
@@ -87,6 +96,7 @@ out:
 	if (rc != 0)
 		gw_log("%s", err);
 	http_stop(srv);
+	gw_tls_clear(&tls);
 	backend_free(be);
 	ratelimit_free(rl);
 	return rc;

@@ -9,29 +9,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-static int gw_privdrop_become(const struct passwd *pw, char *err, size_t errlen)
-{
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
-		snprintf(err, errlen, "cannot become user '%s': %s", pw->pw_name, strerror(errno));
-		return -1;
-	}
-	/* a drop that can be undone is no drop */
-	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
-		snprintf(err, errlen, "root could be regained after becoming '%s'", pw->pw_name);
-		return -1;
-	}
-	/* a uid change turns core dumps back on */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return 0;
-}
-
-int gw_privdrop(const char *user, char *err, size_t errlen)
+int gw_privdrop_plan(const char *user, struct gw_privdrop *plan, char *err, size_t errlen)
 {
 	struct passwd *pw;
 	uid_t euid = geteuid();
 
+	memset(plan, 0, sizeof(*plan));
 	if (user == NULL || user[0] == '\0') {
 		if (euid != 0)
 			return 0;
@@ -40,8 +23,7 @@ int gw_privdrop(const char *user, char *err, size_t errlen)
 			 "set user = \"signet-gateway\" (or \"root\" to stay root)");
 		return -1;
 	}
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
+	if ((pw = getpwnam(user)) == NULL || strlen(pw->pw_name) >= sizeof(plan->name)) {
 		snprintf(err, errlen, "user '%s' does not exist", user);
 		return -1;
 	}
@@ -51,7 +33,29 @@ int gw_privdrop(const char *user, char *err, size_t errlen)
 		snprintf(err, errlen, "only root can become user '%s'", user);
 		return -1;
 	}
-	if (pw->pw_uid == 0)
+	plan->drop = pw->pw_uid != 0;
+	plan->uid = pw->pw_uid;
+	plan->gid = pw->pw_gid;
+	memcpy(plan->name, pw->pw_name, strlen(pw->pw_name) + 1);
+	return 0;
+}
+
+int gw_privdrop_apply(const struct gw_privdrop *plan, char *err, size_t errlen)
+{
+	if (!plan->drop)
 		return 0;
-	return gw_privdrop_become(pw, err, errlen);
+	if (initgroups(plan->name, plan->gid) != 0 ||
+	    setresgid(plan->gid, plan->gid, plan->gid) != 0 ||
+	    setresuid(plan->uid, plan->uid, plan->uid) != 0) {
+		snprintf(err, errlen, "cannot become user '%s': %s", plan->name, strerror(errno));
+		return -1;
+	}
+	/* a drop that can be undone is no drop */
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+		snprintf(err, errlen, "root could be regained after becoming '%s'", plan->name);
+		return -1;
+	}
+	/* a uid change turns core dumps back on */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
 }

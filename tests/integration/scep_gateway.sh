@@ -17,11 +17,12 @@ GATEWAYD="$SIGNET_BUILD_DIR/client/gateway/signet-gatewayd"
 for tool in curl certtool go; do
 	command -v "$tool" >/dev/null || it_fail "$tool not found (scripts/deps.sh installs it)"
 done
-GW_PID=""
+GW_PID="" TLS_PID=""
 gw_cleanup() {
-	if [[ -n $GW_PID ]] && kill -0 "$GW_PID" 2>/dev/null; then
-		kill -KILL "$GW_PID" 2>/dev/null || true
-	fi
+	local p
+	for p in $GW_PID $TLS_PID; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	if [[ -n "$IT_DIR" && -f "$IT_DIR/gatewayd.log" && ${GW_OK:-0} != 1 ]]; then
 		echo "--- signet-gatewayd log ---" >&2
 		tail -n 30 "$IT_DIR/gatewayd.log" >&2
@@ -66,30 +67,35 @@ enrolment: {
 CONF
 it_start
 
-# --- the gateway, on a free port (another process may take it first: retry) ---
+# start_gateway NAME SCHEME [EXTRA [CURL_ARGS...]]: signet-gatewayd on a free
+# port (another process may take it first: retry), config $D/NAME.conf with
+# EXTRA at the top level, log $D/NAME.log; sets STARTED_PID and STARTED_BASE.
 start_gateway() {
-	local port
+	local name=$1 scheme=$2 extra=${3:-} port
+	shift 3 || shift $#
 	for _ in 1 2 3 4 5; do
 		port=$(it_free_port) || it_fail "no free port"
-		write_gatewayd_config "$D/gatewayd.conf" "$port" "$SIGNET_ENDPOINT" gateway "$D/gateway.key"
-		"$GATEWAYD" --config "$D/gatewayd.conf" >>"$D/gatewayd.log" 2>&1 &
-		GW_PID=$!
+		write_gatewayd_config "$D/$name.conf" "$port" "$SIGNET_ENDPOINT" gateway "$D/gateway.key" "$extra"
+		: >"$D/$name.log"
+		"$GATEWAYD" --config "$D/$name.conf" >>"$D/$name.log" 2>&1 &
+		STARTED_PID=$!
 		for _ in $(seq 1 50); do
-			if ! kill -0 "$GW_PID" 2>/dev/null; then
-				grep -q 'cannot listen' "$D/gatewayd.log" && continue 2
-				it_fail "signet-gatewayd exited during start-up: $(tail -n 5 "$D/gatewayd.log")"
+			if ! kill -0 "$STARTED_PID" 2>/dev/null; then
+				grep -q 'cannot listen' "$D/$name.log" && continue 2
+				it_fail "$name exited during start-up: $(tail -n 5 "$D/$name.log")"
 			fi
-			if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-				BASE="http://127.0.0.1:$port"
+			if curl -s -o /dev/null "$@" "$scheme://127.0.0.1:$port/"; then
+				STARTED_BASE="$scheme://127.0.0.1:$port"
 				return 0
 			fi
 			sleep 0.1
 		done
-		it_fail "signet-gatewayd did not answer within 5 s"
+		it_fail "$name did not answer within 5 s"
 	done
-	it_fail "signet-gatewayd found no free port"
+	it_fail "$name found no free port"
 }
-start_gateway
+start_gateway gatewayd http
+GW_PID=$STARTED_PID BASE=$STARTED_BASE
 MDM="$BASE/scep/mdm"
 
 # http GET|POST URL [curl args...]: "STATUS CONTENT_TYPE", the body in $D/body.
@@ -119,6 +125,55 @@ want "$got" 400 "an unknown operation"
 printf 'garbage' >"$D/garbage"
 got=$(http POST "$MDM?operation=GetCACert" --data-binary "@$D/garbage")
 want "$got" 405 "GetCACert by POST"
+
+# --- TLS (optional; libmicrohttpd's GnuTLS): the same server behind https ---
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/tls.key" \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 -out "$D/tls.pem" 2>/dev/null ||
+	it_fail "TLS certificate"
+chmod 600 "$D/tls.key"
+start_gateway gatewayd-tls https "tls = { certificate = \"$D/tls.pem\"; key = \"$D/tls.key\"; };" --cacert "$D/tls.pem"
+TLS_PID=$STARTED_PID TLS_BASE=$STARTED_BASE
+got=$(http GET "$TLS_BASE/nowhere?operation=GetCACaps" --cacert "$D/tls.pem")
+want "$got" 404 "an unknown path over https"
+grep -q 'serving SCEP on https://' "$D/gatewayd-tls.log" || it_fail "the TLS gateway does not say https"
+# a key others may read is refused at start-up
+chmod 644 "$D/tls.key"
+expect_rc 1 "$GATEWAYD" --config "$D/gatewayd-tls.conf"
+[[ $IT_ERR == *"open to group or others"* ]] || it_fail "a readable TLS key: $IT_ERR"
+chmod 600 "$D/tls.key"
+
+# --- started as root: no user, no start; user = "nobody": it drops to nobody ---
+if ((EUID == 0)); then
+	sed '/^user = /d' "$D/gatewayd.conf" >"$D/noroot.conf"
+	expect_rc 1 "$GATEWAYD" --config "$D/noroot.conf"
+	[[ $IT_ERR == *"started as root with no user"* ]] || it_fail "root without user: $IT_ERR"
+	# nobody may read its own copy of the secret, but not reach signetd's socket
+	# (in root's 0700 test directory): it serves, and answers 503
+	nd=$(mktemp -d /tmp/signet-gw-nobody.XXXXXX)
+	install -o nobody -m 0600 "$D/gateway.key" "$nd/gateway.key"
+	chmod 755 "$nd"
+	nport=$(it_free_port) || it_fail "no free port"
+	cat >"$D/nobody.conf" <<CONF
+listen = "127.0.0.1:$nport";
+user = "nobody";
+signetd = { endpoints = [ "$SIGNET_ENDPOINT" ]; client = "gateway"; secret_file = "$nd/gateway.key"; timeout_ms = 500; };
+scep = { default = "mdm"; };
+CONF
+	"$GATEWAYD" --config "$D/nobody.conf" >"$D/nobody.log" 2>&1 &
+	np=$!
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
+		sleep 0.1
+	done
+	uid=$(awk '/^Uid:/ { print $2 "," $3 "," $4 "," $5 }' "/proc/$np/status")
+	[[ $uid == "$(id -u nobody),$(id -u nobody),$(id -u nobody),$(id -u nobody)" ]] ||
+		it_fail "user = nobody: the gateway runs with uids $uid"
+	got=$(http GET "http://127.0.0.1:$nport/scep?operation=GetCACaps")
+	want "$got" 503 "a gateway that cannot reach signetd"
+	kill -TERM "$np"
+	wait "$np" || it_fail "the nobody gateway did not stop cleanly"
+	rm -rf "$nd"
+fi
 
 # --- GetCACaps, GetCACert with curl ---
 got=$(http GET "$MDM?operation=GetCACaps")
@@ -204,6 +259,8 @@ got=$(http POST "$MDM?operation=PKIOperation" -H 'Content-Type: application/x-pk
 want "$got" 400 "a garbage pkiMessage"
 got=$(http GET "$MDM?operation=GetCACaps")
 want "$got" 200 "GetCACaps after the refusals"
+got=$(http GET "$TLS_BASE/scep/mdm?operation=GetCACaps" --cacert "$D/tls.pem")
+want "$got" 200 "GetCACaps over https"
 kill -0 "$GW_PID" || it_fail "signet-gatewayd died"
 
 # --- a clean stop ---
@@ -212,6 +269,9 @@ rc=0
 wait "$GW_PID" || rc=$?
 GW_PID=""
 ((rc == 0)) || it_fail "signet-gatewayd exited $rc after SIGTERM"
+kill -TERM "$TLS_PID"
+wait "$TLS_PID" || it_fail "the TLS gateway did not stop cleanly"
+TLS_PID=""
 GW_OK=1
 it_stop
 echo "scep_gateway: ok"

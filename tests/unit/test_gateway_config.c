@@ -87,6 +87,8 @@ static void test_full(void **state)
 		     "scep = { path = \"/enrol/scep\"; default = \"mdm\"; enrolments = [ \"mdm\", "
 		     "\"routers\" ]; };\n"
 		     "limits = { max_body = 4096; max_connections = 8; per_source_per_minute = 0; "
+		     "};\n"
+		     "tls = { certificate = \"/etc/signet/gw.pem\"; key = \"/etc/signet/gw.key\"; "
 		     "};\n",
 		     &cfg, err, sizeof(err)),
 		0);
@@ -103,6 +105,8 @@ static void test_full(void **state)
 	assert_int_equal(cfg.max_body, 4096);
 	assert_int_equal(cfg.max_connections, 8);
 	assert_int_equal(cfg.per_source_per_minute, 0);
+	assert_string_equal(cfg.tls_certificate, "/etc/signet/gw.pem");
+	assert_string_equal(cfg.tls_key, "/etc/signet/gw.key");
 	gw_config_free(&cfg);
 }
 
@@ -120,6 +124,8 @@ static void test_refused(void **state)
 		"not in scep.enrolments");
 	refused(SIGNETD_OK "scep = { default = \"../x\"; };\n", "not an enrolment name");
 	refused(SIGNETD_OK "listen = ;\n", "syntax error");
+	refused(SIGNETD_OK "tls = { certificate = \"/c.pem\"; };\n", "go together");
+	refused(SIGNETD_OK "tls = { key = \"/k.pem\"; };\n", "go together");
 }
 
 static void test_missing_file(void **state)
