@@ -41,6 +41,7 @@
 #define VERIFY_CHAIN	 CMD_BIT(CLI_CMD_VERIFY_CHAIN)
 #define ENROL_CODE	 CMD_BIT(CLI_CMD_ENROL_CODE)
 #define ENROL_SCEP	 CMD_BIT(CLI_CMD_ENROL_SCEP)
+#define ENROL_CACERTS	 CMD_BIT(CLI_CMD_ENROL_CACERTS)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	  36500
@@ -176,7 +177,7 @@ static const struct cli_option options[] = {
 	{"der", OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL, FLAG(der)},
 	{"out", OPT_VALUE,
 	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
-		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL | ENROL_SCEP,
+		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL | ENROL_SCEP | ENROL_CACERTS,
 	 STRING(out)},
 	{"in", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | ENROL_SCEP, STRING(in)},
 	{"subject", OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST,
@@ -275,6 +276,7 @@ static const struct cli_command_desc commands[] = {
 	{NULL, "verify-chain", "verify-chain", CLI_CMD_VERIFY_CHAIN, NULL, 0},
 	{NULL, "enrol", "enrol", CLI_CMD_ENROL, NULL, 1},
 	{"enrol", "code", "enrol code", CLI_CMD_ENROL_CODE, "enrolment NAME", 0},
+	{"enrol", "cacerts", "enrol cacerts", CLI_CMD_ENROL_CACERTS, "enrolment NAME", 0},
 	{"enrol", "scep", "enrol scep", CLI_CMD_ENROL_SCEP, "enrolment NAME", 0},
 };
 

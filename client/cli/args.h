@@ -52,6 +52,7 @@ enum cli_command {
 	CLI_CMD_VERIFY_CHAIN,
 	CLI_CMD_ENROL, /* the 'enrol' group itself; only ever asked for --help */
 	CLI_CMD_ENROL_CODE,
+	CLI_CMD_ENROL_CACERTS,
 	CLI_CMD_ENROL_SCEP, /* hidden: one raw pkiMessage through ScepOperation (debugging) */
 	CLI_CMD_COUNT
 };

@@ -56,9 +56,10 @@ int cli_cmd_challenge_create(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_challenge_verify(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_verify_chain(struct cli_ctx *ctx, const struct cli_args *args);
 
-/* enrol.c: 'enrol code', 'enrol scep'. */
+/* enrol.c: 'enrol code', 'enrol cacerts', 'enrol scep'. */
 int cli_cmd_enrol_code(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_enrol_scep(struct cli_ctx *ctx, const struct cli_args *args);
+int cli_cmd_enrol_cacerts(struct cli_ctx *ctx, const struct cli_args *args);
 
 /* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);

@@ -595,6 +595,7 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_CHALLENGE_VERIFY] = cli_cmd_challenge_verify,
 	[CLI_CMD_VERIFY_CHAIN] = cli_cmd_verify_chain,
 	[CLI_CMD_ENROL_CODE] = cli_cmd_enrol_code,
+	[CLI_CMD_ENROL_CACERTS] = cli_cmd_enrol_cacerts,
 	[CLI_CMD_ENROL_SCEP] = cli_cmd_enrol_scep,
 };
 

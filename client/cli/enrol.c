@@ -1,4 +1,4 @@
-/* 'enrol code' and the hidden 'enrol scep': the enrolment doors (SCEP). */
+/* 'enrol code', 'enrol cacerts' and the hidden 'enrol scep': the enrolment doors (SCEP). */
 #include <stdio.h>
 
 #include "cli.h"
@@ -59,5 +59,20 @@ int cli_cmd_enrol_scep(struct cli_ctx *ctx, const struct cli_args *args)
 out:
 	signet_scep_reply_free(rep);
 	signet_buf_free(&msg);
+	return r;
+}
+
+int cli_cmd_enrol_cacerts(struct cli_ctx *ctx, const struct cli_args *args)
+{
+	struct signet_enrolment_ca_certs *c = NULL;
+	int r = 0;
+
+	if ((r = signet_get_enrolment_ca_certs(ctx->client, args->name, &c)) != 0)
+		return cli_client_error(ctx, r);
+	for (size_t i = 0; i < c->n_capabilities; i++)
+		fprintf(ctx->out, "%s\n", c->capabilities[i]);
+	if (args->out != NULL)
+		r = cli_write_output(ctx, args->out, c->pkcs7.data, c->pkcs7.len);
+	signet_enrolment_ca_certs_free(c);
 	return r;
 }

@@ -526,6 +526,7 @@ static const char help_enrol[] =
 	"Usage: signet enrol SUBCOMMAND ...\n"
 	"\n"
 	"  enrol code NAME [--device-id ID] [--ttl SECONDS]\n"
+	"  enrol cacerts NAME [--out FILE]\n"
 	"\n"
 	"Enrolment doors (enrolment.NAME in signetd.conf): devices ask for certificates\n"
 	"by SCEP through signet-gatewayd. docs/scep.md.\n"
@@ -540,6 +541,16 @@ static const char help_enrol_code[] =
 	"\n"
 	"  --device-id ID   only a CSR whose CN is ID may use it\n"
 	"  --ttl SECONDS    how long it may be used, 1 to 86400 (default 86400)\n"
+	"\n" GLOBAL_OPTIONS;
+
+static const char help_enrol_cacerts[] =
+	"Usage: signet enrol cacerts NAME [--out FILE]\n"
+	"\n"
+	"Print the GetCACaps lines of enrolment NAME, one a line, and write what SCEP\n"
+	"GetCACert answers (a certs-only PKCS#7, DER: the issuing CA, the RA, the rest\n"
+	"of the chain) to FILE.\n"
+	"\n"
+	"  --out FILE       where the PKCS#7 goes ('-': stdout; default: not written)\n"
 	"\n" GLOBAL_OPTIONS;
 
 static const char help_enrol_scep[] =
@@ -642,6 +653,8 @@ const char *cli_help(enum cli_command cmd)
 		return help_enrol_code;
 	case CLI_CMD_ENROL_SCEP:
 		return help_enrol_scep;
+	case CLI_CMD_ENROL_CACERTS:
+		return help_enrol_cacerts;
 	default:
 		return help_overview;
 	}

@@ -65,6 +65,7 @@ struct client_def {
 
 #define CONFIG_MAX_ENROLMENTS		 64
 #define CONFIG_DEFAULT_ENROLMENT_MESSAGE 65536
+#define CONFIG_ENROLMENT_NAME_MAX	 48
 
 /* How a SCEP requester proves it may enrol (its challengePassword). */
 enum enrolment_challenge {

@@ -99,10 +99,11 @@ static int load_enrolment(struct config_loader *l, const config_setting_t *g, st
 
 	if (!config_setting_is_group(g))
 		return cfg_refuse(l, g, NULL, "an enrolment is a group { protocol = ...; ... }");
-	if (!name_valid(name, NAME_CLIENT_MAX))
-		return cfg_refuse(
-			l, g, NULL, "%s",
-			name_rule("enrolment names", NAME_CLIENT_MAX, rule, sizeof(rule)));
+	/* short enough that "scep:NAME" names its codes' caller (CHALLENGE_CALLER_MAX) */
+	if (!name_valid(name, CONFIG_ENROLMENT_NAME_MAX))
+		return cfg_refuse(l, g, NULL, "%s",
+				  name_rule("enrolment names", CONFIG_ENROLMENT_NAME_MAX, rule,
+					    sizeof(rule)));
 	if (enrolment_duplicate(cfg, name))
 		return cfg_refuse(l, g, NULL, "enrolment '%s' is declared twice", name);
 	if (cfg->n_enrolments >= CONFIG_MAX_ENROLMENTS)

@@ -62,6 +62,33 @@ static int bridge_rsa_priv_enc(int flen, const unsigned char *from, unsigned cha
 	return (int)outlen;
 }
 
+/*
+ * Decryption, for RA keys only (keystore_decrypt refuses any other):
+ * PKCS#1 v1.5 is removed by the token (CKM_RSA_PKCS); for OAEP OpenSSL asks
+ * for the raw block (RSA_NO_PADDING, CKM_RSA_X_509) and checks the padding
+ * itself, with the hash the CMS RecipientInfo names.
+ */
+static int bridge_rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+			       int padding)
+{
+	struct keybridge *b = RSA_get_ex_data(rsa, bridge_rsa_index);
+	size_t outlen = (size_t)RSA_size(rsa);
+	enum keystore_decrypt how;
+
+	if (b == NULL || flen <= 0)
+		return -1;
+	if (padding == RSA_PKCS1_PADDING)
+		how = KEYSTORE_DECRYPT_RSA_PKCS;
+	else if (padding == RSA_NO_PADDING)
+		how = KEYSTORE_DECRYPT_RSA_RAW;
+	else
+		return -1;
+	if (keystore_decrypt(b->ks, b->session, b->key, how, from, (size_t)flen, to, &outlen,
+			     b->em) != 0)
+		return -1;
+	return (int)outlen;
+}
+
 int keybridge_init(void)
 {
 	int (*ec_sign)(int, const unsigned char *, int, unsigned char *, unsigned int *,
@@ -80,7 +107,7 @@ int keybridge_init(void)
 	EC_KEY_METHOD_set_sign(bridge_ec_method, ec_sign, NULL, bridge_ecdsa_sign_sig);
 	RSA_meth_set1_name(bridge_rsa_method, "signet token RSA");
 	RSA_meth_set_priv_enc(bridge_rsa_method, bridge_rsa_priv_enc);
-	RSA_meth_set_priv_dec(bridge_rsa_method, NULL);
+	RSA_meth_set_priv_dec(bridge_rsa_method, bridge_rsa_priv_dec);
 	return 0;
 }
 

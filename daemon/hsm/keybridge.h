@@ -25,7 +25,8 @@ struct keybridge {
 int keybridge_init(void);
 void keybridge_fini(void);
 
-/* A new EVP_PKEY that signs with `b->key`; `b` must outlive it. NULL on failure. */
+/* A new EVP_PKEY that signs with `b->key` (and, for an RA key, decrypts:
+ * keystore_decrypt()); `b` must outlive it. NULL on failure. */
 EVP_PKEY *keybridge_pkey(struct keybridge *b);
 
 /*

@@ -729,8 +729,9 @@ static void decrypt_mechanism(enum keystore_decrypt how, CK_RSA_PKCS_OAEP_PARAMS
 			      CK_MECHANISM *mech)
 {
 	*oaep = (CK_RSA_PKCS_OAEP_PARAMS){.source = CKZ_DATA_SPECIFIED};
-	if (how == KEYSTORE_DECRYPT_RSA_PKCS) {
-		*mech = (CK_MECHANISM){CKM_RSA_PKCS, NULL, 0};
+	if (how == KEYSTORE_DECRYPT_RSA_PKCS || how == KEYSTORE_DECRYPT_RSA_RAW) {
+		*mech = (CK_MECHANISM){
+			how == KEYSTORE_DECRYPT_RSA_PKCS ? CKM_RSA_PKCS : CKM_RSA_X_509, NULL, 0};
 		return;
 	}
 	oaep->hashAlg = how == KEYSTORE_DECRYPT_RSA_OAEP_SHA256 ? CKM_SHA256 : CKM_SHA_1;

@@ -99,6 +99,10 @@ enum keystore_decrypt {
 	KEYSTORE_DECRYPT_RSA_PKCS,	  /* rsaEncryption: PKCS#1 v1.5 */
 	KEYSTORE_DECRYPT_RSA_OAEP_SHA1,	  /* RSAES-OAEP, SHA-1 and MGF1-SHA-1 (the default) */
 	KEYSTORE_DECRYPT_RSA_OAEP_SHA256, /* RSAES-OAEP, SHA-256 and MGF1-SHA-256 */
+	/* the raw RSA block (CKM_RSA_X_509), for OpenSSL to remove OAEP padding
+	 * with the hash a RecipientInfo names (keybridge); what the key can do
+	 * already, since RSA-PSS signing is a raw private operation too */
+	KEYSTORE_DECRYPT_RSA_RAW,
 };
 
 /*

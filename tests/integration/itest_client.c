@@ -128,7 +128,10 @@ static void test_info_and_health(void **state)
 					     "GetCrl",
 					     "CreateChallenge",
 					     "VerifyPossession",
-					     "VerifyChain"};
+					     "VerifyChain",
+					     "GetEnrolmentCaCerts",
+					     "ScepOperation",
+					     "CreateEnrolmentCode"};
 	int has_p256 = 0;
 
 	(void)state;

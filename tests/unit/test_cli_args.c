@@ -1977,6 +1977,40 @@ static void test_challenge_verify(void **state)
 	cli_args_free(&a);
 }
 
+/* --purpose means a key's purpose for 'key generate', a chain's for verify-chain. */
+static void test_enrol(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "rsa2048", "--purpose", "ra",
+			       "scep-ra"),
+			 0);
+	assert_int_equal(a.key_purpose, SIGNET_KEY_PURPOSE_RA);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "key", "generate", "--alg", "p256", "k"), 0);
+	assert_int_equal(a.key_purpose, SIGNET_KEY_PURPOSE_SIGN);
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "key", "generate", "--alg", "p256", "--purpose", "client", "k"),
+		CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "--purpose must be one of sign|ra"));
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "enrol", "code", "mdm", "--device-id", "dev-9", "--ttl", "600"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_ENROL_CODE);
+	assert_string_equal(a.name, "mdm");
+	assert_string_equal(a.device_id, "dev-9");
+	assert_int_equal(a.ttl, 600);
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "enrol", "scep", "mdm"), CLI_E_USAGE);
+	assert_non_null(strstr(a.error, "needs --in FILE"));
+	cli_args_free(&a);
+	assert_int_equal(PARSE(&a, NULL, "enrol", "cacerts", "mdm", "--out", "ca.p7"), 0);
+	assert_int_equal(a.cmd, CLI_CMD_ENROL_CACERTS);
+	cli_args_free(&a);
+}
+
 static void test_verify_chain(void **state)
 {
 	static const struct {
@@ -2258,6 +2292,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_create),
 		cmocka_unit_test(test_challenge_verify),
 		cmocka_unit_test(test_verify_chain),
+		cmocka_unit_test(test_enrol),
 		cmocka_unit_test(test_command_help),
 		cmocka_unit_test(test_command_names),
 		cmocka_unit_test(test_help_texts),

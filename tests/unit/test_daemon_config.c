@@ -466,8 +466,10 @@ static const struct refusal {
 	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; ca = \"i\"; "
 			    "profile = \"device\"; ra_key = \"ra\"; allow_md5 = true; }; };\n",
 	 "mdm.allow_md5"},
-	{TOKEN_OK SERVER_OK "enrolment: { a*b: { protocol = \"scep\"; }; };\n",
-	 "enrolment names"},
+	{TOKEN_OK SERVER_OK "enrolment: { a*b: { protocol = \"scep\"; }; };\n", "enrolment names"},
+	{TOKEN_OK SERVER_OK "enrolment: { abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw: "
+			    "{ protocol = \"scep\"; }; };\n",
+	 "enrolment names are 1-48 characters"},
 	/* other values */
 	{TOKEN_OK SERVER_OK "log_level = \"loud\";\n",
 	 "log_level: must be error, warn, info or debug"},
