@@ -175,7 +175,10 @@ static int scep_ca(const struct scep_backend *be, const char *enrolment, enum sc
 	} else {
 		r = scep_take(resp, SCEP_TYPE_CA_RA, &certs.pkcs7, certs.pkcs7_len);
 	}
-	snprintf(resp->note, sizeof(resp->note), "%zu certificate(s)", certs.n_certs);
+	if (op == SCEP_OP_GETCACERT)
+		snprintf(resp->note, sizeof(resp->note), "%zu certificate(s)", certs.n_certs);
+	else
+		snprintf(resp->note, sizeof(resp->note), "capabilities");
 out:
 	scep_ca_certs_clear(&certs);
 	return r;
