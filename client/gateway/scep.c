@@ -189,6 +189,15 @@ static const char *scep_status_name(int s)
 	return s == 0 ? "SUCCESS" : s == 2 ? "FAILURE" : s == 3 ? "PENDING" : "?";
 }
 
+/* By name: the wire's numbers are RFC 8894's plus one (0 is "none"), which would mislead. */
+static const char *scep_fail_name(int f)
+{
+	static const char *const names[] = {"none",	  "badAlg",  "badMessageCheck",
+					    "badRequest", "badTime", "badCertId"};
+
+	return f >= 0 && f < (int)(sizeof(names) / sizeof(names[0])) ? names[f] : "?";
+}
+
 static int scep_pkioperation(const struct scep_backend *be, const char *enrolment,
 			     const struct scep_request *req, struct scep_response *resp)
 {
@@ -218,7 +227,8 @@ static int scep_pkioperation(const struct scep_backend *be, const char *enrolmen
 	memcpy(resp->transaction_id, res.transaction_id, sizeof(resp->transaction_id));
 	r = scep_take(resp, SCEP_TYPE_MESSAGE, &res.cert_rep, res.cert_rep_len);
 	if (res.pki_status == 2)
-		snprintf(resp->note, sizeof(resp->note), "FAILURE failInfo %d", res.fail_info);
+		snprintf(resp->note, sizeof(resp->note), "FAILURE failInfo %s",
+			 scep_fail_name(res.fail_info));
 	else
 		snprintf(resp->note, sizeof(resp->note), "%s", scep_status_name(res.pki_status));
 out:

@@ -188,7 +188,7 @@ static void test_pkioperation(void **state)
 	fk.pki_status = 2;
 	handle("GET", "/scep", "PKIOperation", "MAP7_w", NULL, &resp);
 	assert_int_equal(resp.status, 200);
-	assert_string_equal(resp.note, "FAILURE failInfo 2");
+	assert_string_equal(resp.note, "FAILURE failInfo badMessageCheck");
 	assert_int_equal(fk.msg_len, 4);
 	assert_memory_equal(fk.msg, "\x30\x03\xfb\xff", 4);
 	scep_response_clear(&resp);
