@@ -10,7 +10,9 @@
 #      and a nanomsg ipc echo with signetd's worker pattern: the IPC floor
 #   2. SignNonce through signetd over ipc://, 1/4/16/64 clients
 #   3. SignCsr through signetd (P-256 CA key on the token, device profile,
-#      ledger durable), 1/16/64 clients
+#      ledger durable), 1/16/64 clients; and SCEP enrolments (PKCSReq with a
+#      single-use code, RSA-2048 device keys) through signet-gatewayd by
+#      micromdm/scep's client code, 16 clients
 #   4. what users do instead: one `openssl x509 -req` process per certificate
 #      with the pkcs11 engine (1 and 16 at a time), and `cfssl serve` with a
 #      software key driven at 1/16/64 clients
@@ -63,21 +65,29 @@ raw_bin=$build/bench/signet-bench-raw
 echo_bin=$build/bench/signet-bench-echo
 load_bin=$build/bench/signet-bench-load
 costs_bin=$build/bench/signet-bench-openssl
+gatewayd_bin=$build/client/gateway/signet-gatewayd
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
 SIGNETD_PID=
-cleanup() { end_run $? "$dir" "${SIGNET_BENCH_KEEP:-0}" 20; }
+GATEWAYD_PID=
+cleanup() {
+	local rc=$?
+	[[ -z $GATEWAYD_PID ]] || kill -TERM "$GATEWAYD_PID" 2>/dev/null || true
+	end_run "$rc" "$dir" "${SIGNET_BENCH_KEEP:-0}" 20
+}
 trap cleanup EXIT
 
 step "a fresh SoftHSM token and signetd on it"
 eval "$(scripts/softhsm-token.sh "$dir" signet-bench)"
 endpoint=ipc://$dir/signetd.sock
-make_client_secrets "$dir/admin.key" "$dir/factory.key"
+make_client_secrets "$dir/admin.key" "$dir/factory.key" "$dir/gateway.key"
 SIGNET_CONFIG_AUTH=$(
 	cat <<EOF
 clients: {
   admin: { secret_file = "$dir/admin.key"; admin = true; methods = [ "*" ];
-           cas = [ "*" ]; profiles = [ "*" ]; keys = [ "*" ]; };
+           cas = [ "*" ]; profiles = [ "*" ]; keys = [ "*" ]; enrolments = [ "*" ]; };
+  gateway: { secret_file = "$dir/gateway.key"; max_concurrent = 64;
+             methods = [ "GetEnrolmentCaCerts", "ScepOperation" ]; enrolments = [ "mdm" ]; };
   factory: { secret_file = "$dir/factory.key"; max_concurrent = 256;
              methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing" ];
              profiles = [ "device" ]; keys = [ "bench-nonce" ]; };
@@ -98,6 +108,19 @@ admin ca chain bench-issuing --out "$dir/chain.pem"
 openssl x509 -in "$dir/chain.pem" -out "$dir/issuing.pem"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/dev.key"
 openssl req -new -key "$dir/dev.key" -subj /CN=bench-device-0001 -out "$dir/dev.csr"
+# The SCEP door: an RA key and certificate, then signetd restarted with
+# enrolment.mdm (before anything is measured).
+admin key generate --alg rsa2048 --purpose ra bench-ra >/dev/null
+admin csr bench-ra --subject "/CN=Bench SCEP RA" --out "$dir/ra.csr"
+admin issue --ca bench-issuing --profile scep-ra --csr "$dir/ra.csr" --out "$dir/ra.pem"
+cat >>"$dir/signetd.conf" <<EOF
+enrolment: {
+  mdm: { protocol = "scep"; ca = "bench-issuing"; profile = "device"; ra_key = "bench-ra"; challenge = "codes"; };
+};
+EOF
+kill -TERM "$SIGNETD_PID"
+wait "$SIGNETD_PID" || die "signetd did not stop cleanly"
+start_signetd "$daemon_bin" "$dir/signetd.conf" "$dir/signetd.log" admin --timeout 1000 health
 
 # rss_kib FIELD: signetd's VmRSS or VmHWM in KiB.
 rss_kib() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$SIGNETD_PID/status"; }
@@ -129,6 +152,34 @@ for c in 1 16 64; do
 	R[csr_$c]=$(load --op csr --ca bench-issuing --profile device --clients "$c" --seconds "$seconds")
 	say "${R[csr_$c]}"
 done
+
+step "3b. SCEP enrolments through signet-gatewayd, 16 clients"
+build_scepclient "$dir/scepclient" "$dir/go" >&2
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 12000))
+	write_gatewayd_config "$dir/gatewayd.conf" "$port" "$endpoint" gateway "$dir/gateway.key"
+	"$gatewayd_bin" --config "$dir/gatewayd.conf" >>"$dir/gatewayd.log" 2>&1 &
+	GATEWAYD_PID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
+		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd did not answer (log: $dir/gatewayd.log)"
+	GATEWAYD_PID=
+done
+[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd did not start (log: $dir/gatewayd.log)"
+# a single-use code per enrolment, bound to its device ID (what the client puts in the CN)
+scep_n=$((quick ? 64 : 512))
+for ((i = 0; i < scep_n; i++)); do
+	admin enrol code mdm --device-id "bench-$i" | cut -d' ' -f1
+done >"$dir/scep-codes"
+R[scep_16]=$("$dir/scepclient" -url "http://127.0.0.1:$port/scep/mdm" -challenges "$dir/scep-codes" \
+	-n "$scep_n" -clients 16) || die "SCEP enrolments failed (log: $dir/gatewayd.log)"
+say "${R[scep_16]}"
+kill -TERM "$GATEWAYD_PID"
+wait "$GATEWAYD_PID" || die "signet-gatewayd did not stop cleanly"
+GATEWAYD_PID=
 issued=$(sqlite3 "$dir/state/ledger.db" \
 	'select count(*) from issued' 2>/dev/null || echo "?")
 
@@ -179,6 +230,7 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 	for c in 1 16 64; do
 		row "SignCsr via signetd, $c clients" "$(rate csr_$c)" "$(p50 csr_$c)" "$(p99 csr_$c)"
 	done
+	row "SCEP PKCSReq via signet-gatewayd, 16 clients" "$(rate scep_16)" "$(p50 scep_16)" "$(p99 scep_16)"
 	row "openssl x509 -req + pkcs11 engine, 1 at a time" "$(rate openssl_1)" "-" "-"
 	row "openssl x509 -req + pkcs11 engine, 16 at a time" "$(rate openssl_16)" "-" "-"
 	for c in 1 16 64; do
@@ -231,7 +283,7 @@ join_rows() {
 {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
 	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
-		csr_64 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
+		csr_64 scep_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
 	printf '"openssl_costs":%s,' "$costs"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"

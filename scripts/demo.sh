@@ -13,8 +13,11 @@
 # replay), showing refusals, renewing the issuing CA, revoking it (its devices fail
 # CRL-checked verification, a sibling CA's pass), checking the audit trail,
 # checking every result with OpenSSL and showing with
-# pkcs11-tool that the private key cannot leave the token. Then it stops the
-# daemon. The temporary directory is removed at the end unless SIGNET_DEMO_KEEP=1.
+# pkcs11-tool that the private key cannot leave the token. Last, one SCEP
+# enrolment: signetd restarted with declared clients and an enrolment door,
+# signet-gatewayd in front of it on 127.0.0.1, and micromdm/scep's client
+# code (Debian's) enrolling a device with a single-use code. Then it stops
+# both daemons. The temporary directory is removed at the end unless SIGNET_DEMO_KEEP=1.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -35,10 +38,16 @@ cli_bin=$SIGNET_ROOT/$build/client/cli/signet
 [[ -x $daemon_bin ]] || die "$daemon_bin was not built"
 [[ -x $cli_bin ]] || die "$cli_bin was not built"
 
+gatewayd_bin=$SIGNET_ROOT/$build/client/gateway/signet-gatewayd
+[[ $build == /* ]] && gatewayd_bin=$build/client/gateway/signet-gatewayd
+[[ -x $gatewayd_bin ]] || die "$gatewayd_bin was not built"
+
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-demo.XXXXXX")
 SIGNETD_PID=
+GATEWAYD_PID=
 cleanup() {
 	local rc=$?
+	[[ -z $GATEWAYD_PID ]] || kill -TERM "$GATEWAYD_PID" 2>/dev/null || true
 	end_run "$rc" "$dir" "${SIGNET_DEMO_KEEP:-0}" 40
 	((rc == 0)) || say "demo FAILED (exit $rc)"
 }
@@ -226,6 +235,79 @@ done
 ((sensitive)) || die "the private key is not CKA_SENSITIVE"
 ((!extractable)) || die "the private key is CKA_EXTRACTABLE"
 say "OK: the private key is sensitive and never extractable"
+
+step "SCEP: an RSA key for the registration authority, which decrypts what SCEP clients send"
+signet key generate --alg rsa2048 --purpose ra demo-scep-ra
+signet csr demo-scep-ra --subject "/CN=Signet Demo SCEP RA/O=Signet Demo" --out "$dir/scep-ra.csr"
+signet issue --ca demo-issuing-b --profile scep-ra --csr "$dir/scep-ra.csr" --out "$dir/scep-ra.pem"
+
+step "SCEP: restart signetd with clients (an admin, and the gateway's own) and an enrolment door"
+kill -TERM "$SIGNETD_PID"
+wait "$SIGNETD_PID" || die "signetd did not stop cleanly"
+SIGNETD_PID=
+make_client_secrets "$dir/admin.secret" "$dir/gateway.secret"
+SIGNET_CONFIG_AUTH=$(
+	cat <<CONF
+auth: { allow_anonymous = false; };
+clients: {
+  admin: { secret_file = "$dir/admin.secret"; methods = [ "*" ]; cas = [ "*" ]; profiles = [ "*" ];
+           keys = [ "*" ]; enrolments = [ "*" ]; admin = true; };
+  gateway: { secret_file = "$dir/gateway.secret"; methods = [ "GetEnrolmentCaCerts", "ScepOperation" ];
+             enrolments = [ "mdm" ]; };
+};
+CONF
+) write_signetd_config "$conf" "$dir/state" "$label" "$endpoint" 2 info
+cat >>"$conf" <<CONF
+enrolment: {
+  mdm: { protocol = "scep"; ca = "demo-issuing-b"; profile = "device"; ra_key = "demo-scep-ra"; challenge = "codes"; };
+};
+CONF
+sed -n '/^clients/,$p' "$conf" | sed 's/^/    /' >&2
+export SIGNET_CLIENT=admin SIGNET_SECRET_FILE=$dir/admin.secret
+start_signetd "$daemon_bin" "$conf" "$dir/signetd.log" \
+	timeout 5 "$cli_bin" --endpoint "$endpoint" --timeout 1000 health
+
+step "SCEP: start signet-gatewayd on 127.0.0.1 (log: $dir/gatewayd.log)"
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 12000))
+	write_gatewayd_config "$dir/gatewayd.conf" "$port" "$endpoint" gateway "$dir/gateway.secret"
+	"$gatewayd_bin" --config "$dir/gatewayd.conf" >>"$dir/gatewayd.log" 2>&1 &
+	GATEWAYD_PID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
+		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd did not answer (log: $dir/gatewayd.log)"
+	GATEWAYD_PID=
+done
+[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd did not start (log: $dir/gatewayd.log)"
+scep_url=http://127.0.0.1:$port/scep/mdm
+say "\$ curl '$scep_url?operation=GetCACaps'"
+curl -fsS "$scep_url?operation=GetCACaps" >&2
+curl -fsS -o "$dir/scep-ca.p7" "$scep_url?operation=GetCACert"
+openssl pkcs7 -inform DER -in "$dir/scep-ca.p7" -print_certs -noout >&2
+
+step "SCEP: a device enrols with a single-use code, through micromdm/scep's client (Debian's Go packages)"
+build_scepclient "$dir/scepclient" "$dir/go" >&2
+scep_device=mdm-dev-0001
+scep_code=$(signet enrol code mdm --device-id "$scep_device" | cut -d' ' -f1)
+say "the code an MDM would put in the device's SCEP profile: $scep_code"
+"$dir/scepclient" -url "$scep_url" -challenge "$scep_code" -cn "$scep_device" \
+	-key "$dir/$scep_device.key" -cert "$dir/$scep_device.pem"
+signet ca chain demo-issuing-b --out "$dir/chain-b.pem"
+openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain-b.pem" "$dir/$scep_device.pem"
+openssl x509 -in "$dir/$scep_device.pem" -noout -subject -serial -ext extendedKeyUsage
+step "SCEP: the same code again is refused in the CertRep (FAILURE)"
+if "$dir/scepclient" -url "$scep_url" -challenge "$scep_code" -cn "$scep_device" \
+	-key "$dir/x.key" -cert "$dir/x.pem"; then
+	die "a used enrolment code was accepted"
+fi
+say "OK: refused"
+tail -n 3 "$dir/gatewayd.log" >&2
+kill -TERM "$GATEWAYD_PID"
+wait "$GATEWAYD_PID" || die "signet-gatewayd did not stop cleanly"
+GATEWAYD_PID=
 
 step "stop signetd with SIGTERM"
 kill -TERM "$SIGNETD_PID"

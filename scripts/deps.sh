@@ -20,6 +20,7 @@ packages=(
 	libnanomsg-dev libp11-dev
 	libp11-kit-dev # the OASIS pkcs11.h header signetd compiles against
 	libssl-dev libconfig-dev libsystemd-dev libsqlite3-dev
+	libmicrohttpd-dev # signet-gatewayd's HTTP server (SCEP)
 	# tests and their tools
 	libcmocka-dev clang-format shellcheck
 	# libFuzzer targets (scripts/fuzz.sh): clang, and the fuzzer runtime
@@ -36,6 +37,9 @@ packages=(
 	# their own broker on a free port; the package's system service is not used.
 	mosquitto mosquitto-clients # MQTT broker and clients (mutual TLS, CN as username)
 	libcoap3-bin                # coap-server/coap-client (DTLS, GnuTLS and OpenSSL builds)
+	# SCEP through signet-gatewayd (tests/integration/scep_gateway.sh): a client built
+	# offline from Debian's Go packages, curl for the raw HTTP, certtool to verify
+	golang-go golang-github-micromdm-scep-dev curl gnutls-bin
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
 	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)

@@ -118,3 +118,38 @@ end_run() {
 		rm -rf -- "$dir"
 	fi
 }
+
+# build_scepclient OUT WORKDIR: build the SCEP client of the tests, demo and
+# bench (tests/integration/scepclient, on micromdm/scep from Debian's
+# golang-github-micromdm-scep-dev) into OUT, offline: GOPATH mode over
+# /usr/share/gocode, where the library's /v2 import path is a symlink made
+# in WORKDIR (Debian ships it without the /v2 directory), no proxy, no
+# module download.
+build_scepclient() {
+	local out=$1 work=$2 gocode=/usr/share/gocode
+	command -v go >/dev/null || die "go not found (scripts/deps.sh installs golang-go)"
+	[[ -d $gocode/src/github.com/micromdm/scep/scep ]] ||
+		die "micromdm/scep not found in $gocode (scripts/deps.sh installs golang-github-micromdm-scep-dev)"
+	mkdir -p "$work/gopath/src/github.com/micromdm/scep" "$work/gopath/src/scepclient" "$work/gocache"
+	ln -sfn "$gocode/src/github.com/micromdm/scep" "$work/gopath/src/github.com/micromdm/scep/v2"
+	cp "$SIGNET_ROOT/tests/integration/scepclient/main.go" "$work/gopath/src/scepclient/"
+	(cd "$work/gopath/src/scepclient" &&
+		GO111MODULE=off GOPATH="$work/gopath:$gocode" GOCACHE="$work/gocache" GOFLAGS='' \
+			GOPROXY=off go build -o "$out" .)
+}
+
+# write_gatewayd_config FILE PORT ENDPOINT CLIENT SECRET_FILE [EXTRA]: a
+# signet-gatewayd config on 127.0.0.1:PORT, enrolments mdm (the default) and
+# any other name signetd knows; EXTRA is appended at the top level.
+write_gatewayd_config() {
+	local user=''
+	((EUID != 0)) || user='user = "root";'
+	cat >"$1" <<CONF
+listen = "127.0.0.1:$2";
+$user
+signetd = { endpoints = [ "$3" ]; client = "$4"; secret_file = "$5"; timeout_ms = 20000; };
+scep = { path = "/scep"; default = "mdm"; };
+limits = { max_body = 16384; max_connections = 32; per_source_per_minute = 0; };
+${6:-}
+CONF
+}

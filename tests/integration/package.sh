@@ -30,6 +30,8 @@ deb=${debs[0]}
 dpkg-deb --contents "$deb" | awk '{ print $NF }' | sed 's|^\./|/|' >"$work/contents"
 for f in /usr/sbin/signetd /usr/bin/signet /etc/signet/signetd.conf.example \
 	/lib/systemd/system/signetd.service /usr/lib/sysusers.d/signet.conf \
+	/usr/sbin/signet-gatewayd /etc/signet/signet-gatewayd.conf.example \
+	/lib/systemd/system/signet-gatewayd.service /usr/lib/sysusers.d/signet-gateway.conf \
 	/usr/include/signet/signet.h /usr/share/doc/signet/README.md; do
 	grep -qxF "$f" "$work/contents" || fail "$f is not in the package"
 done
@@ -41,8 +43,10 @@ for f in postinst prerm postrm conffiles triggers; do
 	grep -qE "^ +[0-9]+ bytes, +[0-9]+ lines +\*? *$f( |$)" "$work/info" || fail "control file $f missing: $(cat "$work/info")"
 done
 grep -q '^ Depends: .*libssl' "$work/info" || fail "no shared-library dependencies worked out"
+grep -q '^ Depends: .*libmicrohttpd' "$work/info" || fail "signet-gatewayd's libmicrohttpd is not a dependency"
 dpkg-deb --control "$deb" "$work/control"
 grep -qx /etc/signet/signetd.conf.example "$work/control/conffiles" || fail "the example config is not a conffile"
+grep -qx /etc/signet/signet-gatewayd.conf.example "$work/control/conffiles" || fail "the gateway's example config is not a conffile"
 
 # maintainer scripts: clean, and setting the modes the issue asks for
 if command -v shellcheck >/dev/null; then
@@ -65,4 +69,12 @@ grep -qx 'ExecStart=/usr/sbin/signetd --config /etc/signet/signetd.conf' "$unit"
 grep -qx 'User=signet' "$unit" && grep -qx 'LoadCredential=user-pin:/etc/signet/user-pin' "$unit" ||
 	fail "the unit does not run as signet with the PIN as a credential"
 grep -q '^u signet ' "$work/root/usr/lib/sysusers.d/signet.conf" || fail "sysusers entry"
+gwunit=$work/root/lib/systemd/system/signet-gatewayd.service
+grep -qx 'ExecStart=/usr/sbin/signet-gatewayd --config /etc/signet/gatewayd.conf' "$gwunit" &&
+	grep -qx 'User=signet-gateway' "$gwunit" && grep -qx 'SupplementaryGroups=signet' "$gwunit" ||
+	fail "the gateway's unit does not run signet-gatewayd as signet-gateway in group signet"
+grep -q '^u signet-gateway ' "$work/root/usr/lib/sysusers.d/signet-gateway.conf" &&
+	grep -q '^m signet-gateway signet$' "$work/root/usr/lib/sysusers.d/signet-gateway.conf" ||
+	fail "the gateway's sysusers entry"
+grep -q 'systemd-sysusers signet-gateway.conf' "$p" || fail "postinst does not create the gateway's user"
 echo "package: ok ($(basename "$deb"), $(wc -l <"$work/contents") entries)"
