@@ -3,8 +3,8 @@
 #
 #   scripts/deps.sh [--bench]
 #
-# --bench adds what scripts/bench.sh compares signet with (cfssl, the pkcs11
-# engine for `openssl x509`, an HTTP load generator).
+# --bench adds what scripts/bench.sh compares signet with (cfssl, an HTTP load
+# generator; the pkcs11 engine for `openssl x509` is in the main list).
 # Idempotent: apt-get is called only when a package is missing, so a second
 # run installs nothing and needs no network. Runs as root, or through sudo
 # when it is there. Needs no stdin (CI runs it with none).
@@ -34,6 +34,9 @@ packages=(
 	# their own broker on a free port; the package's system service is not used.
 	mosquitto mosquitto-clients # MQTT broker and clients (mutual TLS, CN as username)
 	libcoap3-bin                # coap-server/coap-client (DTLS, GnuTLS and OpenSSL builds)
+	# libsignet-pkcs11 under real consumers: openssl, mosquitto and curl load it
+	# through libp11's engine; p11-kit lists the installed module file
+	libengine-pkcs11-openssl curl p11-kit
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
 	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)
@@ -41,8 +44,6 @@ packages=(
 bench_packages=(
 	golang-cfssl             # cfssl serve: the software-key signing server compared with
 	hey                      # drives cfssl's HTTP API at a given concurrency
-	libengine-pkcs11-openssl # openssl x509 -req with the CA key on the token
-	curl
 )
 case ${1:-} in
 '') ;;
