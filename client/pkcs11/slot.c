@@ -43,7 +43,7 @@ CK_RV p11_slots_init(const struct p11_config *cfg, struct p11_slot *slots, size_
 	for (size_t i = 0; i < cfg->n_endpoints; i++) {
 		struct p11_slot *s = &slots[i];
 		unsigned char md[32];
-		char label[40];
+		char label[64];
 
 		memset(s, 0, sizeof(*s));
 		s->id = i;

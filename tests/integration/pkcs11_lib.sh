@@ -15,6 +15,37 @@
 # device's certificate and public keys.
 P11_MODULE="$SIGNET_BUILD_DIR/client/pkcs11/libsignet-pkcs11.so"
 
+# p11_consumer CMD...: run CMD, a program not built here (pkcs11-tool, openssl,
+# mosquitto, curl) that loads the module. A sanitizer build's module needs the
+# ASan and UBSan runtimes first in the process: preload them. Their leak check
+# is off: it would report the programs' own leaks (itest_pkcs11, built here,
+# checks the module's).
+P11_PRELOAD=
+# (nm's output in a variable: grep -q at the end of a pipe would cut nm off, and pipefail fail it)
+p11_syms=$(nm -D "$P11_MODULE" 2>/dev/null || true)
+if [[ $p11_syms == *" U __asan_init"* ]]; then
+	P11_PRELOAD="$(cc -print-file-name=libasan.so):$(cc -print-file-name=libubsan.so)"
+fi
+# p11_consumer_plain CMD...: the same for a program that hangs with a preloaded
+# ASan runtime (curl, in setlocale()): a sanitizer build's copy of the module
+# without sanitizers (libsignet-pkcs11-plain.so), named by PKCS11_MODULE_PATH.
+P11_PLAIN_MODULE="$SIGNET_BUILD_DIR/client/pkcs11/libsignet-pkcs11-plain.so"
+p11_consumer_plain() {
+	if [[ -n $P11_PRELOAD ]]; then
+		[[ -f $P11_PLAIN_MODULE ]] || it_fail "$P11_PLAIN_MODULE not built"
+		PKCS11_MODULE_PATH=$P11_PLAIN_MODULE "$@"
+	else
+		"$@"
+	fi
+}
+p11_consumer() {
+	if [[ -n $P11_PRELOAD ]]; then
+		LD_PRELOAD=$P11_PRELOAD ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 "$@"
+	else
+		"$@"
+	fi
+}
+
 # p11_admin ARGS...: the signet CLI as admin.
 p11_admin() { expect_rc 0 "$SIGNET" --client admin --secret-file "$IT_DIR/admin.key" "$@"; }
 

@@ -32,7 +32,8 @@ trap tls_cleanup EXIT
 export PKCS11_MODULE_PATH=$P11_MODULE
 KEY_URI="pkcs11:token=signet;object=device-1;type=private"
 # as_client CLIENT CMD...: CMD with the module configured for signetd client CLIENT
-as_client() { SIGNET_PKCS11_CONFIG="$D/$1.conf" "${@:2}"; }
+as_client() { SIGNET_PKCS11_CONFIG="$D/$1.conf" p11_consumer "${@:2}"; }
+as_client_plain() { SIGNET_PKCS11_CONFIG="$D/$1.conf" p11_consumer_plain "${@:2}"; }
 
 # the issuing CA is what a peer sends after its own certificate; the root is the anchor
 openssl x509 -in "$D/chain.pem" -out "$D/issuing.pem"
@@ -142,10 +143,10 @@ for _ in 1 2 3 4 5; do
 done
 curl_opts=(--silent --show-error --max-time 20 --cacert "$D/root.pem" --cert "$D/device-1-chain.pem"
 	--engine pkcs11 --key-type ENG --key "$KEY_URI" "https://localhost:$HPORT/")
-expect_rc 0 as_client gw curl "${curl_opts[@]}"
+expect_rc 0 as_client_plain gw curl "${curl_opts[@]}"
 grep -q "Ciphers supported" "$D/out" || it_fail "curl got no s_server page: $(head -5 "$D/out")"
 grep -q "depth=0 CN = device-1" "$D/s_server.log" || it_fail "s_server saw no device-1 certificate: $(cat "$D/s_server.log")"
 rc=0
-as_client rogue curl "${curl_opts[@]}" >"$D/out" 2>"$D/err" || rc=$?
+as_client_plain rogue curl "${curl_opts[@]}" >"$D/out" 2>"$D/err" || rc=$?
 ((rc != 0)) || it_fail "curl with rogue's credential succeeded"
 echo "PASS: pkcs11_tls"

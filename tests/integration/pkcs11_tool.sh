@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/pkcs11_lib.sh"
 p11_setup
 D=$IT_DIR
-tool() { SIGNET_PKCS11_CONFIG="$D/$1.conf" pkcs11-tool --module "$P11_MODULE" "${@:2}"; }
+tool() { SIGNET_PKCS11_CONFIG="$D/$1.conf" p11_consumer pkcs11-tool --module "$P11_MODULE" "${@:2}"; }
 
 # --- the objects: gw's keys and device-1's certificate, nothing else ---
 expect_rc 0 tool gw --list-objects
@@ -35,10 +35,11 @@ expect_rc 0 tool gw --read-object --type cert --label device-1 -o "$D/cert.der"
 openssl x509 -inform DER -in "$D/cert.der" -out "$D/cert.pem"
 cmp <(openssl x509 -in "$D/cert.pem" -outform DER) <(openssl x509 -in "$D/device-1.pem" -outform DER) ||
 	it_fail "certificate object differs from the one issued"
-# the public key object is the key's
-expect_rc 0 tool gw --read-object --type pubkey --label device-1 -o "$D/pub.der"
+# the public key object is the key's (RSA here: OpenSC 0.23's --read-object of an EC
+# public key reads memory it freed, as ASan shows; itest_pkcs11 checks the EC key's)
+expect_rc 0 tool gw --read-object --type pubkey --label device-rsa -o "$D/pub.der"
 cmp <(openssl pkey -pubin -inform DER -in "$D/pub.der" -outform DER) \
-	<(openssl pkey -pubin -in "$D/device-1.pub" -outform DER) || it_fail "public key object differs"
+	<(openssl pkey -pubin -in "$D/device-rsa.pub" -outform DER) || it_fail "public key object differs"
 
 # --- signatures, verified by openssl with the exported public keys ---
 head -c 1000 /dev/urandom >"$D/msg"
