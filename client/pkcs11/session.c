@@ -44,7 +44,9 @@ static struct p11_session *session_alloc(CK_SESSION_HANDLE *h)
 
 	pthread_mutex_lock(&p11_mod.table_lock);
 	for (size_t i = 0; i < p11_mod.n_sessions; i++) {
-		pthread_mutex_lock(&p11_mod.sessions[i]->lock);
+		/* a session busy in a call is open: never wait for its signature here */
+		if (pthread_mutex_trylock(&p11_mod.sessions[i]->lock) != 0)
+			continue;
 		if (!p11_mod.sessions[i]->open) {
 			s = p11_mod.sessions[i];
 			*h = i + 1;
@@ -172,6 +174,7 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE h)
 
 CK_RV C_CloseAllSessions(CK_SLOT_ID slot_id)
 {
+	size_t n;
 	CK_RV rv;
 
 	if ((rv = p11_enter()) != CKR_OK)
@@ -180,7 +183,10 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slot_id)
 		p11_leave();
 		return CKR_SLOT_ID_INVALID;
 	}
-	for (CK_SESSION_HANDLE h = 1; h <= p11_mod.n_sessions; h++) {
+	pthread_mutex_lock(&p11_mod.table_lock);
+	n = p11_mod.n_sessions;
+	pthread_mutex_unlock(&p11_mod.table_lock);
+	for (CK_SESSION_HANDLE h = 1; h <= n; h++) {
 		struct p11_session *s = session_get(h);
 
 		if (s == NULL)
