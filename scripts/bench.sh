@@ -8,7 +8,9 @@
 # measures, on that token and in this run:
 #   1. C_Sign (ECDSA P-256, 32-byte digest) straight on the module: the baseline;
 #      and a nanomsg ipc echo with signetd's worker pattern: the IPC floor
-#   2. SignNonce through signetd over ipc://, 1/4/16/64 clients
+#   2. SignNonce through signetd over ipc://, 1/4/16/64 clients; and C_Sign
+#      through libsignet-pkcs11.so (the PKCS#11 module over libsignet), 1 and
+#      16 threads, against SignNonce at 1 and 16 clients
 #   3. SignCsr through signetd (P-256 CA key on the token, device profile,
 #      ledger durable), 1/16/64 clients; and SCEP enrolments (PKCSReq with a
 #      single-use code, RSA-2048 device keys) through signet-gatewayd by
@@ -80,7 +82,7 @@ trap cleanup EXIT
 step "a fresh SoftHSM token and signetd on it"
 eval "$(scripts/softhsm-token.sh "$dir" signet-bench)"
 endpoint=ipc://$dir/signetd.sock
-make_client_secrets "$dir/admin.key" "$dir/factory.key" "$dir/gateway.key"
+make_client_secrets "$dir/admin.key" "$dir/factory.key" "$dir/gateway.key" "$dir/p11.key"
 SIGNET_CONFIG_AUTH=$(
 	cat <<EOF
 clients: {
@@ -91,6 +93,8 @@ clients: {
   factory: { secret_file = "$dir/factory.key"; max_concurrent = 256;
              methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing" ];
              profiles = [ "device" ]; keys = [ "bench-nonce" ]; };
+  p11: { secret_file = "$dir/p11.key"; max_concurrent = 256;
+         methods = [ "GetPublicKey", "SignNonce" ]; keys = [ "bench-nonce" ]; };
 };
 EOF
 )
@@ -145,6 +149,18 @@ step "2. SignNonce through signetd"
 for c in 1 4 16 64; do
 	R[nonce_$c]=$(load --op nonce --key bench-nonce --clients "$c" --seconds "$seconds")
 	say "${R[nonce_$c]}"
+done
+
+step "2b. C_Sign through libsignet-pkcs11.so (ECDSA P-256, 32-byte digest)"
+# the same harness as the raw baseline, on the module: one session per thread
+printf 'endpoints = [ "%s" ];\nclient = "p11";\nsecret_file = "%s";\nkeys = [ "bench-nonce" ];\n' \
+	"$endpoint" "$dir/p11.key" >"$dir/p11.conf"
+for c in 1 16; do
+	# the module takes no PIN: C_Login is accepted and the file's content ignored
+	R[p11_$c]=$(SIGNET_PKCS11_CONFIG="$dir/p11.conf" "$raw_bin" \
+		--module "$build/client/pkcs11/libsignet-pkcs11.so" --token signet --key bench-nonce \
+		--pin-file /dev/null --threads "$c" --seconds "$seconds")
+	say "${R[p11_$c]}"
 done
 
 step "3. SignCsr through signetd (device profile, ledger durable)"
@@ -227,6 +243,9 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 	for c in 1 4 16 64; do
 		row "SignNonce via signetd, $c clients" "$(rate nonce_$c)" "$(p50 nonce_$c)" "$(p99 nonce_$c)"
 	done
+	for c in 1 16; do
+		row "C_Sign via libsignet-pkcs11.so, $c threads" "$(rate p11_$c)" "$(p50 p11_$c)" "$(p99 p11_$c)"
+	done
 	for c in 1 16 64; do
 		row "SignCsr via signetd, $c clients" "$(rate csr_$c)" "$(p50 csr_$c)" "$(p99 csr_$c)"
 	done
@@ -252,6 +271,8 @@ nonce_p50_over=$(($(p50 nonce_1) - $(p50 raw_1)))
 csr_vs_openssl=$(ratio "$(rate csr_16)" "$(rate openssl_16)")
 csr_vs_cfssl=$(ratio "$(rate csr_16)" "$(rate cfssl_16)")
 rss_growth=$(ratio "$rss_total" "$rss_first")
+p11_vs_nonce_1=$(ratio "$(rate p11_1)" "$(rate nonce_1)")
+p11_vs_nonce_16=$(ratio "$(rate p11_16)" "$(rate nonce_16)")
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= t : v <= t); print (ok ? "met" : "MISSED") }'; }
 {
 	printf '\n%-60s %10s %8s %s\n' "target" "measured" "goal" ""
@@ -261,6 +282,10 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= 
 		"$(verdict "$nonce_p50_over" 100 '<=')"
 	printf '%-60s %10s %8s %s\n' "  of which nanomsg's own round trip (echo p50, us)" "$(p50 echo_1)" "" \
 		"(the IPC floor)"
+	printf '%-60s %10s %8s %s\n' "C_Sign via libsignet-pkcs11.so / SignNonce, 1 thread" "$p11_vs_nonce_1" \
+		">= 0.90" "$(verdict "$p11_vs_nonce_1" 0.9 '>=')"
+	printf '%-60s %10s %8s %s\n' "C_Sign via libsignet-pkcs11.so / SignNonce, 16 threads" "$p11_vs_nonce_16" \
+		">= 0.90" "$(verdict "$p11_vs_nonce_16" 0.9 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients (certificates/s)" "$(rate csr_16)" ">= 5000" \
 		"$(verdict "$(rate csr_16)" 5000 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / openssl x509 16 at a time" "$csr_vs_openssl" ">= 50" \
@@ -282,13 +307,14 @@ join_rows() {
 }
 {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
-	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 csr_1 csr_16 \
+	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 p11_1 p11_16 csr_1 csr_16 \
 		csr_64 scep_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
 	printf '"openssl_costs":%s,' "$costs"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
 	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"echo1_p50_us":%d,' \
 		"$nonce_vs_raw" "$nonce_p50_over" "$(p50 echo_1)"
+	printf '"p11_1_vs_nonce_1":%s,"p11_16_vs_nonce_16":%s,' "$p11_vs_nonce_1" "$p11_vs_nonce_16"
 	printf '"csr16_vs_openssl16":%s,' "$csr_vs_openssl"
 	printf '"csr16_vs_cfssl16":%s,"rss_growth":%s}}\n' "$csr_vs_cfssl" "$rss_growth"
 } >"$json_out"

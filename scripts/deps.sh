@@ -3,8 +3,8 @@
 #
 #   scripts/deps.sh [--bench]
 #
-# --bench adds what scripts/bench.sh compares signet with (cfssl, the pkcs11
-# engine for `openssl x509`, an HTTP load generator).
+# --bench adds what scripts/bench.sh compares signet with (cfssl, an HTTP load
+# generator; the pkcs11 engine for `openssl x509` is in the main list).
 # Idempotent: apt-get is called only when a package is missing, so a second
 # run installs nothing and needs no network. Runs as root, or through sudo
 # when it is there. Needs no stdin (CI runs it with none).
@@ -40,6 +40,9 @@ packages=(
 	# SCEP through signet-gatewayd (tests/integration/scep_gateway.sh): a client built
 	# offline from Debian's Go packages, curl for the raw HTTP, certtool to verify
 	golang-go golang-github-micromdm-scep-dev curl gnutls-bin
+	# libsignet-pkcs11 under real consumers: openssl, mosquitto and curl load it
+	# through libp11's engine; p11-kit lists the installed module file
+	libengine-pkcs11-openssl p11-kit
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
 	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)
@@ -47,8 +50,6 @@ packages=(
 bench_packages=(
 	golang-cfssl             # cfssl serve: the software-key signing server compared with
 	hey                      # drives cfssl's HTTP API at a given concurrency
-	libengine-pkcs11-openssl # openssl x509 -req with the CA key on the token
-	curl
 )
 case ${1:-} in
 '') ;;

@@ -39,6 +39,15 @@ expect_rc 1 "$RAW" --module "$SIGNET_PKCS11_MODULE" --token "$IT_LABEL" --key no
 	--pin-file "$SIGNET_USER_PIN_FILE" --seconds 0.1
 [[ $IT_ERR == *"no private key labelled 'no-such-key'"* ]] || it_fail "raw, missing key: $IT_ERR"
 
+# --- the same harness through libsignet-pkcs11.so (no PIN: the file is not read) ---
+printf 'endpoints = [ "%s" ];\nkeys = [ "bench-nonce" ];\n' "$SIGNET_ENDPOINT" >"$D/p11.conf"
+for threads in 1 2; do
+	out=$(SIGNET_PKCS11_CONFIG="$D/p11.conf" "$RAW" --module "$SIGNET_BUILD_DIR/client/pkcs11/libsignet-pkcs11.so" \
+		--token signet --key bench-nonce --pin-file /dev/null --threads "$threads" --seconds 0.3) ||
+		it_fail "signet-bench-raw on libsignet-pkcs11.so --threads $threads failed"
+	check_json "pkcs11 module $threads" "$out"
+done
+
 # --- the IPC floor: every round trip of every client answered ---
 out=$("$ECHO" --endpoint "ipc://$D/echo.sock" --clients 3 --seconds 0.3) || it_fail "echo failed"
 check_json "echo" "$out"

@@ -4,7 +4,9 @@
 # installed. It must carry the daemon, the CLI, the library, the unit, the
 # sysusers entry, the example config and the maintainer scripts; the scripts
 # must pass shellcheck and give /etc/signet 0750 root:signet and
-# /var/lib/signet 0700 signet:signet.
+# /var/lib/signet 0700 signet:signet. The PKCS#11 module must be in p11-kit's
+# module directory with its module file, export only C_*, and (as root, in a
+# mount namespace of the test's own) show in `p11-kit list-modules`.
 set -euo pipefail
 : "${SIGNET_SRC_DIR:?}" "${SIGNET_BUILD_DIR:?}"
 fail() {
@@ -36,6 +38,12 @@ for f in /usr/sbin/signetd /usr/bin/signet /etc/signet/signetd.conf.example \
 	grep -qxF "$f" "$work/contents" || fail "$f is not in the package"
 done
 grep -qE '^/usr/lib/([^/]+/)?libsignet\.so\.[0-9]' "$work/contents" || fail "libsignet.so.N is not in the package"
+# the PKCS#11 module where p11-kit and Debian look for modules, and its p11-kit module file
+p11mod=$(grep -E '^/usr/lib/([^/]+/)?pkcs11/libsignet-pkcs11\.so$' "$work/contents") ||
+	fail "libsignet-pkcs11.so is not in the package under /usr/lib/<triplet>/pkcs11/"
+[[ $p11mod == "$(pkg-config --variable=p11_module_path p11-kit-1)/libsignet-pkcs11.so" ]] ||
+	fail "$p11mod is not in p11-kit's module directory"
+grep -qxF /usr/share/p11-kit/modules/signet.module "$work/contents" || fail "signet.module is not in the package"
 
 # control: maintainer scripts, conffiles, dependencies
 dpkg-deb --info "$deb" >"$work/info"
@@ -77,4 +85,22 @@ grep -q '^u signet-gateway ' "$work/root/usr/lib/sysusers.d/signet-gateway.conf"
 	grep -q '^m signet-gateway signet$' "$work/root/usr/lib/sysusers.d/signet-gateway.conf" ||
 	fail "the gateway's sysusers entry"
 grep -q 'systemd-sysusers signet-gateway.conf' "$p" || fail "postinst does not create the gateway's user"
+
+# the module exports the Cryptoki entry points and nothing else
+nm -D --defined-only "$work/root$p11mod" | awk '{ print $3 }' >"$work/p11syms"
+grep -qx C_GetFunctionList "$work/p11syms" || fail "the module does not export C_GetFunctionList"
+grep -vq '^C_' "$work/p11syms" && fail "the module exports more than C_*: $(grep -v '^C_' "$work/p11syms" | head -5)"
+grep -qx 'module: libsignet-pkcs11.so' "$work/root/usr/share/p11-kit/modules/signet.module" ||
+	fail "signet.module does not name the module"
+# p11-kit sees it as installed: in a mount namespace of our own (root only), the
+# package's module directory and module file are bound over the system's
+if ((EUID == 0)) && command -v p11-kit >/dev/null && command -v unshare >/dev/null; then
+	unshare -m sh -c 'mount --bind "$1/usr/share/p11-kit/modules" /usr/share/p11-kit/modules &&
+		mount --bind "$1$(dirname "$2")" "$(dirname "$2")" && p11-kit list-modules' \
+		sh "$work/root" "$p11mod" >"$work/p11kit" 2>&1 || fail "p11-kit list-modules: $(cat "$work/p11kit")"
+	grep -q '^signet: libsignet-pkcs11.so' "$work/p11kit" && grep -q 'token: signet' "$work/p11kit" ||
+		fail "p11-kit list-modules does not show the module: $(cat "$work/p11kit")"
+else
+	echo "package: p11-kit list-modules not checked (needs root, unshare and p11-kit)"
+fi
 echo "package: ok ($(basename "$deb"), $(wc -l <"$work/contents") entries)"
