@@ -212,6 +212,32 @@ out:
 	return r;
 }
 
+int scep_check_time(struct scep_request *req, time_t now, long skew)
+{
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(req->cms), 0);
+	int at = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+	const ASN1_TYPE *t;
+	ASN1_TIME *lo = NULL, *hi = NULL;
+	int r = 0;
+
+	if (at < 0)
+		return 0;
+	t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, at), 0);
+	if (t == NULL || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME))
+		return refuse(req, SCEP_FAIL_BAD_TIME, "signingTime is not a time");
+	lo = ASN1_TIME_adj(NULL, now, 0, -skew);
+	hi = ASN1_TIME_adj(NULL, now, 0, skew);
+	if (lo == NULL || hi == NULL)
+		r = refuse(req, SCEP_FAIL_BAD_TIME, "the clock cannot be compared");
+	else if (ASN1_TIME_compare((const ASN1_TIME *)t->value.asn1_string, lo) < 0 ||
+		 ASN1_TIME_compare((const ASN1_TIME *)t->value.asn1_string, hi) > 0)
+		r = refuse(req, SCEP_FAIL_BAD_TIME,
+			   "signingTime is more than %ld hours from signetd's clock", skew / 3600);
+	ASN1_TIME_free(lo);
+	ASN1_TIME_free(hi);
+	return r;
+}
+
 /* One DER header at *p (of *left bytes): its tag, class and content length;
  * *p moves past the header. -1 when it is not a well-formed header. */
 static int der_header(const unsigned char **p, long *left, int *tag, int *cls, long *len)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
@@ -85,6 +87,16 @@ int scep_parse(const uint8_t *der, size_t len, struct scep_request *req, struct 
 /* The signer's signature over the signed attributes, and their messageDigest
  * over the content: badMessageCheck when either fails. */
 int scep_verify(struct scep_request *req, struct errmsg *em);
+
+/* How far a requester's signingTime may be from signetd's clock: devices
+ * with no battery-backed clock are common, so the bound only catches a
+ * message signed on another day, not a clock that drifted. */
+#define SCEP_SIGNING_TIME_SKEW (24 * 3600)
+
+/* The signer's signingTime, when the message has one (RFC 8894 leaves it
+ * optional), against `now`: badTime when it is further than `skew`
+ * seconds away, or not a time. A message without it passes. */
+int scep_check_time(struct scep_request *req, time_t now, long skew);
 
 /*
  * Decrypt the pkcsPKIEnvelope with the RA's key `ra_key` (certificate

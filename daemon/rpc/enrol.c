@@ -500,6 +500,8 @@ static int op_run(struct scep_op *op)
 	op_request_id(op);
 	op->rq->em.err = 0;
 	if ((r = scep_verify(&op->req, &op->rq->em)) != 0 || op->req.fail != SCEP_FAIL_NONE ||
+	    (r = scep_check_time(&op->req, time(NULL), SCEP_SIGNING_TIME_SKEW)) != 0 ||
+	    op->req.fail != SCEP_FAIL_NONE ||
 	    (r = scep_decrypt(&op->req, op->ra_cert, op->ra_pkey, op->e->allow_des, &op->rq->em)) !=
 		    0)
 		return r;

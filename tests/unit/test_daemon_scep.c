@@ -101,6 +101,7 @@ struct msg_opts {
 	const char *type;	  /* NULL: "19" (PKCSReq) */
 	const char *pw;		  /* NULL: "secret" */
 	int no_txid;
+	long signed_at; /* seconds from now of the signingTime; 0: what CMS_final sets */
 };
 
 static const uint8_t nonce[16] = "0123456789abcdef";
@@ -128,6 +129,15 @@ static uint8_t *make_msg(const struct msg_opts *o, size_t *len)
 	if (!o->no_txid)
 		add_str(si, "2.16.840.1.113733.1.9.7", V_ASN1_PRINTABLESTRING, "tx-0001", -1);
 	add_str(si, "2.16.840.1.113733.1.9.5", V_ASN1_OCTET_STRING, nonce, sizeof(nonce));
+	if (o->signed_at != 0) {
+		ASN1_TIME *at = X509_gmtime_adj(NULL, o->signed_at);
+
+		assert_non_null(at);
+		assert_int_equal(
+			CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, at->type, at, -1),
+			1);
+		ASN1_TIME_free(at);
+	}
 	assert_int_equal(CMS_final(cms, env_bio, NULL, CMS_BINARY), 1);
 	n = i2d_CMS_ContentInfo(cms, &der);
 	assert_true(n > 0);
@@ -151,6 +161,40 @@ static int run(const uint8_t *der, size_t len, int allow_des, struct scep_reques
 	if (r == 0 && req->fail == SCEP_FAIL_NONE)
 		r = scep_decrypt(req, ra_cert, ra_key, allow_des, &em);
 	return r;
+}
+
+/* signingTime, when there is one, within a day of the clock (badTime). */
+static void test_signing_time(void **state)
+{
+	static const struct {
+		long signed_at;
+		enum scep_fail want;
+	} rows[] = {
+		{0, SCEP_FAIL_NONE},		  /* CMS_final's own: now */
+		{-3600, SCEP_FAIL_NONE},	  /* a clock an hour behind */
+		{-2 * 86400, SCEP_FAIL_BAD_TIME}, /* signed two days ago: replayed or stale */
+		{2 * 86400, SCEP_FAIL_BAD_TIME},  /* from the future */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct scep_request req;
+		struct errmsg em = {0};
+		size_t len;
+		uint8_t *der = make_msg(&(struct msg_opts){.signed_at = rows[i].signed_at}, &len);
+
+		assert_int_equal(scep_parse(der, len, &req, &em), 0);
+		assert_int_equal(scep_verify(&req, &em), 0);
+		assert_int_equal(req.fail, SCEP_FAIL_NONE);
+		assert_int_equal(scep_check_time(&req, time(NULL), SCEP_SIGNING_TIME_SKEW), 0);
+		if (req.fail != rows[i].want)
+			fail_msg("row %zu: failInfo %d, wanted %d (%s)", i, req.fail, rows[i].want,
+				 req.why);
+		if (rows[i].want == SCEP_FAIL_BAD_TIME)
+			assert_non_null(strstr(req.why, "signingTime"));
+		scep_request_release(&req);
+		OPENSSL_free(der);
+	}
 }
 
 static void test_good_request(void **state)
@@ -418,15 +462,11 @@ static void test_certs_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_request),
-		cmocka_unit_test(test_not_a_message),
-		cmocka_unit_test(test_tampered_signature),
-		cmocka_unit_test(test_other_ra),
-		cmocka_unit_test(test_ciphers),
-		cmocka_unit_test(test_bad_attributes),
-		cmocka_unit_test(test_certrep_success),
-		cmocka_unit_test(test_certrep_failure),
-		cmocka_unit_test(test_certs_only),
+		cmocka_unit_test(test_good_request),	cmocka_unit_test(test_signing_time),
+		cmocka_unit_test(test_not_a_message),	cmocka_unit_test(test_tampered_signature),
+		cmocka_unit_test(test_other_ra),	cmocka_unit_test(test_ciphers),
+		cmocka_unit_test(test_bad_attributes),	cmocka_unit_test(test_certrep_success),
+		cmocka_unit_test(test_certrep_failure), cmocka_unit_test(test_certs_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
