@@ -180,3 +180,103 @@ int signet_create_enrolment_code(signet_client *client, const char *enrolment,
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
 }
+
+/* --- EST: EstEnroll, GetEnrolmentCsrAttrs --- */
+
+void signet_est_reply_free(struct signet_est_reply *reply)
+{
+	if (reply == NULL)
+		return;
+	signet_buf_free(&reply->certificate);
+	signet_buf_free(&reply->pkcs7);
+	memset(reply, 0, sizeof(*reply));
+	free(reply);
+}
+
+/* An answer is a certificate with its PKCS#7, or a retry time and neither. */
+static int est_reply_new(signet_client *client, const Signet__V1__EstEnrollResponse *resp,
+			 struct signet_est_reply **out)
+{
+	struct signet_est_reply *e;
+
+	if (resp->retry_after_seconds == 0 && (resp->certificate.len == 0 || resp->pkcs7.len == 0))
+		return client_error(client, SIGNET_E_PROTOCOL,
+				    "EstEnroll reply carries no certificate and no retry time");
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
+	    client_buf_dup(&e->certificate, &resp->certificate) != 0 ||
+	    client_buf_dup(&e->pkcs7, &resp->pkcs7) != 0) {
+		signet_est_reply_free(e);
+		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+	}
+	e->retry_after_seconds = resp->retry_after_seconds;
+	*out = e;
+	return 0;
+}
+
+int signet_est_enroll(signet_client *client, const char *enrolment,
+		      const struct signet_est_request *in, struct signet_est_reply **out)
+{
+	Signet__V1__EstEnrollRequest req = SIGNET__V1__EST_ENROLL_REQUEST__INIT;
+	ProtobufCBinaryData *chain = NULL;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || in == NULL || out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if ((r = enrolment_named(client, enrolment)) != 0)
+		return r;
+	if (in->csr == NULL || in->csr_len == 0)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no CSR given");
+	if (in->n_peer_chain > 0 && (chain = calloc(in->n_peer_chain, sizeof(*chain))) == NULL)
+		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < in->n_peer_chain; i++)
+		chain[i] = (ProtobufCBinaryData){.data = in->peer_chain[i].data,
+						 .len = in->peer_chain[i].len};
+	req.enrolment = (char *)enrolment;
+	req.csr = (ProtobufCBinaryData){.data = (uint8_t *)in->csr, .len = in->csr_len};
+	req.peer_chain = chain;
+	req.n_peer_chain = in->n_peer_chain;
+	req.code = (char *)(in->code != NULL ? in->code : "");
+	req.username = (char *)(in->username != NULL ? in->username : "");
+	req.reenroll = in->reenroll != 0;
+	req.tls_unique =
+		(ProtobufCBinaryData){.data = (uint8_t *)in->tls_unique, .len = in->tls_unique_len};
+	req.peer = (char *)(in->peer != NULL ? in->peer : "");
+	r = client_call(client, "EstEnroll", &req.base,
+			&signet__v1__est_enroll_response__descriptor, &msg);
+	free(chain);
+	if (r != 0)
+		return r;
+	r = est_reply_new(client, (const Signet__V1__EstEnrollResponse *)msg, out);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}
+
+int signet_get_enrolment_csr_attrs(signet_client *client, const char *enrolment, uint8_t **der_out,
+				   size_t *der_len)
+{
+	Signet__V1__GetEnrolmentCsrAttrsRequest req =
+		SIGNET__V1__GET_ENROLMENT_CSR_ATTRS_REQUEST__INIT;
+	const Signet__V1__GetEnrolmentCsrAttrsResponse *resp;
+	ProtobufCMessage *msg = NULL;
+	struct signet_buf b = {.data = NULL};
+	int r;
+
+	if (client == NULL || der_out == NULL || der_len == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if ((r = enrolment_named(client, enrolment)) != 0)
+		return r;
+	req.enrolment = (char *)enrolment;
+	if ((r = client_call(client, "GetEnrolmentCsrAttrs", &req.base,
+			     &signet__v1__get_enrolment_csr_attrs_response__descriptor, &msg)) != 0)
+		return r;
+	resp = (const Signet__V1__GetEnrolmentCsrAttrsResponse *)msg;
+	*der_out = NULL;
+	*der_len = 0;
+	if (resp->csr_attrs.len > 0 && client_buf_dup(&b, &resp->csr_attrs) != 0)
+		r = client_error(client, SIGNET_E_NOMEM, "out of memory");
+	*der_out = b.data;
+	*der_len = b.len;
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return r;
+}

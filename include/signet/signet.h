@@ -746,6 +746,53 @@ int signet_create_enrolment_code(signet_client *client, const char *enrolment,
 				 const char *device_id, unsigned ttl_seconds, char **code_out,
 				 int64_t *expires_at);
 
+/* EST (RFC 7030, served over HTTPS by signet-gatewayd): docs/est.md. */
+struct signet_est_request {
+	const uint8_t *csr; /* DER PKCS#10 as the client sent it */
+	size_t csr_len;
+	/* the TLS client's chain as presented, DER, leaf first; NULL/0: none */
+	const struct signet_buf *peer_chain;
+	size_t n_peer_chain;
+	const char *code;	   /* HTTP Basic password: a single-use enrolment code, or NULL */
+	const char *username;	   /* HTTP Basic user name, or NULL */
+	int reenroll;		   /* nonzero: /simplereenroll */
+	const uint8_t *tls_unique; /* TLS 1.2 tls-unique; NULL/0 under TLS 1.3 */
+	size_t tls_unique_len;
+	const char *peer; /* the HTTP peer's address, for the audit trail, or NULL */
+};
+struct signet_est_reply {
+	struct signet_buf certificate; /* DER; empty when retry_after_seconds is set */
+	struct signet_buf pkcs7;       /* certs-only PKCS#7 (DER) holding it */
+	unsigned retry_after_seconds;  /* nonzero: manual profile, answer 202 + Retry-After */
+};
+void signet_est_reply_free(struct signet_est_reply *reply);
+
+/*
+ * EstEnroll: /simpleenroll (or /simplereenroll with req->reenroll) through
+ * enrolment `enrolment`. On SIGNET_OK, *out (free with
+ * signet_est_reply_free()) holds the certificate and its PKCS#7, or a nonzero
+ * retry_after_seconds and no certificate. SIGNET_E_INVALID_ARGUMENT locally
+ * for a NULL/empty enrolment or CSR, and from signetd for a CSR that does not
+ * parse or verify, the profile's refusal, a challengePassword that is not the
+ * channel's tls-unique; SIGNET_E_UNAUTHENTICATED for no chain to the
+ * bootstrap anchors and no valid code; SIGNET_E_PERMISSION_DENIED for a
+ * re-enrolment with another subject or CA, a revoked or expired certificate;
+ * SIGNET_E_NOT_FOUND for an unknown enrolment (or one that is not EST);
+ * SIGNET_E_UNAVAILABLE on token or ledger trouble; SIGNET_E_PROTOCOL when an
+ * OK reply lacks both the certificate and a retry time.
+ */
+int signet_est_enroll(signet_client *client, const char *enrolment,
+		      const struct signet_est_request *req, struct signet_est_reply **out);
+
+/*
+ * GetEnrolmentCsrAttrs: /csrattrs of enrolment `enrolment`. *der_out (free
+ * with signet_free(); NULL with *der_len 0 when the door asks for none) gets
+ * the DER CsrAttrs (RFC 7030 4.5.2). SIGNET_E_NOT_FOUND for an unknown
+ * enrolment or one that is not EST.
+ */
+int signet_get_enrolment_csr_attrs(signet_client *client, const char *enrolment, uint8_t **der_out,
+				   size_t *der_len);
+
 /* Free a string returned by this library. */
 void signet_free(void *ptr);
 

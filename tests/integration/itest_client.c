@@ -131,7 +131,9 @@ static void test_info_and_health(void **state)
 					     "VerifyChain",
 					     "GetEnrolmentCaCerts",
 					     "ScepOperation",
-					     "CreateEnrolmentCode"};
+					     "CreateEnrolmentCode",
+					     "EstEnroll",
+					     "GetEnrolmentCsrAttrs"};
 	int has_p256 = 0;
 
 	(void)state;

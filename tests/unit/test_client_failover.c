@@ -210,7 +210,8 @@ static void test_retryable_methods(void **state)
 }
 
 /* proto/methods.def marks exactly the methods libsignet always repeated, and
- * the reads added since (GetEnrolmentCaCerts). */
+ * the reads and idempotent calls added since (GetEnrolmentCaCerts; EstEnroll,
+ * idempotent through the ledger's request id; GetEnrolmentCsrAttrs). */
 static void test_retryable_is_the_old_list(void **state)
 {
 	static const char *const old[] = {
@@ -228,6 +229,8 @@ static void test_retryable_is_the_old_list(void **state)
 		"SignCsr",
 		"IssueVerificationCertificate",
 		"GetEnrolmentCaCerts",
+		"EstEnroll",
+		"GetEnrolmentCsrAttrs",
 	};
 	const ProtobufCServiceDescriptor *svc = &signet__v1__signet__descriptor;
 	unsigned n = 0;
