@@ -254,15 +254,21 @@ static int est_enroll(const struct est_backend *be, const char *enrolment, enum 
 	in.tls_unique_len = req->tls_unique_len;
 	in.peer = req->peer;
 	if ((r = be->enroll(be->ctx, &in, &out, err, sizeof(err))) != 0) {
+		size_t n;
 		r = est_answer_backend(resp, r, err);
+		/* what the client brought, for the log: signetd's refusal is about it */
+		n = strlen(resp->note);
+		snprintf(resp->note + n, sizeof(resp->note) - n, " (%zu client cert(s), %s%s)",
+			 req->n_chain, code[0] ? "code" : "no code",
+			 req->tls_unique_len ? ", tls-unique" : "");
 	} else if (out.retry_after != 0) {
 		/* RFC 7030 4.2.3: accepted, not yet issued */
 		r = est_answer(resp, 202, "pending: retry after %u s", out.retry_after);
 		est_header(resp, "Retry-After", "%u", out.retry_after);
 	} else if ((r = est_base64(resp, EST_TYPE_PKCS7, out.pkcs7, out.pkcs7_len)) == 0) {
-		snprintf(resp->note, sizeof(resp->note), "%s issued (%zu client cert(s), %s)",
+		snprintf(resp->note, sizeof(resp->note), "%s issued (%zu client cert(s), %s%s)",
 			 in.reenroll ? "re-enrolment" : "enrolment", req->n_chain,
-			 code[0] ? "code" : "no code");
+			 code[0] ? "code" : "no code", req->tls_unique_len ? ", tls-unique" : "");
 	}
 out:
 	explicit_bzero(code, sizeof(code));
