@@ -67,23 +67,41 @@ struct client_def {
 #define CONFIG_DEFAULT_ENROLMENT_MESSAGE 65536
 #define CONFIG_ENROLMENT_NAME_MAX	 48
 
-/* How a SCEP requester proves it may enrol (its challengePassword). */
-enum enrolment_challenge {
-	ENROLMENT_CHALLENGE_CODES,  /* single-use codes from CreateEnrolmentCode, in the ledger */
-	ENROLMENT_CHALLENGE_STATIC, /* one secret for the door, in challenge_file */
+#define CONFIG_MAX_CSR_ATTRS	   16
+#define CONFIG_DEFAULT_RETRY_AFTER 60
+
+enum enrolment_protocol {
+	ENROLMENT_SCEP, /* RFC 8894, docs/scep.md */
+	ENROLMENT_EST,	/* RFC 7030, docs/est.md */
 };
 
-/* enrolment.NAME: a door through which devices enrol by SCEP (docs/scep.md). */
+/* How a requester proves it may enrol by a secret: a SCEP challengePassword,
+ * an EST HTTP Basic password. */
+enum enrolment_challenge {
+	ENROLMENT_CHALLENGE_CODES,  /* single-use codes from CreateEnrolmentCode, in the ledger */
+	ENROLMENT_CHALLENGE_STATIC, /* one secret for the door, in challenge_file (SCEP) */
+	ENROLMENT_CHALLENGE_NONE,   /* no secret accepted (EST with codes = false) */
+};
+
+/* enrolment.NAME: a door through which devices enrol by SCEP (docs/scep.md)
+ * or EST (docs/est.md). */
 struct enrolment_def {
 	char *name;
+	enum enrolment_protocol protocol;
 	char *ca;	      /* the signet CA that issues */
 	char *profile;	      /* the profile it issues under (checked to exist) */
-	char *ra_key;	      /* the RA key on the token (GenerateKey purpose RA) */
-	char *ra_certificate; /* absolute path of its PEM; NULL: the newest in the ledger */
+	char *ra_key;	      /* SCEP: the RA key on the token (GenerateKey purpose RA) */
+	char *ra_certificate; /* SCEP: absolute path of its PEM; NULL: the newest in the ledger */
 	enum enrolment_challenge challenge;
 	char *challenge_file; /* absolute; the static secret, read like a client secret */
 	int allow_des;	      /* single DES content encryption (refused: badAlg) */
 	size_t max_message_size;
+	/* EST */
+	char *bootstrap_anchors; /* absolute path of PEM anchors (vendor mode); NULL: none */
+	int manual;		 /* answer retry_after and issue nothing (no approval yet) */
+	unsigned retry_after;	 /* seconds, with manual */
+	char **csr_attrs;	 /* /csrattrs: attribute names or dotted OIDs */
+	size_t n_csr_attrs;
 };
 
 struct config {

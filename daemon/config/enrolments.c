@@ -1,12 +1,16 @@
 /*
  * The enrolment group: named doors through which devices ask for
- * certificates by an enrolment protocol (SCEP today) that signet-gatewayd
- * serves over HTTP. Each names the CA and profile it issues under, the RA key
- * on the token (and where its certificate is), and how a requester proves
- * itself. Secrets are only named here (challenge_file); rpc/enrol.c reads them.
+ * certificates by an enrolment protocol (SCEP or EST) that signet-gatewayd
+ * serves over HTTP(S). Each names the CA and profile it issues under, for
+ * SCEP the RA key on the token (and where its certificate is), and how a
+ * requester proves itself. Secrets and anchors are only named here
+ * (challenge_file, bootstrap_anchors); rpc/enrol.c and rpc/est.c read them
+ * per request, so that a replaced file needs no reload.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/objects.h>
 
 #include "config/internal.h"
 #include "namerule.h"
@@ -51,14 +55,19 @@ static int optional_path(struct config_loader *l, const config_setting_t *g, con
 	return 0;
 }
 
-static int load_protocol(struct config_loader *l, const config_setting_t *g)
+static int load_protocol(struct config_loader *l, const config_setting_t *g,
+			 struct enrolment_def *e)
 {
 	const char *v = NULL;
 
 	if (cfg_get_string(l, g, "protocol", &v) != 0)
 		return -1;
-	if (v == NULL || strcmp(v, "scep") != 0)
-		return cfg_refuse(l, g, "protocol", "required: \"scep\" (the only one so far)");
+	if (v != NULL && strcmp(v, "scep") == 0)
+		e->protocol = ENROLMENT_SCEP;
+	else if (v != NULL && strcmp(v, "est") == 0)
+		e->protocol = ENROLMENT_EST;
+	else
+		return cfg_refuse(l, g, "protocol", "required: \"scep\" or \"est\"");
 	return 0;
 }
 
@@ -86,12 +95,64 @@ static int load_challenge(struct config_loader *l, const config_setting_t *g,
 	return 0;
 }
 
-static int load_enrolment(struct config_loader *l, const config_setting_t *g, struct config *cfg)
+/* The settings only SCEP has: the RA and the challenge. */
+static int load_scep(struct config_loader *l, const config_setting_t *g, struct enrolment_def *e)
 {
 	static const char *const known[] = {
 		"protocol",	    "ca",	 "profile",	   "ra_key",
 		"ra_certificate",   "challenge", "challenge_file", "allow_des",
 		"max_message_size", NULL};
+
+	if (cfg_only_known(l, g, known) != 0 || required_string(l, g, "ra_key", &e->ra_key) != 0 ||
+	    optional_path(l, g, "ra_certificate", &e->ra_certificate) != 0 ||
+	    load_challenge(l, g, e) != 0 || cfg_get_bool(l, g, "allow_des", &e->allow_des) != 0)
+		return -1;
+	return 0;
+}
+
+/* A /csrattrs entry must name an OID OpenSSL knows, or be one. */
+static int load_csr_attrs(struct config_loader *l, const config_setting_t *g,
+			  struct enrolment_def *e)
+{
+	if (cfg_get_strings(l, g, "csr_attrs", CONFIG_MAX_CSR_ATTRS, 128, &e->csr_attrs,
+			    &e->n_csr_attrs) != 0)
+		return -1;
+	for (size_t i = 0; i < e->n_csr_attrs; i++) {
+		ASN1_OBJECT *o = OBJ_txt2obj(e->csr_attrs[i], 0);
+
+		ASN1_OBJECT_free(o);
+		if (o == NULL)
+			return cfg_refuse(l, g, "csr_attrs",
+					  "'%s' is no attribute name or dotted OID",
+					  e->csr_attrs[i]);
+	}
+	return 0;
+}
+
+/* The settings only EST has: bootstrap anchors, codes, manual, csr_attrs. */
+static int load_est(struct config_loader *l, const config_setting_t *g, struct enrolment_def *e)
+{
+	static const char *const known[] = {
+		"protocol", "ca",	   "profile",	"bootstrap_anchors", "codes",
+		"manual",   "retry_after", "csr_attrs", "max_message_size",  NULL};
+	long long retry = CONFIG_DEFAULT_RETRY_AFTER;
+	int codes = 1;
+
+	if (cfg_only_known(l, g, known) != 0 ||
+	    optional_path(l, g, "bootstrap_anchors", &e->bootstrap_anchors) != 0 ||
+	    cfg_get_bool(l, g, "codes", &codes) != 0 ||
+	    cfg_get_bool(l, g, "manual", &e->manual) != 0 ||
+	    cfg_get_int(l, g, "retry_after", 1, 86400, &retry) != 0 || load_csr_attrs(l, g, e) != 0)
+		return -1;
+	if (config_setting_get_member(g, "retry_after") != NULL && !e->manual)
+		return cfg_refuse(l, g, "retry_after", "only with manual = true");
+	e->challenge = codes ? ENROLMENT_CHALLENGE_CODES : ENROLMENT_CHALLENGE_NONE;
+	e->retry_after = (unsigned)retry;
+	return 0;
+}
+
+static int load_enrolment(struct config_loader *l, const config_setting_t *g, struct config *cfg)
+{
 	const char *name = config_setting_name(g);
 	long long max = CONFIG_DEFAULT_ENROLMENT_MESSAGE;
 	struct enrolment_def *e;
@@ -111,12 +172,10 @@ static int load_enrolment(struct config_loader *l, const config_setting_t *g, st
 	e = &cfg->enrolments[cfg->n_enrolments++];
 	if ((e->name = strdup(name)) == NULL)
 		return cfg_refuse(l, g, NULL, "out of memory");
-	if (cfg_only_known(l, g, known) != 0 || load_protocol(l, g) != 0 ||
+	if (load_protocol(l, g, e) != 0 ||
+	    (e->protocol == ENROLMENT_SCEP ? load_scep(l, g, e) : load_est(l, g, e)) != 0 ||
 	    required_string(l, g, "ca", &e->ca) != 0 ||
 	    required_string(l, g, "profile", &e->profile) != 0 ||
-	    required_string(l, g, "ra_key", &e->ra_key) != 0 ||
-	    optional_path(l, g, "ra_certificate", &e->ra_certificate) != 0 ||
-	    load_challenge(l, g, e) != 0 || cfg_get_bool(l, g, "allow_des", &e->allow_des) != 0 ||
 	    cfg_get_int(l, g, "max_message_size", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE, &max) !=
 		    0)
 		return -1;
@@ -153,6 +212,8 @@ void cfg_enrolments_free(struct config *cfg)
 		free(e->ra_key);
 		free(e->ra_certificate);
 		free(e->challenge_file);
+		free(e->bootstrap_anchors);
+		cfg_strings_free(e->csr_attrs, e->n_csr_attrs);
 	}
 	free(cfg->enrolments);
 	cfg->enrolments = NULL;

@@ -31,29 +31,38 @@
 #include "pki/scep.h"
 #include "possession/challenge_db.h"
 #include "records/issued.h"
+#include "rpc/enrol.h"
 #include "rpc/rpc.h"
 
 #define ENROL_CODE_TTL	   86400 /* a code's default and longest life */
-#define ENROL_CALLER_MAX   (CHALLENGE_CALLER_MAX + 1)
 #define ENROL_PASSWORD_MAX 256
 
 /* GetCACaps: what signetd does (3DES is accepted, so DES3 is named too). */
 static const char *const scep_caps[] = {"POSTPKIOperation", "AES",     "DES3",	      "SHA-256",
 					"SHA-512",	    "Renewal", "SCEPStandard"};
 
-static int door_of(struct rpc *rq, const char *name, const struct enrolment_def **out)
+static const char *protocol_name(int protocol)
+{
+	return protocol == ENROLMENT_EST ? "EST" : "SCEP";
+}
+
+int enrol_door(struct rpc *rq, const char *name, int protocol, const struct enrolment_def **out)
 {
 	rpc_object(rq, "enrolment=%.48s", name);
 	if ((*out = config_enrolment(rq->d->cfg, name)) == NULL)
 		return errmsg_set(&rq->em, SIGNET_E_NOT_FOUND, "no enrolment '%.64s' is configured",
 				  name);
+	if (protocol != ENROL_ANY && (int)(*out)->protocol != protocol)
+		return errmsg_set(&rq->em, SIGNET_E_NOT_FOUND,
+				  "enrolment '%.64s' is an %s door, not %s", name,
+				  protocol_name((int)(*out)->protocol), protocol_name(protocol));
 	return 0;
 }
 
-/* The ledger's caller name of a door's certificates and codes. */
-static void door_caller(const struct enrolment_def *e, char out[ENROL_CALLER_MAX])
+void enrol_caller(const struct enrolment_def *e, char out[ENROL_CALLER_MAX])
 {
-	snprintf(out, ENROL_CALLER_MAX, "scep:%s", e->name);
+	snprintf(out, ENROL_CALLER_MAX, "%s:%s", e->protocol == ENROLMENT_EST ? "est" : "scep",
+		 e->name);
 }
 
 /* The RA certificate: the configured file, else the newest the ledger holds for the key. */
@@ -130,7 +139,7 @@ static int ra_load(struct rpc *rq, const struct enrolment_def *e, struct key **k
 
 /* --- GetEnrolmentCaCerts --- */
 
-/* The issuing CA, the RA, then the rest of the CA's chain. */
+/* The issuing CA, the RA (SCEP), then the rest of the CA's chain. */
 static int door_certs(struct rpc *rq, const struct enrolment_def *e, X509 *ra,
 		      STACK_OF(X509) * *out)
 {
@@ -142,7 +151,7 @@ static int door_certs(struct rpc *rq, const struct enrolment_def *e, X509 *ra,
 			       ? errmsg_set(&rq->em, SIGNET_E_FAILED_PRECONDITION,
 					    "enrolment '%s': no CA '%s'", e->name, e->ca)
 			       : r;
-	if (!X509_up_ref(ra) || !sk_X509_insert(chain, ra, 1)) {
+	if (ra != NULL && (!X509_up_ref(ra) || !sk_X509_insert(chain, ra, 1))) {
 		sk_X509_pop_free(chain, X509_free);
 		return errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
 	}
@@ -165,7 +174,8 @@ int process_get_enrolment_ca_certs(struct rpc *rq, const ProtobufCMessage *reque
 	size_t p7_len = 0;
 	int r, n = 0;
 
-	if ((r = door_of(rq, req->enrolment, &e)) != 0 || (r = ra_load(rq, e, &k, &ra)) != 0 ||
+	if ((r = enrol_door(rq, req->enrolment, ENROL_ANY, &e)) != 0 ||
+	    (e->protocol == ENROLMENT_SCEP && (r = ra_load(rq, e, &k, &ra)) != 0) ||
 	    (r = door_certs(rq, e, ra, &certs)) != 0)
 		goto out;
 	n = sk_X509_num(certs);
@@ -181,8 +191,10 @@ int process_get_enrolment_ca_certs(struct rpc *rq, const ProtobufCMessage *reque
 	resp.certificates = ders;
 	resp.n_certificates = (size_t)n;
 	resp.pkcs7 = (ProtobufCBinaryData){.data = p7, .len = p7_len};
-	resp.capabilities = (char **)scep_caps;
-	resp.n_capabilities = sizeof(scep_caps) / sizeof(scep_caps[0]);
+	if (e->protocol == ENROLMENT_SCEP) { /* EST has no capabilities to tell */
+		resp.capabilities = (char **)scep_caps;
+		resp.n_capabilities = sizeof(scep_caps) / sizeof(scep_caps[0]);
+	}
 	r = rpc_respond(rq, &resp.base);
 out:
 	for (int i = 0; ders != NULL && i < n; i++)
@@ -210,6 +222,7 @@ struct scep_op {
 	struct keybridge ra_bridge;
 	EVP_PKEY *ra_pkey;
 	struct scep_reply rep;
+	struct challenge code; /* the code taken, given back if no certificate comes of it */
 };
 
 static int op_refuse(struct scep_op *op, enum scep_fail fail, const char *fmt, ...)
@@ -312,31 +325,67 @@ static int csr_cn(X509_REQ *csr, char *out, size_t outlen)
 	return X509_NAME_get_text_by_NID(n, NID_commonName, out, (int)outlen) > 0 ? 0 : -1;
 }
 
-/* challenge = "codes": single use, bound to a device when made so. */
-static int check_code(struct scep_op *op, const char *pw)
+int enrol_code_take(struct rpc *rq, const struct enrolment_def *e, const char *code, X509_REQ *csr,
+		    struct challenge *taken, char *why, size_t whylen)
 {
-	struct challenge c;
-	struct errmsg why = {0};
+	struct errmsg em = {0};
 	uint8_t id[CHALLENGE_ID_LEN];
-	char hexid[2 * CHALLENGE_ID_LEN + 1], cn[CHALLENGE_DEVICE_ID_MAX + 1] = "";
+	char hexid[2 * CHALLENGE_ID_LEN + 1], cn[CHALLENGE_DEVICE_ID_MAX + 1] = "",
+									   caller[ENROL_CALLER_MAX];
 	int r;
 
-	code_id(pw, id, hexid);
-	r = challenge_db_take(op->rq->d->ledger, op->caller, id, hexid, time(NULL), &c, &why);
-	if (r == SIGNET_E_NOT_FOUND || r == SIGNET_E_FAILED_PRECONDITION)
-		return op_refuse(op, SCEP_FAIL_BAD_REQUEST, "challengePassword: %s", why.text);
+	enrol_caller(e, caller);
+	code_id(code, id, hexid);
+	r = challenge_db_take(rq->d->ledger, caller, id, hexid, time(NULL), taken, &em);
 	if (r != 0)
-		return errmsg_set(&op->rq->em, r, "%s", why.text);
-	if (c.device_id[0] != '\0' &&
-	    (csr_cn(op->req.csr, cn, sizeof(cn)) != 0 || strcasecmp(cn, c.device_id) != 0))
-		return op_refuse(op, SCEP_FAIL_BAD_REQUEST,
-				 "the code is for device '%s', the CSR's CN is '%s'", c.device_id,
-				 cn);
+		memset(taken, 0, sizeof(*taken)); /* nothing to give back */
+	if (r == SIGNET_E_NOT_FOUND || r == SIGNET_E_FAILED_PRECONDITION) {
+		snprintf(why, whylen, "%s", em.text);
+		return 1;
+	}
+	if (r != 0)
+		return errmsg_set(&rq->em, r, "%s", em.text);
+	if (taken->device_id[0] != '\0' &&
+	    (csr_cn(csr, cn, sizeof(cn)) != 0 || strcasecmp(cn, taken->device_id) != 0)) {
+		/* the wrong device does not use up the right one's code */
+		enrol_code_restore(rq, taken);
+		snprintf(why, whylen, "the code is for device '%s', the CSR's CN is '%s'",
+			 taken->device_id, cn);
+		memset(taken, 0, sizeof(*taken));
+		return 1;
+	}
 	return 0;
 }
 
-/* Is the signer a still-valid, unrevoked certificate of the door's CA? */
-static int signer_is_ours(struct scep_op *op, char *why, size_t whylen)
+void enrol_code_restore(struct rpc *rq, const struct challenge *taken)
+{
+	const struct config *cfg = rq->d->cfg;
+	struct challenge_limits lim = {.max_per_caller = cfg->max_challenges_per_caller,
+				       .max_total = cfg->max_challenges};
+	struct errmsg em = {0};
+	uint8_t id[CHALLENGE_ID_LEN];
+
+	if (taken->id[0] == '\0')
+		return;
+	if (hex_decode(taken->id, strlen(taken->id), id, sizeof(id)) != 0 ||
+	    challenge_db_insert(rq->d->ledger, &lim, id, taken, time(NULL), &em) != 0)
+		log_warn("enrolment: cannot give back code %.12s... of %s after a failure: %s",
+			 taken->id, taken->caller, em.text);
+}
+
+/* challenge = "codes": single use, bound to a device when made so. */
+static int check_code(struct scep_op *op, const char *pw)
+{
+	char why[SCEP_WHY_MAX] = "";
+	int r = enrol_code_take(op->rq, op->e, pw, op->req.csr, &op->code, why, sizeof(why));
+
+	if (r == 1)
+		return op_refuse(op, SCEP_FAIL_BAD_REQUEST, "challengePassword: %s", why);
+	return r;
+}
+
+int enrol_cert_is_ours(struct rpc *rq, const struct enrolment_def *e, X509 *cert, char *why,
+		       size_t whylen)
 {
 	STACK_OF(X509) *chain = NULL, *presented = sk_X509_new_null(), *anchors = NULL;
 	struct chain_result res = {.path = NULL};
@@ -345,21 +394,19 @@ static int signer_is_ours(struct scep_op *op, char *why, size_t whylen)
 	char serial[LEDGER_SERIAL_MAX];
 	int ok = 0;
 
-	if (presented == NULL || castore_chain(op->rq->d->cas, op->e->ca, &chain, &em) != 0 ||
+	if (presented == NULL || castore_chain(rq->d->cas, e->ca, &chain, &em) != 0 ||
 	    (anchors = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(anchors, sk_X509_value(chain, 0)) ||
-	    !sk_X509_push(presented, op->req.signer))
-		snprintf(why, whylen, "cannot check the signer: %s", em.text);
+	    !sk_X509_push(anchors, sk_X509_value(chain, 0)) || !sk_X509_push(presented, cert))
+		snprintf(why, whylen, "cannot check the certificate: %s", em.text);
 	else if (chainverify(presented, anchors, CHAIN_ANY, NULL, NULL, time(NULL), &res, &em) != 0)
-		snprintf(why, whylen, "the signer is no valid certificate of CA '%s': %s",
-			 op->e->ca, em.text);
-	else if (issued_serial_hex(op->req.signer, serial) != 0 ||
-		 ledger_get(op->rq->d->ledger, serial, NULL, &le, &em) != 0 ||
-		 strcmp(le.ca, op->e->ca) != 0)
-		snprintf(why, whylen, "the signer's certificate is not in the ledger for CA '%s'",
-			 op->e->ca);
+		snprintf(why, whylen, "the certificate is no valid certificate of CA '%s': %s",
+			 e->ca, em.text);
+	else if (issued_serial_hex(cert, serial) != 0 ||
+		 ledger_get(rq->d->ledger, serial, NULL, &le, &em) != 0 ||
+		 strcmp(le.ca, e->ca) != 0)
+		snprintf(why, whylen, "the certificate is not in the ledger for CA '%s'", e->ca);
 	else if (le.revoked_at != 0)
-		snprintf(why, whylen, "the signer's certificate %s is revoked", serial);
+		snprintf(why, whylen, "the certificate %s is revoked", serial);
 	else
 		ok = 1;
 	ledger_entry_release(&le);
@@ -381,7 +428,7 @@ static int op_authorize(struct scep_op *op)
 	if (op->req.type == SCEP_MSG_PKCS_REQ && has_pw)
 		r = op->e->challenge == ENROLMENT_CHALLENGE_STATIC ? check_static(op, pw)
 								   : check_code(op, pw);
-	else if (!signer_is_ours(op, why, sizeof(why)))
+	else if (!enrol_cert_is_ours(op->rq, op->e, op->req.signer, why, sizeof(why)))
 		r = op_refuse(op, SCEP_FAIL_BAD_REQUEST, "%s%s",
 			      op->req.type == SCEP_MSG_PKCS_REQ ? "no challengePassword, and " : "",
 			      why);
@@ -461,6 +508,8 @@ static int op_issue(struct scep_op *op)
 		cert = NULL;
 	}
 out:
+	if (op->rep.cert == NULL)
+		enrol_code_restore(op->rq, &op->code);
 	X509_free(cert);
 	issue_plan_release(&plan);
 	ca_release(&ca);
@@ -566,9 +615,9 @@ int process_scep_operation(struct rpc *rq, const ProtobufCMessage *request)
 	int r;
 
 	op.req.fail = SCEP_FAIL_NONE;
-	if ((r = door_of(rq, req->enrolment, &op.e)) != 0)
+	if ((r = enrol_door(rq, req->enrolment, ENROLMENT_SCEP, &op.e)) != 0)
 		return r;
-	door_caller(op.e, op.caller);
+	enrol_caller(op.e, op.caller);
 	if (req->message.len > op.e->max_message_size)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "a pkiMessage of %zu bytes exceeds enrolment.%s.max_message_size "
@@ -618,7 +667,7 @@ static int code_store(struct rpc *rq, const struct enrolment_def *e, const char 
 	if (RAND_bytes(c.nonce, sizeof(c.nonce)) != 1)
 		return errmsg_set(&rq->em, SIGNET_E_INTERNAL, "no randomness");
 	snprintf(c.device_id, sizeof(c.device_id), "%s", device_id);
-	door_caller(e, c.caller);
+	enrol_caller(e, c.caller);
 	c.expires = c.created + ttl;
 	*expires = c.expires;
 	return challenge_db_insert(rq->d->ledger, &lim, id, &c, c.created, &rq->em);
@@ -636,13 +685,16 @@ int process_create_enrolment_code(struct rpc *rq, const ProtobufCMessage *reques
 	int64_t expires = 0;
 	int r;
 
-	if ((r = door_of(rq, req->enrolment, &e)) != 0)
+	if ((r = enrol_door(rq, req->enrolment, ENROL_ANY, &e)) != 0)
 		return r;
 	rpc_object(rq, "enrolment=%.48s device=%.64s", e->name,
 		   req->device_id[0] != '\0' ? req->device_id : "-");
 	if (e->challenge != ENROLMENT_CHALLENGE_CODES)
-		return errmsg_set(&rq->em, SIGNET_E_FAILED_PRECONDITION,
-				  "enrolment '%s' has a static challenge, not codes", e->name);
+		return errmsg_set(&rq->em, SIGNET_E_FAILED_PRECONDITION, "enrolment '%s' %s",
+				  e->name,
+				  e->challenge == ENROLMENT_CHALLENGE_STATIC
+					  ? "has a static challenge, not codes"
+					  : "takes no codes (codes = false)");
 	if (ttl > ENROL_CODE_TTL)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "ttl_seconds %u is over the maximum of %d", ttl, ENROL_CODE_TTL);

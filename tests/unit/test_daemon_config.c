@@ -440,9 +440,30 @@ static const struct refusal {
 	/* enrolment doors */
 	{TOKEN_OK SERVER_OK "enrolment: { mdm: { ca = \"i\"; profile = \"device\"; "
 			    "ra_key = \"ra\"; }; };\n",
-	 "mdm.protocol: required: \"scep\" (the only one so far)"},
-	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"est\"; }; };\n",
-	 "mdm.protocol: required: \"scep\""},
+	 "mdm.protocol: required: \"scep\" or \"est\""},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"cmp\"; }; };\n",
+	 "mdm.protocol: required: \"scep\" or \"est\""},
+	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"est\"; }; };\n", "mdm.ca: required"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { e: { protocol = \"est\"; ca = \"i\"; profile = \"device\"; "
+	 "ra_key = \"ra\"; }; };\n",
+	 "e.ra_key"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { e: { protocol = \"est\"; ca = \"i\"; profile = \"device\"; "
+	 "bootstrap_anchors = \"a.pem\"; }; };\n",
+	 "e.bootstrap_anchors: must be an absolute path"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { e: { protocol = \"est\"; ca = \"i\"; profile = \"device\"; "
+	 "retry_after = 30; }; };\n",
+	 "e.retry_after: only with manual = true"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { e: { protocol = \"est\"; ca = \"i\"; profile = \"device\"; "
+	 "csr_attrs = [ \"noSuchAttribute\" ]; }; };\n",
+	 "e.csr_attrs: 'noSuchAttribute' is no attribute name or dotted OID"},
+	{TOKEN_OK SERVER_OK
+	 "enrolment: { e: { protocol = \"scep\"; ca = \"i\"; profile = \"device\"; "
+	 "ra_key = \"ra\"; codes = true; }; };\n",
+	 "e.codes"},
 	{TOKEN_OK SERVER_OK "enrolment: { mdm: { protocol = \"scep\"; profile = \"device\"; "
 			    "ra_key = \"ra\"; }; };\n",
 	 "mdm.ca: required"},
@@ -514,6 +535,41 @@ static void test_enrolments(void **state)
 	assert_true(routers->allow_des);
 	assert_int_equal(routers->max_message_size, 8192);
 	assert_null(config_enrolment(&cfg, "est"));
+	config_free(&cfg);
+}
+
+/* An EST door: codes by default, and one in vendor mode with every setting. */
+static void test_est_enrolments(void **state)
+{
+	static const char text[] = TOKEN_OK SERVER_OK
+		"enrolment: {\n"
+		"  edge: { protocol = \"est\"; ca = \"issuing\"; profile = \"device\"; };\n"
+		"  factory: { protocol = \"est\"; ca = \"issuing\"; profile = \"device\";\n"
+		"         bootstrap_anchors = \"/etc/signet/vendor-anchors.pem\"; codes = false;\n"
+		"         manual = true; retry_after = 120;\n"
+		"         csr_attrs = [ \"challengePassword\", \"1.2.840.10045.4.3.2\" ]; };\n"
+		"};\n";
+	const struct enrolment_def *edge, *factory;
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	if (load_text(text, &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_non_null(edge = config_enrolment(&cfg, "edge"));
+	assert_int_equal(edge->protocol, ENROLMENT_EST);
+	assert_int_equal(edge->challenge, ENROLMENT_CHALLENGE_CODES);
+	assert_null(edge->bootstrap_anchors);
+	assert_null(edge->ra_key);
+	assert_false(edge->manual);
+	assert_int_equal(edge->n_csr_attrs, 0);
+	assert_non_null(factory = config_enrolment(&cfg, "factory"));
+	assert_int_equal(factory->challenge, ENROLMENT_CHALLENGE_NONE);
+	assert_string_equal(factory->bootstrap_anchors, "/etc/signet/vendor-anchors.pem");
+	assert_true(factory->manual);
+	assert_int_equal(factory->retry_after, 120);
+	assert_int_equal(factory->n_csr_attrs, 2);
+	assert_string_equal(factory->csr_attrs[1], "1.2.840.10045.4.3.2");
 	config_free(&cfg);
 }
 
@@ -780,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_long_endpoints),
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_enrolments),
+		cmocka_unit_test(test_est_enrolments),
 		cmocka_unit_test(test_include_names_its_file),
 		cmocka_unit_test(test_unreadable_files),
 		cmocka_unit_test(test_small_error_buffer),
