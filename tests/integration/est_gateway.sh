@@ -151,7 +151,7 @@ enrol() { # OP OUT [curl args...]: POST $D/csr.b64 to OP, the certificate to OUT
 	want "$got" 200 "$op"
 	[[ $got == "200 application/pkcs7-mime; smime-type=certs-only" ]] || it_fail "$op content type: $got"
 	grep -qi '^Content-Transfer-Encoding: base64' "$D/headers" || it_fail "$op: no Content-Transfer-Encoding: base64"
-	base64 -d "$D/body" >"$D/body.der" || it_fail "$op: the body is not base64"
+	b64d "$D/body" >"$D/body.der" || it_fail "$op: the body is not base64"
 	openssl pkcs7 -inform DER -in "$D/body.der" -print_certs -out "$out" 2>"$D/err" ||
 		it_fail "$op: no PKCS#7 openssl reads: $(cat "$D/err")"
 }
@@ -168,6 +168,8 @@ same_key() { # CERT KEY
 	[[ $(openssl x509 -in "$1" -noout -pubkey) == $(openssl pkey -in "$2" -pubout) ]] ||
 		it_fail "$1 does not certify the key in $2"
 }
+# b64d FILE: an EST body decoded (MIME base64: lines end in CRLF, which GNU base64 refuses)
+b64d() { tr -d '\r' <"$1" | base64 -d; }
 serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
 # --- the gateway's own certificate is signet's, and curl trusts it by signet's root ---
@@ -178,7 +180,7 @@ grep -q 'Verify return code: 0 (ok)' "$D/s_client" || it_fail "the gateway's TLS
 got=$(est GET "$EST/cacerts")
 want "$got" 200 cacerts
 [[ $got == "200 application/pkcs7-mime"* ]] || it_fail "cacerts content type: $got"
-base64 -d "$D/body" | openssl pkcs7 -inform DER -print_certs -out "$D/cacerts.pem" 2>"$D/err" ||
+b64d "$D/body" | openssl pkcs7 -inform DER -print_certs -out "$D/cacerts.pem" 2>"$D/err" ||
 	it_fail "cacerts is no base64 PKCS#7: $(cat "$D/err")"
 grep -q 'subject=CN = EST Test Issuing' "$D/cacerts.pem" || it_fail "cacerts lacks the issuing CA"
 got=$(est GET "$BASE/.well-known/est/edge/cacerts")
