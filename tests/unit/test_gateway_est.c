@@ -281,6 +281,7 @@ static void test_enroll(void **state)
 	fk.calls = 0;
 	handle("POST", "/.well-known/est/simpleenroll", NULL, "!!!", &r);
 	assert_int_equal(r.status, 400);
+	scep_response_clear(&r);
 	handle("POST", "/.well-known/est/simpleenroll", NULL, "", &r);
 	assert_int_equal(r.status, 400);
 	scep_response_clear(&r);
