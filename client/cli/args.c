@@ -42,6 +42,7 @@
 #define ENROL_CODE	 CMD_BIT(CLI_CMD_ENROL_CODE)
 #define ENROL_SCEP	 CMD_BIT(CLI_CMD_ENROL_SCEP)
 #define ENROL_CACERTS	 CMD_BIT(CLI_CMD_ENROL_CACERTS)
+#define ENROL_EST	 CMD_BIT(CLI_CMD_ENROL_EST)
 
 /* signetd's own limits (it checks them too): a usage error costs no round trip. */
 #define CA_MAX_DAYS	  36500
@@ -177,7 +178,7 @@ static const struct cli_option options[] = {
 	{"der", OPT_REPEAT, KEY_OUTPUT | ISSUE | CA_VERIFY | LEDGER_GET | CRL, FLAG(der)},
 	{"out", OPT_VALUE,
 	 KEY_OUTPUT | CMD_BIT(CLI_CMD_SIGN) | CA_OUTPUT | ISSUE | CA_VERIFY | CA_REQUEST |
-		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL | ENROL_SCEP | ENROL_CACERTS,
+		 CA_IMPORT | CA_REPLACE | LEDGER_GET | CRL | ENROL_SCEP | ENROL_CACERTS | ENROL_EST,
 	 STRING(out)},
 	{"in", OPT_VALUE, CMD_BIT(CLI_CMD_SIGN) | ENROL_SCEP, STRING(in)},
 	{"subject", OPT_VALUE, CMD_BIT(CLI_CMD_CSR) | CA_CREATE | ISSUE | CA_REQUEST | LEDGER_LIST,
@@ -199,8 +200,12 @@ static const struct cli_option options[] = {
 	 INT(path_len, "a number of CA levels", 0, CA_MAX_PATH_LEN)},
 	{"ca", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(ca)},
 	{"profile", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(profile)},
-	{"csr", OPT_VALUE, ISSUE, STRING(csr)},
-	{"chain", OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN, STRING(chain)},
+	{"csr", OPT_VALUE, ISSUE | ENROL_EST, STRING(csr)},
+	{"chain", OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN | ENROL_EST,
+	 STRING(chain)},
+	{"code", OPT_VALUE, ENROL_EST, STRING(code)},
+	{"reenroll", 0, ENROL_EST, FLAG(reenroll)},
+	{"tls-unique", OPT_VALUE, ENROL_EST, STRING(tls_unique)},
 	{"cert", OPT_VALUE, CA_IMPORT, STRING(cert)},
 	{"link-out", OPT_VALUE, CA_REKEY, STRING(link_out)},
 	{"serial", OPT_VALUE, LEDGER_LIST, STRING(serial)},
@@ -278,6 +283,7 @@ static const struct cli_command_desc commands[] = {
 	{"enrol", "code", "enrol code", CLI_CMD_ENROL_CODE, "enrolment NAME", 0},
 	{"enrol", "cacerts", "enrol cacerts", CLI_CMD_ENROL_CACERTS, "enrolment NAME", 0},
 	{"enrol", "scep", "enrol scep", CLI_CMD_ENROL_SCEP, "enrolment NAME", 0},
+	{"enrol", "est", "enrol est", CLI_CMD_ENROL_EST, "enrolment NAME", 0},
 };
 
 static int usage(struct cli_args *args, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -803,6 +809,8 @@ static int check_required(struct cli_args *args)
 		return usage(args, "'signet sign' needs --in FILE (or --in - for standard input)");
 	if (args->cmd == CLI_CMD_ENROL_SCEP && args->in == NULL)
 		return usage(args, "'signet enrol scep' needs --in FILE, the pkiMessage (DER)");
+	if (args->cmd == CLI_CMD_ENROL_EST && args->csr == NULL)
+		return usage(args, "'signet enrol est' needs --csr FILE, the PKCS#10 request");
 	return 0;
 }
 

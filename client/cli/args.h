@@ -54,6 +54,7 @@ enum cli_command {
 	CLI_CMD_ENROL_CODE,
 	CLI_CMD_ENROL_CACERTS,
 	CLI_CMD_ENROL_SCEP, /* hidden: one raw pkiMessage through ScepOperation (debugging) */
+	CLI_CMD_ENROL_EST,  /* hidden: one CSR through EstEnroll, as the gateway sends it */
 	CLI_CMD_COUNT
 };
 
@@ -85,9 +86,12 @@ struct cli_args {
 	 * name is here; its content is read when the client connects. */
 	const char *client;
 	const char *secret_file;
-	const char *name; /* the key or CA NAME positional; the FILE of 'audit verify';
-			   * the CHALLENGE_ID of 'challenge verify' */
-	const char *code; /* 'ca verify-code': the registry's CODE, after the CA */
+	const char *name;	/* the key or CA NAME positional; the FILE of 'audit verify';
+				 * the CHALLENGE_ID of 'challenge verify' */
+	const char *code;	/* 'ca verify-code': the registry's CODE, after the CA;
+				 * 'enrol est --code': the enrolment code */
+	int reenroll;		/* 'enrol est --reenroll' */
+	const char *tls_unique; /* 'enrol est --tls-unique HEX': the channel binding to send */
 	enum signet_key_alg alg;
 	const char *subject;
 	const char *parent; /* --parent: the CA that signs an intermediate */

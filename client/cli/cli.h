@@ -60,6 +60,11 @@ int cli_cmd_verify_chain(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_enrol_code(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_enrol_scep(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_enrol_cacerts(struct cli_ctx *ctx, const struct cli_args *args);
+int cli_cmd_enrol_est(struct cli_ctx *ctx, const struct cli_args *args);
+/* pem.c: the certificates of `text` (concatenated PEM, or concatenated DER),
+ * each a signet_buf in *out (free each and the array); 0, or
+ * SIGNET_E_INVALID_ARGUMENT when it holds none or is malformed. */
+int cli_certs_split(const uint8_t *text, size_t len, struct signet_buf **out, size_t *n);
 
 /* io.c: bounded input from a file or "-", output to a file or stdout (NULL / "-"). */
 int cli_read_input(struct cli_ctx *ctx, const char *path, size_t max, struct signet_buf *out);

@@ -597,6 +597,7 @@ static const cli_command_fn command_fns[CLI_CMD_COUNT] = {
 	[CLI_CMD_ENROL_CODE] = cli_cmd_enrol_code,
 	[CLI_CMD_ENROL_CACERTS] = cli_cmd_enrol_cacerts,
 	[CLI_CMD_ENROL_SCEP] = cli_cmd_enrol_scep,
+	[CLI_CMD_ENROL_EST] = cli_cmd_enrol_est,
 };
 
 int cli_run(struct cli_ctx *ctx, const struct cli_args *args)

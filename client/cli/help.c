@@ -564,6 +564,23 @@ static const char help_enrol_scep[] =
 	"  --out FILE       where the CertRep goes ('-': stdout; default: not written)\n"
 	"\n" GLOBAL_OPTIONS;
 
+static const char help_enrol_est[] =
+	"Usage: signet enrol est NAME --csr FILE [--chain FILE] [--code CODE] [--reenroll]\n"
+	"                        [--out FILE]\n"
+	"\n"
+	"Send one CSR through EST enrolment NAME as signet-gatewayd does for\n"
+	"/simpleenroll (/simplereenroll with --reenroll) and write the certificate\n"
+	"(PEM). For debugging and tests; docs/est.md.\n"
+	"\n"
+	"  --csr FILE       the PKCS#10 request, PEM or DER (required)\n"
+	"  --chain FILE     the TLS client certificate chain it would present, leaf\n"
+	"                   first, concatenated PEM or DER\n"
+	"  --code CODE      the HTTP Basic password: an enrolment code\n"
+	"  --reenroll       a re-enrolment: --chain holds the certificate to renew\n"
+	"  --tls-unique HEX the TLS 1.2 tls-unique the gateway would pass\n"
+	"  --out FILE       where the certificate goes (default: stdout)\n"
+	"\n" GLOBAL_OPTIONS;
+
 static const char help_verify_chain[] =
 	"Usage: signet verify-chain --chain FILE [--purpose client|server|ca|any]\n"
 	"                           [--check-revocation] [--path-out FILE]\n"
@@ -653,6 +670,8 @@ const char *cli_help(enum cli_command cmd)
 		return help_enrol_code;
 	case CLI_CMD_ENROL_SCEP:
 		return help_enrol_scep;
+	case CLI_CMD_ENROL_EST:
+		return help_enrol_est;
 	case CLI_CMD_ENROL_CACERTS:
 		return help_enrol_cacerts;
 	default:

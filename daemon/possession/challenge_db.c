@@ -307,3 +307,36 @@ size_t challenge_db_outstanding(struct ledger *l, const char *caller, int64_t no
 
 	return ledger_write(l, count_apply, &op, &em) == 0 && op.n > 0 ? (size_t)op.n : 0;
 }
+
+struct give_back_op {
+	const struct challenge *c;
+	uint8_t key[KEY_LEN];
+};
+
+static int give_back_apply(sqlite3 *db, void *arg, struct errmsg *em)
+{
+	struct give_back_op *op = arg;
+	sqlite3_stmt *st;
+	int r = prepare_keyed(db,
+			      "UPDATE challenges SET used = 0, nonce = ?2"
+			      " WHERE id_key = ?1 AND caller = ?3 AND used = 1",
+			      op->key, &st, em);
+
+	if (r != 0)
+		return r;
+	sqlite3_bind_blob(st, 2, op->c->nonce, sizeof(op->c->nonce), SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, op->c->caller, -1, SQLITE_STATIC);
+	return run_done(db, st, "giving back a challenge", em);
+}
+
+int challenge_db_give_back(struct ledger *l, const uint8_t *raw_id, const struct challenge *c,
+			   struct errmsg *em)
+{
+	struct give_back_op op = {.c = c};
+	int r;
+
+	if ((r = id_key(raw_id, op.key, em)) == 0)
+		r = ledger_write(l, give_back_apply, &op, em);
+	OPENSSL_cleanse(op.key, sizeof(op.key));
+	return r;
+}

@@ -24,6 +24,12 @@ int challenge_db_insert(struct ledger *l, const struct challenge_limits *lim, co
 int challenge_db_take(struct ledger *l, const char *caller, const uint8_t *raw_id, const char *hex,
 		      int64_t now, struct challenge *out, struct errmsg *em);
 
+/* Undo a challenge_db_take() of `c` (as it returned it, nonce included)
+ * whose use came to nothing: it may be taken again until it expires. For
+ * enrolment codes, which only a certificate should use up. */
+int challenge_db_give_back(struct ledger *l, const uint8_t *raw_id, const struct challenge *c,
+			   struct errmsg *em);
+
 /* Outstanding (unused, unexpired) challenges of `caller`, or of all when
  * NULL; 0 when the database cannot be read. */
 size_t challenge_db_outstanding(struct ledger *l, const char *caller, int64_t now);

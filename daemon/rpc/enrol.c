@@ -359,16 +359,13 @@ int enrol_code_take(struct rpc *rq, const struct enrolment_def *e, const char *c
 
 void enrol_code_restore(struct rpc *rq, const struct challenge *taken)
 {
-	const struct config *cfg = rq->d->cfg;
-	struct challenge_limits lim = {.max_per_caller = cfg->max_challenges_per_caller,
-				       .max_total = cfg->max_challenges};
 	struct errmsg em = {0};
 	uint8_t id[CHALLENGE_ID_LEN];
 
 	if (taken->id[0] == '\0')
 		return;
 	if (hex_decode(taken->id, strlen(taken->id), id, sizeof(id)) != 0 ||
-	    challenge_db_insert(rq->d->ledger, &lim, id, taken, time(NULL), &em) != 0)
+	    challenge_db_give_back(rq->d->ledger, id, taken, &em) != 0)
 		log_warn("enrolment: cannot give back code %.12s... of %s after a failure: %s",
 			 taken->id, taken->caller, em.text);
 }

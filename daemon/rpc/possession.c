@@ -77,7 +77,7 @@ int process_create_challenge(struct rpc *rq, const ProtobufCMessage *request)
 /* The ledger's word on a certificate of the path: revoked if the ledger
  * holds this very certificate (same DER) and it is revoked. Certificates
  * signet did not issue are not in it. */
-static int ledger_revoked(void *arg, X509 *cert, char *why, size_t whylen)
+int rpc_ledger_revoked(void *arg, X509 *cert, char *why, size_t whylen)
 {
 	struct rpc *rq = arg;
 	struct ledger_entry e = {.der = NULL};
@@ -130,8 +130,8 @@ static int chain_check(struct rpc *rq, const ProtobufCBinaryData *chain, enum ch
 	if ((r = certparse_many(chain->data, chain->len, CHAINVERIFY_MAX_CERTS, &presented,
 				&rq->em)) == 0 &&
 	    (r = anchors_get(rq, &anchors)) == 0)
-		r = chainverify(presented, anchors, purpose, revocation ? ledger_revoked : NULL, rq,
-				time(NULL), res, &rq->em);
+		r = chainverify(presented, anchors, purpose, revocation ? rpc_ledger_revoked : NULL,
+				rq, time(NULL), res, &rq->em);
 	sk_X509_pop_free(anchors, X509_free);
 	sk_X509_pop_free(presented, X509_free);
 	return r;

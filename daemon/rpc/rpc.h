@@ -81,6 +81,11 @@ int rpc_record_ca(struct rpc *rq, const char *name, const char *event, const cha
  * NOT_FOUND when none; ALREADY_EXISTS when it was for another CA. */
 int rpc_find_retry(struct rpc *rq, const char *ca, X509 **out);
 
+/* A chain_revoked_fn (pki/chainverify.h) asking the ledger, `arg` the struct
+ * rpc: revoked if the ledger holds this very certificate (same DER) revoked;
+ * certificates signet did not issue are not in it. */
+int rpc_ledger_revoked(void *arg, X509 *cert, char *why, size_t whylen);
+
 /* DER (OPENSSL_malloc'd, one per certificate) and concatenated PEM (malloc) of a chain. */
 int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **pem);
 
