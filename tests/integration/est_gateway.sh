@@ -64,7 +64,8 @@ cat "$D/tls-leaf.pem" "$D/chain.pem" >"$D/tls.pem"
 # vendor_ca NAME: a throwaway P-256 root $D/NAME-ca.pem/.key
 vendor_ca() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/$1-ca.key" \
-		-subj "/CN=$1 Vendor Root" -days 30 -out "$D/$1-ca.pem" 2>/dev/null || it_fail "vendor CA $1"
+		-subj "/CN=$1 Vendor Root" -days 30 -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" -out "$D/$1-ca.pem" 2>/dev/null || it_fail "vendor CA $1"
 }
 # birth CA CN [expired]: a client certificate CN under vendor CA, $D/CN.pem/.key
 birth() {
