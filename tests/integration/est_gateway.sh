@@ -289,5 +289,9 @@ expect_rc 1 "$GATEWAYD" --config "$D/notls.conf"
 got=$(est GET "$EST/cacerts")
 want "$got" 200 "cacerts after the refusals"
 grep -q 'POST /.well-known/est/simplereenroll op=- -> 200' "$D/gatewayd.log" || it_fail "no access-log line for simplereenroll"
+# a clean stop (in the sanitizer build: no leak report either)
+kill -TERM "$GW_PID"
+wait "$GW_PID" || it_fail "signet-gatewayd did not stop cleanly: $(tail -n 20 "$D/gatewayd.log")"
+GW_PID=""
 GW_OK=1
 echo "est_gateway: ok"
