@@ -19,7 +19,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "base/asn1time.h"
 #include "base/log.h"
@@ -27,14 +26,14 @@
 #include "pki/certbuild.h"
 #include "pki/chainverify.h"
 #include "pki/csr.h"
+#include "pki/est.h"
 #include "pki/profile.h"
 #include "pki/scep.h"
 #include "records/issued.h"
 #include "rpc/enrol.h"
 #include "rpc/rpc.h"
 
-#define EST_WHY_MAX	 320
-#define EST_PASSWORD_MAX 256
+#define EST_WHY_MAX 320
 
 /* Everything one EstEnroll holds. */
 struct est_op {
@@ -96,53 +95,10 @@ static int est_read_chain(struct est_op *op)
 	return 0;
 }
 
-/*
- * RFC 7030 3.5: a challengePassword in the CSR links it to the TLS channel
- * (base64 of tls-unique). Under TLS 1.3 there is no tls-unique (RFC 8446
- * dropped it; the gateway sends none), so the link cannot be checked there.
- */
-static int est_check_tls_unique(struct est_op *op)
-{
-	const ProtobufCBinaryData *tu = &op->req->tls_unique;
-	char pw[EST_PASSWORD_MAX], want[EST_PASSWORD_MAX];
-	int r = 0;
-
-	if (tu->len == 0 || scep_challenge_password(op->csr, pw, sizeof(pw)) != 0)
-		return 0;
-	if (tu->len > 3 * (sizeof(want) / 4) - 3 ||
-	    EVP_EncodeBlock((unsigned char *)want, tu->data, (int)tu->len) <= 0 ||
-	    strcmp(pw, want) != 0)
-		r = errmsg_set(&op->rq->em, SIGNET_E_INVALID_ARGUMENT,
-			       "the CSR's challengePassword is not this TLS channel's tls-unique "
-			       "(RFC 7030 3.5: it must be the base64 of it)");
-	OPENSSL_cleanse(pw, sizeof(pw));
-	return r;
-}
-
-/* Both absent, or the same DER. */
-static int sans_equal(X509_REQ *csr, X509 *cert)
-{
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
-	GENERAL_NAMES *a = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-	GENERAL_NAMES *b = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	unsigned char *da = NULL, *db = NULL;
-	int la = a != NULL ? i2d_GENERAL_NAMES(a, &da) : 0;
-	int lb = b != NULL ? i2d_GENERAL_NAMES(b, &db) : 0;
-	int same = la == lb && (la == 0 || memcmp(da, db, (size_t)la) == 0);
-
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	GENERAL_NAMES_free(a);
-	GENERAL_NAMES_free(b);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	ERR_clear_error();
-	return same;
-}
-
 /* /simplereenroll: a live certificate of this CA, for the same subject and SANs (4.2.2). */
 static int est_auth_reenroll(struct est_op *op)
 {
-	char why[EST_WHY_MAX] = "", have[256], want[256];
+	char why[EST_WHY_MAX] = "";
 	X509 *leaf;
 
 	if (sk_X509_num(op->chain) == 0)
@@ -153,19 +109,7 @@ static int est_auth_reenroll(struct est_op *op)
 	op->auth = "reenroll";
 	if (!enrol_cert_is_ours(op->rq, op->e, leaf, why, sizeof(why)))
 		return errmsg_set(&op->rq->em, SIGNET_E_PERMISSION_DENIED, "re-enrolment: %s", why);
-	if (X509_NAME_cmp(X509_REQ_get_subject_name(op->csr), X509_get_subject_name(leaf)) != 0) {
-		X509_NAME_oneline(X509_REQ_get_subject_name(op->csr), want, sizeof(want));
-		X509_NAME_oneline(X509_get_subject_name(leaf), have, sizeof(have));
-		return errmsg_set(&op->rq->em, SIGNET_E_PERMISSION_DENIED,
-				  "re-enrolment: the CSR's subject '%s' is not the certificate's "
-				  "'%s'",
-				  want, have);
-	}
-	if (!sans_equal(op->csr, leaf))
-		return errmsg_set(
-			&op->rq->em, SIGNET_E_PERMISSION_DENIED,
-			"re-enrolment: the CSR's subjectAltName is not the certificate's");
-	return 0;
+	return est_same_subject(op->csr, leaf, &op->rq->em);
 }
 
 /* The door's bootstrap anchors, read per request (a replaced file needs no reload). */
@@ -284,8 +228,7 @@ static int est_certify(struct est_op *op, const struct profile *p, const struct 
 	int r;
 
 	if (profile_plan(p, &ir, &plan, &why) != 0) {
-		r = errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "%s",
-			       why.text);
+		r = errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT, "%s", why.text);
 	} else if ((signer = keybridge_pkey(&bridge)) == NULL) {
 		r = errmsg_openssl(&rq->em, SIGNET_E_INTERNAL, "cannot set up token signing");
 	} else {
@@ -394,7 +337,8 @@ int process_est_enroll(struct rpc *rq, const ProtobufCMessage *request)
 	rpc_object(rq, "enrolment=%.48s %s peer=%.40s", op.e->name,
 		   req->reenroll ? "reenroll" : "enroll", peer_of(&op));
 	if ((r = est_read_csr(&op)) != 0 || (r = est_read_chain(&op)) != 0 ||
-	    (r = est_check_tls_unique(&op)) != 0)
+	    (r = est_check_tls_unique(op.csr, req->tls_unique.data, req->tls_unique.len,
+				      &rq->em)) != 0)
 		goto out;
 	if ((r = est_answer_retry(&op)) != SIGNET_E_NOT_FOUND)
 		goto out;
@@ -419,33 +363,6 @@ out:
 
 /* --- GetEnrolmentCsrAttrs --- */
 
-/* CsrAttrs ::= SEQUENCE OF AttrOrOID, here OIDs only (RFC 7030 4.5.2). */
-static int csr_attrs_der(const struct enrolment_def *e, unsigned char **der, int *len)
-{
-	STACK_OF(ASN1_TYPE) *seq = sk_ASN1_TYPE_new_null();
-	int ok = seq != NULL;
-
-	for (size_t i = 0; ok && i < e->n_csr_attrs; i++) {
-		ASN1_OBJECT *o = OBJ_txt2obj(e->csr_attrs[i], 0);
-		ASN1_TYPE *t = ASN1_TYPE_new();
-
-		ok = o != NULL && t != NULL;
-		if (ok)
-			ASN1_TYPE_set(t, V_ASN1_OBJECT, o);
-		else
-			ASN1_OBJECT_free(o);
-		if (!ok || !sk_ASN1_TYPE_push(seq, t)) {
-			ASN1_TYPE_free(t);
-			ok = 0;
-		}
-	}
-	if (ok)
-		ok = (*len = i2d_ASN1_SEQUENCE_ANY(seq, der)) > 0;
-	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
-	ERR_clear_error();
-	return ok ? 0 : -1;
-}
-
 int process_get_enrolment_csr_attrs(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__GetEnrolmentCsrAttrsRequest *req = (const void *)request;
@@ -453,13 +370,13 @@ int process_get_enrolment_csr_attrs(struct rpc *rq, const ProtobufCMessage *requ
 		SIGNET__V1__GET_ENROLMENT_CSR_ATTRS_RESPONSE__INIT;
 	const struct enrolment_def *e;
 	unsigned char *der = NULL;
-	int r, len = 0;
+	size_t len = 0;
+	int r;
 
-	if ((r = enrol_door(rq, req->enrolment, ENROLMENT_EST, &e)) != 0)
+	if ((r = enrol_door(rq, req->enrolment, ENROLMENT_EST, &e)) != 0 ||
+	    (r = est_csr_attrs(e->csr_attrs, e->n_csr_attrs, &der, &len, &rq->em)) != 0)
 		return r;
-	if (e->n_csr_attrs > 0 && csr_attrs_der(e, &der, &len) != 0)
-		return errmsg_set(&rq->em, SIGNET_E_INTERNAL, "cannot encode the CsrAttrs");
-	resp.csr_attrs = (ProtobufCBinaryData){.data = der, .len = (size_t)len};
+	resp.csr_attrs = (ProtobufCBinaryData){.data = der, .len = len};
 	r = rpc_respond(rq, &resp.base);
 	OPENSSL_free(der);
 	return r;
