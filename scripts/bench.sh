@@ -14,7 +14,9 @@
 #   3. SignCsr through signetd (P-256 CA key on the token, device profile,
 #      ledger durable), 1/16/64 clients; and SCEP enrolments (PKCSReq with a
 #      single-use code, RSA-2048 device keys) through signet-gatewayd by
-#      micromdm/scep's client code, 16 clients
+#      micromdm/scep's client code, 16 clients; and EST enrolments
+#      (simpleenroll with a single-use code by HTTP Basic, P-256 device keys)
+#      over HTTPS by curl, 16 at a time, one TLS handshake each
 #   4. what users do instead: one `openssl x509 -req` process per certificate
 #      with the pkcs11 engine (1 and 16 at a time), and `cfssl serve` with a
 #      software key driven at 1/16/64 clients
@@ -89,7 +91,8 @@ clients: {
   admin: { secret_file = "$dir/admin.key"; admin = true; methods = [ "*" ];
            cas = [ "*" ]; profiles = [ "*" ]; keys = [ "*" ]; enrolments = [ "*" ]; };
   gateway: { secret_file = "$dir/gateway.key"; max_concurrent = 64;
-             methods = [ "GetEnrolmentCaCerts", "ScepOperation" ]; enrolments = [ "mdm" ]; };
+             methods = [ "GetEnrolmentCaCerts", "ScepOperation", "EstEnroll" ];
+             enrolments = [ "mdm", "est" ]; };
   factory: { secret_file = "$dir/factory.key"; max_concurrent = 256;
              methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing" ];
              profiles = [ "device" ]; keys = [ "bench-nonce" ]; };
@@ -120,6 +123,7 @@ admin issue --ca bench-issuing --profile scep-ra --csr "$dir/ra.csr" --out "$dir
 cat >>"$dir/signetd.conf" <<EOF
 enrolment: {
   mdm: { protocol = "scep"; ca = "bench-issuing"; profile = "device"; ra_key = "bench-ra"; challenge = "codes"; };
+  est: { protocol = "est"; ca = "bench-issuing"; profile = "device"; codes = true; };
 };
 EOF
 kill -TERM "$SIGNETD_PID"
@@ -196,6 +200,56 @@ say "${R[scep_16]}"
 kill -TERM "$GATEWAYD_PID"
 wait "$GATEWAYD_PID" || die "signet-gatewayd did not stop cleanly"
 GATEWAYD_PID=
+step "3c. EST enrolments through signet-gatewayd (HTTPS, curl), 16 at a time"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/est-tls.key" \
+	-subj /CN=bench-est -addext subjectAltName=IP:127.0.0.1 -out "$dir/est-tls.csr" 2>/dev/null
+chmod 600 "$dir/est-tls.key"
+admin issue --ca bench-issuing --profile server --csr "$dir/est-tls.csr" --out "$dir/est-tls-leaf.pem"
+cat "$dir/est-tls-leaf.pem" "$dir/chain.pem" >"$dir/est-tls.pem"
+awk '/BEGIN CERT/ { n++ } n == 2' "$dir/chain.pem" >"$dir/root.pem"
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 12000))
+	write_gatewayd_config "$dir/gatewayd-est.conf" "$port" "$endpoint" gateway "$dir/gateway.key" \
+		"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
+est = { enabled = true; default = \"est\"; };"
+	"$gatewayd_bin" --config "$dir/gatewayd-est.conf" >>"$dir/gatewayd-est.log" 2>&1 &
+	GATEWAYD_PID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null --cacert "$dir/root.pem" "https://127.0.0.1:$port/" && break 2
+		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd (EST) did not answer (log: $dir/gatewayd-est.log)"
+	GATEWAYD_PID=
+done
+[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd (EST) did not start (log: $dir/gatewayd-est.log)"
+est_n=$((quick ? 64 : 512))
+mkdir -p "$dir/est"
+# the CSRs and codes first: only the enrolments are timed
+for ((i = 0; i < est_n; i++)); do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-subj "/CN=bench-est-$i" -outform DER 2>/dev/null | base64 >"$dir/est/$i.b64"
+	printf '%s %s\n' "$i" "$(admin enrol code est --device-id "bench-est-$i" | cut -d' ' -f1)"
+done >"$dir/est-codes"
+# est_one I CODE: one simpleenroll; prints curl's total time in seconds, fails unless 200
+est_one() {
+	curl -sS -o /dev/null -w '%{http_code} %{time_total}\n' --cacert "$dir/root.pem" -u "bench-est-$1:$2" \
+		-H 'Content-Type: application/pkcs10' --data-binary "@$dir/est/$1.b64" \
+		"https://127.0.0.1:$port/.well-known/est/simpleenroll"
+}
+export -f est_one
+export dir port
+t0=$(date +%s.%N)
+xargs -P 16 -L 1 bash -c 'est_one "$0" "$1"' <"$dir/est-codes" >"$dir/est-times"
+t1=$(date +%s.%N)
+est_ok=$(grep -c '^200 ' "$dir/est-times" || true)
+((est_ok == est_n)) || die "EST enrolments: $est_ok of $est_n answered 200 (log: $dir/gatewayd-est.log)"
+R[est_16]=$(awk '{ print $2 * 1e6 }' "$dir/est-times" | sort -n | awk -v n="$est_n" -v t0="$t0" -v t1="$t1" \
+	'{ v[NR] = $1 } END { printf "{\"op\":\"est\",\"clients\":16,\"ops\":%d,\"rate\":%.1f,\"p50_us\":%d,\"p99_us\":%d}", n, n / (t1 - t0), v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }')
+say "${R[est_16]}"
+kill -TERM "$GATEWAYD_PID"
+wait "$GATEWAYD_PID" || die "signet-gatewayd (EST) did not stop cleanly"
+GATEWAYD_PID=
 issued=$(sqlite3 "$dir/state/ledger.db" \
 	'select count(*) from issued' 2>/dev/null || echo "?")
 
@@ -250,6 +304,7 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 		row "SignCsr via signetd, $c clients" "$(rate csr_$c)" "$(p50 csr_$c)" "$(p99 csr_$c)"
 	done
 	row "SCEP PKCSReq via signet-gatewayd, 16 clients" "$(rate scep_16)" "$(p50 scep_16)" "$(p99 scep_16)"
+	row "EST simpleenroll via signet-gatewayd (curl), 16" "$(rate est_16)" "$(p50 est_16)" "$(p99 est_16)"
 	row "openssl x509 -req + pkcs11 engine, 1 at a time" "$(rate openssl_1)" "-" "-"
 	row "openssl x509 -req + pkcs11 engine, 16 at a time" "$(rate openssl_16)" "-" "-"
 	for c in 1 16 64; do
@@ -308,7 +363,7 @@ join_rows() {
 {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
 	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 p11_1 p11_16 csr_1 csr_16 \
-		csr_64 scep_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
+		csr_64 scep_16 est_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
 	printf '"openssl_costs":%s,' "$costs"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"

@@ -252,14 +252,16 @@ auth: { allow_anonymous = false; };
 clients: {
   admin: { secret_file = "$dir/admin.secret"; methods = [ "*" ]; cas = [ "*" ]; profiles = [ "*" ];
            keys = [ "*" ]; enrolments = [ "*" ]; admin = true; };
-  gateway: { secret_file = "$dir/gateway.secret"; methods = [ "GetEnrolmentCaCerts", "ScepOperation" ];
-             enrolments = [ "mdm" ]; };
+  gateway: { secret_file = "$dir/gateway.secret";
+             methods = [ "GetEnrolmentCaCerts", "ScepOperation", "EstEnroll", "GetEnrolmentCsrAttrs" ];
+             enrolments = [ "mdm", "factory" ]; };
 };
 CONF
 ) write_signetd_config "$conf" "$dir/state" "$label" "$endpoint" 2 info
 cat >>"$conf" <<CONF
 enrolment: {
   mdm: { protocol = "scep"; ca = "demo-issuing-b"; profile = "device"; ra_key = "demo-scep-ra"; challenge = "codes"; };
+  factory: { protocol = "est"; ca = "demo-issuing-b"; profile = "device"; codes = true; };
 };
 CONF
 sed -n '/^clients/,$p' "$conf" | sed 's/^/    /' >&2
@@ -307,6 +309,55 @@ say "OK: refused"
 tail -n 3 "$dir/gatewayd.log" >&2
 kill -TERM "$GATEWAYD_PID"
 wait "$GATEWAYD_PID" || die "signet-gatewayd did not stop cleanly"
+GATEWAYD_PID=
+
+step "EST: signet-gatewayd on HTTPS, its TLS certificate issued by signet (profile server)"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/est-tls.key" \
+	-subj /CN=est-gateway -addext subjectAltName=IP:127.0.0.1 -out "$dir/est-tls.csr" 2>/dev/null
+chmod 600 "$dir/est-tls.key"
+signet issue --ca demo-issuing-b --profile server --csr "$dir/est-tls.csr" --out "$dir/est-tls-leaf.pem"
+cat "$dir/est-tls-leaf.pem" "$dir/chain-b.pem" >"$dir/est-tls.pem"
+for _ in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 12000))
+	write_gatewayd_config "$dir/gatewayd-est.conf" "$port" "$endpoint" gateway "$dir/gateway.secret" \
+		"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
+est = { enabled = true; default = \"factory\"; };"
+	"$gatewayd_bin" --config "$dir/gatewayd-est.conf" >>"$dir/gatewayd-est.log" 2>&1 &
+	GATEWAYD_PID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null --cacert "$dir/root.pem" "https://127.0.0.1:$port/" && break 2
+		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd (EST) did not answer (log: $dir/gatewayd-est.log)"
+	GATEWAYD_PID=
+done
+[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd (EST) did not start (log: $dir/gatewayd-est.log)"
+est_url=https://127.0.0.1:$port/.well-known/est
+
+step "EST: a device enrols with curl and a single-use code (HTTP Basic)"
+est_device=est-dev-0001
+est_code=$(signet enrol code factory --device-id "$est_device" | cut -d' ' -f1)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/$est_device.key" \
+	-subj "/CN=$est_device" -outform DER 2>/dev/null | base64 >"$dir/$est_device.csr.b64"
+say "\$ curl --cacert root.pem -u $est_device:CODE --data-binary @csr.b64 $est_url/simpleenroll"
+curl -fsS --cacert "$dir/root.pem" -u "$est_device:$est_code" -H 'Content-Type: application/pkcs10' \
+	--data-binary "@$dir/$est_device.csr.b64" "$est_url/simpleenroll" | tr -d '\r' | base64 -d |
+	openssl pkcs7 -inform DER -print_certs -out "$dir/$est_device.pem"
+openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain-b.pem" "$dir/$est_device.pem"
+openssl x509 -in "$dir/$est_device.pem" -noout -subject -serial
+step "EST: it renews with /simplereenroll, authenticated by the certificate it has"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/$est_device-2.key" \
+	-subj "/CN=$est_device" -outform DER 2>/dev/null | base64 >"$dir/$est_device-2.csr.b64"
+curl -fsS --cacert "$dir/root.pem" --cert "$dir/$est_device.pem" --key "$dir/$est_device.key" \
+	-H 'Content-Type: application/pkcs10' --data-binary "@$dir/$est_device-2.csr.b64" \
+	"$est_url/simplereenroll" | tr -d '\r' | base64 -d |
+	openssl pkcs7 -inform DER -print_certs -out "$dir/$est_device-2.pem"
+openssl verify -CAfile "$dir/root.pem" -untrusted "$dir/chain-b.pem" "$dir/$est_device-2.pem"
+signet ledger list --subject "$est_device" --all >&2
+tail -n 2 "$dir/gatewayd-est.log" >&2
+kill -TERM "$GATEWAYD_PID"
+wait "$GATEWAYD_PID" || die "signet-gatewayd (EST) did not stop cleanly"
 GATEWAYD_PID=
 
 step "stop signetd with SIGTERM"

@@ -21,6 +21,7 @@ packages=(
 	libp11-kit-dev # the OASIS pkcs11.h header signetd compiles against
 	libssl-dev libconfig-dev libsystemd-dev libsqlite3-dev
 	libmicrohttpd-dev # signet-gatewayd's HTTP server (SCEP)
+	libgnutls28-dev # signet-gatewayd: the EST client chain and tls-unique from the TLS session
 	# tests and their tools
 	libcmocka-dev clang-format shellcheck
 	# libFuzzer targets (scripts/fuzz.sh): clang, and the fuzzer runtime

@@ -190,3 +190,84 @@ void backend_scep(struct backend *be, struct scep_backend *out)
 	out->ca_certs = backend_ca_certs;
 	out->operation = backend_operation;
 }
+
+static int backend_est_enroll(void *ctx, const struct est_enroll_in *in, struct est_enroll_out *out,
+			      char *err, size_t errlen)
+{
+	struct backend *be = ctx;
+	struct signet_buf chain[EST_CHAIN_MAX];
+	struct signet_est_request req = {0};
+	struct signet_est_reply *rep = NULL;
+	signet_client *c;
+	size_t i;
+	int r;
+
+	for (i = 0; i < in->n_chain && i < EST_CHAIN_MAX; i++) {
+		chain[i].data = (uint8_t *)in->chain[i];
+		chain[i].len = in->chain_len[i];
+	}
+	req.csr = in->csr;
+	req.csr_len = in->csr_len;
+	req.peer_chain = i > 0 ? chain : NULL;
+	req.n_peer_chain = i;
+	req.code = in->code;
+	req.username = in->username;
+	req.reenroll = in->reenroll;
+	req.tls_unique = in->tls_unique;
+	req.tls_unique_len = in->tls_unique_len;
+	req.peer = in->peer;
+	if ((r = backend_acquire(be, &c, err, errlen)) != 0)
+		return r;
+	if ((r = signet_est_enroll(c, in->enrolment, &req, &rep)) != 0) {
+		snprintf(err, errlen, "%s", signet_last_error(c));
+		goto out;
+	}
+	out->retry_after = rep->retry_after_seconds;
+	if (out->retry_after == 0 &&
+	    (r = backend_dup(&out->pkcs7, &out->pkcs7_len, &rep->pkcs7)) != 0)
+		snprintf(err, errlen, "out of memory");
+out:
+	signet_est_reply_free(rep);
+	backend_release(be, c);
+	return r;
+}
+
+static int backend_est_csr_attrs(void *ctx, const char *enrolment, uint8_t **der, size_t *len,
+				 char *err, size_t errlen)
+{
+	struct backend *be = ctx;
+	uint8_t *d = NULL;
+	signet_client *c;
+	int r;
+
+	*der = NULL;
+	*len = 0;
+	if ((r = backend_acquire(be, &c, err, errlen)) != 0)
+		return r;
+	if ((r = signet_get_enrolment_csr_attrs(c, enrolment, &d, len)) != 0) {
+		snprintf(err, errlen, "%s", signet_last_error(c));
+		goto out;
+	}
+	if (*len > 0) {
+		/* the gateway's buffers are free()d; libsignet's want signet_free() */
+		if ((*der = malloc(*len)) == NULL) {
+			r = SIGNET_E_NOMEM;
+			*len = 0;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(*der, d, *len);
+	}
+out:
+	signet_free(d);
+	backend_release(be, c);
+	return r;
+}
+
+void backend_est(struct backend *be, struct est_backend *out)
+{
+	out->ctx = be;
+	out->ca_certs = backend_ca_certs;
+	out->enroll = backend_est_enroll;
+	out->csr_attrs = backend_est_csr_attrs;
+}

@@ -6,6 +6,7 @@
 #define SIGNET_GATEWAY_BACKEND_H
 
 #include "config.h"
+#include "est.h"
 #include "scep.h"
 
 struct backend;
@@ -21,5 +22,8 @@ void backend_free(struct backend *be);
 
 /* The scep_backend whose calls go through `be`. */
 void backend_scep(struct backend *be, struct scep_backend *out);
+
+/* The est_backend whose calls go through `be`. */
+void backend_est(struct backend *be, struct est_backend *out);
 
 #endif

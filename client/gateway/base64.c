@@ -91,3 +91,43 @@ out:
 	free(buf);
 	return r;
 }
+
+int b64_encode(const uint8_t *in, size_t len, size_t wrap, char **out, size_t *out_len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t chars = (len + 2) / 3 * 4, lines = wrap ? (chars + wrap - 1) / wrap : 0;
+	size_t i, n = 0, col = 0, k;
+	char *buf, q[4];
+
+	if ((buf = malloc(chars + 2 * lines + 1)) == NULL)
+		return SIGNET_E_NOMEM;
+	for (i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		q[0] = abc[v >> 18 & 63];
+		q[1] = abc[v >> 12 & 63];
+		q[2] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+		q[3] = i + 2 < len ? abc[v & 63] : '=';
+		for (k = 0; k < 4; k++) {
+			buf[n++] = q[k];
+			if (wrap && ++col == wrap) {
+				buf[n++] = '\r';
+				buf[n++] = '\n';
+				col = 0;
+			}
+		}
+	}
+	/* the last line ends in CRLF too */
+	if (wrap && col != 0) {
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*out_len = n;
+	return 0;
+}

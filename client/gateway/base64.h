@@ -20,4 +20,12 @@
  */
 int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len);
 
+/*
+ * Encode `len` bytes as standard padded base64 in lines of at most `wrap`
+ * characters, each ending in CRLF (0: one line, no CRLF), NUL-terminated,
+ * into a new buffer (*out, *out_len without the NUL; free() it). 0 or
+ * SIGNET_E_NOMEM.
+ */
+int b64_encode(const uint8_t *in, size_t len, size_t wrap, char **out, size_t *out_len);
+
 #endif

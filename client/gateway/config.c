@@ -180,6 +180,61 @@ static int gw_config_enrolments(config_t *c, struct gw_config *cfg, char *err, s
 	return 0;
 }
 
+/* est.labels: a group of LABEL = "ENROLMENT", both names. */
+static int gw_config_est_labels(config_t *c, struct gw_config *cfg, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(c, "est.labels"), *e;
+	const char *name, *v;
+	int i, n;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return gw_config_error(err, errlen,
+				       "line %d: est.labels must be a group of "
+				       "label = \"enrolment\"",
+				       config_setting_source_line(s));
+	if ((n = config_setting_length(s)) > GW_ENROLMENTS_MAX)
+		return gw_config_error(err, errlen, "line %d: at most %d labels",
+				       config_setting_source_line(s), GW_ENROLMENTS_MAX);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		name = config_setting_name(e);
+		v = config_setting_get_string(e);
+		if (!gw_config_name_ok(name) || v == NULL || !gw_config_name_ok(v))
+			return gw_config_error(err, errlen,
+					       "line %d: est.labels.%s must be an enrolment name "
+					       "(1 to 64 of A-Z a-z 0-9 . _ -)",
+					       config_setting_source_line(e), name);
+		memcpy(cfg->est_labels[i].label, name, strlen(name) + 1);
+		memcpy(cfg->est_labels[i].enrolment, v, strlen(v) + 1);
+	}
+	cfg->n_est_labels = (size_t)n;
+	return 0;
+}
+
+static int gw_config_est(config_t *c, struct gw_config *cfg, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(c, "est.enabled");
+	int r;
+
+	if (s != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return gw_config_error(err, errlen,
+					       "line %d: est.enabled must be true or false",
+					       config_setting_source_line(s));
+		cfg->est_enabled = config_setting_get_bool(s);
+	}
+	if ((r = gw_config_string(c, "est.default", cfg->est_default, sizeof(cfg->est_default), err,
+				  errlen)) != 0 ||
+	    (r = gw_config_est_labels(c, cfg, err, errlen)) != 0)
+		return r;
+	if (cfg->est_default[0] != '\0' && !gw_config_name_ok(cfg->est_default))
+		return gw_config_error(err, errlen, "est.default '%s' is not an enrolment name",
+				       cfg->est_default);
+	return 0;
+}
+
 /* The URL prefix: absolute, no trailing '/', no query, no '..'. */
 static int gw_config_check_path(const char *p, char *err, size_t errlen)
 {
@@ -233,7 +288,10 @@ static int gw_config_read(config_t *c, struct gw_config *cfg, char *err, size_t 
 	    (r = gw_config_string(c, "tls.certificate", cfg->tls_certificate,
 				  sizeof(cfg->tls_certificate), err, errlen)) != 0 ||
 	    (r = gw_config_string(c, "tls.key", cfg->tls_key, sizeof(cfg->tls_key), err, errlen)) !=
-		    0)
+		    0 ||
+	    (r = gw_config_string(c, "tls.client_anchors", cfg->tls_client_anchors,
+				  sizeof(cfg->tls_client_anchors), err, errlen)) != 0 ||
+	    (r = gw_config_est(c, cfg, err, errlen)) != 0)
 		return r;
 	v = cfg->timeout_ms;
 	if ((r = gw_config_uint(c, "signetd.timeout_ms", 100, 600000, &v, err, errlen)) != 0)
@@ -270,6 +328,15 @@ static int gw_config_check(const struct gw_config *cfg, char *err, size_t errlen
 		return r;
 	if ((cfg->tls_certificate[0] == '\0') != (cfg->tls_key[0] == '\0'))
 		return gw_config_error(err, errlen, "tls.certificate and tls.key go together");
+	/* EST sends codes and issues certificates on a TLS client's word: never in the clear */
+	if (cfg->est_enabled && cfg->tls_certificate[0] == '\0')
+		return gw_config_error(err, errlen,
+				       "est.enabled needs tls.certificate and tls.key: EST is "
+				       "served over HTTPS only");
+	if (cfg->est_enabled && cfg->est_default[0] == '\0' && cfg->n_est_labels == 0)
+		return gw_config_error(err, errlen, "est.enabled needs est.default or est.labels");
+	if (cfg->tls_client_anchors[0] != '\0' && cfg->tls_certificate[0] == '\0')
+		return gw_config_error(err, errlen, "tls.client_anchors needs tls.certificate");
 	if (cfg->default_enrolment[0] == '\0')
 		return 0;
 	if (!gw_config_name_ok(cfg->default_enrolment))

@@ -8,9 +8,11 @@
  *               timeout_ms = 10000; };
  *   scep = { path = "/scep"; default = "mdm"; enrolments = [ "mdm", "routers" ]; };
  *   limits = { max_body = 65536; max_connections = 64; per_source_per_minute = 600; };
- *   tls = { certificate = "/etc/signet/gateway.pem"; key = "/etc/signet/gateway.key"; };
+ *   tls = { certificate = "/etc/signet/gateway.pem"; key = "/etc/signet/gateway.key";
+ *           client_anchors = "/etc/signet/est-anchors.pem"; };
+ *   est = { enabled = true; default = "factory"; labels = { edge = "edge-devices"; }; };
  *
- * docs/scep.md describes each setting.
+ * docs/scep.md and docs/est.md describe each setting.
  */
 #ifndef SIGNET_GATEWAY_CONFIG_H
 #define SIGNET_GATEWAY_CONFIG_H
@@ -44,13 +46,23 @@ struct gw_config {
 
 	char tls_certificate[GW_FILE_MAX]; /* PEM; "" (and tls_key "") for plain HTTP */
 	char tls_key[GW_FILE_MAX];
+	char tls_client_anchors[GW_FILE_MAX]; /* PEM CAs named in the certificate request; "" */
+
+	int est_enabled;		   /* EST needs tls: refused at start-up otherwise */
+	char est_default[GW_NAME_MAX + 1]; /* /.well-known/est/OP; "" none */
+	struct {
+		char label[GW_NAME_MAX + 1];	 /* /.well-known/est/LABEL/OP */
+		char enrolment[GW_NAME_MAX + 1]; /* signetd's enrolment.NAME */
+	} est_labels[GW_ENROLMENTS_MAX];
+	size_t n_est_labels;
 };
 
 /*
  * Read `path` into *cfg (every unset key gets its default: listen
  * 127.0.0.1:8080, timeout 10 s, path /scep, max_body 65536, 64 connections,
  * 600 a minute from a source, plain HTTP). signetd.client and secret_file
- * are required; tls.certificate and tls.key go together.
+ * are required; tls.certificate and tls.key go together; est.enabled needs
+ * them, and est.default or at least one label.
  * 0, or SIGNET_E_INVALID_ARGUMENT / SIGNET_E_NOT_FOUND with a message in
  * err naming the file, line and key. Free with gw_config_free() either way.
  */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "log.h"
@@ -22,6 +23,7 @@ struct http_server {
 	struct MHD_Daemon *mhd;
 	const struct gw_config *cfg;
 	const struct scep_backend *be;
+	const struct est_backend *est;
 	struct ratelimit *rl;
 };
 
@@ -124,6 +126,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, const char *peer, 
 		return MHD_NO;
 	resp->body = NULL; /* libmicrohttpd frees it */
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	for (size_t i = 0; i < resp->n_headers; i++)
+		MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
 	ok = MHD_queue_response(conn, (unsigned)resp->status, mr);
 	MHD_destroy_response(mr);
 	return ok;
@@ -195,6 +199,58 @@ static enum MHD_Result http_body(struct http_server *srv, struct http_req *rq, c
 	return MHD_YES;
 }
 
+/*
+ * The TLS side of an EST request: the client's chain as presented (not
+ * verified here: signetd decides) and tls-unique under TLS 1.2 (RFC 7030
+ * 3.5; TLS 1.3 has none). *cb is gnutls_free()d by the caller.
+ */
+static void http_tls_peer(struct MHD_Connection *conn, struct est_request *req, gnutls_datum_t *cb)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t s = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	const gnutls_datum_t *peers;
+	unsigned n = 0, i;
+
+	if (s == NULL)
+		return;
+	req->tls = 1;
+	if ((peers = gnutls_certificate_get_peers(s, &n)) != NULL)
+		for (i = 0; i < n && i < EST_CHAIN_MAX; i++) {
+			req->chain[i] = peers[i].data;
+			req->chain_len[i] = peers[i].size;
+			req->n_chain++;
+		}
+	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
+	    gnutls_session_channel_binding(s, GNUTLS_CB_TLS_UNIQUE, cb) == GNUTLS_E_SUCCESS) {
+		req->tls_unique = cb->data;
+		req->tls_unique_len = cb->size;
+	}
+}
+
+static enum MHD_Result http_est(struct http_server *srv, struct MHD_Connection *conn,
+				struct http_req *rq, const char *method, const char *url)
+{
+	struct est_request req = {0};
+	struct scep_response resp = {0};
+	gnutls_datum_t cb = {NULL, 0};
+	enum MHD_Result ok = MHD_NO;
+
+	req.method = method;
+	req.url = url;
+	req.authorization =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.body = rq->body;
+	req.body_len = rq->len;
+	req.peer = rq->peer;
+	http_tls_peer(conn, &req, &cb);
+	if (est_handle(srv->cfg, srv->est, &req, &resp) == 0)
+		ok = http_send(conn, rq->peer, method, url, NULL, &resp);
+	scep_response_clear(&resp);
+	gnutls_free(cb.data);
+	return ok;
+}
+
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
 				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **con_cls)
@@ -210,6 +266,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		return http_begin(srv, conn, method, url, con_cls);
 	if (*upload_data_size != 0)
 		return http_body(srv, rq, upload_data, upload_data_size);
+	if (strncmp(url, EST_PATH, strlen(EST_PATH)) == 0)
+		return http_est(srv, conn, rq, method, url);
 	req.method = method;
 	req.url = url;
 	req.operation = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "operation");
@@ -252,12 +310,15 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *http_start(int fd, const struct gw_config *cfg, const struct scep_backend *be,
-			       struct ratelimit *rl, const struct gw_tls *tls, char *err,
-			       size_t errlen)
+			       const struct est_backend *est, struct ratelimit *rl,
+			       const struct gw_tls *tls, char *err, size_t errlen)
 {
 	struct MHD_OptionItem tls_options[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? tls->certificate : NULL},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, tls ? tls->key : NULL},
+		/* with a trust list libmicrohttpd asks for (does not require, does not verify) a
+		   client certificate: EST's bootstrap or current certificate */
+		{MHD_OPTION_HTTPS_MEM_TRUST, 0, tls ? tls->client_anchors : NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	struct http_server *srv;
@@ -273,6 +334,8 @@ struct http_server *http_start(int fd, const struct gw_config *cfg, const struct
 			return NULL;
 		}
 		flags |= MHD_USE_TLS;
+		if (tls->client_anchors == NULL)
+			tls_options[2].option = MHD_OPTION_END;
 	} else {
 		tls_options[0].option = MHD_OPTION_END; /* plain HTTP */
 	}
@@ -283,6 +346,7 @@ struct http_server *http_start(int fd, const struct gw_config *cfg, const struct
 	}
 	srv->cfg = cfg;
 	srv->be = be;
+	srv->est = est;
 	srv->rl = rl;
 	/* the logger first: libmicrohttpd logs option errors as it reads them */
 	srv->mhd = MHD_start_daemon(

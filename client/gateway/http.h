@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "est.h"
 #include "ratelimit.h"
 #include "scep.h"
 #include "tls.h"
@@ -23,13 +24,15 @@ struct http_server;
 int http_listen(const struct gw_config *cfg, char *err, size_t errlen);
 
 /*
- * Serve SCEP on the listening socket `fd` (taken over) with `be`, over TLS
- * when tls->certificate is set (libmicrohttpd's GnuTLS); cfg, be, rl and
- * tls must outlive the server. NULL with a message in err.
+ * Serve SCEP on the listening socket `fd` (taken over) with `be`, and EST
+ * (URLs under EST_PATH, HTTPS only) with `est` (NULL: none), over TLS when
+ * tls->certificate is set (libmicrohttpd's GnuTLS), asking for a client
+ * certificate when tls->client_anchors is set; cfg, be, est, rl and tls must
+ * outlive the server. NULL with a message in err.
  */
 struct http_server *http_start(int fd, const struct gw_config *cfg, const struct scep_backend *be,
-			       struct ratelimit *rl, const struct gw_tls *tls, char *err,
-			       size_t errlen);
+			       const struct est_backend *est, struct ratelimit *rl,
+			       const struct gw_tls *tls, char *err, size_t errlen);
 
 /* Stop accepting, wait for the requests in progress, free. NULL is fine. */
 void http_stop(struct http_server *srv);

@@ -1,5 +1,5 @@
 /*
- * signet-gatewayd: SCEP over HTTP in front of signetd. Transport only: it
+ * signet-gatewayd: SCEP over HTTP and EST over HTTPS in front of signetd. Transport only: it
  * never opens the token and decides nothing about certificates; it carries
  * each request to signetd as a client with its own credential, and signetd's
  * answer back.
@@ -53,6 +53,7 @@ static int gw_run(const struct gw_config *cfg)
 	struct gw_tls tls = {0};
 	struct gw_privdrop plan;
 	struct scep_backend sb;
+	struct est_backend eb;
 	char err[512] = "";
 	sigset_t set;
 	int fd, sig = 0, rc = 1;
@@ -80,12 +81,20 @@ static int gw_run(const struct gw_config *cfg)
 		goto out;
 	}
 	backend_scep(be, &sb);
-	if ((srv = http_start(fd, cfg, &sb, rl, &tls, err, sizeof(err))) == NULL)
+	backend_est(be, &eb);
+	if ((srv = http_start(fd, cfg, &sb, cfg->est_enabled ? &eb : NULL, rl, &tls, err,
+			      sizeof(err))) == NULL)
 		goto out;
 	gw_log("serving SCEP on %s://%s%s%s:%u%s for signetd at %s as client '%s'",
 	       tls.certificate ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "",
 	       cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
 	       cfg->path, cfg->endpoints, cfg->client);
+	if (cfg->est_enabled)
+		gw_log("serving EST on https://%s%s%s:%u%s (client certificates %s)",
+		       strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+		       strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port, EST_PATH,
+		       cfg->tls_client_anchors[0] ? "asked for, naming tls.client_anchors"
+						  : "asked for, naming the server's chain");
 	sd_notify(0, "READY=1");
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		gw_log("SIGHUP: nothing to reload; restart to change the configuration");

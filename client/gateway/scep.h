@@ -80,6 +80,12 @@ struct scep_response {
 	size_t body_len;
 	char transaction_id[128]; /* for the access log, "" when none */
 	char note[256];		  /* why, for the access log */
+	/* more headers (EST: Content-Transfer-Encoding, WWW-Authenticate, Retry-After) */
+	struct {
+		const char *name;
+		char value[64];
+	} headers[3];
+	size_t n_headers;
 };
 
 void scep_response_clear(struct scep_response *resp);

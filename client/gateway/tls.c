@@ -64,6 +64,17 @@ int gw_tls_load(const struct gw_config *cfg, struct gw_tls *tls, char *err, size
 		gw_tls_clear(tls);
 		return -1;
 	}
+	if (!cfg->est_enabled)
+		return 0;
+	tls->client_anchors = cfg->tls_client_anchors[0] != '\0'
+				      ? gw_tls_read(cfg->tls_client_anchors, 0, err, errlen)
+				      : strdup(tls->certificate);
+	if (tls->client_anchors == NULL) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "out of memory");
+		gw_tls_clear(tls);
+		return -1;
+	}
 	return 0;
 }
 
@@ -76,5 +87,6 @@ void gw_tls_clear(struct gw_tls *tls)
 		free(tls->key);
 	}
 	free(tls->certificate);
+	free(tls->client_anchors);
 	memset(tls, 0, sizeof(*tls));
 }

@@ -128,6 +128,46 @@ static void test_refused(void **state)
 	refused(SIGNETD_OK "tls = { key = \"/k.pem\"; };\n", "go together");
 }
 
+#define TLS_OK "tls = { certificate = \"/c.pem\"; key = \"/k.pem\"; };\n"
+
+static void test_est(void **state)
+{
+	struct gw_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load(SIGNETD_OK
+			      "tls = { certificate = \"/c.pem\"; key = \"/k.pem\"; "
+			      "client_anchors = \"/a.pem\"; };\n"
+			      "est = { enabled = true; default = \"factory\";\n"
+			      "  labels = { edge = \"edge-devices\"; lab = \"lab\"; }; };\n",
+			      &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.est_enabled, 1);
+	assert_string_equal(cfg.est_default, "factory");
+	assert_int_equal(cfg.n_est_labels, 2);
+	assert_string_equal(cfg.est_labels[0].label, "edge");
+	assert_string_equal(cfg.est_labels[0].enrolment, "edge-devices");
+	assert_string_equal(cfg.est_labels[1].label, "lab");
+	assert_string_equal(cfg.tls_client_anchors, "/a.pem");
+	gw_config_free(&cfg);
+	/* no est group: off */
+	assert_int_equal(load(SIGNETD_OK, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.est_enabled, 0);
+	gw_config_free(&cfg);
+
+	refused(SIGNETD_OK "est = { enabled = true; default = \"factory\"; };\n", "HTTPS only");
+	refused(SIGNETD_OK TLS_OK "est = { enabled = true; };\n", "est.default or est.labels");
+	refused(SIGNETD_OK TLS_OK "est = { enabled = 1; default = \"f\"; };\n", "true or false");
+	refused(SIGNETD_OK TLS_OK "est = { enabled = true; default = \"../f\"; };\n",
+		"not an enrolment name");
+	refused(SIGNETD_OK TLS_OK "est = { enabled = true; labels = { edge = \"a/b\"; }; };\n",
+		"est.labels.edge");
+	refused(SIGNETD_OK TLS_OK "est = { enabled = true; labels = [ \"a\" ]; };\n",
+		"must be a group");
+	refused(SIGNETD_OK "tls = { client_anchors = \"/a.pem\"; };\n", "needs tls.certificate");
+}
+
 static void test_missing_file(void **state)
 {
 	struct gw_config cfg;
@@ -170,7 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults), cmocka_unit_test(test_full),
 		cmocka_unit_test(test_refused),	 cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_listen),	 cmocka_unit_test(test_est),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

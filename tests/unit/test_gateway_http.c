@@ -82,7 +82,7 @@ static void server_start(struct server *s, unsigned per_minute)
 	assert_true(fd >= 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
 	s->port = ntohs(sin.sin_port);
-	s->srv = http_start(fd, &s->cfg, &be, s->rl, NULL, err, sizeof(err));
+	s->srv = http_start(fd, &s->cfg, &be, NULL, s->rl, NULL, err, sizeof(err));
 	if (s->srv == NULL)
 		fail_msg("http_start: %s", err);
 	memset(&fk, 0, sizeof(fk));
