@@ -47,7 +47,10 @@ static X509_STORE *anchor_store(STACK_OF(X509) * anchors, time_t now, enum chain
 	if (ok) {
 		X509_VERIFY_PARAM_set_flags(param,
 					    X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
-		X509_VERIFY_PARAM_set_time(param, now);
+		if (now == CHAINVERIFY_ANY_TIME)
+			X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+		else
+			X509_VERIFY_PARAM_set_time(param, now);
 		X509_VERIFY_PARAM_set_purpose(param, purpose_id(purpose));
 		ok = X509_STORE_set1_param(store, param) == 1;
 	}

@@ -41,6 +41,10 @@ struct chain_result {
 /* What is known of the leaf before any check: for messages about a failure. */
 int chain_leaf_describe(X509 *leaf, struct chain_result *out);
 
+/* For `now`: verify as if every certificate were within its validity, to
+ * tell a chain that is ours but expired from one that is not ours at all. */
+#define CHAINVERIFY_ANY_TIME ((time_t)-1)
+
 /*
  * Verify `presented` (leaf first) against `anchors`. `revoked` NULL skips
  * the revocation check. UNAUTHENTICATED with "check 'chain': ...",

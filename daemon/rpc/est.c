@@ -20,7 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "base/asn1time.h"
 #include "base/log.h"
 #include "hsm/keybridge.h"
 #include "pki/certbuild.h"
@@ -133,15 +132,6 @@ static int est_anchors(struct est_op *op, STACK_OF(X509) * *out)
 			  op->e->name, op->e->bootstrap_anchors);
 }
 
-/* A time inside the leaf's validity: to tell "expired" from "not ours". */
-static time_t midlife(X509 *leaf)
-{
-	int64_t nb = asn1time_unix(X509_get0_notBefore(leaf));
-	int64_t na = asn1time_unix(X509_get0_notAfter(leaf));
-
-	return (time_t)(nb + (na - nb) / 2);
-}
-
 /* Vendor mode: 0 when the client chain verifies to the anchors; 1 when it
  * does not chain to them (another way may still prove the requester);
  * PERMISSION_DENIED when it does but is expired or revoked. */
@@ -160,8 +150,8 @@ static int est_auth_bootstrap(struct est_op *op, char *why, size_t whylen)
 	if (r == 0) {
 		op->auth = "bootstrap";
 	} else if (r == SIGNET_E_UNAUTHENTICATED &&
-		   chainverify(op->chain, anchors, CHAIN_CLIENT, NULL, NULL,
-			       midlife(sk_X509_value(op->chain, 0)), &res, &mid_em) == 0) {
+		   chainverify(op->chain, anchors, CHAIN_CLIENT, NULL, NULL, CHAINVERIFY_ANY_TIME,
+			       &res, &mid_em) == 0) {
 		op->auth = "bootstrap";
 		r = errmsg_set(&op->rq->em, SIGNET_E_PERMISSION_DENIED,
 			       "the bootstrap certificate is refused: %s", now_em.text);
