@@ -79,6 +79,11 @@ static int matches(char *const *patterns, size_t n, const char *value)
 	return 0;
 }
 
+int authz_key_visible(const struct client_def *c, const char *name)
+{
+	return c == NULL || matches(c->keys, c->n_keys, name);
+}
+
 /* One object kind: absent from the request, or matching a pattern. */
 static int object_allowed(const struct client_def *c, const char *kind, const char *setting,
 			  char *const *patterns, size_t n, const char *value, struct errmsg *em)

@@ -60,6 +60,10 @@ int authz_target_of(const struct authz_fields *f, const ProtobufCMessage *reques
 int authz_check(const struct client_def *c, const char *method, unsigned flags,
 		const struct authz_target *t, struct errmsg *em);
 
+/* May client `c` (NULL: an anonymous caller) see key `name` at all: what a
+ * listing shows it. Its `keys` patterns, as for a request naming the key. */
+int authz_key_visible(const struct client_def *c, const char *name);
+
 /* What `t` names, as "ca=X parent=Y profile=Z key=K enrolment=E code=C" with the absent
  * kinds left out (each value cut at 64 bytes), into buf: the audit object of
  * a request refused before its handler could say what it was on. */

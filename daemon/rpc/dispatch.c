@@ -265,9 +265,10 @@ static int authenticate(struct rpc *rq, const Signet__V1__Envelope *env, struct 
 	if (rq->d->auth == NULL)
 		return 0;
 	r = auth_authenticate(rq->d->auth, env, now_ms(rq->d), who, &rq->em);
-	if (r == 0 && *who != NULL)
-		rq->caller = auth_client_def(*who)->name;
-	else if (r != 0 && env->credential != NULL && env->credential->client != NULL)
+	if (r == 0 && *who != NULL) {
+		rq->client = auth_client_def(*who);
+		rq->caller = rq->client->name;
+	} else if (r != 0 && env->credential != NULL && env->credential->client != NULL)
 		rpc_object(rq, "claimed_client=%.64s", env->credential->client);
 	return r;
 }

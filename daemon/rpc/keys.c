@@ -101,7 +101,7 @@ int process_list_keys(struct rpc *rq, const ProtobufCMessage *request)
 	Signet__V1__ListKeysResponse resp = SIGNET__V1__LIST_KEYS_RESPONSE__INIT;
 	Signet__V1__KeyInfo *infos = NULL, **ptrs = NULL;
 	struct key **keys = NULL;
-	size_t n = 0;
+	size_t n = 0, shown = 0;
 	int r;
 
 	(void)request;
@@ -112,13 +112,17 @@ int process_list_keys(struct rpc *rq, const ProtobufCMessage *request)
 		r = rq->em.err;
 		goto out;
 	}
+	/* a client sees the keys its rules let it use, not every key's name */
 	for (size_t i = 0; i < n; i++) {
-		signet__v1__key_info__init(&infos[i]);
-		key_info_fill(keys[i], &infos[i]);
-		ptrs[i] = &infos[i];
+		if (!authz_key_visible(rq->client, keys[i]->name))
+			continue;
+		signet__v1__key_info__init(&infos[shown]);
+		key_info_fill(keys[i], &infos[shown]);
+		ptrs[shown] = &infos[shown];
+		shown++;
 	}
 	resp.keys = ptrs;
-	resp.n_keys = n;
+	resp.n_keys = shown;
 	r = rpc_respond(rq, &resp.base);
 out:
 	free(ptrs);

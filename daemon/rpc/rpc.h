@@ -30,10 +30,11 @@
 
 struct rpc {
 	struct daemon_state *d;
-	CK_SESSION_HANDLE session;   /* this worker's own token session */
-	const uint8_t *request_id;   /* WIRE_REQUEST_ID_LEN bytes, from the envelope */
-	const char *caller;	     /* the envelope's client name; "" when none */
-	char object[RPC_OBJECT_MAX]; /* what the act was on, for the audit trail */
+	CK_SESSION_HANDLE session;	 /* this worker's own token session */
+	const uint8_t *request_id;	 /* WIRE_REQUEST_ID_LEN bytes, from the envelope */
+	const char *caller;		 /* the envelope's client name; "" when none */
+	const struct client_def *client; /* its rules; NULL for an anonymous caller */
+	char object[RPC_OBJECT_MAX];	 /* what the act was on, for the audit trail */
 	struct errmsg em;
 	uint8_t *out; /* packed response payload (malloc) */
 	size_t out_len;

@@ -20,7 +20,7 @@ clients: {
              methods = [ "SignCsr", "GetCaChain", "Health" ];
              cas = [ "issuing" ]; profiles = [ "device" ]; };
   keyuser: { secret_file = "$D/keyuser.key"; max_concurrent = 1;
-             methods = [ "GenerateKey", "SignNonce", "DeleteKey", "GetPublicKey" ];
+             methods = [ "GenerateKey", "SignNonce", "DeleteKey", "GetPublicKey", "ListKeys" ];
              keys = [ "dev-*" ]; };
   device: { secret_file = "$D/device.key";
             methods = [ "*" ]; cas = [ "issuing" ]; profiles = [ "device" ]; };
@@ -70,6 +70,13 @@ as keyuser 17 key generate --alg p256 prod-1
 [[ $IT_ERR == *"may not use key 'prod-1' (not in clients.keyuser.keys)"* ]] || it_fail "key: $IT_ERR"
 as keyuser 17 key delete dev-1
 [[ $IT_ERR == *"DeleteKey is an admin method"* ]] || it_fail "admin: $IT_ERR"
+# a listing shows a client the keys its rules name, not every key on the token
+as operator 0 key generate --alg p256 ops-1
+as keyuser 0 key list
+grep -q '^dev-1 ' "$D/out" || it_fail "keyuser's key list misses dev-1: $(cat "$D/out")"
+grep -q '^ops-1 ' "$D/out" && it_fail "keyuser's key list shows ops-1, a key it may not use"
+as operator 0 key list
+grep -q '^ops-1 ' "$D/out" && grep -q '^dev-1 ' "$D/out" || it_fail "operator's key list: $(cat "$D/out")"
 as factory 17 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
 as operator 0 revoke issuing "$(openssl x509 -in "$D/dev.pem" -noout -serial | cut -d= -f2)"
 

@@ -34,6 +34,16 @@ static const struct client_def operator_ = {.name = "operator",
 					    .keys = dev_keys,
 					    .n_keys = 1};
 
+/* A listing shows what a request could name: the client's key patterns. */
+static void test_key_visible(void **state)
+{
+	(void)state;
+	assert_true(authz_key_visible(NULL, "anything")); /* anonymous: everything */
+	assert_true(authz_key_visible(&operator_, "dev-1"));
+	assert_false(authz_key_visible(&operator_, "prod-1"));
+	assert_false(authz_key_visible(&factory, "dev-1")); /* no keys setting: none */
+}
+
 static void test_factory(void **state)
 {
 	struct authz_target t = {.ca = "issuing-1", .profile = "device"};
@@ -289,10 +299,15 @@ static void test_target_of(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_factory),	     cmocka_unit_test(test_admin),
-		cmocka_unit_test(test_ca_proof),     cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_fields_check), cmocka_unit_test(test_target_of),
-		cmocka_unit_test(test_enrolment),    cmocka_unit_test(test_enrolment_fields),
+		cmocka_unit_test(test_factory),
+		cmocka_unit_test(test_key_visible),
+		cmocka_unit_test(test_admin),
+		cmocka_unit_test(test_ca_proof),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_fields_check),
+		cmocka_unit_test(test_target_of),
+		cmocka_unit_test(test_enrolment),
+		cmocka_unit_test(test_enrolment_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
