@@ -37,6 +37,28 @@ static void session_put(struct p11_session *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A call on session `h` begins: the module entered (p11_enter) and the
+ * session locked. CKR_SESSION_HANDLE_INVALID, with nothing held, for a handle
+ * that is not open. session_leave() ends it. */
+static CK_RV session_enter(CK_SESSION_HANDLE h, struct p11_session **out)
+{
+	CK_RV rv;
+
+	if ((rv = p11_enter()) != CKR_OK)
+		return rv;
+	if ((*out = session_get(h)) == NULL) {
+		p11_leave();
+		return CKR_SESSION_HANDLE_INVALID;
+	}
+	return CKR_OK;
+}
+
+static void session_leave(struct p11_session *s)
+{
+	session_put(s);
+	p11_leave();
+}
+
 /* A closed session struct to reuse, or a new one; its handle in `*h`. */
 static struct p11_session *session_alloc(CK_SESSION_HANDLE *h)
 {
@@ -160,15 +182,10 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE h)
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-	} else {
-		session_close_locked(s);
-		session_put(s);
-	}
-	p11_leave();
+	session_close_locked(s);
+	session_leave(s);
 	return rv;
 }
 
@@ -297,21 +314,15 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUT
 	const struct p11_object *o;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if ((o = session_object(s, obj)) == NULL)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	else if (tmpl == NULL && n > 0)
 		rv = CKR_ARGUMENTS_BAD;
 	else
 		rv = p11_object_get(o, tmpl, n);
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -321,21 +332,15 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ULONG_PTR si
 	const struct p11_object *o;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if ((o = session_object(s, obj)) == NULL)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	else if (size == NULL)
 		rv = CKR_ARGUMENTS_BAD;
 	else
 		*size = CK_UNAVAILABLE_INFORMATION;
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -344,12 +349,8 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (s->finding)
 		rv = CKR_OPERATION_ACTIVE;
 	else if (tmpl == NULL && n > 0)
@@ -363,9 +364,7 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 				s->found[s->n_found++] = i + 1;
 		s->finding = 1;
 	}
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -374,12 +373,8 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (!s->finding) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else if (count == NULL || (out == NULL && max > 0)) {
@@ -389,9 +384,7 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 		while (*count < max && s->pos < s->n_found)
 			out[(*count)++] = s->found[s->pos++];
 	}
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -400,20 +393,14 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (!s->finding)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	free(s->found);
 	s->found = NULL;
 	s->finding = 0;
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -422,21 +409,15 @@ CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE ke
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (mech == NULL)
 		rv = CKR_ARGUMENTS_BAD;
 	else if (s->sign.active)
 		rv = CKR_OPERATION_ACTIVE;
 	else
 		rv = p11_sign_init(&s->sign, mech, session_object(s, key));
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -508,12 +489,8 @@ CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR ou
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (!s->sign.active)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	else if (data == NULL && len > 0)
@@ -521,9 +498,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR ou
 	else
 		rv = session_sign_finish(s, data != NULL ? data : (const uint8_t *)"", len, out,
 					 out_len);
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -532,12 +507,8 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len)
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (!s->sign.active)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	else if (data == NULL && len > 0)
@@ -546,9 +517,7 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len)
 		rv = p11_sign_update(&s->sign, data, len);
 	if (rv != CKR_OK && s->sign.active)
 		p11_sign_end(&s->sign);
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
 
@@ -557,18 +526,12 @@ CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 	struct p11_session *s;
 	CK_RV rv;
 
-	if ((rv = p11_enter()) != CKR_OK)
+	if ((rv = session_enter(h, &s)) != CKR_OK)
 		return rv;
-	if ((s = session_get(h)) == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		goto out;
-	}
 	if (!s->sign.active)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	else
 		rv = session_sign_finish(s, NULL, 0, out, out_len);
-	session_put(s);
-out:
-	p11_leave();
+	session_leave(s);
 	return rv;
 }
