@@ -10,26 +10,8 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-GATEWAYD="$SIGNET_BUILD_DIR/client/gateway/signet-gatewayd"
-[[ -x $GATEWAYD ]] || it_fail "$GATEWAYD not built"
-for tool in curl certtool base64; do
-	command -v "$tool" >/dev/null || it_fail "$tool not found (scripts/deps.sh installs it)"
-done
-GW_PID="" PLAIN_PID=""
-gw_cleanup() {
-	local p
-	for p in $GW_PID $PLAIN_PID; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	if [[ -n "$IT_DIR" && -f "$IT_DIR/gatewayd.log" && ${GW_OK:-0} != 1 ]]; then
-		echo "--- signet-gatewayd log ---" >&2
-		tail -n 30 "$IT_DIR/gatewayd.log" >&2
-	fi
-	it_cleanup
-}
-
 it_setup
-trap gw_cleanup EXIT
+it_gateway_setup curl certtool base64
 D=$IT_DIR
 make_client_secrets "$D/admin.key" "$D/gateway.key"
 # The gateway may fetch the doors' certificates and carry EST requests
@@ -277,7 +259,7 @@ got=$(curl -s -o /dev/null -w '%{http_code}' "http://${BASE#https://}/.well-know
 [[ $got == 000 ]] || it_fail "plain HTTP to the EST port: HTTP $got"
 # a plain-HTTP gateway has no EST URLs
 start_gateway plain http ""
-PLAIN_PID=$STARTED_PID
+GW_PID2=$STARTED_PID
 got=$(curl -s -o /dev/null -w '%{http_code}' "$STARTED_BASE/.well-known/est/cacerts")
 [[ $got == 404 ]] || it_fail "EST over plain HTTP: HTTP $got, wanted 404"
 # and est.enabled without tls does not start

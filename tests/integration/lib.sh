@@ -216,3 +216,30 @@ it_issuer() {
 	openssl req -new -key "$IT_DIR/dev.key" -subj /CN=dev-1 -out "$IT_DIR/dev.csr"
 	expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$IT_DIR/dev.csr" --out "$IT_DIR/before.pem"
 }
+
+# it_gateway_setup TOOL...: after it_setup, for a test that runs signet-gatewayd:
+# GATEWAYD built and each TOOL on PATH, and an EXIT trap that kills the
+# gateways whose pids are in GW_PID and GW_PID2 and, unless the test set
+# GW_OK=1, shows the end of $IT_DIR/gatewayd.log.
+it_gateway_setup() {
+	local tool
+	GATEWAYD="$SIGNET_BUILD_DIR/client/gateway/signet-gatewayd"
+	[[ -x $GATEWAYD ]] || it_fail "$GATEWAYD not built"
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || it_fail "$tool not found (scripts/deps.sh installs it)"
+	done
+	GW_PID="" GW_PID2=""
+	trap it_gateway_cleanup EXIT
+}
+
+it_gateway_cleanup() {
+	local p
+	for p in $GW_PID $GW_PID2; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	if [[ -n "$IT_DIR" && -f "$IT_DIR/gatewayd.log" && ${GW_OK:-0} != 1 ]]; then
+		echo "--- signet-gatewayd log ---" >&2
+		tail -n 30 "$IT_DIR/gatewayd.log" >&2
+	fi
+	it_cleanup
+}

@@ -12,26 +12,8 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-GATEWAYD="$SIGNET_BUILD_DIR/client/gateway/signet-gatewayd"
-[[ -x $GATEWAYD ]] || it_fail "$GATEWAYD not built"
-for tool in curl certtool go; do
-	command -v "$tool" >/dev/null || it_fail "$tool not found (scripts/deps.sh installs it)"
-done
-GW_PID="" TLS_PID=""
-gw_cleanup() {
-	local p
-	for p in $GW_PID $TLS_PID; do
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	if [[ -n "$IT_DIR" && -f "$IT_DIR/gatewayd.log" && ${GW_OK:-0} != 1 ]]; then
-		echo "--- signet-gatewayd log ---" >&2
-		tail -n 30 "$IT_DIR/gatewayd.log" >&2
-	fi
-	it_cleanup
-}
-
 it_setup
-trap gw_cleanup EXIT
+it_gateway_setup curl certtool go
 D=$IT_DIR
 make_client_secrets "$D/admin.key" "$D/gateway.key"
 # The contract's rules: the gateway may fetch the door's certificates and
@@ -132,7 +114,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D
 	it_fail "TLS certificate"
 chmod 600 "$D/tls.key"
 start_gateway gatewayd-tls https "tls = { certificate = \"$D/tls.pem\"; key = \"$D/tls.key\"; };" --cacert "$D/tls.pem"
-TLS_PID=$STARTED_PID TLS_BASE=$STARTED_BASE
+GW_PID2=$STARTED_PID TLS_BASE=$STARTED_BASE
 got=$(http GET "$TLS_BASE/nowhere?operation=GetCACaps" --cacert "$D/tls.pem")
 want "$got" 404 "an unknown path over https"
 grep -q 'serving SCEP on https://' "$D/gatewayd-tls.log" || it_fail "the TLS gateway does not say https"
@@ -269,9 +251,9 @@ rc=0
 wait "$GW_PID" || rc=$?
 GW_PID=""
 ((rc == 0)) || it_fail "signet-gatewayd exited $rc after SIGTERM"
-kill -TERM "$TLS_PID"
-wait "$TLS_PID" || it_fail "the TLS gateway did not stop cleanly"
-TLS_PID=""
+kill -TERM "$GW_PID2"
+wait "$GW_PID2" || it_fail "the TLS gateway did not stop cleanly"
+GW_PID2=""
 GW_OK=1
 it_stop
 echo "scep_gateway: ok"
