@@ -175,20 +175,8 @@ done
 
 step "3b. SCEP enrolments through signet-gatewayd, 16 clients"
 build_scepclient "$dir/scepclient" "$dir/go" >&2
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 12000))
-	write_gatewayd_config "$dir/gatewayd.conf" "$port" "$endpoint" gateway "$dir/gateway.key"
-	"$gatewayd_bin" --config "$dir/gatewayd.conf" >>"$dir/gatewayd.log" 2>&1 &
-	GATEWAYD_PID=$!
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
-		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd did not answer (log: $dir/gatewayd.log)"
-	GATEWAYD_PID=
-done
-[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd did not start (log: $dir/gatewayd.log)"
+start_gatewayd "$gatewayd_bin" "$dir/gatewayd.conf" "$dir/gatewayd.log" "$endpoint" "$dir/gateway.key"
+port=$GATEWAYD_PORT
 # a single-use code per enrolment, bound to its device ID (what the client puts in the CN)
 scep_n=$((quick ? 64 : 512))
 for ((i = 0; i < scep_n; i++)); do
@@ -207,22 +195,10 @@ chmod 600 "$dir/est-tls.key"
 admin issue --ca bench-issuing --profile server --csr "$dir/est-tls.csr" --out "$dir/est-tls-leaf.pem"
 cat "$dir/est-tls-leaf.pem" "$dir/chain.pem" >"$dir/est-tls.pem"
 awk '/BEGIN CERT/ { n++ } n == 2' "$dir/chain.pem" >"$dir/root.pem"
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 12000))
-	write_gatewayd_config "$dir/gatewayd-est.conf" "$port" "$endpoint" gateway "$dir/gateway.key" \
-		"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
-est = { enabled = true; default = \"est\"; };"
-	"$gatewayd_bin" --config "$dir/gatewayd-est.conf" >>"$dir/gatewayd-est.log" 2>&1 &
-	GATEWAYD_PID=$!
-	for _ in $(seq 50); do
-		curl -s -o /dev/null --cacert "$dir/root.pem" "https://127.0.0.1:$port/" && break 2
-		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd (EST) did not answer (log: $dir/gatewayd-est.log)"
-	GATEWAYD_PID=
-done
-[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd (EST) did not start (log: $dir/gatewayd-est.log)"
+start_gatewayd "$gatewayd_bin" "$dir/gatewayd-est.conf" "$dir/gatewayd-est.log" "$endpoint" "$dir/gateway.key" \
+	"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
+est = { enabled = true; default = \"est\"; };" "$dir/root.pem"
+port=$GATEWAYD_PORT
 est_n=$((quick ? 64 : 512))
 mkdir -p "$dir/est"
 # the CSRs and codes first: only the enrolments are timed

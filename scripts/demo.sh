@@ -270,20 +270,8 @@ start_signetd "$daemon_bin" "$conf" "$dir/signetd.log" \
 	timeout 5 "$cli_bin" --endpoint "$endpoint" --timeout 1000 health
 
 step "SCEP: start signet-gatewayd on 127.0.0.1 (log: $dir/gatewayd.log)"
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 12000))
-	write_gatewayd_config "$dir/gatewayd.conf" "$port" "$endpoint" gateway "$dir/gateway.secret"
-	"$gatewayd_bin" --config "$dir/gatewayd.conf" >>"$dir/gatewayd.log" 2>&1 &
-	GATEWAYD_PID=$!
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
-		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd did not answer (log: $dir/gatewayd.log)"
-	GATEWAYD_PID=
-done
-[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd did not start (log: $dir/gatewayd.log)"
+start_gatewayd "$gatewayd_bin" "$dir/gatewayd.conf" "$dir/gatewayd.log" "$endpoint" "$dir/gateway.secret"
+port=$GATEWAYD_PORT
 scep_url=http://127.0.0.1:$port/scep/mdm
 say "\$ curl '$scep_url?operation=GetCACaps'"
 curl -fsS "$scep_url?operation=GetCACaps" >&2
@@ -317,22 +305,10 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$di
 chmod 600 "$dir/est-tls.key"
 signet issue --ca demo-issuing-b --profile server --csr "$dir/est-tls.csr" --out "$dir/est-tls-leaf.pem"
 cat "$dir/est-tls-leaf.pem" "$dir/chain-b.pem" >"$dir/est-tls.pem"
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 12000))
-	write_gatewayd_config "$dir/gatewayd-est.conf" "$port" "$endpoint" gateway "$dir/gateway.secret" \
-		"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
-est = { enabled = true; default = \"factory\"; };"
-	"$gatewayd_bin" --config "$dir/gatewayd-est.conf" >>"$dir/gatewayd-est.log" 2>&1 &
-	GATEWAYD_PID=$!
-	for _ in $(seq 50); do
-		curl -s -o /dev/null --cacert "$dir/root.pem" "https://127.0.0.1:$port/" && break 2
-		kill -0 "$GATEWAYD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd (EST) did not answer (log: $dir/gatewayd-est.log)"
-	GATEWAYD_PID=
-done
-[[ -n $GATEWAYD_PID ]] || die "signet-gatewayd (EST) did not start (log: $dir/gatewayd-est.log)"
+start_gatewayd "$gatewayd_bin" "$dir/gatewayd-est.conf" "$dir/gatewayd-est.log" "$endpoint" "$dir/gateway.secret" \
+	"tls = { certificate = \"$dir/est-tls.pem\"; key = \"$dir/est-tls.key\"; };
+est = { enabled = true; default = \"factory\"; };" "$dir/root.pem"
+port=$GATEWAYD_PORT
 est_url=https://127.0.0.1:$port/.well-known/est
 
 step "EST: a device enrols with curl and a single-use code (HTTP Basic)"

@@ -153,3 +153,29 @@ limits = { max_body = 16384; max_connections = 32; per_source_per_minute = 0; };
 ${6:-}
 CONF
 }
+
+# start_gatewayd BIN CONF LOG ENDPOINT SECRET_FILE [EXTRA [CACERT]]: BIN
+# (signet-gatewayd) as client "gateway" of ENDPOINT on a free 127.0.0.1 port,
+# up to five ports tried, config in CONF (write_gatewayd_config, with EXTRA),
+# output appended to LOG; answering plain HTTP, or HTTPS checked against
+# CACERT when given. Sets GATEWAYD_PID and GATEWAYD_PORT, or dies.
+start_gatewayd() {
+	local bin=$1 conf=$2 log=$3 endpoint=$4 secret=$5 extra=${6:-} cacert=${7:-}
+	local probe=(curl -s -o /dev/null) scheme=http
+	[[ -z $cacert ]] || probe+=(--cacert "$cacert") scheme=https
+	for _ in 1 2 3 4 5; do
+		GATEWAYD_PORT=$((20000 + RANDOM % 12000))
+		write_gatewayd_config "$conf" "$GATEWAYD_PORT" "$endpoint" gateway "$secret" "$extra"
+		"$bin" --config "$conf" >>"$log" 2>&1 &
+		GATEWAYD_PID=$!
+		for _ in $(seq 50); do
+			"${probe[@]}" "$scheme://127.0.0.1:$GATEWAYD_PORT/" && return 0
+			kill -0 "$GATEWAYD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		# still running but silent: not a port clash, so another port will not help
+		kill -0 "$GATEWAYD_PID" 2>/dev/null && die "signet-gatewayd did not answer (log: $log)"
+		GATEWAYD_PID=
+	done
+	die "signet-gatewayd did not start (log: $log)"
+}
