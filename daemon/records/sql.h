@@ -1,0 +1,91 @@
+/*
+ * One small interface over the two databases the records can live in:
+ * SQLite (STATE_DIR/ledger.db, the embedded default) and PostgreSQL (one
+ * database shared by the signetd of several hosts). Each statement of the
+ * ledger, the challenges, the CA store and the audit checkpoints is written
+ * once, in the SQL both understand; only the schema (records/db.c's
+ * migrations) is written per backend.
+ *
+ * The common SQL: parameters are $1, $2, ... (SQLite reads them as named
+ * parameters, numbered in order of first appearance, so a statement uses
+ * them in ascending order of first use); integers are BIGINT (64-bit on
+ * both), text is TEXT (UTF-8), bytes are BLOB in SQLite and BYTEA in
+ * PostgreSQL; INSERT ... ON CONFLICT ... DO UPDATE / DO NOTHING and
+ * RETURNING work in both.
+ *
+ * A connection is used by one thread at a time; its owner serialises.
+ * Columns are numbered from 0, parameters from 1, as in SQLite.
+ */
+#ifndef SIGNETD_SQL_H
+#define SIGNETD_SQL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/errmsg.h"
+
+enum sql_backend { SQL_SQLITE = 1, SQL_POSTGRES = 2 };
+
+struct sql_db;	 /* one connection */
+struct sql_stmt; /* a statement prepared on one connection */
+
+/* What sql_step() returns besides an error (< 0, set in em). */
+enum sql_step_result {
+	SQL_DONE = 0,	/* no (more) rows */
+	SQL_ROW = 1,	/* a row is ready for the sql_col_* calls */
+	SQL_UNIQUE = 2, /* a unique constraint refused the statement; em says which */
+};
+
+enum sql_backend sql_backend(const struct sql_db *db);
+
+/* Prepare `sql` on db. Errors are UNAVAILABLE in em (the message names `sql`
+ * shortened, never a bound value). Release with sql_finalize (NULL is fine). */
+int sql_prepare(struct sql_db *db, const char *sql, struct sql_stmt **out, struct errmsg *em);
+void sql_finalize(struct sql_stmt *st);
+
+/* Bind parameter i (1-based). Values are not copied: they must stay valid
+ * until the statement is stepped for the first time. NULL text or blob
+ * binds SQL NULL. */
+void sql_bind_int64(struct sql_stmt *st, int i, int64_t v);
+void sql_bind_text(struct sql_stmt *st, int i, const char *s);
+void sql_bind_blob(struct sql_stmt *st, int i, const void *p, size_t n);
+void sql_bind_null(struct sql_stmt *st, int i);
+
+/* Run the statement (first call) or move to its next row. Returns an enum
+ * sql_step_result, or a negative status with UNAVAILABLE in em when the
+ * database failed (a lost PostgreSQL connection included; `what` names the
+ * act in the message: "recording a certificate"). */
+int sql_step(struct sql_stmt *st, const char *what, struct errmsg *em);
+
+/* The current row's columns (0-based). Text is "" for NULL; a blob is NULL
+ * with *len 0 for NULL. Pointers are valid until the next step or reset. */
+int sql_col_null(struct sql_stmt *st, int col);
+int64_t sql_col_int64(struct sql_stmt *st, int col);
+const char *sql_col_text(struct sql_stmt *st, int col);
+const void *sql_col_blob(struct sql_stmt *st, int col, size_t *len);
+
+/* Ready the statement to be bound and stepped again (bindings cleared). */
+void sql_reset(struct sql_stmt *st);
+
+/* Rows inserted, changed or deleted by the last statement stepped on db. */
+int64_t sql_changes(struct sql_db *db);
+
+/* Run SQL without parameters or results (may hold several statements:
+ * migrations, BEGIN, SAVEPOINT ...). UNAVAILABLE in em on failure. */
+int sql_exec(struct sql_db *db, const char *sql, struct errmsg *em);
+
+/* Step a prepared statement expected to return at most one row and no
+ * interest in it, then reset it: 0, or the error of sql_step. SQL_UNIQUE is
+ * returned as is (> 0). */
+int sql_run(struct sql_stmt *st, const char *what, struct errmsg *em);
+
+/* Inside a transaction (after BEGIN, before COMMIT/ROLLBACK, and not rolled
+ * back by the database on its own)? */
+int sql_in_transaction(struct sql_db *db);
+
+/* Is the connection usable? SQLite: always; PostgreSQL: not lost. */
+int sql_connected(struct sql_db *db);
+
+void sql_close(struct sql_db *db);
+
+#endif
