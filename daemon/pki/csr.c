@@ -1,11 +1,16 @@
 #include "pki/csr.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1t.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
@@ -345,33 +350,175 @@ static int looks_like_pem(const uint8_t *data, size_t len)
 	return len - i >= sizeof(begin) - 1 && memcmp(data + i, begin, sizeof(begin) - 1) == 0;
 }
 
+/*
+ * Requests are decoded in a library context with no algorithms (the "null"
+ * provider): OpenSSL 3.0 decodes the public key of every X509_PUBKEY it
+ * parses through its decoder framework, whose set-up costs about four times
+ * the rest of the parse, and then decodes it again for every use with a
+ * fresh decoder context. In the empty context that attempt fails at once and
+ * leaves the key undecoded; csr_public_key() builds it from the
+ * SubjectPublicKeyInfo's bytes instead. The context lives as long as the
+ * process (requests hold a reference to it).
+ */
+static OSSL_LIB_CTX *parse_ctx;
+static pthread_once_t parse_ctx_once = PTHREAD_ONCE_INIT;
+
+static void parse_ctx_init(void)
+{
+	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+
+	if (ctx != NULL && OSSL_PROVIDER_load(ctx, "null") == NULL) {
+		OSSL_LIB_CTX_free(ctx);
+		ctx = NULL;
+	}
+	parse_ctx = ctx; /* NULL: the default context, slower but the same result */
+}
+
+static X509_REQ *der_parse(const unsigned char *der, long len)
+{
+	const unsigned char *p = der;
+	X509_REQ *req;
+
+	pthread_once(&parse_ctx_once, parse_ctx_init);
+	req = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, len, ASN1_ITEM_rptr(X509_REQ), parse_ctx,
+					   NULL);
+	if (req != NULL && p != der + len) {
+		X509_REQ_free(req);
+		req = NULL;
+	}
+	return req;
+}
+
+/* "CERTIFICATE REQUEST", or "NEW CERTIFICATE REQUEST" (old OpenSSL, Java
+ * keytool): the first such block, as DER. */
+static X509_REQ *pem_parse(const uint8_t *data, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	unsigned char *der = NULL;
+	long der_len = 0;
+	X509_REQ *req = NULL;
+
+	if (bio != NULL &&
+	    PEM_bytes_read_bio(&der, &der_len, NULL, PEM_STRING_X509_REQ, bio, NULL, NULL) == 1)
+		req = der_parse(der, der_len);
+	OPENSSL_free(der);
+	BIO_free(bio);
+	return req;
+}
+
 int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em)
 {
-	X509_REQ *req = NULL;
+	X509_REQ *req;
 
 	if (len == 0 || len > INT_MAX)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "no CSR given");
-	if (looks_like_pem(data, len)) {
-		BIO *bio = BIO_new_mem_buf(data, (int)len);
-
-		/* "NEW CERTIFICATE REQUEST" (old OpenSSL, Java keytool) is read too */
-		req = bio != NULL ? PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL) : NULL;
-		BIO_free(bio);
-	} else {
-		const unsigned char *p = data;
-
-		req = d2i_X509_REQ(NULL, &p, (long)len);
-		if (req != NULL && p != data + len) {
-			X509_REQ_free(req);
-			req = NULL;
-		}
-	}
+	req = looks_like_pem(data, len) ? pem_parse(data, len) : der_parse(data, (long)len);
 	ERR_clear_error();
 	if (req == NULL)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "the CSR is not a PKCS#10 request in PEM or DER");
 	*out = req;
 	return 0;
+}
+
+/* An EC key of a named curve: a copy of the curve's parameters, cached per
+ * curve, given the point (checked to be on the curve). Copying parameters
+ * costs a fraction of building the group from its name for every key. */
+static EVP_PKEY *ec_key(int curve_nid, const unsigned char *point, int point_len)
+{
+	static const int curves[] = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
+	static EVP_PKEY *params[sizeof(curves) / sizeof(curves[0])];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	EVP_PKEY *tmpl = NULL, *key = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]) && curves[i] != curve_nid; i++)
+		;
+	if (i == sizeof(curves) / sizeof(curves[0]))
+		return NULL;
+	pthread_mutex_lock(&lock);
+	if (params[i] == NULL) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(
+					  OSSL_PKEY_PARAM_GROUP_NAME,
+					  (char *)OSSL_EC_curve_nid2name(curve_nid), 0),
+				  OSSL_PARAM_construct_end()};
+
+		if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+		    EVP_PKEY_fromdata(ctx, &params[i], EVP_PKEY_KEY_PARAMETERS, p) != 1)
+			params[i] = NULL;
+		EVP_PKEY_CTX_free(ctx);
+	}
+	tmpl = params[i];
+	pthread_mutex_unlock(&lock);
+	if (tmpl != NULL && (key = EVP_PKEY_new()) != NULL &&
+	    (EVP_PKEY_copy_parameters(key, tmpl) != 1 ||
+	     EVP_PKEY_set1_encoded_public_key(key, point, (size_t)point_len) != 1)) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	return key;
+}
+
+/* Any other key type: the general decoder, as OpenSSL would have used. */
+static EVP_PKEY *spki_decode(X509_PUBKEY *spki)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len = i2d_X509_PUBKEY(spki, &der);
+	EVP_PKEY *key = NULL;
+
+	if (len > 0) {
+		p = der;
+		key = d2i_PUBKEY(NULL, &p, len);
+	}
+	OPENSSL_free(der);
+	return key;
+}
+
+EVP_PKEY *csr_public_key(const X509_REQ *req)
+{
+	X509_PUBKEY *spki = X509_REQ_get_X509_PUBKEY((X509_REQ *)req);
+	const unsigned char *bits = NULL;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	EVP_PKEY *key = NULL;
+	int bits_len = 0, ptype = 0;
+
+	if (spki == NULL || !X509_PUBKEY_get0_param((ASN1_OBJECT **)&obj, &bits, &bits_len,
+						    (X509_ALGOR **)&alg, spki))
+		return NULL;
+	switch (OBJ_obj2nid(obj)) {
+	case NID_X9_62_id_ecPublicKey:
+		X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+		if (ptype == V_ASN1_OBJECT)
+			key = ec_key(OBJ_obj2nid(pval), bits, bits_len);
+		break;
+	case NID_rsaEncryption:
+		/* RFC 8017 RSAPublicKey, the whole of the bit string */
+		key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &bits, bits_len);
+		break;
+	case NID_ED25519:
+		key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, bits, (size_t)bits_len);
+		break;
+	default:
+		break;
+	}
+	if (key == NULL)
+		key = spki_decode(spki);
+	ERR_clear_error();
+	return key;
+}
+
+int csr_key_matches(const X509_REQ *req, X509 *cert)
+{
+	EVP_PKEY *key = csr_public_key(req);
+	int same = key != NULL && EVP_PKEY_eq(key, X509_get0_pubkey(cert)) == 1;
+
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return same;
 }
 
 /* The digest of an RSASSA-PSS signature: its parameters' hashAlgorithm,
@@ -431,12 +578,15 @@ static int refuse_weak_hash(const X509_REQ *req, struct errmsg *em)
 
 int csr_verify_signature(X509_REQ *req, struct errmsg *em)
 {
-	EVP_PKEY *key = X509_REQ_get0_pubkey(req);
+	EVP_PKEY *key;
 	int ok, r;
 
 	if ((r = refuse_weak_hash(req, em)) != 0)
 		return r;
-	ok = key != NULL && X509_REQ_verify(req, key) == 1;
+	/* the default library context: the request's own has no algorithms */
+	key = csr_public_key(req);
+	ok = key != NULL && X509_REQ_verify_ex(req, key, NULL, NULL) == 1;
+	EVP_PKEY_free(key);
 	ERR_clear_error();
 	if (!ok)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,

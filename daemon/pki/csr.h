@@ -55,8 +55,19 @@ int csr_build(const struct csr_params *p, EVP_PKEY *signer, EVP_PKEY *pub, const
 int csr_sans_build(const struct csr_params *p, GENERAL_NAMES **out, struct errmsg *em);
 
 /* A PKCS#10 request in PEM or DER. INVALID_ARGUMENT when it is neither, or
- * when bytes follow the DER request. */
+ * when bytes follow the DER request. The request's public key is left
+ * undecoded (X509_REQ_get0_pubkey() gives NULL): use csr_public_key(). */
 int csr_parse(const uint8_t *data, size_t len, X509_REQ **out, struct errmsg *em);
+
+/* The request's public key, a new reference the caller frees; NULL when it
+ * cannot be read (an EC point off its curve, say). P-256/384/521, RSA and
+ * Ed25519 are built from the key's bytes without OpenSSL's decoder
+ * framework; other types go through it. */
+EVP_PKEY *csr_public_key(const X509_REQ *req);
+
+/* Does the request carry the key `cert` certifies? (A retry of a request id
+ * must ask for the same key.) */
+int csr_key_matches(const X509_REQ *req, X509 *cert);
 
 /* Proof that the requester holds the private key: the request's signature
  * verifies with the public key it carries. INVALID_ARGUMENT when it does not,

@@ -345,12 +345,13 @@ int profile_plan(const struct profile *p, const struct issue_request *rq, struct
 		 struct errmsg *em)
 {
 	enum signet_key_alg alg;
-	EVP_PKEY *key = X509_REQ_get0_pubkey(rq->csr);
+	EVP_PKEY *key = csr_public_key(rq->csr);
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (key == NULL)
 		return refuse(em, p, "the CSR carries no usable public key");
+	out->key = key; /* transferred: released with the plan */
 	if ((r = check_issuer(p, rq, em)) != 0 || (r = check_key(p, key, &alg, em)) != 0 ||
 	    (r = check_csr_hash(p, rq->csr, em)) != 0 || (r = plan_subject(p, rq, out, em)) != 0 ||
 	    (r = plan_sans(p, rq, out, em)) != 0 || (r = plan_validity(p, rq, out, em)) != 0)
@@ -359,8 +360,6 @@ int profile_plan(const struct profile *p, const struct issue_request *rq, struct
 		r = refuse(em, p, "the certificate would have neither a subject nor SANs");
 		goto out;
 	}
-	EVP_PKEY_up_ref(key);
-	out->key = key;
 	out->md = plan_md(p, rq->issuer_alg);
 	out->spec.subject_key = key;
 	out->spec.subject_spki = X509_REQ_get_X509_PUBKEY(rq->csr);

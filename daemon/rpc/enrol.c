@@ -27,6 +27,7 @@
 #include "hsm/keybridge.h"
 #include "pki/certbuild.h"
 #include "pki/chainverify.h"
+#include "pki/csr.h"
 #include "pki/profile.h"
 #include "pki/scep.h"
 #include "possession/challenge_db.h"
@@ -273,8 +274,7 @@ static int op_find_prior(struct scep_op *op, X509 **out)
 /* The same transactionID again: the same certificate for the same key, or refused. */
 static int op_answer_prior(struct scep_op *op, X509 *prior)
 {
-	if (op->req.csr != NULL &&
-	    EVP_PKEY_eq(X509_REQ_get0_pubkey(op->req.csr), X509_get0_pubkey(prior)) != 1) {
+	if (op->req.csr != NULL && !csr_key_matches(op->req.csr, prior)) {
 		X509_free(prior);
 		return op_refuse(op, SCEP_FAIL_BAD_REQUEST,
 				 "transactionID %s was used for another key", op->req.txid);

@@ -266,7 +266,7 @@ static int est_answer_retry(struct est_op *op)
 	if (r != 0)
 		return r;
 	op->auth = "retry";
-	if (EVP_PKEY_eq(X509_REQ_get0_pubkey(op->csr), X509_get0_pubkey(prior)) != 1)
+	if (!csr_key_matches(op->csr, prior))
 		r = errmsg_set(&op->rq->em, SIGNET_E_ALREADY_EXISTS,
 			       "this request id was used for a certificate for another key");
 	else

@@ -184,13 +184,12 @@ static void log_issued(X509 *cert, const char *ca, const char *profile)
 static int answer_retry(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ *csr,
 			struct issued *is)
 {
-	EVP_PKEY *asked = X509_REQ_get0_pubkey(csr);
 	X509 *prior = NULL;
 	int r = rpc_find_retry(rq, req->ca, &prior);
 
 	if (r != 0)
 		return r;
-	if (asked == NULL || EVP_PKEY_eq(asked, X509_get0_pubkey(prior)) != 1)
+	if (!csr_key_matches(csr, prior))
 		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
 			       "this request id was used for a certificate for another key");
 	else

@@ -4,9 +4,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "pki/csr.h"
@@ -176,12 +178,108 @@ static void test_ca_request(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* A request for `key`, signed by it, in DER (PEM when `pem`). */
+static uint8_t *request_for(EVP_PKEY *key, const EVP_MD *md, int pem, size_t *len)
+{
+	struct csr_params p = {.subject = "/CN=key-test"};
+	struct errmsg em = {0};
+	uint8_t *der = NULL;
+	const unsigned char *cursor;
+	X509_REQ *req;
+	BIO *bio;
+	BUF_MEM *mem;
+	uint8_t *out;
+
+	assert_int_equal(csr_build(&p, key, key, md, &der, len, &em), 0);
+	if (!pem)
+		return der;
+	cursor = der;
+	req = d2i_X509_REQ(NULL, &cursor, (long)*len);
+	bio = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_X509_REQ(bio, req), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	out = malloc(mem->length);
+	memcpy(out, mem->data, mem->length);
+	*len = mem->length;
+	BIO_free(bio);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	return out;
+}
+
+/* The key of a parsed request is built without OpenSSL's decoders, for every
+ * key type signet issues to, and is the key the request was made with. */
+static void test_public_key(void **state)
+{
+	EVP_PKEY *keys[] = {EVP_EC_gen("P-256"),
+			    EVP_EC_gen("P-384"),
+			    EVP_EC_gen("P-521"),
+			    EVP_RSA_gen(2048),
+			    EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"),
+			    EVP_PKEY_Q_keygen(NULL, NULL, "ED448")};
+	struct errmsg em = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int eddsa = EVP_PKEY_get_id(keys[i]) == EVP_PKEY_ED25519 ||
+			    EVP_PKEY_get_id(keys[i]) == EVP_PKEY_ED448;
+
+		assert_non_null(keys[i]);
+		for (int pem = 0; pem <= 1; pem++) {
+			size_t len = 0;
+			uint8_t *data =
+				request_for(keys[i], eddsa ? NULL : EVP_sha256(), pem, &len);
+			X509_REQ *req = NULL;
+			EVP_PKEY *got;
+
+			assert_int_equal(csr_parse(data, len, &req, &em), 0);
+			got = csr_public_key(req);
+			assert_non_null(got);
+			assert_int_equal(EVP_PKEY_eq(got, keys[i]), 1);
+			assert_int_equal(csr_verify_signature(req, &em), 0);
+			EVP_PKEY_free(got);
+			X509_REQ_free(req);
+			free(data);
+		}
+		EVP_PKEY_free(keys[i]);
+	}
+}
+
+/* A point that is not on its curve is no key at all, and the request is no
+ * proof of possession. */
+static void test_public_key_off_curve(void **state)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	struct errmsg em = {0};
+	size_t len = 0;
+	uint8_t *der = request_for(key, EVP_sha256(), 0, &len);
+	unsigned char point[65];
+	size_t point_len = 0;
+	X509_REQ *req = NULL;
+	uint8_t *at;
+
+	(void)state;
+	assert_int_equal(EVP_PKEY_get_octet_string_param(key, "encoded-pub-key", point,
+							 sizeof(point), &point_len),
+			 1);
+	at = memmem(der, len, point, point_len);
+	assert_non_null(at);
+	at[point_len - 1] ^= 1; /* y moves off the curve */
+	assert_int_equal(csr_parse(der, len, &req, &em), 0);
+	assert_null(csr_public_key(req));
+	assert_int_equal(csr_verify_signature(req, &em), SIGNET_E_INVALID_ARGUMENT);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subject_parse), cmocka_unit_test(test_subject_refusals),
 		cmocka_unit_test(test_dns_names),     cmocka_unit_test(test_key_names),
 		cmocka_unit_test(test_build_request), cmocka_unit_test(test_ca_request),
+		cmocka_unit_test(test_public_key),    cmocka_unit_test(test_public_key_off_curve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
