@@ -46,6 +46,9 @@ packages=(
 	libengine-pkcs11-openssl p11-kit
 	# packaging: CPack's DEB generator runs dpkg-shlibdeps and file(1)
 	dpkg-dev file
+	# several hosts: the records on PostgreSQL. libpq for signetd; the tests start
+	# their own server (initdb, pg_ctl) from the server package in a temp directory
+	libpq-dev postgresql postgresql-client
 	systemd # systemd-analyze: the unit's security rating (tests/integration/systemd_unit.sh)
 )
 bench_packages=(
