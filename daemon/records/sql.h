@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/errmsg.h"
+#include "base/secret.h"
 
 enum sql_backend { SQL_SQLITE = 1, SQL_POSTGRES = 2 };
 
@@ -37,6 +38,34 @@ enum sql_step_result {
 };
 
 enum sql_backend sql_backend(const struct sql_db *db);
+
+/* Open the SQLite database file at `path` (read-write, or read-only when
+ * `readonly`; never created here: the caller creates it with its mode),
+ * with extended result codes and a busy timeout of `busy_ms`. UNAVAILABLE
+ * in em with SQLite's reason. */
+int sql_open_sqlite(const char *path, int readonly, int busy_ms, struct sql_db **out,
+		    struct errmsg *em);
+
+/*
+ * Connect to PostgreSQL. `conninfo` is a libpq URI or key=value string that
+ * holds no password (sql_conninfo_check); `password` (NULL or empty: none)
+ * is copied into a locked page of the connection's own, kept to reconnect,
+ * and wiped at sql_close. UNAVAILABLE in em with libpq's reason.
+ */
+int sql_open_postgres(const char *conninfo, const struct secret *password, struct sql_db **out,
+		      struct errmsg *em);
+
+/* Is `conninfo` a libpq connection string signetd accepts: one libpq can
+ * parse, with no password in it (a password belongs in a file, never in the
+ * configuration: the message says to use records.database_password_file)?
+ * 0, or INVALID_ARGUMENT in em. */
+int sql_conninfo_check(const char *conninfo, struct errmsg *em);
+
+/* Connect again after the connection was lost (SQLite: nothing to do, 0).
+ * Statements prepared on db stay valid handles; they are prepared again on
+ * the new connection at their next step. UNAVAILABLE in em while the server
+ * cannot be reached. */
+int sql_reconnect(struct sql_db *db, struct errmsg *em);
 
 /* Prepare `sql` on db. Errors are UNAVAILABLE in em (the message names `sql`
  * shortened, never a bound value). Release with sql_finalize (NULL is fine). */
