@@ -10,6 +10,7 @@
 #include "ca/castore.h"
 #include "config/config.h"
 #include "records/audit.h"
+#include "records/ledger.h"
 
 /* What a refresh names in the audit trail: as long as a request's
  * (RPC_OBJECT_MAX), so both read the same. */
@@ -62,18 +63,51 @@ static void refresh_one(struct crlpub *p, const struct ca *entry)
 	ca_release(&gen);
 }
 
+/* Another host publishes: write the last CRL it kept for this key, when it
+ * is newer than the one written here before. */
+static void follow_one(struct crlpub *p, const struct ca *gen)
+{
+	struct casign_crl_policy policy = {.publish_dir = p->d->cfg->crl_publish_dir};
+	struct casign_crl c = {.der = NULL};
+	struct errmsg em = {0};
+	uint8_t *der = NULL;
+
+	if (ledger_crl_last(p->d->ledger, gen->key, &der, &c.len, &c.number, &em) != 0) {
+		if (em.err != SIGNET_E_NOT_FOUND)
+			log_warn("CRL of CA '%s' not copied from the database: %s", gen->name,
+				 em.text);
+		return;
+	}
+	c.der = der;
+	if (casign_crl_publish(&policy, gen, &c, &em) != 0)
+		log_error("CRL %llu of CA '%s' not copied: %s", (unsigned long long)c.number,
+			  gen->name, em.text);
+	free(der);
+}
+
 static void refresh_all(struct crlpub *p)
 {
 	struct ca *all = NULL;
 	size_t n = 0;
+	/* one host signs, the others copy what it signed */
+	int lead = ledger_lead(p->d->ledger, "crl-publisher");
 
+	if (lead != p->leading)
+		log_info(lead ? "CRL publisher: this signetd signs the CRLs"
+			      : "CRL publisher: another signetd on the database signs the CRLs; "
+				"this one copies them");
+	p->leading = lead;
 	if (castore_list_generations(p->d->cas, &all, &n, NULL) != 0) {
 		log_error("CRLs not republished: out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!seen_before(all, i))
-			refresh_one(p, &all[i]);
+		if (!seen_before(all, i)) {
+			if (lead)
+				refresh_one(p, &all[i]);
+			else
+				follow_one(p, &all[i]);
+		}
 	castore_list_free(all, n);
 }
 
@@ -106,6 +140,7 @@ int crlpub_start(struct crlpub *p, struct daemon_state *d, char *err, size_t err
 	p->d = d;
 	p->tu.session = CK_INVALID_HANDLE;
 	p->tu.generation = token_generation(d->token);
+	p->leading = -1; /* not known yet: the first refresh says which */
 	if (d->cfg->crl_publish_dir == NULL)
 		return 0;
 	if (token_session_open(d->token, &p->tu.session, &em) != 0) {

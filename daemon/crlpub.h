@@ -6,6 +6,12 @@
  * or not. Each signing is an act in the audit trail (caller "signetd"). A
  * session lost to a token fault is reopened, like a worker's, at the next
  * refresh after the token is back.
+ *
+ * Hosts sharing one PostgreSQL database sign their CRLs on one host at a
+ * time: the one holding the database's advisory lock (ledger_lead). It
+ * keeps each CRL it signs in the database; the others write that one into
+ * their own publish directories at each refresh, and take the lead when
+ * its holder stops or loses the database.
  */
 #ifndef SIGNETD_CRLPUB_H
 #define SIGNETD_CRLPUB_H
@@ -23,6 +29,7 @@ struct crlpub {
 	pthread_cond_t cv;
 	int stop;
 	int running;
+	int leading; /* at the last refresh: 1 signing, 0 copying, -1 before the first */
 };
 
 /* Start the thread (nothing to do without a publish directory). */

@@ -182,6 +182,36 @@ out:
 	return r;
 }
 
+/* PostgreSQL's password, read while the file may still be root's only. */
+static int read_db_password(const struct config *cfg, uid_t owner, struct secret *out)
+{
+	char err[512];
+
+	if (cfg->database_password_file == NULL)
+		return 0;
+	if (secret_read_file_as(cfg->database_password_file, "database password file", owner, out,
+				err, sizeof(err)) != 0) {
+		log_error("records.database_password_file: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_ledger(const struct config *cfg, const struct secret *password, struct ledger **out)
+{
+	struct ledger_options o = {
+		.state_dir = cfg->state_dir, .database = cfg->database, .password = password};
+	char err[512];
+
+	if (ledger_open_with(&o, out, err, sizeof(err)) != 0) {
+		log_error("ledger: %s", err);
+		return -1;
+	}
+	if (ledger_backend(*out) == SQL_POSTGRES)
+		log_info("ledger: on PostgreSQL (records.database)");
+	return 0;
+}
+
 /* The wall clock in ms, as dispatch reads it for credentials. */
 static int64_t now_ms(void)
 {
@@ -357,6 +387,7 @@ static int run(const struct config *cfg, const char *config_path)
 	char err[512];
 	sigset_t set;
 	struct privdrop priv;
+	struct secret db_password = {0};
 	int r = EXIT_STARTUP;
 
 	block_signals(&set);
@@ -373,7 +404,8 @@ static int run(const struct config *cfg, const char *config_path)
 		keybridge_fini();
 		return EXIT_STARTUP;
 	}
-	if (open_token(cfg, priv.uid, &token) != 0)
+	if (open_token(cfg, priv.uid, &token) != 0 ||
+	    read_db_password(cfg, priv.uid, &db_password) != 0)
 		goto out_token;
 	if (keystore_new(token, &keys) != 0)
 		goto out_token;
@@ -385,14 +417,17 @@ static int run(const struct config *cfg, const char *config_path)
 		log_error("CA store: %s", err);
 		goto out_server;
 	}
-	if (ledger_open(cfg->state_dir, &ledger, err, sizeof(err)) != 0) {
-		log_error("ledger: %s", err);
+	r = open_ledger(cfg, &db_password, &ledger);
+	secret_free(&db_password); /* the ledger keeps its own copy */
+	if (r != 0) {
+		r = EXIT_STARTUP;
 		goto out_server;
 	}
 	if (audit_open(cfg->audit_log, cfg->audit_flush_ms, &audit, err, sizeof(err)) != 0) {
 		log_error("audit log: %s", err);
 		goto out_server;
 	}
+	castore_share(&cas, ledger);
 	state.ledger = ledger;
 	state.audit = audit;
 	reconcile_trail(ledger, audit);
@@ -436,6 +471,7 @@ out_server:
 	castore_close(&cas);
 	keystore_free(keys);
 out_token:
+	secret_free(&db_password);
 	token_close(token);
 	if (r == 0)
 		drain_done(watchdog);

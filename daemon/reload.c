@@ -104,6 +104,9 @@ int reload_keep_fixed(const struct config *cur, struct config *next)
 	    keep_str("records.audit_log", cur->audit_log, &next->audit_log, &n) != 0 ||
 	    keep_str("records.crl_publish_dir", cur->crl_publish_dir, &next->crl_publish_dir, &n) !=
 		    0 ||
+	    keep_str("records.database", cur->database, &next->database, &n) != 0 ||
+	    keep_str("records.database_password_file", cur->database_password_file,
+		     &next->database_password_file, &n) != 0 ||
 	    keep_str("state_dir", cur->state_dir, &next->state_dir, &n) != 0 ||
 	    keep_str("user", cur->user, &next->user, &n) != 0)
 		return -1;

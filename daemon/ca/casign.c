@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "hsm/keybridge.h"
 #include "hsm/sign.h"
 #include "pki/certbuild.h"
@@ -139,6 +140,20 @@ int casign_crl_publish(const struct casign_crl_policy *p, const struct ca *gen,
 			  strerror(errno));
 }
 
+/* Keep the CRL in the database for the hosts that copy rather than sign
+ * (crlpub.h). A CRL published but not kept is still a good CRL: they serve
+ * the one before until the next is kept. */
+static void keep_for_followers(const struct casign_crl_policy *p, const struct ca *gen,
+			       const struct casign_crl *c)
+{
+	struct errmsg em = {0};
+
+	if (ledger_crl_keep(p->ledger, gen->key, c->number, c->der, c->len, (int64_t)c->this_update,
+			    &em) != 0)
+		log_warn("CRL %llu of CA '%s' not kept for the other hosts: %s",
+			 (unsigned long long)c->number, gen->name, em.text);
+}
+
 int casign_crl_refresh(const struct casign_signer *s, const struct casign_crl_policy *p,
 		       const struct ca *gen, uint64_t *number)
 {
@@ -149,6 +164,7 @@ int casign_crl_refresh(const struct casign_signer *s, const struct casign_crl_po
 	if ((r = casign_crl_sign(s, p, gen, &c)) == 0) {
 		*number = c.number;
 		r = casign_crl_publish(p, gen, &c, s->em);
+		keep_for_followers(p, gen, &c);
 	}
 	OPENSSL_free(c.der);
 	return r;

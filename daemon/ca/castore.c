@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "base/namecheck.h"
+#include "ca/cashare.h"
 
 #define RECORD_KEY_TAG "key: "
 
@@ -375,6 +376,8 @@ static void castore_sync(struct castore *cs)
 	struct stat now;
 	char err[512] = "";
 
+	if (cs->shared != NULL)
+		cashare_poll(cs);
 	if (stat(cs->dir, &now) != 0 || !castore_stale(cs, &now))
 		return;
 	pthread_mutex_lock(&cs->loading);
@@ -426,6 +429,37 @@ static int record_write(FILE *f, const char *key, X509 *cert, STACK_OF(X509) * a
 		if (!PEM_write_X509(f, sk_X509_value(above, i)))
 			return -1;
 	return 0;
+}
+
+int castore_record_text(const char *key, X509 *cert, STACK_OF(X509) * above, char **text)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	int r;
+
+	*text = NULL;
+	if (f == NULL)
+		return -1;
+	r = record_write(f, key, cert, above);
+	if (fclose(f) != 0 || r != 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int castore_serial_hex(X509 *cert, char out[41])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+	int r = hex != NULL && strlen(hex) < 41 ? 0 : -1;
+
+	if (r == 0)
+		snprintf(out, 41, "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
 }
 
 static void sync_dir(const char *dir)
@@ -504,6 +538,39 @@ static int entry_from(const char *name, const char *key, X509 *cert, STACK_OF(X5
 	return 0;
 }
 
+/* An exclusive lock on the CA directory, against another daemon's replace. */
+static int dir_lock(struct castore *cs, struct errmsg *em)
+{
+	char path[4096 + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", cs->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot lock %s: %s", path,
+				  strerror(errno));
+	}
+	return fd;
+}
+
+/* Sharing hosts: the database first, as it alone knows every host's names;
+ * the file under the directory's lock, so that this host's copying in of
+ * the database's rows cannot write the file before us. */
+static int add_shared(struct castore *cs, const char *name, const char *key, X509 *cert,
+		      STACK_OF(X509) * above, struct errmsg *em)
+{
+	int lockfd = dir_lock(cs, em), r;
+
+	if (lockfd < 0)
+		return lockfd;
+	if ((r = cashare_publish(cs->shared, name, "", key, cert, above, em)) == 0)
+		r = create_record(cs, name, key, cert, above, em);
+	close(lockfd);
+	return r;
+}
+
 int castore_add(struct castore *cs, const char *name, const char *key, X509 *cert,
 		STACK_OF(X509) * above, struct errmsg *em)
 {
@@ -518,7 +585,8 @@ int castore_add(struct castore *cs, const char *name, const char *key, X509 *cer
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "too many certificates above");
 	castore_sync(cs);
 	pthread_rwlock_wrlock(&cs->lock);
-	r = create_record(cs, name, e.key, cert, above, em);
+	r = cs->shared != NULL ? add_shared(cs, name, e.key, cert, above, em)
+			       : create_record(cs, name, e.key, cert, above, em);
 	if (r == 0 && append(cs, &e) != 0)
 		r = errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "too many CAs");
 	if (r == 0)
@@ -613,21 +681,101 @@ static int replace_record(struct castore *cs, const struct ca *next, struct errm
 	return 0;
 }
 
-/* An exclusive lock on the CA directory, against another daemon's replace. */
-static int dir_lock(struct castore *cs, struct errmsg *em)
+/* A new record copied from the database: linked into place unless this
+ * host has the name already (its own record, or one copied before). */
+static int apply_create(struct castore *cs, const char *name, const char *text, struct errmsg *em)
 {
-	char path[4096 + 16];
-	int fd;
+	char tmp[4096 + 128], final[4096 + 128];
+	int r;
 
-	snprintf(path, sizeof(path), "%s/.lock", cs->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot lock %s: %s", path,
-				  strerror(errno));
+	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
+	if (access(final, F_OK) == 0)
+		return 0;
+	if ((r = write_temp(cs->dir, name, text, NULL, NULL, NULL, tmp, sizeof(tmp), em)) != 0)
+		return r;
+	if (link(tmp, final) != 0 && errno != EEXIST)
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot create %s: %s", final,
+			       strerror(errno));
+	unlink(tmp);
+	if (r == 0)
+		sync_dir(cs->dir);
+	return r;
+}
+
+/* A replacement copied from the database, applied to the generation it
+ * replaces: that one is archived as a replace here would, and the new
+ * record renamed into place. */
+static int apply_replace(struct castore *cs, const char *name, const char *replaces,
+			 const char *serial, const char *text, struct errmsg *em)
+{
+	char path[4096 + 128], tmp[4096 + 128], local[41];
+	struct ca disk = {.parent = -1};
+	size_t len = 0;
+	char *old;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s.pem", cs->dir, name);
+	if ((old = read_file(path, &len)) == NULL)
+		return apply_create(cs, name, text, em);
+	snprintf(disk.name, sizeof(disk.name), "%s", name);
+	if (record_parse(old, len, &disk) != 0 || castore_serial_hex(disk.cert, local) != 0) {
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot read %s", path);
+		goto out;
 	}
-	return fd;
+	if (strcmp(local, serial) == 0) {
+		r = 0; /* this host's own, or copied before */
+		goto out;
+	}
+	if (strcmp(local, replaces) != 0) {
+		r = errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
+			       "CA '%s' is at serial %s here, neither the generation %s the "
+			       "database replaces nor its replacement %s: left as it is",
+			       name, local, replaces, serial);
+		goto out;
+	}
+	if ((r = archive_record(cs, &disk, old, em)) != 0 ||
+	    (r = write_temp(cs->dir, name, text, NULL, NULL, NULL, tmp, sizeof(tmp), em)) != 0)
+		goto out;
+	if (rename(tmp, path) != 0) {
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot replace %s: %s", path,
+			       strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	sync_dir(cs->dir);
+out:
+	entry_free(&disk);
+	free(old);
+	return r;
+}
+
+int castore_apply_record(struct castore *cs, const char *name, const char *replaces,
+			 const char *serial, const char *text, struct errmsg *em)
+{
+	int lockfd, r;
+
+	if (!castore_name_valid(name))
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "'%.64s' is not a CA name", name);
+	if ((lockfd = dir_lock(cs, em)) < 0)
+		return lockfd;
+	r = *replaces == '\0' ? apply_create(cs, name, text, em)
+			      : apply_replace(cs, name, replaces, serial, text, em);
+	close(lockfd);
+	return r;
+}
+
+/* Sharing hosts: the database decides which host replaces a generation. */
+static int publish_replacement(struct castore *cs, const struct ca *cur, const struct ca *next,
+			       struct errmsg *em)
+{
+	char replaces[41];
+
+	if (cs->shared == NULL)
+		return 0;
+	if (castore_serial_hex(cur->cert, replaces) != 0)
+		return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+	return cashare_publish(cs->shared, next->name, replaces, next->key, next->cert, next->above,
+			       em);
 }
 
 int castore_replace(struct castore *cs, const char *name, X509 *current, const char *key,
@@ -656,6 +804,7 @@ int castore_replace(struct castore *cs, const char *name, X509 *current, const c
 	}
 	if ((r = lockfd = dir_lock(cs, em)) < 0 ||
 	    (r = disk_matches(cs, &cs->cas[i], &text, em)) != 0 ||
+	    (r = publish_replacement(cs, &cs->cas[i], &next, em)) != 0 ||
 	    (r = archive_record(cs, &cs->cas[i], text, em)) != 0 ||
 	    (r = replace_record(cs, &next, em)) != 0)
 		goto out;

@@ -23,6 +23,14 @@
  * store again and swaps it in; a store that fails to load is logged and the
  * one in memory kept. Records are only ever linked or renamed into place, so
  * a load never sees half a record or a CA without its current generation.
+ *
+ * Hosts that share one PostgreSQL database share their CAs through it
+ * (castore_share, ca/cashare.c): every new record is written to the
+ * database's ca_records first, where a name can be created once and a
+ * generation replaced once across all hosts, and then to the file; each
+ * host copies the records it has not seen into its own directory, at most
+ * CASHARE_POLL_MS after the last look, at its next lookup. The files stay
+ * what is loaded and what signs.
  */
 #ifndef SIGNETD_CASTORE_H
 #define SIGNETD_CASTORE_H
@@ -34,6 +42,7 @@
 
 #include "base/errmsg.h"
 #include "hsm/keystore.h"
+#include "records/ledger.h"
 
 #define CA_NAME_MAX	  60 /* so that "ca." + name fits a key name */
 #define CASTORE_MAX	  4096
@@ -59,6 +68,10 @@ struct castore {
 	size_t n;
 	pthread_mutex_t loading; /* one reload at a time */
 	struct stat seen;	 /* of dir, when what is in memory was loaded */
+	/* the database shared with other hosts, or NULL (castore_share) */
+	struct ledger *shared;
+	int64_t shared_seen;	/* the last ca_records row copied (under loading) */
+	int64_t shared_next_ms; /* when to look again (CLOCK_MONOTONIC) */
 };
 
 int castore_name_valid(const char *name);
@@ -77,6 +90,12 @@ int castore_key_reserved(const char *label);
 /* Create STATE_DIR and STATE_DIR/cas if needed (0700) and load every CA. */
 int castore_open(struct castore *cs, const char *state_dir, char *err, size_t errlen);
 void castore_close(struct castore *cs);
+
+/* Share the CAs through `l`'s database, when it is one that several hosts
+ * share (PostgreSQL): copy in what the others recorded, and record the CAs
+ * only this host has. Call it once, after castore_open. Failures are
+ * logged; the store keeps serving what it has. */
+void castore_share(struct castore *cs, struct ledger *l);
 
 /*
  * Record a new CA durably. `key` NULL means "ca.NAME"; `above` (may be NULL)

@@ -13,6 +13,7 @@
 #include <libconfig.h>
 
 #include "config/internal.h"
+#include "records/sql.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/signet"
 #define ENDPOINT_MAX_LEN  255
@@ -364,15 +365,50 @@ static int load_server(struct config_loader *l, const config_setting_t *root, st
 	return 0;
 }
 
+/* records.database: SQLite when absent, "" or "sqlite"; else a libpq
+ * connection string with no password in it, whose password, if it needs
+ * one, is in database_password_file. With PostgreSQL the challenges are
+ * kept in the database by default, for every host. */
+static int load_database(struct config_loader *l, const config_setting_t *rec, struct config *cfg)
+{
+	const char *database = NULL, *password_file = NULL;
+	struct errmsg em = {0};
+
+	if (cfg_get_string(l, rec, "database", &database) != 0 ||
+	    cfg_get_string(l, rec, "database_password_file", &password_file) != 0)
+		return -1;
+	if (database == NULL || *database == '\0' || strcmp(database, "sqlite") == 0) {
+		if (password_file != NULL)
+			return cfg_refuse(l, rec, "database_password_file",
+					  "is for a PostgreSQL database; records.database does "
+					  "not name one");
+		return 0;
+	}
+	if (sql_conninfo_check(database, &em) != 0)
+		return cfg_refuse(l, rec, "database", "%s", em.text);
+	if ((cfg->database = strdup(database)) == NULL)
+		return cfg_refuse(l, rec, "database", "out of memory");
+	cfg->shared_challenges = 1;
+	if (password_file != NULL)
+		return get_path(l, rec, "database_password_file", NULL,
+				&cfg->database_password_file);
+	return 0;
+}
+
 /* records { audit_log; audit_flush_ms; crl_validity_hours; crl_publish_dir;
- * crl_refresh_seconds; }, all optional. A CRL is re-signed well before it
- * expires: by default at half its validity, and never less often than its
- * validity. */
+ * crl_refresh_seconds; database; database_password_file; }, all optional. A
+ * CRL is re-signed well before it expires: by default at half its validity,
+ * and never less often than its validity. */
 static int load_records(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"audit_log",	   "audit_flush_ms",
-					    "crl_validity_hours",  "crl_publish_dir",
-					    "crl_refresh_seconds", NULL};
+	static const char *const known[] = {"audit_log",
+					    "audit_flush_ms",
+					    "crl_validity_hours",
+					    "crl_publish_dir",
+					    "crl_refresh_seconds",
+					    "database",
+					    "database_password_file",
+					    NULL};
 	const config_setting_t *rec = config_setting_get_member(root, "records");
 	char fallback[PATH_MAX_LEN + 32];
 	long long hours = CONFIG_DEFAULT_CRL_HOURS, refresh = -1,
@@ -394,7 +430,8 @@ static int load_records(struct config_loader *l, const config_setting_t *root, s
 	    cfg_get_int(l, rec, "audit_flush_ms", 0, CONFIG_MAX_AUDIT_FLUSH_MS, &flush) != 0 ||
 	    cfg_get_int(l, rec, "crl_validity_hours", 1, CONFIG_MAX_CRL_HOURS, &hours) != 0 ||
 	    cfg_get_string(l, rec, "crl_publish_dir", &publish) != 0 ||
-	    cfg_get_int(l, rec, "crl_refresh_seconds", 1, hours * 3600, &refresh) != 0)
+	    cfg_get_int(l, rec, "crl_refresh_seconds", 1, hours * 3600, &refresh) != 0 ||
+	    load_database(l, rec, cfg) != 0)
 		return -1;
 	cfg->audit_flush_ms = (unsigned)flush;
 	cfg->crl_validity_hours = (unsigned)hours;
@@ -543,6 +580,8 @@ void config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->audit_log);
 	free(cfg->crl_publish_dir);
+	free(cfg->database);
+	free(cfg->database_password_file);
 	free(cfg->trust_anchors);
 	free(cfg->user);
 	for (size_t i = 0; i < cfg->n_module_dirs; i++)

@@ -130,6 +130,8 @@ struct config {
 	unsigned crl_validity_hours;  /* a CRL's nextUpdate - thisUpdate */
 	char *crl_publish_dir;	      /* absolute, or NULL: CRL files are not written */
 	unsigned crl_refresh_seconds; /* published CRLs are re-signed this often */
+	char *database;		      /* PostgreSQL's connection string; NULL: SQLite */
+	char *database_password_file; /* absolute, or NULL; never the password itself */
 	/* possession { ... } */
 	char *trust_anchors;		    /* absolute path of a PEM bundle, or NULL */
 	unsigned challenge_ttl_seconds;	    /* a challenge's default lifetime */

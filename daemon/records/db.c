@@ -1,7 +1,9 @@
 /*
- * The ledger's database file: created private, opened in WAL mode with
- * synchronous=FULL, its schema migrated, the statements of both connections
- * prepared; closed again; and why its directory refuses writes.
+ * The ledger's database: SQLite's file created private, opened in WAL mode
+ * with synchronous=FULL, or a PostgreSQL server connected to; the schema
+ * migrated (schema.c), the statements of both connections prepared; a lost
+ * connection re-opened with a backoff; closed again; and why SQLite's
+ * directory refuses writes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,141 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "records/ledger_internal.h"
 
 #define LEDGER_FILE	"ledger.db"
 #define BUSY_TIMEOUT_MS 10000
-
-/*
- * Schema migrations: entry i takes user_version i to i + 1, in one
- * transaction. Append new entries; never edit a released one.
- * Rows of `issued` are never deleted, so rowids grow in issue order and serve
- * as the paging cursor without AUTOINCREMENT's extra write per insert.
- */
-static const char *const migrations[] = {
-	/* v1 */
-	"CREATE TABLE issued ("
-	" id INTEGER PRIMARY KEY,"
-	" ca TEXT NOT NULL,"
-	" issuer_key TEXT NOT NULL,"
-	" serial TEXT NOT NULL,"
-	" subject TEXT NOT NULL,"
-	" sans TEXT NOT NULL,"
-	" profile TEXT NOT NULL,"
-	" spki_sha256 BLOB NOT NULL CHECK (length(spki_sha256) = 32),"
-	" not_before INTEGER NOT NULL,"
-	" not_after INTEGER NOT NULL,"
-	" caller TEXT NOT NULL,"
-	" request_id BLOB CHECK (request_id IS NULL OR length(request_id) = 16),"
-	" issued_at INTEGER NOT NULL,"
-	" der BLOB NOT NULL,"
-	" revoked_at INTEGER,"
-	" reason INTEGER,"
-	" invalidity_date INTEGER,"
-	" UNIQUE (ca, serial));"
-	"CREATE UNIQUE INDEX issued_request ON issued (caller, request_id)"
-	" WHERE request_id IS NOT NULL;"
-	"CREATE INDEX issued_serial ON issued (serial);"
-	"CREATE INDEX issued_spki ON issued (spki_sha256);"
-	"CREATE INDEX issued_ca ON issued (ca, id);"
-	/* small: only revoked rows, what a CRL needs */
-	"CREATE INDEX issued_revoked ON issued (issuer_key, not_after)"
-	" WHERE revoked_at IS NOT NULL;"
-	"CREATE TABLE crl_numbers ("
-	" issuer_key TEXT PRIMARY KEY,"
-	" number INTEGER NOT NULL);"
-	"CREATE TABLE ca_events ("
-	" id INTEGER PRIMARY KEY,"
-	" ca TEXT NOT NULL,"
-	" event TEXT NOT NULL CHECK (event IN ('create', 'renew', 'rekey', 'import')),"
-	" key_label TEXT NOT NULL,"
-	" serial TEXT NOT NULL,"
-	" der BLOB NOT NULL,"
-	" at INTEGER NOT NULL);"
-	"CREATE INDEX ca_events_ca ON ca_events (ca, id);",
-	/* v2: proof-of-possession challenges shared by the signetd on one state
-	 * directory (challenge_db.c), keyed by the SHA-256 of the id, a bearer
-	 * token that is never itself compared; the row count kept by triggers,
-	 * so the table's bound costs no scan */
-	"CREATE TABLE challenges ("
-	" id_key BLOB PRIMARY KEY CHECK (length(id_key) = 32),"
-	" caller TEXT NOT NULL,"
-	" device_id TEXT NOT NULL,"
-	" spki_sha256 BLOB CHECK (spki_sha256 IS NULL OR length(spki_sha256) = 32),"
-	" nonce BLOB,"
-	" created INTEGER NOT NULL,"
-	" expires INTEGER NOT NULL,"
-	" used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-	"CREATE INDEX challenges_caller ON challenges (caller, used, expires);"
-	"CREATE INDEX challenges_expires ON challenges (expires);"
-	"CREATE TABLE challenge_count (n INTEGER NOT NULL);"
-	"INSERT INTO challenge_count VALUES (0);"
-	"CREATE TRIGGER challenges_added AFTER INSERT ON challenges"
-	" BEGIN UPDATE challenge_count SET n = n + 1; END;"
-	"CREATE TRIGGER challenges_removed AFTER DELETE ON challenges"
-	" BEGIN UPDATE challenge_count SET n = n - 1; END;",
-	/* v3: the audit trail each certificate's act belongs to (the signetd's
-	 * audit log; NULL for rows from before), so that each signetd on a shared
-	 * state directory reconciles its own rows with its own trail at start-up,
-	 * and how far each trail has been reconciled (records/reconcile.c) */
-	"ALTER TABLE issued ADD COLUMN trail TEXT;"
-	"CREATE INDEX issued_trail ON issued (trail, id) WHERE trail IS NOT NULL;"
-	"CREATE TABLE audit_reconciled ("
-	" trail TEXT PRIMARY KEY,"
-	" ledger_id INTEGER NOT NULL,"
-	" audit_offset INTEGER NOT NULL,"
-	" audit_hash TEXT NOT NULL) WITHOUT ROWID;",
-};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-/* The writer connection's statements, prepared once. */
-const char *const ledger_wsql[W_COUNT] = {
-	[W_BEGIN] = "BEGIN IMMEDIATE",
-	[W_COMMIT] = "COMMIT",
-	[W_ROLLBACK] = "ROLLBACK",
-	[W_SAVEPOINT] = "SAVEPOINT op",
-	[W_RELEASE] = "RELEASE op",
-	[W_ROLLBACK_TO] = "ROLLBACK TO op",
-	[W_INSERT] = "INSERT INTO issued (ca, issuer_key, serial, subject, sans, profile, "
-		     "spki_sha256, not_before, not_after, caller, request_id, issued_at, der, "
-		     "trail) "
-		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[W_REQUEST_SERIAL] = "SELECT serial FROM issued WHERE caller = ?1 AND request_id = ?2",
-	[W_BY_CA_SERIAL] = "SELECT " ENTRY_COLUMNS " FROM issued WHERE ca = ?1 AND serial = ?2",
-	[W_CA_OF_SERIAL] = "SELECT ca FROM issued WHERE serial = ?1 ORDER BY id LIMIT 1",
-	[W_REVOKE] = "UPDATE issued SET revoked_at = ?1, reason = ?2, invalidity_date = ?3 "
-		     "WHERE id = ?4",
-	[W_CRL_BUMP] = "INSERT INTO crl_numbers (issuer_key, number) VALUES (?1, 1) "
-		       "ON CONFLICT (issuer_key) DO UPDATE SET number = number + 1",
-	[W_CRL_GET] = "SELECT number FROM crl_numbers WHERE issuer_key = ?1",
-	[W_CA_EVENT] = "INSERT INTO ca_events (ca, event, key_label, serial, der, at) "
-		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-};
-
-/* The reader connection's statements on the hot path. */
-const char *const ledger_rsql[R_COUNT] = {
-	[R_FIND_REQUEST] =
-		"SELECT " ENTRY_COLUMNS " FROM issued WHERE caller = ?1 AND request_id = ?2",
-	/* serials are unique per CA only: the newest wins, like a fingerprint */
-	[R_BY_SERIAL] =
-		"SELECT " ENTRY_COLUMNS " FROM issued WHERE serial = ?1 ORDER BY id DESC LIMIT 1",
-	[R_BY_SPKI] = "SELECT " ENTRY_COLUMNS
-		      " FROM issued WHERE spki_sha256 = ?1 ORDER BY id DESC LIMIT 1",
-	[R_REVOKED] = "SELECT serial, revoked_at, reason, invalidity_date FROM issued "
-		      "WHERE issuer_key = ?1 AND revoked_at IS NOT NULL AND not_after >= ?2 "
-		      "ORDER BY id",
-};
-
-static int exec_sql(sqlite3 *db, const char *sql, struct errmsg *em)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(em, db, sql);
-	return 0;
-}
 
 /*
  * Why the state directory refuses writes, when it says so itself: SQLite
@@ -194,118 +68,54 @@ static int create_file(const char *path, struct errmsg *em)
 	return r;
 }
 
-static int open_db(const char *path, int flags, sqlite3 **db, struct errmsg *em)
+static int sqlite_pragmas(struct sql_db *db, struct errmsg *em)
 {
-	/* NOMUTEX: each connection is used by one thread at a time (the writer,
-	 * or readers under rlock), so SQLite's per-connection mutex is redundant */
-	int rc =
-		sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
-
+	struct sql_stmt *st = NULL;
+	const char *mode;
 	int r;
 
-	if (rc != SQLITE_OK) {
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: cannot open %s: %s", path,
-			       *db != NULL ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-		sqlite3_close(*db);
-		*db = NULL;
+	/* WAL lets reads run beside the writer; it is a property of the file */
+	if ((r = sql_prepare(db, "PRAGMA journal_mode=WAL", &st, em)) != 0)
 		return r;
+	if ((r = sql_step(st, "PRAGMA journal_mode=WAL", em)) == SQL_ROW) {
+		mode = sql_col_text(st, 0);
+		r = strcmp(mode, "wal") == 0 ? 0
+					     : errmsg_set(em, SIGNET_E_UNAVAILABLE,
+							  "ledger: the database cannot use a "
+							  "write-ahead log (journal mode %s)",
+							  mode);
+	} else if (r >= 0) {
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: PRAGMA journal_mode: no answer");
 	}
-	sqlite3_extended_result_codes(*db, 1);
-	sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS);
-	return 0;
+	sql_finalize(st);
+	if (r == 0)
+		r = sql_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", em);
+	return r;
 }
 
-static int prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **st, size_t n,
-		       struct errmsg *em)
+/* A connection of either backend; SQLite's reader is read-only. */
+static int connect_db(struct ledger *l, int reader, struct sql_db **db, struct errmsg *em)
 {
-	for (size_t i = 0; i < n; i++)
-		if (sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st[i], NULL) !=
-		    SQLITE_OK)
-			return db_error(em, db, "preparing a statement");
-	return 0;
+	if (l->backend == SQL_SQLITE)
+		return sql_open_sqlite(l->path, reader, BUSY_TIMEOUT_MS, db, em);
+	return sql_open_postgres(l->conninfo, &l->password, db, em);
 }
 
-static void finalize_all(sqlite3_stmt **st, size_t n)
+static int prepare_writer(struct ledger *l, struct errmsg *em)
 {
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_finalize(st[i]);
-		st[i] = NULL;
-	}
-}
-
-static int int_pragma(sqlite3 *db, const char *sql, int *out, struct errmsg *em)
-{
-	sqlite3_stmt *st = NULL;
 	int r = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		r = db_error(em, db, sql);
-	else
-		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	for (int i = 0; r == 0 && i < W_COUNT; i++)
+		r = sql_prepare(l->wdb, ledger_wsql(l->backend, (enum wstmt)i), &l->w[i], em);
 	return r;
 }
 
-/* WAL lets reads run beside the writer; it is a property of the file. */
-static int set_wal(sqlite3 *db, struct errmsg *em)
+static int prepare_reader(struct ledger *l, struct errmsg *em)
 {
-	sqlite3_stmt *st = NULL;
-	const unsigned char *mode;
 	int r = 0;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		r = db_error(em, db, "PRAGMA journal_mode=WAL");
-	else if ((mode = sqlite3_column_text(st, 0)) == NULL ||
-		 strcmp((const char *)mode, "wal") != 0)
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE,
-			       "ledger: the database cannot use a write-ahead log (journal mode "
-			       "%s)",
-			       mode != NULL ? (const char *)mode : "unknown");
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* One migration step in its own transaction; *current set once up to date. */
-static int migrate_step(sqlite3 *db, const char *path, int *current, struct errmsg *em)
-{
-	char sql[64];
-	int version = 0, r;
-
-	/* IMMEDIATE: two processes opening at once must not both migrate */
-	if ((r = exec_sql(db, "BEGIN IMMEDIATE", em)) != 0)
-		return r;
-	if ((r = int_pragma(db, "PRAGMA user_version", &version, em)) != 0)
-		goto out;
-	if (version < 0 || version > SCHEMA_VERSION) {
-		r = errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
-			       "ledger: %s has schema version %d, and this signetd knows versions "
-			       "up to %d only (was it written by a newer signetd?)",
-			       path, version, SCHEMA_VERSION);
-		goto out;
-	}
-	if (version < SCHEMA_VERSION) {
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-		if ((r = exec_sql(db, migrations[version], em)) != 0 ||
-		    (r = exec_sql(db, sql, em)) != 0)
-			goto out;
-	}
-	if ((r = exec_sql(db, "COMMIT", em)) != 0)
-		goto out;
-	*current = version == SCHEMA_VERSION;
-	return 0;
-out:
-	exec_sql(db, "ROLLBACK", NULL);
-	return r;
-}
-
-static int migrate(sqlite3 *db, const char *path, struct errmsg *em)
-{
-	int current = 0, r = 0;
-
-	while (r == 0 && !current)
-		r = migrate_step(db, path, &current, em);
+	for (int i = 0; r == 0 && i < R_COUNT; i++)
+		r = sql_prepare(l->rdb, ledger_rsql(l->backend, (enum rstmt)i), &l->r[i], em);
 	return r;
 }
 
@@ -313,13 +123,11 @@ static int writer_open(struct ledger *l, struct errmsg *em)
 {
 	int r;
 
-	if ((r = open_db(l->path, SQLITE_OPEN_READWRITE, &l->wdb, em)) != 0 ||
-	    (r = set_wal(l->wdb, em)) != 0 ||
-	    (r = exec_sql(l->wdb, "PRAGMA synchronous=FULL", em)) != 0 ||
-	    (r = exec_sql(l->wdb, "PRAGMA foreign_keys=ON", em)) != 0 ||
-	    (r = migrate(l->wdb, l->path, em)) != 0)
+	if ((r = connect_db(l, 0, &l->wdb, em)) != 0 ||
+	    (l->backend == SQL_SQLITE && (r = sqlite_pragmas(l->wdb, em)) != 0) ||
+	    (r = ledger_migrate(l, l->wdb, em)) != 0)
 		return r;
-	return prepare_all(l->wdb, ledger_wsql, l->w, W_COUNT, em);
+	return prepare_writer(l, em);
 }
 
 /* After the migration, so that the reader sees the current schema. */
@@ -327,46 +135,107 @@ static int reader_open(struct ledger *l, struct errmsg *em)
 {
 	int r;
 
-	if ((r = open_db(l->path, SQLITE_OPEN_READONLY, &l->rdb, em)) != 0)
+	if ((r = connect_db(l, 1, &l->rdb, em)) != 0)
 		return r;
-	return prepare_all(l->rdb, ledger_rsql, l->r, R_COUNT, em);
+	return prepare_reader(l, em);
 }
 
-static struct ledger *ledger_new(const char *state_dir, struct errmsg *em)
+static int64_t now_ms(void)
 {
-	struct ledger *l;
+	struct timespec ts;
 
-	if (state_dir == NULL || strlen(state_dir) + sizeof("/" LEDGER_FILE) > PATH_MAX) {
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reconnect `db` unless the last try was too recent; the waits double from
+ * LEDGER_BACKOFF_MIN_MS to LEDGER_BACKOFF_MAX_MS, so a server that is down
+ * is not hammered and one that is back is found within the longest wait. */
+static int reconnect(struct sql_db *db, struct backoff *b, struct errmsg *em)
+{
+	int64_t now = now_ms();
+	int r;
+
+	if (sql_connected(db))
+		return 0;
+	if (now < b->retry_at_ms)
+		return errmsg_set(em, SIGNET_E_UNAVAILABLE,
+				  "ledger: the connection to the database is lost; trying again "
+				  "in %lld ms",
+				  (long long)(b->retry_at_ms - now));
+	if ((r = sql_reconnect(db, em)) != 0) {
+		b->ms = b->ms == 0 ? LEDGER_BACKOFF_MIN_MS : b->ms * 2;
+		if (b->ms > LEDGER_BACKOFF_MAX_MS)
+			b->ms = LEDGER_BACKOFF_MAX_MS;
+		b->retry_at_ms = now + b->ms;
+		return r;
+	}
+	*b = (struct backoff){0};
+	return 0;
+}
+
+int ledger_writer_connected(struct ledger *l, struct errmsg *em)
+{
+	return reconnect(l->wdb, &l->wback, em);
+}
+
+int ledger_reader_connected(struct ledger *l, struct errmsg *em)
+{
+	return reconnect(l->rdb, &l->rback, em);
+}
+
+static struct ledger *ledger_new(const struct ledger_options *o, struct errmsg *em)
+{
+	int pg = o->database != NULL && *o->database != '\0' && strcmp(o->database, "sqlite") != 0;
+	struct ledger *l;
+	char err[256];
+
+	if (!pg &&
+	    (o->state_dir == NULL || strlen(o->state_dir) + sizeof("/" LEDGER_FILE) > PATH_MAX)) {
 		errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "ledger: bad state directory");
 		return NULL;
 	}
+	if (pg && sql_conninfo_check(o->database, em) != 0)
+		return NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		nomem(em);
 		return NULL;
 	}
-	snprintf(l->path, sizeof(l->path), "%s/%s", state_dir, LEDGER_FILE);
+	l->backend = pg ? SQL_POSTGRES : SQL_SQLITE;
+	if (!pg)
+		snprintf(l->path, sizeof(l->path), "%s/%s", o->state_dir, LEDGER_FILE);
 	/* with default attributes these cannot fail on Linux */
 	pthread_mutex_init(&l->rlock, NULL);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->lead_lock, NULL);
 	pthread_cond_init(&l->work, NULL);
 	pthread_cond_init(&l->done, NULL);
 	l->tail = &l->head;
+	if (pg && ((l->conninfo = strdup(o->database)) == NULL ||
+		   (o->password != NULL && o->password->buf != NULL &&
+		    secret_dup(o->password, &l->password, err, sizeof(err)) != 0))) {
+		errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "ledger: %s",
+			   l->conninfo == NULL ? "out of memory" : err);
+		ledger_close(l);
+		return NULL;
+	}
 	return l;
 }
 
-int ledger_open(const char *state_dir, struct ledger **out, char *err, size_t errlen)
+int ledger_open_with(const struct ledger_options *o, struct ledger **out, char *err, size_t errlen)
 {
 	struct errmsg em = {0};
 	struct ledger *l;
 	int r;
 
 	*out = NULL;
-	if ((l = ledger_new(state_dir, &em)) == NULL) {
+	if ((l = ledger_new(o, &em)) == NULL) {
 		r = em.err;
 		goto out;
 	}
-	if ((r = create_file(l->path, &em)) != 0 || (r = writer_open(l, &em)) != 0 ||
-	    (r = reader_open(l, &em)) != 0 || (r = ledger_writer_start(l, &em)) != 0)
+	if ((l->backend == SQL_SQLITE && (r = create_file(l->path, &em)) != 0) ||
+	    (r = writer_open(l, &em)) != 0 || (r = reader_open(l, &em)) != 0 ||
+	    (r = ledger_writer_start(l, &em)) != 0)
 		goto out;
 	*out = l;
 	l = NULL; /* transferred */
@@ -376,6 +245,27 @@ out:
 	ledger_close(l);
 	return r;
 }
+
+int ledger_open(const char *state_dir, struct ledger **out, char *err, size_t errlen)
+{
+	struct ledger_options o = {.state_dir = state_dir};
+
+	return ledger_open_with(&o, out, err, errlen);
+}
+
+enum sql_backend ledger_backend(const struct ledger *l)
+{
+	return l->backend;
+}
+
+static void finalize_all(struct sql_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sql_finalize(st[i]);
+		st[i] = NULL;
+	}
+}
+
 void ledger_close(struct ledger *l)
 {
 	if (l == NULL)
@@ -384,14 +274,18 @@ void ledger_close(struct ledger *l)
 	/* the reader first: the last connection to close checkpoints the WAL,
 	 * and only the writer can */
 	finalize_all(l->r, R_COUNT);
-	sqlite3_close(l->rdb);
+	sql_close(l->rdb);
 	finalize_all(l->w, W_COUNT);
-	sqlite3_close(l->wdb);
+	sql_close(l->wdb);
+	sql_close(l->lead_db);
 	pthread_cond_destroy(&l->done);
 	pthread_cond_destroy(&l->work);
+	pthread_mutex_destroy(&l->lead_lock);
 	pthread_mutex_destroy(&l->lock);
 	pthread_mutex_destroy(&l->rlock);
 	free(l->trail);
+	free(l->conninfo);
+	secret_free(&l->password);
 	free(l);
 }
 
@@ -410,27 +304,30 @@ int ledger_set_trail(struct ledger *l, const char *trail, struct errmsg *em)
 	return 0;
 }
 
-/* A connection of its own: a long check must not hold up the reads. */
+/* A connection of its own: a long check must not hold up the reads.
+ * PostgreSQL keeps its own pages' checksums; there is nothing to ask. */
 int ledger_integrity_check(struct ledger *l, struct errmsg *em)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sql_db *db = NULL;
+	struct sql_stmt *st = NULL;
 	const char *first;
 	int r;
 
-	if ((r = open_db(l->path, SQLITE_OPEN_READONLY, &db, em)) != 0)
+	if (l->backend != SQL_SQLITE)
+		return 0;
+	if ((r = sql_open_sqlite(l->path, 1, BUSY_TIMEOUT_MS, &db, em)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		r = db_error(em, db, "PRAGMA integrity_check");
+	if ((r = sql_prepare(db, "PRAGMA integrity_check", &st, em)) != 0)
 		goto out;
-	}
-	first = (const char *)sqlite3_column_text(st, 0);
-	if (first == NULL || strcmp(first, "ok") != 0)
-		r = errmsg_set(em, SIGNET_E_DATA_LOSS, "ledger: %s fails its integrity check: %s",
-			       l->path, first != NULL ? first : "no answer");
+	if ((r = sql_step(st, "PRAGMA integrity_check", em)) < 0)
+		goto out;
+	first = r == SQL_ROW ? sql_col_text(st, 0) : "no answer";
+	r = strcmp(first, "ok") == 0
+		    ? 0
+		    : errmsg_set(em, SIGNET_E_DATA_LOSS, "ledger: %s fails its integrity check: %s",
+				 l->path, first);
 out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	sql_finalize(st);
+	sql_close(db);
 	return r;
 }

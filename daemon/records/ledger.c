@@ -10,7 +10,6 @@
 
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "hex.h"
 #include "reason.h"
@@ -80,69 +79,57 @@ static int record_valid(const struct ledger_entry *e, struct errmsg *em)
 	return 0;
 }
 
-static int bind_record(sqlite3_stmt *st, const struct ledger_entry *e, const char *serial,
-		       const char *trail)
+static void bind_record(struct sql_stmt *st, const struct ledger_entry *e, const char *serial,
+			const char *trail)
 {
-	int rc = SQLITE_OK;
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 1, e->ca, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, e->issuer_key, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 4, e->subject, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 5, e->sans != NULL ? e->sans : "", -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 6, e->profile, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob(st, 7, e->spki_sha256, sizeof(e->spki_sha256),
-				       SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 8, e->not_before);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 9, e->not_after);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 10, e->caller, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && e->has_request_id)
-		rc = sqlite3_bind_blob(st, 11, e->request_id, sizeof(e->request_id), SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 12, e->issued_at);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob(st, 13, e->der, (int)e->der_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK && trail != NULL)
-		rc = sqlite3_bind_text(st, 14, trail, -1, SQLITE_STATIC);
-	return rc;
+	sql_bind_text(st, 1, e->ca);
+	sql_bind_text(st, 2, e->issuer_key);
+	sql_bind_text(st, 3, serial);
+	sql_bind_text(st, 4, e->subject);
+	sql_bind_text(st, 5, e->sans != NULL ? e->sans : "");
+	sql_bind_text(st, 6, e->profile);
+	sql_bind_blob(st, 7, e->spki_sha256, sizeof(e->spki_sha256));
+	sql_bind_int64(st, 8, e->not_before);
+	sql_bind_int64(st, 9, e->not_after);
+	sql_bind_text(st, 10, e->caller);
+	if (e->has_request_id)
+		sql_bind_blob(st, 11, e->request_id, sizeof(e->request_id));
+	else
+		sql_bind_null(st, 11);
+	sql_bind_int64(st, 12, e->issued_at);
+	sql_bind_blob(st, 13, e->der, e->der_len);
+	sql_bind_text(st, 14, trail); /* NULL binds NULL */
 }
 
-/* The serial recorded for this caller's request id, if any. */
+/* The serial recorded for this caller's request id: 1 and `serial` when
+ * there is one, 0 when not, < 0 on a database error. */
 static int request_recorded(struct ledger *l, const struct ledger_entry *e,
-			    char serial[LEDGER_SERIAL_MAX])
+			    char serial[LEDGER_SERIAL_MAX], struct errmsg *em)
 {
-	sqlite3_stmt *st = l->w[W_REQUEST_SERIAL];
-	int found = 0;
+	struct sql_stmt *st = l->w[W_REQUEST_SERIAL];
+	int r;
 
-	if (e->has_request_id &&
-	    sqlite3_bind_text(st, 1, e->caller, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_bind_blob(st, 2, e->request_id, sizeof(e->request_id), SQLITE_STATIC) ==
-		    SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(serial, LEDGER_SERIAL_MAX, "%s", str_col(st, 0));
-		found = 1;
-	}
-	stmt_done(st);
-	return found;
+	if (!e->has_request_id)
+		return 0;
+	sql_bind_text(st, 1, e->caller);
+	sql_bind_blob(st, 2, e->request_id, sizeof(e->request_id));
+	r = sql_step(st, "looking up a request id", em);
+	if (r == SQL_ROW)
+		snprintf(serial, LEDGER_SERIAL_MAX, "%s", sql_col_text(st, 0));
+	sql_reset(st);
+	return r == SQL_ROW ? 1 : r < 0 ? r : 0;
 }
 
-/* A unique constraint failed: say which, as a retry and a serial clash mean
- * different things to the caller. */
+/* A unique key refused the row: say which, as a retry and a serial clash
+ * mean different things to the caller. */
 static int record_conflict(struct ledger *l, const struct record_arg *a, struct errmsg *em)
 {
 	char first[LEDGER_SERIAL_MAX];
+	int r = request_recorded(l, a->e, first, em);
 
-	if (request_recorded(l, a->e, first))
+	if (r < 0)
+		return r;
+	if (r == 1)
 		return errmsg_set(em, SIGNET_E_ALREADY_EXISTS,
 				  "ledger: caller '%s' already has this request id recorded "
 				  "(certificate %s)",
@@ -155,18 +142,16 @@ static int record_conflict(struct ledger *l, const struct record_arg *a, struct 
 static int apply_record(struct ledger *l, void *arg, struct errmsg *em)
 {
 	struct record_arg *a = arg;
-	sqlite3_stmt *st = l->w[W_INSERT];
-	int rc, r = 0;
+	struct sql_stmt *st = l->w[W_INSERT];
+	int r;
 
-	if ((rc = bind_record(st, a->e, a->serial, l->trail)) == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_UNIQUE)
-		r = db_error(em, l->wdb, "recording a certificate");
-	stmt_done(st);
-	/* told apart once the insert is reset */
-	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		r = record_conflict(l, a, em);
-	return r;
+	bind_record(st, a->e, a->serial, l->trail);
+	r = sql_step(st, "recording a certificate", em);
+	sql_reset(st);
+	/* no id returned: ON CONFLICT DO NOTHING kept the row out */
+	if (r == SQL_DONE || r == SQL_UNIQUE)
+		return record_conflict(l, a, em);
+	return r < 0 ? r : 0;
 }
 
 int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg *em)
@@ -197,68 +182,69 @@ struct revoke_arg {
 /* Not in this CA: another CA's certificate, or none at all. */
 static int revoke_missing(struct ledger *l, const struct revoke_arg *a, struct errmsg *em)
 {
-	sqlite3_stmt *st = l->w[W_CA_OF_SERIAL];
-	int rc, r;
+	struct sql_stmt *st = l->w[W_CA_OF_SERIAL];
+	int r;
 
-	if (sqlite3_bind_text(st, 1, a->serial, -1, SQLITE_STATIC) != SQLITE_OK)
-		rc = SQLITE_ERROR;
-	else
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	sql_bind_text(st, 1, a->serial);
+	r = sql_step(st, "looking up a serial", em);
+	if (r == SQL_ROW)
 		r = errmsg_set(em, SIGNET_E_FAILED_PRECONDITION,
 			       "ledger: certificate %s was issued by CA '%s', not by '%s'",
-			       a->serial, str_col(st, 0), a->ca);
-	else if (rc == SQLITE_DONE)
+			       a->serial, sql_col_text(st, 0), a->ca);
+	else if (r >= 0)
 		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "ledger: no certificate with serial %s",
 			       a->serial);
-	else
-		r = db_error(em, l->wdb, "looking up a serial");
-	stmt_done(st);
+	sql_reset(st);
 	return r;
 }
 
+static int revoked_already(const struct revoke_arg *a, int64_t at, int reason, struct errmsg *em)
+{
+	char when[64];
+
+	format_time(at, when, sizeof(when));
+	return errmsg_set(em, SIGNET_E_ALREADY_EXISTS,
+			  "ledger: certificate %s of CA '%s' was revoked already, at %s "
+			  "(reason %d)",
+			  a->serial, a->ca, when, reason);
+}
+
+/* The update names the row and that it is still unrevoked: when another
+ * host revoked it since it was read, nothing changes. */
 static int revoke_update(struct ledger *l, struct revoke_arg *a, struct errmsg *em)
 {
-	sqlite3_stmt *st = l->w[W_REVOKE];
-	int rc;
+	struct sql_stmt *st = l->w[W_REVOKE];
+	int r;
 
-	rc = sqlite3_bind_int64(st, 1, a->now);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, 2, (int)a->reason);
-	if (rc == SQLITE_OK && a->invalidity_date != 0)
-		rc = sqlite3_bind_int64(st, 3, a->invalidity_date);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, a->entry.id);
-	if (rc != SQLITE_OK) {
-		stmt_done(st);
-		return db_error(em, l->wdb, "revoking");
-	}
-	return stmt_run(st, "revoking", em);
+	sql_bind_int64(st, 1, a->now);
+	sql_bind_int64(st, 2, (int64_t)a->reason);
+	if (a->invalidity_date != 0)
+		sql_bind_int64(st, 3, a->invalidity_date);
+	else
+		sql_bind_null(st, 3);
+	sql_bind_int64(st, 4, a->entry.id);
+	if ((r = stmt_run(st, "revoking", em)) != 0)
+		return r;
+	if (sql_changes(l->wdb) != 1)
+		return revoked_already(a, a->now, (int)a->reason, em);
+	return 0;
 }
 
 static int apply_revoke(struct ledger *l, void *arg, struct errmsg *em)
 {
 	struct revoke_arg *a = arg;
-	sqlite3_stmt *st = l->w[W_BY_CA_SERIAL];
-	char when[64];
+	struct sql_stmt *st = l->w[W_BY_CA_SERIAL];
 	int r;
 
-	if (sqlite3_bind_text(st, 1, a->ca, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, a->serial, -1, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(st);
-		return db_error(em, l->wdb, "looking up a serial");
-	}
+	sql_bind_text(st, 1, a->ca);
+	sql_bind_text(st, 2, a->serial);
 	r = ledger_read_entry(st, &a->entry, "", em);
 	if (r == SIGNET_E_NOT_FOUND)
 		return revoke_missing(l, a, em);
 	if (r != 0)
 		return r;
 	if (a->entry.revoked_at != 0) {
-		format_time(a->entry.revoked_at, when, sizeof(when));
-		r = errmsg_set(em, SIGNET_E_ALREADY_EXISTS,
-			       "ledger: certificate %s of CA '%s' was revoked already, at %s "
-			       "(reason %d)",
-			       a->serial, a->ca, when, (int)a->entry.reason);
+		r = revoked_already(a, a->entry.revoked_at, (int)a->entry.reason, em);
 		goto out;
 	}
 	if ((r = revoke_update(l, a, em)) != 0)
@@ -307,24 +293,18 @@ struct crl_arg {
 static int apply_crl_number(struct ledger *l, void *arg, struct errmsg *em)
 {
 	struct crl_arg *a = arg;
-	sqlite3_stmt *st = l->w[W_CRL_GET];
+	struct sql_stmt *st = l->w[W_CRL_BUMP];
 	int r;
 
-	if (sqlite3_bind_text(l->w[W_CRL_BUMP], 1, a->issuer_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, a->issuer_key, -1, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(l->w[W_CRL_BUMP]);
-		stmt_done(st);
-		return db_error(em, l->wdb, "binding a CRL number");
+	sql_bind_text(st, 1, a->issuer_key);
+	r = sql_step(st, "taking a CRL number", em);
+	if (r == SQL_ROW) {
+		a->number = (uint64_t)sql_col_int64(st, 0);
+		r = 0;
+	} else if (r >= 0) {
+		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: taking a CRL number: no number");
 	}
-	if ((r = stmt_run(l->w[W_CRL_BUMP], "taking a CRL number", em)) != 0) {
-		stmt_done(st);
-		return r;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		a->number = (uint64_t)sqlite3_column_int64(st, 0);
-	else
-		r = db_error(em, l->wdb, "reading a CRL number");
-	stmt_done(st);
+	sql_reset(st);
 	return r;
 }
 
@@ -342,6 +322,50 @@ int ledger_next_crl_number(struct ledger *l, const char *issuer_key, uint64_t *o
 	return r;
 }
 
+struct crl_keep_arg {
+	const char *issuer_key;
+	uint64_t number;
+	const uint8_t *der;
+	size_t len;
+	int64_t at;
+};
+
+static int apply_crl_keep(struct ledger *l, void *arg, struct errmsg *em)
+{
+	static const char sql[] =
+		"INSERT INTO published_crls (issuer_key, number, der, at) VALUES ($1, $2, $3, $4) "
+		"ON CONFLICT (issuer_key) DO UPDATE SET number = excluded.number, "
+		"der = excluded.der, at = excluded.at "
+		"WHERE published_crls.number < excluded.number";
+	struct crl_keep_arg *a = arg;
+	struct sql_stmt *st = NULL;
+	int r;
+
+	if ((r = sql_prepare(l->wdb, sql, &st, em)) != 0)
+		return r;
+	sql_bind_text(st, 1, a->issuer_key);
+	sql_bind_int64(st, 2, (int64_t)a->number);
+	sql_bind_blob(st, 3, a->der, a->len);
+	sql_bind_int64(st, 4, a->at);
+	r = stmt_run(st, "keeping a CRL", em);
+	sql_finalize(st);
+	return r;
+}
+
+int ledger_crl_keep(struct ledger *l, const char *issuer_key, uint64_t number, const uint8_t *der,
+		    size_t len, int64_t at, struct errmsg *em)
+{
+	struct crl_keep_arg a = {
+		.issuer_key = issuer_key, .number = number, .der = der, .len = len, .at = at};
+
+	if (l->backend == SQL_SQLITE)
+		return 0;
+	if (!text_ok(issuer_key) || der == NULL || len == 0 || number > INT64_MAX)
+		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				  "ledger: keeping a CRL needs its issuer key, number and DER");
+	return ledger_submit(l, apply_crl_keep, &a, em);
+}
+
 struct ca_event_arg {
 	const char *ca, *event, *key_label;
 	char serial[LEDGER_SERIAL_MAX];
@@ -353,24 +377,14 @@ struct ca_event_arg {
 static int apply_ca_event(struct ledger *l, void *arg, struct errmsg *em)
 {
 	struct ca_event_arg *a = arg;
-	sqlite3_stmt *st = l->w[W_CA_EVENT];
-	int rc;
+	struct sql_stmt *st = l->w[W_CA_EVENT];
 
-	rc = sqlite3_bind_text(st, 1, a->ca, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, a->event, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 3, a->key_label, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 4, a->serial, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_blob(st, 5, a->der, (int)a->der_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 6, a->at);
-	if (rc != SQLITE_OK) {
-		stmt_done(st);
-		return db_error(em, l->wdb, "recording a CA event");
-	}
+	sql_bind_text(st, 1, a->ca);
+	sql_bind_text(st, 2, a->event);
+	sql_bind_text(st, 3, a->key_label);
+	sql_bind_text(st, 4, a->serial);
+	sql_bind_blob(st, 5, a->der, a->der_len);
+	sql_bind_int64(st, 6, a->at);
 	return stmt_run(st, "recording a CA event", em);
 }
 

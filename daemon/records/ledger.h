@@ -1,7 +1,8 @@
 /*
  * The ledger: every certificate signet issued, its revocation, the CRL
  * numbers and the history of each CA's certificates, in SQLite
- * (STATE_DIR/ledger.db, mode 0600, WAL, synchronous=FULL).
+ * (STATE_DIR/ledger.db, mode 0600, WAL, synchronous=FULL) or in a
+ * PostgreSQL database shared by the signetd of several hosts.
  *
  * Writes are durable when the call returns, and concurrent writes are
  * grouped: one writer thread applies every queued write in one transaction
@@ -10,7 +11,14 @@
  * throughput. Reads use their own connection and never wait for the writer
  * (WAL).
  *
- * The schema is versioned (PRAGMA user_version) and migrated at open.
+ * A PostgreSQL connection that is lost makes the writes and reads of the
+ * moment UNAVAILABLE; each connection is opened again, with a backoff of
+ * at most LEDGER_BACKOFF_MAX_MS (ledger_internal.h), by the next call that
+ * needs it. Everything unique across hosts (a caller's request id, a CA's
+ * serial, a CRL number, a CA name) is unique in the database itself.
+ *
+ * The schema is versioned (PRAGMA user_version; PostgreSQL: the table
+ * schema_version) and migrated at open (records/schema.c).
  */
 #ifndef SIGNETD_LEDGER_H
 #define SIGNETD_LEDGER_H
@@ -18,11 +26,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include <signet/signet.h>
 
 #include "base/errmsg.h"
+#include "base/secret.h"
+#include "records/sql.h"
 
 #define LEDGER_SERIAL_MAX 41 /* 20 octets in hex, and a NUL */
 #define LEDGER_REQUEST_ID 16
@@ -72,8 +80,22 @@ struct ledger_entry {
 	int64_t invalidity_date; /* 0: none */
 };
 
-/* Open (creating if needed) STATE_DIR/ledger.db and start the writer. */
+/* Where the records live. */
+struct ledger_options {
+	const char *state_dir; /* SQLite: the file is STATE_DIR/ledger.db */
+	/* NULL, "" or "sqlite": SQLite; else a libpq connection string (a
+	 * "postgresql://" URI) without a password */
+	const char *database;
+	const struct secret *password; /* PostgreSQL's password; NULL: none (copied) */
+};
+
+/* Open (creating or migrating the schema if needed) and start the writer.
+ * PostgreSQL: UNAVAILABLE with libpq's reason when the server cannot be
+ * reached; INVALID_ARGUMENT for a connection string with a password. */
+int ledger_open_with(const struct ledger_options *o, struct ledger **out, char *err, size_t errlen);
+/* SQLite in STATE_DIR/ledger.db. */
 int ledger_open(const char *state_dir, struct ledger **out, char *err, size_t errlen);
+enum sql_backend ledger_backend(const struct ledger *l);
 /* Stop the writer (after the queued writes) and close. NULL is fine. */
 void ledger_close(struct ledger *l);
 
@@ -158,12 +180,44 @@ int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
  * on the writer thread; it prepares and finalizes its own statements and
  * returns 0 or an error set in em, which this returns.
  */
-int ledger_write(struct ledger *l, int (*apply)(sqlite3 *db, void *arg, struct errmsg *em),
+int ledger_write(struct ledger *l, int (*apply)(struct sql_db *db, void *arg, struct errmsg *em),
 		 void *arg, struct errmsg *em);
+
+/*
+ * Read on the reader's connection, beside the writer: `read` prepares,
+ * steps and finalizes its own statements, under the reader's lock. For
+ * modules with tables of their own (the CA store's records).
+ */
+int ledger_read(struct ledger *l, int (*read)(struct sql_db *db, void *arg, struct errmsg *em),
+		void *arg, struct errmsg *em);
+
+/*
+ * Is this signetd the one that does `what` (a name: "crl-publisher") among
+ * all those sharing the records? SQLite: always 1. PostgreSQL: a session
+ * advisory lock taken on a connection of the ledger's own and held while
+ * it lives; 1 while held, 0 while another host holds it or the database
+ * cannot be reached (the lock goes with a lost connection, and is tried
+ * for again at the next call). One name per ledger.
+ */
+int ledger_lead(struct ledger *l, const char *what);
 
 /* The next CRL number for `issuer_key` (1, 2, ...), durably taken. */
 int ledger_next_crl_number(struct ledger *l, const char *issuer_key, uint64_t *out,
 			   struct errmsg *em);
+
+/*
+ * Keep the CRL just published for `issuer_key` (number, DER) for the hosts
+ * that do not publish (ledger_lead), replacing an older one; a CRL with a
+ * number not above the kept one is ignored. SQLite: nothing to do (every
+ * signetd on it publishes).
+ */
+int ledger_crl_keep(struct ledger *l, const char *issuer_key, uint64_t number, const uint8_t *der,
+		    size_t len, int64_t at, struct errmsg *em);
+
+/* The CRL kept for `issuer_key`: *der is malloc'd, the caller's. NOT_FOUND
+ * when there is none (and always with SQLite). */
+int ledger_crl_last(struct ledger *l, const char *issuer_key, uint8_t **der, size_t *len,
+		    uint64_t *number, struct errmsg *em);
 
 /* A CA certificate's history: event is "create", "renew", "rekey" or "import". */
 int ledger_ca_event(struct ledger *l, const char *ca, const char *event, const char *key_label,
@@ -174,7 +228,7 @@ int ledger_ca_event(struct ledger *l, const char *ca, const char *event, const c
  * or longer than 20 octets. */
 int ledger_serial_normalise(const char *in, char out[LEDGER_SERIAL_MAX]);
 
-/* PRAGMA integrity_check: 0 when "ok". */
+/* PRAGMA integrity_check: 0 when "ok" (PostgreSQL: 0, nothing to check). */
 int ledger_integrity_check(struct ledger *l, struct errmsg *em);
 
 /* For tests and benchmarks: how the writer grouped the writes so far. */

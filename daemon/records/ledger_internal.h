@@ -11,9 +11,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "records/ledger.h"
+#include "records/sql.h"
 
 /* Column order read by entry_from_row. */
 #define ENTRY_COLUMNS                                                                              \
@@ -34,7 +33,6 @@ enum wstmt {
 	W_CA_OF_SERIAL,
 	W_REVOKE,
 	W_CRL_BUMP,
-	W_CRL_GET,
 	W_CA_EVENT,
 	W_COUNT
 };
@@ -52,15 +50,26 @@ struct op {
 	struct op *next;
 };
 
+/* When a lost connection is tried again. */
+struct backoff {
+	int64_t retry_at_ms; /* not before then (CLOCK_MONOTONIC) */
+	unsigned ms;	     /* the last wait; doubles up to LEDGER_BACKOFF_MAX_MS */
+};
+
 struct ledger {
-	char path[PATH_MAX];
+	enum sql_backend backend;
+	char path[PATH_MAX];	/* SQLite: STATE_DIR/ledger.db; PostgreSQL: "" */
+	char *conninfo;		/* PostgreSQL: the libpq connection string (no password) */
+	struct secret password; /* PostgreSQL: its password, if any */
 	/* the writer thread's alone while it runs */
-	sqlite3 *wdb;
-	sqlite3_stmt *w[W_COUNT];
-	/* reads: WAL lets them run beside the writer */
+	struct sql_db *wdb;
+	struct sql_stmt *w[W_COUNT];
+	struct backoff wback;
+	/* reads: beside the writer (WAL; PostgreSQL: a connection of their own) */
 	pthread_mutex_t rlock;
-	sqlite3 *rdb;
-	sqlite3_stmt *r[R_COUNT];
+	struct sql_db *rdb;
+	struct sql_stmt *r[R_COUNT];
+	struct backoff rback;
 	/* lock guards the queue, the done flags, stopping and stats */
 	pthread_mutex_t lock;
 	pthread_cond_t work;
@@ -73,44 +82,27 @@ struct ledger {
 	/* the audit trail rows recorded from now on belong to (NULL: none); set
 	 * before any write by ledger_set_trail, then only read */
 	char *trail;
+	/* PostgreSQL: the session holding each named advisory lock (ledger_lead) */
+	pthread_mutex_t lead_lock;
+	struct sql_db *lead_db;
 };
+
+#define LEDGER_BACKOFF_MIN_MS 100
+#define LEDGER_BACKOFF_MAX_MS 2000
 
 static inline int nomem(struct errmsg *em)
 {
 	return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "ledger: out of memory");
 }
 
-/* Every SQLite failure is reported as the ledger being unavailable: the
- * caller cannot fix it, and a retry later may succeed. */
-static inline int db_error(struct errmsg *em, sqlite3 *db, const char *what)
+/* Prepare-and-bind helpers for the statements of both connections. A
+ * statement that returns no row of interest. */
+static inline int stmt_run(struct sql_stmt *st, const char *what, struct errmsg *em)
 {
-	return errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: %s: %s", what, sqlite3_errmsg(db));
-}
+	int r = sql_run(st, what, em);
 
-static inline void stmt_done(sqlite3_stmt *st)
-{
-	/* an unreset read statement would pin its WAL snapshot */
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-/* Step a statement that returns no row of interest. */
-static inline int stmt_run(sqlite3_stmt *st, const char *what, struct errmsg *em)
-{
-	int rc = sqlite3_step(st), r = 0;
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = db_error(em, sqlite3_db_handle(st), what);
-	stmt_done(st);
-	return r;
-}
-
-/* A NOT NULL text column; "" only if SQLite ran out of memory. */
-static inline const char *str_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? (const char *)s : "";
+	return r > 0 ? errmsg_set(em, SIGNET_E_ALREADY_EXISTS, "ledger: %s: already recorded", what)
+		     : r;
 }
 
 static inline int text_ok(const char *s)
@@ -118,9 +110,20 @@ static inline int text_ok(const char *s)
 	return s != NULL && strlen(s) <= LEDGER_TEXT_MAX;
 }
 
-/* db.c: the SQL each connection prepares at open, by enum wstmt / rstmt. */
-extern const char *const ledger_wsql[W_COUNT];
-extern const char *const ledger_rsql[R_COUNT];
+/* schema.c: bring the database's schema to the current version (both backends). */
+int ledger_migrate(struct ledger *l, struct sql_db *db, struct errmsg *em);
+/* schema.c: the SQL of statement i of each connection, for this backend. */
+const char *ledger_wsql(enum sql_backend b, enum wstmt i);
+const char *ledger_rsql(enum sql_backend b, enum rstmt i);
+/* schema.c: the list query's test of a case-insensitive substring of the
+ * subject, with its parameter written "$?" (numbered by the list query). */
+const char *ledger_subject_match(enum sql_backend b);
+
+/* db.c: (re)connect the writer's connection after a loss, at most once per
+ * backoff interval: 0 when it is usable, UNAVAILABLE in em when not. */
+int ledger_writer_connected(struct ledger *l, struct errmsg *em);
+/* db.c: the same for the reader's connection (under rlock). */
+int ledger_reader_connected(struct ledger *l, struct errmsg *em);
 
 /* db.c: why the state directory refuses writes, if it says so ("" if not):
  * appended to the message of a batch that could not be committed. */
@@ -139,7 +142,7 @@ int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct
 
 /* ledger_query.c: step a statement expected to give at most one entry;
  * NOT_FOUND with `missing` when it gives none. Resets it. */
-int ledger_read_entry(sqlite3_stmt *st, struct ledger_entry *out, const char *missing,
+int ledger_read_entry(struct sql_stmt *st, struct ledger_entry *out, const char *missing,
 		      struct errmsg *em);
 
 #endif

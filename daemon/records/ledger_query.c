@@ -1,67 +1,60 @@
 /*
- * The ledger's reads, on the reader connection beside the writer (WAL):
- * look-ups by serial, key fingerprint and request id, the paged list, and
- * the revoked certificates a CRL lists.
+ * The ledger's reads, on the reader connection beside the writer (WAL;
+ * PostgreSQL: a connection of its own): look-ups by serial, key fingerprint
+ * and request id, the paged list, the revoked certificates a CRL lists, and
+ * other modules' reads (ledger_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "records/ledger_internal.h"
 
 /* --- rows --- */
 
-static int text_col(sqlite3_stmt *st, int i, char **out)
+static int text_col(struct sql_stmt *st, int i, char **out)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	*out = s != NULL ? strdup((const char *)s) : NULL;
+	*out = strdup(sql_col_text(st, i));
 	return *out != NULL ? 0 : -1;
 }
 
-static int64_t int_col(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
-}
-
 /* Copy a blob column of exactly `len` bytes; 0 if it has another length. */
-static int fixed_blob_col(sqlite3_stmt *st, int i, uint8_t *out, size_t len)
+static int fixed_blob_col(struct sql_stmt *st, int i, uint8_t *out, size_t len)
 {
-	const void *p = sqlite3_column_blob(st, i);
+	size_t n;
+	const void *p = sql_col_blob(st, i, &n);
 
-	if (p == NULL || (size_t)sqlite3_column_bytes(st, i) != len)
+	if (p == NULL || n != len)
 		return 0;
 	memcpy(out, p, len);
 	return 1;
 }
 
-static int der_col(sqlite3_stmt *st, int i, struct ledger_entry *e)
+static int der_col(struct sql_stmt *st, int i, struct ledger_entry *e)
 {
-	const void *p = sqlite3_column_blob(st, i);
-	int n = sqlite3_column_bytes(st, i);
+	size_t n;
+	const void *p = sql_col_blob(st, i, &n);
 
-	if (p == NULL || n <= 0 || (e->der = malloc((size_t)n)) == NULL)
+	if (p == NULL || n == 0 || (e->der = malloc(n)) == NULL)
 		return -1;
-	memcpy(e->der, p, (size_t)n);
-	e->der_len = (size_t)n;
+	memcpy(e->der, p, n);
+	e->der_len = n;
 	return 0;
 }
 
-static int entry_from_row(sqlite3_stmt *st, struct ledger_entry *e, struct errmsg *em)
+static int entry_from_row(struct sql_stmt *st, struct ledger_entry *e, struct errmsg *em)
 {
 	memset(e, 0, sizeof(*e));
-	e->id = sqlite3_column_int64(st, 0);
-	snprintf(e->serial, sizeof(e->serial), "%s", str_col(st, 3));
+	e->id = sql_col_int64(st, 0);
+	snprintf(e->serial, sizeof(e->serial), "%s", sql_col_text(st, 3));
 	fixed_blob_col(st, 7, e->spki_sha256, sizeof(e->spki_sha256));
-	e->not_before = int_col(st, 8);
-	e->not_after = int_col(st, 9);
+	e->not_before = sql_col_int64(st, 8);
+	e->not_after = sql_col_int64(st, 9);
 	e->has_request_id = fixed_blob_col(st, 11, e->request_id, sizeof(e->request_id));
-	e->issued_at = int_col(st, 12);
-	e->revoked_at = int_col(st, 14);
-	e->reason = (enum ledger_reason)int_col(st, 15);
-	e->invalidity_date = int_col(st, 16);
+	e->issued_at = sql_col_int64(st, 12);
+	e->revoked_at = sql_col_int64(st, 14);
+	e->reason = (enum ledger_reason)sql_col_int64(st, 15);
+	e->invalidity_date = sql_col_int64(st, 16);
 	if (text_col(st, 1, &e->ca) != 0 || text_col(st, 2, &e->issuer_key) != 0 ||
 	    text_col(st, 4, &e->subject) != 0 || text_col(st, 5, &e->sans) != 0 ||
 	    text_col(st, 6, &e->profile) != 0 || text_col(st, 10, &e->caller) != 0 ||
@@ -97,18 +90,16 @@ void ledger_list_free(struct ledger_entry *entries, size_t n)
 
 /* Step a statement expected to give at most one entry; NOT_FOUND with
  * `missing` when it gives none. Resets it. */
-int ledger_read_entry(sqlite3_stmt *st, struct ledger_entry *out, const char *missing,
+int ledger_read_entry(struct sql_stmt *st, struct ledger_entry *out, const char *missing,
 		      struct errmsg *em)
 {
-	int rc = sqlite3_step(st), r;
+	int r = sql_step(st, "reading a certificate", em);
 
-	if (rc == SQLITE_ROW)
+	if (r == SQL_ROW)
 		r = entry_from_row(st, out, em);
-	else if (rc == SQLITE_DONE)
+	else if (r >= 0)
 		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "%s", missing);
-	else
-		r = db_error(em, sqlite3_db_handle(st), "reading a certificate");
-	stmt_done(st);
+	sql_reset(st);
 	return r;
 }
 
@@ -118,18 +109,16 @@ int ledger_find_request(struct ledger *l, const char *caller,
 			const uint8_t request_id[LEDGER_REQUEST_ID], struct ledger_entry *out,
 			struct errmsg *em)
 {
-	sqlite3_stmt *st = l->r[R_FIND_REQUEST];
+	struct sql_stmt *st = l->r[R_FIND_REQUEST];
 	int r;
 
 	if (caller == NULL || request_id == NULL)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: a request look-up needs a caller and a request id");
 	pthread_mutex_lock(&l->rlock);
-	if (sqlite3_bind_text(st, 1, caller, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 2, request_id, LEDGER_REQUEST_ID, SQLITE_STATIC) != SQLITE_OK) {
-		stmt_done(st);
-		r = db_error(em, l->rdb, "looking up a request");
-	} else {
+	if ((r = ledger_reader_connected(l, em)) == 0) {
+		sql_bind_text(st, 1, caller);
+		sql_bind_blob(st, 2, request_id, LEDGER_REQUEST_ID);
 		r = ledger_read_entry(st, out, "ledger: no certificate recorded for this request",
 				      em);
 	}
@@ -142,8 +131,8 @@ int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
 {
 	char norm[LEDGER_SERIAL_MAX], missing[128];
 	int by_serial = serial != NULL && *serial != '\0';
-	sqlite3_stmt *st = l->r[by_serial ? R_BY_SERIAL : R_BY_SPKI];
-	int rc, r;
+	struct sql_stmt *st = l->r[by_serial ? R_BY_SERIAL : R_BY_SPKI];
+	int r;
 
 	if (by_serial && ledger_serial_normalise(serial, norm) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
@@ -156,96 +145,116 @@ int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
 	else
 		snprintf(missing, sizeof(missing), "ledger: no certificate for that key");
 	pthread_mutex_lock(&l->rlock);
-	if (by_serial)
-		rc = sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-	else
-		rc = sqlite3_bind_blob(st, 1, spki_sha256, 32, SQLITE_STATIC);
-	if (rc != SQLITE_OK) {
-		stmt_done(st);
-		r = db_error(em, l->rdb, "looking up a certificate");
-	} else {
+	if ((r = ledger_reader_connected(l, em)) == 0) {
+		if (by_serial)
+			sql_bind_text(st, 1, norm);
+		else
+			sql_bind_blob(st, 1, spki_sha256, 32);
 		r = ledger_read_entry(st, out, missing, em);
 	}
 	pthread_mutex_unlock(&l->rlock);
 	return r;
 }
 
-/* --- list --- */
-
-/* Parameters of the list query, by number. */
-enum {
-	P_AFTER = 1,
-	P_CA,
-	P_PROFILE,
-	P_SUBJECT,
-	P_SERIAL,
-	P_VALID_AT,
-	P_EXP_AFTER,
-	P_EXP_BEFORE,
-	P_TRAIL,
-	P_LIMIT
-};
-
-/* The query is built from constant fragments only; user input is bound. */
-static void list_sql(const struct ledger_filter *f, const char *serial, char *sql, size_t len)
+int ledger_read(struct ledger *l, int (*read)(struct sql_db *db, void *arg, struct errmsg *em),
+		void *arg, struct errmsg *em)
 {
-	size_t n = (size_t)snprintf(sql, len, "SELECT %s FROM issued WHERE id > ?%d", ENTRY_COLUMNS,
-				    P_AFTER);
+	int r;
 
-#define APPEND(...)                                                                                \
-	do {                                                                                       \
-		if (n < len)                                                                       \
-			n += (size_t)snprintf(sql + n, len - n, __VA_ARGS__);                      \
-	} while (0)
-	if (f->ca != NULL && *f->ca != '\0')
-		APPEND(" AND ca = ?%d", P_CA);
-	if (f->profile != NULL && *f->profile != '\0')
-		APPEND(" AND profile = ?%d", P_PROFILE);
-	if (f->subject_contains != NULL)
-		APPEND(" AND instr(lower(subject), lower(?%d)) > 0", P_SUBJECT);
-	if (serial != NULL)
-		APPEND(" AND serial = ?%d", P_SERIAL);
-	if (f->valid_at != 0)
-		APPEND(" AND not_before <= ?%d AND not_after >= ?%d", P_VALID_AT, P_VALID_AT);
-	if (f->expires_after != 0)
-		APPEND(" AND not_after >= ?%d", P_EXP_AFTER);
-	if (f->expires_before != 0)
-		APPEND(" AND not_after < ?%d", P_EXP_BEFORE);
-	if (f->trail != NULL)
-		APPEND(" AND trail = ?%d", P_TRAIL);
-	if (f->revoked == LEDGER_ONLY_REVOKED)
-		APPEND(" AND revoked_at IS NOT NULL");
-	else if (f->revoked == LEDGER_NOT_REVOKED)
-		APPEND(" AND revoked_at IS NULL");
-	APPEND(" ORDER BY id LIMIT ?%d", P_LIMIT);
-#undef APPEND
+	pthread_mutex_lock(&l->rlock);
+	if ((r = ledger_reader_connected(l, em)) == 0)
+		r = read(l->rdb, arg, em);
+	pthread_mutex_unlock(&l->rlock);
+	return r;
 }
 
-static int list_bind(sqlite3_stmt *st, const struct ledger_filter *f, const char *serial,
+/* --- list --- */
+
+/* The list query: built from constant fragments only, with the caller's
+ * values bound. Parameters are numbered as they are added, without gaps
+ * (PostgreSQL must know the type of every number up to the last). */
+struct list_query {
+	enum sql_backend backend;
+	char sql[1536];
+	size_t len;
+	int n;
+	struct {
+		const char *text; /* NULL: num */
+		int64_t num;
+	} param[12];
+};
+
+/* Append `fragment` with each "$?" in it naming one new parameter. */
+static void add_text(struct list_query *q, const char *fragment, const char *value)
+{
+	q->n++;
+	for (const char *p = fragment; *p != '\0' && q->len < sizeof(q->sql) - 1; p++) {
+		if (p[0] == '$' && p[1] == '?') {
+			q->len += (size_t)snprintf(q->sql + q->len, sizeof(q->sql) - q->len, "$%d",
+						   q->n);
+			p++;
+		} else {
+			q->sql[q->len++] = *p;
+			q->sql[q->len] = '\0';
+		}
+	}
+	q->param[q->n - 1].text = value;
+}
+
+static void add_num(struct list_query *q, const char *fragment, int64_t value)
+{
+	add_text(q, fragment, NULL);
+	q->param[q->n - 1].num = value;
+}
+
+static void add_plain(struct list_query *q, const char *fragment)
+{
+	if (q->len < sizeof(q->sql))
+		q->len +=
+			(size_t)snprintf(q->sql + q->len, sizeof(q->sql) - q->len, "%s", fragment);
+}
+
+static void list_sql(struct list_query *q, const struct ledger_filter *f, const char *serial,
 		     unsigned limit)
 {
-	int rc = sqlite3_bind_int64(st, P_AFTER, f->after_id);
+	char subject[96];
 
-	if (rc == SQLITE_OK && f->ca != NULL && *f->ca != '\0')
-		rc = sqlite3_bind_text(st, P_CA, f->ca, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && f->profile != NULL && *f->profile != '\0')
-		rc = sqlite3_bind_text(st, P_PROFILE, f->profile, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && f->subject_contains != NULL)
-		rc = sqlite3_bind_text(st, P_SUBJECT, f->subject_contains, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && serial != NULL)
-		rc = sqlite3_bind_text(st, P_SERIAL, serial, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK && f->valid_at != 0)
-		rc = sqlite3_bind_int64(st, P_VALID_AT, f->valid_at);
-	if (rc == SQLITE_OK && f->expires_after != 0)
-		rc = sqlite3_bind_int64(st, P_EXP_AFTER, f->expires_after);
-	if (rc == SQLITE_OK && f->expires_before != 0)
-		rc = sqlite3_bind_int64(st, P_EXP_BEFORE, f->expires_before);
-	if (rc == SQLITE_OK && f->trail != NULL)
-		rc = sqlite3_bind_text(st, P_TRAIL, f->trail, -1, SQLITE_STATIC);
+	q->len = (size_t)snprintf(q->sql, sizeof(q->sql), "SELECT %s FROM issued WHERE",
+				  ENTRY_COLUMNS);
+	add_num(q, " id > $?", f->after_id);
+	if (f->ca != NULL && *f->ca != '\0')
+		add_text(q, " AND ca = $?", f->ca);
+	if (f->profile != NULL && *f->profile != '\0')
+		add_text(q, " AND profile = $?", f->profile);
+	if (f->subject_contains != NULL) {
+		snprintf(subject, sizeof(subject), " AND %s", ledger_subject_match(q->backend));
+		add_text(q, subject, f->subject_contains);
+	}
+	if (serial != NULL)
+		add_text(q, " AND serial = $?", serial);
+	if (f->valid_at != 0)
+		add_num(q, " AND not_before <= $? AND not_after >= $?", f->valid_at);
+	if (f->expires_after != 0)
+		add_num(q, " AND not_after >= $?", f->expires_after);
+	if (f->expires_before != 0)
+		add_num(q, " AND not_after < $?", f->expires_before);
+	if (f->trail != NULL)
+		add_text(q, " AND trail = $?", f->trail);
+	if (f->revoked == LEDGER_ONLY_REVOKED)
+		add_plain(q, " AND revoked_at IS NOT NULL");
+	else if (f->revoked == LEDGER_NOT_REVOKED)
+		add_plain(q, " AND revoked_at IS NULL");
 	/* one more than asked, to know whether another page follows */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, P_LIMIT, (int)limit + 1);
-	return rc;
+	add_num(q, " ORDER BY id LIMIT $?", (int64_t)limit + 1);
+}
+
+static void list_bind(struct sql_stmt *st, const struct list_query *q)
+{
+	for (int i = 0; i < q->n; i++)
+		if (q->param[i].text != NULL)
+			sql_bind_text(st, i + 1, q->param[i].text);
+		else
+			sql_bind_int64(st, i + 1, q->param[i].num);
 }
 
 static int list_filter_valid(const struct ledger_filter *f, char serial[LEDGER_SERIAL_MAX],
@@ -268,12 +277,12 @@ static int list_filter_valid(const struct ledger_filter *f, char serial[LEDGER_S
 }
 
 /* Step the prepared list query into out[], at most `limit` entries. */
-static int list_rows(sqlite3_stmt *st, unsigned limit, struct ledger_entry *out, size_t *n,
+static int list_rows(struct sql_stmt *st, unsigned limit, struct ledger_entry *out, size_t *n,
 		     int64_t *next, struct errmsg *em)
 {
-	int rc, r = 0;
+	int rc = 0, r = 0;
 
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r == 0 && (rc = sql_step(st, "listing certificates", em)) == SQL_ROW) {
 		if (*n == limit) {
 			*next = out[limit - 1].id;
 			return 0;
@@ -281,18 +290,17 @@ static int list_rows(sqlite3_stmt *st, unsigned limit, struct ledger_entry *out,
 		if ((r = entry_from_row(st, &out[*n], em)) == 0)
 			(*n)++;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_error(em, sqlite3_db_handle(st), "listing certificates");
-	return r;
+	return r != 0 ? r : rc < 0 ? rc : 0;
 }
 
 int ledger_list(struct ledger *l, const struct ledger_filter *f, struct ledger_entry **out,
 		size_t *n, int64_t *next_after_id, struct errmsg *em)
 {
 	static const struct ledger_filter everything;
-	char norm[LEDGER_SERIAL_MAX], sql[1024];
+	char norm[LEDGER_SERIAL_MAX];
+	struct list_query q = {.backend = l->backend};
 	struct ledger_entry *entries = NULL;
-	sqlite3_stmt *st = NULL;
+	struct sql_stmt *st = NULL;
 	const char *serial;
 	size_t count = 0;
 	int64_t next = 0;
@@ -310,16 +318,15 @@ int ledger_list(struct ledger *l, const struct ledger_filter *f, struct ledger_e
 	limit = f->limit == 0 || f->limit > LEDGER_LIST_MAX ? LEDGER_LIST_MAX : f->limit;
 	if ((entries = calloc(limit, sizeof(*entries))) == NULL)
 		return nomem(em);
-	list_sql(f, serial, sql, sizeof(sql));
+	list_sql(&q, f, serial, limit);
 	pthread_mutex_lock(&l->rlock);
-	if (sqlite3_prepare_v2(l->rdb, sql, -1, &st, NULL) != SQLITE_OK ||
-	    list_bind(st, f, serial, limit) != SQLITE_OK) {
-		r = db_error(em, l->rdb, "listing certificates");
+	if ((r = ledger_reader_connected(l, em)) != 0 ||
+	    (r = sql_prepare(l->rdb, q.sql, &st, em)) != 0)
 		goto out;
-	}
+	list_bind(st, &q);
 	r = list_rows(st, limit, entries, &count, &next, em);
 out:
-	sqlite3_finalize(st);
+	sql_finalize(st);
 	pthread_mutex_unlock(&l->rlock);
 	if (r != 0) {
 		ledger_list_free(entries, count);
@@ -333,7 +340,7 @@ out:
 
 /* --- revoked list --- */
 
-static int revoked_push(struct ledger_revoked **v, size_t *n, size_t *cap, sqlite3_stmt *st)
+static int revoked_push(struct ledger_revoked **v, size_t *n, size_t *cap, struct sql_stmt *st)
 {
 	struct ledger_revoked *grown, *e;
 
@@ -344,17 +351,17 @@ static int revoked_push(struct ledger_revoked **v, size_t *n, size_t *cap, sqlit
 		*v = grown;
 	}
 	e = &(*v)[(*n)++];
-	snprintf(e->serial, sizeof(e->serial), "%s", str_col(st, 0));
-	e->revoked_at = int_col(st, 1);
-	e->reason = (enum ledger_reason)int_col(st, 2);
-	e->invalidity_date = int_col(st, 3);
+	snprintf(e->serial, sizeof(e->serial), "%s", sql_col_text(st, 0));
+	e->revoked_at = sql_col_int64(st, 1);
+	e->reason = (enum ledger_reason)sql_col_int64(st, 2);
+	e->invalidity_date = sql_col_int64(st, 3);
 	return 0;
 }
 
 int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 			struct ledger_revoked **out, size_t *n, struct errmsg *em)
 {
-	sqlite3_stmt *st = l->r[R_REVOKED];
+	struct sql_stmt *st = l->r[R_REVOKED];
 	struct ledger_revoked *v = NULL;
 	size_t count = 0, cap = 0;
 	int rc, r = 0;
@@ -365,20 +372,19 @@ int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: a revocation list needs an issuer key");
 	pthread_mutex_lock(&l->rlock);
-	if (sqlite3_bind_text(st, 1, issuer_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
-		r = db_error(em, l->rdb, "listing revocations");
+	if ((r = ledger_reader_connected(l, em)) != 0)
 		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	sql_bind_text(st, 1, issuer_key);
+	sql_bind_int64(st, 2, now);
+	while ((rc = sql_step(st, "listing revocations", em)) == SQL_ROW)
 		if (revoked_push(&v, &count, &cap, st) != 0) {
 			r = nomem(em);
 			goto out;
 		}
-	if (rc != SQLITE_DONE)
-		r = db_error(em, l->rdb, "listing revocations");
+	if (rc < 0)
+		r = rc;
 out:
-	stmt_done(st);
+	sql_reset(st);
 	pthread_mutex_unlock(&l->rlock);
 	if (r != 0) {
 		free(v);
@@ -386,5 +392,59 @@ out:
 	}
 	*out = v; /* transferred */
 	*n = count;
+	return 0;
+}
+
+/* --- the kept CRLs --- */
+
+struct crl_last_arg {
+	const char *issuer_key;
+	uint8_t *der;
+	size_t len;
+	uint64_t number;
+};
+
+static int read_crl_last(struct sql_db *db, void *arg, struct errmsg *em)
+{
+	struct crl_last_arg *a = arg;
+	struct sql_stmt *st = NULL;
+	const void *der;
+	int r;
+
+	if ((r = sql_prepare(db, "SELECT number, der FROM published_crls WHERE issuer_key = $1",
+			     &st, em)) != 0)
+		return r;
+	sql_bind_text(st, 1, a->issuer_key);
+	r = sql_step(st, "reading a kept CRL", em);
+	if (r == SQL_ROW) {
+		a->number = (uint64_t)sql_col_int64(st, 0);
+		der = sql_col_blob(st, 1, &a->len);
+		r = der != NULL && a->len > 0 && (a->der = malloc(a->len)) != NULL ? 0 : nomem(em);
+		if (r == 0)
+			memcpy(a->der, der, a->len);
+	} else if (r >= 0) {
+		r = errmsg_set(em, SIGNET_E_NOT_FOUND, "ledger: no CRL kept for key '%s'",
+			       a->issuer_key);
+	}
+	sql_finalize(st);
+	return r;
+}
+
+int ledger_crl_last(struct ledger *l, const char *issuer_key, uint8_t **der, size_t *len,
+		    uint64_t *number, struct errmsg *em)
+{
+	struct crl_last_arg a = {.issuer_key = issuer_key};
+	int r;
+
+	*der = NULL;
+	*len = 0;
+	if (l->backend == SQL_SQLITE)
+		return errmsg_set(em, SIGNET_E_NOT_FOUND,
+				  "ledger: CRLs are kept only in PostgreSQL");
+	if ((r = ledger_read(l, read_crl_last, &a, em)) != 0)
+		return r;
+	*der = a.der;
+	*len = a.len;
+	*number = a.number;
 	return 0;
 }

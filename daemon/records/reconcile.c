@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <sqlite3.h>
+#include <unistd.h>
 
 #include "hex.h"
 #include "base/log.h"
@@ -242,56 +241,52 @@ struct mark {
 	bool found;
 };
 
-static int mark_load_apply(sqlite3 *db, void *arg, struct errmsg *em)
+static int mark_load_apply(struct sql_db *db, void *arg, struct errmsg *em)
 {
 	static const char sql[] = "SELECT ledger_id, audit_offset, audit_hash FROM "
-				  "audit_reconciled WHERE trail = ?1";
+				  "audit_reconciled WHERE trail = $1";
 	struct mark *m = arg;
-	sqlite3_stmt *st = NULL;
-	const unsigned char *hash;
-	int rc, r = 0;
+	struct sql_stmt *st = NULL;
+	const char *hash;
+	int r;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, m->trail, -1, SQLITE_STATIC) != SQLITE_OK)
-		rc = SQLITE_ERROR;
-	else
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && (hash = sqlite3_column_text(st, 2)) != NULL &&
-	    strlen((const char *)hash) == sizeof(m->pos.hash) - 1 &&
-	    sqlite3_column_int64(st, 1) >= 0) {
-		m->ledger_id = sqlite3_column_int64(st, 0);
-		m->pos.offset = (uint64_t)sqlite3_column_int64(st, 1);
+	if ((r = sql_prepare(db, sql, &st, em)) != 0)
+		return r;
+	sql_bind_text(st, 1, m->trail);
+	r = sql_step(st, "reading audit_reconciled", em);
+	if (r == SQL_ROW && strlen(hash = sql_col_text(st, 2)) == sizeof(m->pos.hash) - 1 &&
+	    sql_col_int64(st, 1) >= 0) {
+		m->ledger_id = sql_col_int64(st, 0);
+		m->pos.offset = (uint64_t)sql_col_int64(st, 1);
 		memcpy(m->pos.hash, hash, sizeof(m->pos.hash));
 		m->found = true;
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: reading audit_reconciled: %s",
-			       sqlite3_errmsg(db));
 	}
-	sqlite3_finalize(st);
-	return r;
+	sql_finalize(st);
+	return r < 0 ? r : 0;
 }
 
-static int mark_save_apply(sqlite3 *db, void *arg, struct errmsg *em)
+static int mark_save_apply(struct sql_db *db, void *arg, struct errmsg *em)
 {
 	static const char sql[] =
 		"INSERT INTO audit_reconciled (trail, ledger_id, audit_offset, audit_hash) "
-		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trail) DO UPDATE SET "
+		"VALUES ($1, $2, $3, $4) ON CONFLICT (trail) DO UPDATE SET "
 		"ledger_id = excluded.ledger_id, audit_offset = excluded.audit_offset, "
 		"audit_hash = excluded.audit_hash";
 	const struct mark *m = arg;
-	sqlite3_stmt *st = NULL;
-	int r = 0;
+	struct sql_stmt *st = NULL;
+	int r;
 
-	if (m->pos.offset > INT64_MAX || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, m->trail, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, m->ledger_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (int64_t)m->pos.offset) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, m->pos.hash, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: saving audit_reconciled: %s",
-			       sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return r;
+	if (m->pos.offset > INT64_MAX)
+		return errmsg_set(em, SIGNET_E_INTERNAL, "ledger: audit offset out of range");
+	if ((r = sql_prepare(db, sql, &st, em)) != 0)
+		return r;
+	sql_bind_text(st, 1, m->trail);
+	sql_bind_int64(st, 2, m->ledger_id);
+	sql_bind_int64(st, 3, (int64_t)m->pos.offset);
+	sql_bind_text(st, 4, m->pos.hash);
+	r = sql_run(st, "saving audit_reconciled", em);
+	sql_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* --- the rows --- */
@@ -406,13 +401,30 @@ static int read_lines(struct audit *a, struct mark *m, struct scan *s, struct re
 	return r == 0 ? 0 : -1;
 }
 
+/* The trail's name: its real path, and on a database several hosts share,
+ * the host's name before it (two hosts may keep their logs at one path). */
+static char *trail_name(const struct ledger *l, const struct audit *a)
+{
+	char *path = realpath(audit_path(a), NULL), host[256], *name = NULL;
+
+	if (path == NULL || ledger_backend(l) == SQL_SQLITE)
+		return path;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown-host");
+	host[sizeof(host) - 1] = '\0';
+	if (asprintf(&name, "%s:%s", host, path) < 0)
+		name = NULL;
+	free(path);
+	return name;
+}
+
 int reconcile_run(struct ledger *l, struct audit *a, struct reconcile_result *out, char *err,
 		  size_t errlen)
 {
 	struct mark m = {.trail = NULL};
 	struct scan s = {.lines = 0};
 	struct errmsg em = {0};
-	char *trail = realpath(audit_path(a), NULL);
+	char *trail = trail_name(l, a);
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));

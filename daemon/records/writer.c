@@ -8,8 +8,6 @@
 #include <signal.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "records/ledger_internal.h"
 
 /* One op inside the batch's transaction. The savepoint undoes a failed op's
@@ -29,9 +27,10 @@ static int apply_one(struct ledger *l, struct op *op)
 
 static void fail_batch(const struct ledger *l, struct op *batch, const struct errmsg *why)
 {
-	char state[160];
+	char state[160] = "";
 
-	ledger_storage_state(l, state, sizeof(state));
+	if (l->backend == SQL_SQLITE)
+		ledger_storage_state(l, state, sizeof(state));
 	for (struct op *op = batch; op != NULL; op = op->next)
 		op->rc = errmsg_set(op->em, SIGNET_E_UNAVAILABLE, "ledger: not committed: %s%s",
 				    why->text, state);
@@ -45,21 +44,23 @@ static size_t run_batch(struct ledger *l, struct op *batch)
 	size_t n = 0;
 	int r;
 
-	if ((r = stmt_run(l->w[W_BEGIN], "begin", &tx)) != 0)
+	if ((r = ledger_writer_connected(l, &tx)) != 0 ||
+	    (r = stmt_run(l->w[W_BEGIN], "begin", &tx)) != 0)
 		goto out;
 	for (op = batch; op != NULL; op = op->next, n++) {
 		op->rc = apply_one(l, op);
-		/* an I/O error or a full disk makes SQLite roll back everything */
-		if (sqlite3_get_autocommit(l->wdb)) {
+		/* an I/O error or a full disk makes SQLite roll back everything;
+		 * a lost connection takes PostgreSQL's transaction with it */
+		if (!sql_in_transaction(l->wdb)) {
 			r = errmsg_set(&tx, SIGNET_E_UNAVAILABLE, "transaction rolled back (%s)",
-				       sqlite3_errmsg(l->wdb));
+				       op->rc != 0 ? op->em->text : "by the database");
 			goto out;
 		}
 	}
 	r = stmt_run(l->w[W_COMMIT], "commit", &tx);
 out:
 	if (r != 0) {
-		if (!sqlite3_get_autocommit(l->wdb))
+		if (sql_in_transaction(l->wdb))
 			stmt_run(l->w[W_ROLLBACK], "rollback", NULL);
 		fail_batch(l, batch, &tx);
 		return 0;
@@ -126,7 +127,7 @@ int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct
 }
 
 struct foreign_write {
-	int (*apply)(sqlite3 *db, void *arg, struct errmsg *em);
+	int (*apply)(struct sql_db *db, void *arg, struct errmsg *em);
 	void *arg;
 };
 
@@ -137,7 +138,7 @@ static int apply_foreign(struct ledger *l, void *arg, struct errmsg *em)
 	return w->apply(l->wdb, w->arg, em);
 }
 
-int ledger_write(struct ledger *l, int (*apply)(sqlite3 *db, void *arg, struct errmsg *em),
+int ledger_write(struct ledger *l, int (*apply)(struct sql_db *db, void *arg, struct errmsg *em),
 		 void *arg, struct errmsg *em)
 {
 	struct foreign_write w = {.apply = apply, .arg = arg};
