@@ -34,7 +34,8 @@ struct sql_stmt; /* a statement prepared on one connection */
 enum sql_step_result {
 	SQL_DONE = 0,	/* no (more) rows */
 	SQL_ROW = 1,	/* a row is ready for the sql_col_* calls */
-	SQL_UNIQUE = 2, /* a unique constraint refused the statement; em says which */
+	SQL_UNIQUE = 2, /* a unique constraint refused the statement; em says which
+			 * (em->err SIGNET_E_ALREADY_EXISTS) */
 };
 
 enum sql_backend sql_backend(const struct sql_db *db);
@@ -50,7 +51,10 @@ int sql_open_sqlite(const char *path, int readonly, int busy_ms, struct sql_db *
  * Connect to PostgreSQL. `conninfo` is a libpq URI or key=value string that
  * holds no password (sql_conninfo_check); `password` (NULL or empty: none)
  * is copied into a locked page of the connection's own, kept to reconnect,
- * and wiped at sql_close. UNAVAILABLE in em with libpq's reason.
+ * and wiped at sql_close. UNAVAILABLE in em with libpq's reason;
+ * INVALID_ARGUMENT when sql_conninfo_check refuses conninfo. The session
+ * gets connect_timeout=5, application_name=signetd and TCP keepalives
+ * unless conninfo sets them.
  */
 int sql_open_postgres(const char *conninfo, const struct secret *password, struct sql_db **out,
 		      struct errmsg *em);
@@ -68,7 +72,11 @@ int sql_conninfo_check(const char *conninfo, struct errmsg *em);
 int sql_reconnect(struct sql_db *db, struct errmsg *em);
 
 /* Prepare `sql` on db. Errors are UNAVAILABLE in em (the message names `sql`
- * shortened, never a bound value). Release with sql_finalize (NULL is fine). */
+ * shortened, never a bound value). Release with sql_finalize (NULL is fine),
+ * before sql_close. PostgreSQL: prepared on the server at once when
+ * connected, else at the first step after sql_reconnect; the server infers
+ * each parameter's type from its use, so write CAST($1 AS BIGINT) where the
+ * SQL does not say. */
 int sql_prepare(struct sql_db *db, const char *sql, struct sql_stmt **out, struct errmsg *em);
 void sql_finalize(struct sql_stmt *st);
 
@@ -80,14 +88,21 @@ void sql_bind_text(struct sql_stmt *st, int i, const char *s);
 void sql_bind_blob(struct sql_stmt *st, int i, const void *p, size_t n);
 void sql_bind_null(struct sql_stmt *st, int i);
 
-/* Run the statement (first call) or move to its next row. Returns an enum
+/* Run the statement (first call) or move to its next row; parameters not
+ * bound are NULL. After SQL_DONE or an error, sql_reset before the next
+ * run (the backends differ on a step without it). Returns an enum
  * sql_step_result, or a negative status with UNAVAILABLE in em when the
  * database failed (a lost PostgreSQL connection included; `what` names the
  * act in the message: "recording a certificate"). */
 int sql_step(struct sql_stmt *st, const char *what, struct errmsg *em);
 
 /* The current row's columns (0-based). Text is "" for NULL; a blob is NULL
- * with *len 0 for NULL. Pointers are valid until the next step or reset. */
+ * with *len 0 for NULL, and an empty blob a non-NULL pointer with *len 0.
+ * Pointers are valid until the next step or reset. PostgreSQL answers in
+ * binary: sql_col_int64 reads BIGINT, INTEGER, SMALLINT and BOOLEAN (0/1),
+ * sql_col_text TEXT, VARCHAR, CHAR and NAME; any other type (NUMERIC, as
+ * sum() of a BIGINT is: cast it) reads as 0 and "", and sql_col_blob gives
+ * any value's bytes as sent. */
 int sql_col_null(struct sql_stmt *st, int col);
 int64_t sql_col_int64(struct sql_stmt *st, int col);
 const char *sql_col_text(struct sql_stmt *st, int col);

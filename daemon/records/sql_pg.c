@@ -82,27 +82,45 @@ static void pg_first_line(const char *msg, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* libpq's messages about a connection string quote parts of it, which may
- * hold a secret: keep the sentence, not what is quoted (a one-character
- * quote such as "=" says where the fault is and cannot hold a secret). */
-static void pg_redact(const char *msg, char *buf, size_t size)
+/* Is q[0..n) the name of an option in conninfo ("name=" in it)? An unknown
+ * option's name helps the reader and is no secret; a value is never
+ * followed by "=". */
+static int pg_is_option_name(const char *conninfo, const char *q, size_t n)
 {
-	size_t n = 0;
+	const char *end = conninfo + strlen(conninfo);
+
+	if (n == 0 || strspn(q, "abcdefghijklmnopqrstuvwxyz_") < n)
+		return 0;
+	for (const char *p = conninfo; (p = memmem(p, (size_t)(end - p), q, n)) != NULL; p++)
+		if (p[n] == '=')
+			return 1;
+	return 0;
+}
+
+/* libpq's messages about a connection string quote parts of it, which may
+ * hold a secret: keep the sentence and what cannot be one (a one-character
+ * quote such as "=", an option's name), "..." for the rest. */
+static void pg_redact(const char *msg, const char *conninfo, char *buf, size_t size)
+{
+	size_t n = 0, q;
 
 	for (const char *p = msg; *p != '\0' && *p != '\n' && n + 6 < size; p++) {
 		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
 
 		if (end == NULL) {
 			buf[n++] = *p;
-		} else if (end - p > 2) {
+			continue;
+		}
+		q = (size_t)(end - p) - 1;
+		/* whole, so that its closing quote opens nothing */
+		if ((q <= 1 || pg_is_option_name(conninfo, p + 1, q)) && n + q + 2 + 6 < size) {
+			memcpy(buf + n, p, q + 2);
+			n += q + 2;
+		} else {
 			memcpy(buf + n, "\"...\"", 5);
 			n += 5;
-			p = end;
-		} else { /* "" or "=", whole, so its closing quote opens nothing */
-			memcpy(buf + n, p, (size_t)(end - p) + 1);
-			n += (size_t)(end - p) + 1;
-			p = end;
 		}
+		p = end;
 	}
 	buf[n] = '\0';
 }
@@ -243,7 +261,7 @@ int sql_conninfo_check(const char *conninfo, struct errmsg *em)
 				  "records.database: a URI must start with postgresql:// or "
 				  "postgres://");
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
-		pg_redact(err != NULL ? err : "out of memory", line, sizeof(line));
+		pg_redact(err != NULL ? err : "out of memory", conninfo, line, sizeof(line));
 		PQfreemem(err);
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT, "records.database: %s", line);
 	}

@@ -597,6 +597,24 @@ static void test_reconnect(void **state)
 	sql_finalize(pid_st);
 }
 
+/* The session's defaults, where the conninfo does not set its own. */
+static void test_session(void **state)
+{
+	struct fx *fx = fx_get(state);
+	const char *conninfo = getenv("SIGNET_TEST_PG_CONNINFO");
+	struct sql_stmt *st;
+
+	if (fx->backend == SQL_SQLITE)
+		return;
+	st = prepare_ok(fx->db, "SELECT current_setting('application_name'),"
+				" current_setting('synchronous_commit')");
+	assert_int_equal(step_ok(st), SQL_ROW);
+	if (strstr(conninfo, "application_name") == NULL)
+		assert_string_equal(sql_col_text(st, 0), "signetd");
+	assert_string_equal(sql_col_text(st, 1), "on");
+	sql_finalize(st);
+}
+
 static void expect_refused(const char *conninfo, const char *want)
 {
 	struct errmsg em = {0};
@@ -634,7 +652,8 @@ static void test_conninfo_check(void **state)
 	expect_refused("", "empty");
 	expect_refused("mysql://db.example/signet", "postgresql://");
 	expect_refused("signet", "records.database: ");
-	expect_refused("host=db.example nosuchoption=hunter2", "records.database: ");
+	expect_refused("host=db.example nosuchoption=hunter2", "option \"nosuchoption\"");
+	expect_refused("postgresql:///db?nosuch=hunter2", "\"nosuch\"");
 	expect_refused("host='hunter2", "records.database: ");
 	expect_refused("postgresql://u:hunter2@[::1/db", "records.database: ");
 	expect_refused("postgresql:///db?sslmode=hunter2%zz", "records.database: ");
@@ -680,6 +699,7 @@ int main(void)
 		ON_BOTH(test_reuse),
 		ON_BOTH(test_errors),
 		ON_BOTH(test_reconnect),
+		ON_BOTH(test_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
