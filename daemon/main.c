@@ -417,12 +417,9 @@ static int run(const struct config *cfg, const char *config_path)
 		log_error("CA store: %s", err);
 		goto out_server;
 	}
-	r = open_ledger(cfg, &db_password, &ledger);
-	secret_free(&db_password); /* the ledger keeps its own copy */
-	if (r != 0) {
-		r = EXIT_STARTUP;
+	if (open_ledger(cfg, &db_password, &ledger) != 0)
 		goto out_server;
-	}
+	secret_free(&db_password); /* the ledger keeps its own copy */
 	if (audit_open(cfg->audit_log, cfg->audit_flush_ms, &audit, err, sizeof(err)) != 0) {
 		log_error("audit log: %s", err);
 		goto out_server;
