@@ -179,3 +179,189 @@ start_gatewayd() {
 	done
 	die "signet-gatewayd did not start (log: $log)"
 }
+
+# free_port [N]: print a port P such that P .. P+N-1 are bound by nothing,
+# TCP or UDP, v4 or v6 (read from /proc/net: no extra tool), picked at random
+# below the ephemeral range. Something may still take it before the caller
+# binds it, so callers retry on a bind error.
+free_port() {
+	local n=${1:-1} p i busy
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 12000)) busy=0
+		for ((i = 0; i < n; i++)); do
+			# ":PORT " in hex is a local or remote port in every row; either makes it busy
+			if grep -qsF -- "$(printf ':%04X ' $((p + i)))" /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; then
+				busy=1
+				break
+			fi
+		done
+		((busy)) || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# ---- a private PostgreSQL server, for the tests and the bench ----
+#
+# pg_start DIR makes (once) and starts a PostgreSQL 15 cluster of its own in
+# DIR: the data in DIR/data, its Unix socket in DIR, TCP on 127.0.0.1 at a
+# free port, scram-sha-256 for every connection, fsync on (what is tested
+# is durability). Role `signet` (random password in DIR/password, 0600,
+# owned by whoever runs this: signetd reads it as database_password_file)
+# owns database `signet`. Exports PG_DIR, PG_PORT, PG_SOCKDIR, PG_URI (what
+# signetd's records.database takes: no password in it), PG_PASSWORD_FILE.
+# pg_start on a DIR made before starts that cluster again, on its port.
+# One server at a time per shell: the PG_* variables name it.
+PG_BIN=${SIGNET_PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_ADMIN=pgadmin # the cluster's superuser, used only to create the role and databases
+
+# pg_as CMD...: run CMD as the cluster's owner: user postgres when we are
+# root (initdb and postgres refuse to run as root), ourselves otherwise; from
+# PG_DIR, so that postgres is not left in a directory it may not enter.
+pg_as() {
+	if ((EUID == 0)); then
+		(cd "$PG_DIR" && runuser -u postgres -- "$@")
+	else
+		(cd "$PG_DIR" && "$@")
+	fi
+}
+
+# pg_settings PORT: the cluster's own settings (included by postgresql.conf).
+pg_settings() {
+	cat <<CONF
+port = $1
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PG_DIR'
+unix_socket_permissions = 0777
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 16MB
+max_connections = 64
+log_connections = off
+CONF
+}
+
+# pg_init: a new cluster in PG_DIR/data; passwords in PG_DIR/password (the
+# role signet's) and PG_DIR/pgpass (libpq's password file, both roles, for
+# psql: passwords never go in argv).
+pg_init() {
+	local superpw
+	superpw=$(openssl rand -hex 24) || die "openssl rand failed"
+	if ((EUID == 0)); then
+		chown postgres: "$PG_DIR"
+		runuser -u postgres -- test -x "$PG_DIR" ||
+			die "user postgres cannot reach $PG_DIR: each directory above it must be searchable (o+x)"
+	fi
+	(
+		umask 077
+		printf '%s\n' "$superpw" >"$PG_DIR/superuser.pw"
+		openssl rand -hex 24 >"$PG_DIR/password"
+		printf '*:*:*:signet:%s\n*:*:*:%s:%s\n' "$(cat "$PG_DIR/password")" "$PG_ADMIN" "$superpw" \
+			>"$PG_DIR/pgpass"
+	) || die "cannot write the passwords in $PG_DIR"
+	((EUID != 0)) || chown postgres: "$PG_DIR/superuser.pw"
+	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$PG_ADMIN" --pwfile="$PG_DIR/superuser.pw" \
+		--auth=scram-sha-256 -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 ||
+		die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
+	rm -f "$PG_DIR/superuser.pw"
+	printf '%s\n' "local all all scram-sha-256" "host all all 127.0.0.1/32 scram-sha-256" |
+		pg_as tee "$PG_DIR/data/pg_hba.conf" >/dev/null
+	echo "include = 'signet.conf'" | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
+}
+
+# pg_ctl_start: start the cluster on the port in PG_DIR/port, or on a new
+# free one (up to five) when there is none yet or it was taken before we
+# bound it.
+pg_ctl_start() {
+	local fixed=0 port
+	[[ -s $PG_DIR/port ]] && fixed=1
+	for _ in 1 2 3 4 5; do
+		if ((fixed)); then
+			port=$(cat "$PG_DIR/port")
+		else
+			port=$(free_port 1) || die "no free port for PostgreSQL"
+		fi
+		pg_settings "$port" | pg_as tee "$PG_DIR/data/signet.conf" >/dev/null
+		if pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 -s start \
+			>>"$PG_DIR/pg_ctl.log" 2>&1; then
+			echo "$port" >"$PG_DIR/port"
+			PG_PORT=$port
+			return 0
+		fi
+		((fixed)) && break
+		grep -q "could not bind\|Address already in use" "$PG_DIR/postgres.log" || break
+	done
+	die "PostgreSQL did not start in $PG_DIR: $(tail -5 "$PG_DIR/postgres.log" 2>/dev/null)"
+}
+
+pg_start() {
+	local dir=${1:?pg_start DIR} fresh=0
+	[[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl && -x $PG_BIN/psql ]] ||
+		die "PostgreSQL's server programs are not in $PG_BIN (scripts/deps.sh installs postgresql)"
+	mkdir -p "$dir"
+	PG_DIR=$(cd "$dir" && pwd -P)
+	# a socket path is at most 107 bytes: DIR/.s.PGSQL.NNNNN must fit
+	((${#PG_DIR} <= 90)) || die "$PG_DIR is too long a path for a Unix socket"
+	if [[ ! -d $PG_DIR/data ]]; then
+		pg_init
+		fresh=1
+	fi
+	pg_ctl_start
+	PG_SOCKDIR=$PG_DIR
+	PG_PASSWORD_FILE=$PG_DIR/password
+	PG_URI="postgresql://signet@/signet?host=$PG_SOCKDIR&port=$PG_PORT"
+	export PG_DIR PG_PORT PG_SOCKDIR PG_URI PG_PASSWORD_FILE
+	((fresh)) || return 0
+	# the password reaches the server on psql's stdin, never in argv
+	{
+		printf "CREATE ROLE signet LOGIN PASSWORD '%s';\n" "$(cat "$PG_PASSWORD_FILE")"
+		echo "CREATE DATABASE signet OWNER signet;"
+	} | pg_admin_psql -f - >/dev/null || die "cannot create role and database signet"
+}
+
+# pg_stop: a fast shutdown (sessions ended, a clean checkpoint); pg_kill: an
+# immediate one (the postmaster and every backend gone at once, recovery
+# at the next start, as after a crash). Quiet when it is not running.
+pg_stop() { pg_ctl_stop fast; }
+pg_kill() { pg_ctl_stop immediate; }
+pg_ctl_stop() {
+	[[ -n ${PG_DIR:-} && -f $PG_DIR/data/postmaster.pid ]] || return 0
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m "$1" -w -t 60 -s stop >>"$PG_DIR/pg_ctl.log" 2>&1 ||
+		die "pg_ctl stop -m $1 failed: $(tail -3 "$PG_DIR/pg_ctl.log")"
+}
+pg_restart() {
+	pg_stop
+	pg_start "$PG_DIR"
+}
+
+# pg_running: is the cluster up (pg_ctl status)?
+pg_running() {
+	[[ -n ${PG_DIR:-} ]] && pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1
+}
+
+# pg_psql SQL: run SQL as role signet in database signet ($PG_DB overrides),
+# unaligned and tuples only ("a|b" per row, as sqlite3 prints), stopping at
+# the first error. pg_psql -f FILE (or other psql options) instead of SQL.
+pg_psql() {
+	local sql=(-c "$1")
+	[[ $1 != -* ]] || sql=("$@")
+	PGPASSFILE=$PG_DIR/pgpass PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -XAtqw -v ON_ERROR_STOP=1 \
+		-h "$PG_SOCKDIR" -p "$PG_PORT" -U signet -d "${PG_DB:-signet}" "${sql[@]}"
+}
+
+# pg_admin_psql PSQL-ARGS...: psql as the superuser, in database postgres.
+pg_admin_psql() {
+	PGPASSFILE=$PG_DIR/pgpass PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -XAtqw -v ON_ERROR_STOP=1 \
+		-h "$PG_SOCKDIR" -p "$PG_PORT" -U "$PG_ADMIN" -d postgres "$@"
+}
+
+# pg_createdb NAME: another empty database, owned by signet.
+pg_createdb() {
+	pg_admin_psql -c "CREATE DATABASE \"$1\" OWNER signet" >/dev/null || die "cannot create database $1"
+}
+
+# pg_uri DB: PG_URI for database DB instead of signet.
+pg_uri() { printf 'postgresql://signet@/%s?host=%s&port=%s\n' "$1" "$PG_SOCKDIR" "$PG_PORT"; }

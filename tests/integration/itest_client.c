@@ -501,54 +501,84 @@ static void test_concurrent_signing(void **state)
 }
 
 /* A SignCsr envelope with a chosen request id on a raw REQ socket: what a
- * client's retry after a lost reply sends. The reply, decoded. */
-static Signet__V1__Reply *send_sign_csr(const uint8_t rid[16], const struct signet_buf *csr)
+ * client's retry after a lost reply sends. The reply, decoded, or NULL with
+ * why on stderr (no cmocka asserts: sign_csr_main() runs outside a test). */
+static Signet__V1__Reply *sign_csr_raw(const char *ca, const char *profile, const uint8_t rid[16],
+				       const uint8_t *csr, size_t csr_len)
 {
 	Signet__V1__SignCsrRequest req = SIGNET__V1__SIGN_CSR_REQUEST__INIT;
 	Signet__V1__Envelope env = SIGNET__V1__ENVELOPE__INIT;
 	uint8_t payload[4096], msg[8192];
-	int s = nn_socket(AF_SP, NN_REQ), timeout = 20000, n;
+	const char *endpoint = getenv("SIGNET_ENDPOINT");
+	int s = -1, timeout = 20000, n;
 	void *answer = NULL;
-	Signet__V1__Reply *rep;
+	Signet__V1__Reply *rep = NULL;
 
-	req.ca = "it-retry-ca";
-	req.profile = "device";
-	req.csr = (ProtobufCBinaryData){.data = csr->data, .len = csr->len};
-	assert_true(protobuf_c_message_get_packed_size(&req.base) <= sizeof(payload));
+	req.ca = (char *)ca;
+	req.profile = (char *)profile;
+	req.csr = (ProtobufCBinaryData){.data = (uint8_t *)csr, .len = csr_len};
 	env.version = SIGNET_PROTOCOL_VERSION;
 	env.method = "SignCsr";
 	env.request_id = (ProtobufCBinaryData){.data = (uint8_t *)rid, .len = 16};
+	if (protobuf_c_message_get_packed_size(&req.base) > sizeof(payload)) {
+		fprintf(stderr, "sign-csr: a CSR of %zu bytes is too large\n", csr_len);
+		return NULL;
+	}
 	env.payload = (ProtobufCBinaryData){.data = payload,
 					    .len = protobuf_c_message_pack(&req.base, payload)};
-	assert_true(protobuf_c_message_get_packed_size(&env.base) <= sizeof(msg));
-	assert_true(s >= 0);
-	assert_int_equal(nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)),
-			 0);
-	assert_true(nn_connect(s, getenv("SIGNET_ENDPOINT")) >= 0);
+	if (protobuf_c_message_get_packed_size(&env.base) > sizeof(msg) || endpoint == NULL) {
+		fprintf(stderr, "sign-csr: envelope too large or SIGNET_ENDPOINT unset\n");
+		return NULL;
+	}
 	n = (int)protobuf_c_message_pack(&env.base, msg);
-	assert_int_equal(nn_send(s, msg, (size_t)n, 0), n);
-	n = nn_recv(s, &answer, NN_MSG, 0);
-	assert_true(n > 0);
-	rep = signet__v1__reply__unpack(NULL, (size_t)n, answer);
-	assert_non_null(rep);
-	nn_freemsg(answer);
-	nn_close(s);
+	if ((s = nn_socket(AF_SP, NN_REQ)) < 0 ||
+	    nn_setsockopt(s, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof(timeout)) != 0 ||
+	    nn_connect(s, endpoint) < 0 || nn_send(s, msg, (size_t)n, 0) != n ||
+	    (n = nn_recv(s, &answer, NN_MSG, 0)) <= 0) {
+		fprintf(stderr, "sign-csr: %s: %s\n", endpoint, nn_strerror(nn_errno()));
+		goto out;
+	}
+	if ((rep = signet__v1__reply__unpack(NULL, (size_t)n, answer)) == NULL)
+		fprintf(stderr, "sign-csr: the reply does not decode\n");
+out:
+	if (answer != NULL)
+		nn_freemsg(answer);
+	if (s >= 0)
+		nn_close(s);
 	return rep;
 }
 
-/* The certificate a SignCsr reply carries, as DER in `out`. */
-static size_t reply_cert(const Signet__V1__Reply *rep, uint8_t *out, size_t outlen)
+static Signet__V1__Reply *send_sign_csr(const uint8_t rid[16], const struct signet_buf *csr)
+{
+	Signet__V1__Reply *rep = sign_csr_raw("it-retry-ca", "device", rid, csr->data, csr->len);
+
+	assert_non_null(rep);
+	return rep;
+}
+
+/* The certificate of an OK SignCsr reply, as DER in `out`: its length, or 0
+ * when the payload does not decode or does not fit (no asserts, as above). */
+static size_t reply_cert_der(const Signet__V1__Reply *rep, uint8_t *out, size_t outlen)
 {
 	Signet__V1__SignCsrResponse *resp;
+	size_t len = 0;
+
+	resp = signet__v1__sign_csr_response__unpack(NULL, rep->payload.len, rep->payload.data);
+	if (resp != NULL && resp->certificate_der.len <= outlen) {
+		len = resp->certificate_der.len;
+		memcpy(out, resp->certificate_der.data, len);
+	}
+	signet__v1__sign_csr_response__free_unpacked(resp, NULL);
+	return len;
+}
+
+static size_t reply_cert(const Signet__V1__Reply *rep, uint8_t *out, size_t outlen)
+{
 	size_t len;
 
 	assert_int_equal(rep->status, SIGNET__V1__STATUS_CODE__OK);
-	resp = signet__v1__sign_csr_response__unpack(NULL, rep->payload.len, rep->payload.data);
-	assert_non_null(resp);
-	len = resp->certificate_der.len;
-	assert_true(len > 0 && len <= outlen);
-	memcpy(out, resp->certificate_der.data, len);
-	signet__v1__sign_csr_response__free_unpacked(resp, NULL);
+	len = reply_cert_der(rep, out, outlen);
+	assert_true(len > 0);
 	return len;
 }
 
@@ -603,7 +633,64 @@ static void test_idempotent_retry(void **state)
 	signet_close(c);
 }
 
-int main(void)
+/*
+ * itest_client sign-csr RID CA PROFILE CSR OUT: one SignCsr with request id
+ * RID (32 hex digits) to $SIGNET_ENDPOINT, as anonymous, the CSR read from
+ * the DER file CSR, the certificate written as DER to OUT. For scripts that
+ * retry one request on another signetd (pg_hosts.sh). Exit 0, or 1 with the
+ * status and message on stderr.
+ */
+static int sign_csr_main(int argc, char **argv)
+{
+	uint8_t rid[16], csr[4096], cert[8192];
+	size_t csr_len = 0, cert_len;
+	Signet__V1__Reply *rep = NULL;
+	FILE *f = NULL;
+	int rc = 1;
+
+	if (argc != 7 || strcmp(argv[1], "sign-csr") != 0 || strlen(argv[2]) != 32) {
+		fprintf(stderr,
+			"usage: itest_client [sign-csr RID-HEX32 CA PROFILE CSR.der OUT.der]\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(rid); i++) {
+		unsigned v;
+
+		if (sscanf(argv[2] + 2 * i, "%2x", &v) != 1)
+			return 2;
+		rid[i] = (uint8_t)v;
+	}
+	if ((f = fopen(argv[5], "rb")) == NULL || (csr_len = fread(csr, 1, sizeof(csr), f)) == 0 ||
+	    !feof(f)) {
+		fprintf(stderr, "sign-csr: cannot read %s (at most %zu bytes)\n", argv[5],
+			sizeof(csr));
+		goto out;
+	}
+	fclose(f);
+	f = NULL;
+	if ((rep = sign_csr_raw(argv[3], argv[4], rid, csr, csr_len)) == NULL)
+		goto out;
+	if (rep->status != SIGNET__V1__STATUS_CODE__OK) {
+		fprintf(stderr, "sign-csr: status %d: %s\n", (int)rep->status, rep->message);
+		goto out;
+	}
+	if ((cert_len = reply_cert_der(rep, cert, sizeof(cert))) == 0) {
+		fprintf(stderr, "sign-csr: no certificate in the OK reply\n");
+		goto out;
+	}
+	if ((f = fopen(argv[6], "wb")) == NULL || fwrite(cert, 1, cert_len, f) != cert_len) {
+		fprintf(stderr, "sign-csr: cannot write %s\n", argv[6]);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL && fclose(f) != 0)
+		rc = 1;
+	signet__v1__reply__free_unpacked(rep, NULL);
+	return rc;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_info_and_health),
@@ -618,5 +705,8 @@ int main(void)
 		cmocka_unit_test(test_list_and_delete),
 		cmocka_unit_test(test_concurrent_signing),
 	};
+
+	if (argc > 1)
+		return sign_csr_main(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

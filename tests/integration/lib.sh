@@ -11,12 +11,26 @@ SIGNET="$SIGNET_BUILD_DIR/client/cli/signet"
 IT_LABEL="itest"
 IT_DIR=""
 IT_PID=""
+# Where the records live: sqlite (STATE_DIR/ledger.db, the default) or pg (a
+# private PostgreSQL server per test, started by it_setup: it_pg_start).
+IT_BACKEND=${SIGNET_TEST_BACKEND:-sqlite}
+case $IT_BACKEND in
+sqlite | pg) ;;
+*)
+	echo "FAIL: SIGNET_TEST_BACKEND=$IT_BACKEND: want pg or sqlite" >&2
+	exit 1
+	;;
+esac
 
 it_fail() {
 	echo "FAIL: $*" >&2
 	if [[ -n "$IT_DIR" && -f "$IT_DIR/signetd.log" ]]; then
 		echo "--- signetd log ---" >&2
 		tail -n 50 "$IT_DIR/signetd.log" >&2
+	fi
+	if [[ -n ${PG_DIR:-} && -f $PG_DIR/postgres.log ]]; then
+		echo "--- postgres log ---" >&2
+		tail -n 20 "$PG_DIR/postgres.log" >&2
 	fi
 	exit 1
 }
@@ -25,19 +39,76 @@ it_cleanup() {
 	if [[ -n "$IT_PID" ]] && kill -0 "$IT_PID" 2>/dev/null; then
 		kill -KILL "$IT_PID" 2>/dev/null || true
 	fi
+	# a subshell: pg_kill dies on failure, and the test's verdict is not its
+	[[ -z ${PG_DIR:-} ]] || (pg_kill) >/dev/null 2>&1 || true
 	[[ -n "$IT_DIR" && -z "${SIGNET_KEEP_TEST_DIR:-}" ]] && rm -rf "$IT_DIR"
 	return 0
 }
 
-# it_setup: fresh token and config in a new temporary directory.
-it_setup() {
+# it_tmpdir: a new temporary directory for the test, removed on exit.
+it_tmpdir() {
 	IT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/signet-itest.XXXXXX")
 	trap it_cleanup EXIT
+}
+
+# it_setup: fresh token and config in a new temporary directory; with
+# SIGNET_TEST_BACKEND=pg a PostgreSQL server too.
+it_setup() {
+	it_tmpdir
 	eval "$("$SIGNET_SRC_DIR/scripts/softhsm-token.sh" "$IT_DIR/token" "$IT_LABEL" 2>"$IT_DIR/token.log")" ||
 		it_fail "token setup: $(cat "$IT_DIR/token.log")"
 	export SIGNET_ENDPOINT="ipc://$IT_DIR/signetd.sock"
 	export SIGNET_TEST_TOKEN_LABEL="$IT_LABEL"
+	[[ $IT_BACKEND != pg ]] || it_pg_start
 	it_write_config "$IT_DIR/signetd.conf"
+}
+
+# it_pg_start: a private PostgreSQL server in $IT_DIR/pg (scripts/lib.sh:
+# pg_start; PG_URI, PG_PASSWORD_FILE ... exported), stopped by it_cleanup.
+# Once per test; a second call does nothing. Skips the test (77) where the
+# server programs are not installed.
+it_pg_start() {
+	[[ -z ${PG_URI:-} ]] || return 0
+	if [[ ! -x $PG_BIN/initdb ]]; then
+		echo "SKIP: no PostgreSQL server programs in $PG_BIN (scripts/deps.sh installs postgresql)"
+		exit 77
+	fi
+	# As root the server runs as user postgres (initdb refuses root) and must
+	# reach its directory inside the test's, which mktemp made 0700: 0711
+	# lets it (and others) pass through without listing the directory, and
+	# the test's secrets (PIN, token, client keys) are 0600 files of root's.
+	if ((EUID == 0)) && ! runuser -u postgres -- test -x "$IT_DIR"; then
+		chmod 0711 "$IT_DIR"
+	fi
+	pg_start "$IT_DIR/pg"
+}
+
+# it_records_pg: the lines for inside `records: { }` that put the records
+# on the test's PostgreSQL server; nothing when it has none (SQLite), so a
+# test that runs on either backend writes them unconditionally.
+it_records_pg() {
+	[[ -n ${PG_URI:-} ]] || return 0
+	printf '  database = "%s";\n  database_password_file = "%s";\n' "$PG_URI" "$PG_PASSWORD_FILE"
+}
+
+# it_records_group [LINE...]: a whole `records: { }` group of the LINEs and
+# it_records_pg's, for a config that has none yet.
+it_records_group() {
+	echo "records: {"
+	[[ $# -eq 0 ]] || printf '  %s\n' "$@"
+	it_records_pg
+	echo "};"
+}
+
+# it_sql SQL: run SQL against the ledger of the test's backend, one row a
+# line, columns separated by '|': sqlite3 on $IT_DIR/state/ledger.db
+# ($IT_STATE overrides the state directory), or pg_psql.
+it_sql() {
+	if [[ -n ${PG_URI:-} ]]; then
+		pg_psql "$1"
+	else
+		sqlite3 -batch "${IT_STATE:-$IT_DIR/state}/ledger.db" "$1"
+	fi
 }
 
 # it_write_config FILE [extra settings for the server group]
@@ -93,28 +164,8 @@ serial_ok() {
 	((${#hex} >= 16 && ${#hex} <= 40))
 }
 
-# it_free_port [N]: print a port P such that P .. P+N-1 are bound by nothing,
-# TCP or UDP, v4 or v6 (read from /proc/net: no extra tool), picked at random
-# below the ephemeral range. Something may still take it before the caller
-# binds it, so callers retry on a bind error.
-it_free_port() {
-	local n=${1:-1} p i busy
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 12000)) busy=0
-		for ((i = 0; i < n; i++)); do
-			# ":PORT " in hex is a local or remote port in every row; either makes it busy
-			if grep -qsF -- "$(printf ':%04X ' $((p + i)))" /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6; then
-				busy=1
-				break
-			fi
-		done
-		((busy)) || {
-			echo "$p"
-			return 0
-		}
-	done
-	return 1
-}
+# it_free_port [N]: scripts/lib.sh's free_port.
+it_free_port() { free_port "${1:-1}"; }
 
 # it_foreign_client NAME CN ROOT_SUBJECT: a client certificate that signet did
 # not issue: a throwaway OpenSSL root (subject ROOT_SUBJECT, e.g. the same as

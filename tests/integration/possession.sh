@@ -6,6 +6,7 @@
 # expired leaf, a leaf without digitalSignature, a revoked intermediate, an
 # untrusted root, malformed signatures, too many outstanding challenges.
 # VerifyChain on its own. The daemon keeps serving throughout.
+# SIGNET_TEST_BACKEND=pg: the records (and the shared challenges) on PostgreSQL.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
@@ -65,6 +66,7 @@ possession: {
   max_challenges_per_caller = 5;
 };
 EOF
+it_records_group >>"$D/signetd.conf"
 it_start
 
 fingerprint_of() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
@@ -193,8 +195,9 @@ it_stop
 sed -i 's/^  max_challenges_per_caller = 5;/&\n  shared_challenges = true;/' "$D/signetd.conf"
 grep -q shared_challenges "$D/signetd.conf" || it_fail "config: shared_challenges not added"
 EP_A=$SIGNET_ENDPOINT EP_B="ipc://$D/b.sock" B_PID=""
-sed -e "s|$EP_A|$EP_B|" "$D/signetd.conf" >"$D/b.conf"
-echo "records: { audit_log = \"$D/audit-b.log\"; };" >>"$D/b.conf"
+# B: A's config with its own socket and audit log (in A's records group)
+sed -e "s|$EP_A|$EP_B|" -e "s|^records: {\$|&\n  audit_log = \"$D/audit-b.log\";|" "$D/signetd.conf" >"$D/b.conf"
+grep -q audit-b.log "$D/b.conf" || it_fail "config: B's audit_log not added"
 trap '[[ -z $B_PID ]] || kill -KILL "$B_PID" 2>/dev/null; it_cleanup' EXIT
 it_start
 "$SIGNETD" --config "$D/b.conf" >>"$D/b.log" 2>&1 &
