@@ -12,7 +12,9 @@
 #      through libsignet-pkcs11.so (the PKCS#11 module over libsignet), 1 and
 #      16 threads, against SignNonce at 1 and 16 clients
 #   3. SignCsr through signetd (P-256 CA key on the token, device profile,
-#      ledger durable), 1/16/64 clients; and SCEP enrolments (PKCSReq with a
+#      ledger durable), 1/16/64 clients; at 16 clients again with the records
+#      on PostgreSQL (a private server started here, fsync on), against
+#      SQLite's row; and SCEP enrolments (PKCSReq with a
 #      single-use code, RSA-2048 device keys) through signet-gatewayd by
 #      micromdm/scep's client code, 16 clients; and EST enrolments
 #      (simpleenroll with a single-use code by HTTP Basic, P-256 device keys)
@@ -74,9 +76,13 @@ gatewayd_bin=$build/client/gateway/signet-gatewayd
 dir=$(mktemp -d "${TMPDIR:-/tmp}/signet-bench.XXXXXX")
 SIGNETD_PID=
 GATEWAYD_PID=
+PG_SIGNETD_PID=
 cleanup() {
 	local rc=$?
 	[[ -z $GATEWAYD_PID ]] || kill -TERM "$GATEWAYD_PID" 2>/dev/null || true
+	[[ -z $PG_SIGNETD_PID ]] || kill -KILL "$PG_SIGNETD_PID" 2>/dev/null || true
+	# a subshell: pg_stop dies on failure, and the run's verdict is not its
+	[[ -z ${PG_DIR:-} ]] || (pg_stop) >/dev/null 2>&1 || (pg_kill) >/dev/null 2>&1 || true
 	end_run "$rc" "$dir" "${SIGNET_BENCH_KEEP:-0}" 20
 }
 trap cleanup EXIT
@@ -94,7 +100,7 @@ clients: {
              methods = [ "GetEnrolmentCaCerts", "ScepOperation", "EstEnroll" ];
              enrolments = [ "mdm", "est" ]; };
   factory: { secret_file = "$dir/factory.key"; max_concurrent = 256;
-             methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing" ];
+             methods = [ "SignCsr", "SignNonce" ]; cas = [ "bench-issuing", "bench-pg-issuing" ];
              profiles = [ "device" ]; keys = [ "bench-nonce" ]; };
   p11: { secret_file = "$dir/p11.key"; max_concurrent = 256;
          methods = [ "GetPublicKey", "SignNonce" ]; keys = [ "bench-nonce" ]; };
@@ -172,6 +178,34 @@ for c in 1 16 64; do
 	R[csr_$c]=$(load --op csr --ca bench-issuing --profile device --clients "$c" --seconds "$seconds")
 	say "${R[csr_$c]}"
 done
+
+step "3a. SignCsr with the records on PostgreSQL, 16 clients"
+# As root the server runs as user postgres (initdb refuses root), which must
+# pass through $dir (mktemp made it 0700) to reach its own directory.
+((EUID != 0)) || chmod 0711 "$dir"
+pg_start "$dir/pg" >&2
+pg_endpoint=ipc://$dir/signetd-pg.sock
+mkdir -p "$dir/state-pg"
+write_signetd_config "$dir/signetd-pg.conf" "$dir/state-pg" signet-bench "$pg_endpoint" 0 warning
+printf 'records: {\n  database = "%s";\n  database_password_file = "%s";\n};\n' \
+	"$PG_URI" "$PG_PASSWORD_FILE" >>"$dir/signetd-pg.conf"
+admin_pg() { "$cli_bin" --endpoint "$pg_endpoint" --client admin --secret-file "$dir/admin.key" "$@"; }
+# start_signetd sets SIGNETD_PID, which stays the SQLite signetd's (measured below)
+sqlite_pid=$SIGNETD_PID
+start_signetd "$daemon_bin" "$dir/signetd-pg.conf" "$dir/signetd-pg.log" admin_pg --timeout 1000 health
+PG_SIGNETD_PID=$SIGNETD_PID SIGNETD_PID=$sqlite_pid
+# CA names of its own: the keys of both signetd are on the one token
+admin_pg ca create-root bench-pg-root --alg p256 --subject "/CN=Bench PG Root" >/dev/null
+admin_pg ca create-intermediate bench-pg-issuing --parent bench-pg-root --alg p256 \
+	--subject "/CN=Bench PG Issuing" >/dev/null
+R[csr_pg_16]=$("$load_bin" --endpoint "$pg_endpoint" --client factory --secret-file "$dir/factory.key" \
+	--op csr --ca bench-pg-issuing --profile device --clients 16 --seconds "$seconds") ||
+	die "SignCsr on PostgreSQL failed (log: $dir/signetd-pg.log)"
+say "${R[csr_pg_16]}"
+kill -TERM "$PG_SIGNETD_PID"
+wait "$PG_SIGNETD_PID" || die "signetd on PostgreSQL did not stop cleanly (log: $dir/signetd-pg.log)"
+PG_SIGNETD_PID=
+pg_stop
 
 step "3b. SCEP enrolments through signet-gatewayd, 16 clients"
 build_scepclient "$dir/scepclient" "$dir/go" >&2
@@ -278,6 +312,9 @@ row() { printf '%-52s %12s %10s %10s\n' "$@"; }
 	done
 	for c in 1 16 64; do
 		row "SignCsr via signetd, $c clients" "$(rate csr_$c)" "$(p50 csr_$c)" "$(p99 csr_$c)"
+		[[ $c != 16 ]] ||
+			row "SignCsr via signetd, 16 clients, PostgreSQL" "$(rate csr_pg_16)" "$(p50 csr_pg_16)" \
+				"$(p99 csr_pg_16)"
 	done
 	row "SCEP PKCSReq via signet-gatewayd, 16 clients" "$(rate scep_16)" "$(p50 scep_16)" "$(p99 scep_16)"
 	row "EST simpleenroll via signet-gatewayd (curl), 16" "$(rate est_16)" "$(p50 est_16)" "$(p99 est_16)"
@@ -301,6 +338,7 @@ nonce_vs_raw=$(ratio "$(rate nonce_16)" "$(rate raw_n)")
 nonce_p50_over=$(($(p50 nonce_1) - $(p50 raw_1)))
 csr_vs_openssl=$(ratio "$(rate csr_16)" "$(rate openssl_16)")
 csr_vs_cfssl=$(ratio "$(rate csr_16)" "$(rate cfssl_16)")
+csr_pg_vs_sqlite=$(ratio "$(rate csr_pg_16)" "$(rate csr_16)")
 rss_growth=$(ratio "$rss_total" "$rss_first")
 p11_vs_nonce_1=$(ratio "$(rate p11_1)" "$(rate nonce_1)")
 p11_vs_nonce_16=$(ratio "$(rate p11_16)" "$(rate nonce_16)")
@@ -319,6 +357,8 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=" ? v >= 
 		">= 0.90" "$(verdict "$p11_vs_nonce_16" 0.9 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients (certificates/s)" "$(rate csr_16)" ">= 5000" \
 		"$(verdict "$(rate csr_16)" 5000 '>=')"
+	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients, PostgreSQL / SQLite" "$csr_pg_vs_sqlite" ">= 0.80" \
+		"$(verdict "$csr_pg_vs_sqlite" 0.8 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / openssl x509 16 at a time" "$csr_vs_openssl" ">= 50" \
 		"$(verdict "$csr_vs_openssl" 50 '>=')"
 	printf '%-60s %10s %8s %s\n' "SignCsr 16 clients / cfssl 16 clients (ambition)" "$csr_vs_cfssl" ">= 1.00" \
@@ -339,14 +379,14 @@ join_rows() {
 {
 	printf '{"date":"%s","cpus":%d,"seconds":%s,' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ncpu" "$seconds"
 	printf '"results":{%s},' "$(join_rows raw_1 raw_n echo_1 echo_16 nonce_1 nonce_4 nonce_16 nonce_64 p11_1 p11_16 csr_1 csr_16 \
-		csr_64 scep_16 est_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
+		csr_64 csr_pg_16 scep_16 est_16 openssl_1 openssl_16 cfssl_1 cfssl_16 cfssl_64)"
 	printf '"openssl_costs":%s,' "$costs"
 	printf '"memory_kib":{"idle":%d,"after_%d":%d,"after_%d":%d,"peak":%d},' "$idle_rss" \
 		"$mem_first" "$rss_first" "$mem_total" "$rss_total" "$peak_rss"
 	printf '"ratios":{"nonce16_vs_raw":%s,"nonce1_p50_over_raw_us":%d,"echo1_p50_us":%d,' \
 		"$nonce_vs_raw" "$nonce_p50_over" "$(p50 echo_1)"
 	printf '"p11_1_vs_nonce_1":%s,"p11_16_vs_nonce_16":%s,' "$p11_vs_nonce_1" "$p11_vs_nonce_16"
-	printf '"csr16_vs_openssl16":%s,' "$csr_vs_openssl"
+	printf '"csr16_vs_openssl16":%s,"csr16_pg_vs_sqlite":%s,' "$csr_vs_openssl" "$csr_pg_vs_sqlite"
 	printf '"csr16_vs_cfssl16":%s,"rss_growth":%s}}\n' "$csr_vs_cfssl" "$rss_growth"
 } >"$json_out"
 printf '\nJSON summary (%s):\n' "$json_out"
