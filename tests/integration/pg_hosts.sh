@@ -197,6 +197,19 @@ openssl crl -inform DER -in "$crl_dir/issuing.crl" -noout -text >"$D/published.t
 	it_fail "the publisher $pub wrote no $crl_dir/issuing.crl: $(ls "$crl_dir" 2>&1)"
 grep -q "Serial Number: $(serial_of "$D/rev-a.pem")" "$D/published.txt" ||
 	it_fail "the CRL $pub published does not list rev-a"
+# the other host serves the last CRL the publisher signed: copied from the
+# database into its own publish directory at its refresh
+other=$([[ $pub == A ]] && echo b || echo a)
+crl_number() { openssl crl -inform DER -in "$1" -noout -crlnumber 2>/dev/null | sed 's/.*=//'; }
+copied=0
+for _ in $(seq 1 $((40 * REFRESH))); do
+	[[ -f $D/crl-$other/issuing.crl && $(crl_number "$D/crl-$other/issuing.crl") == "$(crl_number "$crl_dir/issuing.crl")" ]] &&
+		copied=1 && break
+	sleep 0.1
+done
+((copied)) || it_fail "the host that does not publish has no copy of $pub's last CRL (number $(crl_number "$crl_dir/issuing.crl")) in $D/crl-$other: $(ls "$D/crl-$other" 2>&1)"
+cmp -s "$D/crl-$other/issuing.crl" "$crl_dir/issuing.crl" ||
+	it_fail "the copy in $D/crl-$other differs from the CRL $pub signed with the same number"
 
 # stop the publisher: the other takes over
 if [[ $pub == A ]]; then
