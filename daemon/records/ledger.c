@@ -165,7 +165,7 @@ int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg 
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: serial '%.64s' is not hex of at most 20 octets",
 				  e->serial);
-	return ledger_submit(l, apply_record, &a, em);
+	return ledger_submit_single(l, apply_record, &a, em);
 }
 
 /* --- revoke --- */

@@ -45,6 +45,7 @@ struct op {
 	int (*apply)(struct ledger *l, void *arg, struct errmsg *em);
 	void *arg;
 	struct errmsg *em;
+	int single; /* one statement, which undoes itself when it fails: no savepoint */
 	int rc;
 	int done;
 	struct op *next;
@@ -139,6 +140,12 @@ void ledger_writer_stop(struct ledger *l);
  * savepoint of its own. */
 int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct errmsg *),
 		  void *arg, struct errmsg *em);
+/* writer.c: the same for an op that writes with one statement (reads
+ * besides are fine): it needs no savepoint of its own, which on PostgreSQL
+ * saves two round trips. Should that statement fail, on PostgreSQL the
+ * whole batch fails with it (its transaction can only roll back). */
+int ledger_submit_single(struct ledger *l, int (*apply)(struct ledger *, void *, struct errmsg *),
+			 void *arg, struct errmsg *em);
 
 /* ledger_query.c: step a statement expected to give at most one entry;
  * NOT_FOUND with `missing` when it gives none. Resets it. */

@@ -124,6 +124,11 @@ int sql_run(struct sql_stmt *st, const char *what, struct errmsg *em)
 	return r == SQL_ROW ? 0 : r;
 }
 
+int sql_transaction_failed(struct sql_db *db)
+{
+	return db->ops->transaction_failed(db);
+}
+
 int sql_in_transaction(struct sql_db *db)
 {
 	return db->ops->in_transaction(db);

@@ -127,6 +127,12 @@ int sql_run(struct sql_stmt *st, const char *what, struct errmsg *em);
  * back by the database on its own)? */
 int sql_in_transaction(struct sql_db *db);
 
+/* Has a statement failed inside the transaction so that only a rollback
+ * (to a savepoint, or of all) may follow? PostgreSQL: after any error in a
+ * transaction block, which would then turn COMMIT into a ROLLBACK; SQLite:
+ * never (a failed statement undoes only itself). */
+int sql_transaction_failed(struct sql_db *db);
+
 /* Is the connection usable? SQLite: always; PostgreSQL: not lost. */
 int sql_connected(struct sql_db *db);
 

@@ -27,6 +27,7 @@ struct sql_ops {
 	int64_t (*changes)(struct sql_db *db);
 	int (*exec)(struct sql_db *db, const char *sql, struct errmsg *em);
 	int (*in_transaction)(struct sql_db *db);
+	int (*transaction_failed)(struct sql_db *db);
 	int (*connected)(struct sql_db *db);
 	void (*close)(struct sql_db *db);
 };

@@ -648,6 +648,11 @@ static int pg_exec(struct sql_db *base, const char *sql, struct errmsg *em)
 /* INERROR too: the transaction failed but stays open until ROLLBACK (or
  * ROLLBACK TO a savepoint); UNKNOWN is a lost connection, whose
  * transaction the server rolled back. */
+static int pg_transaction_failed(struct sql_db *db)
+{
+	return PQtransactionStatus(pg_db(db)->conn) == PQTRANS_INERROR;
+}
+
 static int pg_in_transaction(struct sql_db *db)
 {
 	switch (PQtransactionStatus(pg_db(db)->conn)) {
@@ -683,6 +688,7 @@ static const struct sql_ops pg_ops = {
 	.changes = pg_changes,
 	.exec = pg_exec,
 	.in_transaction = pg_in_transaction,
+	.transaction_failed = pg_transaction_failed,
 	.connected = pg_connected,
 	.close = pg_close,
 };

@@ -280,6 +280,12 @@ static int lite_exec(struct sql_db *db, const char *sql, struct errmsg *em)
 	return r;
 }
 
+static int lite_transaction_failed(struct sql_db *db)
+{
+	(void)db;
+	return 0;
+}
+
 static int lite_in_transaction(struct sql_db *db)
 {
 	return !sqlite3_get_autocommit(lite_handle(db));
@@ -317,6 +323,7 @@ static const struct sql_ops lite_ops = {
 	.changes = lite_changes,
 	.exec = lite_exec,
 	.in_transaction = lite_in_transaction,
+	.transaction_failed = lite_transaction_failed,
 	.connected = lite_connected,
 	.close = lite_close,
 };

@@ -16,6 +16,8 @@ static int apply_one(struct ledger *l, struct op *op)
 {
 	int r, r2;
 
+	if (op->single)
+		return op->apply(l, op->arg, op->em);
 	if ((r = stmt_run(l->w[W_SAVEPOINT], "savepoint", op->em)) != 0)
 		return r;
 	r = op->apply(l, op->arg, op->em);
@@ -50,8 +52,9 @@ static size_t run_batch(struct ledger *l, struct op *batch)
 	for (op = batch; op != NULL; op = op->next, n++) {
 		op->rc = apply_one(l, op);
 		/* an I/O error or a full disk makes SQLite roll back everything;
-		 * a lost connection takes PostgreSQL's transaction with it */
-		if (!sql_in_transaction(l->wdb)) {
+		 * a lost connection takes PostgreSQL's transaction with it, and
+		 * a failed statement outside a savepoint leaves it only a rollback */
+		if (!sql_in_transaction(l->wdb) || sql_transaction_failed(l->wdb)) {
 			r = errmsg_set(&tx, SIGNET_E_UNAVAILABLE, "transaction rolled back (%s)",
 				       op->rc != 0 ? op->em->text : "by the database");
 			goto out;
@@ -107,23 +110,37 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Queue `op` (on the caller's stack) and wait until it is committed or failed. */
+static int submit(struct ledger *l, struct op *op)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->stopping) {
+		pthread_mutex_unlock(&l->lock);
+		return errmsg_set(op->em, SIGNET_E_UNAVAILABLE, "ledger: closing");
+	}
+	*l->tail = op;
+	l->tail = &op->next;
+	pthread_cond_signal(&l->work);
+	while (!op->done)
+		pthread_cond_wait(&l->done, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	return op->rc;
+}
+
 int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct errmsg *),
 		  void *arg, struct errmsg *em)
 {
 	struct op op = {.apply = apply, .arg = arg, .em = em};
 
-	pthread_mutex_lock(&l->lock);
-	if (l->stopping) {
-		pthread_mutex_unlock(&l->lock);
-		return errmsg_set(em, SIGNET_E_UNAVAILABLE, "ledger: closing");
-	}
-	*l->tail = &op;
-	l->tail = &op.next;
-	pthread_cond_signal(&l->work);
-	while (!op.done)
-		pthread_cond_wait(&l->done, &l->lock);
-	pthread_mutex_unlock(&l->lock);
-	return op.rc;
+	return submit(l, &op);
+}
+
+int ledger_submit_single(struct ledger *l, int (*apply)(struct ledger *, void *, struct errmsg *),
+			 void *arg, struct errmsg *em)
+{
+	struct op op = {.apply = apply, .arg = arg, .em = em, .single = 1};
+
+	return submit(l, &op);
 }
 
 struct foreign_write {
