@@ -110,12 +110,12 @@ static int prepare_writer(struct ledger *l, struct errmsg *em)
 	return r;
 }
 
-static int prepare_reader(struct ledger *l, struct errmsg *em)
+static int prepare_reader(struct ledger *l, struct reader *rd, struct errmsg *em)
 {
 	int r = 0;
 
 	for (int i = 0; r == 0 && i < R_COUNT; i++)
-		r = sql_prepare(l->rdb, ledger_rsql(l->backend, (enum rstmt)i), &l->r[i], em);
+		r = sql_prepare(rd->db, ledger_rsql(l->backend, (enum rstmt)i), &rd->r[i], em);
 	return r;
 }
 
@@ -130,14 +130,15 @@ static int writer_open(struct ledger *l, struct errmsg *em)
 	return prepare_writer(l, em);
 }
 
-/* After the migration, so that the reader sees the current schema. */
-static int reader_open(struct ledger *l, struct errmsg *em)
+/* After the migration, so that the readers see the current schema. */
+static int readers_open(struct ledger *l, struct errmsg *em)
 {
-	int r;
+	int r = 0;
 
-	if ((r = connect_db(l, 1, &l->rdb, em)) != 0)
-		return r;
-	return prepare_reader(l, em);
+	for (int i = 0; r == 0 && i < LEDGER_READERS; i++)
+		if ((r = connect_db(l, 1, &l->readers[i].db, em)) == 0)
+			r = prepare_reader(l, &l->readers[i], em);
+	return r;
 }
 
 static int64_t now_ms(void)
@@ -179,9 +180,33 @@ int ledger_writer_connected(struct ledger *l, struct errmsg *em)
 	return reconnect(l->wdb, &l->wback, em);
 }
 
-int ledger_reader_connected(struct ledger *l, struct errmsg *em)
+/* The first free reader from a rotating start, or, when all are busy, the
+ * start's. */
+struct reader *ledger_reader_get(struct ledger *l, struct errmsg *em)
 {
-	return reconnect(l->rdb, &l->rback, em);
+	unsigned start = __atomic_fetch_add(&l->next_reader, 1, __ATOMIC_RELAXED);
+	struct reader *rd = NULL;
+
+	for (unsigned i = 0; rd == NULL && i < LEDGER_READERS; i++) {
+		struct reader *c = &l->readers[(start + i) % LEDGER_READERS];
+
+		if (pthread_mutex_trylock(&c->lock) == 0)
+			rd = c;
+	}
+	if (rd == NULL) {
+		rd = &l->readers[start % LEDGER_READERS];
+		pthread_mutex_lock(&rd->lock);
+	}
+	if (reconnect(rd->db, &rd->back, em) != 0) {
+		pthread_mutex_unlock(&rd->lock);
+		return NULL;
+	}
+	return rd;
+}
+
+void ledger_reader_put(struct reader *rd)
+{
+	pthread_mutex_unlock(&rd->lock);
 }
 
 static struct ledger *ledger_new(const struct ledger_options *o, struct errmsg *em)
@@ -205,7 +230,8 @@ static struct ledger *ledger_new(const struct ledger_options *o, struct errmsg *
 	if (!pg)
 		snprintf(l->path, sizeof(l->path), "%s/%s", o->state_dir, LEDGER_FILE);
 	/* with default attributes these cannot fail on Linux */
-	pthread_mutex_init(&l->rlock, NULL);
+	for (int i = 0; i < LEDGER_READERS; i++)
+		pthread_mutex_init(&l->readers[i].lock, NULL);
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_mutex_init(&l->lead_lock, NULL);
 	pthread_cond_init(&l->work, NULL);
@@ -234,7 +260,7 @@ int ledger_open_with(const struct ledger_options *o, struct ledger **out, char *
 		goto out;
 	}
 	if ((l->backend == SQL_SQLITE && (r = create_file(l->path, &em)) != 0) ||
-	    (r = writer_open(l, &em)) != 0 || (r = reader_open(l, &em)) != 0 ||
+	    (r = writer_open(l, &em)) != 0 || (r = readers_open(l, &em)) != 0 ||
 	    (r = ledger_writer_start(l, &em)) != 0)
 		goto out;
 	*out = l;
@@ -273,8 +299,10 @@ void ledger_close(struct ledger *l)
 	ledger_writer_stop(l);
 	/* the reader first: the last connection to close checkpoints the WAL,
 	 * and only the writer can */
-	finalize_all(l->r, R_COUNT);
-	sql_close(l->rdb);
+	for (int i = 0; i < LEDGER_READERS; i++) {
+		finalize_all(l->readers[i].r, R_COUNT);
+		sql_close(l->readers[i].db);
+	}
 	finalize_all(l->w, W_COUNT);
 	sql_close(l->wdb);
 	sql_close(l->lead_db);
@@ -282,7 +310,8 @@ void ledger_close(struct ledger *l)
 	pthread_cond_destroy(&l->work);
 	pthread_mutex_destroy(&l->lead_lock);
 	pthread_mutex_destroy(&l->lock);
-	pthread_mutex_destroy(&l->rlock);
+	for (int i = 0; i < LEDGER_READERS; i++)
+		pthread_mutex_destroy(&l->readers[i].lock);
 	free(l->trail);
 	free(l->conninfo);
 	secret_free(&l->password);

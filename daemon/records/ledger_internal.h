@@ -57,6 +57,17 @@ struct backoff {
 	unsigned ms;	     /* the last wait; doubles up to LEDGER_BACKOFF_MAX_MS */
 };
 
+/* One read connection and its statements, used by one thread at a time. A
+ * few of them, so that concurrent requests' look-ups (a retry's request id,
+ * on every SignCsr) do not queue for one connection's round trips. */
+#define LEDGER_READERS 4
+struct reader {
+	pthread_mutex_t lock;
+	struct sql_db *db;
+	struct sql_stmt *r[R_COUNT];
+	struct backoff back;
+};
+
 struct ledger {
 	enum sql_backend backend;
 	char path[PATH_MAX];	/* SQLite: STATE_DIR/ledger.db; PostgreSQL: "" */
@@ -66,11 +77,10 @@ struct ledger {
 	struct sql_db *wdb;
 	struct sql_stmt *w[W_COUNT];
 	struct backoff wback;
-	/* reads: beside the writer (WAL; PostgreSQL: a connection of their own) */
-	pthread_mutex_t rlock;
-	struct sql_db *rdb;
-	struct sql_stmt *r[R_COUNT];
-	struct backoff rback;
+	/* reads: beside the writer (WAL; PostgreSQL: connections of their own),
+	 * on whichever reader is free */
+	struct reader readers[LEDGER_READERS];
+	unsigned next_reader; /* where the search for a free one starts */
 	/* lock guards the queue, the done flags, stopping and stats */
 	pthread_mutex_t lock;
 	pthread_cond_t work;
@@ -123,8 +133,10 @@ const char *ledger_subject_match(enum sql_backend b);
 /* db.c: (re)connect the writer's connection after a loss, at most once per
  * backoff interval: 0 when it is usable, UNAVAILABLE in em when not. */
 int ledger_writer_connected(struct ledger *l, struct errmsg *em);
-/* db.c: the same for the reader's connection (under rlock). */
-int ledger_reader_connected(struct ledger *l, struct errmsg *em);
+/* db.c: a reader, locked and connected (UNAVAILABLE in em when it cannot
+ * be, and NULL); give it back with ledger_reader_put. */
+struct reader *ledger_reader_get(struct ledger *l, struct errmsg *em);
+void ledger_reader_put(struct reader *rd);
 
 /* db.c: why the state directory refuses writes, if it says so ("" if not):
  * appended to the message of a batch that could not be committed. */

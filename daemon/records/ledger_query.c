@@ -109,20 +109,20 @@ int ledger_find_request(struct ledger *l, const char *caller,
 			const uint8_t request_id[LEDGER_REQUEST_ID], struct ledger_entry *out,
 			struct errmsg *em)
 {
-	struct sql_stmt *st = l->r[R_FIND_REQUEST];
+	struct reader *rd;
+	struct sql_stmt *st;
 	int r;
 
 	if (caller == NULL || request_id == NULL)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: a request look-up needs a caller and a request id");
-	pthread_mutex_lock(&l->rlock);
-	if ((r = ledger_reader_connected(l, em)) == 0) {
-		sql_bind_text(st, 1, caller);
-		sql_bind_blob(st, 2, request_id, LEDGER_REQUEST_ID);
-		r = ledger_read_entry(st, out, "ledger: no certificate recorded for this request",
-				      em);
-	}
-	pthread_mutex_unlock(&l->rlock);
+	if ((rd = ledger_reader_get(l, em)) == NULL)
+		return em != NULL ? em->err : SIGNET_E_UNAVAILABLE;
+	st = rd->r[R_FIND_REQUEST];
+	sql_bind_text(st, 1, caller);
+	sql_bind_blob(st, 2, request_id, LEDGER_REQUEST_ID);
+	r = ledger_read_entry(st, out, "ledger: no certificate recorded for this request", em);
+	ledger_reader_put(rd);
 	return r;
 }
 
@@ -131,7 +131,8 @@ int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
 {
 	char norm[LEDGER_SERIAL_MAX], missing[128];
 	int by_serial = serial != NULL && *serial != '\0';
-	struct sql_stmt *st = l->r[by_serial ? R_BY_SERIAL : R_BY_SPKI];
+	struct reader *rd;
+	struct sql_stmt *st;
 	int r;
 
 	if (by_serial && ledger_serial_normalise(serial, norm) != 0)
@@ -144,27 +145,28 @@ int ledger_get(struct ledger *l, const char *serial, const uint8_t *spki_sha256,
 		snprintf(missing, sizeof(missing), "ledger: no certificate with serial %s", norm);
 	else
 		snprintf(missing, sizeof(missing), "ledger: no certificate for that key");
-	pthread_mutex_lock(&l->rlock);
-	if ((r = ledger_reader_connected(l, em)) == 0) {
-		if (by_serial)
-			sql_bind_text(st, 1, norm);
-		else
-			sql_bind_blob(st, 1, spki_sha256, 32);
-		r = ledger_read_entry(st, out, missing, em);
-	}
-	pthread_mutex_unlock(&l->rlock);
+	if ((rd = ledger_reader_get(l, em)) == NULL)
+		return em != NULL ? em->err : SIGNET_E_UNAVAILABLE;
+	st = rd->r[by_serial ? R_BY_SERIAL : R_BY_SPKI];
+	if (by_serial)
+		sql_bind_text(st, 1, norm);
+	else
+		sql_bind_blob(st, 1, spki_sha256, 32);
+	r = ledger_read_entry(st, out, missing, em);
+	ledger_reader_put(rd);
 	return r;
 }
 
 int ledger_read(struct ledger *l, int (*read)(struct sql_db *db, void *arg, struct errmsg *em),
 		void *arg, struct errmsg *em)
 {
+	struct reader *rd = ledger_reader_get(l, em);
 	int r;
 
-	pthread_mutex_lock(&l->rlock);
-	if ((r = ledger_reader_connected(l, em)) == 0)
-		r = read(l->rdb, arg, em);
-	pthread_mutex_unlock(&l->rlock);
+	if (rd == NULL)
+		return em != NULL ? em->err : SIGNET_E_UNAVAILABLE;
+	r = read(rd->db, arg, em);
+	ledger_reader_put(rd);
 	return r;
 }
 
@@ -301,6 +303,7 @@ int ledger_list(struct ledger *l, const struct ledger_filter *f, struct ledger_e
 	struct list_query q = {.backend = l->backend};
 	struct ledger_entry *entries = NULL;
 	struct sql_stmt *st = NULL;
+	struct reader *rd;
 	const char *serial;
 	size_t count = 0;
 	int64_t next = 0;
@@ -319,15 +322,17 @@ int ledger_list(struct ledger *l, const struct ledger_filter *f, struct ledger_e
 	if ((entries = calloc(limit, sizeof(*entries))) == NULL)
 		return nomem(em);
 	list_sql(&q, f, serial, limit);
-	pthread_mutex_lock(&l->rlock);
-	if ((r = ledger_reader_connected(l, em)) != 0 ||
-	    (r = sql_prepare(l->rdb, q.sql, &st, em)) != 0)
+	if ((rd = ledger_reader_get(l, em)) == NULL) {
+		r = em != NULL ? em->err : SIGNET_E_UNAVAILABLE;
 		goto out;
-	list_bind(st, &q);
-	r = list_rows(st, limit, entries, &count, &next, em);
-out:
+	}
+	if ((r = sql_prepare(rd->db, q.sql, &st, em)) == 0) {
+		list_bind(st, &q);
+		r = list_rows(st, limit, entries, &count, &next, em);
+	}
 	sql_finalize(st);
-	pthread_mutex_unlock(&l->rlock);
+	ledger_reader_put(rd);
+out:
 	if (r != 0) {
 		ledger_list_free(entries, count);
 		return r;
@@ -361,8 +366,9 @@ static int revoked_push(struct ledger_revoked **v, size_t *n, size_t *cap, struc
 int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 			struct ledger_revoked **out, size_t *n, struct errmsg *em)
 {
-	struct sql_stmt *st = l->r[R_REVOKED];
 	struct ledger_revoked *v = NULL;
+	struct reader *rd;
+	struct sql_stmt *st;
 	size_t count = 0, cap = 0;
 	int rc, r = 0;
 
@@ -371,9 +377,9 @@ int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 	if (!text_ok(issuer_key))
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: a revocation list needs an issuer key");
-	pthread_mutex_lock(&l->rlock);
-	if ((r = ledger_reader_connected(l, em)) != 0)
-		goto out;
+	if ((rd = ledger_reader_get(l, em)) == NULL)
+		return em != NULL ? em->err : SIGNET_E_UNAVAILABLE;
+	st = rd->r[R_REVOKED];
 	sql_bind_text(st, 1, issuer_key);
 	sql_bind_int64(st, 2, now);
 	while ((rc = sql_step(st, "listing revocations", em)) == SQL_ROW)
@@ -385,7 +391,7 @@ int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
 		r = rc;
 out:
 	sql_reset(st);
-	pthread_mutex_unlock(&l->rlock);
+	ledger_reader_put(rd);
 	if (r != 0) {
 		free(v);
 		return r;
