@@ -231,14 +231,23 @@ static int pg_foreign_uri(const char *s)
 	       !(n == 8 && strncmp(s, "postgres", n) == 0);
 }
 
+/* The role's password, and sslpassword: the passphrase of the client's key,
+ * as much a secret, which signetd has no file for. */
 static int pg_refuses_password(PQconninfoOption *opts, struct errmsg *em)
 {
 	int r = 0;
 
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") != 0 || o->val == NULL)
+		int ssl = strcmp(o->keyword, "sslpassword") == 0;
+
+		if ((!ssl && strcmp(o->keyword, "password") != 0) || o->val == NULL)
 			continue;
-		if (o->val[0] != '\0')
+		if (o->val[0] != '\0' && ssl)
+			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				       "records.database must not hold sslpassword, the passphrase "
+				       "of the client key: give sslkey a key without one, readable "
+				       "by signetd alone");
+		else if (o->val[0] != '\0')
 			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				       "records.database must not hold a password: put it in the "
 				       "file named by records.database_password_file");

@@ -590,6 +590,30 @@ static void test_database_password_refused(void **state)
 	}
 }
 
+/* The passphrase of the client's key is as much a secret. */
+static void test_database_sslpassword_refused(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK
+				   "records: { database = \"postgresql://u@h/db?sslkey=/k.pem&"
+				   "sslpassword=secret\"; };\n",
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "records.database: "));
+	assert_non_null(strstr(err, "must not hold sslpassword"));
+	assert_null(strstr(err, "secret"));
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK "records: { database = \"host=h "
+						      "sslpassword=secret\"; };\n",
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "must not hold sslpassword"));
+	assert_null(strstr(err, "secret"));
+	assert_null(cfg.database);
+}
+
 /* What else records.database and database_password_file refuse; a quote
  * of an unparsable string must not show what might be a secret in it. */
 static void test_database_refusals(void **state)
@@ -976,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_records_database),
 		cmocka_unit_test(test_database_password_refused),
 		cmocka_unit_test(test_database_refusals),
+		cmocka_unit_test(test_database_sslpassword_refused),
 		cmocka_unit_test(test_long_endpoints),
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_enrolments),
