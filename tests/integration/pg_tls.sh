@@ -13,8 +13,9 @@
 #  d. with clientcert=verify-full: sslcert/sslkey in the URI (a client
 #     certificate from the test CA, CN signet, key 0600) work, and keep
 #     working across a restart of the server; without them, with a
-#     certificate for another name, or with a key others may read,
-#     start-up fails.
+#     certificate for another name, with a key others may read, or with
+#     an encrypted key (no passphrase prompt, even on a terminal), start-up
+#     fails.
 export SIGNET_TEST_BACKEND=pg
 source "$(dirname "$0")/lib.sh"
 
@@ -153,6 +154,24 @@ grep -q 'clientcert=verify-full) failed for user "signet": CN mismatch' "$PG_DIR
 install -m 0644 "$T/client.key" "$T/loose.key"
 config loose-key "$TCP?$VERIFY&sslcert=$T/client.pem&sslkey=$T/loose.key"
 refused loose-key "private key file .* has group or world access" "a client key of mode 0644"
+# an encrypted client key: signetd takes no passphrase, and asks for none
+# on a terminal (OpenSSL would, left alone), where it would wait for ever
+keypass=$(openssl rand -hex 16)
+KEYPASS=$keypass openssl pkey -in "$T/client.key" -aes256 -passout env:KEYPASS -out "$T/enc.key" ||
+	it_fail "openssl: an encrypted copy of the client key"
+config enc-key "$TCP?$VERIFY&sslcert=$T/client.pem&sslkey=$T/enc.key"
+refused enc-key 'could not load private key file' "an encrypted client key"
+grep -q 'the client key (sslkey) is encrypted' "$D/enc-key.log" ||
+	it_fail "enc-key: want signetd to say the client key is encrypted; it says: $(grep -m1 ' error: ' "$D/enc-key.log")"
+if command -v script >/dev/null; then
+	rc=0
+	timeout 30 script -qec "$(printf '%q --config %q' "$SIGNETD" "$D/enc-key.conf")" "$D/enc-tty.log" \
+		</dev/null >/dev/null 2>&1 || rc=$?
+	((rc != 124)) || it_fail "enc-key: want signetd on a terminal to refuse the encrypted key; it still ran after 30 s: $(tail -c 300 "$D/enc-tty.log")"
+	! grep -qi 'pass phrase' "$D/enc-tty.log" ||
+		it_fail "enc-key: want no passphrase prompt on signetd's terminal; it shows: $(grep -m1 -i 'pass phrase' "$D/enc-tty.log")"
+	echo "enc-key: on a terminal too, refused (exit $rc) without a prompt"
+fi
 config client-cert "$TCP?$VERIFY&sslcert=$T/client.pem&sslkey=$T/client.key"
 it_start "$D/client-cert.conf"
 openssl req -new -key "$D/dev.key" -subj /CN=tls-dev-2 -out "$D/dev2.csr"
@@ -178,4 +197,5 @@ it_stop
 
 # the database password never reached a log
 ! grep -qF "$(cat "$PG_PASSWORD_FILE")" "$D"/*.log || it_fail "the database password is in signetd's output"
+! grep -qF "$keypass" "$D"/*.log || it_fail "the client key's passphrase is in signetd's output"
 echo "pg_tls: OK"
