@@ -214,6 +214,11 @@ free_port() {
 # signetd's records.database takes: no password in it), PG_PASSWORD_FILE.
 # pg_start on a DIR made before starts that cluster again, on its port.
 # One server at a time per shell: the PG_* variables name it.
+# Two variables change the server at each start (pg_start, pg_restart):
+# PG_SETTINGS_EXTRA, more lines for its postgresql.conf (ssl = on, ...), and
+# PG_HBA_TCP, the pg_hba.conf lines for TCP connections (one a line) instead
+# of "host all all 127.0.0.1/32 scram-sha-256"; the Unix socket keeps its
+# scram-sha-256 line, which pg_psql uses.
 PG_BIN=${SIGNET_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_ADMIN=pgadmin # the cluster's superuser, used only to create the role and databases
 
@@ -242,6 +247,13 @@ shared_buffers = 16MB
 max_connections = 64
 log_connections = off
 CONF
+	[[ -z ${PG_SETTINGS_EXTRA:-} ]] || printf '%s\n' "$PG_SETTINGS_EXTRA"
+}
+
+# pg_hba: the cluster's pg_hba.conf (pg_start's PG_HBA_TCP).
+pg_hba() {
+	echo "local all all scram-sha-256"
+	printf '%s\n' "${PG_HBA_TCP:-host all all 127.0.0.1/32 scram-sha-256}"
 }
 
 # pg_init: a new cluster in PG_DIR/data; passwords in PG_DIR/password (the
@@ -267,8 +279,6 @@ pg_init() {
 		--auth=scram-sha-256 -E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 ||
 		die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
 	rm -f "$PG_DIR/superuser.pw"
-	printf '%s\n' "local all all scram-sha-256" "host all all 127.0.0.1/32 scram-sha-256" |
-		pg_as tee "$PG_DIR/data/pg_hba.conf" >/dev/null
 	echo "include = 'signet.conf'" | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
 }
 
@@ -285,6 +295,7 @@ pg_ctl_start() {
 			port=$(free_port 1) || die "no free port for PostgreSQL"
 		fi
 		pg_settings "$port" | pg_as tee "$PG_DIR/data/signet.conf" >/dev/null
+		pg_hba | pg_as tee "$PG_DIR/data/pg_hba.conf" >/dev/null
 		if pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 -s start \
 			>>"$PG_DIR/pg_ctl.log" 2>&1; then
 			echo "$port" >"$PG_DIR/port"

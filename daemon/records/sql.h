@@ -61,8 +61,9 @@ int sql_open_postgres(const char *conninfo, const struct secret *password, struc
 
 /* Is `conninfo` a libpq connection string signetd accepts: one libpq can
  * parse, with no password in it (a password belongs in a file, never in the
- * configuration: the message says to use records.database_password_file)?
- * 0, or INVALID_ARGUMENT in em. */
+ * configuration: the message says to use records.database_password_file)
+ * and no sslpassword (a client key's passphrase)? 0, or INVALID_ARGUMENT in
+ * em. */
 int sql_conninfo_check(const char *conninfo, struct errmsg *em);
 
 /* Connect again after the connection was lost (SQLite: nothing to do, 0).

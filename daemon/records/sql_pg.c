@@ -7,6 +7,7 @@
  * reported here; the owner decides when to call sql_reconnect().
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,14 +191,34 @@ static void pg_close(struct sql_db *base)
 	free(db);
 }
 
+/* Left alone, libpq lets OpenSSL ask for an encrypted client key's
+ * passphrase on the terminal: a daemon must neither block on a prompt nor
+ * read a secret there. It gets none, and the key fails to load. */
+static int pg_no_key_passphrase(char *buf, int size, PGconn *conn)
+{
+	(void)conn;
+	if (size > 0)
+		buf[0] = '\0';
+	log_error("records.database: the client key (sslkey) is encrypted and signetd takes no "
+		  "passphrase for it: give sslkey a key without one, readable by signetd alone");
+	return 0;
+}
+
+static void pg_set_hooks(void)
+{
+	PQsetSSLKeyPassHook_OpenSSL(pg_no_key_passphrase);
+}
+
 int sql_open_postgres(const char *conninfo, const struct secret *password, struct sql_db **out,
 		      struct errmsg *em)
 {
+	static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 	struct pg_db *db = NULL;
 	char err[256];
 	int r;
 
 	*out = NULL;
+	pthread_once(&hooks_once, pg_set_hooks);
 	if ((r = sql_conninfo_check(conninfo, em)) != 0)
 		return r;
 	if ((db = calloc(1, sizeof(*db))) == NULL || (db->conninfo = strdup(conninfo)) == NULL) {
@@ -231,14 +252,23 @@ static int pg_foreign_uri(const char *s)
 	       !(n == 8 && strncmp(s, "postgres", n) == 0);
 }
 
+/* The role's password, and sslpassword: the passphrase of the client's key,
+ * as much a secret, which signetd has no file for. */
 static int pg_refuses_password(PQconninfoOption *opts, struct errmsg *em)
 {
 	int r = 0;
 
 	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") != 0 || o->val == NULL)
+		int ssl = strcmp(o->keyword, "sslpassword") == 0;
+
+		if ((!ssl && strcmp(o->keyword, "password") != 0) || o->val == NULL)
 			continue;
-		if (o->val[0] != '\0')
+		if (o->val[0] != '\0' && ssl)
+			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
+				       "records.database must not hold sslpassword, the passphrase "
+				       "of the client key: give sslkey a key without one, readable "
+				       "by signetd alone");
+		else if (o->val[0] != '\0')
 			r = errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				       "records.database must not hold a password: put it in the "
 				       "file named by records.database_password_file");

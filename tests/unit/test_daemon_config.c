@@ -501,6 +501,170 @@ static const struct refusal {
 	{"", "token: required"},
 };
 
+#define PG_URI "postgresql://signet@/signet?host=/run/postgresql&port=5432"
+
+/* records.database: SQLite unless it names a PostgreSQL database, which
+ * turns shared challenges on unless possession says otherwise. */
+static void test_records_database(void **state)
+{
+	static const char *const sqlite[] = {
+		TOKEN_OK SERVER_OK,
+		TOKEN_OK SERVER_OK "records: { crl_validity_hours = 24; };\n",
+		TOKEN_OK SERVER_OK "records: { database = \"sqlite\"; };\n",
+		TOKEN_OK SERVER_OK "records: { database = \"\"; };\n",
+	};
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sqlite) / sizeof(sqlite[0]); i++) {
+		if (load_text(sqlite[i], &cfg, err, sizeof(err)) != 0)
+			fail_msg("refused:\n%s\n-> %s", sqlite[i], err);
+		assert_null(cfg.database);
+		assert_null(cfg.database_password_file);
+		assert_false(cfg.shared_challenges);
+		config_free(&cfg);
+	}
+	if (load_text(TOKEN_OK SERVER_OK "records: { database = \"" PG_URI "\";\n"
+					 "  database_password_file = \"/etc/signet/pgpass\"; };\n",
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_string_equal(cfg.database, PG_URI);
+	assert_string_equal(cfg.database_password_file, "/etc/signet/pgpass");
+	assert_true(cfg.shared_challenges);
+	config_free(&cfg);
+	assert_null(cfg.database);
+	/* no password file (peer or certificate authentication); key=value form */
+	if (load_text(TOKEN_OK SERVER_OK "records: { database = \"host=db.example dbname=signet "
+					 "sslmode=verify-full\"; };\n",
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_string_equal(cfg.database, "host=db.example dbname=signet sslmode=verify-full");
+	assert_null(cfg.database_password_file);
+	assert_true(cfg.shared_challenges);
+	config_free(&cfg);
+	/* an operator may still keep the challenges per host */
+	if (load_text(TOKEN_OK SERVER_OK "records: { database = \"" PG_URI "\"; };\n"
+					 "possession: { shared_challenges = false; };\n",
+		      &cfg, err, sizeof(err)) != 0)
+		fail_msg("refused: %s", err);
+	assert_non_null(cfg.database);
+	assert_false(cfg.shared_challenges);
+	config_free(&cfg);
+}
+
+/* A password in records.database is refused, the file it belongs in is
+ * named, and the password is not repeated; so for each way to write it. */
+static void test_database_password_refused(void **state)
+{
+	static const char *const texts[] = {
+		TOKEN_OK SERVER_OK "records: { database = \"postgresql://u:secret@host/db\"; };\n",
+		TOKEN_OK SERVER_OK
+		"records: { database = \"postgres://u:secret@host:5433/db\"; };\n",
+		TOKEN_OK SERVER_OK
+		"records: { database = \"postgresql://u@host/db?password=secret\";"
+		" };\n",
+		TOKEN_OK SERVER_OK
+		"records: { database = \"host=h dbname=db password=secret\"; };\n",
+		TOKEN_OK SERVER_OK
+		"records: { database = \"host=h password = 'sec ret' dbname=db\";"
+		" database_password_file = \"/etc/signet/pgpass\"; };\n",
+	};
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		err[0] = '\0';
+		if (load_text(texts[i], &cfg, err, sizeof(err)) != -1)
+			fail_msg("accepted:\n%s", texts[i]);
+		if (strstr(err, "records.database:") == NULL ||
+		    strstr(err, "records.database_password_file") == NULL)
+			fail_msg("message '%s' does not name records.database and "
+				 "records.database_password_file for:\n%s",
+				 err, texts[i]);
+		if (strstr(err, "secret") != NULL || strstr(err, "sec ret") != NULL)
+			fail_msg("message '%s' repeats the password of:\n%s", err, texts[i]);
+		assert_null(cfg.database);
+		assert_null(cfg.state_dir);
+	}
+}
+
+/* The passphrase of the client's key is as much a secret. */
+static void test_database_sslpassword_refused(void **state)
+{
+	struct config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK
+				   "records: { database = \"postgresql://u@h/db?sslkey=/k.pem&"
+				   "sslpassword=secret\"; };\n",
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "records.database: "));
+	assert_non_null(strstr(err, "must not hold sslpassword"));
+	assert_null(strstr(err, "secret"));
+	assert_int_equal(load_text(TOKEN_OK SERVER_OK "records: { database = \"host=h "
+						      "sslpassword=secret\"; };\n",
+				   &cfg, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "must not hold sslpassword"));
+	assert_null(strstr(err, "secret"));
+	assert_null(cfg.database);
+}
+
+/* What else records.database and database_password_file refuse; a quote
+ * of an unparsable string must not show what might be a secret in it. */
+static void test_database_refusals(void **state)
+{
+	static const struct refusal cases[] = {
+		{TOKEN_OK SERVER_OK
+		 "records: { database_password_file = \"/etc/signet/pgpass\"; };\n",
+		 "records.database_password_file: is for a PostgreSQL database"},
+		{TOKEN_OK SERVER_OK "records: { database = \"sqlite\";\n"
+				    "  database_password_file = \"/etc/signet/pgpass\"; };\n",
+		 ":5: records.database_password_file: is for a PostgreSQL database"},
+		{TOKEN_OK SERVER_OK "records: { database = \"" PG_URI "\";\n"
+				    "  database_password_file = \"pgpass\"; };\n",
+		 ":5: records.database_password_file: must be an absolute path"},
+		{TOKEN_OK SERVER_OK "records: { database = \"" PG_URI "\";\n"
+				    "  database_password_file = \"\"; };\n",
+		 "records.database_password_file: must be an absolute path"},
+		{TOKEN_OK SERVER_OK "records: { database = 5; };\n",
+		 "records.database: must be a string"},
+		{TOKEN_OK SERVER_OK "records: { database = \"mysql://u@h/db\"; };\n",
+		 "records.database: a URI must start with postgresql://"},
+		{TOKEN_OK SERVER_OK "records: { database = \"host=h nosuchoption=1\"; };\n",
+		 "records.database: invalid connection option \"nosuchoption\""},
+		{TOKEN_OK SERVER_OK "records: { database = \"host='h dbname=db\"; };\n",
+		 "records.database: unterminated quoted string"},
+		{TOKEN_OK SERVER_OK "records: { database = \"dbname\"; };\n",
+		 "records.database: missing \"=\" after"},
+		{TOKEN_OK SERVER_OK "records: { database = \"postgresql://u:secret@[::1/db\"; };\n",
+		 "matching \"]\" in IPv6 host address in URI: \"...\""},
+		{TOKEN_OK SERVER_OK "records: { database = \"postgresql://h/db?secret\"; };\n",
+		 "separator \"=\" in URI query parameter: \"...\""},
+	};
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		if (load_text(cases[i].text, &cfg, err, sizeof(err)) != -1)
+			fail_msg("accepted:\n%s", cases[i].text);
+		if (strstr(err, cases[i].why) == NULL)
+			fail_msg("message '%s' lacks '%s' for:\n%s", err, cases[i].why,
+				 cases[i].text);
+		if (strstr(err, "secret") != NULL)
+			fail_msg("message '%s' quotes the conninfo of:\n%s", err, cases[i].text);
+		assert_null(cfg.database);
+		assert_null(cfg.database_password_file);
+		assert_null(cfg.state_dir);
+	}
+}
+
 /* An enrolment door with its defaults, and one with every setting. */
 static void test_enrolments(void **state)
 {
@@ -833,6 +997,10 @@ int main(void)
 		cmocka_unit_test(test_messages_name_the_line),
 		cmocka_unit_test(test_syntax_error_fixture),
 		cmocka_unit_test(test_pin_in_config_refused),
+		cmocka_unit_test(test_records_database),
+		cmocka_unit_test(test_database_password_refused),
+		cmocka_unit_test(test_database_refusals),
+		cmocka_unit_test(test_database_sslpassword_refused),
 		cmocka_unit_test(test_long_endpoints),
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_enrolments),
