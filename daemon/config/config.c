@@ -384,8 +384,14 @@ static int load_database(struct config_loader *l, const config_setting_t *rec, s
 					  "not name one");
 		return 0;
 	}
-	if (sql_conninfo_check(database, &em) != 0)
-		return cfg_refuse(l, rec, "database", "%s", em.text);
+	if (sql_conninfo_check(database, &em) != 0) {
+		/* the records' messages name the setting themselves */
+		const char *why = em.text;
+
+		if (strncmp(why, "records.database: ", 18) == 0)
+			why += 18;
+		return cfg_refuse(l, rec, "database", "%s", why);
+	}
 	if ((cfg->database = strdup(database)) == NULL)
 		return cfg_refuse(l, rec, "database", "out of memory");
 	cfg->shared_challenges = 1;

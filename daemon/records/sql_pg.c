@@ -29,7 +29,7 @@
 #define PG_VARCHAROID 1043
 
 #define PG_MAX_PARAMS 65535 /* the protocol's limit */
-#define PG_LINE_MAX   256   /* of a libpq message in ours */
+#define PG_LINE_MAX   400   /* of a libpq message in ours */
 
 struct pg_db {
 	struct sql_db base;
