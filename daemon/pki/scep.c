@@ -306,14 +306,19 @@ static int envelope_cipher(const uint8_t *der, size_t derlen, int *nid)
 }
 
 /* OpenSSL 3 keeps single DES in its legacy provider; loaded once, with the
- * default one, which an explicit load would otherwise leave out. */
+ * default one, which an explicit load would otherwise leave out. The
+ * handles are kept for the life of the process: a provider whose load
+ * reference is dropped is never torn down (nor its library context
+ * freed) at OpenSSL's exit clean-up. */
+static OSSL_PROVIDER *default_provider, *legacy_provider;
 static int des_provider_ok;
 static pthread_once_t des_once = PTHREAD_ONCE_INIT;
 
 static void des_provider_load(void)
 {
-	des_provider_ok = OSSL_PROVIDER_load(NULL, "default") != NULL &&
-			  OSSL_PROVIDER_load(NULL, "legacy") != NULL;
+	default_provider = OSSL_PROVIDER_load(NULL, "default");
+	legacy_provider = default_provider != NULL ? OSSL_PROVIDER_load(NULL, "legacy") : NULL;
+	des_provider_ok = legacy_provider != NULL;
 }
 
 static int cipher_allowed(int nid, int allow_des)
