@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "base/x509der.h"
 #include "base/log.h"
 #include "base/namecheck.h"
 #include "ca/cashare.h"
@@ -207,7 +208,10 @@ static int record_parse(const char *buf, size_t len, struct ca *e)
 	if (bio == NULL || record_key(buf, e) != 0 ||
 	    (e->cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
 		goto out;
+	/* every issuance sends the chain: encoded once, here, not per request */
+	x509der_keep(e->cert);
 	while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		x509der_keep(c);
 		if ((e->above == NULL && (e->above = sk_X509_new_null()) == NULL) ||
 		    sk_X509_num(e->above) >= CA_ABOVE_MAX || !sk_X509_push(e->above, c)) {
 			X509_free(c);

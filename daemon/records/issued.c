@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "base/x509der.h"
 #include "base/asn1time.h"
 
 int issued_spki_sha256(X509 *cert, uint8_t out[32])
@@ -89,7 +90,7 @@ int issued_entry_fill(X509 *cert, const char *ca, const char *issuer_key, const 
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	n = i2d_X509(cert, &out->der);
+	n = x509der(cert, &out->der);
 	if (n <= 0 || issued_serial_hex(cert, e->serial) != 0 ||
 	    issued_spki_sha256(cert, e->spki_sha256) != 0) {
 		issued_entry_release(out);

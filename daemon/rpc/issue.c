@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 
+#include "base/x509der.h"
 #include "pki/certbuild.h"
 #include "pki/csr.h"
 #include "records/issued.h"
@@ -139,7 +140,7 @@ static int respond(struct rpc *rq, X509 *cert, const char *ca_name, struct issue
 	Signet__V1__SignCsrResponse resp = SIGNET__V1__SIGN_CSR_RESPONSE__INIT;
 	STACK_OF(X509) *chain = NULL;
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	int n = i2d_X509(cert, &is->der), r;
+	int n = x509der(cert, &is->der), r;
 
 	if (n <= 0 || bn == NULL || BN_num_bytes(bn) > (int)sizeof(is->serial) ||
 	    (is->pem = pem_encode("CERTIFICATE", is->der, (size_t)n)) == NULL) {

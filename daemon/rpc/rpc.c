@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/x509der.h"
 #include "pki/pem.h"
 #include "records/issued.h"
 #include "rpc/rpc.h"
@@ -120,7 +121,7 @@ int rpc_chain_encode(STACK_OF(X509) * chain, ProtobufCBinaryData *ders, char **p
 {
 	for (int i = 0; i < sk_X509_num(chain); i++) {
 		unsigned char *der = NULL;
-		int n = i2d_X509(sk_X509_value(chain, i), &der);
+		int n = x509der(sk_X509_value(chain, i), &der);
 
 		if (n <= 0)
 			return SIGNET_E_INTERNAL;

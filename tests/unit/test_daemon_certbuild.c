@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "base/x509der.h"
 #include "pki/certbuild.h"
 #include "testpki.h"
 
@@ -131,6 +132,59 @@ static void test_child_never_outlives_parent(void **state)
 	EVP_PKEY_free(ik);
 }
 
+/* The post-sign check refuses a certificate whose signature the issuer's key
+ * does not verify (a token key that is not the CA certificate's), on the EC
+ * path over the kept DER and on X509_verify()'s for RSA; and the DER kept
+ * with a signed certificate is its encoding. */
+static void check_wrong_issuer_key(EVP_PKEY *signer, EVP_PKEY *other, const EVP_MD *md)
+{
+	X509 *root = make_ca("Root", signer, NULL, NULL, 1, 100);
+	X509_NAME *subject = testpki_name("device");
+	EVP_PKEY *dk = testpki_key();
+	time_t now = time(NULL);
+	struct cert_spec spec = {.subject = subject,
+				 .subject_key = dk,
+				 .issuer = root,
+				 .not_before = now,
+				 .not_after = now + DAY,
+				 .path_len = -1,
+				 .key_usage = KU_DIGITAL_SIGNATURE};
+	struct errmsg em = {0};
+	X509 *cert = NULL;
+	unsigned char *kept = NULL, *fresh = NULL;
+	int n, m;
+
+	assert_int_equal(certbuild_sign(&spec, signer, other, md, &cert, &em), SIGNET_E_INTERNAL);
+	assert_non_null(strstr(em.text, "does not verify"));
+	assert_null(cert);
+	assert_int_equal(certbuild_sign(&spec, signer, signer, md, &cert, &em), 0);
+	n = x509der(cert, &kept);
+	m = i2d_X509(cert, &fresh);
+	assert_true(n > 0 && n == m);
+	assert_memory_equal(kept, fresh, (size_t)n);
+	OPENSSL_free(kept);
+	OPENSSL_free(fresh);
+	X509_free(cert);
+	X509_free(root);
+	X509_NAME_free(subject);
+	EVP_PKEY_free(dk);
+}
+
+static void test_post_sign_check(void **state)
+{
+	EVP_PKEY *ec = testpki_key(), *ec2 = testpki_key();
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *rsa2 = EVP_RSA_gen(2048);
+
+	(void)state;
+	check_wrong_issuer_key(ec, ec2, EVP_sha256());
+	check_wrong_issuer_key(ec, ec2, EVP_sha384());
+	check_wrong_issuer_key(rsa, rsa2, EVP_sha256());
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ec2);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(rsa2);
+}
+
 static void test_refusals(void **state)
 {
 	EVP_PKEY *rk = testpki_key(), *ik = testpki_key();
@@ -207,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_chain_verifies),
 		cmocka_unit_test(test_child_never_outlives_parent),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_post_sign_check),
 		cmocka_unit_test(test_serials_differ),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
