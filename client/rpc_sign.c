@@ -118,3 +118,93 @@ out:
 	protobuf_c_message_free_unpacked(msg, NULL);
 	return r;
 }
+
+static int sign_batch_fill(signet_client *client, const struct signet_sign_batch_params *p,
+			   Signet__V1__SignNonceBatchRequest *req, ProtobufCBinaryData *in)
+{
+	if (p->key == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no key name given");
+	if (p->n == 0 || p->n > SIGNET_SIGN_BATCH_MAX)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT,
+				    "a batch holds 1 to %d inputs, not %zu", SIGNET_SIGN_BATCH_MAX,
+				    p->n);
+	if (p->data == NULL || p->lens == NULL)
+		return client_error(client, SIGNET_E_INVALID_ARGUMENT, "no inputs given");
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->data[i] == NULL && p->lens[i] > 0)
+			return client_error(client, SIGNET_E_INVALID_ARGUMENT,
+					    "input %zu is NULL but its length is %zu", i,
+					    p->lens[i]);
+		in[i].data = (uint8_t *)p->data[i];
+		in[i].len = p->lens[i];
+	}
+	req->key = (char *)p->key;
+	if (p->prehashed) {
+		req->digests = in;
+		req->n_digests = p->n;
+	} else {
+		req->messages = in;
+		req->n_messages = p->n;
+	}
+	req->hash = (Signet__V1__HashAlgorithm)p->hash;
+	req->format = (Signet__V1__SignatureFormat)p->format;
+	return 0;
+}
+
+/* The reply's signatures copied out, all or none. */
+static int sign_batch_take(signet_client *client, const Signet__V1__SignNonceBatchResponse *resp,
+			   size_t n, struct signet_buf *sigs)
+{
+	size_t i;
+
+	if (resp->n_signatures != n)
+		return client_error(client, SIGNET_E_PROTOCOL,
+				    "SignNonceBatch reply carries %zu signatures for %zu inputs",
+				    resp->n_signatures, n);
+	for (i = 0; i < n; i++) {
+		if (resp->signatures[i].len == 0 ||
+		    (sigs[i].data = client_memdup(resp->signatures[i].data,
+						  resp->signatures[i].len)) == NULL)
+			break;
+		sigs[i].len = resp->signatures[i].len;
+	}
+	if (i == n)
+		return 0;
+	while (i-- > 0)
+		signet_buf_free(&sigs[i]);
+	return client_error(client,
+			    resp->signatures[i].len == 0 ? SIGNET_E_PROTOCOL : SIGNET_E_NOMEM,
+			    "SignNonceBatch: a signature is empty or out of memory");
+}
+
+int signet_sign_batch(signet_client *client, const struct signet_sign_batch_params *params,
+		      struct signet_buf *sigs_out, enum signet_hash *used_hash,
+		      enum signet_sig_format *used_format)
+{
+	Signet__V1__SignNonceBatchRequest req = SIGNET__V1__SIGN_NONCE_BATCH_REQUEST__INIT;
+	const Signet__V1__SignNonceBatchResponse *resp;
+	ProtobufCBinaryData *in = NULL;
+	ProtobufCMessage *msg = NULL;
+	int r;
+
+	if (client == NULL || params == NULL || sigs_out == NULL)
+		return SIGNET_E_INVALID_ARGUMENT;
+	if (params->n > 0 && params->n <= SIGNET_SIGN_BATCH_MAX &&
+	    (in = calloc(params->n, sizeof(*in))) == NULL)
+		return client_error(client, SIGNET_E_NOMEM, "out of memory");
+	if ((r = sign_batch_fill(client, params, &req, in)) != 0 ||
+	    (r = client_call(client, "SignNonceBatch", &req.base,
+			     &signet__v1__sign_nonce_batch_response__descriptor, &msg)) != 0)
+		goto out;
+	resp = (const Signet__V1__SignNonceBatchResponse *)msg;
+	if ((r = sign_batch_take(client, resp, params->n, sigs_out)) != 0)
+		goto out;
+	if (used_hash != NULL)
+		*used_hash = (enum signet_hash)resp->hash;
+	if (used_format != NULL)
+		*used_format = (enum signet_sig_format)resp->format;
+out:
+	protobuf_c_message_free_unpacked(msg, NULL);
+	free(in);
+	return r;
+}

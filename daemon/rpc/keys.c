@@ -230,16 +230,57 @@ static int sign_encode(const struct sign_plan *plan, uint8_t *sig, size_t *sigle
 	return 0;
 }
 
+/* One input signed under `plan`: hashed (unless prehashed), signed on the
+ * worker's session, encoded. sig holds SIGN_MAX_SIG bytes. */
+static int sign_one(struct rpc *rq, struct key *k, struct sign_plan *plan,
+		    const ProtobufCBinaryData *data, int prehashed, uint8_t *sig, size_t *sig_len)
+{
+	uint8_t input[SIGN_MAX_INPUT];
+	size_t input_len = 0;
+	CK_MECHANISM mech;
+	int r;
+
+	*sig_len = SIGN_MAX_SIG;
+	if ((r = sign_build_input(plan, data->data, data->len, prehashed, input, &input_len,
+				  &rq->em)) != 0)
+		goto out;
+	sign_plan_mechanism(plan, &mech);
+	if ((r = keystore_sign(rq->d->keys, rq->session, k, &mech, input, input_len, sig, sig_len,
+			       &rq->em)) != 0)
+		goto out;
+	if ((r = sign_encode(plan, sig, sig_len)) != 0)
+		r = errmsg_set(&rq->em, r, "the token returned a malformed ECDSA signature");
+out:
+	OPENSSL_cleanse(input, sizeof(input));
+	return r;
+}
+
+/* The key, once its rules allow it to sign, and the plan for its signatures. */
+static int sign_setup(struct rpc *rq, const char *key, int hash, int format, struct key **k,
+		      struct sign_plan *plan)
+{
+	int r;
+
+	if ((r = refuse_ca_key(rq, key)) != 0 ||
+	    (r = keystore_get(rq->d->keys, rq->session, key, k, &rq->em)) != 0)
+		return r;
+	if ((r = sign_plan_make((*k)->alg, (enum signet_hash)hash, (enum signet_sig_format)format,
+				plan, &rq->em)) != 0) {
+		key_put(*k);
+		*k = NULL;
+	}
+	return r;
+}
+
 int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__SignNonceRequest *req = (const void *)request;
 	Signet__V1__SignNonceResponse resp = SIGNET__V1__SIGN_NONCE_RESPONSE__INIT;
 	int prehashed = req->input_case == SIGNET__V1__SIGN_NONCE_REQUEST__INPUT_DIGEST;
 	const ProtobufCBinaryData *data = prehashed ? &req->digest : &req->message;
-	uint8_t input[SIGN_MAX_INPUT], sig[SIGN_MAX_SIG];
-	size_t input_len = 0, sig_len = sizeof(sig);
+	uint8_t sig[SIGN_MAX_SIG];
+	size_t sig_len = 0;
 	struct sign_plan plan;
-	CK_MECHANISM mech;
 	struct key *k = NULL;
 	int r;
 
@@ -247,29 +288,81 @@ int process_sign_nonce(struct rpc *rq, const ProtobufCMessage *request)
 	if (req->input_case == SIGNET__V1__SIGN_NONCE_REQUEST__INPUT__NOT_SET)
 		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
 				  "nothing to sign: set message or digest");
-	if ((r = refuse_ca_key(rq, req->key)) != 0 ||
-	    (r = keystore_get(rq->d->keys, rq->session, req->key, &k, &rq->em)) != 0)
+	if ((r = sign_setup(rq, req->key, req->hash, req->format, &k, &plan)) != 0)
 		return r;
-	if ((r = sign_plan_make(k->alg, (enum signet_hash)req->hash,
-				(enum signet_sig_format)req->format, &plan, &rq->em)) != 0 ||
-	    (r = sign_build_input(&plan, data->data, data->len, prehashed, input, &input_len,
-				  &rq->em)) != 0)
+	if ((r = sign_one(rq, k, &plan, data, prehashed, sig, &sig_len)) != 0)
 		goto out;
-	sign_plan_mechanism(&plan, &mech);
-	if ((r = keystore_sign(rq->d->keys, rq->session, k, &mech, input, input_len, sig, &sig_len,
-			       &rq->em)) != 0)
-		goto out;
-	if ((r = sign_encode(&plan, sig, &sig_len)) != 0) {
-		r = errmsg_set(&rq->em, r, "the token returned a malformed ECDSA signature");
-		goto out;
-	}
 	resp.signature.data = sig;
 	resp.signature.len = sig_len;
 	resp.hash = (Signet__V1__HashAlgorithm)plan.hash;
 	resp.format = (Signet__V1__SignatureFormat)plan.format;
 	r = rpc_respond(rq, &resp.base);
 out:
-	OPENSSL_cleanse(input, sizeof(input));
+	key_put(k);
+	return r;
+}
+
+/* The inputs of a batch: messages or digests, 1 to SIGNET_SIGN_BATCH_MAX. */
+static int batch_inputs(struct rpc *rq, const Signet__V1__SignNonceBatchRequest *req,
+			const ProtobufCBinaryData **in, size_t *n, int *prehashed)
+{
+	if (req->n_messages > 0 && req->n_digests > 0)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "a batch holds messages or digests, not both");
+	*prehashed = req->n_digests > 0;
+	*in = *prehashed ? req->digests : req->messages;
+	*n = *prehashed ? req->n_digests : req->n_messages;
+	if (*n == 0)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "nothing to sign: the batch has no messages or digests");
+	if (*n > SIGNET_SIGN_BATCH_MAX)
+		return errmsg_set(&rq->em, SIGNET_E_INVALID_ARGUMENT,
+				  "a batch holds at most %d inputs, this one %zu",
+				  SIGNET_SIGN_BATCH_MAX, *n);
+	return 0;
+}
+
+int process_sign_nonce_batch(struct rpc *rq, const ProtobufCMessage *request)
+{
+	const Signet__V1__SignNonceBatchRequest *req = (const void *)request;
+	Signet__V1__SignNonceBatchResponse resp = SIGNET__V1__SIGN_NONCE_BATCH_RESPONSE__INIT;
+	const ProtobufCBinaryData *in;
+	ProtobufCBinaryData *sigs = NULL;
+	uint8_t *buf = NULL;
+	struct sign_plan plan;
+	struct key *k = NULL;
+	size_t n = 0, i;
+	int prehashed, r;
+
+	rpc_object(rq, "key=%.64s", req->key);
+	if ((r = batch_inputs(rq, req, &in, &n, &prehashed)) != 0)
+		return r;
+	rpc_object(rq, "key=%.64s count=%zu", req->key, n);
+	if ((r = sign_setup(rq, req->key, req->hash, req->format, &k, &plan)) != 0)
+		return r;
+	if ((sigs = calloc(n, sizeof(*sigs))) == NULL || (buf = malloc(n * SIGN_MAX_SIG)) == NULL) {
+		r = errmsg_set(&rq->em, SIGNET_E_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		sigs[i].data = buf + i * SIGN_MAX_SIG;
+		if ((r = sign_one(rq, k, &plan, &in[i], prehashed, sigs[i].data, &sigs[i].len)) !=
+		    0) {
+			char why[ERRMSG_MAX];
+
+			snprintf(why, sizeof(why), "%s", rq->em.text);
+			errmsg_set(&rq->em, r, "input %zu of %zu: %s", i + 1, n, why);
+			goto out;
+		}
+	}
+	resp.signatures = sigs;
+	resp.n_signatures = n;
+	resp.hash = (Signet__V1__HashAlgorithm)plan.hash;
+	resp.format = (Signet__V1__SignatureFormat)plan.format;
+	r = rpc_respond(rq, &resp.base);
+out:
+	free(buf);
+	free(sigs);
 	key_put(k);
 	return r;
 }

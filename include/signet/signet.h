@@ -280,6 +280,29 @@ int signet_sign(signet_client *client, const struct signet_sign_params *params,
 		enum signet_sig_format *used_format);
 
 /*
+ * SignNonceBatch: sign `n` inputs (1 to SIGNET_SIGN_BATCH_MAX) with key `key`
+ * in one request: one round trip, one credential check and one audit line
+ * for all of them, for callers that sign many challenges. Each input is
+ * signed as signet_sign() signs it (all messages, or all digests); either
+ * all are signed or none is. On success sigs_out[0..n-1] (the caller's
+ * array) hold the signatures, each to signet_buf_free(). Retried like
+ * signet_sign().
+ */
+#define SIGNET_SIGN_BATCH_MAX 1024
+struct signet_sign_batch_params {
+	const char *key;
+	const uint8_t *const *data; /* n inputs */
+	const size_t *lens;	    /* and their lengths */
+	size_t n;
+	int prehashed; /* 1: every input is a digest of `hash`'s length */
+	enum signet_hash hash;
+	enum signet_sig_format format;
+};
+int signet_sign_batch(signet_client *client, const struct signet_sign_batch_params *params,
+		      struct signet_buf *sigs_out, enum signet_hash *used_hash,
+		      enum signet_sig_format *used_format);
+
+/*
  * Certificate authorities whose keys live on the token. A CA NAME is 1-60 of
  * [A-Za-z0-9._-]; its token key is "ca.<name>". signetd checks both.
  */

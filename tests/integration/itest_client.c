@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -98,6 +99,80 @@ static void sign_ok(signet_client *c, const char *key, enum signet_hash hash,
 	assert_int_equal(signet_sign(c, &p, sig, NULL, NULL), SIGNET_OK);
 }
 
+/* SignNonceBatch: every input signed by the key, as SignNonce would, in
+ * order; checked by OpenSSL with the key's public half. */
+#define BATCH_N 64
+static void test_sign_batch(void **state)
+{
+	signet_client *c = connect_or_fail();
+	uint8_t msgs[BATCH_N][24], digest[32];
+	const uint8_t *data[SIGNET_SIGN_BATCH_MAX + 1];
+	size_t lens[SIGNET_SIGN_BATCH_MAX + 1];
+	static struct signet_buf sigs[SIGNET_SIGN_BATCH_MAX + 1];
+	struct signet_sign_batch_params p = {.key = "it-batch", .data = data, .lens = lens};
+	enum signet_hash used_hash;
+	EVP_PKEY *pub;
+
+	(void)state;
+	generate(c, "it-batch", SIGNET_KEY_EC_P256);
+	pub = public_key_of(c, "it-batch");
+	for (int i = 0; i < BATCH_N; i++) {
+		snprintf((char *)msgs[i], sizeof(msgs[i]), "batch-nonce-%04d", i);
+		data[i] = msgs[i];
+		lens[i] = strlen((char *)msgs[i]);
+	}
+	p.n = BATCH_N;
+	assert_int_equal(signet_sign_batch(c, &p, sigs, &used_hash, NULL), SIGNET_OK);
+	assert_int_equal(used_hash, SIGNET_HASH_SHA256);
+	for (int i = 0; i < BATCH_N; i++) {
+		assert_true(
+			verify(pub, EVP_sha256(), 0, msgs[i], lens[i], sigs[i].data, sigs[i].len));
+		/* in order: input i's signature is no other input's */
+		assert_false(verify(pub, EVP_sha256(), 0, msgs[(i + 1) % BATCH_N],
+				    lens[(i + 1) % BATCH_N], sigs[i].data, sigs[i].len));
+		signet_buf_free(&sigs[i]);
+	}
+
+	/* digests, raw r||s */
+	SHA256(msgs[0], lens[0], digest);
+	for (int i = 0; i < 3; i++) {
+		data[i] = digest;
+		lens[i] = sizeof(digest);
+	}
+	p.n = 3;
+	p.prehashed = 1;
+	p.format = SIGNET_SIG_ECDSA_RAW;
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_OK);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sigs[i].len, 64);
+		signet_buf_free(&sigs[i]);
+	}
+
+	/* a digest of the wrong length fails the whole batch, and says which */
+	lens[1] = 20;
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(c), "input 2 of 3"));
+
+	/* over the limit, empty, an unknown key, a CA's key: refused */
+	for (int i = 0; i <= SIGNET_SIGN_BATCH_MAX; i++) {
+		data[i] = digest;
+		lens[i] = sizeof(digest);
+	}
+	p.n = SIGNET_SIGN_BATCH_MAX + 1;
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	p.n = SIGNET_SIGN_BATCH_MAX; /* the limit itself is fine */
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_OK);
+	for (int i = 0; i < SIGNET_SIGN_BATCH_MAX; i++)
+		signet_buf_free(&sigs[i]);
+	p.n = 0;
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_E_INVALID_ARGUMENT);
+	p.n = 1;
+	p.key = "no-such-key";
+	assert_int_equal(signet_sign_batch(c, &p, sigs, NULL, NULL), SIGNET_E_NOT_FOUND);
+	EVP_PKEY_free(pub);
+	signet_close(c);
+}
+
 static void test_info_and_health(void **state)
 {
 	signet_client *c = connect_or_fail();
@@ -112,6 +187,7 @@ static void test_info_and_health(void **state)
 					     "DeleteKey",
 					     "CreateCsr",
 					     "SignNonce",
+					     "SignNonceBatch",
 					     "CreateRootCa",
 					     "GetCaChain",
 					     "CreateIntermediateCa",
@@ -693,17 +769,12 @@ out:
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_info_and_health),
-		cmocka_unit_test(test_ec_signatures),
-		cmocka_unit_test(test_prehashed_digest),
-		cmocka_unit_test(test_rsa_signatures),
-		cmocka_unit_test(test_larger_rsa_keys),
-		cmocka_unit_test(test_key_errors),
-		cmocka_unit_test(test_csr),
-		cmocka_unit_test(test_sign_csr),
-		cmocka_unit_test(test_idempotent_retry),
-		cmocka_unit_test(test_list_and_delete),
-		cmocka_unit_test(test_concurrent_signing),
+		cmocka_unit_test(test_info_and_health),	 cmocka_unit_test(test_ec_signatures),
+		cmocka_unit_test(test_prehashed_digest), cmocka_unit_test(test_sign_batch),
+		cmocka_unit_test(test_rsa_signatures),	 cmocka_unit_test(test_larger_rsa_keys),
+		cmocka_unit_test(test_key_errors),	 cmocka_unit_test(test_csr),
+		cmocka_unit_test(test_sign_csr),	 cmocka_unit_test(test_idempotent_retry),
+		cmocka_unit_test(test_list_and_delete),	 cmocka_unit_test(test_concurrent_signing),
 	};
 
 	if (argc > 1)
