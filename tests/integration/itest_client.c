@@ -117,6 +117,7 @@ static void test_info_and_health(void **state)
 					     "CreateIntermediateCa",
 					     "ListCas",
 					     "SignCsr",
+					     "SignCsrBatch",
 					     "RenewCa",
 					     "IssueVerificationCertificate",
 					     "RekeyCa",
