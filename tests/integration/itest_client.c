@@ -553,6 +553,21 @@ static void test_sign_csr_batch(void **state)
 	signet_batch_result_free(again);
 	again = NULL;
 
+	/* one id twice in a batch: the second item is a retry of the first */
+	assert_int_equal(RAND_bytes(items[0].request_id, 16), 1);
+	memcpy(items[2].request_id, items[0].request_id, 16);
+	items[2].profile = "device";
+	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 3, &again), SIGNET_OK);
+	assert_int_equal(again->items[0].status, SIGNET_OK);
+	assert_int_equal(again->items[2].status, SIGNET_OK);
+	assert_int_equal(again->items[2].cert_len, again->items[0].cert_len);
+	assert_memory_equal(again->items[2].cert_der, again->items[0].cert_der,
+			    again->items[0].cert_len);
+	assert_memory_not_equal(again->items[0].cert_der, res->items[0].cert_der,
+				res->items[0].cert_len);
+	signet_batch_result_free(again);
+	again = NULL;
+
 	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 0, &again),
 			 SIGNET_E_INVALID_ARGUMENT);
 	assert_non_null(strstr(signet_last_error(c), "at least one"));
