@@ -258,7 +258,9 @@ int issue_settle(struct issue_item *it, int recorded)
 	if (recorded != SIGNET_E_ALREADY_EXISTS)
 		return recorded;
 	/* a retry of this request won the race; a serial clash (127 random
-	 * bits) stays what the ledger said */
+	 * bits) stays what the ledger said. The entry was for the certificate
+	 * that lost: no one may answer with it */
+	issued_entry_release(&it->ie);
 	if ((r = find_retry(it)) == SIGNET_E_NOT_FOUND)
 		return recorded;
 	return r;

@@ -54,7 +54,8 @@ struct issue_item {
 	X509_REQ *csr;
 	X509 *cert;		/* the new certificate, or the one recorded for the request id */
 	int retry;		/* cert is that recorded one: nothing to record */
-	struct issued_entry ie; /* the new certificate's ledger entry (issue_entry) */
+	struct issued_entry ie; /* the new certificate's ledger entry (issue_entry); its DER
+				 * is the certificate's while ie.der is set */
 };
 
 /* Load s's CA and key unless loaded: NOT_FOUND for an unknown CA. */

@@ -184,13 +184,18 @@ static int result_fill(struct batch_item *b, Signet__V1__SignCsrBatchResult *res
 		res->message = b->rq.em.text;
 		return 0;
 	}
-	n = i2d_X509(b->it.cert, &b->der);
+	/* a new certificate's DER is in its ledger entry already */
+	if (b->it.ie.der != NULL)
+		res->certificate_der =
+			(ProtobufCBinaryData){.data = b->it.ie.der, .len = b->it.ie.e.der_len};
+	else if ((n = i2d_X509(b->it.cert, &b->der)) > 0)
+		res->certificate_der = (ProtobufCBinaryData){.data = b->der, .len = (size_t)n};
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(b->it.cert), NULL);
-	if (n <= 0 || bn == NULL || BN_num_bytes(bn) > (int)sizeof(b->serial)) {
+	if (res->certificate_der.len == 0 || bn == NULL ||
+	    BN_num_bytes(bn) > (int)sizeof(b->serial)) {
 		BN_free(bn);
 		return SIGNET_E_INTERNAL;
 	}
-	res->certificate_der = (ProtobufCBinaryData){.data = b->der, .len = (size_t)n};
 	res->serial.len = (size_t)BN_bn2bin(bn, b->serial);
 	res->serial.data = b->serial;
 	res->not_before = asn1time_unix(X509_get0_notBefore(b->it.cert));
