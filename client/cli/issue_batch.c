@@ -216,12 +216,26 @@ static int check_outputs(struct cli_ctx *ctx, struct inputs *in)
 	return r;
 }
 
+/* --out-dir, made if it is not there (its parent must be): certificates are public. */
+static int make_out_dir(struct cli_ctx *ctx, const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0777) == 0 ||
+	    (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	return cli_error(ctx, CLI_E_IO, "cannot make the directory '%s': %s", dir,
+			 errno == EEXIST ? "a file is in the way" : strerror(errno));
+}
+
 static int load_inputs(struct cli_ctx *ctx, const struct cli_args *args, struct inputs *in)
 {
 	const char *out_dir = args->out_dir != NULL ? args->out_dir : ".";
 	struct stat st;
 	int r;
 
+	if ((r = make_out_dir(ctx, out_dir)) != 0)
+		return r;
 	if (stat(args->batch, &st) != 0)
 		return cli_error(ctx, CLI_E_IO, "cannot open '%s': %s", args->batch,
 				 strerror(errno));

@@ -53,6 +53,9 @@ struct batch {
 	size_t n;
 	size_t issued, retried, failed;
 	int settled; /* every item has its outcome (batch_record ran) */
+	/* the first item the token or the records failed (UNAVAILABLE): the
+	 * items after it are not tried */
+	const struct batch_item *unavailable;
 };
 
 static struct issue_input input_of(const char *ca, const Signet__V1__SignCsrBatchItem *item)
@@ -100,6 +103,9 @@ static int item_prepare(struct batch *bt, struct batch_item *b, size_t i)
 	int r;
 
 	item_start(b, bt->rq, bt->req->ca, item);
+	if (bt->unavailable != NULL)
+		return errmsg_set(&b->rq.em, SIGNET_E_UNAVAILABLE, "not tried: %s",
+				  bt->unavailable->rq.em.text);
 	if (b->rq.request_id == NULL)
 		return errmsg_set(&b->rq.em, SIGNET_E_INVALID_ARGUMENT,
 				  "item %zu: request_id must be %d bytes (the item's key for "
@@ -299,6 +305,21 @@ static void batch_account(struct batch *bt)
 		   bt->req->ca, bt->n, bt->issued, bt->retried, bt->failed);
 }
 
+/*
+ * Whether an item got a new certificate. When the token (or the records)
+ * failed before any did, the whole batch is answered UNAVAILABLE, as a
+ * SignCsr would be: nothing was issued, and a client with another signetd
+ * sends it there. Once some were made, they are recorded and returned, and
+ * the items that were not are answered UNAVAILABLE each.
+ */
+static int batch_made_any(const struct batch *bt)
+{
+	for (size_t i = 0; i < bt->n; i++)
+		if (bt->v[i].rc == 0 && !bt->v[i].it.retry)
+			return 1;
+	return 0;
+}
+
 static void batch_release(struct batch *bt)
 {
 	for (size_t i = 0; bt->v != NULL && i < bt->n; i++) {
@@ -324,7 +345,13 @@ int process_sign_csr_batch(struct rpc *rq, const ProtobufCMessage *request)
 		goto out;
 	}
 	for (size_t i = 0; i < bt.n; i++)
-		bt.v[i].rc = item_prepare(&bt, &bt.v[i], i);
+		if ((bt.v[i].rc = item_prepare(&bt, &bt.v[i], i)) == SIGNET_E_UNAVAILABLE &&
+		    bt.unavailable == NULL)
+			bt.unavailable = &bt.v[i];
+	if (bt.unavailable != NULL && !batch_made_any(&bt)) {
+		r = errmsg_set(&rq->em, SIGNET_E_UNAVAILABLE, "%s", bt.unavailable->rq.em.text);
+		goto out;
+	}
 	r = batch_record(&bt);
 	if (bt.settled)
 		batch_account(&bt);
