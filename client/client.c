@@ -218,7 +218,7 @@ const char *signet_last_error(const signet_client *client)
 	return client != NULL ? client->last_error : "";
 }
 
-static int client_new_request_id(signet_client *client, uint8_t *id)
+int client_new_request_id(signet_client *client, uint8_t *id)
 {
 	size_t got = 0;
 

@@ -32,9 +32,13 @@ struct signet_client {
  * 1 when `method` may be sent again with the same request id after an
  * attempt that got no answer: it changes nothing (reads, SignNonce,
  * CreateCsr, VerifyChain), or signetd answers a repeated request id with the
- * first result (SignCsr, IssueVerificationCertificate).
+ * first result (SignCsr, SignCsrBatch item by item, IssueVerificationCertificate).
  */
 int client_method_retryable(const char *method);
+
+/* WIRE_REQUEST_ID_LEN random bytes into id: 0, or SIGNET_E_INTERNAL with
+ * the client's error set. */
+int client_new_request_id(signet_client *client, uint8_t *id);
 
 /*
  * Send `method` with request `req`; on SIGNET_OK `*resp` is the unpacked

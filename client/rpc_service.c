@@ -68,6 +68,8 @@ static int info_from_response(const Signet__V1__GetInfoResponse *resp, struct si
 	info->protocol_version = resp->protocol_version;
 	info->workers = resp->workers;
 	info->max_message_size = resp->max_message_size;
+	info->max_batch_csrs = resp->max_batch_csrs;
+	info->max_batch_bytes = resp->max_batch_bytes;
 	if ((info->daemon_version = client_strdup(resp->daemon_version)) == NULL) {
 		r = SIGNET_E_NOMEM;
 		goto out;

@@ -116,6 +116,15 @@ int reload_keep_fixed(const struct config *cur, struct config *next)
 		next->max_message_size = cur->max_message_size;
 		kept("server.max_message_size", &n);
 	}
+	/* the file's batch bytes were checked against its own message limit,
+	 * which was not applied: a batch still travels in one message */
+	if (next->max_batch_bytes > next->max_message_size) {
+		log_warn("reload: server.max_batch_bytes %zu is above the server.max_message_size "
+			 "in force (%zu); %zu applies until a restart",
+			 next->max_batch_bytes, next->max_message_size, next->max_message_size);
+		next->max_batch_bytes = next->max_message_size;
+		n++;
+	}
 	keep_uint("records.audit_flush_ms", cur->audit_flush_ms, &next->audit_flush_ms, &n);
 	/* the CRL publisher runs on the start-up configuration */
 	keep_uint("records.crl_validity_hours", cur->crl_validity_hours, &next->crl_validity_hours,

@@ -201,6 +201,12 @@ static const struct cli_option options[] = {
 	{"ca", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(ca)},
 	{"profile", OPT_VALUE, ISSUE | LEDGER_LIST, STRING(profile)},
 	{"csr", OPT_VALUE, ISSUE | ENROL_EST, STRING(csr)},
+	{"batch", OPT_VALUE, ISSUE, NONEMPTY(batch, "--batch needs a directory or a PEM bundle")},
+	{"out-dir", OPT_VALUE, ISSUE, NONEMPTY(out_dir, "--out-dir needs a directory")},
+	{"manifest", OPT_VALUE, ISSUE,
+	 NONEMPTY(manifest, "--manifest needs a file (.json or .csv)")},
+	{"batch-size", OPT_VALUE, ISSUE,
+	 UINT(batch_size, "a number of CSRs", 1, CLI_MAX_BATCH_SIZE)},
 	{"chain", OPT_VALUE, ISSUE | CA_IMPORT | CHALLENGE_VERIFY | VERIFY_CHAIN | ENROL_EST,
 	 STRING(chain)},
 	{"code", OPT_VALUE, ENROL_EST, STRING(code)},
@@ -758,6 +764,31 @@ static int check_required_challenge_create(struct cli_args *args)
 }
 
 /* What 'challenge verify' and 'verify-chain' read. */
+/* One CSR (--csr) or many (--batch), and only the options that fit each. */
+static int check_required_issue(struct cli_args *args)
+{
+	if (args->ca == NULL || args->profile == NULL ||
+	    (args->csr == NULL) == (args->batch == NULL))
+		return usage(args, "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE "
+				   "(or --batch DIR|FILE)");
+	if (args->batch == NULL) {
+		if (args->out_dir != NULL || args->manifest != NULL || args->batch_size != 0)
+			return usage(args,
+				     "--out-dir, --manifest and --batch-size go with --batch");
+		return 0;
+	}
+	/* one certificate per input, under the CSR's own subject and SANs */
+	if (args->out != NULL || args->der || args->subject != NULL || args->dns.n > 0 ||
+	    args->ip.n > 0 || args->uri.n > 0)
+		return usage(args,
+			     "--batch writes one certificate per input into --out-dir: "
+			     "--out, --der, --subject, --dns, --ip and --uri do not go with it");
+	if (args->manifest != NULL && strcmp(args->manifest, "-") != 0 && args->chain != NULL &&
+	    strcmp(args->manifest, args->chain) == 0)
+		return usage(args, "--manifest and --chain name the same file");
+	return 0;
+}
+
 static int check_required_verify(struct cli_args *args, const char *name)
 {
 	if (args->chain == NULL)
@@ -795,10 +826,8 @@ static int check_required(struct cli_args *args)
 			     "'signet key generate' needs --alg p256|p384|rsa2048|rsa3072|rsa4096");
 	if (args->cmd == CLI_CMD_CSR && args->subject == NULL)
 		return usage(args, "'signet csr' needs --subject, e.g. /CN=device-1/O=Example");
-	if (args->cmd == CLI_CMD_ISSUE &&
-	    (args->ca == NULL || args->profile == NULL || args->csr == NULL))
-		return usage(args,
-			     "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE");
+	if (args->cmd == CLI_CMD_ISSUE)
+		return check_required_issue(args);
 	if (args->cmd == CLI_CMD_CA_VERIFY_CODE && args->code == NULL)
 		return usage(args, "'signet ca verify-code' needs the registry's verification CODE "
 				   "after the CA NAME");

@@ -16,6 +16,10 @@
 #define CLI_SECRET_FILE_ENV "SIGNET_SECRET_FILE"
 /* --retries: as many as signet_set_retries() takes. */
 #define CLI_RETRIES_MAX 10
+/* 'issue --batch-size': CSRs in one request, at most what signetd may allow
+ * (server.max_batch_csrs); the default is signetd's default. */
+#define CLI_MAX_BATCH_SIZE     4096
+#define CLI_DEFAULT_BATCH_SIZE 256
 
 enum cli_command {
 	CLI_CMD_NONE = 0, /* no command (yet): global --help / --version */
@@ -97,12 +101,18 @@ struct cli_args {
 	const char *parent; /* --parent: the CA that signs an intermediate */
 	const char *ca;	    /* --ca: the CA that issues */
 	const char *profile;
-	const char *csr;   /* --csr FILE or "-" */
-	const char *chain; /* --chain FILE: issue writes the CA's chain there, ca import,
-			    * challenge verify and verify-chain read it */
-	const char *cert;  /* --cert FILE: the certificate 'ca import' registers */
-	unsigned days;	   /* --days; 0: the daemon's default */
-	int path_len;	   /* --path-len; -1 when not given */
+	const char *csr; /* --csr FILE or "-" */
+	/* 'issue --batch DIR|FILE': many CSRs, a certificate each into out_dir
+	 * (default "."), and a manifest (default: JSON to standard output) */
+	const char *batch;
+	const char *out_dir;
+	const char *manifest;
+	unsigned batch_size; /* --batch-size; 0: CLI_DEFAULT_BATCH_SIZE or signetd's lower limit */
+	const char *chain;   /* --chain FILE: issue writes the CA's chain there, ca import,
+			      * challenge verify and verify-chain read it */
+	const char *cert;    /* --cert FILE: the certificate 'ca import' registers */
+	unsigned days;	     /* --days; 0: the daemon's default */
+	int path_len;	     /* --path-len; -1 when not given */
 	struct cli_strlist dns, ip, uri, email;
 	enum signet_hash hash;
 	enum signet_sig_format format;

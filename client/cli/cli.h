@@ -51,6 +51,9 @@ int cli_run(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_report_ca(struct cli_ctx *ctx, const struct cli_args *args, const struct signet_ca_info *ca,
 		  const struct signet_buf *link);
 
+/* issue_batch.c: 'signet issue --batch'. */
+int cli_cmd_issue_batch(struct cli_ctx *ctx, const struct cli_args *args);
+
 /* possession.c: 'challenge create', 'challenge verify', 'verify-chain'. */
 int cli_cmd_challenge_create(struct cli_ctx *ctx, const struct cli_args *args);
 int cli_cmd_challenge_verify(struct cli_ctx *ctx, const struct cli_args *args);

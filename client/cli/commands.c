@@ -407,6 +407,8 @@ static int cmd_issue(struct cli_ctx *ctx, const struct cli_args *args)
 	struct signet_issued *is = NULL;
 	int r;
 
+	if (args->batch != NULL)
+		return cli_cmd_issue_batch(ctx, args);
 	if ((r = cli_read_input(ctx, args->csr, CLI_MAX_CSR, &csr)) != 0)
 		return r;
 	params.csr = csr.data;

@@ -21,7 +21,8 @@
 
 #define EXIT_CODES                                                                                 \
 	"Exit codes: 0 ok, 1 local failure (files), 2 usage error, 3 could not talk to\n"          \
-	"signetd, 4 the audit log does not verify, 10+N signetd answered gRPC status N\n"          \
+	"signetd, 4 the audit log does not verify, 5 'issue --batch': some inputs were\n"          \
+	"not issued (see the manifest), 10+N signetd answered gRPC status N\n"                     \
 	"(13 INVALID_ARGUMENT, 15 NOT_FOUND, 16 ALREADY_EXISTS, 17 PERMISSION_DENIED,\n"           \
 	"22 UNIMPLEMENTED, 24 UNAVAILABLE, 26 UNAUTHENTICATED, ...).\n"
 
@@ -57,6 +58,8 @@ static const char help_overview[] =
 	"                             possession for a cloud registry (Azure, AWS IoT)\n"
 	"  issue --ca CA --profile PROFILE --csr FILE\n"
 	"                             sign a CSR with CA under PROFILE\n"
+	"  issue --ca CA --profile PROFILE --batch DIR|FILE\n"
+	"                             sign many, in batches, with a manifest\n"
 	"  ledger list [--ca CA] ...  list the certificates signet issued\n"
 	"  ledger get SERIAL          print a certificate signet issued\n"
 	"  revoke CA SERIAL [--reason REASON]\n"
@@ -334,6 +337,9 @@ static const char help_issue[] =
 	"Usage: signet issue --ca CA --profile PROFILE --csr FILE [--days N]\n"
 	"                    [--subject DN] [--dns NAME]... [--ip ADDR]... [--uri URI]...\n"
 	"                    [--out FILE] [--chain FILE] [--der]\n"
+	"       signet issue --ca CA --profile PROFILE --batch DIR|FILE [--days N]\n"
+	"                    [--out-dir DIR] [--manifest FILE] [--batch-size N]\n"
+	"                    [--chain FILE]\n"
 	"\n"
 	"Have the signet CA named CA sign the PKCS#10 request in FILE (PEM or DER; '-':\n"
 	"standard input) under PROFILE, and write the certificate as PEM. signetd checks\n"
@@ -355,6 +361,20 @@ static const char help_issue[] =
 	"  --out FILE       write the certificate to FILE instead of standard output\n"
 	"  --chain FILE     also write the CA's chain to FILE (the CA first, the root last)\n"
 	"  --der            write the certificate as DER\n"
+	"\n"
+	"With --batch, every CSR of DIR (its *.csr, *.pem and *.der files, in name order)\n"
+	"or of the PEM bundle FILE, sent --batch-size at a time (SignCsrBatch):\n"
+	"  --out-dir DIR    where the certificates go: DIR/NAME.pem for DIR's NAME.csr,\n"
+	"                   DIR/N.pem for the bundle's N-th CSR (default: .)\n"
+	"  --manifest FILE  one row per input: input, output, serial, subject, status,\n"
+	"                   message; CSV for FILE.csv, else JSON (default: JSON on\n"
+	"                   standard output)\n"
+	"  --batch-size N   CSRs per request, 1 to 4096 (default 256; signetd's\n"
+	"                   server.max_batch_csrs may be lower)\n"
+	"Each input's request id comes from its bytes, CA, profile and --days: the same\n"
+	"command run again (after a crash, say) gets the certificates issued already\n"
+	"instead of new ones. Exit 0 when every input was issued, 5 when some were not\n"
+	"(the manifest says which and why).\n"
 	"\n" GLOBAL_OPTIONS;
 
 static const char help_audit[] = "Usage: signet audit SUBCOMMAND ...\n"

@@ -10,6 +10,8 @@ int cli_exit_code(int err)
 		return CLI_EXIT_USAGE;
 	case CLI_E_AUDIT:
 		return CLI_EXIT_AUDIT;
+	case CLI_E_PARTIAL:
+		return CLI_EXIT_PARTIAL;
 	/* DEADLINE_EXCEEDED is what an absent daemon looks like over nanomsg. */
 	case SIGNET_E_TRANSPORT:
 	case SIGNET_E_PROTOCOL:
@@ -31,5 +33,7 @@ const char *cli_status_name(int err)
 		return "IO";
 	if (err == CLI_E_AUDIT)
 		return "AUDIT";
+	if (err == CLI_E_PARTIAL)
+		return "PARTIAL";
 	return signet_status_name(err);
 }

@@ -339,10 +339,39 @@ static unsigned resolve_workers(long long configured)
 	return (unsigned)cpus * CONFIG_WORKERS_PER_CPU;
 }
 
+/* SignCsrBatch's limits. The bytes default to the message limit when that is
+ * lower: a batch never fits in more than one message anyway, and a setting
+ * above it would promise what the transport refuses. */
+static int load_batch_limits(struct config_loader *l, const config_setting_t *server,
+			     struct config *cfg)
+{
+	long long csrs = CONFIG_DEFAULT_BATCH_CSRS, bytes = CONFIG_DEFAULT_BATCH_BYTES;
+
+	if ((size_t)bytes > cfg->max_message_size)
+		bytes = (long long)cfg->max_message_size;
+	if (cfg_get_int(l, server, "max_batch_csrs", 1, CONFIG_MAX_BATCH_CSRS, &csrs) != 0 ||
+	    cfg_get_int(l, server, "max_batch_bytes", CONFIG_MIN_MESSAGE, CONFIG_MAX_MESSAGE,
+			&bytes) != 0)
+		return -1;
+	if ((size_t)bytes > cfg->max_message_size)
+		return cfg_refuse(l, server, "max_batch_bytes",
+				  "%lld is above server.max_message_size (%zu): a batch travels "
+				  "in one message",
+				  bytes, cfg->max_message_size);
+	cfg->max_batch_csrs = (unsigned)csrs;
+	cfg->max_batch_bytes = (size_t)bytes;
+	return 0;
+}
+
 static int load_server(struct config_loader *l, const config_setting_t *root, struct config *cfg)
 {
-	static const char *const known[] = {"endpoints", "workers", "max_message_size",
-					    "shutdown_timeout_seconds", NULL};
+	static const char *const known[] = {"endpoints",
+					    "workers",
+					    "max_message_size",
+					    "shutdown_timeout_seconds",
+					    "max_batch_csrs",
+					    "max_batch_bytes",
+					    NULL};
 	const config_setting_t *server = config_setting_get_member(root, "server");
 	long long workers = 0, max_message = CONFIG_DEFAULT_MAX_MESSAGE,
 		  drain = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
@@ -362,7 +391,7 @@ static int load_server(struct config_loader *l, const config_setting_t *root, st
 	cfg->workers = resolve_workers(workers);
 	cfg->max_message_size = (size_t)max_message;
 	cfg->shutdown_timeout_seconds = (unsigned)drain;
-	return 0;
+	return load_batch_limits(l, server, cfg);
 }
 
 /* records.database: SQLite when absent, "" or "sqlite"; else a libpq

@@ -19,6 +19,9 @@
 #define CONFIG_MIN_MESSAGE		1024
 #define CONFIG_MAX_MESSAGE		(64 * 1024 * 1024)
 #define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT 10
+#define CONFIG_DEFAULT_BATCH_CSRS	256
+#define CONFIG_MAX_BATCH_CSRS		4096
+#define CONFIG_DEFAULT_BATCH_BYTES	(1024 * 1024) /* never above max_message_size */
 #define CONFIG_MAX_SHUTDOWN_TIMEOUT	3600
 #define CONFIG_DEFAULT_CRL_HOURS	168 /* a week, as RFC 5280 suggests for routine CRLs */
 #define CONFIG_MAX_CRL_HOURS		(24 * 366)
@@ -120,6 +123,9 @@ struct config {
 	size_t n_endpoints;
 	unsigned workers;	 /* >= 1; 0 in the file means: number of online CPUs */
 	size_t max_message_size; /* bytes; requests above it are refused */
+	/* SignCsrBatch: CSRs in one request, and their bytes together */
+	unsigned max_batch_csrs; /* 1..CONFIG_MAX_BATCH_CSRS */
+	size_t max_batch_bytes;	 /* CONFIG_MIN_MESSAGE..max_message_size */
 	/* how long shutdown may wait for requests in flight before exiting hard */
 	unsigned shutdown_timeout_seconds;
 	/* profiles { ... }: the built-in ones, changed or extended by the file */

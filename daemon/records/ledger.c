@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,6 +65,7 @@ out:
 struct record_arg {
 	const struct ledger_entry *e;
 	char serial[LEDGER_SERIAL_MAX];
+	int queued; /* a batch's entry that passed record_prepare */
 };
 
 static int record_valid(const struct ledger_entry *e, struct errmsg *em)
@@ -154,18 +156,88 @@ static int apply_record(struct ledger *l, void *arg, struct errmsg *em)
 	return r < 0 ? r : 0;
 }
 
-int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg *em)
+/* An entry checked before it is queued, its serial in the ledger's form. */
+static int record_prepare(const struct ledger_entry *e, struct record_arg *a, struct errmsg *em)
 {
-	struct record_arg a = {.e = e};
 	int r;
 
+	a->e = e;
 	if ((r = record_valid(e, em)) != 0)
 		return r;
-	if (ledger_serial_normalise(e->serial, a.serial) != 0)
+	if (ledger_serial_normalise(e->serial, a->serial) != 0)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "ledger: serial '%.64s' is not hex of at most 20 octets",
 				  e->serial);
+	return 0;
+}
+
+int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg *em)
+{
+	struct record_arg a;
+	int r;
+
+	if ((r = record_prepare(e, &a, em)) != 0)
+		return r;
 	return ledger_submit_single(l, apply_record, &a, em);
+}
+
+struct record_batch_arg {
+	struct record_arg *a;
+	size_t n;
+	int *rcs;
+	struct errmsg *em;
+};
+
+/* Each entry is one insert that either adds its row or, on a conflict, adds
+ * nothing (ON CONFLICT DO NOTHING), so one entry's clash leaves the others
+ * and the transaction as they were, and no savepoint is needed. A database
+ * error that fails the transaction ends the loop: nothing after it could
+ * commit (run_batch then fails the whole op). */
+static int apply_record_batch(struct ledger *l, void *arg, struct errmsg *em)
+{
+	struct record_batch_arg *b = arg;
+
+	(void)em;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->rcs[i] != 0)
+			continue; /* refused before it was queued */
+		b->rcs[i] = apply_record(l, &b->a[i], &b->em[i]);
+		if (!sql_in_transaction(l->wdb) || sql_transaction_failed(l->wdb))
+			break;
+	}
+	return 0;
+}
+
+int ledger_record_batch(struct ledger *l, const struct ledger_entry *const *entries, size_t n,
+			int *rcs, struct errmsg *em)
+{
+	struct record_batch_arg b = {.n = n, .rcs = rcs, .em = em};
+	struct errmsg whole = {0};
+	size_t queued = 0;
+	int r = 0;
+
+	if (n > 0 && (b.a = calloc(n, sizeof(*b.a))) == NULL) {
+		r = nomem(&whole);
+		for (size_t i = 0; i < n; i++)
+			rcs[i] = r, em[i] = whole;
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		em[i].err = 0;
+		em[i].text[0] = '\0';
+		rcs[i] = record_prepare(entries[i], &b.a[i], &em[i]);
+		b.a[i].queued = rcs[i] == 0;
+		queued += (size_t)b.a[i].queued;
+	}
+	if (queued > 0)
+		r = ledger_submit_single(l, apply_record_batch, &b, &whole);
+	/* the transaction rolled back: none of the op's rows is in the ledger,
+	 * whatever each insert said before */
+	for (size_t i = 0; r != 0 && i < n; i++)
+		if (b.a[i].queued)
+			rcs[i] = r, em[i] = whole;
+	free(b.a);
+	return r;
 }
 
 /* --- revoke --- */

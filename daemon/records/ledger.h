@@ -117,6 +117,21 @@ int ledger_set_trail(struct ledger *l, const char *trail, struct errmsg *em);
  */
 int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg *em);
 
+/*
+ * Record n issued certificates in one write: one op of the writer's next
+ * transaction, so they share one commit, and all are durable when this
+ * returns. Each entry has its own result, rcs[i] and em[i] (both arrays of
+ * n, the caller's): 0, or what ledger_record would have answered for it
+ * alone (INVALID_ARGUMENT, ALREADY_EXISTS for a recorded request id or a
+ * serial clash, including with an earlier entry of the same batch); one
+ * entry's refusal keeps none of the others out. Returns 0 when the
+ * transaction committed (rcs[] tell which entries it holds), or the reason
+ * it did not (UNAVAILABLE, RESOURCE_EXHAUSTED), which then is every
+ * entry's result too: none of them was recorded.
+ */
+int ledger_record_batch(struct ledger *l, const struct ledger_entry *const *entries, size_t n,
+			int *rcs, struct errmsg *em);
+
 /* The certificate recorded for (caller, request_id). NOT_FOUND if none. */
 int ledger_find_request(struct ledger *l, const char *caller,
 			const uint8_t request_id[LEDGER_REQUEST_ID], struct ledger_entry *out,

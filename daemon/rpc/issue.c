@@ -1,7 +1,8 @@
 /*
  * SignCsr: a certificate for a CSR, signed by a signet CA's token key under a
  * profile. Order matters: everything the caller sent is checked (profile,
- * CSR, its signature, the profile's rules) before the token is touched.
+ * CSR, its signature, the profile's rules) before the token is touched. The
+ * steps of one certificate are shared with SignCsrBatch (issue.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "base/log.h"
 #include "pki/pem.h"
 #include "pki/profile.h"
+#include "rpc/issue.h"
 #include "rpc/rpc.h"
 
 /* The request's subject and SAN overrides, parsed; NULL members when not given. */
@@ -25,21 +27,21 @@ struct overrides {
 	GENERAL_NAMES *sans;
 };
 
-static int overrides_parse(const Signet__V1__SignCsrRequest *req, struct overrides *o,
-			   struct errmsg *em)
+static int overrides_parse(const struct issue_input *in, struct overrides *o, struct errmsg *em)
 {
-	struct csr_params sans = {.dns_names = req->dns_names,
-				  .n_dns_names = req->n_dns_names,
-				  .ip_addresses = req->ip_addresses,
-				  .n_ip_addresses = req->n_ip_addresses,
-				  .uris = req->uris,
-				  .n_uris = req->n_uris};
+	struct csr_params sans = {.dns_names = in->dns_names,
+				  .n_dns_names = in->n_dns_names,
+				  .ip_addresses = in->ip_addresses,
+				  .n_ip_addresses = in->n_ip_addresses,
+				  .uris = in->uris,
+				  .n_uris = in->n_uris};
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if (req->subject[0] != '\0' && (r = csr_subject_parse(req->subject, &o->subject, em)) != 0)
+	if (in->subject != NULL && in->subject[0] != '\0' &&
+	    (r = csr_subject_parse(in->subject, &o->subject, em)) != 0)
 		return r;
-	if (req->n_dns_names + req->n_ip_addresses + req->n_uris > 0)
+	if (in->n_dns_names + in->n_ip_addresses + in->n_uris > 0)
 		return csr_sans_build(&sans, &o->sans, em);
 	return 0;
 }
@@ -68,9 +70,9 @@ static const struct profile *find_profile(struct rpc *rq, const char *name)
 }
 
 /* The CSR, read and its proof of possession checked: pure, before any token work. */
-static int read_csr(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ **csr)
+static int read_csr(struct rpc *rq, const struct issue_input *in, X509_REQ **csr)
 {
-	int r = csr_parse(req->csr.data, req->csr.len, csr, &rq->em);
+	int r = csr_parse(in->csr.data, in->csr.len, csr, &rq->em);
 
 	if (r == 0 && (r = csr_verify_signature(*csr, &rq->em)) != 0) {
 		X509_REQ_free(*csr);
@@ -80,21 +82,21 @@ static int read_csr(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_
 }
 
 /* The request checked against the profile: what will be certified. */
-static int plan_request(struct rpc *rq, const Signet__V1__SignCsrRequest *req,
-			const struct profile *p, X509_REQ *csr, const struct overrides *o,
-			enum signet_key_alg issuer_alg, struct issue_plan *plan)
+static int plan_request(struct rpc *rq, const struct issue_input *in, const struct profile *p,
+			X509_REQ *csr, const struct overrides *o, enum signet_key_alg issuer_alg,
+			struct issue_plan *plan)
 {
 	struct issue_request ir = {.csr = csr,
 				   .subject_override = o->subject,
 				   .san_override = o->sans,
-				   .validity_days = req->validity_days,
+				   .validity_days = in->validity_days,
 				   .issuer_alg = issuer_alg,
-				   .ca_name = req->ca,
+				   .ca_name = in->ca,
 				   .now = time(NULL)};
 	int r = profile_plan(p, &ir, plan, &rq->em);
 
 	if (r != 0)
-		log_info("refused a CSR for CA '%s', profile '%s': %s", req->ca, p->name,
+		log_info("refused a CSR for CA '%s', profile '%s': %s", in->ca, p->name,
 			 rq->em.text);
 	return r;
 }
@@ -181,64 +183,128 @@ static void log_issued(X509 *cert, const char *ca, const char *profile)
 }
 
 /* A retry of a request that was answered already gets the same certificate,
- * if it asks for the same key. */
-static int answer_retry(struct rpc *rq, const Signet__V1__SignCsrRequest *req, X509_REQ *csr,
-			struct issued *is)
+ * if it asks for the same key: 0 with it->cert; NOT_FOUND for a new request id. */
+static int find_retry(struct issue_item *it)
 {
 	X509 *prior = NULL;
-	int r = rpc_find_retry(rq, req->ca, &prior);
+	int r = rpc_find_retry(it->rq, it->in.ca, &prior);
 
 	if (r != 0)
 		return r;
-	if (!csr_key_matches(csr, prior))
-		r = errmsg_set(&rq->em, SIGNET_E_ALREADY_EXISTS,
+	if (!csr_key_matches(it->csr, prior)) {
+		r = errmsg_set(&it->rq->em, SIGNET_E_ALREADY_EXISTS,
 			       "this request id was used for a certificate for another key");
-	else
-		r = respond(rq, prior, req->ca, is);
+		X509_free(prior);
+	} else {
+		X509_free(it->cert);
+		it->cert = prior; /* transferred */
+		it->retry = 1;
+	}
 	ERR_clear_error();
-	X509_free(prior);
 	return r;
+}
+
+int issue_signer_load(struct rpc *rq, const char *ca, struct issue_signer *s)
+{
+	if (s->key != NULL)
+		return 0;
+	return rpc_ca_load(rq, ca, &s->ca, &s->key);
+}
+
+void issue_signer_release(struct issue_signer *s)
+{
+	if (s->key == NULL)
+		return;
+	ca_release(&s->ca);
+	key_put(s->key);
+	s->key = NULL;
+}
+
+int issue_prepare(struct issue_item *it, struct issue_signer *s)
+{
+	struct rpc *rq = it->rq;
+	struct overrides o = {.subject = NULL};
+	struct issue_plan plan = {.key = NULL};
+	int r;
+
+	if ((it->p = find_profile(rq, it->in.profile)) == NULL)
+		return SIGNET_E_NOT_FOUND;
+	rpc_object(rq, "ca=%.64s profile=%.64s", it->in.ca, it->p->name);
+	if ((r = read_csr(rq, &it->in, &it->csr)) != 0)
+		return r;
+	if ((r = find_retry(it)) != SIGNET_E_NOT_FOUND)
+		return r;
+	if ((r = overrides_parse(&it->in, &o, &rq->em)) == 0 &&
+	    (r = issue_signer_load(rq, it->in.ca, s)) == 0 &&
+	    (r = plan_request(rq, &it->in, it->p, it->csr, &o, s->key->alg, &plan)) == 0)
+		r = certify(rq, &plan, &s->ca, s->key, &it->cert);
+	issue_plan_release(&plan);
+	overrides_release(&o);
+	return r;
+}
+
+int issue_entry(struct issue_item *it, const struct issue_signer *s)
+{
+	return rpc_issued_entry(it->rq, it->cert, it->in.ca, s->key->name, it->p->name, 1, &it->ie);
+}
+
+int issue_settle(struct issue_item *it, int recorded)
+{
+	int r;
+
+	if (recorded == 0) {
+		log_issued(it->cert, it->in.ca, it->p->name);
+		return 0;
+	}
+	if (recorded != SIGNET_E_ALREADY_EXISTS)
+		return recorded;
+	/* a retry of this request won the race; a serial clash (127 random
+	 * bits) stays what the ledger said. The entry was for the certificate
+	 * that lost: no one may answer with it */
+	issued_entry_release(&it->ie);
+	if ((r = find_retry(it)) == SIGNET_E_NOT_FOUND)
+		return recorded;
+	return r;
+}
+
+void issue_item_release(struct issue_item *it)
+{
+	issued_entry_release(&it->ie);
+	X509_free(it->cert);
+	X509_REQ_free(it->csr);
+	it->cert = NULL;
+	it->csr = NULL;
+}
+
+static struct issue_input input_of(const Signet__V1__SignCsrRequest *req)
+{
+	return (struct issue_input){.ca = req->ca,
+				    .profile = req->profile,
+				    .csr = req->csr,
+				    .validity_days = req->validity_days,
+				    .subject = req->subject,
+				    .dns_names = req->dns_names,
+				    .n_dns_names = req->n_dns_names,
+				    .ip_addresses = req->ip_addresses,
+				    .n_ip_addresses = req->n_ip_addresses,
+				    .uris = req->uris,
+				    .n_uris = req->n_uris};
 }
 
 int process_sign_csr(struct rpc *rq, const ProtobufCMessage *request)
 {
 	const Signet__V1__SignCsrRequest *req = (const void *)request;
-	const struct profile *p = find_profile(rq, req->profile);
-	struct overrides o = {.subject = NULL};
-	struct issue_plan plan = {.key = NULL};
+	struct issue_item it = {.rq = rq, .in = input_of(req)};
+	struct issue_signer s = {.key = NULL};
 	struct issued is = {.der = NULL};
-	struct ca ca = {.cert = NULL};
-	struct key *ca_key = NULL;
-	X509_REQ *csr = NULL;
-	X509 *cert = NULL;
 	int r;
 
-	if (p == NULL)
-		return SIGNET_E_NOT_FOUND;
-	rpc_object(rq, "ca=%.64s profile=%.64s", req->ca, p->name);
-	if ((r = read_csr(rq, req, &csr)) != 0)
-		goto out;
-	if ((r = answer_retry(rq, req, csr, &is)) != SIGNET_E_NOT_FOUND)
-		goto out;
-	if ((r = overrides_parse(req, &o, &rq->em)) != 0 ||
-	    (r = rpc_ca_load(rq, req->ca, &ca, &ca_key)) != 0 ||
-	    (r = plan_request(rq, req, p, csr, &o, ca_key->alg, &plan)) != 0 ||
-	    (r = certify(rq, &plan, &ca, ca_key, &cert)) != 0)
-		goto out;
-	r = rpc_record_issued(rq, cert, req->ca, ca_key->name, p->name, 1);
-	if (r == SIGNET_E_ALREADY_EXISTS) /* a retry of this request won the race */
-		r = answer_retry(rq, req, csr, &is);
-	else if (r == 0) {
-		log_issued(cert, req->ca, p->name);
-		r = respond(rq, cert, req->ca, &is);
-	}
-out:
+	if ((r = issue_prepare(&it, &s)) == 0 && !it.retry && (r = issue_entry(&it, &s)) == 0)
+		r = issue_settle(&it, ledger_record(rq->d->ledger, &it.ie.e, &rq->em));
+	if (r == 0)
+		r = respond(rq, it.cert, req->ca, &is);
 	issued_release(&is);
-	X509_free(cert);
-	issue_plan_release(&plan);
-	overrides_release(&o);
-	X509_REQ_free(csr);
-	ca_release(&ca);
-	key_put(ca_key);
+	issue_item_release(&it);
+	issue_signer_release(&s);
 	return r;
 }

@@ -61,16 +61,25 @@ struct casign_signer rpc_signer(struct rpc *rq)
 
 /* --- recording issued certificates --- */
 
+int rpc_issued_entry(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
+		     const char *profile, int with_request_id, struct issued_entry *ie)
+{
+	int r = issued_entry_fill(cert, ca, issuer_key, profile, rq->caller,
+				  with_request_id ? rq->request_id : NULL, ie, &rq->em);
+
+	if (r == 0)
+		rpc_object(rq, "ca=%s serial=%s profile=%s", ca, ie->e.serial, profile);
+	return r;
+}
+
 int rpc_record_issued(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
 		      const char *profile, int with_request_id)
 {
 	struct issued_entry ie;
 	int r;
 
-	if ((r = issued_entry_fill(cert, ca, issuer_key, profile, rq->caller,
-				   with_request_id ? rq->request_id : NULL, &ie, &rq->em)) != 0)
+	if ((r = rpc_issued_entry(rq, cert, ca, issuer_key, profile, with_request_id, &ie)) != 0)
 		return r;
-	rpc_object(rq, "ca=%s serial=%s profile=%s", ca, ie.e.serial, profile);
 	r = ledger_record(rq->d->ledger, &ie.e, &rq->em);
 	issued_entry_release(&ie);
 	return r;

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "base/errmsg.h"
 #include "hsm/keystore.h"
+#include "records/issued.h"
 #include "records/ledger.h"
 #include "hsm/token.h"
 #include "rpc/state.h"
@@ -70,6 +71,12 @@ int rpc_ca_load(struct rpc *rq, const char *name, struct ca *ca, struct key **ke
  * messages going to rq->em. */
 struct casign_signer rpc_signer(struct rpc *rq);
 
+/* The ledger entry of a certificate the request made (with the request's id
+ * when with_request_id), not recorded yet: for a handler that records
+ * several at once (ledger_record_batch). The audit object names its serial.
+ * Release with issued_entry_release(). */
+int rpc_issued_entry(struct rpc *rq, X509 *cert, const char *ca, const char *issuer_key,
+		     const char *profile, int with_request_id, struct issued_entry *ie);
 /* Record a certificate the request made, durably, before it is returned
  * (with the request's id when with_request_id, so a retry finds it);
  * ALREADY_EXISTS when this caller's request id was recorded already. */

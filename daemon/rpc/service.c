@@ -50,6 +50,8 @@ int process_get_info(struct rpc *rq, const ProtobufCMessage *request)
 	resp.methods = methods;
 	resp.workers = rq->d->cfg->workers;
 	resp.max_message_size = rq->d->cfg->max_message_size;
+	resp.max_batch_csrs = rq->d->cfg->max_batch_csrs;
+	resp.max_batch_bytes = rq->d->cfg->max_batch_bytes;
 	return rpc_respond(rq, &resp.base);
 }
 

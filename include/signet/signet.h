@@ -144,7 +144,8 @@ int signet_set_timeout(signet_client *client, int timeout_ms);
  * carries the call's request id and a fresh credential stamp. Only calls that
  * are safe to repeat are: those that change nothing (get/list calls, Health,
  * signet_sign(), signet_create_csr(), signet_verify_chain()) and
- * signet_sign_csr() and signet_issue_verification_certificate(), for which
+ * signet_sign_csr(), signet_sign_csr_batch() and
+ * signet_issue_verification_certificate(), for which
  * signetd answers a request id it has recorded with the certificate it issued
  * then (across instances only if they share a ledger: docs/failover.md).
  * The others are sent once. SIGNET_E_INVALID_ARGUMENT above 10.
@@ -195,6 +196,10 @@ struct signet_info {
 	size_t n_methods;
 	uint32_t workers;
 	uint64_t max_message_size;
+	/* SignCsrBatch's limits (signet_sign_csr_batch); 0 from a daemon
+	 * older than batches */
+	uint32_t max_batch_csrs;
+	uint64_t max_batch_bytes;
 };
 int signet_get_info(signet_client *client, struct signet_info **out);
 void signet_info_free(struct signet_info *info);
@@ -493,6 +498,69 @@ struct signet_issued {
 void signet_issued_free(struct signet_issued *issued);
 int signet_sign_csr(signet_client *client, const struct signet_issue_params *params,
 		    struct signet_issued **out);
+
+/*
+ * SignCsrBatch: certificates for n CSRs of CA `ca` in one request, each item
+ * a signet_sign_csr() of its own (its own profile, checks and overrides)
+ * with its own outcome; signetd records every new certificate in one
+ * commit before it answers. At most signet_info.max_batch_csrs items (256
+ * by default) and max_batch_bytes of CSRs together (1 MiB by default) per
+ * call; a batch over either, or n == 0, is refused whole
+ * (SIGNET_E_INVALID_ARGUMENT, the message naming the limit), as is one
+ * naming an unknown CA (SIGNET_E_NOT_FOUND) or a CA the client may not use
+ * (SIGNET_E_PERMISSION_DENIED). Otherwise the call returns 0 and each item's
+ * result says whether it was issued: a bad CSR, a profile refusal, a
+ * profile the client may not use (SIGNET_E_PERMISSION_DENIED) fail that item
+ * alone. SIGNET_E_UNAVAILABLE for the whole call when signetd could not
+ * record the batch: nothing of it was issued.
+ *
+ * Request ids: each item's request_id is its key for idempotency. An item
+ * whose id this client had recorded already is answered with the
+ * certificate it got then (SIGNET_E_ALREADY_EXISTS if that was for another
+ * key), so a batch sent again, whole or in part, issues nothing twice; and
+ * the call is retried like signet_sign_csr() (signet_set_retries). An
+ * all-zero request_id is replaced by a random one for this call; the id used
+ * is in the item's result, for the caller to keep if it may resend. A
+ * caller that must be idempotent across its own restarts sets the ids
+ * itself, from what it asks for (the CLI uses the first 16 bytes of
+ * SHA-256 over the CSR, CA and profile).
+ */
+struct signet_batch_item {
+	const char *profile;
+	const uint8_t *csr; /* PKCS#10, PEM or DER */
+	size_t csr_len;
+	uint8_t request_id[16]; /* all zero: a random one */
+	unsigned validity_days; /* as in signet_issue_params */
+	const char *subject;
+	const char *const *dns_names;
+	size_t n_dns_names;
+	const char *const *ip_addresses;
+	size_t n_ip_addresses;
+	const char *const *uris;
+	size_t n_uris;
+};
+struct signet_batch_issued {
+	int status;		/* 0, or the enum signet_err this item failed with */
+	char *message;		/* why it failed; "" when issued */
+	uint8_t request_id[16]; /* the id it was sent under */
+	uint8_t *cert_der;	/* when issued (status 0) */
+	size_t cert_len;
+	uint8_t *serial; /* big-endian */
+	size_t serial_len;
+	int64_t not_before; /* Unix time */
+	int64_t not_after;
+};
+struct signet_batch_result {
+	struct signet_batch_issued *items; /* n of them, in the order of the request's */
+	size_t n_items;
+	char *chain_pem; /* the CA's chain, the issuing CA first, its root last */
+	size_t n_chain;
+};
+int signet_sign_csr_batch(signet_client *client, const char *ca,
+			  const struct signet_batch_item *items, size_t n,
+			  struct signet_batch_result **out);
+/* NULL is fine. */
+void signet_batch_result_free(struct signet_batch_result *result);
 
 /*
  * Records: the ledger of what signet issued, revocation, CRLs.

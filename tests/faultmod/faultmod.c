@@ -12,6 +12,7 @@
  *   C_Sign CKR_DEVICE_REMOVED          fail every C_Sign
  *   * CKR_TOKEN_NOT_PRESENT count=3    fail the next 3 calls of any function
  *   C_Sign delay_ms=2000               stall C_Sign, then forward it
+ *   C_Sign CKR_DEVICE_ERROR after=3    pass the next 3 C_Sign, then fail
  *   * CKR_DEVICE_REMOVED until=reinit  fail every call until the module is
  *                                      finalized and initialized again
  *   renumber                           from the next C_Initialize on, show
@@ -44,6 +45,7 @@ struct fm_rule {
 	CK_RV rv;	      /* CKR_OK: only delay */
 	long delay_ms;
 	long count;		/* applications left; -1: unlimited */
+	long after;		/* matching calls to pass before it applies */
 	unsigned long lapse_at; /* until=reinit: void once fm_inits reaches it; 0: never */
 };
 
@@ -127,6 +129,8 @@ static int fm_parse_line(char *line, struct fm_rule *rule)
 			have_action = rule->delay_ms > 0;
 		} else if (strncmp(tok, "count=", 6) == 0) {
 			rule->count = strtol(tok + 6, NULL, 10);
+		} else if (strncmp(tok, "after=", 6) == 0) {
+			rule->after = strtol(tok + 6, NULL, 10);
 		} else if (strcmp(tok, "until=reinit") == 0) {
 			rule->lapse_at = fm_inits + 1;
 		} else if (fm_parse_rv(tok, &rule->rv) == 0) {
@@ -194,6 +198,10 @@ static CK_RV fm_enter(const char *fn)
 			continue;
 		if (strcmp(rule->fn, fn) != 0 && !(strcmp(rule->fn, "*") == 0 && !fm_exempt(fn)))
 			continue;
+		if (rule->after > 0) {
+			rule->after--;
+			break; /* passed, and no later rule either */
+		}
 		if (rule->count > 0)
 			rule->count--;
 		rv = rule->rv;

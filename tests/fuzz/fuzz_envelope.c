@@ -17,7 +17,8 @@ static struct token *token;
 static struct keystore *keys;
 static struct castore cas;
 static struct ledger *ledger;
-static struct config cfg = {.max_message_size = 65536, .workers = 1};
+static struct config cfg = {
+	.max_message_size = 65536, .workers = 1, .max_batch_csrs = 16, .max_batch_bytes = 65536};
 static struct daemon_state state = {.cfg = &cfg, .cas = &cas};
 
 static char state_dir[] = "/tmp/signet-fuzz-XXXXXX";

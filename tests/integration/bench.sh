@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark programs measure what they claim: the raw C_Sign baseline
 # signs on the token, the load generator's calls succeed (a failed call ends
-# the run with status 1 instead of being counted), SignCsr load leaves one
-# ledger row per counted certificate, and the JSON they print is complete.
+# the run with status 1 instead of being counted), SignCsr and SignCsrBatch
+# load leave one ledger row per counted certificate, and the JSON they print
+# is complete.
 # Short windows: this checks the harness, not the figures.
 source "$(dirname "$0")/lib.sh"
 it_setup
@@ -72,6 +73,19 @@ check_json "csr" "$out"
 after=$(sqlite3 "$D/state/ledger.db" 'select count(*) from issued')
 # 200 counted, plus one warm-up call per client outside the count
 ((after - before == 200 + 4)) || it_fail "ledger grew by $((after - before)), want 204"
+
+# --- SignCsrBatch load: batches of 16, every counted certificate in the ledger ---
+before=$after
+out=$("$LOAD" --endpoint "$SIGNET_ENDPOINT" --op batch --batch 16 --ca bench-issuing --profile device \
+	--clients 2 --requests 10) || it_fail "SignCsrBatch load failed"
+check_json "batch" "$out"
+[[ $out == *'"batch":16,"certs_rate":'* ]] || it_fail "batch: no certificate rate: $out"
+after=$(sqlite3 "$D/state/ledger.db" 'select count(*) from issued')
+((after - before == (10 + 2) * 16)) || it_fail "ledger grew by $((after - before)), want $(((10 + 2) * 16))"
+# an item refused (no such profile) ends the run, naming the item
+expect_rc 1 "$LOAD" --endpoint "$SIGNET_ENDPOINT" --op batch --batch 4 --ca bench-issuing --profile nope \
+	--clients 1 --seconds 0.2
+[[ $IT_ERR == *"item 0: NOT_FOUND: no profile named 'nope'"* ]] || it_fail "batch with a refused item: $IT_ERR"
 
 # --- a refusal ends the run with its message; nothing is counted as done ---
 expect_rc 1 "$LOAD" --endpoint "$SIGNET_ENDPOINT" --op csr --ca no-such-ca --profile device \

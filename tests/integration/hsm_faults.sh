@@ -4,8 +4,9 @@
 # never a bad signature; a lost session or login is recovered on the next
 # request; a removed token is answered UNAVAILABLE at once, reported by
 # Health, and recovered within seconds of coming back; a stalled token does
-# not hold a client past its --timeout; a PIN refused on re-login is not
-# tried again.
+# not hold a client past its --timeout; a batch of CSRs under a fault is
+# refused whole, or issues what it made before it; a PIN refused on re-login
+# is not tried again.
 source "$(dirname "$0")/lib.sh"
 it_setup
 D="$IT_DIR"
@@ -112,6 +113,32 @@ done
 expect_rc 0 "$SIGNET" issue --ca issuing --profile device --csr "$D/leaf.csr" --out "$D/leaf.pem"
 openssl verify -CAfile "$D/root.pem" -untrusted "$D/chain.pem" "$D/leaf.pem" >/dev/null ||
 	it_fail "the certificate issued after the faults does not verify"
+
+# --- a batch under a token fault: before any certificate was made, the whole
+# batch is UNAVAILABLE (a client fails over); after some, those are issued and
+# the rest answered UNAVAILABLE without being tried ---
+mkdir "$D/batch"
+for i in 1 2 3 4; do openssl req -new -key "$D/leaf.key" -subj "/CN=batch-$i" -out "$D/batch/b$i.csr"; done
+before=$(rows)
+fault "C_Sign CKR_DEVICE_REMOVED count=1"
+expect_rc 24 "$SIGNET" issue --batch "$D/batch" --ca issuing --profile device --out-dir "$D/bout" \
+	--manifest "$D/b1.json"
+[[ $IT_ERR == *UNAVAILABLE*CKR_DEVICE_REMOVED* ]] || it_fail "batch under a fault: $IT_ERR"
+(($(rows) == before)) || it_fail "a batch refused whole left ledger rows"
+fault
+wait_healthy 10
+fault "C_Sign CKR_DEVICE_REMOVED after=2 count=1"
+expect_rc 5 "$SIGNET" issue --batch "$D/batch" --ca issuing --profile device --out-dir "$D/bout" \
+	--manifest "$D/b2.json"
+python3 - "$D/b2.json" <<'PY' || it_fail "batch with a fault after two: $(cat "$D/b2.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [r["status"] for r in m] == ["OK", "OK", "UNAVAILABLE", "UNAVAILABLE"], m
+assert "CKR_DEVICE_REMOVED" in m[2]["message"] and m[3]["message"].startswith("not tried: "), m
+PY
+(($(rows) == before + 2)) || it_fail "$(($(rows) - before)) ledger rows for the 2 certificates issued"
+fault
+wait_healthy 10
 
 # --- a PIN refused on re-login: reported, never tried again ---
 fault "C_Sign CKR_USER_NOT_LOGGED_IN count=1" "C_Login CKR_PIN_INCORRECT"

@@ -193,6 +193,7 @@ static void test_info_and_health(void **state)
 					     "CreateIntermediateCa",
 					     "ListCas",
 					     "SignCsr",
+					     "SignCsrBatch",
 					     "RenewCa",
 					     "IssueVerificationCertificate",
 					     "RekeyCa",
@@ -576,6 +577,85 @@ static void test_concurrent_signing(void **state)
 	signet_close(c);
 }
 
+/* SignCsrBatch through libsignet: each item its own outcome; an all-zero
+ * request id gets a random one, returned; the batch sent again with the ids
+ * it went under gets the same certificates; an empty batch and an unknown
+ * CA are refused whole. */
+static void test_sign_csr_batch(void **state)
+{
+	static const uint8_t junk[] = "not a certificate request";
+	struct signet_csr_params cp = {.key = "it-p256", .subject = "/CN=it-batch-1"};
+	signet_client *c = connect_or_fail();
+	struct signet_buf csr = {0};
+	struct signet_batch_item items[3] = {
+		{.profile = "device"},
+		{.profile = "device", .csr = junk, .csr_len = sizeof(junk)},
+		{.profile = "nope"}};
+	struct signet_batch_result *res = NULL, *again = NULL;
+	static const uint8_t zero[16];
+	const unsigned char *cursor;
+	X509 *cert;
+
+	(void)state;
+	assert_int_equal(signet_create_csr(c, &cp, &csr, NULL), SIGNET_OK);
+	items[0].csr = items[2].csr = csr.data;
+	items[0].csr_len = items[2].csr_len = csr.len;
+	assert_int_equal(RAND_bytes(items[1].request_id, 16), 1);
+	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 3, &res), SIGNET_OK);
+	assert_int_equal(res->n_items, 3);
+	assert_int_equal(res->n_chain, 1);
+	assert_non_null(strstr(res->chain_pem, "BEGIN CERTIFICATE"));
+	assert_int_equal(res->items[0].status, SIGNET_OK);
+	assert_string_equal(res->items[0].message, "");
+	assert_memory_not_equal(res->items[0].request_id, zero, 16);
+	cursor = res->items[0].cert_der;
+	assert_non_null(cert = d2i_X509(NULL, &cursor, (long)res->items[0].cert_len));
+	X509_free(cert);
+	assert_true(res->items[0].serial_len >= 8 && res->items[0].not_after > 0);
+	assert_int_equal(res->items[1].status, SIGNET_E_INVALID_ARGUMENT);
+	assert_memory_equal(res->items[1].request_id, items[1].request_id, 16);
+	assert_null(res->items[1].cert_der);
+	assert_int_equal(res->items[2].status, SIGNET_E_NOT_FOUND);
+	assert_non_null(strstr(res->items[2].message, "no profile named 'nope'"));
+
+	/* again, under the ids it went under: the same certificate */
+	for (size_t i = 0; i < 3; i++)
+		memcpy(items[i].request_id, res->items[i].request_id, 16);
+	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 3, &again), SIGNET_OK);
+	assert_int_equal(again->items[0].status, SIGNET_OK);
+	assert_int_equal(again->items[0].cert_len, res->items[0].cert_len);
+	assert_memory_equal(again->items[0].cert_der, res->items[0].cert_der,
+			    res->items[0].cert_len);
+	signet_batch_result_free(again);
+	again = NULL;
+
+	/* one id twice in a batch: the second item is a retry of the first */
+	assert_int_equal(RAND_bytes(items[0].request_id, 16), 1);
+	memcpy(items[2].request_id, items[0].request_id, 16);
+	items[2].profile = "device";
+	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 3, &again), SIGNET_OK);
+	assert_int_equal(again->items[0].status, SIGNET_OK);
+	assert_int_equal(again->items[2].status, SIGNET_OK);
+	assert_int_equal(again->items[2].cert_len, again->items[0].cert_len);
+	assert_memory_equal(again->items[2].cert_der, again->items[0].cert_der,
+			    again->items[0].cert_len);
+	assert_memory_not_equal(again->items[0].cert_der, res->items[0].cert_der,
+				res->items[0].cert_len);
+	signet_batch_result_free(again);
+	again = NULL;
+
+	assert_int_equal(signet_sign_csr_batch(c, "it-issuer", items, 0, &again),
+			 SIGNET_E_INVALID_ARGUMENT);
+	assert_non_null(strstr(signet_last_error(c), "at least one"));
+	assert_int_equal(signet_sign_csr_batch(c, "it-nobody", items, 1, &again),
+			 SIGNET_E_NOT_FOUND);
+	assert_null(again);
+	signet_batch_result_free(res);
+	signet_batch_result_free(NULL);
+	signet_buf_free(&csr);
+	signet_close(c);
+}
+
 /* A SignCsr envelope with a chosen request id on a raw REQ socket: what a
  * client's retry after a lost reply sends. The reply, decoded, or NULL with
  * why on stderr (no cmocka asserts: sign_csr_main() runs outside a test). */
@@ -766,17 +846,79 @@ out:
 	return rc;
 }
 
+/*
+ * itest_client sign-csr-batch CA PROFILE:CSR...: one SignCsrBatch through
+ * libsignet, each item under its own profile with a random request id, as
+ * $SIGNET_CLIENT with $SIGNET_SECRET_FILE when set. One line per item on
+ * stdout: "OK SERIAL" or "STATUS message". Exit 0 when the batch was
+ * answered, else 1 with the error on stderr.
+ */
+static int sign_csr_batch_main(int argc, char **argv)
+{
+	struct signet_batch_item items[64] = {{0}};
+	struct signet_buf csrs[64] = {{0}};
+	struct signet_batch_result *res = NULL;
+	const char *client = getenv("SIGNET_CLIENT"), *secret = getenv("SIGNET_SECRET_FILE");
+	size_t n = (size_t)argc - 3;
+	signet_client *c = NULL;
+	int r, rc = 1;
+
+	if (argc < 4 || n > 64)
+		return 2;
+	for (size_t i = 0; i < n; i++) {
+		char *colon = strchr(argv[3 + i], ':');
+		FILE *f;
+
+		if (colon == NULL)
+			return 2;
+		*colon = '\0';
+		items[i].profile = argv[3 + i];
+		csrs[i].data = malloc(65536);
+		if (csrs[i].data == NULL || (f = fopen(colon + 1, "rb")) == NULL)
+			goto out;
+		csrs[i].len = fread(csrs[i].data, 1, 65536, f);
+		fclose(f);
+		items[i].csr = csrs[i].data;
+		items[i].csr_len = csrs[i].len;
+	}
+	if ((r = signet_connect(NULL, 20000, &c)) != 0 ||
+	    (client != NULL && (r = signet_load_credential(c, client, secret)) != 0) ||
+	    (r = signet_sign_csr_batch(c, argv[2], items, n, &res)) != 0) {
+		fprintf(stderr, "sign-csr-batch: %s: %s\n", signet_status_name(r),
+			c != NULL ? signet_last_error(c) : "");
+		goto out;
+	}
+	for (size_t i = 0; i < res->n_items; i++) {
+		const struct signet_batch_issued *it = &res->items[i];
+
+		printf("%s", signet_status_name(it->status));
+		for (size_t k = 0; it->status == 0 && k < it->serial_len; k++)
+			printf("%s%02X", k == 0 ? " " : "", it->serial[k]);
+		printf("%s%s\n", it->status != 0 ? " " : "", it->message);
+	}
+	rc = 0;
+out:
+	signet_batch_result_free(res);
+	for (size_t i = 0; i < n; i++)
+		free(csrs[i].data);
+	signet_close(c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_info_and_health),	 cmocka_unit_test(test_ec_signatures),
-		cmocka_unit_test(test_prehashed_digest), cmocka_unit_test(test_sign_batch),
-		cmocka_unit_test(test_rsa_signatures),	 cmocka_unit_test(test_larger_rsa_keys),
-		cmocka_unit_test(test_key_errors),	 cmocka_unit_test(test_csr),
-		cmocka_unit_test(test_sign_csr),	 cmocka_unit_test(test_idempotent_retry),
-		cmocka_unit_test(test_list_and_delete),	 cmocka_unit_test(test_concurrent_signing),
+		cmocka_unit_test(test_info_and_health),	   cmocka_unit_test(test_ec_signatures),
+		cmocka_unit_test(test_prehashed_digest),   cmocka_unit_test(test_sign_batch),
+		cmocka_unit_test(test_rsa_signatures),	   cmocka_unit_test(test_larger_rsa_keys),
+		cmocka_unit_test(test_key_errors),	   cmocka_unit_test(test_csr),
+		cmocka_unit_test(test_sign_csr),	   cmocka_unit_test(test_sign_csr_batch),
+		cmocka_unit_test(test_idempotent_retry),   cmocka_unit_test(test_list_and_delete),
+		cmocka_unit_test(test_concurrent_signing),
 	};
 
+	if (argc > 1 && strcmp(argv[1], "sign-csr-batch") == 0)
+		return sign_csr_batch_main(argc, argv);
 	if (argc > 1)
 		return sign_csr_main(argc, argv);
 	return cmocka_run_group_tests(tests, NULL, NULL);

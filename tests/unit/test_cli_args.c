@@ -1108,7 +1108,8 @@ static void test_issue(void **state)
 		static const struct usage_case cases[] = {
 			{NULL,
 			 {"issue", "--ca", "i2", "--csr", "-"},
-			 "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE",
+			 "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE "
+			 "(or --batch DIR|FILE)",
 			 NULL},
 			{NULL, {"issue", "--profile", "p", "--csr", "-"}, NULL, NULL},
 			{NULL,
@@ -1128,6 +1129,77 @@ static void test_issue(void **state)
 	assert_int_equal(PARSE(&a, NULL, "issue", "--help"), 0);
 	assert_true(a.help);
 	cli_args_free(&a);
+}
+
+/* issue --batch: one CSR or many, and only the options that fit each. */
+static void test_issue_batch(void **state)
+{
+	struct cli_args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, NULL, "issue", "--ca", "i2", "--profile", "device", "--batch",
+			       "csrs/", "--out-dir", "certs", "--manifest", "m.csv", "--batch-size",
+			       "64", "--days", "30", "--chain", "chain.pem"),
+			 0);
+	assert_string_equal(a.batch, "csrs/");
+	assert_string_equal(a.out_dir, "certs");
+	assert_string_equal(a.manifest, "m.csv");
+	assert_int_equal(a.batch_size, 64);
+	assert_null(a.csr);
+	cli_args_free(&a);
+	assert_int_equal(
+		PARSE(&a, NULL, "issue", "--ca", "i2", "--profile", "d", "--batch", "b.pem"), 0);
+	assert_null(a.out_dir);
+	assert_int_equal(a.batch_size, 0);
+	cli_args_free(&a);
+	{
+		static const struct usage_case cases[] = {
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--csr", "f"},
+			 "'signet issue' needs --ca CA, --profile PROFILE and --csr FILE "
+			 "(or --batch DIR|FILE)",
+			 NULL},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--csr", "f", "--out-dir", "o"},
+			 "--out-dir, --manifest and --batch-size go with --batch",
+			 NULL},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--csr", "f", "--batch-size",
+			  "2"},
+			 NULL,
+			 "go with --batch"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--out", "x.pem"},
+			 NULL,
+			 "--batch writes one certificate per input into --out-dir"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--dns", "a"},
+			 NULL,
+			 "--out, --der, --subject, --dns, --ip and --uri do not go with it"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--batch-size",
+			  "0"},
+			 NULL,
+			 "--batch-size"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--batch-size",
+			  "4097"},
+			 NULL,
+			 "--batch-size"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", ""},
+			 NULL,
+			 "--batch needs"},
+			{NULL,
+			 {"issue", "--ca", "i", "--profile", "p", "--batch", "d", "--manifest", "x",
+			  "--chain", "x"},
+			 "--manifest and --chain name the same file",
+			 NULL},
+			{NULL, {"csr", "k", "--subject", "/CN=x", "--batch", "d"}, NULL, NULL},
+		};
+
+		check_usage_cases(cases, N_ELEMS(cases));
+	}
 }
 
 static void test_ca_verify_code(void **state)
@@ -2276,6 +2348,7 @@ int main(void)
 		cmocka_unit_test(test_ca_create_bad_numbers),
 		cmocka_unit_test(test_ca_chain_and_list),
 		cmocka_unit_test(test_issue),
+		cmocka_unit_test(test_issue_batch),
 		cmocka_unit_test(test_ca_verify_code),
 		cmocka_unit_test(test_ca_request),
 		cmocka_unit_test(test_ca_import),

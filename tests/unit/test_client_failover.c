@@ -211,7 +211,8 @@ static void test_retryable_methods(void **state)
 
 /* proto/methods.def marks exactly the methods libsignet always repeated, and
  * the reads and idempotent calls added since (GetEnrolmentCaCerts; EstEnroll,
- * idempotent through the ledger's request id; GetEnrolmentCsrAttrs). */
+ * idempotent through the ledger's request id; GetEnrolmentCsrAttrs; SignCsrBatch,
+ * idempotent through each item's request id). */
 static void test_retryable_is_the_old_list(void **state)
 {
 	static const char *const old[] = {
@@ -227,6 +228,7 @@ static void test_retryable_is_the_old_list(void **state)
 		"CreateCsr",
 		"VerifyChain",
 		"SignCsr",
+		"SignCsrBatch",
 		"IssueVerificationCertificate",
 		"GetEnrolmentCaCerts",
 		"EstEnroll",

@@ -97,6 +97,8 @@ static void test_minimal_gets_defaults(void **state)
 	assert_int_equal(cfg.workers, default_workers()); /* 0: per online CPU */
 	assert_int_equal(cfg.max_message_size, CONFIG_DEFAULT_MAX_MESSAGE);
 	assert_int_equal(cfg.shutdown_timeout_seconds, CONFIG_DEFAULT_SHUTDOWN_TIMEOUT);
+	assert_int_equal(cfg.max_batch_csrs, CONFIG_DEFAULT_BATCH_CSRS);
+	assert_int_equal(cfg.max_batch_bytes, CONFIG_DEFAULT_BATCH_BYTES);
 	assert_string_equal(cfg.state_dir, "/var/lib/signet");
 	assert_int_equal(cfg.log_level, LOG_LVL_INFO);
 	assert_string_equal(cfg.audit_log, "/var/lib/signet/audit.log");
@@ -243,6 +245,29 @@ static void test_accepted_variants(void **state)
 	}
 }
 
+/* SignCsrBatch's limits: as set, and the byte limit never above the message's. */
+static void test_batch_limits(void **state)
+{
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(TOKEN_OK SERVER_WITH
+				   "max_batch_csrs = 4096; max_batch_bytes = 65536; };\n",
+				   &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.max_batch_csrs, 4096);
+	assert_int_equal(cfg.max_batch_bytes, 65536);
+	config_free(&cfg);
+	/* a message limit below the default bytes lowers the default with it */
+	assert_int_equal(load_text(TOKEN_OK SERVER_WITH "max_message_size = 4096; };\n", &cfg, err,
+				   sizeof(err)),
+			 0);
+	assert_int_equal(cfg.max_batch_bytes, 4096);
+	assert_int_equal(cfg.max_batch_csrs, CONFIG_DEFAULT_BATCH_CSRS);
+	config_free(&cfg);
+}
+
 static const struct refusal {
 	const char *text;
 	const char *why; /* the message must contain this */
@@ -384,6 +409,16 @@ static const struct refusal {
 	{TOKEN_OK SERVER_WITH "max_message_size = 67108865; };\n",
 	 "server.max_message_size: must be between 1024 and 67108864"},
 	{TOKEN_OK SERVER_WITH "max_message_size = \"1M\"; };\n", "must be a whole number"},
+	{TOKEN_OK SERVER_WITH "max_batch_csrs = 0; };\n",
+	 "server.max_batch_csrs: must be between 1 and 4096"},
+	{TOKEN_OK SERVER_WITH "max_batch_csrs = 4097; };\n",
+	 "server.max_batch_csrs: must be between 1 and 4096"},
+	{TOKEN_OK SERVER_WITH "max_batch_bytes = 1023; };\n",
+	 "server.max_batch_bytes: must be between 1024 and 67108864"},
+	{TOKEN_OK SERVER_WITH "max_batch_bytes = 2097152; };\n",
+	 "server.max_batch_bytes: 2097152 is above server.max_message_size (1048576)"},
+	{TOKEN_OK SERVER_WITH "max_message_size = 4096; max_batch_bytes = 8192; };\n",
+	 "above server.max_message_size (4096)"},
 	/* unknown settings, at every level */
 	{TOKEN_OK SERVER_WITH "wrokers = 2; };\n", "server.wrokers: unknown setting"},
 	{TOKEN_WITH "uri = \"pkcs11:\"; modul = \"/m\"; };\n" SERVER_OK,
@@ -992,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_serialize_object_creation),
 		cmocka_unit_test(test_packaged_example_loads),
 		cmocka_unit_test(test_accepted_variants),
+		cmocka_unit_test(test_batch_limits),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_messages_name_the_line),

@@ -323,6 +323,72 @@ static void test_retry_and_duplicates(void **state)
 	remove_dir(dir);
 }
 
+/* A batch: one commit for all its entries, each with its own result; a
+ * refused entry (a retry, a serial clash, a bad entry, a request id twice in
+ * the batch) keeps none of the others out. */
+static void test_record_batch(void **state)
+{
+	char dir[64];
+	struct ledger *l;
+	struct sample first, s[6];
+	const struct ledger_entry *v[6];
+	struct ledger_stats before, after;
+	struct ledger_entry got;
+	struct errmsg em[6];
+	int rcs[6];
+
+	(void)state;
+	make_dir(dir);
+	l = open_ok(dir);
+	sample_init(&first, "inter", "21", 1);
+	assert_int_equal(ledger_record(l, &first.e, NULL), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		char serial[8];
+
+		snprintf(serial, sizeof(serial), "%02X", 0x22 + i);
+		sample_init(&s[i], "inter", serial, 2 + i);
+		v[i] = &s[i].e;
+	}
+	memcpy(s[1].e.request_id, first.e.request_id, LEDGER_REQUEST_ID); /* a retry */
+	s[2].e.der = NULL;						  /* not recordable */
+	snprintf(s[3].e.serial, sizeof(s[3].e.serial), "22");		  /* s[0]'s serial */
+	memcpy(s[4].e.request_id, s[0].e.request_id, LEDGER_REQUEST_ID);  /* s[0]'s id */
+	ledger_stats(l, &before);
+	assert_int_equal(ledger_record_batch(l, v, 6, rcs, em), 0);
+	ledger_stats(l, &after);
+	assert_int_equal(after.commits, before.commits + 1);
+	assert_int_equal(rcs[0], 0);
+	assert_int_equal(rcs[1], SIGNET_E_ALREADY_EXISTS);
+	assert_non_null(strstr(em[1].text, "request id recorded (certificate 21)"));
+	assert_int_equal(rcs[2], SIGNET_E_INVALID_ARGUMENT);
+	assert_int_equal(rcs[3], SIGNET_E_ALREADY_EXISTS);
+	assert_non_null(strstr(em[3].text, "serial 22"));
+	assert_int_equal(rcs[4], SIGNET_E_ALREADY_EXISTS);
+	assert_non_null(strstr(em[4].text, "certificate 22"));
+	assert_int_equal(rcs[5], 0);
+	assert_string_equal(em[5].text, "");
+	for (unsigned i = 0; i < 6; i++) {
+		int want = i == 0 || i == 5 ? 0 : SIGNET_E_NOT_FOUND;
+
+		if (i == 3)
+			continue; /* its serial is s[0]'s */
+		assert_int_equal(ledger_get(l, s[i].e.serial, NULL, &got, NULL), want);
+		if (want == 0) {
+			assert_same(&got, &s[i].e);
+			ledger_entry_release(&got);
+		}
+	}
+	assert_int_equal(ledger_find_request(l, "factory", s[5].e.request_id, &got, NULL), 0);
+	assert_same(&got, &s[5].e);
+	ledger_entry_release(&got);
+	/* nothing to record is no write at all */
+	assert_int_equal(ledger_record_batch(l, v, 0, rcs, em), 0);
+	ledger_stats(l, &before);
+	assert_int_equal(before.commits, after.commits);
+	ledger_close(l);
+	remove_dir(dir);
+}
+
 /* Serials 0100..0129; CA "a" for even n, "b" for odd; every third a server. */
 static void fill(struct ledger *l, unsigned count)
 {
@@ -691,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_refuse_future_version),
 		cmocka_unit_test(test_record_get_find),
 		cmocka_unit_test(test_retry_and_duplicates),
+		cmocka_unit_test(test_record_batch),
 		cmocka_unit_test(test_list_filters_and_paging),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_revoked_list),

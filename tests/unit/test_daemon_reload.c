@@ -78,11 +78,13 @@ static void fixed_settings_keep_old_values(void **state)
 	next.max_challenges = 1000;	 /* the table is sized: kept */
 	next.challenge_ttl_seconds = 5;	 /* applies */
 	next.max_message_size = 1 << 20; /* nanomsg's limit is set: kept */
+	next.max_batch_bytes = 1 << 20;	 /* fits the file's message limit, not the one kept */
+	next.max_batch_csrs = 16;	 /* applies */
 	next.shared_challenges = 1;	 /* where challenges live: kept */
 	next.serialize_objects = 1;	 /* set on the token at start-up: kept */
 	/* endpoints, workers, state_dir, user, token, reorder, max_challenges, max_message_size,
-	 * shared_challenges, serialize_object_creation */
-	assert_int_equal(reload_keep_fixed(&cur, &next), 10);
+	 * shared_challenges, serialize_object_creation; max_batch_bytes lowered to the message's */
+	assert_int_equal(reload_keep_fixed(&cur, &next), 11);
 	assert_int_equal(next.n_endpoints, 1);
 	assert_string_equal(next.endpoints[0], "ipc:///run/signet.sock");
 	assert_int_equal(next.workers, 4);
@@ -94,6 +96,8 @@ static void fixed_settings_keep_old_values(void **state)
 	assert_int_equal(next.max_challenges, 100);
 	assert_int_equal(next.challenge_ttl_seconds, 5);
 	assert_int_equal(next.max_message_size, 65536);
+	assert_int_equal(next.max_batch_bytes, 65536);
+	assert_int_equal(next.max_batch_csrs, 16);
 	assert_false(next.shared_challenges);
 	assert_int_equal(next.serialize_objects, cur.serialize_objects);
 	/* the copies are next's own */

@@ -3,8 +3,8 @@
  * audit object (bounded), the reply payload (replaced, never leaked), room
  * for a repeated field (even an empty one), the chain's DER and PEM, and
  * recording an issued certificate in a real ledger so that a retry of the
- * same request id finds it again, and only for the CA it was issued by.
- * No token: nothing here signs.
+ * same request id finds it again, and only for the CA it was issued by;
+ * and SignCsrBatch's limits. No token: nothing here signs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "rpc/issue.h"
 #include "rpc/rpc.h"
 #include "testpki.h"
 #include "testutil.h"
@@ -211,6 +212,26 @@ static void test_no_request_id_no_retry(void **state)
 	assert_null(found);
 }
 
+/* A batch is refused whole when empty or over either limit, the message
+ * naming the setting and both numbers; at the limits it passes. */
+static void test_batch_limits(void **state)
+{
+	struct config cfg = {.max_batch_csrs = 4, .max_batch_bytes = 2048};
+	struct errmsg em = {0};
+
+	(void)state;
+	assert_int_equal(issue_batch_check(&cfg, 4, 2048, &em), 0);
+	assert_int_equal(issue_batch_check(&cfg, 1, 1, &em), 0);
+	assert_int_equal(issue_batch_check(&cfg, 0, 0, &em), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(em.text, "a batch needs at least one CSR");
+	assert_int_equal(issue_batch_check(&cfg, 5, 100, &em), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(em.text, "a batch of 5 CSRs is over server.max_batch_csrs (4): "
+				     "send it in smaller batches");
+	assert_int_equal(issue_batch_check(&cfg, 2, 2049, &em), SIGNET_E_INVALID_ARGUMENT);
+	assert_string_equal(em.text, "a batch of 2049 bytes of CSRs is over "
+				     "server.max_batch_bytes (2048): send it in smaller batches");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +241,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chain_encode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_then_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_request_id_no_retry, setup, teardown),
+		cmocka_unit_test(test_batch_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
