@@ -304,6 +304,7 @@ void ledger_close(struct ledger *l)
 		sql_close(l->readers[i].db);
 	}
 	finalize_all(l->w, W_COUNT);
+	finalize_all(l->w_rows, LEDGER_ROWS_MAX);
 	sql_close(l->wdb);
 	sql_close(l->lead_db);
 	pthread_cond_destroy(&l->done);

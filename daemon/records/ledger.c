@@ -81,26 +81,31 @@ static int record_valid(const struct ledger_entry *e, struct errmsg *em)
 	return 0;
 }
 
-static void bind_record(struct sql_stmt *st, const struct ledger_entry *e, const char *serial,
-			const char *trail)
+#define RECORD_PARAMS 14 /* the columns of one row of `issued` an insert gives */
+
+/* Row `row` of a multi-row insert: its parameters start at 14 * row + 1. */
+static void bind_record(struct sql_stmt *st, int row, const struct ledger_entry *e,
+			const char *serial, const char *trail)
 {
-	sql_bind_text(st, 1, e->ca);
-	sql_bind_text(st, 2, e->issuer_key);
-	sql_bind_text(st, 3, serial);
-	sql_bind_text(st, 4, e->subject);
-	sql_bind_text(st, 5, e->sans != NULL ? e->sans : "");
-	sql_bind_text(st, 6, e->profile);
-	sql_bind_blob(st, 7, e->spki_sha256, sizeof(e->spki_sha256));
-	sql_bind_int64(st, 8, e->not_before);
-	sql_bind_int64(st, 9, e->not_after);
-	sql_bind_text(st, 10, e->caller);
+	int b = RECORD_PARAMS * row;
+
+	sql_bind_text(st, b + 1, e->ca);
+	sql_bind_text(st, b + 2, e->issuer_key);
+	sql_bind_text(st, b + 3, serial);
+	sql_bind_text(st, b + 4, e->subject);
+	sql_bind_text(st, b + 5, e->sans != NULL ? e->sans : "");
+	sql_bind_text(st, b + 6, e->profile);
+	sql_bind_blob(st, b + 7, e->spki_sha256, sizeof(e->spki_sha256));
+	sql_bind_int64(st, b + 8, e->not_before);
+	sql_bind_int64(st, b + 9, e->not_after);
+	sql_bind_text(st, b + 10, e->caller);
 	if (e->has_request_id)
-		sql_bind_blob(st, 11, e->request_id, sizeof(e->request_id));
+		sql_bind_blob(st, b + 11, e->request_id, sizeof(e->request_id));
 	else
-		sql_bind_null(st, 11);
-	sql_bind_int64(st, 12, e->issued_at);
-	sql_bind_blob(st, 13, e->der, e->der_len);
-	sql_bind_text(st, 14, trail); /* NULL binds NULL */
+		sql_bind_null(st, b + 11);
+	sql_bind_int64(st, b + 12, e->issued_at);
+	sql_bind_blob(st, b + 13, e->der, e->der_len);
+	sql_bind_text(st, b + 14, trail); /* NULL binds NULL */
 }
 
 /* The serial recorded for this caller's request id: 1 and `serial` when
@@ -141,19 +146,120 @@ static int record_conflict(struct ledger *l, const struct record_arg *a, struct 
 			  a->serial);
 }
 
-static int apply_record(struct ledger *l, void *arg, struct errmsg *em)
+/* INSERT ... VALUES (row), (row), ... for `rows` certificates. A row that
+ * clashes with a unique key (a caller's request id, a CA's serial) is left
+ * out by ON CONFLICT DO NOTHING, not an error: in PostgreSQL an error would
+ * abort the transaction. Each row inserted is returned by its CA and serial. */
+static char *rows_sql(int rows)
 {
-	struct record_arg *a = arg;
-	struct sql_stmt *st = l->w[W_INSERT];
+	static const char head[] = "INSERT INTO issued (ca, issuer_key, serial, subject, sans, "
+				   "profile, spki_sha256, not_before, not_after, caller, "
+				   "request_id, issued_at, der, trail) VALUES ";
+	static const char tail[] = " ON CONFLICT DO NOTHING RETURNING ca, serial";
+	size_t len = sizeof(head) + sizeof(tail) + (size_t)rows * RECORD_PARAMS * 8;
+	char *sql = malloc(len);
+	size_t n;
+
+	if (sql == NULL)
+		return NULL;
+	n = (size_t)snprintf(sql, len, "%s", head);
+	for (int r = 0; r < rows; r++)
+		for (int c = 1; c <= RECORD_PARAMS; c++)
+			n += (size_t)snprintf(sql + n, len - n, "%s$%d%s",
+					      c == 1 ? (r > 0 ? ", (" : "(") : ", ",
+					      r * RECORD_PARAMS + c, c == RECORD_PARAMS ? ")" : "");
+	snprintf(sql + n, len - n, "%s", tail);
+	return sql;
+}
+
+static struct sql_stmt *rows_stmt(struct ledger *l, int rows, struct errmsg *em)
+{
+	char *sql;
+
+	if (l->w_rows[rows - 1] != NULL)
+		return l->w_rows[rows - 1];
+	if ((sql = rows_sql(rows)) == NULL) {
+		nomem(em);
+		return NULL;
+	}
+	if (sql_prepare(l->wdb, sql, &l->w_rows[rows - 1], em) != 0)
+		l->w_rows[rows - 1] = NULL;
+	free(sql);
+	return l->w_rows[rows - 1];
+}
+
+/* Which of as[0..n-1] the insert's returned rows are: one each, the first
+ * not yet matched with that CA and serial. */
+static int mark_inserted(struct sql_stmt *st, struct record_arg *const *as, size_t n, int *inserted,
+			 struct errmsg *em)
+{
 	int r;
 
-	bind_record(st, a->e, a->serial, l->trail);
-	r = sql_step(st, "recording a certificate", em);
-	sql_reset(st);
-	/* no id returned: ON CONFLICT DO NOTHING kept the row out */
-	if (r == SQL_DONE || r == SQL_UNIQUE)
-		return record_conflict(l, a, em);
+	while ((r = sql_step(st, "recording certificates", em)) == SQL_ROW) {
+		const char *ca = sql_col_text(st, 0), *serial = sql_col_text(st, 1);
+
+		for (size_t i = 0; i < n; i++)
+			if (!inserted[i] && strcmp(as[i]->serial, serial) == 0 &&
+			    strcmp(as[i]->e->ca, ca) == 0) {
+				inserted[i] = 1;
+				break;
+			}
+	}
 	return r < 0 ? r : 0;
+}
+
+/* Up to LEDGER_ROWS_MAX records with one statement; rcs[i] and ems[i] say
+ * what became of each: 0, ALREADY_EXISTS (which key refused it), or the
+ * statement's error for all. */
+static void insert_chunk(struct ledger *l, struct record_arg *const *as, struct errmsg *const *ems,
+			 int *rcs, size_t n)
+{
+	int inserted[LEDGER_ROWS_MAX] = {0};
+	struct errmsg why = {0};
+	struct sql_stmt *st = rows_stmt(l, (int)n, &why);
+	int r = st == NULL ? why.err : 0;
+
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++)
+			bind_record(st, (int)i, as[i]->e, as[i]->serial, l->trail);
+		r = mark_inserted(st, as, n, inserted, &why);
+		sql_reset(st);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r != 0)
+			rcs[i] = errmsg_set(ems[i], r, "%s", why.text);
+		else
+			rcs[i] = inserted[i] ? 0 : record_conflict(l, as[i], ems[i]);
+	}
+}
+
+/* Any number of records, LEDGER_ROWS_MAX at a time. */
+static void insert_records(struct ledger *l, struct record_arg *const *as,
+			   struct errmsg *const *ems, int *rcs, size_t n)
+{
+	for (size_t i = 0; i < n; i += LEDGER_ROWS_MAX) {
+		size_t k = n - i < LEDGER_ROWS_MAX ? n - i : LEDGER_ROWS_MAX;
+
+		insert_chunk(l, as + i, ems + i, rcs + i, k);
+		if (!sql_in_transaction(l->wdb) || sql_transaction_failed(l->wdb))
+			break; /* run_batch fails them all */
+	}
+}
+
+/* The queued ledger_record() calls of one batch, with one insert. */
+static void group_records(struct ledger *l, struct op **ops, size_t n)
+{
+	struct record_arg *as[LEDGER_ROWS_MAX];
+	struct errmsg *ems[LEDGER_ROWS_MAX];
+	int rcs[LEDGER_ROWS_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		as[i] = ops[i]->arg;
+		ems[i] = ops[i]->em;
+	}
+	insert_records(l, as, ems, rcs, n);
+	for (size_t i = 0; i < n; i++)
+		ops[i]->rc = rcs[i];
 }
 
 /* An entry checked before it is queued, its serial in the ledger's form. */
@@ -178,7 +284,7 @@ int ledger_record(struct ledger *l, const struct ledger_entry *e, struct errmsg 
 
 	if ((r = record_prepare(e, &a, em)) != 0)
 		return r;
-	return ledger_submit_single(l, apply_record, &a, em);
+	return ledger_submit_grouped(l, group_records, &a, em);
 }
 
 struct record_batch_arg {
@@ -188,23 +294,36 @@ struct record_batch_arg {
 	struct errmsg *em;
 };
 
-/* Each entry is one insert that either adds its row or, on a conflict, adds
- * nothing (ON CONFLICT DO NOTHING), so one entry's clash leaves the others
- * and the transaction as they were, and no savepoint is needed. A database
- * error that fails the transaction ends the loop: nothing after it could
- * commit (run_batch then fails the whole op). */
+/* The entries queued (those record_prepare passed), with multi-row
+ * inserts: one entry's clash leaves the others and the transaction as they
+ * were (ON CONFLICT DO NOTHING), and no savepoint is needed. A database
+ * error that fails the transaction fails the op (run_batch). */
 static int apply_record_batch(struct ledger *l, void *arg, struct errmsg *em)
 {
 	struct record_batch_arg *b = arg;
+	struct record_arg **as = calloc(b->n, sizeof(*as));
+	struct errmsg **ems = calloc(b->n, sizeof(*ems));
+	int *rcs = calloc(b->n, sizeof(*rcs));
+	size_t k = 0;
 
-	(void)em;
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->rcs[i] != 0)
-			continue; /* refused before it was queued */
-		b->rcs[i] = apply_record(l, &b->a[i], &b->em[i]);
-		if (!sql_in_transaction(l->wdb) || sql_transaction_failed(l->wdb))
-			break;
+	if (as == NULL || ems == NULL || rcs == NULL) {
+		free(as);
+		free(ems);
+		free(rcs);
+		return nomem(em);
 	}
+	for (size_t i = 0; i < b->n; i++)
+		if (b->a[i].queued) {
+			as[k] = &b->a[i];
+			ems[k++] = &b->em[i];
+		}
+	insert_records(l, as, ems, rcs, k);
+	for (size_t i = 0, j = 0; i < b->n; i++)
+		if (b->a[i].queued)
+			b->rcs[i] = rcs[j++];
+	free(as);
+	free(ems);
+	free(rcs);
 	return 0;
 }
 

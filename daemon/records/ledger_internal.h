@@ -27,7 +27,6 @@ enum wstmt {
 	W_SAVEPOINT,
 	W_RELEASE,
 	W_ROLLBACK_TO,
-	W_INSERT,
 	W_REQUEST_SERIAL,
 	W_BY_CA_SERIAL,
 	W_CA_OF_SERIAL,
@@ -46,6 +45,10 @@ struct op {
 	void *arg;
 	struct errmsg *em;
 	int single; /* one statement, which undoes itself when it fails: no savepoint */
+	/* when set, consecutive ops with the same group function are applied by
+	 * one call of it (each op's rc set by it): a certificate's record, so
+	 * that the records of a batch go in with one multi-row insert */
+	void (*group)(struct ledger *l, struct op **ops, size_t n);
 	int rc;
 	int done;
 	struct op *next;
@@ -56,6 +59,10 @@ struct backoff {
 	int64_t retry_at_ms; /* not before then (CLOCK_MONOTONIC) */
 	unsigned ms;	     /* the last wait; doubles up to LEDGER_BACKOFF_MAX_MS */
 };
+
+/* Certificates recorded by one INSERT: 64 rows of 14 parameters, well
+ * inside both backends' limits on a statement's parameters. */
+#define LEDGER_ROWS_MAX 64
 
 /* One read connection and its statements, used by one thread at a time. A
  * few of them, so that concurrent requests' look-ups (a retry's request id,
@@ -96,6 +103,9 @@ struct ledger {
 	/* PostgreSQL: the session holding each named advisory lock (ledger_lead) */
 	pthread_mutex_t lead_lock;
 	struct sql_db *lead_db;
+	/* the writer's multi-row inserts of certificates, by rows - 1, prepared
+	 * when first needed (ledger.c, insert_records) */
+	struct sql_stmt *w_rows[LEDGER_ROWS_MAX];
 };
 
 #define LEDGER_BACKOFF_MIN_MS 100
@@ -158,6 +168,11 @@ int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct
  * whole batch fails with it (its transaction can only roll back). */
 int ledger_submit_single(struct ledger *l, int (*apply)(struct ledger *, void *, struct errmsg *),
 			 void *arg, struct errmsg *em);
+/* writer.c: a single-statement op that may be applied together with the
+ * queued ops of the same `group` (see struct op); it has no apply of its
+ * own. */
+int ledger_submit_grouped(struct ledger *l, void (*group)(struct ledger *, struct op **, size_t),
+			  void *arg, struct errmsg *em);
 
 /* ledger_query.c: step a statement expected to give at most one entry;
  * NOT_FOUND with `missing` when it gives none. Resets it. */

@@ -308,13 +308,6 @@ static const char *const wsql[W_COUNT] = {
 	[W_SAVEPOINT] = "SAVEPOINT op",
 	[W_RELEASE] = "RELEASE op",
 	[W_ROLLBACK_TO] = "ROLLBACK TO op",
-	/* a clash with a unique key inserts nothing and returns no id: in
-	 * PostgreSQL a failed statement would abort the transaction */
-	[W_INSERT] = "INSERT INTO issued (ca, issuer_key, serial, subject, sans, profile, "
-		     "spki_sha256, not_before, not_after, caller, request_id, issued_at, der, "
-		     "trail) "
-		     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-		     "ON CONFLICT DO NOTHING RETURNING id",
 	[W_REQUEST_SERIAL] = "SELECT serial FROM issued WHERE caller = $1 AND request_id = $2",
 	[W_BY_CA_SERIAL] = "SELECT " ENTRY_COLUMNS " FROM issued WHERE ca = $1 AND serial = $2",
 	[W_CA_OF_SERIAL] = "SELECT ca FROM issued WHERE serial = $1 ORDER BY id LIMIT 1",

@@ -27,6 +27,20 @@ static int apply_one(struct ledger *l, struct op *op)
 	return r != 0 ? r : r2;
 }
 
+/* The run of ops from `first` that share its group function, applied by one
+ * call of it; how many there were. */
+static size_t apply_group(struct ledger *l, struct op *first)
+{
+	struct op *ops[LEDGER_ROWS_MAX];
+	size_t k = 0;
+
+	for (struct op *op = first; op != NULL && op->group == first->group && k < LEDGER_ROWS_MAX;
+	     op = op->next)
+		ops[k++] = op;
+	first->group(l, ops, k);
+	return k;
+}
+
 static void fail_batch(const struct ledger *l, struct op *batch, const struct errmsg *why)
 {
 	char state[160] = "";
@@ -50,7 +64,15 @@ static size_t run_batch(struct ledger *l, struct op *batch)
 	    (r = stmt_run(l->w[W_BEGIN], "begin", &tx)) != 0)
 		goto out;
 	for (op = batch; op != NULL; op = op->next, n++) {
-		op->rc = apply_one(l, op);
+		if (op->group != NULL) {
+			size_t k = apply_group(l, op);
+
+			n += k - 1;
+			while (--k > 0)
+				op = op->next;
+		} else {
+			op->rc = apply_one(l, op);
+		}
 		/* an I/O error or a full disk makes SQLite roll back everything;
 		 * a lost connection takes PostgreSQL's transaction with it, and
 		 * a failed statement outside a savepoint leaves it only a rollback */
@@ -131,6 +153,14 @@ int ledger_submit(struct ledger *l, int (*apply)(struct ledger *, void *, struct
 		  void *arg, struct errmsg *em)
 {
 	struct op op = {.apply = apply, .arg = arg, .em = em};
+
+	return submit(l, &op);
+}
+
+int ledger_submit_grouped(struct ledger *l, void (*group)(struct ledger *, struct op **, size_t),
+			  void *arg, struct errmsg *em)
+{
+	struct op op = {.arg = arg, .em = em, .single = 1, .group = group};
 
 	return submit(l, &op);
 }

@@ -694,6 +694,43 @@ static void *read_meanwhile(void *arg)
 	return NULL;
 }
 
+/* A batch larger than one insert statement (LEDGER_ROWS_MAX rows): every
+ * chunk recorded, in one commit, and a clash in the last chunk with a row
+ * of the first refused alone. */
+#define BIG_BATCH 150
+static void test_record_batch_chunks(void **state)
+{
+	static struct sample s[BIG_BATCH];
+	const struct ledger_entry *v[BIG_BATCH];
+	struct errmsg em[BIG_BATCH];
+	int rcs[BIG_BATCH];
+	struct ledger_filter f = {0};
+	struct ledger_stats before, after;
+	char dir[64], serial[16];
+	struct ledger *l;
+
+	(void)state;
+	make_dir(dir);
+	l = open_ok(dir);
+	for (unsigned i = 0; i < BIG_BATCH; i++) {
+		snprintf(serial, sizeof(serial), "%06X", 0x30000 + i);
+		sample_init(&s[i], "bulk", serial, 1000 + i);
+		v[i] = &s[i].e;
+	}
+	memcpy(s[BIG_BATCH - 1].e.request_id, s[3].e.request_id, LEDGER_REQUEST_ID);
+	ledger_stats(l, &before);
+	assert_int_equal(ledger_record_batch(l, v, BIG_BATCH, rcs, em), 0);
+	ledger_stats(l, &after);
+	assert_int_equal(after.commits, before.commits + 1);
+	for (unsigned i = 0; i < BIG_BATCH - 1; i++)
+		assert_int_equal(rcs[i], 0);
+	assert_int_equal(rcs[BIG_BATCH - 1], SIGNET_E_ALREADY_EXISTS);
+	assert_non_null(strstr(em[BIG_BATCH - 1].text, "certificate 030003"));
+	f.ca = "bulk";
+	assert_int_equal(count_all(l, &f), BIG_BATCH - 1);
+	ledger_close(l);
+}
+
 static void check_all_recorded(struct ledger *l)
 {
 	struct ledger_filter f = {0};
@@ -758,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_record_get_find),
 		cmocka_unit_test(test_retry_and_duplicates),
 		cmocka_unit_test(test_record_batch),
+		cmocka_unit_test(test_record_batch_chunks),
 		cmocka_unit_test(test_list_filters_and_paging),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_revoked_list),
