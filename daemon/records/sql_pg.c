@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "base/log.h"
+#include "records/pq.h"
 #include "records/sql_internal.h"
 
 /* pg_type's OIDs (catalog/pg_type_d.h is not in libpq-dev); fixed for good. */
@@ -240,9 +239,9 @@ int sql_open_postgres(const char *conninfo, const struct secret *password, struc
 	int r;
 
 	*out = NULL;
-	pthread_once(&hooks_once, pg_set_hooks);
 	if ((r = sql_conninfo_check(conninfo, em)) != 0)
 		return r;
+	pthread_once(&hooks_once, pg_set_hooks);
 	if ((db = calloc(1, sizeof(*db))) == NULL || (db->conninfo = strdup(conninfo)) == NULL) {
 		r = errmsg_set(em, SIGNET_E_UNAVAILABLE,
 			       "cannot connect to the database: out of memory");
@@ -312,6 +311,8 @@ int sql_conninfo_check(const char *conninfo, struct errmsg *em)
 		return errmsg_set(em, SIGNET_E_INVALID_ARGUMENT,
 				  "records.database: a URI must start with postgresql:// or "
 				  "postgres://");
+	if ((r = pq_load(em)) != 0)
+		return r;
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
 		pg_redact(err != NULL ? err : "out of memory", conninfo, line, sizeof(line));
 		PQfreemem(err);
