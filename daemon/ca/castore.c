@@ -504,14 +504,16 @@ static int write_temp(const char *dir, const char *name, const char *text, const
 }
 
 /* A new record: link(2) into place, refused when the name exists. */
-static int create_record(struct castore *cs, const char *name, const char *key, X509 *cert,
-			 STACK_OF(X509) * above, struct errmsg *em)
+/* A new record, `text` or (key, cert, above): ALREADY_EXISTS when the name
+ * is taken. */
+static int link_record(struct castore *cs, const char *name, const char *text, const char *key,
+		       X509 *cert, STACK_OF(X509) * above, struct errmsg *em)
 {
 	char tmp[4096 + 128], final[4096 + 128];
 	int r;
 
 	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
-	if ((r = write_temp(cs->dir, name, NULL, key, cert, above, tmp, sizeof(tmp), em)) != 0)
+	if ((r = write_temp(cs->dir, name, text, key, cert, above, tmp, sizeof(tmp), em)) != 0)
 		return r;
 	if (link(tmp, final) != 0)
 		r = errno == EEXIST ? errmsg_set(em, SIGNET_E_ALREADY_EXISTS,
@@ -522,6 +524,12 @@ static int create_record(struct castore *cs, const char *name, const char *key, 
 	if (r == 0)
 		sync_dir(cs->dir);
 	return r;
+}
+
+static int create_record(struct castore *cs, const char *name, const char *key, X509 *cert,
+			 STACK_OF(X509) * above, struct errmsg *em)
+{
+	return link_record(cs, name, NULL, key, cert, above, em);
 }
 
 static int entry_from(const char *name, const char *key, X509 *cert, STACK_OF(X509) * above,
@@ -666,14 +674,15 @@ static int archive_record(struct castore *cs, const struct ca *cur, const char *
 	return r;
 }
 
-static int replace_record(struct castore *cs, const struct ca *next, struct errmsg *em)
+/* A record, `text` or (key, cert, above), renamed over NAME.pem. */
+static int rename_record(struct castore *cs, const char *name, const char *text, const char *key,
+			 X509 *cert, STACK_OF(X509) * above, struct errmsg *em)
 {
 	char tmp[4096 + 128], final[4096 + 128];
 	int r;
 
-	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, next->name);
-	if ((r = write_temp(cs->dir, next->name, NULL, next->key, next->cert, next->above, tmp,
-			    sizeof(tmp), em)) != 0)
+	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
+	if ((r = write_temp(cs->dir, name, text, key, cert, above, tmp, sizeof(tmp), em)) != 0)
 		return r;
 	if (rename(tmp, final) != 0) {
 		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot replace %s: %s", final,
@@ -685,25 +694,23 @@ static int replace_record(struct castore *cs, const struct ca *next, struct errm
 	return 0;
 }
 
+static int replace_record(struct castore *cs, const struct ca *next, struct errmsg *em)
+{
+	return rename_record(cs, next->name, NULL, next->key, next->cert, next->above, em);
+}
+
 /* A new record copied from the database: linked into place unless this
  * host has the name already (its own record, or one copied before). */
 static int apply_create(struct castore *cs, const char *name, const char *text, struct errmsg *em)
 {
-	char tmp[4096 + 128], final[4096 + 128];
+	char final[4096 + 128];
 	int r;
 
 	snprintf(final, sizeof(final), "%s/%s.pem", cs->dir, name);
 	if (access(final, F_OK) == 0)
 		return 0;
-	if ((r = write_temp(cs->dir, name, text, NULL, NULL, NULL, tmp, sizeof(tmp), em)) != 0)
-		return r;
-	if (link(tmp, final) != 0 && errno != EEXIST)
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot create %s: %s", final,
-			       strerror(errno));
-	unlink(tmp);
-	if (r == 0)
-		sync_dir(cs->dir);
-	return r;
+	r = link_record(cs, name, text, NULL, NULL, NULL, em);
+	return r == SIGNET_E_ALREADY_EXISTS ? 0 : r;
 }
 
 /* A replacement copied from the database, applied to the generation it
@@ -712,7 +719,7 @@ static int apply_create(struct castore *cs, const char *name, const char *text, 
 static int apply_replace(struct castore *cs, const char *name, const char *replaces,
 			 const char *serial, const char *text, struct errmsg *em)
 {
-	char path[4096 + 128], tmp[4096 + 128], local[41];
+	char path[4096 + 128], local[41];
 	struct ca disk = {.parent = -1};
 	size_t len = 0;
 	char *old;
@@ -737,16 +744,8 @@ static int apply_replace(struct castore *cs, const char *name, const char *repla
 			       name, local, replaces, serial);
 		goto out;
 	}
-	if ((r = archive_record(cs, &disk, old, em)) != 0 ||
-	    (r = write_temp(cs->dir, name, text, NULL, NULL, NULL, tmp, sizeof(tmp), em)) != 0)
-		goto out;
-	if (rename(tmp, path) != 0) {
-		r = errmsg_set(em, SIGNET_E_UNAVAILABLE, "cannot replace %s: %s", path,
-			       strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	sync_dir(cs->dir);
+	if ((r = archive_record(cs, &disk, old, em)) == 0)
+		r = rename_record(cs, name, text, NULL, NULL, NULL, em);
 out:
 	entry_free(&disk);
 	free(old);

@@ -106,6 +106,30 @@ expect_rc 0 on_a ca chain issuing --out "$D/chain.pem"
 openssl verify -CAfile "$D/root.pem" -untrusted "$D/chain.pem" "$D/first.pem" >/dev/null ||
 	it_fail "B's certificate does not chain to A's intermediate"
 
+# renewed, then re-keyed, on A: B serves each new generation, without a
+# restart, and still chains what the one before issued
+b_serves() { # WHAT PEM: B's chain of `issuing` starts with PEM within 15 s
+	for _ in $(seq 1 150); do
+		on_b ca chain issuing --out "$D/chain-b.pem" 2>/dev/null &&
+			cmp -s <(openssl x509 -in "$D/chain-b.pem" -outform DER) <(openssl x509 -in "$2" -outform DER) &&
+			return 0
+		sleep 0.1
+	done
+	it_fail "B does not serve the certificate A $1, 15 s later: B has $(openssl x509 -in "$D/chain-b.pem" -noout -serial 2>&1), A $(openssl x509 -in "$2" -noout -serial)"
+}
+expect_rc 0 on_a ca renew issuing --out "$D/renewed.pem"
+b_serves renewed "$D/renewed.pem"
+expect_rc 0 on_a ca rekey issuing --out "$D/rekeyed.pem"
+b_serves re-keyed "$D/rekeyed.pem"
+device second
+expect_rc 0 on_b issue --ca issuing --profile device --csr "$D/second.csr" --out "$D/second.pem"
+openssl verify -CAfile "$D/root.pem" -untrusted "$D/rekeyed.pem" "$D/second.pem" >/dev/null ||
+	it_fail "B's certificate after the re-key does not chain to A's new intermediate"
+ls "$D/state-b/cas/issuing.old/"*.pem >/dev/null 2>&1 ||
+	it_fail "B kept no earlier generation of issuing: $(ls -R "$D/state-b/cas" 2>&1)"
+expect_rc 0 on_b ca chain issuing --out "$D/chain.pem"
+echo "1: B serves A's renewal and re-key of issuing"
+
 # --- 2: the same request id on the other host: the same certificate, one row ---
 device retried
 openssl req -in "$D/retried.csr" -outform DER -out "$D/retried.der"
