@@ -115,6 +115,11 @@ outage() {
 	expect_rc 0 "$SIGNET" --timeout 10000 sign dev-nonce --in "$D/nonce" --out "$D/sig"
 	openssl dgst -sha256 -verify "$D/dev-nonce.pub" -signature "$D/sig" "$D/nonce" >/dev/null ||
 		it_fail "$phase: SignNonce with the database down returned a signature that does not verify"
+	# a CA goes to the database before its file: none is made while it is away
+	expect_rc "$UNAVAILABLE" "$SIGNET" --timeout 10000 ca create-root "down-$phase" --alg p256 \
+		--subject "/CN=Made while the database was down"
+	[[ ! -e $D/state/cas/down-$phase.pem ]] ||
+		it_fail "$phase: a CA created while the database was away has a record file, and no row"
 	sleep 3
 	pg_start "$PG_DIR"
 	t_back=$(now_ms)
@@ -128,6 +133,12 @@ outage() {
 	done
 	((ok)) || it_fail "$phase: the database back for 20 s, issuance still fails: $(cat "$D/c0.err")"
 	echo "$phase: issuance back $(($(now_ms) - t_back)) ms after the database"
+	# and the CA refused then is made now: its row, then its file
+	expect_rc 0 "$SIGNET" --timeout 10000 ca create-root "down-$phase" --alg p256 \
+		--subject "/CN=Made once the database was back"
+	[[ -f $D/state/cas/down-$phase.pem ]] || it_fail "$phase: CA down-$phase has no record file"
+	[[ $(it_sql "SELECT count(*) FROM ca_records WHERE name = 'down-$phase'") == 1 ]] ||
+		it_fail "$phase: CA down-$phase is not in ca_records once"
 	wait_received "$phase" 3 "$t_back"
 	stop_clients
 	only_unavailable "$phase"
