@@ -37,17 +37,6 @@ EOF
 config 32
 it_start
 
-# hup PATTERN: SIGHUP, and wait for one more log line matching PATTERN
-hup() {
-	local before
-	before=$(grep -c -E "$1" "$D/signetd.log" || true)
-	kill -HUP "$IT_PID"
-	for _ in $(seq 1 100); do
-		(($(grep -c -E "$1" "$D/signetd.log" || true) > before)) && return 0
-		sleep 0.05
-	done
-	it_fail "no '$1' in the log within 5 s of SIGHUP"
-}
 # csr DIR NAME [KEYSPEC]: a key and a PEM CSR DIR/NAME.csr for /CN=NAME
 csr() {
 	local spec=${3:-"-algorithm EC -pkeyopt ec_paramgen_curve:P-256"}
@@ -158,12 +147,12 @@ python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); assert len(m) ==
 	"$D/many.json" || it_fail "refused batch's manifest"
 [[ $(ledger_count issuing) -eq $before ]] || it_fail "a refused batch issued certificates"
 config 32 1024
-hup 'reload: .* applied'
+it_hup 'reload: .* applied'
 expect_rc 13 "$SIGNET" issue --batch "$D/bundle.pem" --ca issuing --profile device --out-dir "$D/out3"
 [[ $IT_ERR =~ "a batch of "[0-9]+" bytes of CSRs is over server.max_batch_bytes (1024)" ]] || it_fail "max_batch_bytes: $IT_ERR"
 [[ $(ledger_count issuing) -eq $before ]] || it_fail "a batch over the byte limit issued certificates"
 config 32
-hup 'reload: .* applied'
+it_hup 'reload: .* applied'
 
 # --- authorization item by item: profile device yes, server no ---
 openssl req -new -key "$D/a2.key" -subj /CN=srv.example -addext "subjectAltName=DNS:srv.example" -out "$D/srv.csr"

@@ -226,6 +226,32 @@ wait_healthy() {
 	it_fail "token not back within $1 s: $(cat "$IT_DIR/health")"
 }
 
+# it_hup PATTERN: SIGHUP to signetd, and wait (5 s) for one more line of its
+# log matching PATTERN (an extended regular expression)
+it_hup() {
+	local before
+	before=$(grep -c -E "$1" "$IT_DIR/signetd.log" || true)
+	kill -HUP "$IT_PID"
+	for _ in $(seq 1 100); do
+		(($(grep -c -E "$1" "$IT_DIR/signetd.log" || true) > before)) && return 0
+		sleep 0.05
+	done
+	it_fail "no '$1' in the log within 5 s of SIGHUP"
+}
+
+# it_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 when it
+# has not within SECONDS. A redirection of the call collects every
+# attempt's output: the last line is the last attempt's.
+it_until() {
+	local tries=$(($1 * 10))
+	shift
+	for _ in $(seq 1 "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # it_mount_state WHAT MOUNT_ARGS...: put the state directory ($IT_DIR/state)
 # on a filesystem of the test's own (`mount MOUNT_ARGS... $IT_DIR/state`), or
 # skip the test (77) where that is not allowed, saying WHAT could not be

@@ -30,17 +30,6 @@ EOF
 	mv "$D/signetd.conf.new" "$D/signetd.conf"
 }
 
-# hup PATTERN: send SIGHUP and wait for one more log line matching PATTERN
-hup() {
-	local before
-	before=$(grep -c -E "$1" "$D/signetd.log" || true)
-	kill -HUP "$IT_PID"
-	for _ in $(seq 1 100); do
-		(($(grep -c -E "$1" "$D/signetd.log" || true) > before)) && return 0
-		sleep 0.05
-	done
-	it_fail "no '$1' in the log within 5 s of SIGHUP"
-}
 
 as() {
 	local who=$1 want=$2
@@ -59,7 +48,7 @@ as b 17 sign k1 --in "$D/nonce" --out "$D/b.sig"
 
 # --- the rules switch: b may sign, a may not ---
 config '"Health"' '"SignNonce"'
-hup "$APPLIED"
+it_hup "$APPLIED"
 as b 0 sign k1 --in "$D/nonce" --out "$D/b.sig"
 as a 17 sign k1 --in "$D/nonce" --out "$D/a.sig"
 [[ $IT_ERR == *"not in clients.a.methods"* ]] || it_fail "a after reload: $IT_ERR"
@@ -67,20 +56,20 @@ as a 17 sign k1 --in "$D/nonce" --out "$D/a.sig"
 # --- a syntax error, then a bad value: refused, naming it; the rules stay ---
 config '"SignNonce"' '"Health"'
 echo 'clients: { oops' >>"$D/signetd.conf"
-hup "$REFUSED"
+it_hup "$REFUSED"
 grep -q "reload refused: .*signetd.conf:[0-9]*: " "$D/signetd.log" ||
 	it_fail "no file:line in the refusal"
 as b 0 sign k1 --in "$D/nonce" --out "$D/b.sig"
 as a 17 sign k1 --in "$D/nonce" --out "$D/a.sig"
 config '"SignNonce"' '"Health"' 'auth: { window_seconds = -5; };'
-hup "$REFUSED"
+it_hup "$REFUSED"
 grep -q "reload refused: .*auth.window_seconds" "$D/signetd.log" ||
 	it_fail "the refusal does not name the setting"
 as b 0 sign k1 --in "$D/nonce" --out "$D/b.sig"
 # a client whose secret cannot be read refuses the whole reload too
 config '"SignNonce"' '"SignNonce"'
 mv "$D/b.key" "$D/b.key.away"
-hup "$REFUSED"
+it_hup "$REFUSED"
 grep -q "reload refused: clients: client 'b'" "$D/signetd.log" || it_fail "secret refusal"
 mv "$D/b.key.away" "$D/b.key"
 as a 17 sign k1 --in "$D/nonce" --out "$D/a.sig"
@@ -95,7 +84,7 @@ rc=0
 ((rc != 0)) || it_fail "profile 'factory' exists before it is configured"
 config '"SignNonce"' '"Health"' \
 	'profiles: { factory: { base = "device"; max_days = 30; default_days = 7; }; };'
-hup "$APPLIED"
+it_hup "$APPLIED"
 as operator 0 issue --ca root --profile factory --csr "$D/dev.csr" --out "$D/dev.pem"
 end=$(date -d "$(openssl x509 -in "$D/dev.pem" -noout -enddate | cut -d= -f2)" +%s)
 days=$(((end - $(date +%s)) / 86400))
@@ -108,25 +97,25 @@ it_foreign_client dev-y SN-Y "/CN=Maker Y Root"
 cp "$D/dev-x-ca.pem" "$D/anchors.pem"
 ANCHORS="possession: { trust_anchors = \"$D/anchors.pem\"; };"
 config '"SignNonce"' '"Health"' "$ANCHORS"
-hup "$APPLIED"
+it_hup "$APPLIED"
 as operator 0 verify-chain --chain "$D/dev-x-chain.pem"
 as operator 26 verify-chain --chain "$D/dev-y-chain.pem"
 cat "$D/dev-x-ca.pem" "$D/dev-y-ca.pem" >"$D/anchors.pem"
-hup "$APPLIED"
+it_hup "$APPLIED"
 as operator 0 verify-chain --chain "$D/dev-y-chain.pem"
 # an anchors file that does not load refuses the reload: both makers stay trusted
 echo "not a certificate" >"$D/anchors.pem"
-hup "$REFUSED"
+it_hup "$REFUSED"
 grep -q "reload refused: possession.trust_anchors" "$D/signetd.log" || it_fail "anchors refusal"
 as operator 0 verify-chain --chain "$D/dev-x-chain.pem"
 as operator 0 verify-chain --chain "$D/dev-y-chain.pem"
 config '"SignNonce"' '"Health"'
-hup "$APPLIED"
+it_hup "$APPLIED"
 as operator 26 verify-chain --chain "$D/dev-y-chain.pem"
 
 # --- a setting that needs a restart: warned about, the rest applies ---
 config '"SignNonce"' '"SignNonce"' '' 'max_message_size = 4096;'
-hup "$APPLIED"
+it_hup "$APPLIED"
 grep -q "reload: server.max_message_size cannot change" "$D/signetd.log" ||
 	it_fail "no warning naming server.max_message_size"
 as b 0 sign k1 --in "$D/nonce" --out "$D/b.sig"
@@ -141,7 +130,7 @@ as b 0 sign k1 --in "$D/nonce" --out "$D/b.sig"
 ) &
 loop=$!
 for _ in 1 2 3 4 5; do
-	hup "$APPLIED"
+	it_hup "$APPLIED"
 	sleep 0.1
 done
 wait "$loop"
