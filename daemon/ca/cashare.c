@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/monotime.h"
 
 #define PULL_MAX 64 /* rows copied per look; the rest at the next */
 
@@ -151,17 +152,9 @@ static void pull(struct castore *cs)
 		free(op.rows[i].text);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void cashare_poll(struct castore *cs)
 {
-	int64_t now = now_ms();
+	int64_t now = monotime_ms();
 
 	/* a racy first look only costs a thread the lock below */
 	if (now < __atomic_load_n(&cs->shared_next_ms, __ATOMIC_RELAXED))
@@ -236,7 +229,7 @@ void castore_share(struct castore *cs, struct ledger *l)
 		if (cs->shared_seen == before)
 			break;
 	} while (1);
-	cs->shared_next_ms = now_ms() + CASHARE_POLL_MS;
+	cs->shared_next_ms = monotime_ms() + CASHARE_POLL_MS;
 	pthread_mutex_unlock(&cs->loading);
 	publish_local(cs);
 }

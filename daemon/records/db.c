@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/monotime.h"
 #include "records/ledger_internal.h"
 
 #define LEDGER_FILE	"ledger.db"
@@ -141,20 +141,12 @@ static int readers_open(struct ledger *l, struct errmsg *em)
 	return r;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reconnect `db` unless the last try was too recent; the waits double from
  * LEDGER_BACKOFF_MIN_MS to LEDGER_BACKOFF_MAX_MS, so a server that is down
  * is not hammered and one that is back is found within the longest wait. */
 static int reconnect(struct sql_db *db, struct backoff *b, struct errmsg *em)
 {
-	int64_t now = now_ms();
+	int64_t now = monotime_ms();
 	int r;
 
 	if (sql_connected(db))
