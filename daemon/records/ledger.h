@@ -191,7 +191,8 @@ int ledger_revoked_list(struct ledger *l, const char *issuer_key, int64_t now,
  * Run `apply` on the writer's connection, in the writer's next transaction
  * (under a savepoint of its own, rolled back when apply fails), committed
  * durably with the other queued writes before this returns. For modules
- * with tables of their own in the ledger's file (challenge_db). apply runs
+ * with tables of their own in the ledger's database (challenge_db, the
+ * reconcile's checkpoints, the CA store's shared records). apply runs
  * on the writer thread; it prepares and finalizes its own statements and
  * returns 0 or an error set in em, which this returns.
  */

@@ -116,8 +116,8 @@ static inline int nomem(struct errmsg *em)
 	return errmsg_set(em, SIGNET_E_RESOURCE_EXHAUSTED, "ledger: out of memory");
 }
 
-/* Prepare-and-bind helpers for the statements of both connections. A
- * statement that returns no row of interest. */
+/* Run a statement that returns no row of interest (sql_run), with a unique
+ * key's refusal as the ledger's ALREADY_EXISTS. */
 static inline int stmt_run(struct sql_stmt *st, const char *what, struct errmsg *em)
 {
 	int r = sql_run(st, what, em);
